@@ -1,0 +1,36 @@
+import type { Command } from 'commander';
+import { laneAllowances, rowsPerSecond } from '../../governance/allowance.js';
+import { PLANS, type Plan } from '../../governance/plans.js';
+import { formatTable } from '../table.js';
+
+export function registerPlans(program: Command): void {
+  program
+    .command('plans')
+    .description(
+      "print every vendor plan leadsync knows: each lane's windows, rows per call, and the rows per second it allows",
+    )
+    .option('--json', 'print the plans as JSON')
+    .action((options: { json?: boolean }) => {
+      const plans = Object.values(PLANS).flatMap((byName) => Object.values(byName));
+      process.stdout.write(options.json ? `${JSON.stringify(plans, null, 2)}\n` : `${plansTable(plans)}\n`);
+    });
+}
+
+export function plansTable(plans: Plan[]): string {
+  const rows = plans.flatMap((plan) =>
+    laneAllowances(plan.lanes).map((allowance) => {
+      const lane = plan.lanes[allowance.lane]!;
+      return [
+        plan.vendor,
+        plan.name,
+        allowance.lane,
+        lane.windows.map((w) => `${w.limit}/${w.seconds}s`).join(' + '),
+        String(lane.rowsPerCall),
+        lane.alsoSpends.length ? lane.alsoSpends.join(',') : '-',
+        allowance.callsPerSecond.toFixed(3),
+        rowsPerSecond(plan.lanes).toFixed(1),
+      ];
+    }),
+  );
+  return formatTable(['vendor', 'plan', 'lane', 'windows', 'rows/call', 'also spends', 'calls/s', 'plan rows/s'], rows);
+}

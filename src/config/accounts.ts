@@ -1,0 +1,159 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import {
+  LaneNameSchema,
+  LanePlanSchema,
+  PlanSchema,
+  WindowSchema,
+  findPlan,
+  planNames,
+  type Plan,
+} from '../governance/plans.js';
+import { ConfigError, formatZodIssues } from './errors.js';
+
+/** Credentials are named, never written: each is the name of an environment variable the worker reads. */
+const EnvRefSchema = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the name of an environment variable, not the secret itself');
+
+const LaneOverrideSchema = z
+  .object({
+    windows: z.array(WindowSchema).min(1).optional(),
+    rowsPerCall: z.number().int().positive().optional(),
+    alsoSpends: z.array(LaneNameSchema).optional(),
+  })
+  .strict();
+
+const PacingSchema = z
+  .object({
+    /** Slack added to every window, to absorb the spread between our clock and the vendor's. */
+    marginMs: z.number().int().min(0).max(10_000).default(150),
+  })
+  .strict();
+
+const AccountBaseSchema = z.object({
+  /** A plan of the vendor's page (see `leadsync plans`), or `custom` with every lane's windows given. */
+  plan: z.string().min(1),
+  lanes: z.partialRecord(LaneNameSchema, LaneOverrideSchema).default({}),
+  baseUrl: z.url(),
+  pacing: PacingSchema.default({ marginMs: 150 }),
+  /** Request timeout per vendor call. */
+  timeoutMs: z.number().int().positive().default(30_000),
+});
+
+export const LeadSquaredAccountSchema = AccountBaseSchema.extend({
+  vendor: z.literal('leadsquared'),
+  credentials: z.object({ accessKeyEnv: EnvRefSchema, secretKeyEnv: EnvRefSchema }).strict(),
+}).strict();
+
+export const SmartLeadAccountSchema = AccountBaseSchema.extend({
+  vendor: z.literal('smartlead'),
+  credentials: z.object({ apiKeyEnv: EnvRefSchema }).strict(),
+}).strict();
+
+export const AccountSchema = z.discriminatedUnion('vendor', [LeadSquaredAccountSchema, SmartLeadAccountSchema]);
+
+export const ConfigFileSchema = z
+  .object({
+    accounts: z.record(
+      z.string().regex(/^[a-z0-9][a-z0-9-_]*$/i, 'account names are letters, digits, - and _'),
+      AccountSchema,
+    ),
+    rejects: z
+      .object({ directory: z.string().default('.leadsync/rejects') })
+      .strict()
+      .default({ directory: '.leadsync/rejects' }),
+  })
+  .strict();
+
+export type AccountConfig = z.infer<typeof AccountSchema>;
+export type ConfigFile = z.infer<typeof ConfigFileSchema>;
+
+/** An account as the rest of the code sees it: config plus the effective plan, no secrets. */
+export type Account = AccountConfig & { name: string; effectivePlan: Plan };
+
+export interface LoadedConfig {
+  path: string;
+  accounts: Record<string, Account>;
+  rejectsDirectory: string;
+}
+
+/** Reads and validates a config file; every error names the file and the path of the bad key. */
+export async function loadConfig(path: string): Promise<LoadedConfig> {
+  const absolute = resolve(path);
+  let text: string;
+  try {
+    text = await readFile(absolute, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read config file ${absolute}: ${(err as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = absolute.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(
+      `config file ${absolute} is not valid ${absolute.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`,
+    );
+  }
+  return parseConfig(raw, absolute);
+}
+
+export function parseConfig(raw: unknown, path: string): LoadedConfig {
+  const parsed = ConfigFileSchema.safeParse(raw);
+  if (!parsed.success) throw new ConfigError(`invalid config file ${path}:\n${formatZodIssues(parsed.error)}`);
+  const accounts: Record<string, Account> = {};
+  for (const [name, config] of Object.entries(parsed.data.accounts)) {
+    accounts[name] = { ...config, name, effectivePlan: effectivePlan(name, config, path) };
+  }
+  return { path, accounts, rejectsDirectory: resolve(path, '..', parsed.data.rejects.directory) };
+}
+
+/** The named plan with the account's lane overrides applied; `custom` requires every lane to be given. */
+export function effectivePlan(accountName: string, account: AccountConfig, path: string): Plan {
+  const where = `${path}: accounts.${accountName}`;
+  const isCustom = account.plan.toLowerCase() === 'custom';
+  const base = isCustom ? undefined : findPlan(account.vendor, account.plan);
+  if (!isCustom && !base) {
+    throw new ConfigError(
+      `${where}.plan: unknown ${account.vendor} plan '${account.plan}' (known: ${planNames(account.vendor).join(', ')}, custom)`,
+    );
+  }
+  const lanes: Plan['lanes'] = {};
+  const laneNames = new Set([...Object.keys(base?.lanes ?? {}), ...Object.keys(account.lanes)]) as Set<
+    keyof Plan['lanes']
+  >;
+  for (const lane of laneNames) {
+    const merged = { ...base?.lanes[lane], ...account.lanes[lane] };
+    const result = LanePlanSchema.safeParse(merged);
+    if (!result.success) {
+      throw new ConfigError(
+        `${where}.lanes.${lane}: ${isCustom ? 'a custom plan must give windows and rowsPerCall' : 'invalid lane'}:\n${formatZodIssues(result.error)}`,
+      );
+    }
+    lanes[lane] = result.data;
+  }
+  if (!lanes.general) throw new ConfigError(`${where}.lanes.general: every account needs a general lane`);
+  for (const [lane, plan] of Object.entries(lanes)) {
+    for (const other of plan.alsoSpends) {
+      if (!lanes[other]) throw new ConfigError(`${where}.lanes.${lane}.alsoSpends: no lane '${other}' on this account`);
+    }
+  }
+  return PlanSchema.parse({
+    vendor: account.vendor,
+    name: isCustom ? 'custom' : base!.name,
+    lanes,
+    activitiesPerCall: base?.activitiesPerCall,
+  });
+}
+
+export function findAccount(config: LoadedConfig, name: string): Account {
+  const account = config.accounts[name];
+  if (!account) {
+    throw new ConfigError(
+      `unknown account '${name}' in ${config.path} (configured: ${Object.keys(config.accounts).join(', ') || 'none'})`,
+    );
+  }
+  return account;
+}

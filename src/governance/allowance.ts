@@ -1,0 +1,46 @@
+import { sustainedRate, type LaneName, type LanePlan } from './plans.js';
+
+export type Lanes = Partial<Record<LaneName, LanePlan>>;
+
+export interface LaneAllowance {
+  lane: LaneName;
+  /** Calls per second this lane may make in the long run, after what other lanes spend from it. */
+  callsPerSecond: number;
+  rowsPerCall: number;
+  rowsPerSecond: number;
+}
+
+/**
+ * Splits an account's allowance between its lanes so that rows per second is as high as possible:
+ * the lanes that carry the most rows per call run at their own ceiling first, and a lane another lane
+ * also spends from (LeadSquared's general lane, under the strict reading) gets what is left.
+ * Enterprise: bulk 1 call / 5 s x 50 rows + general (25 - 1) calls / 5 s x 1 row = 14.8 rows/s.
+ */
+export function laneAllowances(lanes: Lanes): LaneAllowance[] {
+  const entries = Object.entries(lanes) as [LaneName, LanePlan][];
+  const byRowsPerCall = [...entries].sort(([, a], [, b]) => b.rowsPerCall - a.rowsPerCall);
+  const spentByOthers = new Map<LaneName, number>();
+  const result: LaneAllowance[] = [];
+  for (const [lane, plan] of byRowsPerCall) {
+    const own = sustainedRate(plan.windows) - (spentByOthers.get(lane) ?? 0);
+    const limits = [own, ...plan.alsoSpends.map((other) => headroom(lanes, other, spentByOthers))];
+    const callsPerSecond = Math.max(0, Math.min(...limits));
+    for (const other of plan.alsoSpends) spentByOthers.set(other, (spentByOthers.get(other) ?? 0) + callsPerSecond);
+    result.push({
+      lane,
+      callsPerSecond,
+      rowsPerCall: plan.rowsPerCall,
+      rowsPerSecond: callsPerSecond * plan.rowsPerCall,
+    });
+  }
+  return result;
+}
+
+function headroom(lanes: Lanes, lane: LaneName, spent: Map<LaneName, number>): number {
+  const plan = lanes[lane];
+  return plan ? sustainedRate(plan.windows) - (spent.get(lane) ?? 0) : Infinity;
+}
+
+export function rowsPerSecond(lanes: Lanes): number {
+  return laneAllowances(lanes).reduce((sum, a) => sum + a.rowsPerSecond, 0);
+}

@@ -1,0 +1,81 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { WithStartWorkflowOperation, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import type { Account } from '../config/accounts.js';
+import {
+  accountGovernor,
+  governorWorkflowId,
+  reportSignal,
+  reserveUpdate,
+  type ReserveRequest,
+} from '../../workflows/governor.js';
+import type { LaneName, Window } from './plans.js';
+
+/**
+ * The activity side of the account governor: reserves a slot for each vendor call and waits for it,
+ * so calls from any number of worker processes land inside the account's windows.
+ */
+export class GovernorClient {
+  constructor(
+    private readonly client: Client,
+    /** The task queue the governor workflow runs on: the workflow queue of the workers. */
+    private readonly taskQueue: string,
+  ) {}
+
+  /**
+   * Runs `call` at a slot granted on `lane`. A slot missed by more than half the margin is given up
+   * and a new one asked for: the margin only covers calls made close to their slot.
+   */
+  async paced<T>(account: Account, lane: LaneName, call: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const lateAfterMs = account.pacing.marginMs / 2;
+    for (;;) {
+      const [slot] = await this.reserve(account, lane, 1);
+      const wait = slot! - Date.now();
+      if (wait > 0) await sleep(wait, undefined, { signal });
+      if (Date.now() - slot! <= lateAfterMs) return call();
+    }
+  }
+
+  async reserve(account: Account, lane: LaneName, calls: number): Promise<number[]> {
+    const request = reserveRequest(account, lane, calls);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const { slots } = await this.client.workflow.executeUpdateWithStart(reserveUpdate, {
+          args: [request],
+          startWorkflowOperation: new WithStartWorkflowOperation(accountGovernor, {
+            workflowId: governorWorkflowId(account.name),
+            taskQueue: this.taskQueue,
+            args: [{ account: account.name }],
+            workflowIdConflictPolicy: 'USE_EXISTING',
+            staticSummary: `Rate governor of ${account.vendor} account ${account.name}`,
+          }),
+        });
+        return slots;
+      } catch (err) {
+        // A governor that just continued-as-new or ended idle refuses the update; the next attempt reaches its successor.
+        if (err instanceof WorkflowUpdateFailedError || attempt >= 10) throw err;
+        await sleep(50 * attempt);
+      }
+    }
+  }
+
+  /** Tells the governor the vendor refused for rate, so every caller on the lanes waits, not just this one. */
+  async reportRateLimited(account: Account, lane: LaneName, retryAfterMs: number, window?: Window): Promise<void> {
+    const lanes = spentLanes(account, lane);
+    await this.client.workflow
+      .getHandle(governorWorkflowId(account.name))
+      .signal(reportSignal, { kind: 'rate-limited', lanes, at: Date.now(), retryAfterMs, window });
+  }
+}
+
+function spentLanes(account: Account, lane: LaneName): LaneName[] {
+  return [lane, ...(account.effectivePlan.lanes[lane]?.alsoSpends ?? [])];
+}
+
+export function reserveRequest(account: Account, lane: LaneName, calls: number): ReserveRequest {
+  const spends = spentLanes(account, lane).map((spent) => {
+    const plan = account.effectivePlan.lanes[spent];
+    if (!plan) throw new Error(`account ${account.name} has no lane '${spent}'`);
+    return { lane: spent, windows: plan.windows };
+  });
+  return { spends, calls, marginMs: account.pacing.marginMs };
+}

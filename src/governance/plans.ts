@@ -1,0 +1,98 @@
+import { z } from 'zod';
+
+/**
+ * A window is one rate limit: at most `limit` requests in any `seconds`-long span.
+ * Vendors do not say whether their windows slide or are fixed, so leadsync always assumes sliding.
+ */
+export const WindowSchema = z.object({
+  limit: z.number().int().positive(),
+  seconds: z.number().positive(),
+});
+export type Window = z.infer<typeof WindowSchema>;
+
+export const LaneNameSchema = z.enum(['general', 'bulk']);
+/** A lane is one independently limited stream of calls to a vendor account. */
+export type LaneName = z.infer<typeof LaneNameSchema>;
+
+export const LanePlanSchema = z.object({
+  windows: z.array(WindowSchema).min(1),
+  /** Rows one call on this lane carries at most (1 for single-row endpoints). */
+  rowsPerCall: z.number().int().positive(),
+  /** Other lanes whose windows a call on this lane also spends from (LeadSquared: bulk calls may count as general). */
+  alsoSpends: z.array(LaneNameSchema).default([]),
+});
+export type LanePlan = z.infer<typeof LanePlanSchema>;
+
+export const VendorNameSchema = z.enum(['leadsquared', 'smartlead']);
+export type VendorName = z.infer<typeof VendorNameSchema>;
+
+export const PlanSchema = z.object({
+  vendor: VendorNameSchema,
+  name: z.string(),
+  lanes: z.partialRecord(LaneNameSchema, LanePlanSchema),
+  /** Rows per bulk call for activities, where the vendor has an activity bulk endpoint. */
+  activitiesPerCall: z.number().int().positive().optional(),
+});
+export type Plan = z.infer<typeof PlanSchema>;
+
+const per5s = (limit: number): Window => ({ limit, seconds: 5 });
+
+function leadSquaredPlan(name: string, generalPer5s: number): Plan {
+  return {
+    vendor: 'leadsquared',
+    name,
+    lanes: {
+      general: { windows: [per5s(generalPer5s)], rowsPerCall: 1, alsoSpends: [] },
+      // The seed does not say whether a bulk call also counts against the general limit: assume it does.
+      bulk: { windows: [per5s(1)], rowsPerCall: 50, alsoSpends: ['general'] },
+    },
+    activitiesPerCall: 25,
+  };
+}
+
+function smartLeadPlan(name: string, perSecond: number, perMinute: number, perHour: number): Plan {
+  return {
+    vendor: 'smartlead',
+    name,
+    lanes: {
+      general: {
+        windows: [
+          { limit: perSecond, seconds: 1 },
+          { limit: perMinute, seconds: 60 },
+          { limit: perHour, seconds: 3600 },
+        ],
+        rowsPerCall: 400,
+        alsoSpends: [],
+      },
+    },
+  };
+}
+
+/** Every plan of the vendors' rate-limit pages (../shared/seeds), as published. */
+export const PLANS: Readonly<Record<VendorName, Readonly<Record<string, Plan>>>> = {
+  leadsquared: {
+    lite: leadSquaredPlan('lite', 2),
+    pro: leadSquaredPlan('pro', 5),
+    super: leadSquaredPlan('super', 10),
+    basic: leadSquaredPlan('basic', 10),
+    standard: leadSquaredPlan('standard', 15),
+    enterprise: leadSquaredPlan('enterprise', 25),
+  },
+  smartlead: {
+    standard: smartLeadPlan('standard', 10, 60, 1000),
+    pro: smartLeadPlan('pro', 20, 120, 3000),
+  },
+};
+
+export function planNames(vendor: VendorName): string[] {
+  return Object.keys(PLANS[vendor]);
+}
+
+export function findPlan(vendor: VendorName, name: string): Plan | undefined {
+  return PLANS[vendor][name.toLowerCase()];
+}
+
+/** The long-run sustainable call rate of a set of windows: the tightest limit/seconds. */
+export function sustainedRate(windows: readonly Window[]): number {
+  return Math.min(...windows.map((w) => w.limit / w.seconds));
+}

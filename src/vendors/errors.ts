@@ -1,0 +1,58 @@
+/**
+ * Whole-call failures, each named for what the caller must do. Row-level problems are not errors:
+ * they come back as rejected row outcomes and the rest of the chunk goes on.
+ */
+export abstract class VendorError extends Error {
+  abstract readonly kind:
+    'rate-limited' | 'auth' | 'transient' | 'batch-too-large' | 'unexpected-response' | 'not-found';
+}
+
+/** The vendor refused for rate: retry at `retryAfterMs`, and tell the governor what the vendor said. */
+export class RateLimitedError extends VendorError {
+  readonly kind = 'rate-limited';
+  override name = 'RateLimitedError';
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+    /** The window the vendor says it enforces, when it says (LeadSquared: "limit of 25 in 5 second(s)"). */
+    readonly window?: { limit: number; seconds: number },
+  ) {
+    super(message);
+  }
+}
+
+/** Wrong or missing credentials: retrying cannot help. */
+export class AuthError extends VendorError {
+  readonly kind = 'auth';
+  override name = 'AuthError';
+}
+
+/** 5xx, timeouts, dropped connections: retry with backoff. */
+export class TransientError extends VendorError {
+  readonly kind = 'transient';
+  override name = 'TransientError';
+}
+
+/** The batch exceeds what the vendor takes in one call: split it and send the halves. */
+export class BatchTooLargeError extends VendorError {
+  readonly kind = 'batch-too-large';
+  override name = 'BatchTooLargeError';
+  constructor(
+    message: string,
+    readonly maxRows?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** The target (campaign, account) does not exist: a configuration problem, not retryable. */
+export class NotFoundError extends VendorError {
+  readonly kind = 'not-found';
+  override name = 'NotFoundError';
+}
+
+/** The vendor answered something its documented API never does: fail loudly rather than guess. */
+export class UnexpectedResponseError extends VendorError {
+  readonly kind = 'unexpected-response';
+  override name = 'UnexpectedResponseError';
+}

@@ -1,0 +1,140 @@
+import { describe, expect, it } from 'vitest';
+import { Redactor } from '../../src/config/credentials.js';
+import { TransientError } from '../../src/vendors/errors.js';
+import { requestJson, type HttpOptions } from '../../src/vendors/http.js';
+
+const SECRET = 's3cr3t-Key/With+Chars';
+const url = new URL(`https://api.example.test/v2/Thing.svc/Get?key=${encodeURIComponent(SECRET)}`);
+
+function options(fake: (input: URL, init: RequestInit) => Promise<Response>, timeoutMs = 1000): HttpOptions {
+  return { timeoutMs, redactor: new Redactor([SECRET]), fetch: fake as typeof fetch };
+}
+
+async function failure(promise: Promise<unknown>): Promise<Error> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!(err instanceof Error)) throw new Error('expected the call to fail');
+  return err;
+}
+
+function networkError(message: string, cause: Error & { code?: string }): TypeError {
+  return new TypeError(message, { cause });
+}
+
+describe('requestJson', () => {
+  it('sends JSON and returns status, headers and the parsed body', async () => {
+    let seen: { url?: URL; init?: RequestInit } = {};
+    const response = await requestJson(
+      { method: 'POST', url, headers: { 'x-key': 'k' }, body: [{ a: 1 }] },
+      options(async (input, init) => {
+        seen = { url: input, init };
+        return new Response('{"ok":true}', { status: 201, headers: { 'x-rate': '5' } });
+      }),
+    );
+
+    expect(response).toMatchObject({ status: 201, body: { ok: true } });
+    expect(response.headers.get('x-rate')).toBe('5');
+    expect(seen.init?.body).toBe('[{"a":1}]');
+    expect(seen.init?.headers).toMatchObject({ 'content-type': 'application/json', 'x-key': 'k' });
+  });
+
+  it('returns a body that is not JSON as text, and an empty one as the empty string', async () => {
+    const text = await requestJson(
+      { method: 'GET', url },
+      options(async () => new Response('Too many', { status: 429 })),
+    );
+    const empty = await requestJson(
+      { method: 'GET', url },
+      options(async () => new Response(null, { status: 204 })),
+    );
+
+    expect(text.body).toBe('Too many');
+    expect(empty.body).toBe('');
+  });
+
+  it('redacts a secret the vendor echoes in a body it returns', async () => {
+    const response = await requestJson(
+      { method: 'GET', url },
+      options(async () => new Response(JSON.stringify({ message: `bad key ${SECRET}` }), { status: 401 })),
+    );
+
+    expect(response.body).toEqual({ message: 'bad key [REDACTED]' });
+  });
+
+  it('turns a 5xx into a TransientError naming the call without its query string or the echoed secret', async () => {
+    const err = await failure(
+      requestJson(
+        { method: 'GET', url },
+        options(async () => new Response(`boom for ${SECRET}`, { status: 503 })),
+      ),
+    );
+
+    expect(err).toBeInstanceOf(TransientError);
+    expect(err.message).toBe('GET https://api.example.test/v2/Thing.svc/Get: HTTP 503: boom for [REDACTED]');
+  });
+
+  it('returns a 5xx for the vendor to classify when asked', async () => {
+    const response = await requestJson(
+      { method: 'GET', url, returnServerErrors: true },
+      options(async () => new Response('{"Status":"Error"}', { status: 500 })),
+    );
+
+    expect(response).toMatchObject({ status: 500, body: { Status: 'Error' } });
+  });
+
+  it('turns refused and reset connections into TransientErrors that say what happened', async () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
+    const closed = Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' });
+
+    const errRefused = await failure(
+      requestJson(
+        { method: 'GET', url },
+        options(() => Promise.reject(networkError('fetch failed', refused))),
+      ),
+    );
+    const errClosed = await failure(
+      requestJson(
+        { method: 'GET', url },
+        options(() => Promise.reject(networkError('terminated', closed))),
+      ),
+    );
+
+    expect(errRefused).toBeInstanceOf(TransientError);
+    expect(errRefused.message).toContain('connect ECONNREFUSED 127.0.0.1:1');
+    expect(errClosed).toBeInstanceOf(TransientError);
+    expect(errClosed.message).toContain('UND_ERR_SOCKET: other side closed');
+  });
+
+  it('turns a timeout into a TransientError that names the deadline', async () => {
+    const err = await failure(
+      requestJson(
+        { method: 'GET', url },
+        options(
+          (_input, init) =>
+            new Promise((_resolve, reject) => {
+              init.signal?.addEventListener('abort', () => reject(init.signal?.reason));
+            }),
+          20,
+        ),
+      ),
+    );
+
+    expect(err).toBeInstanceOf(TransientError);
+    expect(err.message).toContain('no answer within 20 ms');
+  });
+
+  it('lets any other failure through as a plain error, still redacted', async () => {
+    const err = await failure(
+      requestJson(
+        { method: 'GET', url },
+        options(() => Promise.reject(new TypeError(`Failed to parse URL from ${url.href}`))),
+      ),
+    );
+
+    expect(err).not.toBeInstanceOf(TransientError);
+    expect(err.message).not.toContain(SECRET);
+    expect(err.message).not.toContain(encodeURIComponent(SECRET));
+  });
+});

@@ -1,0 +1,269 @@
+import { describe, expect, it } from 'vitest';
+import {
+  AuthError,
+  BatchTooLargeError,
+  NotFoundError,
+  RateLimitedError,
+  TransientError,
+  UnexpectedResponseError,
+} from '../../src/vendors/errors.js';
+import {
+  bulkActivityResults,
+  bulkLeadResults,
+  fieldNamedIn,
+  parseRateLimit,
+  prospectIdOf,
+  singleWriteResult,
+  type Answer,
+  type SentRow,
+} from '../../src/vendors/leadsquared/classify.js';
+
+const call = "LeadSquared account 'acme', POST LeadManagement.svc/Lead.CreateOrUpdate";
+const answer = (status: number, body: unknown): Answer => ({ call, status, body });
+const rateLimitBody = {
+  Status: 'Error',
+  ExceptionType: 'MXAPIRateLimitExceededException',
+  ExceptionMessage: 'API calls exceeded the limit of 25 in 5 second(s)',
+};
+const row7: SentRow = { row: 7, fieldNames: ['EmailAddress', 'FirstName', 'mx_City'] };
+const rows = (...numbers: number[]): SentRow[] => numbers.map((row) => ({ row, fieldNames: ['EmailAddress'] }));
+
+function thrown(fn: () => unknown): Error {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof Error) return err;
+  }
+  throw new Error('expected a throw');
+}
+
+describe('LeadSquared rate limits', () => {
+  it.each([429, 200, 400, 500])('recognises the rate-limit envelope on HTTP %i', (status) => {
+    const err = thrown(() => singleWriteResult(answer(status, rateLimitBody), row7));
+
+    expect(err).toBeInstanceOf(RateLimitedError);
+    expect(err).toMatchObject({ retryAfterMs: 5000, window: { limit: 25, seconds: 5 } });
+    expect(err.message).toContain(call);
+  });
+
+  it('reads the limit from Message when the envelope carries it there, as the seed does', () => {
+    const body = { Status: 'Error', Message: 'API calls exceeded the limit of 2 in 5 second(s)' };
+
+    expect(thrown(() => singleWriteResult(answer(200, body), row7))).toMatchObject({
+      kind: 'rate-limited',
+      window: { limit: 2, seconds: 5 },
+    });
+  });
+
+  it('treats a bare 429 as a rate limit of unstated window, retried after 5 s', () => {
+    const err = thrown(() => prospectIdOf(answer(429, 'Too Many Requests')));
+
+    expect(err).toBeInstanceOf(RateLimitedError);
+    expect(err).toMatchObject({ retryAfterMs: 5000, window: undefined });
+  });
+
+  it('parses the window and retries after the whole window', () => {
+    expect(parseRateLimit('API calls exceeded the limit of 1 in 5 second(s)')).toEqual({
+      window: { limit: 1, seconds: 5 },
+      retryAfterMs: 5000,
+    });
+    expect(parseRateLimit('API calls exceeded the limit of 3 in 0.5 second(s)').retryAfterMs).toBe(500);
+    expect(parseRateLimit('slow down')).toEqual({ retryAfterMs: 5000 });
+  });
+
+  it('fails a whole bulk call when one of its rows was rate limited, rather than reject a row never looked at', () => {
+    const body = [
+      { RowNumber: 1, LeadId: 'a', LeadCreated: true },
+      { RowNumber: 2, ...rateLimitBody },
+    ];
+
+    expect(thrown(() => bulkLeadResults(answer(200, body), rows(1, 2)))).toBeInstanceOf(RateLimitedError);
+  });
+});
+
+describe('LeadSquared whole-call failures', () => {
+  it.each([
+    ['401', 401, { Status: 'Error', ExceptionType: 'MXInvalidAccessKeyException', ExceptionMessage: 'Invalid keys' }],
+    ['403', 403, ''],
+    ['an auth exception on 200', 200, { Status: 'Error', ExceptionType: 'MXUnAuthorizedAccessException' }],
+  ])('maps %s to AuthError', (_case, status, body) => {
+    const err = thrown(() => prospectIdOf(answer(status, body)));
+
+    expect(err).toBeInstanceOf(AuthError);
+    expect(err.message).toContain("account 'acme'");
+  });
+
+  it('maps a 5xx to TransientError with the vendor reason', () => {
+    const body = { Status: 'Error', ExceptionType: 'MXSqlException', ExceptionMessage: 'database unavailable' };
+    const err = thrown(() => singleWriteResult(answer(503, body), row7));
+
+    expect(err).toBeInstanceOf(TransientError);
+    expect(err.message).toContain('HTTP 503: MXSqlException: database unavailable');
+  });
+
+  it('maps a 404 to NotFoundError pointing at the base URL', () => {
+    const err = thrown(() => prospectIdOf(answer(404, 'Endpoint not found')));
+
+    expect(err).toBeInstanceOf(NotFoundError);
+    expect(err.message).toContain('baseUrl');
+  });
+});
+
+describe('LeadSquared bulk size refusals', () => {
+  it('maps a 400 MXInvalidInputException naming a maximum to BatchTooLargeError with the maximum', () => {
+    const body = {
+      Status: 'Error',
+      ExceptionType: 'MXInvalidInputException',
+      ExceptionMessage: 'Request contains 60 leads; maximum allowed is 50',
+    };
+    const err = thrown(() => bulkLeadResults(answer(400, body), rows(1)));
+
+    expect(err).toBeInstanceOf(BatchTooLargeError);
+    expect(err).toMatchObject({ maxRows: 50 });
+  });
+
+  it('maps a 413 to BatchTooLargeError, with no maximum when none is named', () => {
+    const err = thrown(() => bulkActivityResults(answer(413, 'Payload Too Large'), rows(1)));
+
+    expect(err).toBeInstanceOf(BatchTooLargeError);
+    expect(err).toMatchObject({ maxRows: undefined });
+  });
+
+  it('does not take a field length maximum on a single call for a batch size', () => {
+    const body = {
+      Status: 'Error',
+      ExceptionType: 'MXInvalidInputException',
+      ExceptionMessage: 'mx_City exceeds the maximum length of 200',
+    };
+
+    expect(singleWriteResult(answer(400, body), row7).outcome).toEqual({
+      row: 7,
+      status: 'rejected',
+      field: 'mx_City',
+      reason: 'MXInvalidInputException: mx_City exceeds the maximum length of 200',
+    });
+  });
+});
+
+describe('LeadSquared row outcomes', () => {
+  it('accepts a single upsert and returns the ProspectID', () => {
+    const result = singleWriteResult(answer(200, { Status: 'Success', Message: { Id: 'p-1', AffectedRows: 1 } }), row7);
+
+    expect(result).toEqual({ outcome: { row: 7, status: 'accepted' }, id: 'p-1' });
+  });
+
+  it('rejects a single row with the vendor reason and the field it names', () => {
+    const body = {
+      Status: 'Error',
+      ExceptionType: 'MXInvalidInputException',
+      ExceptionMessage: 'Invalid value for FirstName',
+    };
+
+    expect(singleWriteResult(answer(400, body), row7).outcome).toEqual({
+      row: 7,
+      status: 'rejected',
+      field: 'FirstName',
+      reason: 'MXInvalidInputException: Invalid value for FirstName',
+    });
+  });
+
+  it('matches bulk results to the rows sent by RowNumber, whatever their order', () => {
+    const body = [
+      { RowNumber: 3, LeadId: 'c', LeadCreated: false, LeadUpdated: true },
+      {
+        RowNumber: 2,
+        LeadId: null,
+        ExceptionType: 'MXDuplicateEntryException',
+        ExceptionMessage: 'A lead with same EmailAddress already exists',
+      },
+      { RowNumber: 1, LeadId: 'a', LeadCreated: true },
+    ];
+
+    const results = bulkLeadResults(answer(200, body), rows(10, 11, 12));
+
+    expect(results).toEqual([
+      { outcome: { row: 10, status: 'accepted' }, id: 'a' },
+      {
+        outcome: {
+          row: 11,
+          status: 'rejected',
+          field: 'EmailAddress',
+          reason: 'MXDuplicateEntryException: A lead with same EmailAddress already exists',
+        },
+      },
+      { outcome: { row: 12, status: 'accepted' }, id: 'c' },
+    ]);
+  });
+
+  it('rejects a bulk row that carries only a Message and no id', () => {
+    const [result] = bulkLeadResults(answer(200, [{ RowNumber: 1, Message: 'Invalid email' }]), rows(4));
+
+    expect(result?.outcome).toEqual({ row: 4, status: 'rejected', reason: 'Invalid email' });
+  });
+
+  it('reads bulk activity results under Response', () => {
+    const body = { Response: [{ RowNumber: 1, ProspectActivityId: 'act-1' }] };
+
+    expect(bulkActivityResults(answer(200, body), rows(1))).toEqual([
+      { outcome: { row: 1, status: 'accepted' }, id: 'act-1' },
+    ]);
+  });
+
+  it('returns the ProspectID of a lookup, and undefined for []', () => {
+    expect(prospectIdOf(answer(200, [{ ProspectID: 'p-9', FirstName: 'Ada', EmailAddress: 'a@b.co' }]))).toBe('p-9');
+    expect(prospectIdOf(answer(200, []))).toBeUndefined();
+  });
+});
+
+describe('LeadSquared undocumented answers', () => {
+  it.each([
+    ['a success body of the wrong shape', 200, { Status: 'Success' }],
+    ['HTML', 200, '<html>maintenance</html>'],
+    ['a 400 with no envelope', 400, 'Bad Request'],
+  ])('fails a single write on %s', (_case, status, body) => {
+    expect(thrown(() => singleWriteResult(answer(status, body), row7))).toBeInstanceOf(UnexpectedResponseError);
+  });
+
+  it('fails a bulk call whose 400 is not about size, rather than reject every row for it', () => {
+    const body = { Status: 'Error', ExceptionType: 'MXInvalidInputException', ExceptionMessage: 'Malformed JSON' };
+
+    expect(thrown(() => bulkLeadResults(answer(400, body), rows(1, 2)))).toBeInstanceOf(UnexpectedResponseError);
+  });
+
+  it.each([
+    ['a missing row', [{ RowNumber: 1, LeadId: 'a' }]],
+    [
+      'a repeated row',
+      [
+        { RowNumber: 1, LeadId: 'a' },
+        { RowNumber: 1, LeadId: 'b' },
+      ],
+    ],
+    [
+      'a row beyond those sent',
+      [
+        { RowNumber: 1, LeadId: 'a' },
+        { RowNumber: 3, LeadId: 'c' },
+      ],
+    ],
+    [
+      'a row with neither id nor reason',
+      [
+        { RowNumber: 1, LeadId: 'a' },
+        { RowNumber: 2, LeadCreated: true },
+      ],
+    ],
+  ])('fails a bulk call with %s', (_case, body) => {
+    const err = thrown(() => bulkLeadResults(answer(200, body), rows(1, 2)));
+
+    expect(err).toBeInstanceOf(UnexpectedResponseError);
+    expect(err.message).toContain('RowNumber');
+  });
+});
+
+describe('fieldNamedIn', () => {
+  it('finds the earliest field named as a whole word', () => {
+    expect(fieldNamedIn('mx_City_2 and FirstName are bad', ['FirstName', 'mx_City', 'mx_City_2'])).toBe('mx_City_2');
+    expect(fieldNamedIn('Phone invalid', ['Mobile'])).toBeUndefined();
+  });
+});

@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/accounts.js';
+import { ConfigError } from '../../src/config/errors.js';
+import { BatchTooLargeError } from '../../src/vendors/errors.js';
+import { leadSquared } from '../../src/vendors/leadsquared/index.js';
+import { vendorFor } from '../../src/vendors/registry.js';
+
+const account = parseConfig(
+  {
+    accounts: {
+      acme: {
+        vendor: 'leadsquared',
+        plan: 'pro',
+        baseUrl: 'https://api-us11.leadsquared.com/v2',
+        credentials: { accessKeyEnv: 'LSQ_ACCESS_KEY', secretKeyEnv: 'LSQ_SECRET_KEY' },
+      },
+    },
+  },
+  'leadsync.yaml',
+).accounts.acme!;
+const credentials = { accessKey: 'u$AccessKey-1234', secretKey: 'SecretKey-5678' };
+
+function recordingFetch(body: unknown) {
+  const calls: { url: URL; init: RequestInit }[] = [];
+  const fake = async (url: URL, init: RequestInit) => {
+    calls.push({ url, init });
+    return new Response(JSON.stringify(body), { status: 200 });
+  };
+  return { calls, fetch: fake as typeof fetch };
+}
+
+describe('leadSquared vendor', () => {
+  it('is registered under its name', () => {
+    expect(vendorFor('leadsquared')).toBe(leadSquared);
+  });
+
+  it('upserts one lead per call on the general lane, keys in headers and not in the URL', async () => {
+    const { calls, fetch } = recordingFetch({ Status: 'Success', Message: { Id: 'p-1', AffectedRows: 1 } });
+    const client = leadSquared.connect(account, credentials, { timeoutMs: 1000, fetch });
+
+    const result = await client.upsertLeads('general', [{ row: 3, email: 'a@x.co', fields: {} }], {});
+
+    expect(result.outcomes).toEqual([{ row: 3, status: 'accepted' }]);
+    expect(calls[0]?.url.href).toBe(
+      'https://api-us11.leadsquared.com/v2/LeadManagement.svc/Lead.CreateOrUpdate?postUpdatedLead=false',
+    );
+    expect(calls[0]?.init.headers).toMatchObject({
+      'x-LSQ-AccessKey': credentials.accessKey,
+      'x-LSQ-SecretKey': credentials.secretKey,
+    });
+  });
+
+  it('refuses more than one lead on the general lane as a batch to split, before any call', async () => {
+    const { calls, fetch } = recordingFetch({});
+    const client = leadSquared.connect(account, credentials, { timeoutMs: 1000, fetch });
+    const leads = [1, 2].map((row) => ({ row, email: `${row}@x.co`, fields: {} }));
+
+    await expect(client.upsertLeads('general', leads, {})).rejects.toBeInstanceOf(BatchTooLargeError);
+    expect(calls).toHaveLength(0);
+  });
+
+  it('names the missing credential of the account', () => {
+    expect(() => leadSquared.connect(account, { accessKey: 'k' }, { timeoutMs: 1000 })).toThrow(ConfigError);
+    expect(() => leadSquared.connect(account, { accessKey: 'k' }, { timeoutMs: 1000 })).toThrow(/'acme'.*secretKey/);
+  });
+
+  it('takes no sync target beyond the account', () => {
+    expect(leadSquared.targetSchema.safeParse({}).success).toBe(true);
+    expect(leadSquared.targetSchema.safeParse({ campaignId: 1 }).success).toBe(false);
+  });
+});

@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import {
+  earliestSlot,
+  emptyLedger,
+  pacedWindows,
+  pause,
+  recordSlot,
+  type Ledger,
+} from '../../src/governance/ledger.js';
+
+function reserveMany(ledgers: { ledger: Ledger; windows: ReturnType<typeof pacedWindows> }[], count: number, from = 0) {
+  const slots: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const at = earliestSlot(ledgers, from);
+    recordSlot(ledgers, at);
+    slots.push(at);
+  }
+  return slots;
+}
+
+function maxInAnySpan(slots: number[], spanMs: number): number {
+  return Math.max(...slots.map((s) => slots.filter((t) => t >= s && t < s + spanMs).length));
+}
+
+describe('ledger', () => {
+  it('lets a full window of calls go at once, then holds the next until the first has left the window', () => {
+    const general = { ledger: emptyLedger(), windows: pacedWindows([{ limit: 25, seconds: 5 }], 0) };
+
+    const slots = reserveMany([general], 26);
+
+    expect(slots.slice(0, 25).every((s) => s === 0)).toBe(true);
+    expect(slots[25]).toBe(5000);
+  });
+
+  it('never puts more than the limit in any window span, margin included', () => {
+    const windows = pacedWindows([{ limit: 5, seconds: 5 }], 200);
+    const lane = { ledger: emptyLedger(), windows };
+
+    const slots = reserveMany([lane], 200);
+
+    expect(maxInAnySpan(slots, 5200)).toBe(5);
+    expect(slots.at(-1)).toBe(39 * 5200);
+  });
+
+  it('holds every window of a lane at once (SmartLead: per second, per minute, per hour)', () => {
+    const lane = {
+      ledger: emptyLedger(),
+      windows: pacedWindows(
+        [
+          { limit: 10, seconds: 1 },
+          { limit: 60, seconds: 60 },
+          { limit: 1000, seconds: 3600 },
+        ],
+        0,
+      ),
+    };
+
+    const slots = reserveMany([lane], 1100);
+
+    expect(maxInAnySpan(slots, 1000)).toBeLessThanOrEqual(10);
+    expect(maxInAnySpan(slots, 60_000)).toBeLessThanOrEqual(60);
+    expect(maxInAnySpan(slots, 3_600_000)).toBeLessThanOrEqual(1000);
+  });
+
+  it('makes a bulk call spend from the general lane too, when the plan says so', () => {
+    const general = { ledger: emptyLedger(), windows: pacedWindows([{ limit: 2, seconds: 5 }], 0) };
+    const bulk = { ledger: emptyLedger(), windows: pacedWindows([{ limit: 1, seconds: 5 }], 0) };
+
+    const bulkSlot = earliestSlot([bulk, general], 0);
+    recordSlot([bulk, general], bulkSlot);
+    const single = reserveMany([general], 2);
+
+    expect(bulkSlot).toBe(0);
+    expect(single).toEqual([0, 5000]);
+  });
+
+  it('waits out a pause the vendor asked for', () => {
+    const lane = { ledger: emptyLedger(), windows: pacedWindows([{ limit: 10, seconds: 1 }], 0) };
+    pause(lane.ledger, 30_000);
+
+    expect(earliestSlot([lane], 1000)).toBe(30_000);
+  });
+
+  it('forgets slots no window can see, so the ledger stays small', () => {
+    const lane = { ledger: emptyLedger(), windows: pacedWindows([{ limit: 2, seconds: 1 }], 0) };
+
+    reserveMany([lane], 1000);
+
+    expect(lane.ledger.slots.length).toBeLessThanOrEqual(2);
+  });
+});

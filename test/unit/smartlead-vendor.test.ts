@@ -1,0 +1,117 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/accounts.js';
+import { AuthError, NotFoundError } from '../../src/vendors/errors.js';
+import { vendorFor } from '../../src/vendors/registry.js';
+import { smartLead } from '../../src/vendors/smartlead/index.js';
+
+const account = parseConfig(
+  {
+    accounts: {
+      outbound: {
+        vendor: 'smartlead',
+        plan: 'standard',
+        baseUrl: 'https://server.smartlead.ai/api/v1',
+        credentials: { apiKeyEnv: 'SMARTLEAD_API_KEY' },
+      },
+    },
+  },
+  'leadsync.yaml',
+).accounts.outbound!;
+const API_KEY = 'sl_key/with+chars-123456';
+const credentials = { apiKey: API_KEY };
+
+function fakeFetch(status: number, body: unknown, headers: Record<string, string> = {}) {
+  const calls: { url: URL; init: RequestInit }[] = [];
+  const fake = async (url: URL, init: RequestInit) => {
+    calls.push({ url, init });
+    return new Response(typeof body === 'string' ? body : JSON.stringify(body), { status, headers });
+  };
+  return { calls, fetch: fake as typeof fetch };
+}
+
+async function failure(promise: Promise<unknown>): Promise<Error> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!(err instanceof Error)) throw new Error('expected the call to fail');
+  return err;
+}
+
+describe('smartLead vendor', () => {
+  it('is registered under its name', () => {
+    expect(vendorFor('smartlead')).toBe(smartLead);
+  });
+
+  it('takes a campaign id as a number or as digits, with optional settings', () => {
+    expect(smartLead.targetSchema.parse({ campaignId: '42' })).toEqual({ campaignId: 42 });
+    expect(
+      smartLead.targetSchema.safeParse({ campaignId: 42, settings: { ignore_global_block_list: true } }).success,
+    ).toBe(true);
+    expect(smartLead.targetSchema.safeParse({ campaignId: 'abc' }).success).toBe(false);
+    expect(smartLead.targetSchema.safeParse({ campaignId: 42, settings: { ignore_everything: true } }).success).toBe(
+      false,
+    );
+  });
+
+  it('adds leads in one call with api_key in the query, and returns outcomes and the quota', async () => {
+    const { calls, fetch } = fakeFetch(
+      200,
+      { ok: true, upload_count: 2, total_leads: 2, invalid_emails: [] },
+      { 'x-ratelimit-limit': '60', 'x-ratelimit-remaining': '59', 'x-ratelimit-reset': '1735732800' },
+    );
+    const client = smartLead.connect(account, credentials, { timeoutMs: 1000, fetch });
+
+    const result = await client.upsertLeads(
+      'general',
+      [
+        { row: 1, email: 'ann@acme.com', fields: { email: 'ann@acme.com', 'custom_fields.job_title': 'CEO' } },
+        { row: 2, email: 'bob@acme.com', fields: { email: 'bob@acme.com' } },
+      ],
+      { campaignId: '42', settings: { ignore_duplicate_leads_in_other_campaign: true } },
+    );
+
+    expect(result).toEqual({
+      outcomes: [
+        { row: 1, status: 'accepted' },
+        { row: 2, status: 'accepted' },
+      ],
+      quota: { limit: 60, remaining: 59, resetAtMs: 1_735_732_800_000 },
+    });
+    expect(calls[0]?.url.pathname).toBe('/api/v1/campaigns/42/leads');
+    expect(calls[0]?.url.searchParams.get('api_key')).toBe(API_KEY);
+    expect(JSON.parse(String(calls[0]?.init.body))).toEqual({
+      lead_list: [{ email: 'ann@acme.com', custom_fields: { job_title: 'CEO' } }, { email: 'bob@acme.com' }],
+      settings: { ignore_duplicate_leads_in_other_campaign: true },
+    });
+  });
+
+  it('raises an AuthError without the key, even when SmartLead echoes it', async () => {
+    const { fetch } = fakeFetch(401, { message: `Invalid API Key ${API_KEY}` });
+    const client = smartLead.connect(account, credentials, { timeoutMs: 1000, fetch });
+
+    const err = await failure(client.verify({ campaignId: 42 }));
+
+    expect(err).toBeInstanceOf(AuthError);
+    expect(err.message).not.toContain(API_KEY);
+    expect(err.message).not.toContain(encodeURIComponent(API_KEY));
+  });
+
+  it('verifies by reading the campaign, and names a missing one', async () => {
+    const { calls, fetch } = fakeFetch(404, { error: 'Campaign not found' });
+    const client = smartLead.connect(account, credentials, { timeoutMs: 1000, fetch });
+
+    const err = await failure(client.verify({ campaignId: 77 }));
+
+    expect(calls[0]?.init.method).toBe('GET');
+    expect(calls[0]?.url.pathname).toBe('/api/v1/campaigns/77');
+    expect(err).toBeInstanceOf(NotFoundError);
+    expect(err.message).toContain('campaign 77');
+  });
+
+  it('has only the general lane', async () => {
+    const client = smartLead.connect(account, credentials, { timeoutMs: 1000, fetch: fakeFetch(200, {}).fetch });
+
+    await expect(client.upsertLeads('bulk', [], { campaignId: 1 })).rejects.toThrow(/only the general lane/);
+  });
+});
