@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { registerControl } from './commands/control.js';
 import { registerPlans } from './commands/plans.js';
+import { registerSync } from './commands/sync.js';
+import { registerWorker } from './commands/worker.js';
 import { runCli } from './run.js';
 
 const program = new Command('leadsync')
@@ -8,5 +11,8 @@ const program = new Command('leadsync')
   .showHelpAfterError();
 
 registerPlans(program);
+registerWorker(program);
+registerSync(program);
+registerControl(program);
 
 await runCli(program, process.argv);

@@ -25,18 +25,24 @@ export class GovernorClient {
    * Runs `call` at a slot granted on `lane`. A slot missed by more than half the margin is given up
    * and a new one asked for: the margin only covers calls made close to their slot.
    */
-  async paced<T>(account: Account, lane: LaneName, call: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  async paced<T>(
+    account: Account,
+    lane: LaneName,
+    share: number,
+    call: () => Promise<T>,
+    signal?: AbortSignal,
+  ): Promise<T> {
     const lateAfterMs = account.pacing.marginMs / 2;
     for (;;) {
-      const [slot] = await this.reserve(account, lane, 1);
+      const [slot] = await this.reserve(account, lane, 1, share);
       const wait = slot! - Date.now();
       if (wait > 0) await sleep(wait, undefined, { signal });
       if (Date.now() - slot! <= lateAfterMs) return call();
     }
   }
 
-  async reserve(account: Account, lane: LaneName, calls: number): Promise<number[]> {
-    const request = reserveRequest(account, lane, calls);
+  async reserve(account: Account, lane: LaneName, calls: number, share = 1): Promise<number[]> {
+    const request = reserveRequest(account, lane, calls, share);
     for (let attempt = 1; ; attempt++) {
       try {
         const { slots } = await this.client.workflow.executeUpdateWithStart(reserveUpdate, {
@@ -71,11 +77,16 @@ function spentLanes(account: Account, lane: LaneName): LaneName[] {
   return [lane, ...(account.effectivePlan.lanes[lane]?.alsoSpends ?? [])];
 }
 
-export function reserveRequest(account: Account, lane: LaneName, calls: number): ReserveRequest {
+/**
+ * A sync limited to a share of the plan is granted a slot only while the lane's ledger, shared with every other
+ * sync on the account, holds fewer calls than that share of each window.
+ */
+export function reserveRequest(account: Account, lane: LaneName, calls: number, share = 1): ReserveRequest {
   const spends = spentLanes(account, lane).map((spent) => {
     const plan = account.effectivePlan.lanes[spent];
     if (!plan) throw new Error(`account ${account.name} has no lane '${spent}'`);
-    return { lane: spent, windows: plan.windows };
+    const windows = plan.windows.map((w) => ({ ...w, limit: Math.max(1, Math.floor(w.limit * share)) }));
+    return { lane: spent, windows };
   });
   return { spends, calls, marginMs: account.pacing.marginMs };
 }

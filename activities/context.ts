@@ -1,0 +1,60 @@
+import type { Client } from '@temporalio/client';
+import { findAccount, type Account, type LoadedConfig } from '../src/config/accounts.js';
+import { Redactor, resolveCredentials } from '../src/config/credentials.js';
+import { GovernorClient } from '../src/governance/governor-client.js';
+import { vendorFor } from '../src/vendors/registry.js';
+import type { Vendor, VendorClient } from '../src/vendors/types.js';
+
+/** What the activities need from the worker process that hosts them. Credentials never leave it. */
+export interface ActivityDeps {
+  config: LoadedConfig;
+  /** For the account governors: activities reserve their call slots through it. */
+  client: Client;
+  workflowTaskQueue: string;
+  env?: NodeJS.ProcessEnv;
+  fetch?: typeof fetch;
+}
+
+export interface ConnectedAccount {
+  account: Account;
+  vendor: Vendor;
+  client: VendorClient;
+}
+
+/**
+ * The worker's view of its accounts: one vendor client per account, kept for the life of the process so caches
+ * (LeadSquared's ProspectIDs) and keep-alive connections are shared by every chunk.
+ */
+export class ActivityContext {
+  readonly governor: GovernorClient;
+  /** Every credential this worker holds: whatever an error says passes through it before leaving the process. */
+  readonly redactor: Redactor;
+  private readonly connected = new Map<string, ConnectedAccount>();
+
+  constructor(readonly deps: ActivityDeps) {
+    this.governor = new GovernorClient(deps.client, deps.workflowTaskQueue);
+    this.redactor = new Redactor(knownSecrets(deps.config, deps.env ?? process.env));
+  }
+
+  account(name: string): Account {
+    return findAccount(this.deps.config, name);
+  }
+
+  connect(name: string): ConnectedAccount {
+    const cached = this.connected.get(name);
+    if (cached) return cached;
+    const account = this.account(name);
+    const vendor = vendorFor(account.vendor);
+    const credentials = resolveCredentials(account, this.deps.env ?? process.env);
+    const client = vendor.connect(account, credentials, { timeoutMs: account.timeoutMs, fetch: this.deps.fetch });
+    const connected = { account, vendor, client };
+    this.connected.set(name, connected);
+    return connected;
+  }
+}
+
+function knownSecrets(config: LoadedConfig, env: NodeJS.ProcessEnv): string[] {
+  return Object.values(config.accounts).flatMap((account) =>
+    Object.values(account.credentials as Record<string, string>).flatMap((variable) => env[variable] ?? []),
+  );
+}

@@ -1,0 +1,46 @@
+import { ApplicationFailure } from '@temporalio/common';
+import type { Redactor } from '../src/config/credentials.js';
+import { ConfigError } from '../src/config/errors.js';
+import { VendorError } from '../src/vendors/errors.js';
+
+/** Failure types the sync workflow's retry policy and its readers rely on. */
+export const FailureType = {
+  rateLimited: 'RateLimited',
+  config: 'ConfigError',
+  auth: 'AuthError',
+  notFound: 'NotFound',
+  unexpectedResponse: 'UnexpectedResponse',
+  transient: 'Transient',
+} as const;
+
+/**
+ * Turns what a vendor call threw into what Temporal should do with it: a rate limit retries exactly when the vendor
+ * said, a transient fault retries with backoff, and what no retry can fix (credentials, config, a missing target,
+ * an answer we do not understand) fails the sync at once. Every message passes the redactor on the way out.
+ */
+export function toActivityFailure(err: unknown, redactor: Redactor): Error {
+  if (err instanceof ApplicationFailure) return err;
+  const message = redactor.redact(err instanceof Error ? err.message : String(err));
+  if (err instanceof ConfigError) return ApplicationFailure.nonRetryable(message, FailureType.config);
+  if (!(err instanceof VendorError))
+    return ApplicationFailure.retryable(message, err instanceof Error ? err.name : 'Error');
+  switch (err.kind) {
+    case 'rate-limited':
+      return ApplicationFailure.create({
+        message,
+        type: FailureType.rateLimited,
+        nextRetryDelay: 'retryAfterMs' in err ? Math.max(1, Number(err.retryAfterMs)) : undefined,
+      });
+    case 'auth':
+      return ApplicationFailure.nonRetryable(message, FailureType.auth);
+    case 'not-found':
+      return ApplicationFailure.nonRetryable(message, FailureType.notFound);
+    case 'unexpected-response':
+      return ApplicationFailure.nonRetryable(message, FailureType.unexpectedResponse);
+    case 'transient':
+      return ApplicationFailure.retryable(message, FailureType.transient);
+    case 'batch-too-large':
+      // pushChunk splits batches down to one row; a single row the vendor still finds too large cannot succeed.
+      return ApplicationFailure.nonRetryable(message, FailureType.unexpectedResponse);
+  }
+}

@@ -1,0 +1,48 @@
+import { laneAllowances } from '../src/governance/allowance.js';
+import { laneTaskQueue } from '../src/governance/lanes.js';
+import { ConfigError, formatZodIssues } from '../src/config/errors.js';
+import { checkMapping, identityMapping } from '../src/sources/mapping.js';
+import { openSource } from '../src/sources/registry.js';
+import type { SyncPlan, SyncRequest } from '../src/sync/contract.js';
+import type { ActivityContext } from './context.js';
+import { toActivityFailure } from './failures.js';
+import { withHeartbeats } from './heartbeat.js';
+
+/**
+ * Everything that can be wrong before the first row is sent, checked once: the account, its credentials (one cheap
+ * vendor call), the target, the source and the mapping. Each failure names what to fix and is not retried.
+ */
+export async function prepareSync(context: ActivityContext, request: SyncRequest): Promise<SyncPlan> {
+  try {
+    return await withHeartbeats(async () => {
+      const account = context.account(request.account);
+      const { vendor, client } = context.connect(request.account);
+      const target = vendor.targetSchema.safeParse(request.target);
+      if (!target.success) {
+        throw new ConfigError(`a sync to ${vendor.name} needs a target:\n${formatZodIssues(target.error)}`);
+      }
+      const source = openSource(request.source);
+      const columns = await source.columns();
+      checkMapping(request.mapping ?? identityMapping(columns), columns, vendor.emailField);
+      await client.verify(target.data);
+      const lanes = laneAllowances(account.effectivePlan.lanes)
+        .filter((allowance) => allowance.callsPerSecond > 0)
+        .map((allowance) => ({
+          lane: allowance.lane,
+          taskQueue: laneTaskQueue(account.vendor, account.name, allowance.lane),
+          rowsPerCall: allowance.rowsPerCall,
+          callsPerSecond: allowance.callsPerSecond,
+        }));
+      return {
+        vendor: account.vendor,
+        planName: account.effectivePlan.name,
+        lanes,
+        totalRows: await source.countRows(),
+        rowsPerSecond: lanes.reduce((sum, lane) => sum + lane.callsPerSecond * lane.rowsPerCall, 0),
+        rejectsDirectory: context.deps.config.rejectsDirectory,
+      };
+    });
+  } catch (err) {
+    throw toActivityFailure(err, context.redactor);
+  }
+}

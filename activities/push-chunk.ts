@@ -1,0 +1,108 @@
+import { activityInfo } from '@temporalio/activity';
+import { applyMapping, identityMapping } from '../src/sources/mapping.js';
+import { openSource } from '../src/sources/registry.js';
+import type { ChunkResult, ChunkTask } from '../src/sync/contract.js';
+import { writeChunkRejects, type Reject } from '../src/sync/rejects.js';
+import { BatchTooLargeError, RateLimitedError } from '../src/vendors/errors.js';
+import type { LeadRecord, RowOutcome } from '../src/vendors/types.js';
+import type { ActivityContext, ConnectedAccount } from './context.js';
+import { toActivityFailure } from './failures.js';
+import { withHeartbeats } from './heartbeat.js';
+
+/**
+ * Reads one chunk by its range, maps and checks its rows, and sends the good ones in one vendor call at a slot the
+ * account governor grants. Rows that fail a check, or that the vendor refuses, go to the chunk's rejects file; the
+ * rest of the chunk goes on. A retry reads the same rows again: upserts by email make a resend harmless.
+ */
+export async function pushChunk(context: ActivityContext, task: ChunkTask): Promise<ChunkResult> {
+  try {
+    return await withHeartbeats(async (signal) => {
+      const connected = context.connect(task.account);
+      const { leads, rejects, rows } = await readChunk(connected, task);
+      const calls = { made: 0 };
+      const outcomes = await send(context, connected, task, leads, calls, signal);
+      for (const outcome of outcomes) {
+        if (outcome.status === 'rejected')
+          rejects.push({ row: outcome.row, field: outcome.field, reason: outcome.reason });
+      }
+      await writeChunkRejects(task.rejectsDirectory, task.syncId, task.chunk.firstRow, rejects);
+      return {
+        rows,
+        accepted: outcomes.filter((o) => o.status === 'accepted').length,
+        rejected: rejects.length,
+        calls: calls.made,
+        retries: activityInfo().attempt - 1,
+      };
+    });
+  } catch (err) {
+    if (err instanceof RateLimitedError) {
+      const account = context.account(task.account);
+      // Best effort: the retry happens at the vendor's time whether or not the governor heard.
+      await context.governor.reportRateLimited(account, task.lane, err.retryAfterMs, err.window).catch(() => undefined);
+    }
+    throw toActivityFailure(err, context.redactor);
+  }
+}
+
+async function readChunk(
+  { vendor }: ConnectedAccount,
+  task: ChunkTask,
+): Promise<{ leads: LeadRecord[]; rejects: Reject[]; rows: number }> {
+  const source = openSource(task.source);
+  const mapping = task.mapping ?? identityMapping(await source.columns());
+  const leads: LeadRecord[] = [];
+  const rejects: Reject[] = [];
+  let rows = 0;
+  for await (const read of source.read(task.chunk)) {
+    rows++;
+    if ('unreadable' in read) {
+      rejects.push({ row: read.row, reason: `unreadable row: ${read.unreadable}` });
+      continue;
+    }
+    const fields = applyMapping(mapping, read.values, vendor.emailField);
+    const problems = vendor.checkLead(fields);
+    if (problems.length > 0) {
+      rejects.push(...problems.map((p) => ({ row: read.row, field: p.field, reason: p.reason })));
+      continue;
+    }
+    leads.push({ row: read.row, email: fields[vendor.emailField]!, fields });
+  }
+  return { leads, rejects, rows };
+}
+
+/** One paced call for the whole batch; halves (or the vendor's stated maximum) when the vendor says it is too large. */
+async function send(
+  context: ActivityContext,
+  connected: ConnectedAccount,
+  task: ChunkTask,
+  leads: LeadRecord[],
+  calls: { made: number },
+  signal: AbortSignal,
+): Promise<RowOutcome[]> {
+  if (leads.length === 0) return [];
+  try {
+    calls.made++;
+    const { account, client } = connected;
+    const result = await context.governor.paced(
+      account,
+      task.lane,
+      task.share,
+      () => client.upsertLeads(task.lane, leads, task.target),
+      signal,
+    );
+    return result.outcomes;
+  } catch (err) {
+    if (!(err instanceof BatchTooLargeError)) throw err;
+    if (leads.length === 1) {
+      return [
+        { row: leads[0]!.row, status: 'rejected', reason: `the vendor refused the row as too large: ${err.message}` },
+      ];
+    }
+    const size = Math.min(err.maxRows ?? Infinity, Math.ceil(leads.length / 2));
+    const outcomes: RowOutcome[] = [];
+    for (let i = 0; i < leads.length; i += size) {
+      outcomes.push(...(await send(context, connected, task, leads.slice(i, i + size), calls, signal)));
+    }
+    return outcomes;
+  }
+}

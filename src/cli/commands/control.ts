@@ -1,0 +1,50 @@
+import type { Command } from 'commander';
+import {
+  cancelSync,
+  pauseSync,
+  resumeSync,
+  syncHandle,
+  syncProgress,
+  throttleSync,
+  type SyncHandle,
+} from '../../client/api.js';
+import { ConfigError } from '../../config/errors.js';
+import { ShareSchema, type SyncProgress } from '../../sync/contract.js';
+import { progressLine } from '../progress-bar.js';
+import { withClient } from '../temporal.js';
+
+/** `status`, `pause`, `resume`, `throttle` and `cancel`: the same updates and query the `temporal` CLI can send. */
+export function registerControl(program: Command): void {
+  const command = (name: string, description: string, act: (handle: SyncHandle) => Promise<SyncProgress | void>) =>
+    program
+      .command(`${name} <workflowId>`)
+      .description(description)
+      .option('--json', 'print the progress as JSON')
+      .action((id: string, options: { json?: boolean }) => control(id, options, act));
+
+  command('status', "print a sync's progress", syncProgress);
+  command('pause', 'stop starting chunks; chunks in flight finish', pauseSync);
+  command('resume', 'start chunks again', resumeSync);
+  command('cancel', 'end the sync: chunks in flight finish, the rejects report is written', cancelSync);
+  program
+    .command('throttle <workflowId> <share>')
+    .description('let the sync use only this share (0 < share <= 1) of the plan, from its next chunk')
+    .option('--json', 'print the progress as JSON')
+    .action((id: string, share: string, options: { json?: boolean }) => {
+      const parsed = ShareSchema.safeParse(Number(share));
+      if (!parsed.success) throw new ConfigError(`share: ${parsed.error.issues[0]?.message} (got '${share}')`);
+      return control(id, options, (handle) => throttleSync(handle, parsed.data));
+    });
+}
+
+async function control(
+  id: string,
+  options: { json?: boolean },
+  act: (handle: SyncHandle) => Promise<SyncProgress | void>,
+): Promise<void> {
+  await withClient(async (client) => {
+    const handle = syncHandle(client, id);
+    const progress = (await act(handle)) ?? (await syncProgress(handle));
+    process.stdout.write(options.json ? `${JSON.stringify(progress)}\n` : `${id}: ${progressLine(progress)}\n`);
+  });
+}

@@ -1,0 +1,32 @@
+import type { SyncProgress } from '../sync/contract.js';
+
+const WIDTH = 30;
+
+/** One line: the bar, rows done of total, the rate against the ceiling, and the time left at the current rate. */
+export function progressLine(progress: SyncProgress): string {
+  const total = progress.totalRows;
+  const done = progress.counts.read;
+  const fraction = total ? Math.min(1, done / total) : 0;
+  const filled = Math.round(fraction * WIDTH);
+  const bar = `[${'#'.repeat(filled)}${'.'.repeat(WIDTH - filled)}]`;
+  const parts = [`${bar} ${Math.floor(fraction * 100)}%`, `${done}/${total ?? '?'} rows`, progress.state];
+  if (progress.ceilingRowsPerSecond !== undefined) {
+    parts.push(`${progress.rowsPerSecond.toFixed(1)} of ${progress.ceilingRowsPerSecond.toFixed(1)} rows/s`);
+  }
+  if (total !== undefined && progress.state === 'running') {
+    // The sync runs at the plan's ceiling (times its share): the estimate a dry run gives, kept up to date.
+    const rate = progress.ceilingRowsPerSecond || progress.rowsPerSecond || 1;
+    parts.push(`~${formatSeconds((total - done) / rate)} left`);
+  }
+  if (progress.counts.rejected > 0) parts.push(`${progress.counts.rejected} rejected`);
+  if (progress.backoffUntil !== undefined)
+    parts.push(`backing off until ${new Date(progress.backoffUntil).toISOString()}`);
+  return parts.join(' · ');
+}
+
+export function formatSeconds(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}

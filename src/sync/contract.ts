@@ -1,0 +1,122 @@
+// Workflow-safe: zod and types only. This is what crosses Temporal between the sync workflow, its activities
+// and the programs that start it: references, counts and cursors, never row data or credentials.
+import { z } from 'zod';
+import { type LaneName, type VendorName } from '../governance/plans.js';
+import { MappingSchema } from '../sources/mapping.js';
+import { SourceRefSchema, type ChunkRange, type Cursor } from '../sources/types.js';
+
+/** The share of the account's plan a sync may use: 1 is the whole ceiling. */
+export const ShareSchema = z.number().gt(0, 'share must be above 0').max(1, 'share is at most 1 (the whole plan)');
+
+/** What starts a sync, from the leadsync CLI, the typed client API or `temporal workflow start --input`. */
+export const SyncInputSchema = z
+  .object({
+    account: z.string().min(1, 'name the account of the config file to sync into'),
+    source: SourceRefSchema,
+    /** Vendor field -> source column; absent means the columns already carry the vendor's field names. */
+    mapping: MappingSchema.optional(),
+    /** What the vendor needs beyond the account (SmartLead: { campaignId }). */
+    target: z.record(z.string(), z.unknown()).default({}),
+    share: ShareSchema.default(1),
+  })
+  .strict();
+export type SyncInput = z.input<typeof SyncInputSchema>;
+export type SyncRequest = z.output<typeof SyncInputSchema>;
+
+/** One lane as a sync drives it: where its chunks run and how fast they may go. */
+export interface LaneRun {
+  lane: LaneName;
+  taskQueue: string;
+  rowsPerCall: number;
+  /** The lane's long-run share of the account's allowance, before the sync's own share is applied. */
+  callsPerSecond: number;
+}
+
+/** What prepareSync found out before the first vendor call. */
+export interface SyncPlan {
+  vendor: VendorName;
+  planName: string;
+  lanes: LaneRun[];
+  totalRows: number;
+  /** The plan's ceiling in rows per second, all lanes together. */
+  rowsPerSecond: number;
+  /** Where the per-chunk rejects files of this sync go. */
+  rejectsDirectory: string;
+}
+
+export interface ChunkTask {
+  syncId: string;
+  account: string;
+  lane: LaneName;
+  source: SyncRequest['source'];
+  mapping: SyncRequest['mapping'];
+  target: SyncRequest['target'];
+  share: number;
+  chunk: ChunkRange;
+  rejectsDirectory: string;
+}
+
+export interface ChunkResult {
+  rows: number;
+  accepted: number;
+  rejected: number;
+  /** Vendor calls this chunk made (splits of a batch the vendor found too large count each). */
+  calls: number;
+  /** Attempts beyond the first that this chunk needed (rate limits, faults). */
+  retries: number;
+}
+
+export interface SyncCounts {
+  read: number;
+  accepted: number;
+  rejected: number;
+  /** Chunk attempts that had to be retried. */
+  retried: number;
+  calls: number;
+}
+export const ZERO_COUNTS: SyncCounts = { read: 0, accepted: 0, rejected: 0, retried: 0, calls: 0 };
+
+export type SyncState = 'preparing' | 'running' | 'paused' | 'writing-rejects' | 'completed' | 'cancelled';
+
+export interface SyncProgress {
+  state: SyncState;
+  account: string;
+  vendor?: string;
+  totalRows?: number;
+  counts: SyncCounts;
+  share: number;
+  /** Rows per second the plan allows (times the share), and what the sync achieved so far. */
+  ceilingRowsPerSecond?: number;
+  rowsPerSecond: number;
+  startedAt: number;
+  /** Continue-as-new runs so far. */
+  run: number;
+  /** Epoch ms until which the latest rate-limit answer asked us to wait, if one is pending. */
+  backoffUntil?: number;
+}
+
+export interface SyncResult extends SyncCounts {
+  totalRows: number;
+  /** CSV of rejected rows: row, field, reason. Absent when no row was rejected. */
+  rejectsFile?: string;
+  seconds: number;
+  cancelled: boolean;
+}
+
+/** What one run hands the next on continue-as-new: the same references, never rows. */
+export interface Carried {
+  plan: SyncPlan;
+  cursor: Cursor;
+  /** The source has no rows left to cut into chunks. */
+  scanned: boolean;
+  pending: Partial<Record<LaneName, ChunkRange[]>>;
+  counts: SyncCounts;
+  startedAt: number;
+  run: number;
+  paused: boolean;
+}
+
+export interface RejectsReportRequest {
+  syncId: string;
+  rejectsDirectory: string;
+}

@@ -1,0 +1,74 @@
+import { createWriteStream } from 'node:fs';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { finished } from 'node:stream/promises';
+import { z } from 'zod';
+
+/** A row that did not land: which row, which field (when one is to blame), and why, in the vendor's words if theirs. */
+export const RejectSchema = z.object({
+  row: z.number().int().positive(),
+  field: z.string().optional(),
+  reason: z.string(),
+});
+export type Reject = z.infer<typeof RejectSchema>;
+
+/**
+ * Rejects are written per chunk, to a file named for the chunk's first row: a retried chunk overwrites its own
+ * file, so a row rejected on two attempts is reported once. The report merges them in row order at the end.
+ */
+export function syncRejectsDirectory(rejectsDirectory: string, syncId: string): string {
+  return join(rejectsDirectory, safeFileName(syncId));
+}
+
+export async function writeChunkRejects(
+  rejectsDirectory: string,
+  syncId: string,
+  firstRow: number,
+  rejects: readonly Reject[],
+): Promise<void> {
+  const directory = syncRejectsDirectory(rejectsDirectory, syncId);
+  const file = join(directory, `${firstRow}.ndjson`);
+  if (rejects.length === 0) {
+    // An earlier attempt may have rejected rows that this one landed.
+    await rm(file, { force: true });
+    return;
+  }
+  await mkdir(directory, { recursive: true });
+  await writeFile(file, rejects.map((r) => JSON.stringify(r)).join('\n') + '\n');
+}
+
+/** Merges the chunk files into `<syncId>.rejects.csv` (row, field, reason); undefined when nothing was rejected. */
+export async function writeRejectsReport(rejectsDirectory: string, syncId: string): Promise<string | undefined> {
+  const directory = syncRejectsDirectory(rejectsDirectory, syncId);
+  const files = await readdir(directory).catch(() => [] as string[]);
+  const chunks = files
+    .filter((f) => /^\d+\.ndjson$/.test(f))
+    .map((f) => Number(f.slice(0, -'.ndjson'.length)))
+    .sort((a, b) => a - b);
+  if (chunks.length === 0) return undefined;
+  const report = join(rejectsDirectory, `${safeFileName(syncId)}.rejects.csv`);
+  const out = createWriteStream(report);
+  out.write('row,field,reason\n');
+  // One chunk file at a time: a million-row sync's rejects never sit in memory together.
+  for (const firstRow of chunks) {
+    const text = await readFile(join(directory, `${firstRow}.ndjson`), 'utf8');
+    for (const line of text.split('\n')) {
+      if (!line) continue;
+      const reject = RejectSchema.parse(JSON.parse(line));
+      if (!out.write(`${reject.row},${csvField(reject.field ?? '')},${csvField(reject.reason)}\n`)) {
+        await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+      }
+    }
+  }
+  out.end();
+  await finished(out);
+  return report;
+}
+
+function csvField(value: string): string {
+  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
+
+function safeFileName(id: string): string {
+  return id.replace(/[^A-Za-z0-9._-]/g, '_');
+}

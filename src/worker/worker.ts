@@ -1,0 +1,111 @@
+import { fileURLToPath } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import { createActivities } from '../../activities/index.js';
+import type { LoadedConfig } from '../config/accounts.js';
+import { laneAllowances } from '../governance/allowance.js';
+import { WORKFLOW_TASK_QUEUE, laneTaskQueue } from '../governance/lanes.js';
+import { sustainedRate } from '../governance/plans.js';
+
+export const WORKFLOWS_PATH = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
+
+export interface LeadsyncWorkerOptions {
+  config: LoadedConfig;
+  address: string;
+  namespace?: string;
+  /** Where workflows, governors and control activities run; lane queues are derived from the accounts. */
+  taskQueue?: string;
+  /** A prebuilt workflow bundle (tests build one per file); bundled from WORKFLOWS_PATH otherwise. */
+  workflowBundle?: WorkflowBundleOption;
+  env?: NodeJS.ProcessEnv;
+  fetch?: typeof fetch;
+  identity?: string;
+}
+
+export interface LaneWorker {
+  taskQueue: string;
+  maxTaskQueueActivitiesPerSecond: number;
+}
+
+/**
+ * One worker process: a worker on the workflow queue, and one per (account, lane) whose task-queue rate limit is the
+ * lane's ceiling. The limit is enforced by the server for every worker polling the queue, so running more processes
+ * adds capacity for retries and slow calls, never rate.
+ */
+export class LeadsyncWorker {
+  private constructor(
+    private readonly workers: Worker[],
+    private readonly connections: { native: NativeConnection; client: Connection },
+    readonly lanes: LaneWorker[],
+  ) {}
+
+  static async create(options: LeadsyncWorkerOptions): Promise<LeadsyncWorker> {
+    const namespace = options.namespace ?? 'default';
+    const taskQueue = options.taskQueue ?? WORKFLOW_TASK_QUEUE;
+    const native = await NativeConnection.connect({ address: options.address });
+    const clientConnection = await Connection.connect({ address: options.address });
+    try {
+      const client = new Client({ connection: clientConnection, namespace });
+      const activities = createActivities({
+        config: options.config,
+        client,
+        workflowTaskQueue: taskQueue,
+        env: options.env,
+        fetch: options.fetch,
+      });
+      const common = { connection: native, namespace, identity: options.identity };
+      const workers = [
+        await Worker.create({
+          ...common,
+          taskQueue,
+          ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+          activities,
+        }),
+      ];
+      const lanes = laneWorkers(options.config);
+      for (const lane of lanes) {
+        workers.push(
+          await Worker.create({
+            ...common,
+            taskQueue: lane.taskQueue,
+            activities: { pushChunk: activities.pushChunk },
+            maxTaskQueueActivitiesPerSecond: lane.maxTaskQueueActivitiesPerSecond,
+            // Chunks mostly wait for their slot; the governor, not this number, sets the pace.
+            maxConcurrentActivityTaskExecutions: 250,
+          }),
+        );
+      }
+      return new LeadsyncWorker(workers, { native, client: clientConnection }, lanes);
+    } catch (err) {
+      await clientConnection.close();
+      await native.close();
+      throw err;
+    }
+  }
+
+  /** Runs until shutdown() (or a signal the SDK handles), then closes the connections. */
+  async run(): Promise<void> {
+    try {
+      await Promise.all(this.workers.map((worker) => worker.run()));
+    } finally {
+      await this.connections.client.close();
+      await this.connections.native.close();
+    }
+  }
+
+  shutdown(): void {
+    for (const worker of this.workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+  }
+}
+
+/** Every lane of every configured account that a sync can use, with its ceiling as a task-queue rate. */
+export function laneWorkers(config: LoadedConfig): LaneWorker[] {
+  return Object.values(config.accounts).flatMap((account) =>
+    laneAllowances(account.effectivePlan.lanes)
+      .filter((allowance) => allowance.callsPerSecond > 0)
+      .map((allowance) => ({
+        taskQueue: laneTaskQueue(account.vendor, account.name, allowance.lane),
+        maxTaskQueueActivitiesPerSecond: sustainedRate(account.effectivePlan.lanes[allowance.lane]!.windows),
+      })),
+  );
+}

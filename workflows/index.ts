@@ -1,0 +1,3 @@
+// Every workflow the worker registers; the worker bundles this file into Temporal's sandbox.
+export { accountGovernor } from './governor.js';
+export { leadSync } from './sync.js';

@@ -1,0 +1,24 @@
+import type { SyncProgress } from '../src/sync/contract.js';
+
+/** The Web UI's "current details" of a sync: what a person watching it wants to know, in a few lines of markdown. */
+export function describeProgress(progress: SyncProgress): string {
+  const { counts, totalRows, state } = progress;
+  const lines = [`**${state}** · account \`${progress.account}\`${progress.vendor ? ` (${progress.vendor})` : ''}`];
+  if (totalRows !== undefined) {
+    const percent = totalRows > 0 ? Math.floor((100 * counts.read) / totalRows) : 100;
+    lines.push(
+      `rows ${counts.read} of ${totalRows} (${percent}%): ${counts.accepted} accepted, ${counts.rejected} rejected`,
+    );
+  }
+  if (progress.ceilingRowsPerSecond !== undefined) {
+    lines.push(
+      `rate ${progress.rowsPerSecond.toFixed(1)} rows/s of ${progress.ceilingRowsPerSecond.toFixed(1)} allowed` +
+        (progress.share < 1 ? ` (throttled to ${Math.round(progress.share * 100)}% of the plan)` : ''),
+    );
+  }
+  if (counts.retried > 0) lines.push(`${counts.retried} chunk attempts retried`);
+  if (progress.backoffUntil !== undefined) {
+    lines.push(`waiting on a rate-limit backoff until ${new Date(progress.backoffUntil).toISOString()}`);
+  }
+  return lines.join('\n\n');
+}

@@ -1,0 +1,354 @@
+import {
+  ApplicationFailure,
+  CancellationScope,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineSignal,
+  defineUpdate,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { SyncActivities } from '../activities/index.js';
+import type { LaneName } from '../src/governance/plans.js';
+import type { ChunkRange } from '../src/sources/types.js';
+import {
+  ShareSchema,
+  SyncInputSchema,
+  ZERO_COUNTS,
+  type Carried,
+  type RejectsReportRequest,
+  type ChunkResult,
+  type LaneRun,
+  type SyncCounts,
+  type SyncInput,
+  type SyncProgress,
+  type SyncRequest,
+  type SyncResult,
+  type SyncState,
+} from '../src/sync/contract.js';
+import { LeadsyncAccount, LeadsyncSource, LeadsyncState, LeadsyncVendor } from '../src/temporal/search-attributes.js';
+import { describeProgress } from './progress.js';
+
+export const progressQuery = defineQuery<SyncProgress>('progress');
+export const pauseUpdate = defineUpdate<SyncProgress>('pause');
+export const resumeUpdate = defineUpdate<SyncProgress>('resume');
+export const throttleUpdate = defineUpdate<SyncProgress, [number]>('throttle');
+/** Sent by a chunk the vendor refused for rate, so the sync can say what it is waiting for. */
+export const backoffSignal = defineSignal<[{ lane: LaneName; until: number }]>('backoff');
+
+/** Failures no retry can fix: the sync stops and says why. */
+const NON_RETRYABLE = ['ConfigError', 'AuthError', 'NotFound', 'UnexpectedResponse'];
+
+const control = proxyActivities<SyncActivities>({
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '30 seconds',
+  retry: { maximumInterval: '30 seconds', nonRetryableErrorTypes: NON_RETRYABLE },
+});
+
+/**
+ * Chunk attempts retry without limit: a rate limit retries at the vendor's time (nextRetryDelay), a fault with
+ * backoff, and only what cannot succeed fails. The heartbeat timeout finds a dead worker in seconds.
+ */
+const chunks = proxyActivities<SyncActivities>({
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '20 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: NON_RETRYABLE },
+});
+
+/** Each lane gets this many seconds of its allowance cut into chunks per scan: enough to stay busy, little to carry. */
+const PAGE_SECONDS = 10;
+/** Completed chunks per run before continue-as-new keeps the history short, unless the server suggests it sooner. */
+const DEFAULT_CHUNKS_PER_RUN = 2_000;
+
+/**
+ * Pushes every row of a source into a vendor account at the plan's ceiling: prepare (validate everything, before any
+ * write), then cut the source into chunks by reference and keep each lane's chunks in flight until the source is
+ * drained, continuing as new to keep the history bounded, and finally merge the rejects report.
+ */
+export async function leadSync(
+  input: SyncInput,
+  carried?: Carried,
+  chunksPerRun = DEFAULT_CHUNKS_PER_RUN,
+): Promise<SyncResult> {
+  const request = parseInput(input);
+  const run = new SyncRun(request);
+  run.listen();
+  CancellationScope.current().cancelRequested.catch(() => run.cancel());
+
+  // A cancelled sync still lets its chunks in flight finish and writes its rejects report, so the counts stay true.
+  return CancellationScope.nonCancellable(async () => {
+    run.begin(carried ?? (await prepare(request)));
+    const outcome = await run.pushChunks(chunksPerRun);
+    if (outcome === 'continue') {
+      await condition(allHandlersFinished);
+      return continueAsNew<typeof leadSync>(request, run.carry(), chunksPerRun);
+    }
+    run.enter('writing-rejects');
+    const rejectsFile = await control.writeRejectsReport(run.rejectsReportRequest());
+    run.enter(outcome === 'cancelled' ? 'cancelled' : 'completed');
+    await condition(allHandlersFinished);
+    return run.result(rejectsFile);
+  });
+}
+
+function parseInput(input: SyncInput): SyncRequest {
+  const parsed = SyncInputSchema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`).join('; ');
+  throw ApplicationFailure.nonRetryable(`invalid sync input: ${issues}`, 'ConfigError');
+}
+
+async function prepare(request: SyncRequest): Promise<Carried> {
+  upsertSearchAttributes([
+    { key: LeadsyncAccount, value: request.account },
+    { key: LeadsyncSource, value: describeSource(request) },
+    { key: LeadsyncState, value: 'preparing' },
+  ]);
+  const plan = await control.prepareSync(request);
+  upsertSearchAttributes([{ key: LeadsyncVendor, value: plan.vendor }]);
+  return {
+    plan,
+    cursor: { position: null, nextRow: 1 },
+    scanned: false,
+    pending: {},
+    counts: { ...ZERO_COUNTS },
+    startedAt: Date.now(),
+    run: 0,
+    paused: false,
+  };
+}
+
+function describeSource({ source }: SyncRequest): string {
+  return source.kind === 'csv' ? `csv:${source.path}` : source.kind;
+}
+
+type Outcome = 'done' | 'continue' | 'cancelled';
+
+/** One run of a sync: its lanes, what is pending and in flight on each, and the controls a person can use. */
+class SyncRun {
+  /** Set once prepared (or carried over from the previous run). */
+  private sync: Carried | undefined;
+  private readonly inFlight = new Map<LaneName, number>();
+  private scanning = false;
+  private cancelled = false;
+  private paused = false;
+  private changes = 0;
+  private completedThisRun = 0;
+  private backoffUntil: number | undefined;
+  private state: SyncState = 'preparing';
+  private readonly startedAt = Date.now();
+
+  constructor(private readonly request: SyncRequest) {}
+
+  listen(): void {
+    setHandler(progressQuery, () => this.progress());
+    setHandler(pauseUpdate, () => this.control(() => (this.paused = true)));
+    setHandler(resumeUpdate, () => this.control(() => (this.paused = false)));
+    setHandler(throttleUpdate, (share) => this.control(() => (this.request.share = share)), {
+      validator: (share) => {
+        const parsed = ShareSchema.safeParse(share);
+        if (!parsed.success) throw new Error(`throttle: ${parsed.error.issues[0]?.message ?? 'invalid share'}`);
+      },
+    });
+    setHandler(backoffSignal, ({ until }) => {
+      this.backoffUntil = Math.max(this.backoffUntil ?? 0, until);
+      this.changed();
+    });
+  }
+
+  begin(sync: Carried): void {
+    this.sync = sync;
+    this.paused ||= sync.paused;
+    this.enter(this.paused ? 'paused' : 'running');
+  }
+
+  cancel(): void {
+    this.cancelled = true;
+    this.changed();
+  }
+
+  /**
+   * Keeps every lane's chunks in flight up to what its allowance can use, scanning ahead a page at a time, until
+   * the source is drained (done), the run has spent its history budget (continue), or the sync is cancelled, in
+   * which case the chunks in flight finish so the counts stay true.
+   */
+  async pushChunks(chunksPerRun: number): Promise<Outcome> {
+    const sync = this.prepared();
+    for (;;) {
+      const rolling = this.completedThisRun >= chunksPerRun || workflowInfo().continueAsNewSuggested;
+      if (!this.cancelled && !rolling) {
+        this.scanAhead(sync);
+        if (!this.paused) for (const lane of sync.plan.lanes) this.startChunks(sync, lane);
+      }
+      if (this.totalInFlight() === 0 && !this.scanning) {
+        if (this.cancelled) return 'cancelled';
+        if (this.drained(sync)) return 'done';
+        if (rolling) return 'continue';
+      }
+      const seen = this.changes;
+      await condition(() => this.changes !== seen);
+    }
+  }
+
+  private scanAhead(sync: Carried): void {
+    if (this.scanning || sync.scanned) return;
+    const wanted = sync.plan.lanes.map((lane) => ({
+      lane: lane.lane,
+      chunks: this.pending(sync, lane.lane).length < this.pageChunks(lane) ? this.pageChunks(lane) : 0,
+      rowsPerCall: lane.rowsPerCall,
+    }));
+    const sizes = wanted.flatMap((w) => Array<number>(w.chunks).fill(w.rowsPerCall));
+    if (sizes.length === 0) return;
+    this.scanning = true;
+    void control.scanChunks({ source: this.request.source, cursor: sync.cursor, sizes }).then((scan) => {
+      let next = 0;
+      for (const w of wanted) {
+        this.pending(sync, w.lane).push(...scan.chunks.slice(next, next + w.chunks));
+        next += w.chunks;
+      }
+      sync.cursor = scan.cursor;
+      sync.scanned = scan.done;
+      this.scanning = false;
+      this.changed();
+    });
+  }
+
+  private startChunks(sync: Carried, lane: LaneRun): void {
+    const pending = this.pending(sync, lane.lane);
+    while (pending.length > 0 && (this.inFlight.get(lane.lane) ?? 0) < this.maxInFlight(lane)) {
+      const chunk = pending.shift()!;
+      this.inFlight.set(lane.lane, (this.inFlight.get(lane.lane) ?? 0) + 1);
+      void this.pushChunk(sync, lane, chunk).then((result) => {
+        this.inFlight.set(lane.lane, (this.inFlight.get(lane.lane) ?? 1) - 1);
+        this.completedThisRun++;
+        this.count(sync.counts, result);
+        this.changed();
+      });
+    }
+  }
+
+  private pushChunk(sync: Carried, lane: LaneRun, chunk: ChunkRange): Promise<ChunkResult> {
+    const last = chunk.firstRow + chunk.rows - 1;
+    return chunks.pushChunk.executeWithOptions(
+      {
+        taskQueue: lane.taskQueue,
+        summary: `${lane.lane} lane: row${last > chunk.firstRow ? `s ${chunk.firstRow}-${last}` : ` ${chunk.firstRow}`}`,
+      },
+      [
+        {
+          syncId: workflowInfo().workflowId,
+          account: this.request.account,
+          lane: lane.lane,
+          source: this.request.source,
+          mapping: this.request.mapping,
+          target: this.request.target,
+          share: this.request.share,
+          chunk,
+          rejectsDirectory: sync.plan.rejectsDirectory,
+        },
+      ],
+    );
+  }
+
+  /** Enough chunks in flight that the lane never waits on a worker round trip, and no more. */
+  private maxInFlight(lane: LaneRun): number {
+    return Math.min(200, Math.ceil(lane.callsPerSecond * this.request.share * 2) + 1);
+  }
+
+  private pageChunks(lane: LaneRun): number {
+    return Math.max(1, Math.ceil(lane.callsPerSecond * this.request.share * PAGE_SECONDS));
+  }
+
+  private pending(sync: Carried, lane: LaneName): ChunkRange[] {
+    return (sync.pending[lane] ??= []);
+  }
+
+  private totalInFlight(): number {
+    return [...this.inFlight.values()].reduce((a, b) => a + b, 0);
+  }
+
+  private drained(sync: Carried): boolean {
+    return sync.scanned && sync.plan.lanes.every((lane) => this.pending(sync, lane.lane).length === 0);
+  }
+
+  private count(counts: SyncCounts, result: ChunkResult): void {
+    counts.read += result.rows;
+    counts.accepted += result.accepted;
+    counts.rejected += result.rejected;
+    counts.retried += result.retries;
+    counts.calls += result.calls;
+  }
+
+  private control(change: () => void): SyncProgress {
+    change();
+    if (this.sync && !this.cancelled) this.enter(this.paused ? 'paused' : 'running');
+    this.changed();
+    return this.progress();
+  }
+
+  enter(state: SyncState): void {
+    if (state !== this.state) upsertSearchAttributes([{ key: LeadsyncState, value: state }]);
+    this.state = state;
+    setCurrentDetails(describeProgress(this.progress()));
+  }
+
+  private changed(): void {
+    this.changes++;
+    setCurrentDetails(describeProgress(this.progress()));
+  }
+
+  private prepared(): Carried {
+    if (!this.sync) throw new Error('the sync is not prepared yet');
+    return this.sync;
+  }
+
+  progress(): SyncProgress {
+    const sync = this.sync;
+    const counts = sync?.counts ?? ZERO_COUNTS;
+    const startedAt = sync?.startedAt ?? this.startedAt;
+    const elapsed = Math.max(1, Date.now() - startedAt) / 1000;
+    const waiting = this.backoffUntil !== undefined && this.backoffUntil > Date.now();
+    return {
+      state: this.state,
+      account: this.request.account,
+      counts: { ...counts },
+      share: this.request.share,
+      rowsPerSecond: counts.read / elapsed,
+      startedAt,
+      run: sync?.run ?? 0,
+      ...(sync
+        ? {
+            vendor: sync.plan.vendor,
+            totalRows: sync.plan.totalRows,
+            ceilingRowsPerSecond: sync.plan.rowsPerSecond * this.request.share,
+          }
+        : {}),
+      ...(waiting ? { backoffUntil: this.backoffUntil } : {}),
+    };
+  }
+
+  carry(): Carried {
+    const sync = this.prepared();
+    return { ...sync, paused: this.paused, run: sync.run + 1 };
+  }
+
+  rejectsReportRequest(): RejectsReportRequest {
+    return { syncId: workflowInfo().workflowId, rejectsDirectory: this.prepared().plan.rejectsDirectory };
+  }
+
+  result(rejectsFile: string | undefined): SyncResult {
+    const sync = this.prepared();
+    return {
+      ...sync.counts,
+      totalRows: sync.plan.totalRows,
+      ...(rejectsFile ? { rejectsFile } : {}),
+      seconds: (Date.now() - sync.startedAt) / 1000,
+      cancelled: this.cancelled,
+    };
+  }
+}
