@@ -1,0 +1,102 @@
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** A request with its body read: parsed JSON, `undefined` when empty, or `bodyError` when it is not JSON. */
+export interface SimRequest {
+  method: string;
+  url: URL;
+  headers: IncomingHttpHeaders;
+  body: unknown;
+  bodyError?: string;
+}
+
+/** An answer: JSON unless the body is a string, sent after `delayMs`; or a connection dropped without one. */
+export type SimAnswer =
+  | { status: number; body?: unknown; headers?: Record<string, string>; delayMs?: number }
+  | { drop: true; delayMs?: number };
+
+export type SimHandler = (request: SimRequest) => SimAnswer | Promise<SimAnswer>;
+
+export interface JsonServer {
+  /** e.g. http://127.0.0.1:54321 */
+  origin: string;
+  close(): Promise<void>;
+}
+
+/** Larger bodies are refused unread: no vendor takes more than a few hundred rows a call. */
+const MAX_BODY_BYTES = 32 * 1024 * 1024;
+
+/** A tiny JSON server on node:http: every request is read whole, handed over, and answered or dropped. */
+export async function startJsonServer(
+  handler: SimHandler,
+  { host, port }: { host: string; port: number },
+): Promise<JsonServer> {
+  const server = createServer((req, res) => {
+    serve(req, res, handler).catch((err: unknown) => {
+      if (!res.headersSent) send(res, { status: 500, body: { error: String(err) } });
+      else res.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    origin: `http://${shownHost}:${address.port}`,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        // Keep-alive connections would hold close() open until clients let go.
+        server.closeAllConnections();
+      }),
+  };
+}
+
+async function serve(req: IncomingMessage, res: ServerResponse, handler: SimHandler): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://simulator');
+  const read = await readBody(req);
+  if (read === 'too-large') {
+    send(res, { status: 413, body: { error: `request body over ${MAX_BODY_BYTES} bytes` } });
+    return;
+  }
+  const answer = await handler({ method: req.method ?? 'GET', url, headers: req.headers, ...read });
+  if (answer.delayMs) await new Promise((resolve) => setTimeout(resolve, answer.delayMs));
+  if ('drop' in answer) {
+    req.socket.destroy();
+    return;
+  }
+  send(res, answer);
+}
+
+async function readBody(req: IncomingMessage): Promise<{ body: unknown; bodyError?: string } | 'too-large'> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) return 'too-large';
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text.trim() === '') return { body: undefined };
+  try {
+    return { body: JSON.parse(text) as unknown };
+  } catch (err) {
+    return { body: undefined, bodyError: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+function send(res: ServerResponse, answer: { status: number; body?: unknown; headers?: Record<string, string> }): void {
+  const isText = typeof answer.body === 'string';
+  const payload = answer.body === undefined ? '' : isText ? (answer.body as string) : JSON.stringify(answer.body);
+  res.writeHead(answer.status, {
+    'content-type': isText ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8',
+    'content-length': String(Buffer.byteLength(payload)),
+    ...answer.headers,
+  });
+  res.end(payload);
+}

@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { RequestLog, peakPerWindow, type RequestRecord } from '../../src/simulators/core/request-log.js';
+
+const T0 = 1_700_000_000_000;
+
+function record(at: number, outcome: RequestRecord['outcome'] = 'ok', rows = 1): RequestRecord {
+  return {
+    at: T0 + at,
+    method: 'POST',
+    path: '/v2/LeadManagement.svc/Lead.CreateOrUpdate',
+    lane: 'general',
+    status: 200,
+    outcome,
+    rows,
+  };
+}
+
+describe('RequestLog', () => {
+  it('gives back every record as added, past its initial capacity', () => {
+    const log = new RequestLog();
+    const added = Array.from({ length: 3_000 }, (_, i) =>
+      i % 3 === 0 ? { ...record(i, 'rate-limited', 0), status: 429, lane: 'bulk' as const } : record(i),
+    );
+    for (const r of added) log.add(r);
+
+    expect(log.records()).toEqual(added);
+  });
+
+  it('keeps totals as counters', () => {
+    const log = new RequestLog();
+    log.add(record(0, 'ok', 48), 2);
+    log.add(record(1, 'rate-limited', 0));
+    log.add(record(2, 'fault-500', 0));
+    log.add(record(3, 'fault-lost-response', 1));
+    log.add(record(4, 'fault-drop', 0));
+
+    expect(log.totals()).toEqual({ requests: 5, rateLimited: 1, faults: 3, rowsAccepted: 49, rowsRejected: 2 });
+    log.clear();
+    expect(log.totals().requests).toBe(0);
+    expect(log.records()).toEqual([]);
+  });
+});
+
+describe('peakPerWindow', () => {
+  it('counts the most quota-spending requests in any sliding span', () => {
+    const records = [
+      record(0),
+      record(1_000),
+      record(4_999),
+      record(5_000, 'rate-limited'),
+      record(5_001, 'auth'),
+      record(6_000),
+      record(6_500),
+    ];
+
+    expect(peakPerWindow(records, 5)).toBe(3);
+    expect(peakPerWindow(records, 1)).toBe(2);
+    expect(peakPerWindow(records, 5, () => true)).toBe(5);
+  });
+});
