@@ -11,13 +11,64 @@ export const CsvSourceSchema = z
   })
   .strict();
 
-export const SourceRefSchema = z.discriminatedUnion('kind', [CsvSourceSchema]);
+export const NdjsonSourceSchema = z
+  .object({
+    kind: z.literal('ndjson'),
+    path: z.string().min(1, 'an NDJSON source needs a path'),
+  })
+  .strict();
+
+/** An unquoted-style name, quoted when used: the ref can never carry SQL. Exact case, as in the catalog. */
+const IdentifierSchema = z
+  .string()
+  .max(63, 'PostgreSQL names are at most 63 characters')
+  .regex(/^[A-Za-z_][A-Za-z0-9_$]*$/, 'must be a plain column name (letters, digits, _ and $)');
+
+const CursorValueSchema = z.union([z.string(), z.number()]);
+
+/**
+ * A table or view. Rows go in `key` order, or in (`cursorColumn`, `key`) order for incremental syncs,
+ * starting after `since` when given. `key` must be unique and not null; there is no free-form filter.
+ */
+export const PostgresSourceSchema = z
+  .object({
+    kind: z.literal('postgres'),
+    /** The name of a connection in the config; the connection string itself never enters a reference. */
+    connection: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-_]*$/i, 'must name a configured connection, not be a connection string'),
+    table: z
+      .string()
+      .regex(
+        /^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$/,
+        'must be a table or view name, optionally schema-qualified (schema.table)',
+      ),
+    key: IdentifierSchema,
+    cursorColumn: IdentifierSchema.optional(),
+    /** Where the previous incremental sync stopped: only rows with (cursorColumn, key) > (value, key) are read. */
+    since: z.object({ value: CursorValueSchema, key: CursorValueSchema }).strict().optional(),
+  })
+  .strict()
+  .refine((ref) => ref.since === undefined || ref.cursorColumn !== undefined, {
+    path: ['since'],
+    message: 'since needs a cursorColumn to compare against',
+  });
+
+export const SourceRefSchema = z.discriminatedUnion('kind', [
+  CsvSourceSchema,
+  NdjsonSourceSchema,
+  PostgresSourceSchema,
+]);
 export type SourceRef = z.infer<typeof SourceRefSchema>;
+export type PostgresSourceRef = z.infer<typeof PostgresSourceSchema>;
 
 export const PositionSchema = z.union([z.number(), z.string()]);
 export type Position = z.infer<typeof PositionSchema>;
 
-/** A run of consecutive rows, by reference: `rows` rows from `from` (inclusive) to `to` (exclusive). */
+/**
+ * A run of consecutive rows, by reference: `rows` rows from `from` to `to`. Files cut byte ranges
+ * (`from` inclusive, `to` exclusive); tables cut key ranges (both inclusive: the first and last row's key).
+ */
 export const ChunkRangeSchema = z.object({
   from: PositionSchema,
   to: PositionSchema,
@@ -47,4 +98,6 @@ export interface Source {
   /** Cuts the next chunks, of the sizes asked for, starting at the cursor. */
   scan(cursor: Cursor, sizes: readonly number[]): Promise<ScanResult>;
   read(range: ChunkRange): AsyncIterable<SourceRow>;
+  /** Lets go of what the source holds open (a database pool); file sources hold nothing between calls. */
+  close?(): Promise<void>;
 }

@@ -1,0 +1,157 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { z } from 'zod';
+import { ConfigError } from '../config/errors.js';
+import type { ChunkRange, Cursor, ScanResult, Source, SourceRow } from './types.js';
+
+/** How many rows `columns()` looks at: enough to see optional keys, few enough to answer at once. */
+export const COLUMN_SAMPLE_ROWS = 1000;
+
+const NEWLINE = 0x0a;
+
+interface Line {
+  text: string;
+  /** Byte offset just past this line's newline: where the next line starts. */
+  end: number;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+const ScalarSchema = z
+  .union([z.string(), z.number(), z.boolean(), z.null()], {
+    error: (issue) => `is ${describe(issue.input)}; only strings, numbers, booleans and null can be read`,
+  })
+  // JSON.parse rounds integers past 2^53 silently: an ID or a phone number would arrive altered.
+  .refine((v) => typeof v !== 'number' || !Number.isInteger(v) || Number.isSafeInteger(v), {
+    message: 'is an integer too large to read exactly; write it as a string',
+  });
+
+const RecordSchema = z.record(z.string(), ScalarSchema, {
+  error: (issue) => `expected a JSON object, found ${describe(issue.input)}`,
+});
+
+function toText(value: z.infer<typeof ScalarSchema>): string {
+  return value === null ? '' : String(value);
+}
+
+/** One line's row: its values as strings, or why it cannot be read. Never throws. */
+export function parseLine(text: string): { values: Record<string, string> } | { unreadable: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    return { unreadable: `not valid JSON: ${(err as Error).message}` };
+  }
+  const parsed = RecordSchema.safeParse(json);
+  if (!parsed.success) {
+    const reasons = parsed.error.issues.map((issue) =>
+      issue.path.length ? `field "${issue.path.join('.')}" ${issue.message}` : issue.message,
+    );
+    return { unreadable: reasons.join('; ') };
+  }
+  return { values: Object.fromEntries(Object.entries(parsed.data).map(([k, v]) => [k, toText(v)])) };
+}
+
+/**
+ * A newline-delimited JSON file: one object per line, blank lines ignored. Chunks are byte ranges of
+ * whole lines, as for CSV, so a worker reads only its chunk and a retry reads the same rows. Rows are
+ * numbered from 1 over non-blank lines. Memory stays at one line plus a read buffer however big the file.
+ */
+export class NdjsonSource implements Source {
+  constructor(private readonly path: string) {}
+
+  /** Lines from byte `start` up to `end` (exclusive), blank ones skipped but still counted in offsets. */
+  private async *lines(start: number, end?: number): AsyncGenerator<Line> {
+    await this.assertReadable();
+    // createReadStream's `end` is inclusive.
+    const stream = createReadStream(this.path, { start, end: end === undefined ? undefined : end - 1 });
+    let pending: Buffer[] = [];
+    let offset = start;
+    const toLine = (bytes: Buffer): Line | undefined => {
+      const lineStart = offset;
+      offset += bytes.length;
+      let text = bytes.toString('utf8');
+      if (lineStart === 0) text = text.replace(/^\uFEFF/, '');
+      text = text.replace(/\r?\n$/, '');
+      return text.trim() === '' ? undefined : { text, end: offset };
+    };
+    for await (const buffer of stream as AsyncIterable<Buffer>) {
+      let from = 0;
+      for (let newline = buffer.indexOf(NEWLINE); newline !== -1; newline = buffer.indexOf(NEWLINE, from)) {
+        const next = toLine(Buffer.concat([...pending, buffer.subarray(from, newline + 1)]));
+        pending = [];
+        from = newline + 1;
+        if (next) yield next;
+      }
+      if (from < buffer.length) pending.push(buffer.subarray(from));
+    }
+    const last = pending.length ? toLine(Buffer.concat(pending)) : undefined;
+    if (last) yield last;
+  }
+
+  private async assertReadable(): Promise<void> {
+    try {
+      await stat(this.path);
+    } catch {
+      throw new ConfigError(`NDJSON file ${this.path} does not exist or cannot be read`);
+    }
+  }
+
+  /**
+   * The keys of the first COLUMN_SAMPLE_ROWS readable rows, in order of first appearance. A key seen
+   * only further down is still read into its rows, but a mapping cannot name it up front.
+   */
+  async columns(): Promise<string[]> {
+    const columns = new Set<string>();
+    let sampled = 0;
+    for await (const { text } of this.lines(0)) {
+      const row = parseLine(text);
+      if ('values' in row) Object.keys(row.values).forEach((key) => columns.add(key));
+      if (++sampled === COLUMN_SAMPLE_ROWS) break;
+    }
+    return [...columns];
+  }
+
+  async countRows(): Promise<number> {
+    let rows = 0;
+    for await (const _ of this.lines(0)) rows++;
+    return rows;
+  }
+
+  async scan(cursor: Cursor, sizes: readonly number[]): Promise<ScanResult> {
+    const start = typeof cursor.position === 'number' ? cursor.position : 0;
+    const chunks: ChunkRange[] = [];
+    let current: ChunkRange | undefined;
+    let position = start;
+    let nextRow = cursor.nextRow;
+    const lines = this.lines(start);
+    while (chunks.length < sizes.length) {
+      const next = await lines.next();
+      if (next.done) break;
+      current ??= { from: position, to: position, firstRow: nextRow, rows: 0 };
+      position = next.value.end;
+      current.to = position;
+      current.rows++;
+      nextRow++;
+      if (current.rows === sizes[chunks.length]) {
+        chunks.push(current);
+        current = undefined;
+      }
+    }
+    if (current) chunks.push(current);
+    const done = chunks.length < sizes.length || (await lines.next()).done === true;
+    await lines.return(undefined);
+    return { chunks, cursor: { position, nextRow }, done };
+  }
+
+  async *read(range: ChunkRange): AsyncIterable<SourceRow> {
+    let row = range.firstRow;
+    for await (const { text } of this.lines(Number(range.from), Number(range.to))) {
+      yield { row: row++, ...parseLine(text) };
+    }
+  }
+}

@@ -1,0 +1,149 @@
+import pg from 'pg';
+import { z } from 'zod';
+import { ConfigError } from '../config/errors.js';
+
+function isPostgresUrl(value: string): boolean {
+  try {
+    return ['postgres:', 'postgresql:'].includes(new URL(value).protocol);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * One entry of the config's PostgreSQL connections: the name of the environment variable holding the
+ * connection string, or a URL written out when it holds no secret (trust or .pgpass authentication).
+ */
+export const PostgresConnectionSchema = z.union([
+  z
+    .object({
+      urlEnv: z
+        .string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the name of an environment variable, not the URL itself'),
+    })
+    .strict(),
+  z
+    .object({
+      url: z
+        .string()
+        .refine(isPostgresUrl, 'must be a postgres:// or postgresql:// URL')
+        .refine((url) => !isPostgresUrl(url) || new URL(url).password === '', {
+          message: 'holds a password: put the URL in an environment variable and name it with urlEnv',
+        }),
+    })
+    .strict(),
+]);
+export type PostgresConnection = z.infer<typeof PostgresConnectionSchema>;
+
+/** Turns the configured connections into the lookup a PostgreSQL source needs, reading env vars on use. */
+export function postgresConnectionResolver(
+  connections: Record<string, PostgresConnection>,
+  env: NodeJS.ProcessEnv = process.env,
+): (name: string) => string {
+  return (name) => {
+    const entry = connections[name];
+    if (!entry) {
+      const known = Object.keys(connections);
+      throw new ConfigError(
+        `no PostgreSQL connection named '${name}' in the config (configured: ${known.length ? known.join(', ') : 'none'})`,
+      );
+    }
+    if ('url' in entry) return entry.url;
+    const url = env[entry.urlEnv];
+    if (!url) throw new ConfigError(`PostgreSQL connection '${name}': environment variable ${entry.urlEnv} is not set`);
+    if (!isPostgresUrl(url)) {
+      throw new ConfigError(
+        `PostgreSQL connection '${name}': ${entry.urlEnv} does not hold a postgres:// or postgresql:// URL`,
+      );
+    }
+    return url;
+  };
+}
+
+const ISO_DATE_TIME = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)(?:\.(\d+))?$/;
+const ISO_DATE_TIME_ZONE = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)(?:\.(\d+))?([+-])(\d\d)(?::(\d\d))?(?::(\d\d))?$/;
+
+function milliseconds(fraction: string | undefined): string {
+  return (fraction ?? '').padEnd(3, '0').slice(0, 3);
+}
+
+/** `timestamp`: no zone to convert, so the wall-clock time in ISO form, like toISOString without the Z. */
+function timestampText(text: string): string {
+  const m = ISO_DATE_TIME.exec(text);
+  return m ? `${m[1]}T${m[2]}.${milliseconds(m[3])}` : text;
+}
+
+/** `timestamptz`: the instant in UTC, exactly as Date.prototype.toISOString writes it, whatever the session zone. */
+function timestamptzText(text: string): string {
+  const m = ISO_DATE_TIME_ZONE.exec(text);
+  if (!m) return text;
+  const [, date, time, fraction, sign, hours, minutes, seconds] = m;
+  const local = Date.parse(`${date}T${time}.${milliseconds(fraction)}Z`);
+  const offset = (Number(hours) * 3600 + Number(minutes ?? 0) * 60 + Number(seconds ?? 0)) * 1000;
+  return new Date(sign === '+' ? local - offset : local + offset).toISOString();
+}
+
+const BOOL_OID = 16;
+const TIMESTAMP_OID = 1114;
+const TIMESTAMPTZ_OID = 1184;
+const TEXT_PARSERS: Partial<Record<number, (text: string) => string>> = {
+  [BOOL_OID]: (text) => (text === 't' ? 'true' : 'false'),
+  [TIMESTAMP_OID]: timestampText,
+  [TIMESTAMPTZ_OID]: timestamptzText,
+};
+
+/**
+ * Every value arrives as PostgreSQL's own text, so nothing is rounded on the way (bigint, numeric,
+ * microseconds); only booleans and timestamps are rewritten, to the forms the file sources produce.
+ */
+const TEXT_TYPES = {
+  getTypeParser: ((oid: number) =>
+    TEXT_PARSERS[oid] ?? ((text: string) => text)) as pg.CustomTypesConfig['getTypeParser'],
+};
+
+interface SharedPool {
+  pool: pg.Pool;
+  holders: number;
+}
+
+/** One pool per connection string per process, however many sources read through it. */
+const pools = new Map<string, SharedPool>();
+
+export interface PoolLease {
+  pool: pg.Pool;
+  /** The last lease of a pool to be released ends it. Releasing twice is harmless. */
+  release(): Promise<void>;
+}
+
+export function leasePool(connectionString: string): PoolLease {
+  let shared = pools.get(connectionString);
+  if (!shared) {
+    const pool = new pg.Pool({
+      connectionString,
+      max: 4,
+      idleTimeoutMillis: 10_000,
+      allowExitOnIdle: true,
+      types: TEXT_TYPES,
+      // The timestamp rewriting above reads ISO output, whatever the server's default (an `options`
+      // parameter in the URL replaces this one).
+      options: '-c DateStyle=ISO',
+    });
+    // An idle connection dropped by the server is discarded by the pool; without a listener it would crash the worker.
+    pool.on('error', () => undefined);
+    shared = { pool, holders: 0 };
+    pools.set(connectionString, shared);
+  }
+  const held = shared;
+  held.holders++;
+  let released = false;
+  return {
+    pool: held.pool,
+    release: async () => {
+      if (released) return;
+      released = true;
+      if (--held.holders > 0) return;
+      pools.delete(connectionString);
+      await held.pool.end();
+    },
+  };
+}

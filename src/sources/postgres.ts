@@ -1,0 +1,284 @@
+import pg from 'pg';
+import { z } from 'zod';
+import { ConfigError } from '../config/errors.js';
+import { leasePool, type PoolLease } from './postgres-connection.js';
+import type { ChunkRange, Cursor, Position, PostgresSourceRef, ScanResult, Source, SourceRow } from './types.js';
+
+/** Rows fetched per query by read(): memory holds one page, whatever the size of the range. */
+const PAGE_ROWS = 1000;
+
+/**
+ * A row's place in the source's order, as PostgreSQL writes the order columns in text: [key], or
+ * [cursorColumn, key] for incremental syncs. Text round-trips exactly (bigint, microseconds) and
+ * PostgreSQL casts it back to the column's type when it is compared.
+ */
+type Place = string[];
+
+const quote = (name: string): string => `"${name}"`;
+
+// Positions cross Temporal: a bare key in key order, a JSON pair [cursor value, key] in incremental order.
+const PairSchema = z.tuple([z.string(), z.string()]);
+const PairPositionSchema = z
+  .string()
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'not a JSON pair' });
+      return z.NEVER;
+    }
+  })
+  .pipe(PairSchema);
+
+/**
+ * The `since` of the next incremental sync, from the cursor position where this one stopped. A scan
+ * that handed out nothing leaves the position null: the next sync keeps the `since` it had.
+ */
+export function postgresSinceAfter(position: Position): { value: string; key: string } {
+  const parsed = PairPositionSchema.safeParse(position);
+  if (!parsed.success) {
+    throw new ConfigError(
+      `position ${JSON.stringify(position)} is not a [cursor value, key] pair of an incremental source`,
+    );
+  }
+  const [value, key] = parsed.data;
+  return { value, key };
+}
+
+const BoundaryRowSchema = z.object({
+  n: z.coerce.number(),
+  total: z.coerce.number(),
+  p0: z.string(),
+  p1: z.string().optional(),
+});
+const CountRowSchema = z.object({ rows: z.coerce.number() });
+const ValuesSchema = z.array(z.string().nullable());
+
+/** PostgreSQL errors that mean the reference or the config is wrong: retrying cannot help. */
+const CONFIG_ERROR_CODES: Record<string, string> = {
+  '42P01': 'the table or view does not exist (names are case-sensitive)',
+  '3F000': 'the schema does not exist',
+  '42703': 'a column does not exist',
+  '42501': 'permission denied',
+  '42883': 'a column cannot be ordered or compared',
+  '3D000': 'the database does not exist',
+  '28000': 'the connection was refused for this user',
+  '28P01': 'the password was refused',
+};
+
+/**
+ * A PostgreSQL table or view, cut into key ranges by keyset pagination (never OFFSET). A chunk is the
+ * inclusive range [first row's place, last row's place]; the scan cursor is the last place handed out,
+ * and the next scan starts strictly after it. Row counts are computed by the database at scan time:
+ * rows inserted into a range already handed out are read with it, rows deleted are not.
+ * In incremental order, rows whose cursor column is null have no place and are never read.
+ */
+export class PostgresSource implements Source {
+  private readonly table: string;
+  private readonly order: string[];
+  private readonly since: Place | undefined;
+  private checked: Promise<string[]> | undefined;
+
+  constructor(
+    private readonly ref: PostgresSourceRef,
+    private readonly lease: PoolLease,
+  ) {
+    this.table = ref.table.split('.').map(quote).join('.');
+    this.order = [...(ref.cursorColumn ? [ref.cursorColumn] : []), ref.key].map(quote);
+    this.since = ref.since ? [String(ref.since.value), String(ref.since.key)] : undefined;
+  }
+
+  private get incremental(): boolean {
+    return this.order.length === 2;
+  }
+
+  private async query(
+    config: pg.QueryConfig | pg.QueryArrayConfig,
+  ): Promise<{ rows: unknown[]; fields: pg.FieldDef[] }> {
+    try {
+      return 'rowMode' in config ? await this.lease.pool.query(config) : await this.lease.pool.query(config);
+    } catch (err) {
+      throw this.explain(err);
+    }
+  }
+
+  private explain(err: unknown): unknown {
+    if (!(err instanceof pg.DatabaseError) || err.code === undefined) return err;
+    const where = `PostgreSQL source ${this.ref.table} (connection '${this.ref.connection}')`;
+    const reason = CONFIG_ERROR_CODES[err.code];
+    if (reason) return new ConfigError(`${where}: ${reason}: ${err.message}`);
+    // Class 22 is bad data in a parameter: the only values not read from the table itself come from `since`.
+    if (err.code.startsWith('22')) {
+      return new ConfigError(`${where}: since does not fit the types of (${this.order.join(', ')}): ${err.message}`);
+    }
+    return err;
+  }
+
+  /** Checks once that the table and the order columns exist, so a typo fails before any chunk is cut. */
+  private check(): Promise<string[]> {
+    this.checked ??= this.describe().catch((err: unknown) => {
+      this.checked = undefined;
+      throw err;
+    });
+    return this.checked;
+  }
+
+  private async describe(): Promise<string[]> {
+    const { fields } = await this.query({ text: `SELECT * FROM ${this.table} LIMIT 0` });
+    const columns = fields.map((f) => f.name);
+    for (const [role, column] of [
+      ['key', this.ref.key],
+      ['cursorColumn', this.ref.cursorColumn],
+    ] as const) {
+      if (column !== undefined && !columns.includes(column)) {
+        throw new ConfigError(
+          `PostgreSQL source ${this.ref.table}: ${role} column '${column}' does not exist (columns: ${columns.join(', ')})`,
+        );
+      }
+    }
+    return columns;
+  }
+
+  private encode(place: Place): string {
+    return this.incremental ? JSON.stringify(place) : place[0]!;
+  }
+
+  private decode(position: Position): Place {
+    const parsed = (this.incremental ? PairPositionSchema : z.string().transform((key) => [key])).safeParse(position);
+    if (!parsed.success) {
+      throw new ConfigError(
+        `PostgreSQL source ${this.ref.table}: position ${JSON.stringify(position)} is not a ${this.incremental ? '[cursor value, key] pair' : 'key'} of this source`,
+      );
+    }
+    return parsed.data;
+  }
+
+  /** `(order columns) <op> ($i, ...)`, its parameters appended to `values`. */
+  private compare(op: '>' | '>=' | '<=', place: Place, values: unknown[]): string {
+    const params = place.map((value) => `$${values.push(value)}`);
+    return `(${this.order.join(', ')}) ${op} (${params.join(', ')})`;
+  }
+
+  private filter(after: Place | undefined, values: unknown[]): string {
+    const conditions = this.order.map((column) => `${column} IS NOT NULL`);
+    if (after) conditions.push(this.compare('>', after, values));
+    return conditions.join(' AND ');
+  }
+
+  async columns(): Promise<string[]> {
+    return this.check();
+  }
+
+  async countRows(): Promise<number> {
+    await this.check();
+    const values: unknown[] = [];
+    const result = await this.query({
+      text: `SELECT count(*) AS rows FROM ${this.table} WHERE ${this.filter(this.since, values)}`,
+      values,
+    });
+    return CountRowSchema.parse(result.rows[0]).rows;
+  }
+
+  /**
+   * One query numbers the next sum(sizes) + 1 rows in order and returns only the rows that start or end
+   * a chunk, so no row data leaves the database and the extra row says whether more remain.
+   */
+  async scan(cursor: Cursor, sizes: readonly number[]): Promise<ScanResult> {
+    await this.check();
+    const after = cursor.position === null ? this.since : this.decode(cursor.position);
+    const wanted = sizes.reduce((sum, size) => sum + size, 0);
+    const boundaries: number[] = [];
+    let end = 0;
+    for (const size of sizes) {
+      boundaries.push(end + 1, end + size);
+      end += size;
+    }
+    const values: unknown[] = [];
+    const where = this.filter(after, values);
+    const order = this.order.join(', ');
+    const places = this.order.map((column, i) => `${column}::text AS p${i}`).join(', ');
+    const result = await this.query({
+      text: `SELECT n, total, ${this.order.map((_, i) => `p${i}`).join(', ')} FROM (
+               SELECT row_number() OVER (ORDER BY ${order}) AS n, count(*) OVER () AS total, ${places}
+               FROM (SELECT ${order} FROM ${this.table} WHERE ${where} ORDER BY ${order} LIMIT $${values.push(wanted + 1)}) AS page
+             ) AS numbered
+             WHERE n = ANY($${values.push(boundaries)}::bigint[]) OR n = total
+             ORDER BY n`,
+      values,
+    });
+    const placeAt = new Map<number, Place>();
+    let total = 0;
+    for (const row of result.rows) {
+      const { n, total: rows, p0, p1 } = BoundaryRowSchema.parse(row);
+      placeAt.set(n, p1 === undefined ? [p0] : [p0, p1]);
+      total = rows;
+    }
+    const place = (n: number): string => {
+      const found = placeAt.get(n);
+      if (!found) throw new Error(`scan of ${this.ref.table}: row ${n} of the page was not returned`);
+      return this.encode(found);
+    };
+
+    const available = Math.min(total, wanted);
+    const chunks: ChunkRange[] = [];
+    let first = 1;
+    let nextRow = cursor.nextRow;
+    for (const size of sizes) {
+      if (first > available) break;
+      const last = Math.min(first + size - 1, available);
+      chunks.push({ from: place(first), to: place(last), firstRow: nextRow, rows: last - first + 1 });
+      nextRow += last - first + 1;
+      first = last + 1;
+    }
+    const position = chunks.at(-1)?.to ?? cursor.position;
+    return { chunks, cursor: { position, nextRow }, done: total <= wanted };
+  }
+
+  async *read(range: ChunkRange): AsyncIterable<SourceRow> {
+    await this.check();
+    const to = this.decode(range.to);
+    let lower: { op: '>=' | '>'; place: Place } = { op: '>=', place: this.decode(range.from) };
+    let row = range.firstRow;
+    const places = this.order.map((column) => `${column}::text`).join(', ');
+    for (;;) {
+      const values: unknown[] = [];
+      const where = [
+        this.filter(undefined, values),
+        this.compare(lower.op, lower.place, values),
+        this.compare('<=', to, values),
+      ].join(' AND ');
+      const page = await this.query({
+        // Qualified order: the text copies of the order columns share their names in the output.
+        text: `SELECT ${places}, source.* FROM ${this.table} AS source WHERE ${where}
+               ORDER BY ${this.order.map((column) => `source.${column}`).join(', ')} LIMIT ${PAGE_ROWS}`,
+        values,
+        rowMode: 'array',
+      });
+      const names = page.fields.slice(this.order.length).map((f) => f.name);
+      let last: Place | undefined;
+      for (const raw of page.rows) {
+        const cells = ValuesSchema.parse(raw);
+        last = cells.slice(0, this.order.length).map((cell) => cell ?? '');
+        const data = cells.slice(this.order.length);
+        yield { row: row++, values: Object.fromEntries(names.map((name, i) => [name, data[i] ?? ''])) };
+      }
+      if (!last || page.rows.length < PAGE_ROWS) return;
+      lower = { op: '>', place: last };
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.lease.release();
+  }
+}
+
+/**
+ * Opens a table or view of a configured connection. `resolveConnectionString` maps the reference's
+ * connection name to its connection string, so the string never travels in the reference.
+ */
+export function openPostgresSource(
+  ref: PostgresSourceRef,
+  resolveConnectionString: (name: string) => string,
+): PostgresSource {
+  return new PostgresSource(ref, leasePool(resolveConnectionString(ref.connection)));
+}

@@ -1,0 +1,158 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/config/errors.js';
+import { COLUMN_SAMPLE_ROWS, NdjsonSource, parseLine } from '../../src/sources/ndjson.js';
+import { openSource } from '../../src/sources/registry.js';
+import { SourceRefSchema, START, type ChunkRange, type SourceRow } from '../../src/sources/types.js';
+
+let dir: string;
+let files = 0;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'leadsync-ndjson-'));
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function file(content: string): Promise<string> {
+  const path = join(dir, `source-${files++}.ndjson`);
+  await writeFile(path, content);
+  return path;
+}
+
+async function readAll(source: NdjsonSource, range: ChunkRange): Promise<SourceRow[]> {
+  const rows: SourceRow[] = [];
+  for await (const row of source.read(range)) rows.push(row);
+  return rows;
+}
+
+/** Scans to the end in chunks of the given sizes and reads every chunk. */
+async function syncAll(source: NdjsonSource, sizes: number[]) {
+  const chunks: ChunkRange[] = [];
+  const rows: SourceRow[] = [];
+  let cursor = START;
+  for (;;) {
+    const result = await source.scan(cursor, sizes);
+    for (const chunk of result.chunks) {
+      const read = await readAll(source, chunk);
+      expect(read).toHaveLength(chunk.rows);
+      chunks.push(chunk);
+      rows.push(...read);
+    }
+    cursor = result.cursor;
+    if (result.done) return { chunks, rows, cursor };
+  }
+}
+
+describe('parseLine', () => {
+  it('reads a flat object as strings: numbers, booleans, null as empty', () => {
+    expect(parseLine('{"email":"a@x.io","age":42,"score":1.5,"vip":true,"phone":null}')).toEqual({
+      values: { email: 'a@x.io', age: '42', score: '1.5', vip: 'true', phone: '' },
+    });
+  });
+
+  it('names what makes a line unreadable', () => {
+    expect(parseLine('{"email": "a@x.io",')).toMatchObject({ unreadable: expect.stringMatching(/^not valid JSON/) });
+    expect(parseLine('[1, 2]')).toEqual({ unreadable: 'expected a JSON object, found an array' });
+    expect(parseLine('"a@x.io"')).toEqual({ unreadable: 'expected a JSON object, found a string' });
+    expect(parseLine('null')).toEqual({ unreadable: 'expected a JSON object, found null' });
+    expect(parseLine('{"email":"a@x.io","address":{"city":"Pune"},"tags":["a"]}')).toEqual({
+      unreadable:
+        'field "address" is an object; only strings, numbers, booleans and null can be read; ' +
+        'field "tags" is an array; only strings, numbers, booleans and null can be read',
+    });
+    expect(parseLine('{"phone":919876543210123456}')).toEqual({
+      unreadable: 'field "phone" is an integer too large to read exactly; write it as a string',
+    });
+  });
+});
+
+describe('NDJSON source', () => {
+  it('reads good rows, skips blank lines, and turns bad lines into unreadable rows', async () => {
+    const path = await file(
+      '\uFEFF{"email":"a@x.io","n":1}\r\n' +
+        '\n' +
+        '   \n' +
+        'not json\n' +
+        '{"email":"b@x.io","address":{"city":"Pune"}}\n' +
+        '{"email":"c@x.io","extra":false}', // no final newline
+    );
+    const source = new NdjsonSource(path);
+
+    expect(await source.countRows()).toBe(4);
+    expect(await source.columns()).toEqual(['email', 'n', 'extra']);
+    const { rows, cursor } = await syncAll(source, [10]);
+    expect(rows).toEqual([
+      { row: 1, values: { email: 'a@x.io', n: '1' } },
+      { row: 2, unreadable: expect.stringMatching(/^not valid JSON/) },
+      { row: 3, unreadable: expect.stringContaining('field "address" is an object') },
+      { row: 4, values: { email: 'c@x.io', extra: 'false' } },
+    ]);
+    expect(cursor.nextRow).toBe(5);
+  });
+
+  it('cuts byte-range chunks that together read every row exactly once, numbered right', async () => {
+    const lines = Array.from({ length: 97 }, (_, i) =>
+      i % 13 === 5
+        ? '{"broken"'
+        : JSON.stringify({ id: i + 1, email: `lead${i + 1}@example.com`, note: 'é'.repeat(i) }),
+    );
+    // Blank lines between rows, and trailing ones, must not shift chunk edges or row numbers.
+    const path = await file(lines.map((l, i) => (i % 10 === 0 ? `${l}\n\n` : `${l}\n`)).join('') + '\n\n');
+    const source = new NdjsonSource(path);
+
+    for (const sizes of [[1], [7, 7, 7], [10], [96], [97], [200]]) {
+      const { chunks, rows } = await syncAll(source, sizes);
+      expect(rows.map((r) => r.row)).toEqual(Array.from({ length: 97 }, (_, i) => i + 1));
+      expect(rows.map((r) => ('values' in r ? Number(r.values.id) : -r.row))).toEqual(
+        lines.map((l, i) => (l === '{"broken"' ? -(i + 1) : i + 1)),
+      );
+      let expectedFirst = 1;
+      for (const chunk of chunks) {
+        expect(chunk.firstRow).toBe(expectedFirst);
+        expectedFirst += chunk.rows;
+      }
+      chunks.slice(1).forEach((chunk, i) => expect(chunk.from).toBe(chunks[i]!.to));
+    }
+  });
+
+  it('reads lines longer than the read buffer, and a huge file chunk by chunk', async () => {
+    const long = JSON.stringify({ email: 'long@x.io', bio: 'x'.repeat(200_000) });
+    const rows = 20_000;
+    const body = Array.from({ length: rows }, (_, i) => (i === 3 ? long : `{"id":${i + 1}}`)).join('\n');
+    const source = new NdjsonSource(await file(body));
+
+    const { chunks, rows: read } = await syncAll(source, [5000, 5000]);
+    expect(chunks.map((c) => c.rows)).toEqual([5000, 5000, 5000, 5000]);
+    expect(read).toHaveLength(rows);
+    expect(read[3]).toMatchObject({ values: { email: 'long@x.io', bio: expect.stringMatching(/^x{200000}$/) } });
+    expect(read.at(-1)).toEqual({ row: rows, values: { id: String(rows) } });
+  });
+
+  it('samples the first rows for columns', async () => {
+    const body = Array.from({ length: COLUMN_SAMPLE_ROWS }, () => '{"email":"a@x.io"}').join('\n');
+    const source = new NdjsonSource(await file(`${body}\n{"late":"1"}\n`));
+    expect(await source.columns()).toEqual(['email']);
+  });
+
+  it('reads an empty file as no rows, and a missing one as a ConfigError', async () => {
+    const empty = new NdjsonSource(await file('\n\n'));
+    expect(await empty.countRows()).toBe(0);
+    expect(await empty.columns()).toEqual([]);
+    expect(await empty.scan(START, [10])).toEqual({ chunks: [], cursor: { position: 0, nextRow: 1 }, done: true });
+
+    const missing = new NdjsonSource(join(dir, 'nope.ndjson'));
+    await expect(missing.countRows()).rejects.toThrow(ConfigError);
+    await expect(missing.scan(START, [1])).rejects.toThrow(/nope\.ndjson does not exist/);
+  });
+
+  it('opens from a reference', async () => {
+    const ref = SourceRefSchema.parse({ kind: 'ndjson', path: await file('{"a":1}\n') });
+    expect(await openSource(ref).countRows()).toBe(1);
+    expect(SourceRefSchema.safeParse({ kind: 'ndjson' }).success).toBe(false);
+  });
+});
