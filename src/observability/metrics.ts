@@ -1,0 +1,85 @@
+import type { MetricMeter } from '@temporalio/common';
+
+/** Which governed lane a measurement belongs to: the same triple that names a lane's task queue. */
+export interface SyncMetricTags {
+  vendor: string;
+  account: string;
+  lane: string;
+}
+
+/** leadsync's own series, named as Prometheus shows them (the runtime adds no `_total` of its own). */
+export const SYNC_METRIC_NAMES = {
+  rowsAccepted: 'leadsync_rows_accepted_total',
+  rowsRejected: 'leadsync_rows_rejected_total',
+  requests: 'leadsync_requests_total',
+  rateLimited: 'leadsync_rate_limited_total',
+  rateCeilingRatio: 'leadsync_rate_ceiling_ratio',
+  backoff: 'leadsync_backoff_seconds',
+} as const;
+
+/**
+ * Vendor backoffs run from a fraction of a second (a 25-per-5-s window) to an hour (SmartLead's hourly window); the
+ * runtime's default buckets are sized for milliseconds of task latency and would put them all in one bucket.
+ */
+export const BACKOFF_BUCKETS_SECONDS = [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900, 3600];
+
+export interface SyncMetrics {
+  /** Rows the vendor took. */
+  accepted(rows: number): void;
+  /** Rows the vendor refused for their own fault; they go to the rejects report. */
+  rejected(rows: number): void;
+  /** One call to the vendor, whatever its answer. */
+  request(): void;
+  /** One rate-limit answer, and how long the vendor (or the governor) made us wait before the retry. */
+  rateLimited(backoffMs: number): void;
+  /** The lane's observed rate against its ceiling: 1 is running exactly at the limit. */
+  rateAgainstCeiling(ratePerSecond: number, ceilingPerSecond: number): void;
+}
+
+/**
+ * A recorder over Temporal's MetricMeter, so leadsync's series share the worker's Prometheus endpoint with
+ * Temporal's own. Inside an activity pass `Context.current().metricMeter` (it adds namespace, task queue and activity
+ * type); elsewhere in the worker `Runtime.instance().metricMeter`.
+ */
+export function syncMetrics(meter: MetricMeter, tags: SyncMetricTags): SyncMetrics {
+  const tagged = meter.withTags({ vendor: tags.vendor, account: tags.account, lane: tags.lane });
+  const accepted = tagged.createCounter(SYNC_METRIC_NAMES.rowsAccepted, 'rows', 'Rows the vendor accepted');
+  const rejected = tagged.createCounter(SYNC_METRIC_NAMES.rowsRejected, 'rows', 'Rows the vendor rejected');
+  const requests = tagged.createCounter(SYNC_METRIC_NAMES.requests, 'requests', 'Calls made to the vendor API');
+  const rateLimited = tagged.createCounter(
+    SYNC_METRIC_NAMES.rateLimited,
+    'responses',
+    'Rate-limit answers from the vendor API',
+  );
+  const ratio = tagged.createGauge(
+    SYNC_METRIC_NAMES.rateCeilingRatio,
+    'float',
+    'ratio',
+    "Observed request rate divided by the lane's ceiling",
+  );
+  const backoff = tagged.createHistogram(
+    SYNC_METRIC_NAMES.backoff,
+    'float',
+    'seconds',
+    'Wait imposed by a rate-limit answer before the retry',
+  );
+  return {
+    accepted: (rows) => addRows(accepted.add.bind(accepted), rows),
+    rejected: (rows) => addRows(rejected.add.bind(rejected), rows),
+    request: () => requests.add(1),
+    rateLimited(backoffMs) {
+      rateLimited.add(1);
+      backoff.record(Math.max(0, backoffMs) / 1000);
+    },
+    rateAgainstCeiling(ratePerSecond, ceilingPerSecond) {
+      // A lane without a positive ceiling has nothing to be measured against; a ratio of Infinity would poison graphs.
+      if (ceilingPerSecond > 0) ratio.set(Math.max(0, ratePerSecond) / ceilingPerSecond);
+    },
+  };
+}
+
+/** Counters only go up, and the native side rejects fractions and negatives: zero rows is simply nothing to record. */
+function addRows(add: (value: number) => void, rows: number): void {
+  if (Number.isInteger(rows) && rows > 0) add(rows);
+  else if (rows !== 0) throw new RangeError(`row count must be a non-negative integer, got ${rows}`);
+}

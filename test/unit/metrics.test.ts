@@ -1,0 +1,77 @@
+import type { MetricMeter, MetricTags } from '@temporalio/common';
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/config/errors.js';
+import { syncMetrics } from '../../src/observability/metrics.js';
+import { installRuntime, MetricsBindAddressSchema } from '../../src/observability/runtime.js';
+import { JsonLogger } from '../../src/observability/logger.js';
+
+interface Recorded {
+  name: string;
+  kind: string;
+  value: number;
+  tags: MetricTags;
+}
+
+/** A meter that keeps what is recorded, with the tags it was given: the real one lives in the native runtime. */
+function recordingMeter(recorded: Recorded[], tags: MetricTags = {}): MetricMeter {
+  const metric = (kind: string, name: string) => {
+    const record = (value: number) => recorded.push({ name, kind, value, tags });
+    return { name, kind, valueType: 'float', add: record, set: record, record, withTags: () => metric(kind, name) };
+  };
+  return {
+    createCounter: (name) => metric('counter', name) as never,
+    createGauge: (name) => metric('gauge', name) as never,
+    createHistogram: (name) => metric('histogram', name) as never,
+    withTags: (extra) => recordingMeter(recorded, { ...tags, ...extra }),
+  };
+}
+
+describe('syncMetrics', () => {
+  const tags = { vendor: 'smartlead', account: 'acme', lane: 'api' };
+
+  it('records each event on its series, tagged with vendor, account and lane', () => {
+    const recorded: Recorded[] = [];
+    const metrics = syncMetrics(recordingMeter(recorded, { namespace: 'default' }), tags);
+    metrics.request();
+    metrics.accepted(25);
+    metrics.rejected(3);
+    metrics.rateLimited(2500);
+    metrics.rateAgainstCeiling(9, 10);
+    expect(recorded).toEqual([
+      { name: 'leadsync_requests_total', kind: 'counter', value: 1, tags: { namespace: 'default', ...tags } },
+      { name: 'leadsync_rows_accepted_total', kind: 'counter', value: 25, tags: { namespace: 'default', ...tags } },
+      { name: 'leadsync_rows_rejected_total', kind: 'counter', value: 3, tags: { namespace: 'default', ...tags } },
+      { name: 'leadsync_rate_limited_total', kind: 'counter', value: 1, tags: { namespace: 'default', ...tags } },
+      { name: 'leadsync_backoff_seconds', kind: 'histogram', value: 2.5, tags: { namespace: 'default', ...tags } },
+      { name: 'leadsync_rate_ceiling_ratio', kind: 'gauge', value: 0.9, tags: { namespace: 'default', ...tags } },
+    ]);
+  });
+
+  it('records nothing for zero rows or a lane without a ceiling, and refuses counts a counter cannot take', () => {
+    const recorded: Recorded[] = [];
+    const metrics = syncMetrics(recordingMeter(recorded), tags);
+    metrics.accepted(0);
+    metrics.rateAgainstCeiling(3, 0);
+    expect(recorded).toEqual([]);
+    expect(() => metrics.accepted(-1)).toThrow(RangeError);
+    expect(() => metrics.rejected(1.5)).toThrow(RangeError);
+  });
+});
+
+describe('installRuntime', () => {
+  it('accepts host:port bind addresses, IPv6 in brackets', () => {
+    for (const address of ['0.0.0.0:9464', '127.0.0.1:1', 'worker-1:9464', '[::]:9464']) {
+      expect(MetricsBindAddressSchema.safeParse(address).success, address).toBe(true);
+    }
+    for (const address of ['9464', 'http://0.0.0.0:9464', '0.0.0.0:99999', ':9464', '::1:9464']) {
+      expect(MetricsBindAddressSchema.safeParse(address).success, address).toBe(false);
+    }
+  });
+
+  it('refuses a bad bind address before installing anything, naming it', () => {
+    expect(() => installRuntime({ metricsBindAddress: 'localhost', logger: new JsonLogger() })).toThrow(ConfigError);
+    expect(() => installRuntime({ metricsBindAddress: 'localhost', logger: new JsonLogger() })).toThrow(
+      /metrics bind address/,
+    );
+  });
+});
