@@ -53,7 +53,7 @@ export class LeadsyncWorker {
         env: options.env,
         fetch: options.fetch,
       });
-      const common = { connection: native, namespace, identity: options.identity };
+      const common = { connection: native, namespace, ...(options.identity ? { identity: options.identity } : {}) };
       const workers = [
         await Worker.create({
           ...common,

@@ -1,0 +1,130 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
+import { stringify as toYaml } from 'yaml';
+import { loadConfig, type LoadedConfig } from '../../src/config/accounts.js';
+import {
+  startLeadSquaredSimulator,
+  type LeadSquaredSimulatorOptions,
+  type RunningLeadSquaredSimulator,
+} from '../../src/simulators/leadsquared/server.js';
+import { LeadsyncWorker, WORKFLOWS_PATH } from '../../src/worker/worker.js';
+import { connectTestClient, testTemporal, uniqueName, uniqueTaskQueue } from './temporal.js';
+
+let bundle: Promise<WorkflowBundle> | undefined;
+
+/** Bundling the workflows takes seconds: once per test file (each runs in its own process). */
+export function workflowBundle(): Promise<WorkflowBundle> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
+  return bundle;
+}
+
+const quietLogger = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
+
+export interface LeadSquaredAccountSetup {
+  /** The plan the account's config names. */
+  plan: string;
+  /** What the simulator enforces, when it differs from the configured plan. */
+  simulator?: Partial<LeadSquaredSimulatorOptions>;
+  /** Raw account keys merged over the defaults (e.g. pacing). */
+  account?: Record<string, unknown>;
+}
+
+/** A LeadSquared account on a fresh simulator, a config file naming it, and the keys in this process's environment. */
+export interface LeadSquaredSetup {
+  accountName: string;
+  configPath: string;
+  config: LoadedConfig;
+  directory: string;
+  simulator: RunningLeadSquaredSimulator;
+  /** The environment a worker process needs: the credentials the config names. */
+  env: Record<string, string>;
+  taskQueue: string;
+}
+
+export async function leadSquaredAccount(setup: LeadSquaredAccountSetup): Promise<LeadSquaredSetup> {
+  const accountName = uniqueName('lsq');
+  const accessKey = `u$${uniqueName('access')}`;
+  const secretKey = uniqueName('secret');
+  const simulator = await startLeadSquaredSimulator({ plan: setup.plan, accessKey, secretKey, ...setup.simulator });
+  const variable = accountName.replace(/[^A-Za-z0-9]/g, '_').toUpperCase();
+  const env = { [`${variable}_ACCESS_KEY`]: accessKey, [`${variable}_SECRET_KEY`]: secretKey };
+  Object.assign(process.env, env);
+  const directory = await mkdtemp(join(tmpdir(), 'leadsync-test-'));
+  const configPath = join(directory, 'leadsync.yaml');
+  await writeFile(
+    configPath,
+    toYaml({
+      accounts: {
+        [accountName]: {
+          vendor: 'leadsquared',
+          plan: setup.plan,
+          baseUrl: simulator.baseUrl,
+          credentials: { accessKeyEnv: `${variable}_ACCESS_KEY`, secretKeyEnv: `${variable}_SECRET_KEY` },
+          ...setup.account,
+        },
+      },
+      rejects: { directory: join(directory, 'rejects') },
+    }),
+  );
+  return {
+    accountName,
+    configPath,
+    config: await loadConfig(configPath),
+    directory,
+    simulator,
+    env,
+    taskQueue: uniqueTaskQueue('sync'),
+  };
+}
+
+/** A worker inside the test process, on the setup's queues; stop it in afterAll. */
+export async function startTestWorker(setup: LeadSquaredSetup): Promise<{ stop(): Promise<void> }> {
+  const worker = await LeadsyncWorker.create({
+    config: setup.config,
+    address: testTemporal().address,
+    namespace: testTemporal().namespace,
+    taskQueue: setup.taskQueue,
+    workflowBundle: await workflowBundle(),
+  });
+  const running = worker.run();
+  return {
+    async stop() {
+      worker.shutdown();
+      await running;
+    },
+  };
+}
+
+export async function testClient(): Promise<{ client: Client; connection: Connection }> {
+  return connectTestClient();
+}
+
+export interface LeadRow {
+  EmailAddress: string;
+  FirstName: string;
+  LastName: string;
+}
+
+export function leadRows(count: number, prefix = uniqueName('lead')): LeadRow[] {
+  return Array.from({ length: count }, (_, i) => ({
+    EmailAddress: `${prefix}-${i + 1}@example.com`,
+    FirstName: `First${i + 1}`,
+    LastName: `Last${i + 1}`,
+  }));
+}
+
+/** Writes rows (or raw lines, for malformed input) as a CSV file with a header. */
+export async function writeCsv(directory: string, name: string, header: string[], lines: string[]): Promise<string> {
+  const path = join(directory, name);
+  await writeFile(path, [header.join(','), ...lines].join('\n') + '\n');
+  return path;
+}
+
+export function csvLines(rows: LeadRow[]): string[] {
+  return rows.map((r) => `${r.EmailAddress},${r.FirstName},${r.LastName}`);
+}
+
+export const LEAD_HEADER = ['EmailAddress', 'FirstName', 'LastName'];

@@ -1,0 +1,78 @@
+import { readFile } from 'node:fs/promises';
+import type { Client, Connection } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSync } from '../../src/client/api.js';
+import {
+  LEAD_HEADER,
+  csvLines,
+  leadRows,
+  leadSquaredAccount,
+  startTestWorker,
+  testClient,
+  writeCsv,
+  type LeadSquaredSetup,
+} from '../helpers/sync-harness.js';
+
+describe('a LeadSquared sync at the Enterprise plan', () => {
+  let setup: LeadSquaredSetup;
+  let worker: { stop(): Promise<void> };
+  let client: Client;
+  let connection: Connection;
+
+  beforeAll(async () => {
+    setup = await leadSquaredAccount({ plan: 'enterprise' });
+    worker = await startTestWorker(setup);
+    ({ client, connection } = await testClient());
+  });
+
+  afterAll(async () => {
+    await worker?.stop();
+    await connection?.close();
+    await setup?.simulator.stop();
+  });
+
+  it('lands 1,000 rows, each once, without a single 429', async () => {
+    const rows = leadRows(1_000);
+    const file = await writeCsv(setup.directory, 'leads.csv', LEAD_HEADER, csvLines(rows));
+
+    const handle = await startSync(
+      client,
+      { account: setup.accountName, source: { kind: 'csv', path: file } },
+      { taskQueue: setup.taskQueue },
+    );
+    const result = await handle.result();
+
+    expect(result).toMatchObject({ totalRows: 1_000, read: 1_000, accepted: 1_000, rejected: 0 });
+    const report = setup.simulator.report({ requests: false });
+    expect(report.totals.rateLimited).toBe(0);
+    expect(report.leads.count).toBe(1_000);
+    const stored = new Set(setup.simulator.leads().map((lead) => lead.email));
+    expect(rows.every((row) => stored.has(row.EmailAddress.toLowerCase()))).toBe(true);
+  }, 240_000);
+
+  it('lands the good rows of a file with bad ones and reports each bad row with its field and reason', async () => {
+    const good = leadRows(20);
+    const lines = [
+      ...csvLines(good.slice(0, 10)),
+      'not-an-email,Bad,Email',
+      ',No,Email',
+      'extra@example.com,Too,Many,Columns',
+      ...csvLines(good.slice(10)),
+    ];
+    const file = await writeCsv(setup.directory, 'mixed.csv', LEAD_HEADER, lines);
+
+    const handle = await startSync(
+      client,
+      { account: setup.accountName, source: { kind: 'csv', path: file } },
+      { taskQueue: setup.taskQueue },
+    );
+    const result = await handle.result();
+
+    expect(result).toMatchObject({ totalRows: 23, read: 23, accepted: 20, rejected: 3 });
+    const report = (await readFile(result.rejectsFile!, 'utf8')).trim().split('\n');
+    expect(report[0]).toBe('row,field,reason');
+    expect(report[1]).toMatch(/^11,EmailAddress,.*not a valid email/);
+    expect(report[2]).toMatch(/^12,EmailAddress,is required/);
+    expect(report[3]).toMatch(/^13,,"unreadable row: expected 3 fields/);
+  }, 120_000);
+});
