@@ -52,6 +52,9 @@ const BoundaryRowSchema = z.object({
   p1: z.string().optional(),
 });
 const CountRowSchema = z.object({ rows: z.coerce.number() });
+const RelationRowSchema = z.object({ kind: z.string(), unique_key: z.enum(['true', 'false']) });
+// Relation kinds that can carry an index: tables and partitioned tables. Views are trusted as written.
+const INDEXED_KINDS = ['r', 'p'];
 const ValuesSchema = z.array(z.string().nullable());
 
 /** PostgreSQL errors that mean the reference or the config is wrong: retrying cannot help. */
@@ -136,7 +139,30 @@ export class PostgresSource implements Source {
         );
       }
     }
+    await this.checkKeyIsUnique();
     return columns;
+  }
+
+  /**
+   * read() pages by key: rows sharing a key across a page edge would be skipped. A table must prove its
+   * key unique with a unique index on that one column (a primary key counts).
+   */
+  private async checkKeyIsUnique(): Promise<void> {
+    const { rows } = await this.query({
+      text: `SELECT c.relkind::text AS kind, EXISTS (
+               SELECT 1 FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+               WHERE i.indrelid = c.oid AND i.indisunique AND i.indnkeyatts = 1 AND i.indpred IS NULL AND a.attname = $2
+             ) AS unique_key
+             FROM pg_class c WHERE c.oid = to_regclass($1)`,
+      values: [this.table, this.ref.key],
+    });
+    const relation = RelationRowSchema.parse(rows[0]);
+    if (INDEXED_KINDS.includes(relation.kind) && relation.unique_key === 'false') {
+      throw new ConfigError(
+        `PostgreSQL source ${this.ref.table}: key column '${this.ref.key}' has no unique index; ` +
+          'rows sharing a key could be skipped: use a primary key or a unique column',
+      );
+    }
   }
 
   private encode(place: Place): string {

@@ -35,7 +35,8 @@ beforeAll(async () => {
 
 afterEach(async () => {
   await Promise.all(opened.splice(0).map((source) => source.close?.()));
-  for (const table of tables.splice(0)) await admin.query(`DROP TABLE IF EXISTS ${table}`);
+  // CASCADE takes a test's views with its table.
+  for (const table of tables.splice(0)) await admin.query(`DROP TABLE IF EXISTS ${table} CASCADE`);
 });
 
 afterAll(async () => {
@@ -210,7 +211,7 @@ describe('PostgreSQL source', () => {
     ]);
   });
 
-  it('fails with a ConfigError naming an unknown table or column', async () => {
+  it('fails with a ConfigError naming an unknown table or column, or a key no unique index backs', async () => {
     const table = await createTable('id int PRIMARY KEY, updated_at timestamptz');
 
     const missingTable = open({ table: 'public.no_such_table_here', key: 'id' });
@@ -222,6 +223,13 @@ describe('PostgreSQL source', () => {
     );
     const missingCursor = open({ table, key: 'id', cursorColumn: 'modified' });
     await expect(missingCursor.countRows()).rejects.toThrow(/cursorColumn column 'modified' does not exist/);
+
+    const view = `${table}_view`;
+    await admin.query(`CREATE VIEW ${view} AS SELECT * FROM ${table}`);
+    expect(await open({ table: view, key: 'updated_at' }).countRows()).toBe(0);
+    await expect(open({ table, key: 'updated_at' }).countRows()).rejects.toThrow(
+      /key column 'updated_at' has no unique index/,
+    );
 
     const badSince = open({ table, key: 'id', cursorColumn: 'updated_at', since: { value: 'yesterday-ish', key: 1 } });
     await expect(badSince.countRows()).rejects.toThrow(ConfigError);
