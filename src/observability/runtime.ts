@@ -11,6 +11,9 @@ export interface InstallRuntimeOptions {
   logger: Logger;
 }
 
+/** The variable a deployment sets to the metrics bind address; docker-compose.yml sets it on every worker. */
+export const METRICS_BIND_ADDRESS_ENV = 'LEADSYNC_METRICS_BIND_ADDRESS';
+
 /** The address the Prometheus exporter binds; an IPv6 host goes in brackets, as in `[::]:9464`. */
 export const MetricsBindAddressSchema = z
   .string()
