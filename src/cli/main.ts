@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { registerControl } from './commands/control.js';
 import { registerPlans } from './commands/plans.js';
+import { registerSimulate } from './commands/simulate.js';
 import { registerSync } from './commands/sync.js';
 import { registerWorker } from './commands/worker.js';
 import { runCli } from './run.js';
@@ -14,5 +15,6 @@ registerPlans(program);
 registerWorker(program);
 registerSync(program);
 registerControl(program);
+registerSimulate(program);
 
 await runCli(program, process.argv);
