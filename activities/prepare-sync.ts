@@ -24,7 +24,8 @@ export async function prepareSync(context: ActivityContext, request: SyncRequest
       const source = openSource(request.source);
       const columns = await source.columns();
       checkMapping(request.mapping ?? identityMapping(columns), columns, vendor.emailField);
-      await client.verify(target.data);
+      // The check is a vendor call like any other: it takes a slot, so it cannot push a busy account over a window.
+      await context.governor.paced(account, 'general', 1, () => client.verify(target.data));
       const lanes = laneAllowances(account.effectivePlan.lanes)
         .filter((allowance) => allowance.callsPerSecond > 0)
         .map((allowance) => ({

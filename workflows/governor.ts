@@ -18,8 +18,11 @@ import type { LaneName, Window } from '../src/governance/plans.js';
  */
 
 export interface ReserveRequest {
-  /** The lane the call is made on, then every other lane it also spends from, each with its windows. */
-  spends: { lane: LaneName; windows: Window[] }[];
+  /**
+   * Every ledger the call spends from, each with its windows: the lane the call is made on, every other lane it
+   * also spends from, and a lane's own share (`<lane>:own`) where it must leave room for another lane's calls.
+   */
+  spends: { ledger: string; lane: LaneName; windows: Window[] }[];
   calls: number;
   marginMs: number;
 }
@@ -40,7 +43,7 @@ export type LaneReport = {
 };
 
 export interface GovernorState {
-  ledgers: Partial<Record<LaneName, Ledger>>;
+  ledgers: Record<string, Ledger>;
   /** Windows the vendor told us about, enforced on top of the configured ones. */
   vendorWindows: Partial<Record<LaneName, Window[]>>;
   reservations: number;
@@ -73,14 +76,18 @@ export async function accountGovernor(input: GovernorInput): Promise<void> {
     reserveUpdate,
     (request) => {
       const now = Date.now();
-      const ledgers = request.spends.map(({ lane, windows }) => ({
-        ledger: (state.ledgers[lane] ??= emptyLedger()),
-        windows: pacedWindows([...windows, ...(state.vendorWindows[lane] ?? [])], request.marginMs),
+      const ledgers = request.spends.map(({ ledger, lane, windows }) => ({
+        ledger: (state.ledgers[ledger] ??= emptyLedger()),
+        // What the vendor says it enforces binds the lane as a whole, not a lane's own share of it.
+        windows: pacedWindows(
+          [...windows, ...(ledger === lane ? (state.vendorWindows[lane] ?? []) : [])],
+          request.marginMs,
+        ),
       }));
       const slots: number[] = [];
       for (let i = 0; i < request.calls; i++) {
         const at = earliestSlot(ledgers, now);
-        recordSlot(ledgers, at);
+        recordSlot(ledgers, at, now);
         slots.push(at);
       }
       state.reservations += request.calls;

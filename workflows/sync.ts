@@ -257,7 +257,7 @@ class SyncRun {
 
   /** Enough chunks in flight that the lane never waits on a worker round trip, and no more. */
   private maxInFlight(lane: LaneRun): number {
-    return Math.min(200, Math.ceil(lane.callsPerSecond * this.request.share * 2) + 1);
+    return Math.min(200, Math.ceil(lane.callsPerSecond * this.request.share * 3) + 1);
   }
 
   private pageChunks(lane: LaneRun): number {

@@ -8,6 +8,7 @@ import {
   reserveUpdate,
   type ReserveRequest,
 } from '../../workflows/governor.js';
+import { laneAllowances } from './allowance.js';
 import type { LaneName, Window } from './plans.js';
 
 /**
@@ -78,15 +79,29 @@ function spentLanes(account: Account, lane: LaneName): LaneName[] {
 }
 
 /**
- * A sync limited to a share of the plan is granted a slot only while the lane's ledger, shared with every other
- * sync on the account, holds fewer calls than that share of each window.
+ * The ledgers one call spends from. A sync limited to a share of the plan is granted a slot only while each ledger,
+ * shared with every other sync on the account, holds fewer calls than that share of each window. A lane that
+ * another lane also spends from (LeadSquared's general lane, which bulk calls count against) keeps its own calls to
+ * what the other lane leaves: otherwise single calls, being many, would take every general slot and starve the
+ * bulk lane, which carries fifty rows a call.
  */
 export function reserveRequest(account: Account, lane: LaneName, calls: number, share = 1): ReserveRequest {
-  const spends = spentLanes(account, lane).map((spent) => {
-    const plan = account.effectivePlan.lanes[spent];
+  const lanes = account.effectivePlan.lanes;
+  const scaled = (windows: Window[]) => windows.map((w) => ({ ...w, limit: Math.max(1, Math.floor(w.limit * share)) }));
+  const spends: ReserveRequest['spends'] = spentLanes(account, lane).map((spent) => {
+    const plan = lanes[spent];
     if (!plan) throw new Error(`account ${account.name} has no lane '${spent}'`);
-    const windows = plan.windows.map((w) => ({ ...w, limit: Math.max(1, Math.floor(w.limit * share)) }));
-    return { lane: spent, windows };
+    return { ledger: spent, lane: spent, windows: scaled(plan.windows) };
   });
+  const othersRate = laneAllowances(lanes)
+    .filter((other) => lanes[other.lane]?.alsoSpends.includes(lane))
+    .reduce((sum, other) => sum + other.callsPerSecond, 0);
+  if (othersRate > 0) {
+    const own = lanes[lane]!.windows.map((w) => ({
+      ...w,
+      limit: Math.max(1, w.limit - Math.ceil(w.seconds * othersRate)),
+    }));
+    spends.push({ ledger: `${lane}:own`, lane, windows: scaled(own) });
+  }
   return { spends, calls, marginMs: account.pacing.marginMs };
 }

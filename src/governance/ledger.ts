@@ -2,7 +2,8 @@ import type { Window } from './plans.js';
 
 /**
  * The reservations of one lane of one account: the times (epoch ms) at which calls were or will be made.
- * Reservations only ever move forward in time, so a new one need only look back over the newest ones.
+ * Slots may lie in the future and need not arrive in order: a bulk call granted five seconds ahead also sits in
+ * the general lane's ledger, and single calls may still take the general lane's free slots before it.
  *
  * Pure and deterministic: it runs inside the governor workflow, on workflow time.
  */
@@ -28,32 +29,57 @@ export function pacedWindows(windows: readonly Window[], marginMs: number): Pace
 }
 
 /**
- * The earliest time at or after `notBefore` at which one more call keeps every window of every ledger
- * within its limit. A call at t conflicts with the k-th newest slot s of a window of limit k when
- * t - s < span, so t must wait until that slot has left the window.
+ * The earliest time at or after `notBefore` at which one more call keeps every window of every ledger within its
+ * limit. Moving later can only clear a conflict or create one with a later window, so it repeats until none moves.
  */
 export function earliestSlot(
   ledgers: readonly { ledger: Ledger; windows: readonly PacedWindow[] }[],
   notBefore: number,
 ): number {
   let t = notBefore;
-  for (const { ledger, windows } of ledgers) {
-    t = Math.max(t, ledger.pausedUntil, ledger.slots.at(-1) ?? -Infinity);
-    for (const { limit, spanMs } of windows) {
-      const leaving = ledger.slots[ledger.slots.length - limit];
-      if (leaving !== undefined) t = Math.max(t, leaving + spanMs);
+  for (let moved = true; moved;) {
+    moved = false;
+    for (const { ledger, windows } of ledgers) {
+      for (const earliest of [ledger.pausedUntil, ...windows.map((w) => firstFreeAt(ledger.slots, w, t))]) {
+        if (earliest > t) {
+          t = earliest;
+          moved = true;
+        }
+      }
     }
   }
   return t;
 }
 
-/** Records a call at `at` in each ledger and forgets slots no window can see any more. */
-export function recordSlot(ledgers: readonly { ledger: Ledger; windows: readonly PacedWindow[] }[], at: number): void {
+/**
+ * A call at t breaks a window of limit k when some k consecutive slots and t all fit in less than the span; the
+ * earliest fix is to wait until the first of those slots has left the window. Groups are visited oldest first,
+ * and t only moves past a group's first slot, so no group already passed can conflict again.
+ */
+function firstFreeAt(slots: readonly number[], { limit, spanMs }: PacedWindow, t: number): number {
+  let at = t;
+  for (let i = 0; i + limit <= slots.length; i++) {
+    const first = slots[i]!;
+    const last = slots[i + limit - 1]!;
+    if (Math.max(last, at) - Math.min(first, at) < spanMs) at = first + spanMs;
+  }
+  return at;
+}
+
+/**
+ * Records a call at `at` in each ledger, in time order, and forgets slots no window can see from `now` on: a
+ * reservation is never made for a time before now.
+ */
+export function recordSlot(
+  ledgers: readonly { ledger: Ledger; windows: readonly PacedWindow[] }[],
+  at: number,
+  now: number,
+): void {
   for (const { ledger, windows } of ledgers) {
-    ledger.slots.push(at);
-    // A slot older than the longest window can never again hold a call back.
+    const index = ledger.slots.findLastIndex((slot) => slot <= at) + 1;
+    ledger.slots.splice(index, 0, at);
     const longest = Math.max(...windows.map((w) => w.spanMs));
-    while (ledger.slots[0] !== undefined && ledger.slots[0] <= at - longest) ledger.slots.shift();
+    while (ledger.slots[0] !== undefined && ledger.slots[0] <= now - longest) ledger.slots.shift();
   }
 }
 

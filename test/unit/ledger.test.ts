@@ -12,7 +12,7 @@ function reserveMany(ledgers: { ledger: Ledger; windows: ReturnType<typeof paced
   const slots: number[] = [];
   for (let i = 0; i < count; i++) {
     const at = earliestSlot(ledgers, from);
-    recordSlot(ledgers, at);
+    recordSlot(ledgers, at, from);
     slots.push(at);
   }
   return slots;
@@ -67,7 +67,7 @@ describe('ledger', () => {
     const bulk = { ledger: emptyLedger(), windows: pacedWindows([{ limit: 1, seconds: 5 }], 0) };
 
     const bulkSlot = earliestSlot([bulk, general], 0);
-    recordSlot([bulk, general], bulkSlot);
+    recordSlot([bulk, general], bulkSlot, 0);
     const single = reserveMany([general], 2);
 
     expect(bulkSlot).toBe(0);
@@ -81,11 +81,32 @@ describe('ledger', () => {
     expect(earliestSlot([lane], 1000)).toBe(30_000);
   });
 
-  it('forgets slots no window can see, so the ledger stays small', () => {
+  it('forgets slots no window can see from now on, so the ledger stays small', () => {
     const lane = { ledger: emptyLedger(), windows: pacedWindows([{ limit: 2, seconds: 1 }], 0) };
-
     reserveMany([lane], 1000);
 
-    expect(lane.ledger.slots.length).toBeLessThanOrEqual(2);
+    recordSlot([lane], earliestSlot([lane], 600_000), 600_000);
+
+    expect(lane.ledger.slots).toEqual([600_000]);
+  });
+
+  it('lets single calls take the free general slots before a bulk call granted a window ahead', () => {
+    const windows = {
+      general: pacedWindows([{ limit: 25, seconds: 5 }], 150),
+      bulk: pacedWindows([{ limit: 1, seconds: 5 }], 150),
+    };
+    const general = { ledger: emptyLedger(), windows: windows.general };
+    const bulk = { ledger: emptyLedger(), windows: windows.bulk };
+    const bulkNow = earliestSlot([bulk, general], 0);
+    recordSlot([bulk, general], bulkNow, 0);
+    const bulkNext = earliestSlot([bulk, general], 100);
+    recordSlot([bulk, general], bulkNext, 100);
+
+    const singles = reserveMany([general], 24, 200);
+
+    expect(bulkNext).toBe(5_150);
+    expect(singles.every((slot) => slot === 200)).toBe(true);
+    expect(earliestSlot([general], 200)).toBeGreaterThan(200);
+    expect(maxInAnySpan(general.ledger.slots, 5_150)).toBe(25);
   });
 });

@@ -1,0 +1,90 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
+import { stringify as toYaml } from 'yaml';
+import { startSync } from '../src/client/api.js';
+import { loadConfig } from '../src/config/accounts.js';
+import { JsonLogger } from '../src/observability/logger.js';
+import { installRuntime } from '../src/observability/runtime.js';
+import type { SyncInput, SyncResult } from '../src/sync/contract.js';
+import { ensureTemporalCli } from '../src/temporal/cli.js';
+import { existingTemporalCluster, startDevServer, type TemporalEndpoint } from '../src/temporal/dev-server.js';
+import { LEADSYNC_SEARCH_ATTRIBUTES } from '../src/temporal/search-attributes.js';
+import { LeadsyncWorker, WORKFLOWS_PATH } from '../src/worker/worker.js';
+
+/** One Temporal server, one workflow bundle and one Temporal runtime for a whole benchmark run. */
+export class BenchTemporal {
+  private constructor(
+    readonly endpoint: TemporalEndpoint,
+    readonly client: Client,
+    private readonly connection: Connection,
+    readonly bundle: WorkflowBundle,
+  ) {}
+
+  static async start(): Promise<BenchTemporal> {
+    installRuntime({ logger: new JsonLogger({ level: 'WARN' }) });
+    const endpoint =
+      existingTemporalCluster() ??
+      (await startDevServer({
+        cliPath: (await ensureTemporalCli()).path,
+        headless: true,
+        searchAttributes: LEADSYNC_SEARCH_ATTRIBUTES,
+      }));
+    const connection = await Connection.connect({ address: endpoint.address });
+    const bundle = await bundleWorkflowCode({
+      workflowsPath: WORKFLOWS_PATH,
+      logger: new JsonLogger({ level: 'WARN' }),
+    });
+    return new BenchTemporal(endpoint, new Client({ connection, namespace: endpoint.namespace }), connection, bundle);
+  }
+
+  /**
+   * Writes a config with one account, runs a worker for it in this process, and runs one sync to the end.
+   * `env` holds the credentials the account names.
+   */
+  async runSync(
+    account: { name: string; settings: Record<string, unknown> },
+    env: Record<string, string>,
+    input: Omit<SyncInput, 'account'>,
+  ): Promise<SyncResult> {
+    Object.assign(process.env, env);
+    const directory = await mkdtemp(join(tmpdir(), 'leadsync-bench-'));
+    const configPath = join(directory, 'leadsync.yaml');
+    await writeFile(
+      configPath,
+      toYaml({ accounts: { [account.name]: account.settings }, rejects: { directory: join(directory, 'rejects') } }),
+    );
+    const taskQueue = `bench-${account.name}`;
+    const worker = await LeadsyncWorker.create({
+      config: await loadConfig(configPath),
+      address: this.endpoint.address,
+      namespace: this.endpoint.namespace,
+      taskQueue,
+      workflowBundle: this.bundle,
+    });
+    const running = worker.run();
+    try {
+      const handle = await startSync(this.client, { ...input, account: account.name }, { taskQueue });
+      return await handle.result();
+    } finally {
+      worker.shutdown();
+      await running;
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.connection.close();
+    await this.endpoint.stop();
+  }
+}
+
+export async function writeLeadsCsv(rows: number, prefix: string): Promise<string> {
+  const directory = await mkdtemp(join(tmpdir(), 'leadsync-bench-data-'));
+  const path = join(directory, 'leads.csv');
+  const lines = ['EmailAddress,FirstName,LastName'];
+  for (let i = 1; i <= rows; i++) lines.push(`${prefix}-${i}@example.com,First${i},Last${i}`);
+  await writeFile(path, lines.join('\n') + '\n');
+  return path;
+}

@@ -1,0 +1,132 @@
+import { randomBytes } from 'node:crypto';
+import { rowsPerSecond as planRowsPerSecond } from '../src/governance/allowance.js';
+import { PLANS, type Plan } from '../src/governance/plans.js';
+import { formatTable } from '../src/cli/table.js';
+import { peakPerWindow, spentQuota, type RequestRecord } from '../src/simulators/core/request-log.js';
+import { startLeadSquaredSimulator } from '../src/simulators/leadsquared/server.js';
+import { writeLeadsCsv, type BenchTemporal } from './harness.js';
+
+export interface PlanRun {
+  plan: string;
+  rows: number;
+  seconds: number;
+  minimumSeconds: number;
+  rowsPerSecond: number;
+  maxRowsPerSecond: number;
+  rateLimited: number;
+  lanes: { lane: 'general' | 'bulk'; allowed: number; peak: number; mean: number; windows: number }[];
+}
+
+const WINDOW_SECONDS = 5;
+
+/**
+ * Each LeadSquared plan against a simulator that enforces it strictly: a sync of enough rows to fill `seconds`
+ * (at least 6 windows) at the plan's ceiling, then the simulator's own record of every request, per window.
+ */
+export async function benchLeadSquaredPlans(
+  temporal: BenchTemporal,
+  seconds: number,
+  plans?: string[],
+): Promise<PlanRun[]> {
+  const runs: PlanRun[] = [];
+  for (const plan of Object.values(PLANS.leadsquared).filter((p) => !plans || plans.includes(p.name))) {
+    runs.push(await benchPlan(temporal, plan, seconds));
+    process.stderr.write(`${planTable(runs.slice(-1))}\n`);
+  }
+  return runs;
+}
+
+async function benchPlan(temporal: BenchTemporal, plan: Plan, seconds: number): Promise<PlanRun> {
+  const maxRowsPerSecond = planRowsPerSecond(plan.lanes);
+  const rows = Math.ceil(maxRowsPerSecond * seconds);
+  const name = `bench-lsq-${plan.name}-${randomBytes(3).toString('hex')}`;
+  const [accessKey, secretKey] = [randomBytes(8).toString('hex'), randomBytes(8).toString('hex')];
+  const simulator = await startLeadSquaredSimulator({ plan: plan.name, accessKey, secretKey });
+  try {
+    const file = await writeLeadsCsv(rows, name);
+    const variable = name.replace(/-/g, '_').toUpperCase();
+    const result = await temporal.runSync(
+      {
+        name,
+        settings: {
+          vendor: 'leadsquared',
+          plan: plan.name,
+          baseUrl: simulator.baseUrl,
+          credentials: { accessKeyEnv: `${variable}_AK`, secretKeyEnv: `${variable}_SK` },
+        },
+      },
+      { [`${variable}_AK`]: accessKey, [`${variable}_SK`]: secretKey },
+      { source: { kind: 'csv', path: file } },
+    );
+    if (result.accepted !== rows) throw new Error(`${plan.name}: ${result.accepted} of ${rows} rows accepted`);
+    const report = simulator.report();
+    // The strict reading: a bulk call spends from the general lane too, so the general window counts both.
+    const onGeneral = (r: RequestRecord) => spentQuota(r);
+    const onBulk = (r: RequestRecord) => spentQuota(r) && r.lane === 'bulk';
+    return {
+      plan: plan.name,
+      rows,
+      seconds: result.seconds,
+      minimumSeconds: rows / maxRowsPerSecond,
+      rowsPerSecond: rows / result.seconds,
+      maxRowsPerSecond,
+      rateLimited: report.totals.rateLimited,
+      lanes: [
+        laneUsage('general', plan.lanes.general!.windows[0]!.limit, report.requests, onGeneral),
+        laneUsage('bulk', plan.lanes.bulk!.windows[0]!.limit, report.requests, onBulk),
+      ],
+    };
+  } finally {
+    await simulator.stop();
+  }
+}
+
+/** Peak over any sliding window, and the mean over the consecutive full windows of the run. */
+function laneUsage(
+  lane: 'general' | 'bulk',
+  allowed: number,
+  records: readonly RequestRecord[],
+  counts: (r: RequestRecord) => boolean,
+): PlanRun['lanes'][number] {
+  const times = records.filter(counts).map((r) => r.at);
+  const start = Math.min(...times);
+  const end = Math.max(...times);
+  const windows = Math.floor((end - start) / 1000 / WINDOW_SECONDS);
+  const inFullWindows = times.filter((t) => t < start + windows * WINDOW_SECONDS * 1000).length;
+  return {
+    lane,
+    allowed,
+    peak: peakPerWindow(records, WINDOW_SECONDS, counts),
+    mean: windows > 0 ? inFullWindows / windows : 0,
+    windows,
+  };
+}
+
+export function planTable(runs: PlanRun[]): string {
+  return formatTable(
+    [
+      'plan',
+      'rows',
+      'general/5s mean (peak) of allowed',
+      'bulk/5s mean (peak) of allowed',
+      'util.',
+      '429s',
+      'rows/s of max',
+      'time of minimum',
+    ],
+    runs.map((run) => {
+      const [general, bulk] = run.lanes;
+      const lane = (l: typeof general) => `${l!.mean.toFixed(1)} (${l!.peak}) of ${l!.allowed}, ${l!.windows} windows`;
+      return [
+        run.plan,
+        String(run.rows),
+        lane(general),
+        lane(bulk),
+        `${((100 * general!.mean) / general!.allowed).toFixed(0)}%`,
+        String(run.rateLimited),
+        `${run.rowsPerSecond.toFixed(2)} of ${run.maxRowsPerSecond.toFixed(1)} (${((100 * run.rowsPerSecond) / run.maxRowsPerSecond).toFixed(0)}%)`,
+        `${run.seconds.toFixed(1)} s of ${run.minimumSeconds.toFixed(1)} s`,
+      ];
+    }),
+  );
+}
