@@ -2,6 +2,9 @@ import type { Client } from '@temporalio/client';
 import { findAccount, type Account, type LoadedConfig } from '../src/config/accounts.js';
 import { Redactor, resolveCredentials } from '../src/config/credentials.js';
 import { GovernorClient } from '../src/governance/governor-client.js';
+import { postgresConnectionResolver } from '../src/sources/postgres-connection.js';
+import { openSource } from '../src/sources/registry.js';
+import type { Source, SourceRef } from '../src/sources/types.js';
 import { vendorFor } from '../src/vendors/registry.js';
 import type { Vendor, VendorClient } from '../src/vendors/types.js';
 
@@ -34,6 +37,18 @@ export class ActivityContext {
   constructor(readonly deps: ActivityDeps) {
     this.governor = new GovernorClient(deps.client, deps.workflowTaskQueue);
     this.redactor = new Redactor(knownSecrets(deps.config, deps.env ?? process.env));
+  }
+
+  /** Runs `work` on a source opened with this worker's connections, and closes it (a database pool lease) after. */
+  async withSource<T>(ref: SourceRef, work: (source: Source) => Promise<T>): Promise<T> {
+    const source = openSource(ref, {
+      resolvePostgresConnection: postgresConnectionResolver(this.deps.config.postgresConnections, this.deps.env),
+    });
+    try {
+      return await work(source);
+    } finally {
+      await source.close?.();
+    }
   }
 
   account(name: string): Account {

@@ -1,4 +1,3 @@
-import { openSource } from '../src/sources/registry.js';
 import type { Cursor, SourceRef } from '../src/sources/types.js';
 import { writeRejectsReport } from '../src/sync/rejects.js';
 import type { ChunkTask, RejectsReportRequest, SyncRequest } from '../src/sync/contract.js';
@@ -15,7 +14,7 @@ export function createActivities(deps: ActivityDeps) {
     prepareSync: (request: SyncRequest) => prepareSync(context, request),
     /** Cuts the next chunks, by reference: the workflow carries their ranges, never their rows. */
     scanChunks: ({ source, cursor, sizes }: { source: SourceRef; cursor: Cursor; sizes: number[] }) =>
-      openSource(source).scan(cursor, sizes),
+      context.withSource(source, (opened) => opened.scan(cursor, sizes)),
     pushChunk: (task: ChunkTask) => pushChunk(context, task),
     writeRejectsReport: (request: RejectsReportRequest) => writeRejectsReport(request.rejectsDirectory, request.syncId),
   };

@@ -2,7 +2,6 @@ import { laneAllowances } from '../src/governance/allowance.js';
 import { laneTaskQueue } from '../src/governance/lanes.js';
 import { ConfigError, formatZodIssues } from '../src/config/errors.js';
 import { checkMapping, identityMapping } from '../src/sources/mapping.js';
-import { openSource } from '../src/sources/registry.js';
 import type { SyncPlan, SyncRequest } from '../src/sync/contract.js';
 import type { ActivityContext } from './context.js';
 import { toActivityFailure } from './failures.js';
@@ -21,9 +20,11 @@ export async function prepareSync(context: ActivityContext, request: SyncRequest
       if (!target.success) {
         throw new ConfigError(`a sync to ${vendor.name} needs a target:\n${formatZodIssues(target.error)}`);
       }
-      const source = openSource(request.source);
-      const columns = await source.columns();
-      checkMapping(request.mapping ?? identityMapping(columns), columns, vendor.emailField);
+      const totalRows = await context.withSource(request.source, async (source) => {
+        const columns = await source.columns();
+        checkMapping(request.mapping ?? identityMapping(columns), columns, vendor.emailField);
+        return source.countRows();
+      });
       // The check is a vendor call like any other: it takes a slot, so it cannot push a busy account over a window.
       await context.governor.paced(account, 'general', 1, () => client.verify(target.data));
       const lanes = laneAllowances(account.effectivePlan.lanes)
@@ -38,7 +39,7 @@ export async function prepareSync(context: ActivityContext, request: SyncRequest
         vendor: account.vendor,
         planName: account.effectivePlan.name,
         lanes,
-        totalRows: await source.countRows(),
+        totalRows,
         rowsPerSecond: lanes.reduce((sum, lane) => sum + lane.callsPerSecond * lane.rowsPerCall, 0),
         rejectsDirectory: context.deps.config.rejectsDirectory,
       };

@@ -1,6 +1,6 @@
 import { activityInfo } from '@temporalio/activity';
 import { applyMapping, identityMapping } from '../src/sources/mapping.js';
-import { openSource } from '../src/sources/registry.js';
+import type { Source } from '../src/sources/types.js';
 import type { ChunkResult, ChunkTask } from '../src/sync/contract.js';
 import { writeChunkRejects, type Reject } from '../src/sync/rejects.js';
 import { BatchTooLargeError, RateLimitedError } from '../src/vendors/errors.js';
@@ -18,7 +18,9 @@ export async function pushChunk(context: ActivityContext, task: ChunkTask): Prom
   try {
     return await withHeartbeats(async (signal) => {
       const connected = context.connect(task.account);
-      const { leads, rejects, rows } = await readChunk(connected, task);
+      const { leads, rejects, rows } = await context.withSource(task.source, (source) =>
+        readChunk(source, connected, task),
+      );
       const calls = { made: 0 };
       const outcomes = await send(context, connected, task, leads, calls, signal);
       for (const outcome of outcomes) {
@@ -45,10 +47,10 @@ export async function pushChunk(context: ActivityContext, task: ChunkTask): Prom
 }
 
 async function readChunk(
+  source: Source,
   { vendor }: ConnectedAccount,
   task: ChunkTask,
 ): Promise<{ leads: LeadRecord[]; rejects: Reject[]; rows: number }> {
-  const source = openSource(task.source);
   const mapping = task.mapping ?? identityMapping(await source.columns());
   const leads: LeadRecord[] = [];
   const rejects: Reject[] = [];

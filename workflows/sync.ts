@@ -124,7 +124,7 @@ async function prepare(request: SyncRequest): Promise<Carried> {
 }
 
 function describeSource({ source }: SyncRequest): string {
-  return source.kind === 'csv' ? `csv:${source.path}` : source.kind;
+  return source.kind === 'postgres' ? `postgres:${source.connection}/${source.table}` : `${source.kind}:${source.path}`;
 }
 
 type Outcome = 'done' | 'continue' | 'cancelled';

@@ -64,5 +64,5 @@ export async function cancelSync(handle: SyncHandle): Promise<void> {
 }
 
 function describe(source: SyncInput['source']): string {
-  return source.kind === 'csv' ? source.path : source.kind;
+  return source.kind === 'postgres' ? `table ${source.table}` : source.path;
 }

@@ -11,6 +11,7 @@ import {
   planNames,
   type Plan,
 } from '../governance/plans.js';
+import { PostgresConnectionSchema, type PostgresConnection } from '../sources/postgres-connection.js';
 import { ConfigError, formatZodIssues } from './errors.js';
 
 /** Credentials are named, never written: each is the name of an environment variable the worker reads. */
@@ -61,6 +62,18 @@ export const ConfigFileSchema = z
       z.string().regex(/^[a-z0-9][a-z0-9-_]*$/i, 'account names are letters, digits, - and _'),
       AccountSchema,
     ),
+    /** Named data sources whose secrets stay in the worker: a sync's reference names the connection, never the URL. */
+    sources: z
+      .object({
+        postgres: z
+          .record(
+            z.string().regex(/^[a-z0-9][a-z0-9-_]*$/i, 'connection names are letters, digits, - and _'),
+            PostgresConnectionSchema,
+          )
+          .default({}),
+      })
+      .strict()
+      .default({ postgres: {} }),
     rejects: z
       .object({ directory: z.string().default('.leadsync/rejects') })
       .strict()
@@ -77,6 +90,7 @@ export type Account = AccountConfig & { name: string; effectivePlan: Plan };
 export interface LoadedConfig {
   path: string;
   accounts: Record<string, Account>;
+  postgresConnections: Record<string, PostgresConnection>;
   rejectsDirectory: string;
 }
 
@@ -107,7 +121,12 @@ export function parseConfig(raw: unknown, path: string): LoadedConfig {
   for (const [name, config] of Object.entries(parsed.data.accounts)) {
     accounts[name] = { ...config, name, effectivePlan: effectivePlan(name, config, path) };
   }
-  return { path, accounts, rejectsDirectory: resolve(path, '..', parsed.data.rejects.directory) };
+  return {
+    path,
+    accounts,
+    postgresConnections: parsed.data.sources.postgres,
+    rejectsDirectory: resolve(path, '..', parsed.data.rejects.directory),
+  };
 }
 
 /** The named plan with the account's lane overrides applied; `custom` requires every lane to be given. */

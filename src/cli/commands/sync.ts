@@ -29,7 +29,10 @@ export function registerSync(program: Command): void {
     .command('sync')
     .description("push the rows of a file into an account, at its plan's ceiling, as a durable Temporal workflow")
     .requiredOption('--account <name>', 'account of the config file to sync into')
-    .requiredOption('--file <path>', 'CSV file with a header row')
+    .requiredOption(
+      '--file <path>',
+      'CSV file with a header row, or NDJSON (.ndjson, .jsonl): one JSON object per line',
+    )
     .option('--config <path>', 'config file (default: $LEADSYNC_CONFIG, else leadsync.yaml)')
     .option('--mapping <path>', 'JSON or YAML file: vendor field -> source column (default: columns named as fields)')
     .option('--campaign <id>', 'SmartLead campaign to add the leads to')
@@ -64,7 +67,7 @@ async function syncInput(options: SyncOptions): Promise<SyncInput> {
     throw new ConfigError(`--share: must be above 0 and at most 1, not '${options.share}'`);
   return {
     account: account.name,
-    source: { kind: 'csv', path: resolve(options.file) },
+    source: { kind: /\.(ndjson|jsonl)$/i.test(options.file) ? 'ndjson' : 'csv', path: resolve(options.file) },
     ...(options.mapping ? { mapping: await readMapping(options.mapping) } : {}),
     target: options.campaign ? { campaignId: options.campaign } : {},
     share,

@@ -1,5 +1,8 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/accounts.js';
+import { Redactor, resolveCredentials } from '../../config/credentials.js';
+import { JsonLogger } from '../../observability/logger.js';
+import { METRICS_BIND_ADDRESS_ENV, installRuntime } from '../../observability/runtime.js';
 import { LeadsyncWorker } from '../../worker/worker.js';
 import { configPath } from '../config-path.js';
 import { temporalTarget } from '../temporal.js';
@@ -11,10 +14,19 @@ export function registerWorker(program: Command): void {
     .option('--config <path>', 'config file (default: $LEADSYNC_CONFIG, else leadsync.yaml)')
     .action(async (options: { config?: string }) => {
       const config = await loadConfig(configPath(options.config));
+      // Before the first connection: the Temporal runtime, with our logger and metrics endpoint, is per process.
+      const secrets = Object.values(config.accounts).flatMap((account) => Object.values(resolveCredentials(account)));
+      const logger = new JsonLogger({ redactor: new Redactor(secrets) });
+      const metricsBindAddress = process.env[METRICS_BIND_ADDRESS_ENV]?.trim() || undefined;
+      installRuntime({ logger, metricsBindAddress });
       const worker = await LeadsyncWorker.create({ config, ...temporalTarget() });
       for (const lane of worker.lanes) {
-        process.stderr.write(`leadsync worker: ${lane.taskQueue} at ${lane.maxTaskQueueActivitiesPerSecond} calls/s\n`);
+        logger.info('polling lane', {
+          taskQueue: lane.taskQueue,
+          callsPerSecond: lane.maxTaskQueueActivitiesPerSecond,
+        });
       }
+      if (metricsBindAddress) logger.info('metrics', { url: `http://${metricsBindAddress}/metrics` });
       await worker.run();
     });
 }
