@@ -12,14 +12,19 @@ export function registerWorker(program: Command): void {
     .command('worker')
     .description('run a worker for every account of the config file; run as many as you like, the ceilings stay global')
     .option('--config <path>', 'config file (default: $LEADSYNC_CONFIG, else leadsync.yaml)')
-    .action(async (options: { config?: string }) => {
+    .option(
+      '--task-queue <name>',
+      'task queue of workflows and governors; lane queues derive from the accounts',
+      'leadsync',
+    )
+    .action(async (options: { config?: string; taskQueue: string }) => {
       const config = await loadConfig(configPath(options.config));
       // Before the first connection: the Temporal runtime, with our logger and metrics endpoint, is per process.
       const secrets = Object.values(config.accounts).flatMap((account) => Object.values(resolveCredentials(account)));
       const logger = new JsonLogger({ redactor: new Redactor(secrets) });
       const metricsBindAddress = process.env[METRICS_BIND_ADDRESS_ENV]?.trim() || undefined;
       installRuntime({ logger, metricsBindAddress });
-      const worker = await LeadsyncWorker.create({ config, ...temporalTarget() });
+      const worker = await LeadsyncWorker.create({ config, ...temporalTarget(), taskQueue: options.taskQueue });
       for (const lane of worker.lanes) {
         logger.info('polling lane', {
           taskQueue: lane.taskQueue,
