@@ -1,4 +1,5 @@
-import { activityInfo } from '@temporalio/activity';
+import { Context, activityInfo } from '@temporalio/activity';
+import { laneMetrics } from '../src/observability/metrics.js';
 import { applyMapping, identityMapping } from '../src/sources/mapping.js';
 import type { Source } from '../src/sources/types.js';
 import type { ChunkResult, ChunkTask } from '../src/sync/contract.js';
@@ -17,20 +18,24 @@ import { withHeartbeats } from './heartbeat.js';
 export async function pushChunk(context: ActivityContext, task: ChunkTask): Promise<ChunkResult> {
   try {
     return await withHeartbeats(async (signal) => {
+      const metrics = chunkMetrics(context, task);
       const connected = context.connect(task.account);
       const { leads, rejects, rows } = await context.withSource(task.source, (source) =>
         readChunk(source, connected, task),
       );
-      const calls = { made: 0 };
+      const calls = { made: 0, onCall: () => metrics.request() };
       const outcomes = await send(context, connected, task, leads, calls, signal);
       for (const outcome of outcomes) {
         if (outcome.status === 'rejected')
           rejects.push({ row: outcome.row, field: outcome.field, reason: outcome.reason });
       }
       await writeChunkRejects(task.rejectsDirectory, task.syncId, task.chunk.firstRow, rejects);
+      const accepted = outcomes.filter((o) => o.status === 'accepted').length;
+      metrics.accepted(accepted);
+      metrics.rejected(rejects.length);
       return {
         rows,
-        accepted: outcomes.filter((o) => o.status === 'accepted').length,
+        accepted,
         rejected: rejects.length,
         calls: calls.made,
         retries: activityInfo().attempt - 1,
@@ -39,11 +44,23 @@ export async function pushChunk(context: ActivityContext, task: ChunkTask): Prom
   } catch (err) {
     if (err instanceof RateLimitedError) {
       const account = context.account(task.account);
+      chunkMetrics(context, task).rateLimited(err.retryAfterMs);
       // Best effort: the retry happens at the vendor's time whether or not the governor heard.
       await context.governor.reportRateLimited(account, task.lane, err.retryAfterMs, err.window).catch(() => undefined);
     }
     throw toActivityFailure(err, context.redactor);
   }
+}
+
+/** The lane's series on this worker's Prometheus endpoint; recorders of one lane add to the same series. */
+function chunkMetrics(context: ActivityContext, task: ChunkTask): ReturnType<typeof laneMetrics> {
+  const account = context.account(task.account);
+  return laneMetrics(Context.current().metricMeter, {
+    vendor: account.vendor,
+    account: account.name,
+    lane: task.lane,
+    windows: account.effectivePlan.lanes[task.lane]?.windows ?? [],
+  });
 }
 
 async function readChunk(
@@ -78,12 +95,13 @@ async function send(
   connected: ConnectedAccount,
   task: ChunkTask,
   leads: LeadRecord[],
-  calls: { made: number },
+  calls: { made: number; onCall: () => void },
   signal: AbortSignal,
 ): Promise<RowOutcome[]> {
   if (leads.length === 0) return [];
   try {
     calls.made++;
+    calls.onCall();
     const { account, client } = connected;
     const result = await context.governor.paced(
       account,

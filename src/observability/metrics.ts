@@ -1,4 +1,5 @@
 import type { MetricMeter } from '@temporalio/common';
+import { sustainedRate, type Window } from '../governance/plans.js';
 
 /** Which governed lane a measurement belongs to: the same triple that names a lane's task queue. */
 export interface SyncMetricTags {
@@ -26,7 +27,7 @@ export const BACKOFF_BUCKETS_SECONDS = [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120
 export interface SyncMetrics {
   /** Rows the vendor took. */
   accepted(rows: number): void;
-  /** Rows the vendor refused for their own fault; they go to the rejects report. */
+  /** Rows that went to the rejects report: refused by the vendor for their own fault, or failing leadsync's checks. */
   rejected(rows: number): void;
   /** One call to the vendor, whatever its answer. */
   request(): void;
@@ -44,7 +45,7 @@ export interface SyncMetrics {
 export function syncMetrics(meter: MetricMeter, tags: SyncMetricTags): SyncMetrics {
   const tagged = meter.withTags({ vendor: tags.vendor, account: tags.account, lane: tags.lane });
   const accepted = tagged.createCounter(SYNC_METRIC_NAMES.rowsAccepted, 'rows', 'Rows the vendor accepted');
-  const rejected = tagged.createCounter(SYNC_METRIC_NAMES.rowsRejected, 'rows', 'Rows the vendor rejected');
+  const rejected = tagged.createCounter(SYNC_METRIC_NAMES.rowsRejected, 'rows', 'Rows written to the rejects report');
   const requests = tagged.createCounter(SYNC_METRIC_NAMES.requests, 'requests', 'Calls made to the vendor API');
   const rateLimited = tagged.createCounter(
     SYNC_METRIC_NAMES.rateLimited,
@@ -82,4 +83,46 @@ export function syncMetrics(meter: MetricMeter, tags: SyncMetricTags): SyncMetri
 function addRows(add: (value: number) => void, rows: number): void {
   if (Number.isInteger(rows) && rows > 0) add(rows);
   else if (rows !== 0) throw new RangeError(`row count must be a non-negative integer, got ${rows}`);
+}
+
+/** A governed lane as an activity sees it: its tags and the windows that make its ceiling. */
+export interface LaneMetricsTarget extends SyncMetricTags {
+  windows: readonly Window[];
+}
+
+/**
+ * Calls this process made per lane, kept for the span of the lane's tightest window: the rate a vendor enforcing
+ * that window sees from this process. Per process on purpose: Prometheus sums the ratio over every worker of a
+ * lane into the lane's global rate against its ceiling.
+ */
+const recentCalls = new Map<string, number[]>();
+
+/**
+ * syncMetrics for one lane, where each request also refreshes the rate-against-ceiling gauge, so an activity only
+ * says what happened (a call, rows accepted, a rate limit) and the ratio follows.
+ */
+export function laneMetrics(
+  meter: MetricMeter,
+  target: LaneMetricsTarget,
+  now: () => number = Date.now,
+): Omit<SyncMetrics, 'rateAgainstCeiling'> {
+  const metrics = syncMetrics(meter, target);
+  const ceiling = target.windows.length > 0 ? sustainedRate(target.windows) : 0;
+  const tightest = target.windows.find((w) => w.limit / w.seconds === ceiling);
+  const key = `${target.vendor}\u0000${target.account}\u0000${target.lane}`;
+  return {
+    accepted: metrics.accepted,
+    rejected: metrics.rejected,
+    rateLimited: metrics.rateLimited,
+    request() {
+      metrics.request();
+      if (!tightest) return;
+      const at = now();
+      const calls = recentCalls.get(key) ?? [];
+      calls.push(at);
+      while (calls[0]! <= at - tightest.seconds * 1000) calls.shift();
+      recentCalls.set(key, calls);
+      metrics.rateAgainstCeiling(calls.length / tightest.seconds, ceiling);
+    },
+  };
 }

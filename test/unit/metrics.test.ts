@@ -1,7 +1,7 @@
 import type { MetricMeter, MetricTags } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/errors.js';
-import { syncMetrics } from '../../src/observability/metrics.js';
+import { laneMetrics, syncMetrics } from '../../src/observability/metrics.js';
 import { installRuntime, MetricsBindAddressSchema } from '../../src/observability/runtime.js';
 import { JsonLogger } from '../../src/observability/logger.js';
 
@@ -25,6 +25,30 @@ function recordingMeter(recorded: Recorded[], tags: MetricTags = {}): MetricMete
     withTags: (extra) => recordingMeter(recorded, { ...tags, ...extra }),
   };
 }
+
+describe('laneMetrics', () => {
+  it("sets the ratio from this process's calls over the lane's tightest window, and forgets older calls", () => {
+    const recorded: Recorded[] = [];
+    let now = 10_000;
+    const windows = [
+      { limit: 10, seconds: 1 },
+      { limit: 60, seconds: 60 },
+    ];
+    const lane = laneMetrics(
+      recordingMeter(recorded),
+      { vendor: 'smartlead', account: 'ratio', lane: 'api', windows },
+      () => now,
+    );
+    const ratios = () => recorded.filter((r) => r.name === 'leadsync_rate_ceiling_ratio').map((r) => r.value);
+    for (let i = 0; i < 30; i++, now += 1000) lane.request();
+    // 1 call a second against 60 a minute: the minute window is the ceiling, and after 30 s half of it is used.
+    expect(ratios().at(-1)).toBeCloseTo(0.5);
+    now += 60_000;
+    lane.request();
+    expect(ratios().at(-1)).toBeCloseTo(1 / 60);
+    expect(recorded.filter((r) => r.name === 'leadsync_requests_total')).toHaveLength(31);
+  });
+});
 
 describe('syncMetrics', () => {
   const tags = { vendor: 'smartlead', account: 'acme', lane: 'api' };
