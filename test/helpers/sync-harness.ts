@@ -1,3 +1,5 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -128,3 +130,24 @@ export function csvLines(rows: LeadRow[]): string[] {
 }
 
 export const LEAD_HEADER = ['EmailAddress', 'FirstName', 'LastName'];
+
+/** A `leadsync worker` child process on the setup's queues, as a user would run it; kill it to test recovery. */
+export function spawnCliWorker(setup: LeadSquaredSetup): ChildProcess {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'src/cli/main.ts', 'worker', '--config', setup.configPath, '--task-queue', setup.taskQueue],
+    {
+      env: { ...process.env, ...setup.env, TEMPORAL_ADDRESS: testTemporal().address },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+  child.stderr?.resume();
+  return child;
+}
+
+export async function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill(signal);
+  await exited;
+}

@@ -1,0 +1,105 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Client, Connection } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSync, syncProgress } from '../../src/client/api.js';
+import { spentQuota } from '../../src/simulators/core/request-log.js';
+import {
+  LEAD_HEADER,
+  csvLines,
+  leadRows,
+  leadSquaredAccount,
+  spawnCliWorker,
+  startTestWorker,
+  stopChild,
+  testClient,
+  writeCsv,
+} from '../helpers/sync-harness.js';
+
+describe('a LeadSquared sync that meets trouble', () => {
+  let client: Client;
+  let connection: Connection;
+
+  beforeAll(async () => {
+    ({ client, connection } = await testClient());
+  });
+
+  afterAll(async () => {
+    await connection?.close();
+  });
+
+  it('retries the 429s of a vendor stricter than the configured plan at the time they name, and completes', async () => {
+    // Configured as Enterprise (25 per 5 s); the vendor enforces Pro (5 per 5 s).
+    const setup = await leadSquaredAccount({ plan: 'enterprise', simulator: { plan: 'pro' } });
+    const worker = await startTestWorker(setup);
+    try {
+      const rows = leadRows(120);
+      const file = await writeCsv(setup.directory, 'leads.csv', LEAD_HEADER, csvLines(rows));
+
+      const handle = await startSync(
+        client,
+        { account: setup.accountName, source: { kind: 'csv', path: file } },
+        { taskQueue: setup.taskQueue },
+      );
+      const result = await handle.result();
+
+      expect(result).toMatchObject({ read: 120, accepted: 120, rejected: 0 });
+      expect(result.retried).toBeGreaterThan(0);
+      const report = setup.simulator.report();
+      expect(report.totals.rateLimited).toBeGreaterThan(0);
+      expect(report.leads.count).toBe(120);
+      // Every retry of a refused chunk waited at least the 5 s the error named ("limit of 5 in 5 second(s)").
+      const history = await handle.fetchHistory();
+      const retriedAfterRateLimit = (history.events ?? []).filter(
+        (e) =>
+          e.activityTaskStartedEventAttributes?.lastFailure?.applicationFailureInfo?.type === 'RateLimited' &&
+          (e.activityTaskStartedEventAttributes.attempt ?? 1) > 1,
+      );
+      expect(retriedAfterRateLimit.length).toBeGreaterThan(0);
+      const scheduledAt = new Map(
+        (history.events ?? [])
+          .filter((e) => e.activityTaskScheduledEventAttributes)
+          .map((e) => [String(e.eventId), Number(e.eventTime!.seconds) * 1000 + e.eventTime!.nanos! / 1e6]),
+      );
+      for (const started of retriedAfterRateLimit) {
+        const scheduled = scheduledAt.get(String(started.activityTaskStartedEventAttributes!.scheduledEventId))!;
+        const startedAt = Number(started.eventTime!.seconds) * 1000 + started.eventTime!.nanos! / 1e6;
+        expect(startedAt - scheduled).toBeGreaterThanOrEqual(5_000);
+      }
+      // Having heard the vendor's window, the governor keeps to it: the second half of the run sees no 429.
+      const requests = report.requests;
+      const laterHalf = requests.slice(Math.floor(requests.length / 2));
+      expect(laterHalf.filter((r) => r.outcome === 'rate-limited')).toHaveLength(0);
+      expect(laterHalf.filter(spentQuota).length).toBeGreaterThan(0);
+    } finally {
+      await worker.stop();
+      await setup.simulator.stop();
+    }
+  }, 180_000);
+
+  it('finishes with every row accepted exactly once when its worker is killed mid-sync and another starts', async () => {
+    const setup = await leadSquaredAccount({ plan: 'enterprise' });
+    const rows = leadRows(300);
+    const file = await writeCsv(setup.directory, 'leads.csv', LEAD_HEADER, csvLines(rows));
+    let worker = spawnCliWorker(setup);
+    try {
+      const handle = await startSync(
+        client,
+        { account: setup.accountName, source: { kind: 'csv', path: file } },
+        { taskQueue: setup.taskQueue },
+      );
+      while (((await syncProgress(handle).catch(() => undefined))?.counts.read ?? 0) < 60) await sleep(250);
+
+      await stopChild(worker, 'SIGKILL');
+      worker = spawnCliWorker(setup);
+      const result = await handle.result();
+
+      expect(result).toMatchObject({ totalRows: 300, read: 300, accepted: 300, rejected: 0 });
+      expect(setup.simulator.report({ requests: false }).leads.count).toBe(300);
+      const stored = setup.simulator.leads().map((lead) => lead.email);
+      expect(new Set(stored).size).toBe(300);
+    } finally {
+      await stopChild(worker);
+      await setup.simulator.stop();
+    }
+  }, 240_000);
+});
