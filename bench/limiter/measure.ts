@@ -182,9 +182,13 @@ async function measureOnServer(
     });
     return results;
   } finally {
-    await connection?.close();
-    await nativeConnection?.close();
-    await server.stop();
+    // The server goes whatever else fails: a failed run must not leave one behind.
+    try {
+      await connection?.close();
+      await nativeConnection?.close();
+    } finally {
+      await server.stop();
+    }
   }
 }
 
