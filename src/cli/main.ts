@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { registerControl } from './commands/control.js';
+import { registerDev } from './commands/dev.js';
 import { registerPlans } from './commands/plans.js';
 import { registerSimulate } from './commands/simulate.js';
 import { registerSync } from './commands/sync.js';
@@ -12,6 +13,7 @@ const program = new Command('leadsync')
   .showHelpAfterError();
 
 registerPlans(program);
+registerDev(program);
 registerWorker(program);
 registerSync(program);
 registerControl(program);

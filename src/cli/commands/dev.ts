@@ -1,0 +1,145 @@
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import type { Command } from 'commander';
+import { startSync } from '../../client/api.js';
+import { loadConfig, type Account, type LoadedConfig } from '../../config/accounts.js';
+import { Redactor, resolveCredentials } from '../../config/credentials.js';
+import { ConfigError } from '../../config/errors.js';
+import { JsonLogger } from '../../observability/logger.js';
+import { installRuntime } from '../../observability/runtime.js';
+import type { RunningSimulator } from '../../simulators/core/simulator.js';
+import { startSimulator } from '../../simulators/registry.js';
+import { existingTemporalCluster, startDevServer, type TemporalEndpoint } from '../../temporal/dev-server.js';
+import { LEADSYNC_SEARCH_ATTRIBUTES } from '../../temporal/search-attributes.js';
+import { LeadsyncWorker } from '../../worker/worker.js';
+import { followProgress, summary } from '../follow.js';
+import { webUiLink } from '../temporal.js';
+
+const EXAMPLES = fileURLToPath(new URL('../../../examples/', import.meta.url));
+
+interface DevOptions {
+  config?: string;
+  account: string;
+  file: string;
+  dataDir: string;
+  port: string;
+  uiPort: string;
+  exit?: boolean;
+}
+
+export function registerDev(program: Command): void {
+  program
+    .command('dev')
+    .description(
+      'everything on one machine: a Temporal dev server with its Web UI, simulators for accounts without credentials, ' +
+        'a worker, and a sync of a sample file',
+    )
+    .option('--config <path>', 'config file (default: $LEADSYNC_CONFIG, else examples/leadsync.yaml)')
+    .option('--account <name>', 'account to sync into', 'demo')
+    .option('--file <path>', 'file to sync', resolve(EXAMPLES, 'leads.csv'))
+    .option('--data-dir <path>', 'where the dev server keeps its database between runs', '.leadsync/dev')
+    .option('--port <port>', 'Temporal frontend port (ignored with TEMPORAL_ADDRESS)', '7233')
+    .option('--ui-port <port>', 'Temporal Web UI port', '8233')
+    .option('--exit', 'stop everything once the sync is done, instead of staying up for the Web UI')
+    .action((options: DevOptions) => runDev(options));
+}
+
+async function runDev(options: DevOptions): Promise<void> {
+  const config = await loadConfig(
+    options.config ?? process.env.LEADSYNC_CONFIG?.trim() ?? resolve(EXAMPLES, 'leadsync.yaml'),
+  );
+  if (!config.accounts[options.account]) {
+    throw new ConfigError(`unknown account '${options.account}' in ${config.path}`);
+  }
+  const simulators = await simulateAccountsWithoutCredentials(config);
+  const secrets = Object.values(config.accounts).flatMap((account) => Object.values(resolveCredentials(account)));
+  installRuntime({ logger: new JsonLogger({ level: 'WARN', redactor: new Redactor(secrets) }) });
+
+  const endpoint = await temporalEndpoint(options);
+  const worker = await LeadsyncWorker.create({ config, address: endpoint.address, namespace: endpoint.namespace });
+  const running = worker.run();
+  const connection = await Connection.connect({ address: endpoint.address });
+  try {
+    const client = new Client({ connection, namespace: endpoint.namespace });
+    const source = /\.(ndjson|jsonl)$/i.test(options.file) ? 'ndjson' : 'csv';
+    const handle = await startSync(client, {
+      account: options.account,
+      source: { kind: source, path: resolve(options.file) },
+    });
+    const link = endpoint.uiUrl
+      ? webUiLink(handle.workflowId, { ...process.env, TEMPORAL_UI_URL: endpoint.uiUrl })
+      : '';
+    process.stderr.write(`sync ${handle.workflowId}${link ? `\nWeb UI: ${link}` : ''}\n`);
+    process.stdout.write(summary(await followProgress(handle, true)));
+    if (!options.exit) {
+      process.stderr.write(
+        `\nStill running for you to explore${endpoint.uiUrl ? ` (Web UI ${endpoint.uiUrl})` : ''}; Ctrl-C stops everything.\n`,
+      );
+      await new Promise<void>((resolveStop) => {
+        process.once('SIGINT', () => resolveStop());
+        process.once('SIGTERM', () => resolveStop());
+      });
+    }
+  } finally {
+    await connection.close();
+    worker.shutdown();
+    await running;
+    await endpoint.stop();
+    await Promise.all(simulators.map((simulator) => simulator.stop()));
+  }
+}
+
+async function temporalEndpoint(options: DevOptions): Promise<TemporalEndpoint> {
+  const existing = existingTemporalCluster();
+  if (existing) {
+    process.stderr.write(`using the Temporal cluster at ${existing.address} (TEMPORAL_ADDRESS)\n`);
+    return existing;
+  }
+  const server = await startDevServer({
+    port: Number(options.port),
+    uiPort: Number(options.uiPort),
+    dataDir: resolve(options.dataDir),
+    searchAttributes: LEADSYNC_SEARCH_ATTRIBUTES,
+  });
+  process.stderr.write(
+    `Temporal dev server on ${server.address}, Web UI ${server.uiUrl}, data in ${options.dataDir}\n`,
+  );
+  return server;
+}
+
+/**
+ * An account whose credential variables are unset gets a simulator of its vendor and plan: the config is pointed at
+ * it and the variables set to its keys, in this process only.
+ */
+async function simulateAccountsWithoutCredentials(config: LoadedConfig): Promise<RunningSimulator[]> {
+  const simulators: RunningSimulator[] = [];
+  for (const account of Object.values(config.accounts)) {
+    const variables = Object.values(account.credentials as Record<string, string>);
+    if (variables.every((variable) => process.env[variable])) continue;
+    const keys = Object.fromEntries(variables.map((variable) => [variable, randomBytes(12).toString('hex')]));
+    const simulator = await simulatorFor(account, keys);
+    Object.assign(process.env, keys);
+    account.baseUrl = simulator.baseUrl;
+    simulators.push(simulator);
+    process.stderr.write(
+      `account ${account.name}: no credentials set, using a ${account.vendor} simulator at ${simulator.baseUrl}\n`,
+    );
+  }
+  return simulators;
+}
+
+function simulatorFor(account: Account, keys: Record<string, string>): Promise<RunningSimulator> {
+  const key = (name: string) => keys[(account.credentials as Record<string, string>)[name]!]!;
+  const lanes = account.effectivePlan.lanes;
+  if (account.vendor === 'leadsquared') {
+    const plan =
+      account.effectivePlan.name === 'custom'
+        ? { general: lanes.general!.windows, bulk: lanes.bulk!.windows }
+        : account.plan;
+    return startSimulator('leadsquared', { plan, accessKey: key('accessKeyEnv'), secretKey: key('secretKeyEnv') });
+  }
+  const plan = account.effectivePlan.name === 'custom' ? { windows: lanes.general!.windows } : account.plan;
+  return startSimulator('smartlead', { plan, apiKey: key('apiKeyEnv'), campaigns: [{ id: 1 }] });
+}

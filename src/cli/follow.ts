@@ -1,0 +1,34 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { syncProgress, type SyncHandle } from '../client/api.js';
+import type { SyncResult } from '../sync/contract.js';
+import { progressLine } from './progress-bar.js';
+
+/** Redraws the progress line until the workflow ends; on a terminal in place, elsewhere every few seconds. */
+export async function followProgress(handle: SyncHandle, show: boolean): Promise<SyncResult> {
+  const tty = process.stderr.isTTY;
+  let done = false;
+  const result = handle.result().finally(() => (done = true));
+  let lastPrinted = 0;
+  while (!done) {
+    await Promise.race([result.catch(() => undefined), sleep(1_000)]);
+    if (done || !show) continue;
+    const progress = await syncProgress(handle).catch(() => undefined);
+    if (!progress) continue;
+    if (tty) process.stderr.write(`\r\x1b[2K${progressLine(progress)}`);
+    else if (Date.now() - lastPrinted >= 5_000) {
+      process.stderr.write(`${progressLine(progress)}\n`);
+      lastPrinted = Date.now();
+    }
+  }
+  if (show && tty) process.stderr.write('\n');
+  return result;
+}
+
+export function summary(result: SyncResult): string {
+  const lines = [
+    `${result.cancelled ? 'cancelled' : 'done'} in ${result.seconds.toFixed(1)} s: ${result.read} of ${result.totalRows} rows read, ` +
+      `${result.accepted} accepted, ${result.rejected} rejected, ${result.retried} retried, ${result.calls} calls`,
+  ];
+  if (result.rejectsFile) lines.push(`rejects: ${result.rejectsFile}`);
+  return `${lines.join('\n')}\n`;
+}
