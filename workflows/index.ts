@@ -1,3 +1,4 @@
 // Every workflow the worker registers; the worker bundles this file into Temporal's sandbox.
 export { accountGovernor } from './governor.js';
+export { scheduledSync } from './scheduled-sync.js';
 export { leadSync } from './sync.js';

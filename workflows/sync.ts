@@ -31,6 +31,7 @@ import {
   type SyncResult,
   type SyncState,
 } from '../src/sync/contract.js';
+import { markLanded, nextSince, startWatermark } from '../src/sync/watermark.js';
 import { LeadsyncAccount, LeadsyncSource, LeadsyncState, LeadsyncVendor } from '../src/temporal/search-attributes.js';
 import { describeProgress } from './progress.js';
 
@@ -115,6 +116,7 @@ async function prepare(request: SyncRequest): Promise<Carried> {
     plan,
     cursor: { position: null, nextRow: 1 },
     scanned: false,
+    landed: startWatermark(),
     pending: {},
     counts: { ...ZERO_COUNTS },
     startedAt: Date.now(),
@@ -226,6 +228,7 @@ class SyncRun {
       void this.pushChunk(sync, lane, chunk).then((result) => {
         this.inFlight.set(lane.lane, (this.inFlight.get(lane.lane) ?? 1) - 1);
         this.completedThisRun++;
+        markLanded(sync.landed, chunk);
         this.count(sync.counts, result);
         this.changed();
       });
@@ -343,12 +346,14 @@ class SyncRun {
 
   result(rejectsFile: string | undefined): SyncResult {
     const sync = this.prepared();
+    const since = nextSince(this.request.source, sync.landed);
     return {
       ...sync.counts,
       totalRows: sync.plan.totalRows,
       ...(rejectsFile ? { rejectsFile } : {}),
       seconds: (Date.now() - sync.startedAt) / 1000,
       cancelled: this.cancelled,
+      ...(since ? { nextSince: since } : {}),
     };
   }
 }

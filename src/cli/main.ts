@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerControl } from './commands/control.js';
 import { registerDev } from './commands/dev.js';
 import { registerPlans } from './commands/plans.js';
+import { registerSchedule } from './commands/schedule.js';
 import { registerSimulate } from './commands/simulate.js';
 import { registerSync } from './commands/sync.js';
 import { registerWorker } from './commands/worker.js';
@@ -16,6 +17,7 @@ registerPlans(program);
 registerDev(program);
 registerWorker(program);
 registerSync(program);
+registerSchedule(program);
 registerControl(program);
 registerSimulate(program);
 

@@ -2,6 +2,7 @@ import pg from 'pg';
 import { z } from 'zod';
 import { ConfigError } from '../config/errors.js';
 import { leasePool, type PoolLease } from './postgres-connection.js';
+import { PairPositionSchema } from './postgres-position.js';
 import type { ChunkRange, Cursor, Position, PostgresSourceRef, ScanResult, Source, SourceRow } from './types.js';
 
 /** Rows fetched per query by read(): memory holds one page, whatever the size of the range. */
@@ -15,35 +16,6 @@ const PAGE_ROWS = 1000;
 type Place = string[];
 
 const quote = (name: string): string => `"${name}"`;
-
-// Positions cross Temporal: a bare key in key order, a JSON pair [cursor value, key] in incremental order.
-const PairSchema = z.tuple([z.string(), z.string()]);
-const PairPositionSchema = z
-  .string()
-  .transform((text, ctx) => {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'not a JSON pair' });
-      return z.NEVER;
-    }
-  })
-  .pipe(PairSchema);
-
-/**
- * The `since` of the next incremental sync, from the cursor position where this one stopped. A scan
- * that handed out nothing leaves the position null: the next sync keeps the `since` it had.
- */
-export function postgresSinceAfter(position: Position): { value: string; key: string } {
-  const parsed = PairPositionSchema.safeParse(position);
-  if (!parsed.success) {
-    throw new ConfigError(
-      `position ${JSON.stringify(position)} is not a [cursor value, key] pair of an incremental source`,
-    );
-  }
-  const [value, key] = parsed.data;
-  return { value, key };
-}
 
 const BoundaryRowSchema = z.object({
   n: z.coerce.number(),

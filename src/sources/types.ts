@@ -26,6 +26,10 @@ const IdentifierSchema = z
 
 const CursorValueSchema = z.union([z.string(), z.number()]);
 
+/** A place in incremental order: rows with (cursorColumn, key) > (value, key) come after it. */
+export const SinceSchema = z.object({ value: CursorValueSchema, key: CursorValueSchema }).strict();
+export type Since = z.infer<typeof SinceSchema>;
+
 /**
  * A table or view. Rows go in `key` order, or in (`cursorColumn`, `key`) order for incremental syncs,
  * starting after `since` when given. `key` must be unique and not null; there is no free-form filter.
@@ -46,7 +50,7 @@ export const PostgresSourceSchema = z
     key: IdentifierSchema,
     cursorColumn: IdentifierSchema.optional(),
     /** Where the previous incremental sync stopped: only rows with (cursorColumn, key) > (value, key) are read. */
-    since: z.object({ value: CursorValueSchema, key: CursorValueSchema }).strict().optional(),
+    since: SinceSchema.optional(),
   })
   .strict()
   .refine((ref) => ref.since === undefined || ref.cursorColumn !== undefined, {

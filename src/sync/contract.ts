@@ -3,7 +3,8 @@
 import { z } from 'zod';
 import { type LaneName, type VendorName } from '../governance/plans.js';
 import { MappingSchema } from '../sources/mapping.js';
-import { SourceRefSchema, type ChunkRange, type Cursor } from '../sources/types.js';
+import { SourceRefSchema, type ChunkRange, type Cursor, type Since } from '../sources/types.js';
+import type { Watermark } from './watermark.js';
 
 /** The share of the account's plan a sync may use: 1 is the whole ceiling. */
 export const ShareSchema = z.number().gt(0, 'share must be above 0').max(1, 'share is at most 1 (the whole plan)');
@@ -101,6 +102,11 @@ export interface SyncResult extends SyncCounts {
   rejectsFile?: string;
   seconds: number;
   cancelled: boolean;
+  /**
+   * An incremental source's high-water mark: the next sync's `since`, past every row that landed and no further.
+   * Schedules hand it from one run to the next.
+   */
+  nextSince?: Since;
 }
 
 /** What one run hands the next on continue-as-new: the same references, never rows. */
@@ -109,6 +115,8 @@ export interface Carried {
   cursor: Cursor;
   /** The source has no rows left to cut into chunks. */
   scanned: boolean;
+  /** How far every row has landed: what an incremental sync's nextSince is taken from. */
+  landed: Watermark;
   pending: Partial<Record<LaneName, ChunkRange[]>>;
   counts: SyncCounts;
   startedAt: number;

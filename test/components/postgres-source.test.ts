@@ -2,7 +2,8 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/errors.js';
 import { postgresConnectionResolver, PostgresConnectionSchema } from '../../src/sources/postgres-connection.js';
-import { openPostgresSource, postgresSinceAfter, type PostgresSource } from '../../src/sources/postgres.js';
+import { openPostgresSource, type PostgresSource } from '../../src/sources/postgres.js';
+import { postgresSinceAfter } from '../../src/sources/postgres-position.js';
 import { openSource } from '../../src/sources/registry.js';
 import {
   PostgresSourceSchema,

@@ -1,0 +1,186 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { WorkflowFailedError, type Client, type Connection, type ScheduleHandle } from '@temporalio/client';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createSyncSchedule, triggerSyncSchedule } from '../../src/client/schedules.js';
+import type { Mapping } from '../../src/sources/mapping.js';
+import type { SyncInput, SyncResult } from '../../src/sync/contract.js';
+import type { leadSync } from '../../workflows/sync.js';
+import { email, LeadsTable, TEST_CONNECTION, TEST_POSTGRES_URL, withTestDatabase } from '../helpers/postgres-table.js';
+import { leadSquaredAccount, startTestWorker, testClient, type LeadSquaredSetup } from '../helpers/sync-harness.js';
+import { uniqueName } from '../helpers/temporal.js';
+
+const MAPPING: Mapping = { EmailAddress: 'email', FirstName: 'first_name' };
+
+describe('incremental and scheduled syncs from a PostgreSQL table', () => {
+  let setup: LeadSquaredSetup;
+  let worker: { stop(): Promise<void> };
+  let client: Client;
+  let connection: Connection;
+  let admin: pg.Client;
+  const tables: LeadsTable[] = [];
+  const schedules: ScheduleHandle[] = [];
+
+  beforeAll(async () => {
+    setup = await withTestDatabase(await leadSquaredAccount({ plan: 'enterprise' }));
+    worker = await startTestWorker(setup);
+    ({ client, connection } = await testClient());
+    admin = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+    await admin.connect();
+  });
+
+  afterEach(async () => {
+    await Promise.all(schedules.splice(0).map((s) => s.delete()));
+    await Promise.all(tables.splice(0).map((t) => t.drop()));
+    setup.simulator.reset();
+  });
+
+  afterAll(async () => {
+    await worker?.stop();
+    await connection?.close();
+    await admin?.end();
+    await setup?.simulator.stop();
+  });
+
+  async function table(): Promise<LeadsTable> {
+    const created = await LeadsTable.create(admin, 'leadsync_incremental');
+    tables.push(created);
+    return created;
+  }
+
+  function input(leads: LeadsTable, since?: SyncResult['nextSince'], mapping = MAPPING): SyncInput {
+    return {
+      account: setup.accountName,
+      source: {
+        kind: 'postgres',
+        connection: TEST_CONNECTION,
+        table: leads.name,
+        key: 'id',
+        cursorColumn: 'updated_at',
+        ...(since ? { since } : {}),
+      },
+      mapping,
+    };
+  }
+
+  function sync(syncInput: SyncInput, chunksPerRun?: number) {
+    return client.workflow.start<typeof leadSync>('leadSync', {
+      taskQueue: setup.taskQueue,
+      workflowId: uniqueName('incremental'),
+      args: chunksPerRun === undefined ? [syncInput] : [syncInput, undefined, chunksPerRun],
+    });
+  }
+
+  /** How many upserts reached each lead, by email: the one count that shows a row pushed twice or never. */
+  function writes(): Map<string, number> {
+    return new Map(setup.simulator.leads().map((lead) => [lead.email, lead.writes]));
+  }
+
+  function expectWrites(expected: Record<number, number>): void {
+    const seen = writes();
+    expect(Object.fromEntries([...seen].sort())).toEqual(
+      Object.fromEntries(
+        Object.entries(expected)
+          .map(([id, count]) => [email(Number(id)), count] as const)
+          .sort(),
+      ),
+    );
+  }
+
+  function range(from: number, to: number, count: number): Record<number, number> {
+    return Object.fromEntries(Array.from({ length: to - from + 1 }, (_, i) => [from + i, count]));
+  }
+
+  it('pushes only rows changed since the last run, each once, across three runs with ties on updated_at', async () => {
+    const leads = await table();
+    // Run 1: 60 rows; 40 of them share one updated_at, so chunks and the mark fall inside a tie.
+    await leads.upsert(1, 20, '2024-01-01T00:00:00Z', 'v1');
+    await leads.upsert(21, 60, '2024-01-01T01:00:00Z', 'v1');
+    const first = await (await sync(input(leads))).result();
+    expect(first).toMatchObject({ read: 60, accepted: 60, rejected: 0 });
+    expect(first.nextSince).toEqual({ value: '2024-01-01 01:00:00+00', key: '60' });
+    expectWrites(range(1, 60, 1));
+
+    // Run 2: rows 61-70 arrive with the very updated_at the mark stopped at (a naive `updated_at >` loses them),
+    // and rows 5-14 change.
+    await leads.upsert(61, 70, '2024-01-01T01:00:00Z', 'v1');
+    await leads.upsert(5, 14, '2024-01-02T00:00:00Z', 'v2');
+    const second = await (await sync(input(leads, first.nextSince))).result();
+    expect(second).toMatchObject({ read: 20, accepted: 20, rejected: 0 });
+    expect(second.nextSince).toEqual({ value: '2024-01-02 00:00:00+00', key: '14' });
+    expectWrites({ ...range(1, 70, 1), ...range(5, 14, 2) });
+    expect(setup.simulator.leads().find((l) => l.email === email(5))?.fields.FirstName).toBe('v2-5');
+
+    // Run 3: 30 rows change at one shared instant, among them rows changed before; then a run with no change.
+    await leads.upsert(1, 30, '2024-01-03T00:00:00Z', 'v3');
+    const third = await (await sync(input(leads, second.nextSince))).result();
+    expect(third).toMatchObject({ read: 30, accepted: 30 });
+    expect(third.nextSince).toEqual({ value: '2024-01-03 00:00:00+00', key: '30' });
+    expectWrites({ ...range(1, 70, 1), ...range(1, 30, 2), ...range(5, 14, 3) });
+
+    const idle = await (await sync(input(leads, third.nextSince))).result();
+    expect(idle).toMatchObject({ read: 0, nextSince: third.nextSince });
+    expect(setup.simulator.report({ requests: false }).totals.rateLimited).toBe(0);
+  }, 240_000);
+
+  it('crosses continue-as-new on a small chunk budget without losing or repeating a row', async () => {
+    const leads = await table();
+    await leads.upsert(1, 150, '2024-02-01T00:00:00Z', 'v1');
+    const handle = await sync(input(leads), 5);
+    const result = await handle.result();
+
+    expect(result).toMatchObject({ totalRows: 150, read: 150, accepted: 150, rejected: 0 });
+    expect(result.nextSince).toEqual({ value: '2024-02-01 00:00:00+00', key: '150' });
+    expectWrites(range(1, 150, 1));
+    const latest = await client.workflow.getHandle(handle.workflowId).describe();
+    expect(latest.runId).not.toBe(handle.firstExecutionRunId);
+  }, 240_000);
+
+  it('fails a broken mapping before any vendor call, naming the column', async () => {
+    const leads = await table();
+    await leads.upsert(1, 5, '2024-03-01T00:00:00Z', 'v1');
+    const handle = await sync(input(leads, undefined, { EmailAddress: 'email', FirstName: 'frist_name' }));
+
+    const failure = await handle.result().catch((err: unknown) => err);
+    expect(failure).toBeInstanceOf(WorkflowFailedError);
+    // The workflow failed because its prepareSync activity did: the reason is the activity's.
+    expect(((failure as WorkflowFailedError).cause?.cause as Error | undefined)?.message).toContain(
+      "mapping of FirstName: the source has no column 'frist_name'",
+    );
+    expect(setup.simulator.report({ requests: false }).totals.requests).toBe(0);
+  }, 60_000);
+
+  it('hands the cursor from one scheduled run to the next', async () => {
+    const leads = await table();
+    await leads.upsert(1, 30, '2024-04-01T00:00:00Z', 'v1');
+    const schedule = await createSyncSchedule(client, {
+      scheduleId: uniqueName('schedule'),
+      input: input(leads),
+      every: '1h',
+      taskQueue: setup.taskQueue,
+      // Only the triggers below start runs.
+      paused: true,
+    });
+    schedules.push(schedule);
+
+    const firstRun = await triggerAndWait(schedule, 1);
+    expect(firstRun).toMatchObject({ read: 30, nextSince: { value: '2024-04-01 00:00:00+00', key: '30' } });
+    expectWrites(range(1, 30, 1));
+
+    await leads.upsert(11, 20, '2024-04-02T00:00:00Z', 'v2');
+    const secondRun = await triggerAndWait(schedule, 2);
+    expect(secondRun).toMatchObject({ read: 10, nextSince: { value: '2024-04-02 00:00:00+00', key: '20' } });
+    expectWrites({ ...range(1, 30, 1), ...range(11, 20, 2) });
+  }, 240_000);
+
+  /** Triggers the schedule and returns the result of its `run`th run. */
+  async function triggerAndWait(schedule: ScheduleHandle, run: number): Promise<SyncResult> {
+    await triggerSyncSchedule(schedule);
+    for (;;) {
+      const { info } = await schedule.describe();
+      const action = info.recentActions[run - 1];
+      if (action) return client.workflow.getHandle(action.action.workflow.workflowId).result() as Promise<SyncResult>;
+      await sleep(200);
+    }
+  }
+});

@@ -1,0 +1,30 @@
+import { ApplicationFailure, ParentClosePolicy, executeChild, workflowInfo } from '@temporalio/workflow';
+import type { SyncInput, SyncResult } from '../src/sync/contract.js';
+import { HandedOnSchema } from '../src/sync/watermark.js';
+import { leadSync } from './sync.js';
+
+/**
+ * One run of a recurring sync, the action of a Temporal Schedule. The schedule hands each run the result of the
+ * last run that succeeded (workflowInfo().lastResult), so an incremental source resumes after the last row that
+ * landed; a failed or skipped run hands nothing on, and the next one starts where the last good one stopped.
+ * The sync itself is a child, so its continue-as-new runs stay one workflow in the schedule's recent actions.
+ */
+export async function scheduledSync(input: SyncInput): Promise<SyncResult> {
+  const info = workflowInfo();
+  const previous = HandedOnSchema.safeParse(info.lastResult ?? {});
+  if (!previous.success) {
+    // Starting over would push every row again: a person decides that, not a guess.
+    throw ApplicationFailure.nonRetryable(
+      `the previous run's result has no readable nextSince: ${previous.error.issues[0]?.message}`,
+      'ConfigError',
+    );
+  }
+  const since = previous.data.nextSince;
+  const source = since && input.source.kind === 'postgres' ? { ...input.source, since } : input.source;
+  return executeChild(leadSync, {
+    args: [{ ...input, source }],
+    workflowId: `${info.workflowId}-sync`,
+    // A cancelled or terminated run lets its chunks in flight finish and its rejects report be written.
+    parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+  });
+}
