@@ -46,7 +46,9 @@ export async function pushChunk(context: ActivityContext, task: ChunkTask): Prom
       const account = context.account(task.account);
       chunkMetrics(context, task).rateLimited(err.retryAfterMs);
       // Best effort: the retry happens at the vendor's time whether or not the governor heard.
-      await context.governor.reportRateLimited(account, task.lane, err.retryAfterMs, err.window).catch(() => undefined);
+      await context.governor
+        .reportRateLimited(account, task.lane, err.retryAfterMs, { window: err.window, refusedLimit: err.refusedLimit })
+        .catch(() => undefined);
     }
     throw toActivityFailure(err, context.redactor);
   }
@@ -108,7 +110,7 @@ async function send(
       task.lane,
       task.share,
       () => client.upsertLeads(task.lane, leads, task.target),
-      signal,
+      { signal, quotaOf: (answer) => answer.quota },
     );
     return result.outcomes;
   } catch (err) {

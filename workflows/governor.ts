@@ -8,21 +8,37 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
+import {
+  adaptedWindows,
+  onQuotaReading,
+  onRefused,
+  ownCalls,
+  recover,
+  type LaneAdaptation,
+} from '../src/governance/adaptation.js';
 import { earliestSlot, emptyLedger, pacedWindows, pause, recordSlot, type Ledger } from '../src/governance/ledger.js';
 import type { LaneName, Window } from '../src/governance/plans.js';
+import type { QuotaReading } from '../src/vendors/types.js';
 
 /**
  * The account governor: one long-lived workflow per vendor account that hands out call slots, so that
  * every worker process, and every sync on the account, shares one view of each lane's windows.
- * Temporal's task-queue limit is the coarse global ceiling; this is the exact pacing on top of it.
+ * Temporal's task-queue limit is the coarse global ceiling; this is the exact pacing on top of it, and the one
+ * place that learns, from the vendor's answers, how much of each window another client on the key leaves us.
  */
 
 export interface ReserveRequest {
   /**
-   * Every ledger the call spends from, each with its windows: the lane the call is made on, every other lane it
-   * also spends from, and a lane's own share (`<lane>:own`) where it must leave room for another lane's calls.
+   * Every ledger the call spends from, each with its windows as the plan gives them: the lane the call is made on
+   * (first), every other lane it also spends from, and a lane's own share (`<lane>:own`) where it must leave room
+   * for another lane's calls.
    */
   spends: { ledger: string; lane: LaneName; windows: Window[] }[];
+  /**
+   * The share of every window the calling sync may hold, counting every other sync's calls. Absent from workers
+   * older than this field, whose windows come already scaled: 1 keeps a running governor compatible with them.
+   */
+  share?: number;
   calls: number;
   marginMs: number;
 }
@@ -30,24 +46,52 @@ export interface ReserveRequest {
 export interface Reservation {
   /** Epoch ms at which each call may be made; a caller that misses its slot by more than half the margin asks again. */
   slots: number[];
+  /**
+   * For each slot, what each window of the call's lane should have left after the call were leadsync the key's
+   * only client. A vendor reporting less has seen calls that are not ours: worth telling the governor.
+   */
+  headroom: WindowHeadroom[][];
 }
 
-export type LaneReport = {
-  kind: 'rate-limited';
-  lanes: LaneName[];
-  /** Epoch ms when the vendor answered. */
-  at: number;
-  retryAfterMs: number;
-  /** The window the vendor says it enforces, when it says; tighter than the configured one means the plan is wrong. */
-  window?: Window;
-};
+export interface WindowHeadroom {
+  limit: number;
+  remaining: number;
+}
+
+export type LaneReport =
+  | {
+      kind: 'rate-limited';
+      lanes: LaneName[];
+      /** Epoch ms when the vendor answered. */
+      at: number;
+      retryAfterMs: number;
+      /** The plan's windows of the lane the call was made on (the first of `lanes`); absent from older workers. */
+      windows?: Window[];
+      /** The window of the plan that refused, when the answer says which (SmartLead's X-RateLimit-Limit). */
+      refused?: Window;
+      /** The window the vendor says it enforces, when it says; tighter than the configured one means the plan is wrong. */
+      window?: Window;
+    }
+  | {
+      kind: 'quota';
+      lane: LaneName;
+      /** Epoch ms of the call's slot: the vendor counted its window back from about then. */
+      at: number;
+      reading: QuotaReading;
+      /** The plan's windows of the lane; the reading names one of them by its limit. */
+      windows: Window[];
+      marginMs: number;
+    };
 
 export interface GovernorState {
   ledgers: Record<string, Ledger>;
   /** Windows the vendor told us about, enforced on top of the configured ones. */
   vendorWindows: Partial<Record<LaneName, Window[]>>;
+  /** How much of each window we use while another client on the key spends from it, per lane. */
+  adaptations: Partial<Record<LaneName, LaneAdaptation>>;
   reservations: number;
   rateLimitReports: number;
+  quotaReports: number;
 }
 
 export interface GovernorInput {
@@ -65,47 +109,77 @@ const IDLE_MS = 2 * 60 * 60 * 1000;
 const EVENTS_PER_RUN = 8_000;
 
 export async function accountGovernor(input: GovernorInput): Promise<void> {
-  const state: GovernorState = input.carried ?? {
+  const state: GovernorState = {
     ledgers: {},
     vendorWindows: {},
+    adaptations: {},
     reservations: 0,
     rateLimitReports: 0,
+    quotaReports: 0,
+    ...input.carried,
   };
 
   setHandler(
     reserveUpdate,
     (request) => {
       const now = Date.now();
-      const ledgers = request.spends.map(({ ledger, lane, windows }) => ({
-        ledger: (state.ledgers[ledger] ??= emptyLedger()),
-        // What the vendor says it enforces binds the lane as a whole, not a lane's own share of it.
-        windows: pacedWindows(
-          [...windows, ...(ledger === lane ? (state.vendorWindows[lane] ?? []) : [])],
-          request.marginMs,
-        ),
-      }));
+      const ledgers = request.spends.map(({ ledger, lane, windows }) => {
+        // What the vendor says it enforces, and what others on the key leave us, bind the lane as a whole, not a
+        // lane's own share of it.
+        const whole = ledger === lane;
+        const adaptation = whole ? state.adaptations[lane] : undefined;
+        if (adaptation) recover(adaptation, now);
+        const usable = adaptedWindows([...windows, ...(whole ? (state.vendorWindows[lane] ?? []) : [])], adaptation);
+        return {
+          ledger: (state.ledgers[ledger] ??= emptyLedger()),
+          windows: pacedWindows(shareOf(usable, request.share ?? 1), request.marginMs),
+        };
+      });
+      const [called] = request.spends;
       const slots: number[] = [];
+      const headroom: WindowHeadroom[][] = [];
       for (let i = 0; i < request.calls; i++) {
         const at = earliestSlot(ledgers, now);
         recordSlot(ledgers, at, now);
         slots.push(at);
+        headroom.push(
+          called!.windows.map((w) => ({
+            limit: w.limit,
+            remaining: w.limit - ownCalls(state.ledgers[called!.ledger]!, w, at, request.marginMs),
+          })),
+        );
       }
       state.reservations += request.calls;
-      return { slots };
+      return { slots, headroom };
     },
     {
       validator: (request) => {
-        if (!request.spends.length || request.calls < 1 || request.marginMs < 0)
+        if (!request.spends.length || request.calls < 1 || request.marginMs < 0 || (request.share ?? 1) <= 0)
           throw new Error('malformed reservation request');
       },
     },
   );
 
   setHandler(reportSignal, (report) => {
+    if (report.kind === 'quota') {
+      state.quotaReports += 1;
+      const ledger = state.ledgers[report.lane];
+      if (ledger) {
+        const adaptation = (state.adaptations[report.lane] ??= {});
+        onQuotaReading(adaptation, ledger, report.windows, report.reading, report.at, report.marginMs);
+      }
+      return;
+    }
     state.rateLimitReports += 1;
-    for (const lane of report.lanes) pause((state.ledgers[lane] ??= emptyLedger()), report.at + report.retryAfterMs);
     const [lane] = report.lanes;
-    if (report.window && lane) adoptVendorWindow(state, lane, report.window);
+    if (!lane) return;
+    // Calls in flight when the first 429 came are refused too: one event, one cut.
+    const repeat = report.at < (state.ledgers[lane]?.pausedUntil ?? 0);
+    for (const spent of report.lanes) {
+      pause((state.ledgers[spent] ??= emptyLedger()), report.at + report.retryAfterMs);
+    }
+    onRefused((state.adaptations[lane] ??= {}), report.windows ?? [], report.refused, report.at, repeat);
+    if (report.window) adoptVendorWindow(state, lane, report.window);
   });
 
   setHandler(governorStateQuery, () => state);
@@ -120,6 +194,10 @@ export async function accountGovernor(input: GovernorInput): Promise<void> {
     }
     if (state.reservations === seen) return;
   }
+}
+
+function shareOf(windows: Window[], share: number): Window[] {
+  return share === 1 ? windows : windows.map((w) => ({ ...w, limit: Math.max(1, Math.floor(w.limit * share)) }));
 }
 
 function adoptVendorWindow(state: GovernorState, lane: LaneName, window: Window): void {

@@ -6,8 +6,12 @@ import {
   governorWorkflowId,
   reportSignal,
   reserveUpdate,
+  type LaneReport,
+  type Reservation,
   type ReserveRequest,
+  type WindowHeadroom,
 } from '../../workflows/governor.js';
+import type { QuotaReading } from '../vendors/types.js';
 import { laneAllowances } from './allowance.js';
 import type { LaneName, Window } from './plans.js';
 
@@ -24,29 +28,38 @@ export class GovernorClient {
 
   /**
    * Runs `call` at a slot granted on `lane`. A slot missed by more than half the margin is given up
-   * and a new one asked for: the margin only covers calls made close to their slot.
+   * and a new one asked for: the margin only covers calls made close to their slot. When the answer carries a
+   * quota reading (`quotaOf`) showing less left than our own calls explain, the governor hears of it.
    */
   async paced<T>(
     account: Account,
     lane: LaneName,
     share: number,
     call: () => Promise<T>,
-    signal?: AbortSignal,
+    options: PacedOptions<T> = {},
   ): Promise<T> {
     const lateAfterMs = account.pacing.marginMs / 2;
     for (;;) {
-      const [slot] = await this.reserve(account, lane, 1, share);
-      const wait = slot! - Date.now();
-      if (wait > 0) await sleep(wait, undefined, { signal });
-      if (Date.now() - slot! <= lateAfterMs) return call();
+      const { slots, headroom } = await this.reserve(account, lane, 1, share);
+      const slot = slots[0]!;
+      const wait = slot - Date.now();
+      if (wait > 0) await sleep(wait, undefined, { signal: options.signal });
+      if (Date.now() - slot > lateAfterMs) continue;
+      const result = await call();
+      const reading = options.quotaOf?.(result);
+      if (reading && belowExpected(reading, headroom[0] ?? [])) {
+        // Best effort: a lost reading costs at most a 429, which is reported and honoured anyway.
+        await this.reportQuota(account, lane, slot, reading).catch(() => undefined);
+      }
+      return result;
     }
   }
 
-  async reserve(account: Account, lane: LaneName, calls: number, share = 1): Promise<number[]> {
+  async reserve(account: Account, lane: LaneName, calls: number, share = 1): Promise<Reservation> {
     const request = reserveRequest(account, lane, calls, share);
     for (let attempt = 1; ; attempt++) {
       try {
-        const { slots } = await this.client.workflow.executeUpdateWithStart(reserveUpdate, {
+        return await this.client.workflow.executeUpdateWithStart(reserveUpdate, {
           args: [request],
           startWorkflowOperation: new WithStartWorkflowOperation(accountGovernor, {
             workflowId: governorWorkflowId(account.name),
@@ -56,7 +69,6 @@ export class GovernorClient {
             staticSummary: `Rate governor of ${account.vendor} account ${account.name}`,
           }),
         });
-        return slots;
       } catch (err) {
         // A governor that just continued-as-new or ended idle refuses the update; the next attempt reaches its successor.
         if (err instanceof WorkflowUpdateFailedError || attempt >= 10) throw err;
@@ -65,13 +77,62 @@ export class GovernorClient {
     }
   }
 
-  /** Tells the governor the vendor refused for rate, so every caller on the lanes waits, not just this one. */
-  async reportRateLimited(account: Account, lane: LaneName, retryAfterMs: number, window?: Window): Promise<void> {
-    const lanes = spentLanes(account, lane);
-    await this.client.workflow
-      .getHandle(governorWorkflowId(account.name))
-      .signal(reportSignal, { kind: 'rate-limited', lanes, at: Date.now(), retryAfterMs, window });
+  /**
+   * Tells the governor the vendor refused for rate, so every caller on the lanes waits, not just this one, and the
+   * lane's windows adapt. `refusedLimit` is the limit of the window that refused, when the answer says it.
+   */
+  async reportRateLimited(
+    account: Account,
+    lane: LaneName,
+    retryAfterMs: number,
+    details: { window?: Window; refusedLimit?: number } = {},
+  ): Promise<void> {
+    const windows = laneWindows(account, lane);
+    const refused = windows.find((w) => w.limit === details.refusedLimit);
+    await this.signal(account, {
+      kind: 'rate-limited',
+      lanes: spentLanes(account, lane),
+      at: Date.now(),
+      retryAfterMs,
+      windows,
+      ...(refused ? { refused } : {}),
+      ...(details.window ? { window: details.window } : {}),
+    });
   }
+
+  /** Tells the governor what the vendor said is left of a window after the call made at `slot`. */
+  async reportQuota(account: Account, lane: LaneName, slot: number, reading: QuotaReading): Promise<void> {
+    await this.signal(account, {
+      kind: 'quota',
+      lane,
+      at: slot,
+      reading,
+      windows: laneWindows(account, lane),
+      marginMs: account.pacing.marginMs,
+    });
+  }
+
+  private async signal(account: Account, report: LaneReport): Promise<void> {
+    await this.client.workflow.getHandle(governorWorkflowId(account.name)).signal(reportSignal, report);
+  }
+}
+
+export interface PacedOptions<T> {
+  signal?: AbortSignal;
+  /** The vendor's quota reading in the call's answer, if it gives one. */
+  quotaOf?: (result: T) => QuotaReading | undefined;
+}
+
+/** The vendor counts more of the window than the governor expected from our own calls. */
+function belowExpected(reading: QuotaReading, headroom: readonly WindowHeadroom[]): boolean {
+  const expected = headroom.find((h) => h.limit === reading.limit);
+  return expected !== undefined && reading.remaining < expected.remaining;
+}
+
+function laneWindows(account: Account, lane: LaneName): Window[] {
+  const plan = account.effectivePlan.lanes[lane];
+  if (!plan) throw new Error(`account ${account.name} has no lane '${lane}'`);
+  return plan.windows;
 }
 
 function spentLanes(account: Account, lane: LaneName): LaneName[] {
@@ -80,19 +141,18 @@ function spentLanes(account: Account, lane: LaneName): LaneName[] {
 
 /**
  * The ledgers one call spends from. A sync limited to a share of the plan is granted a slot only while each ledger,
- * shared with every other sync on the account, holds fewer calls than that share of each window. A lane that
- * another lane also spends from (LeadSquared's general lane, which bulk calls count against) keeps its own calls to
- * what the other lane leaves: otherwise single calls, being many, would take every general slot and starve the
- * bulk lane, which carries fifty rows a call.
+ * shared with every other sync on the account, holds fewer calls than that share of each window (the governor
+ * applies the share). A lane that another lane also spends from (LeadSquared's general lane, which bulk calls count
+ * against) keeps its own calls to what the other lane leaves: otherwise single calls, being many, would take every
+ * general slot and starve the bulk lane, which carries fifty rows a call.
  */
 export function reserveRequest(account: Account, lane: LaneName, calls: number, share = 1): ReserveRequest {
   const lanes = account.effectivePlan.lanes;
-  const scaled = (windows: Window[]) => windows.map((w) => ({ ...w, limit: Math.max(1, Math.floor(w.limit * share)) }));
-  const spends: ReserveRequest['spends'] = spentLanes(account, lane).map((spent) => {
-    const plan = lanes[spent];
-    if (!plan) throw new Error(`account ${account.name} has no lane '${spent}'`);
-    return { ledger: spent, lane: spent, windows: scaled(plan.windows) };
-  });
+  const spends: ReserveRequest['spends'] = spentLanes(account, lane).map((spent) => ({
+    ledger: spent,
+    lane: spent,
+    windows: laneWindows(account, spent),
+  }));
   const othersRate = laneAllowances(lanes)
     .filter((other) => lanes[other.lane]?.alsoSpends.includes(lane))
     .reduce((sum, other) => sum + other.callsPerSecond, 0);
@@ -101,7 +161,7 @@ export function reserveRequest(account: Account, lane: LaneName, calls: number, 
       ...w,
       limit: Math.max(1, w.limit - Math.ceil(w.seconds * othersRate)),
     }));
-    spends.push({ ledger: `${lane}:own`, lane, windows: scaled(own) });
+    spends.push({ ledger: `${lane}:own`, lane, windows: own });
   }
-  return { spends, calls, marginMs: account.pacing.marginMs };
+  return { spends, share, calls, marginMs: account.pacing.marginMs };
 }

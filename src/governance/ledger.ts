@@ -54,16 +54,36 @@ export function earliestSlot(
 /**
  * A call at t breaks a window of limit k when some k consecutive slots and t all fit in less than the span; the
  * earliest fix is to wait until the first of those slots has left the window. Groups are visited oldest first,
- * and t only moves past a group's first slot, so no group already passed can conflict again.
+ * and t only moves past a group's first slot, so no group already passed can conflict again. Only groups starting
+ * inside (t - span, t + span) can conflict: the scan starts at the first of them (a binary search), so an hourly
+ * window of thousands of slots costs what the slots near t cost, not the whole hour.
  */
 function firstFreeAt(slots: readonly number[], { limit, spanMs }: PacedWindow, t: number): number {
   let at = t;
-  for (let i = 0; i + limit <= slots.length; i++) {
+  for (let i = firstAfter(slots, t - spanMs); i + limit <= slots.length; i++) {
     const first = slots[i]!;
+    if (first >= at + spanMs) break;
     const last = slots[i + limit - 1]!;
     if (Math.max(last, at) - Math.min(first, at) < spanMs) at = first + spanMs;
   }
   return at;
+}
+
+/** Slots in (from, to]: what a vendor counting that span would count of ours. */
+export function slotsIn(ledger: Ledger, from: number, to: number): number {
+  return firstAfter(ledger.slots, to) - firstAfter(ledger.slots, from);
+}
+
+/** Index of the first slot after `t` (slots ascending). */
+function firstAfter(slots: readonly number[], t: number): number {
+  let low = 0;
+  let high = slots.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (slots[mid]! <= t) low = mid + 1;
+    else high = mid;
+  }
+  return low;
 }
 
 /**
@@ -76,10 +96,10 @@ export function recordSlot(
   now: number,
 ): void {
   for (const { ledger, windows } of ledgers) {
-    const index = ledger.slots.findLastIndex((slot) => slot <= at) + 1;
-    ledger.slots.splice(index, 0, at);
+    ledger.slots.splice(firstAfter(ledger.slots, at), 0, at);
     const longest = Math.max(...windows.map((w) => w.spanMs));
-    while (ledger.slots[0] !== undefined && ledger.slots[0] <= now - longest) ledger.slots.shift();
+    const forgotten = firstAfter(ledger.slots, now - longest);
+    if (forgotten > 0) ledger.slots.splice(0, forgotten);
   }
 }
 

@@ -96,3 +96,13 @@ export function findPlan(vendor: VendorName, name: string): Plan | undefined {
 export function sustainedRate(windows: readonly Window[]): number {
   return Math.min(...windows.map((w) => w.limit / w.seconds));
 }
+
+/**
+ * The rate Temporal's task queue lets a lane's calls through at: its shortest window's, the per-second ceiling
+ * that the server holds for every worker at once. Longer windows are the governor's to keep: a ceiling at the
+ * sustained (SmartLead: hourly) rate would hold a sync that fits in the hour to a quarter of the per-minute allowance.
+ */
+export function dispatchRate(windows: readonly Window[]): number {
+  const shortest = windows.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+  return shortest.limit / shortest.seconds;
+}

@@ -16,6 +16,8 @@ export class RateLimitedError extends VendorError {
     readonly retryAfterMs: number,
     /** The window the vendor says it enforces, when it says (LeadSquared: "limit of 25 in 5 second(s)"). */
     readonly window?: { limit: number; seconds: number },
+    /** The limit of the window that refused, when the vendor names it (SmartLead: X-RateLimit-Limit on a 429). */
+    readonly refusedLimit?: number,
   ) {
     super(message);
   }

@@ -5,7 +5,7 @@ import { createActivities } from '../../activities/index.js';
 import type { LoadedConfig } from '../config/accounts.js';
 import { laneAllowances } from '../governance/allowance.js';
 import { WORKFLOW_TASK_QUEUE, laneTaskQueue } from '../governance/lanes.js';
-import { sustainedRate } from '../governance/plans.js';
+import { dispatchRate } from '../governance/plans.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
 
@@ -105,7 +105,7 @@ export function laneWorkers(config: LoadedConfig): LaneWorker[] {
       .filter((allowance) => allowance.callsPerSecond > 0)
       .map((allowance) => ({
         taskQueue: laneTaskQueue(account.vendor, account.name, allowance.lane),
-        maxTaskQueueActivitiesPerSecond: sustainedRate(account.effectivePlan.lanes[allowance.lane]!.windows),
+        maxTaskQueueActivitiesPerSecond: dispatchRate(account.effectivePlan.lanes[allowance.lane]!.windows),
       })),
   );
 }

@@ -5,8 +5,10 @@ import {
   pacedWindows,
   pause,
   recordSlot,
+  slotsIn,
   type Ledger,
 } from '../../src/governance/ledger.js';
+import { PLANS } from '../../src/governance/plans.js';
 
 function reserveMany(ledgers: { ledger: Ledger; windows: ReturnType<typeof pacedWindows> }[], count: number, from = 0) {
   const slots: number[] = [];
@@ -108,5 +110,39 @@ describe('ledger', () => {
     expect(singles.every((slot) => slot === 200)).toBe(true);
     expect(earliestSlot([general], 200)).toBeGreaterThan(200);
     expect(maxInAnySpan(general.ledger.slots, 5_150)).toBe(25);
+  });
+
+  it('holds every Pro window over two hours of slots, reserved out of order by two syncs at once', () => {
+    const pro = PLANS.smartlead.pro!.lanes.general!.windows;
+    const lane = { ledger: emptyLedger(), windows: pacedWindows(pro, 0) };
+    const half = {
+      ledger: lane.ledger,
+      windows: pacedWindows(
+        pro.map((w) => ({ ...w, limit: w.limit / 2 })),
+        0,
+      ),
+    };
+
+    const slots: number[] = [];
+    for (let now = 0; slots.length < 7_000; now += 500) {
+      for (const ledgers of [[lane], [half]]) {
+        const at = earliestSlot(ledgers, now);
+        recordSlot(ledgers, at, now);
+        slots.push(at);
+      }
+    }
+
+    slots.sort((a, b) => a - b);
+    expect(maxInAnySpan(slots.slice(-400), 1_000)).toBeLessThanOrEqual(20);
+    expect(maxInAnySpan(slots.slice(-400), 60_000)).toBeLessThanOrEqual(120);
+    expect(maxInAnySpan(slots, 3_600_000)).toBeLessThanOrEqual(3_000);
+  });
+
+  it('counts the slots a vendor sees in a span, the end included and the start not', () => {
+    const ledger: Ledger = { slots: [0, 1_000, 1_000, 2_000, 3_000], pausedUntil: 0 };
+
+    expect(slotsIn(ledger, 0, 2_000)).toBe(3);
+    expect(slotsIn(ledger, -1, 3_000)).toBe(5);
+    expect(slotsIn(ledger, 3_000, 9_000)).toBe(0);
   });
 });

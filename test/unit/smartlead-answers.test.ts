@@ -37,6 +37,29 @@ describe('SmartLead add-leads answers', () => {
     ]);
   });
 
+  it('rejects the unsubscribed leads a classic answer names, as SmartLead did not add them', () => {
+    const outcomes = outcomesOf({
+      ok: true,
+      upload_count: 2,
+      total_leads: 4,
+      already_added_to_campaign: 1,
+      invalid_email_count: 1,
+      invalid_emails: ['not-an-email'],
+      unsubscribed_leads: ['CY@acme.com'],
+      block_count: 0,
+      lead_import_stopped_count: 0,
+    });
+
+    expect(outcomes[0]).toEqual({ row: 1, status: 'accepted' });
+    expect(outcomes[3]).toEqual({ row: 4, status: 'rejected', reason: expect.stringMatching(/^unsubscribed/) });
+  });
+
+  it('fails the call when leads were not imported because the lead limit ran out, naming the cause', () => {
+    const answer = { ok: true, upload_count: 3, is_lead_limit_exhausted: true, lead_import_stopped_count: 1 };
+
+    expect(() => outcomesOf(answer)).toThrow(/1 not imported: the SmartLead account's lead limit is exhausted/);
+  });
+
   it('reads counts sent as strings', () => {
     const parsed = AddLeadsAnswerSchema.parse({ ok: true, upload_count: '4', total_leads: '4' });
 

@@ -50,6 +50,8 @@ export function callFailure(answer: Answer, context: CallContext): VendorError |
     return new RateLimitedError(
       `${answer.call}: rate limited by SmartLead (HTTP ${answer.status})${detail(answer)}`,
       retryAfterMs(answer.headers, answer.body),
+      undefined,
+      quotaOf(answer.headers)?.limit,
     );
   }
   if (answer.status === 401 || answer.status === 403 || AUTH_CODE.test(code ?? '')) {

@@ -49,11 +49,19 @@ export interface AddLeadsResult {
 
 const INVALID_EMAIL = 'invalid email address';
 const BLOCKED = 'on the global block list';
+const UNSUBSCRIBED = 'unsubscribed (SmartLead keeps unsubscribed addresses out of campaigns)';
+const NOT_IMPORTED = "not imported: the SmartLead account's lead limit is exhausted";
 const SKIPPED_WITHOUT_REASON = 'skipped by SmartLead (no reason given)';
 /** The newer answer lists leads already in the campaign among the skipped ones; they count as accepted. */
 const ALREADY_IN_CAMPAIGN = /already (?:added to|in|exists in|present in) (?:this |the )?campaign/i;
 
-/** Classic answer: counts, and the invalid addresses by name; blocked leads are only counted. */
+/** An address in a list of the classic answer: a string, or a lead object carrying it. */
+const ListedEmailSchema = z.union([z.string(), z.looseObject({ email: z.string() }).transform((lead) => lead.email)]);
+
+/**
+ * Classic answer: counts, the invalid and the unsubscribed addresses by name; blocked leads are only counted, and
+ * so are leads not imported because the account's lead limit ran out.
+ */
 const ClassicAddLeadsAnswerSchema = z
   .looseObject({
     ok: z.boolean(),
@@ -63,14 +71,20 @@ const ClassicAddLeadsAnswerSchema = z
     duplicate_count: Count.default(0),
     invalid_email_count: Count.default(0),
     invalid_emails: z.array(z.string()).default([]),
+    unsubscribed_leads: z.array(ListedEmailSchema).default([]),
     block_count: Count.default(0),
+    lead_import_stopped_count: Count.default(0),
   })
   .transform((answer): AddLeadsResult => ({
     addedCount: answer.upload_count,
-    refused: answer.invalid_emails.map((email) => ({ email, reason: INVALID_EMAIL })),
+    refused: [
+      ...answer.invalid_emails.map((email) => ({ email, reason: INVALID_EMAIL })),
+      ...answer.unsubscribed_leads.map((email) => ({ email, reason: UNSUBSCRIBED })),
+    ],
     unnamedRefusals: [
       { count: answer.invalid_email_count - answer.invalid_emails.length, reason: INVALID_EMAIL },
       { count: answer.block_count, reason: BLOCKED },
+      { count: answer.lead_import_stopped_count, reason: NOT_IMPORTED },
     ].filter((r) => r.count > 0),
   }));
 
