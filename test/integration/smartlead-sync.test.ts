@@ -1,0 +1,227 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { readFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import type { Client, Connection } from '@temporalio/client';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startSync } from '../../src/client/api.js';
+import { peakPerWindow } from '../../src/simulators/core/request-log.js';
+import type { SyncInput } from '../../src/sync/contract.js';
+import { LeadsyncWorker } from '../../src/worker/worker.js';
+import { testClient, workflowBundle, writeCsv } from '../helpers/sync-harness.js';
+import {
+  SMARTLEAD_HEADER,
+  smartLeadAccount,
+  smartLeadLines,
+  type SmartLeadAccountSetup,
+  type SmartLeadSetup,
+} from '../helpers/smartlead-harness.js';
+import { testTemporal, uniqueName } from '../helpers/temporal.js';
+
+/** What the worker's vendor client was answered, as it saw it: the simulator's log has no headers. */
+interface Answered {
+  at: number;
+  status: number;
+  retryAfter: string | null;
+}
+
+describe('a SmartLead sync', () => {
+  let client: Client;
+  let connection: Connection;
+  const cleanups: (() => Promise<void>)[] = [];
+
+  beforeAll(async () => {
+    ({ client, connection } = await testClient());
+  });
+
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  afterAll(async () => {
+    await connection?.close();
+  });
+
+  /** An account on its own simulator with a worker in this process; `answers` collects what the vendor said. */
+  async function account(options: SmartLeadAccountSetup) {
+    const setup = await smartLeadAccount(options);
+    cleanups.push(() => setup.simulator.stop());
+    const answers: Answered[] = [];
+    const recording: typeof fetch = async (input, init) => {
+      const response = await fetch(input, init);
+      answers.push({ at: Date.now(), status: response.status, retryAfter: response.headers.get('retry-after') });
+      return response;
+    };
+    const worker = await LeadsyncWorker.create({
+      config: setup.config,
+      address: testTemporal().address,
+      namespace: testTemporal().namespace,
+      taskQueue: setup.taskQueue,
+      workflowBundle: await workflowBundle(),
+      fetch: recording,
+    });
+    const running = worker.run();
+    cleanups.push(async () => {
+      worker.shutdown();
+      await running;
+    });
+    return { setup, answers };
+  }
+
+  async function sync(setup: SmartLeadSetup, lines: string[], input: Partial<SyncInput> = {}) {
+    const file = await writeCsv(setup.directory, `${uniqueName('leads')}.csv`, SMARTLEAD_HEADER, lines);
+    const handle = await startSync(
+      client,
+      {
+        account: setup.accountName,
+        source: { kind: 'csv', path: file },
+        target: { campaignId: setup.campaignId },
+        ...input,
+      },
+      { taskQueue: setup.taskQueue },
+    );
+    return { handle, result: await handle.result() };
+  }
+
+  function storedEmails(setup: SmartLeadSetup): string[] {
+    return setup.simulator.leads(setup.campaignId).map((lead) => lead.email.toLowerCase());
+  }
+
+  it('uploads 5,000 rows to a campaign on the Standard plan in calls of 400, each row once, without a 429', async () => {
+    const { setup } = await account({ plan: 'standard' });
+    const lines = smartLeadLines(5_000);
+
+    const { result } = await sync(setup, lines);
+
+    expect(result).toMatchObject({ totalRows: 5_000, read: 5_000, accepted: 5_000, rejected: 0, calls: 13 });
+    const report = setup.simulator.report();
+    expect(report.totals.rateLimited).toBe(0);
+    expect(report.requests.filter((r) => r.method === 'POST').every((r) => r.rows <= 400)).toBe(true);
+    const stored = storedEmails(setup);
+    expect(stored).toHaveLength(5_000);
+    expect(new Set(stored)).toEqual(new Set(lines.map((line) => line.split(',')[0]!.toLowerCase())));
+  }, 120_000);
+
+  it('rejects invalid and unsubscribed leads with their reason, and takes leads already in the campaign', async () => {
+    const prefix = uniqueName('mixed');
+    const { setup } = await account({
+      plan: 'standard',
+      simulator: { unsubscribedEmails: [`${prefix}-3@example.com`] },
+    });
+    const good = smartLeadLines(4, prefix);
+    await sync(setup, good.slice(0, 2));
+
+    const { result } = await sync(setup, [...good, 'not-an-email,Bad,Email']);
+
+    expect(result).toMatchObject({ read: 5, accepted: 3, rejected: 2 });
+    const report = (await readFile(result.rejectsFile!, 'utf8')).trim().split('\n');
+    expect(report.slice(1).sort()).toEqual([
+      expect.stringMatching(/^3,,unsubscribed/),
+      expect.stringMatching(/^5,email,.*not a valid email/),
+    ]);
+    expect(storedEmails(setup)).toHaveLength(3);
+  }, 120_000);
+
+  it('shares a key with another integration spending 30% of it: every row lands once, with few 429s', async () => {
+    // Ten times real speed: the minute window (6 s here) is the one a burst of uploads fills.
+    const { setup } = await account({
+      plan: 'standard',
+      timeScale: 10,
+      rowsPerCall: 25,
+      simulator: { sharedShare: 0.3 },
+    });
+    const lines = smartLeadLines(5_000);
+
+    const { result } = await sync(setup, lines);
+
+    expect(result).toMatchObject({ read: 5_000, accepted: 5_000, rejected: 0 });
+    expect(storedEmails(setup)).toHaveLength(5_000);
+    const report = setup.simulator.report();
+    const uploads = report.requests.filter((r) => r.method === 'POST').length;
+    console.info(
+      `shared key, 30% used elsewhere: ${report.totals.rateLimited} 429s in ${report.totals.requests} requests ` +
+        `(${uploads} uploads); the other client spent ${report.sharedKey?.spent} and was refused ${report.sharedKey?.refused}`,
+    );
+    expect(report.totals.rateLimited).toBeLessThanOrEqual(5);
+  }, 120_000);
+
+  it('holds every window with two worker processes on the same account', async () => {
+    const { setup } = await account({ plan: 'standard', timeScale: 10, rowsPerCall: 25 });
+    const other = await startWorkerProcess(setup);
+    cleanups.push(() => other.stop());
+    const lines = smartLeadLines(5_000);
+
+    const { handle, result } = await sync(setup, lines);
+
+    expect(result).toMatchObject({ read: 5_000, accepted: 5_000 });
+    const report = setup.simulator.report();
+    expect(report.totals.rateLimited).toBe(0);
+    for (const window of setup.windows) {
+      expect(peakPerWindow(report.requests, window.seconds)).toBeLessThanOrEqual(window.limit);
+    }
+    const history = await handle.fetchHistory();
+    const chunkWorkers = new Set(
+      (history.events ?? [])
+        .map((event) => event.activityTaskStartedEventAttributes?.identity)
+        .filter((identity): identity is string => !!identity),
+    );
+    expect(chunkWorkers.size).toBeGreaterThanOrEqual(2);
+  }, 150_000);
+
+  it('waits the Retry-After the vendor states, 30 s, before the next call', async () => {
+    // The account believes in 10 calls a second; the vendor allows 2 in 30 s and says so with a 429.
+    const { setup, answers } = await account({
+      plan: 'standard',
+      configuredWindows: [{ limit: 10, seconds: 1 }],
+      simulatorWindows: [{ limit: 2, seconds: 30 }],
+      rowsPerCall: 10,
+    });
+
+    const { result } = await sync(setup, smartLeadLines(20));
+
+    expect(result).toMatchObject({ read: 20, accepted: 20 });
+    expect(result.retried).toBeGreaterThanOrEqual(1);
+    const refusal = answers.find((a) => a.status === 429)!;
+    expect(refusal.retryAfter).toBe('30');
+    const requests = setup.simulator.report().requests;
+    const next = requests.find((r) => r.at > refusal.at);
+    expect(next).toBeDefined();
+    expect(next!.at).toBeGreaterThanOrEqual(refusal.at + 30_000);
+    expect(requests.filter((r) => r.outcome === 'rate-limited')).toHaveLength(1);
+  }, 120_000);
+});
+
+/** `leadsync worker` in a child process, on the same config, account and task queues as the test's own worker. */
+async function startWorkerProcess(setup: SmartLeadSetup): Promise<{ stop(): Promise<void> }> {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'src/cli/main.ts', 'worker', '--config', setup.configPath, '--task-queue', setup.taskQueue],
+    {
+      env: {
+        ...process.env,
+        ...setup.env,
+        TEMPORAL_ADDRESS: testTemporal().address,
+        TEMPORAL_NAMESPACE: testTemporal().namespace,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  const output: string[] = [];
+  const ready = new Promise<void>((resolve, reject) => {
+    for (const stream of [child.stdout!, child.stderr!]) {
+      createInterface({ input: stream }).on('line', (line) => {
+        output.push(line);
+        if (line.includes('polling lane')) resolve();
+      });
+    }
+    child.once('exit', (code) => reject(new Error(`worker process exited (${code}):\n${output.join('\n')}`)));
+  });
+  await ready;
+  return {
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    },
+  };
+}
