@@ -1,9 +1,8 @@
 import { Context, activityInfo } from '@temporalio/activity';
 import { laneMetrics } from '../src/observability/metrics.js';
-import { applyMapping, identityMapping } from '../src/sources/mapping.js';
-import type { Source } from '../src/sources/types.js';
+import { readChunkRows } from '../src/sync/chunk-rows.js';
 import type { ChunkResult, ChunkTask } from '../src/sync/contract.js';
-import { writeChunkRejects, type Reject } from '../src/sync/rejects.js';
+import { writeChunkRejects } from '../src/sync/rejects.js';
 import { BatchTooLargeError, RateLimitedError } from '../src/vendors/errors.js';
 import type { LeadRecord, RowOutcome } from '../src/vendors/types.js';
 import type { ActivityContext, ConnectedAccount } from './context.js';
@@ -21,7 +20,7 @@ export async function pushChunk(context: ActivityContext, task: ChunkTask): Prom
       const metrics = chunkMetrics(context, task);
       const connected = context.connect(task.account);
       const { leads, rejects, rows } = await context.withSource(task.source, (source) =>
-        readChunk(source, connected, task),
+        readChunkRows(source, connected.vendor, task.mapping, task.chunk),
       );
       const calls = { made: 0, onCall: () => metrics.request() };
       const outcomes = await send(context, connected, task, leads, calls, signal);
@@ -63,32 +62,6 @@ function chunkMetrics(context: ActivityContext, task: ChunkTask): ReturnType<typ
     lane: task.lane,
     windows: account.effectivePlan.lanes[task.lane]?.windows ?? [],
   });
-}
-
-async function readChunk(
-  source: Source,
-  { vendor }: ConnectedAccount,
-  task: ChunkTask,
-): Promise<{ leads: LeadRecord[]; rejects: Reject[]; rows: number }> {
-  const mapping = task.mapping ?? identityMapping(await source.columns());
-  const leads: LeadRecord[] = [];
-  const rejects: Reject[] = [];
-  let rows = 0;
-  for await (const read of source.read(task.chunk)) {
-    rows++;
-    if ('unreadable' in read) {
-      rejects.push({ row: read.row, reason: `unreadable row: ${read.unreadable}` });
-      continue;
-    }
-    const fields = applyMapping(mapping, read.values, vendor.emailField);
-    const problems = vendor.checkLead(fields);
-    if (problems.length > 0) {
-      rejects.push(...problems.map((p) => ({ row: read.row, field: p.field, reason: p.reason })));
-      continue;
-    }
-    leads.push({ row: read.row, email: fields[vendor.emailField]!, fields });
-  }
-  return { leads, rejects, rows };
 }
 
 /** One paced call for the whole batch; halves (or the vendor's stated maximum) when the vendor says it is too large. */

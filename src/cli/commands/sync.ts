@@ -2,11 +2,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { startSync, syncProgress, type SyncHandle } from '../../client/api.js';
 import type { SyncResult } from '../../sync/contract.js';
-import { progressLine } from '../progress-bar.js';
+import { dryRun, type DryRunReport } from '../../sync/dry-run.js';
+import { formatSeconds, progressLine } from '../progress-bar.js';
 import { addSyncOptions, syncRequestFrom, type SyncOptions } from '../sync-options.js';
 import { webUiLink, withClient } from '../temporal.js';
 
 interface SyncCommandOptions extends SyncOptions {
+  dryRun?: boolean;
   id?: string;
   json?: boolean;
   detach?: boolean;
@@ -18,6 +20,7 @@ export function registerSync(program: Command): void {
       .command('sync')
       .description("push the rows of a source into an account, at its plan's ceiling, as a durable Temporal workflow"),
   )
+    .option('--dry-run', 'read, map and check the whole source here, with no vendor call: rows, rejects, calls, time')
     .option('--id <workflowId>', 'workflow id (default: leadsync-sync-<account>-<random>)')
     .option('--json', 'print the final counts as JSON')
     .option('--detach', 'print the workflow id and Web UI link, and return without waiting')
@@ -25,7 +28,12 @@ export function registerSync(program: Command): void {
 }
 
 async function runSync(options: SyncCommandOptions): Promise<void> {
-  const { request } = await syncRequestFrom(options);
+  const { request, config } = await syncRequestFrom(options);
+  if (options.dryRun) {
+    const report = await dryRun(config, request, `dry-run-${request.account}-${Date.now()}`);
+    process.stdout.write(options.json ? `${JSON.stringify(report)}\n` : dryRunSummary(report));
+    return;
+  }
   await withClient(async (client) => {
     const handle = await startSync(client, request, { workflowId: options.id });
     if (options.detach) {
@@ -58,6 +66,22 @@ async function followProgress(handle: SyncHandle, show: boolean): Promise<SyncRe
   }
   if (show && tty) process.stderr.write('\n');
   return result;
+}
+
+function dryRunSummary(report: DryRunReport): string {
+  const lines = [
+    `dry run, no vendor call: ${report.rows} rows read, ${report.valid} would be sent, ${report.rejectedRows} rejected`,
+  ];
+  for (const reject of report.rejects) {
+    lines.push(`  row ${reject.row}${reject.field ? ` ${reject.field}` : ''}: ${reject.reason}`);
+  }
+  if (report.rejectsFile) lines.push(`rejects: ${report.rejectsFile}`);
+  lines.push(
+    `calls at plan ${report.plan}: ${report.lanes.map((l) => `${l.lane} ${l.calls} (${l.rows} rows)`).join(', ')}, ` +
+      `and ${report.checkCalls} credential check`,
+    `estimated time: ${formatSeconds(report.estimatedSeconds)} at ${report.rowsPerSecond.toFixed(1)} rows/s`,
+  );
+  return `${lines.join('\n')}\n`;
 }
 
 function summary(result: SyncResult): string {

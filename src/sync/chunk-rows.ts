@@ -1,0 +1,43 @@
+import { applyMapping, identityMapping, type Mapping } from '../sources/mapping.js';
+import type { ChunkRange, Source } from '../sources/types.js';
+import type { LeadRecord, Vendor } from '../vendors/types.js';
+import type { Reject } from './rejects.js';
+
+/** One chunk's rows after mapping and the vendor's checks: the ones to send, and why the others cannot be. */
+export interface ChunkRows {
+  leads: LeadRecord[];
+  rejects: Reject[];
+  /** Rows read, good and bad. */
+  rows: number;
+}
+
+/**
+ * Reads a chunk by its range, maps each row and checks it as the vendor would. The chunk activity sends what this
+ * returns and the dry run counts it: one code path, so a dry run's rejects are the ones a sync would report.
+ */
+export async function readChunkRows(
+  source: Source,
+  vendor: Vendor,
+  mapping: Mapping | undefined,
+  range: ChunkRange,
+): Promise<ChunkRows> {
+  const fieldsOf = mapping ?? identityMapping(await source.columns());
+  const leads: LeadRecord[] = [];
+  const rejects: Reject[] = [];
+  let rows = 0;
+  for await (const read of source.read(range)) {
+    rows++;
+    if ('unreadable' in read) {
+      rejects.push({ row: read.row, reason: `unreadable row: ${read.unreadable}` });
+      continue;
+    }
+    const fields = applyMapping(fieldsOf, read.values, vendor.emailField);
+    const problems = vendor.checkLead(fields);
+    if (problems.length > 0) {
+      rejects.push(...problems.map((p) => ({ row: read.row, field: p.field, reason: p.reason })));
+      continue;
+    }
+    leads.push({ row: read.row, email: fields[vendor.emailField]!, fields });
+  }
+  return { leads, rejects, rows };
+}
