@@ -41,14 +41,14 @@ export class BenchTemporal {
   }
 
   /**
-   * Writes a config with one account, runs a worker for it in this process, and runs one sync to the end.
-   * `env` holds the credentials the account names.
+   * Writes a config with one account, runs a worker for it in this process while `work` runs, and stops it after.
+   * `env` holds the credentials the account names; `work` gets the workflow task queue.
    */
-  async runSync(
+  async withWorker<T>(
     account: { name: string; settings: Record<string, unknown> },
     env: Record<string, string>,
-    input: Omit<SyncInput, 'account'>,
-  ): Promise<SyncResult> {
+    work: (taskQueue: string) => Promise<T>,
+  ): Promise<T> {
     Object.assign(process.env, env);
     const directory = await mkdtemp(join(tmpdir(), 'leadsync-bench-'));
     const configPath = join(directory, 'leadsync.yaml');
@@ -66,12 +66,23 @@ export class BenchTemporal {
     });
     const running = worker.run();
     try {
-      const handle = await startSync(this.client, { ...input, account: account.name }, { taskQueue });
-      return await handle.result();
+      return await work(taskQueue);
     } finally {
       worker.shutdown();
       await running;
     }
+  }
+
+  /** One sync to the end, with a worker for its account. */
+  runSync(
+    account: { name: string; settings: Record<string, unknown> },
+    env: Record<string, string>,
+    input: Omit<SyncInput, 'account'>,
+  ): Promise<SyncResult> {
+    return this.withWorker(account, env, async (taskQueue) => {
+      const handle = await startSync(this.client, { ...input, account: account.name }, { taskQueue });
+      return handle.result();
+    });
   }
 
   async stop(): Promise<void> {
