@@ -1,8 +1,9 @@
 import { laneAllowances } from '../src/governance/allowance.js';
 import { laneTaskQueue } from '../src/governance/lanes.js';
 import { ConfigError, formatZodIssues } from '../src/config/errors.js';
-import { checkMapping, identityMapping } from '../src/sources/mapping.js';
+import { checkMapping, identityMapping, type Mapping } from '../src/sources/mapping.js';
 import type { SyncPlan, SyncRequest } from '../src/sync/contract.js';
+import type { Vendor } from '../src/vendors/types.js';
 import type { ActivityContext } from './context.js';
 import { toActivityFailure } from './failures.js';
 import { withHeartbeats } from './heartbeat.js';
@@ -22,7 +23,9 @@ export async function prepareSync(context: ActivityContext, request: SyncRequest
       }
       const totalRows = await context.withSource(request.source, async (source) => {
         const columns = await source.columns();
-        checkMapping(request.mapping ?? identityMapping(columns), columns, vendor.emailField);
+        const mapping = request.mapping ?? identityMapping(columns);
+        checkMapping(mapping, columns, vendor.emailField);
+        checkMappedFields(vendor, mapping);
         return source.countRows();
       });
       // The check is a vendor call like any other: it takes a slot, so it cannot push a busy account over a window.
@@ -46,5 +49,16 @@ export async function prepareSync(context: ActivityContext, request: SyncRequest
     });
   } catch (err) {
     throw toActivityFailure(err, context.redactor);
+  }
+}
+
+/** A field the vendor does not have would reject every row of the file: say it once, before the first row is sent. */
+function checkMappedFields(vendor: Vendor, mapping: Mapping): void {
+  const probe = Object.fromEntries(Object.keys(mapping).map((field) => [field, '']));
+  const problems = vendor
+    .checkLead({ ...probe, [vendor.emailField]: 'probe@example.com' })
+    .filter((problem) => problem.field !== vendor.emailField);
+  if (problems.length > 0) {
+    throw new ConfigError(`mapping: ${problems.map((p) => `${p.field}: ${p.reason}`).join('; ')}`);
   }
 }
