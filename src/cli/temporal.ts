@@ -1,17 +1,17 @@
 import { Client, Connection } from '@temporalio/client';
+import { readEnvironment } from '../config/environment.js';
 
 /** The cluster the CLI talks to: TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE, as the `temporal` CLI reads them. */
 export function temporalTarget(env: NodeJS.ProcessEnv = process.env): { address: string; namespace: string } {
-  return {
-    address: env.TEMPORAL_ADDRESS?.trim() || 'localhost:7233',
-    namespace: env.TEMPORAL_NAMESPACE?.trim() || 'default',
-  };
+  const { TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE } = readEnvironment(env);
+  return { address: TEMPORAL_ADDRESS, namespace: TEMPORAL_NAMESPACE };
 }
 
 /** Where a person can watch a workflow: TEMPORAL_UI_URL, else the dev server's default UI. */
 export function webUiLink(workflowId: string, env: NodeJS.ProcessEnv = process.env): string {
-  const ui = (env.TEMPORAL_UI_URL?.trim() || 'http://localhost:8233').replace(/\/$/, '');
-  return `${ui}/namespaces/${encodeURIComponent(temporalTarget(env).namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+  const { TEMPORAL_UI_URL, TEMPORAL_NAMESPACE } = readEnvironment(env);
+  const ui = TEMPORAL_UI_URL.replace(/\/$/, '');
+  return `${ui}/namespaces/${encodeURIComponent(TEMPORAL_NAMESPACE)}/workflows/${encodeURIComponent(workflowId)}`;
 }
 
 export async function withClient<T>(work: (client: Client) => Promise<T>): Promise<T> {

@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { startSync } from '../../client/api.js';
 import { loadConfig, type Account, type LoadedConfig } from '../../config/accounts.js';
 import { Redactor, resolveCredentials } from '../../config/credentials.js';
+import { readEnvironment } from '../../config/environment.js';
 import { ConfigError } from '../../config/errors.js';
 import { JsonLogger } from '../../observability/logger.js';
 import { installRuntime } from '../../observability/runtime.js';
@@ -48,7 +49,7 @@ export function registerDev(program: Command): void {
 
 async function runDev(options: DevOptions): Promise<void> {
   const config = await loadConfig(
-    options.config ?? process.env.LEADSYNC_CONFIG?.trim() ?? resolve(EXAMPLES, 'leadsync.yaml'),
+    options.config ?? readEnvironment().LEADSYNC_CONFIG ?? resolve(EXAMPLES, 'leadsync.yaml'),
   );
   if (!config.accounts[options.account]) {
     throw new ConfigError(`unknown account '${options.account}' in ${config.path}`);
