@@ -1,0 +1,109 @@
+import type { ChildProcess } from 'node:child_process';
+import type { Client, Connection } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSync } from '../../src/client/api.js';
+import { laneTaskQueue } from '../../src/governance/lanes.js';
+import { findPlan } from '../../src/governance/plans.js';
+import { peakPerWindow, spentQuota, type RequestRecord } from '../../src/simulators/core/request-log.js';
+import { eventually, temporalJson } from '../helpers/run-cli.js';
+import {
+  LEAD_HEADER,
+  csvLines,
+  leadRows,
+  leadSquaredAccount,
+  spawnCliWorker,
+  stopChild,
+  testClient,
+  writeCsv,
+  type LeadSquaredSetup,
+} from '../helpers/sync-harness.js';
+
+const WORKERS = 3;
+/** About 40 s at Enterprise: a few hundred general-lane calls, enough for three processes to share. */
+const ROWS = 600;
+
+describe('three `leadsync worker` processes on one server', () => {
+  let setup: LeadSquaredSetup;
+  let workers: ChildProcess[] = [];
+  let client: Client;
+  let connection: Connection;
+
+  beforeAll(async () => {
+    setup = await leadSquaredAccount({ plan: 'enterprise' });
+    ({ client, connection } = await testClient());
+    // Three processes with the same config, as a deployment runs them: each polls every queue of the account.
+    workers = Array.from({ length: WORKERS }, () => spawnCliWorker(setup));
+  });
+
+  afterAll(async () => {
+    await Promise.all(workers.map((worker) => stopChild(worker)));
+    await connection?.close();
+    await setup?.simulator.stop();
+  });
+
+  it('hold the plan ceiling together: every row once, no 429, no window over its limit', async () => {
+    const lanes = (['general', 'bulk'] as const).map((lane) => laneTaskQueue('leadsquared', setup.accountName, lane));
+    for (const queue of [setup.taskQueue, ...lanes]) {
+      await eventually(
+        () => pollerIdentities(queue),
+        (identities) => identities.size === WORKERS,
+        { timeoutMs: 120_000, intervalMs: 500 },
+      );
+    }
+
+    const rows = leadRows(ROWS);
+    const file = await writeCsv(setup.directory, 'leads.csv', LEAD_HEADER, csvLines(rows));
+    const handle = await startSync(
+      client,
+      { account: setup.accountName, source: { kind: 'csv', path: file } },
+      { taskQueue: setup.taskQueue },
+    );
+    const result = await handle.result();
+
+    expect(result).toMatchObject({ totalRows: ROWS, read: ROWS, accepted: ROWS, rejected: 0 });
+    const report = setup.simulator.report();
+    expect(report.totals.rateLimited).toBe(0);
+    expect(report.leads.count).toBe(ROWS);
+    const stored = new Set(setup.simulator.leads().map((lead) => lead.email));
+    expect(rows.every((row) => stored.has(row.EmailAddress.toLowerCase()))).toBe(true);
+
+    // The strict reading of LeadSquared's limits: a bulk call spends from the general window too.
+    const plan = findPlan('leadsquared', 'enterprise')!;
+    const general = plan.lanes.general!.windows[0]!;
+    const bulk = plan.lanes.bulk!.windows[0]!;
+    const onBulk = (r: RequestRecord) => spentQuota(r) && r.lane === 'bulk';
+    const peakGeneral = peakPerWindow(report.requests, general.seconds);
+    const peakBulk = peakPerWindow(report.requests, bulk.seconds, onBulk);
+    expect(peakGeneral).toBeLessThanOrEqual(general.limit);
+    expect(peakBulk).toBeLessThanOrEqual(bulk.limit);
+
+    // The work really was shared: chunks ran in more than one of the processes.
+    const history = await handle.fetchHistory();
+    const chunkRunners = new Set(
+      (history.events ?? []).flatMap((e) => e.activityTaskStartedEventAttributes?.identity ?? []),
+    );
+    expect(chunkRunners.size).toBeGreaterThan(1);
+    console.info(
+      `${WORKERS} workers, ${ROWS} rows in ${result.seconds.toFixed(1)} s: ${report.totals.requests} requests, ` +
+        `0 rate-limited, peak ${peakGeneral}/${general.limit} general and ${peakBulk}/${bulk.limit} bulk per ` +
+        `${general.seconds} s, activities ran in ${chunkRunners.size} processes`,
+    );
+  });
+});
+
+/** The processes polling a task queue, as `temporal task-queue describe` lists them (pid@host, one per process). */
+async function pollerIdentities(queue: string): Promise<Set<string>> {
+  const described = await temporalJson<unknown>(['task-queue', 'describe', '--task-queue', queue]);
+  const identities = new Set<string>();
+  const visit = (value: unknown): void => {
+    if (Array.isArray(value)) value.forEach(visit);
+    else if (value && typeof value === 'object') {
+      for (const [key, inner] of Object.entries(value)) {
+        if (key === 'identity' && typeof inner === 'string') identities.add(inner);
+        else visit(inner);
+      }
+    }
+  };
+  visit(described);
+  return identities;
+}
