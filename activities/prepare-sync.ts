@@ -2,7 +2,9 @@ import { laneAllowances } from '../src/governance/allowance.js';
 import { laneTaskQueue } from '../src/governance/lanes.js';
 import { ConfigError, formatZodIssues } from '../src/config/errors.js';
 import { checkMapping, identityMapping, type Mapping } from '../src/sources/mapping.js';
+import { recordCheck } from '../src/sync/chunk-rows.js';
 import type { SyncPlan, SyncRequest } from '../src/sync/contract.js';
+import { recordLanes } from '../src/sync/record-lanes.js';
 import type { Vendor } from '../src/vendors/types.js';
 import type { ActivityContext } from './context.js';
 import { toActivityFailure } from './failures.js';
@@ -25,12 +27,14 @@ export async function prepareSync(context: ActivityContext, request: SyncRequest
         const columns = await source.columns();
         const mapping = request.mapping ?? identityMapping(columns);
         checkMapping(mapping, columns, vendor.emailField);
-        checkMappedFields(vendor, mapping);
+        // An activity field's value decides whether it is valid (the event code): its rows are checked one by one.
+        if (request.records === 'leads') checkMappedFields(vendor, mapping);
+        else recordCheck(vendor, request.records);
         return source.countRows();
       });
       // The check is a vendor call like any other: it takes a slot, so it cannot push a busy account over a window.
       await context.governor.paced(account, 'general', 1, () => client.verify(target.data));
-      const lanes = laneAllowances(account.effectivePlan.lanes)
+      const lanes = laneAllowances(recordLanes(account.effectivePlan, request.records))
         .filter((allowance) => allowance.callsPerSecond > 0)
         .map((allowance) => ({
           lane: allowance.lane,

@@ -4,7 +4,7 @@ import { readChunkRows } from '../src/sync/chunk-rows.js';
 import type { ChunkResult, ChunkTask } from '../src/sync/contract.js';
 import { writeChunkRejects } from '../src/sync/rejects.js';
 import { BatchTooLargeError, RateLimitedError } from '../src/vendors/errors.js';
-import type { LeadRecord, RowOutcome } from '../src/vendors/types.js';
+import type { LeadRecord, Pace, RowOutcome } from '../src/vendors/types.js';
 import type { ActivityContext, ConnectedAccount } from './context.js';
 import { toActivityFailure } from './failures.js';
 import { withHeartbeats } from './heartbeat.js';
@@ -20,7 +20,7 @@ export async function pushChunk(context: ActivityContext, task: ChunkTask): Prom
       const metrics = chunkMetrics(context, task);
       const connected = context.connect(task.account);
       const { leads, rejects, rows } = await context.withSource(task.source, (source) =>
-        readChunkRows(source, connected.vendor, task.mapping, task.chunk),
+        readChunkRows(source, connected.vendor, task.mapping, task.chunk, task.records ?? 'leads'),
       );
       const calls = { made: 0, onCall: () => metrics.request() };
       const outcomes = await send(context, connected, task, leads, calls, signal);
@@ -74,10 +74,19 @@ async function send(
   signal: AbortSignal,
 ): Promise<RowOutcome[]> {
   if (leads.length === 0) return [];
+  const { account, client } = connected;
   try {
+    if (task.records === 'activities' && client.postActivities) {
+      // Activities may take more than one call (a lookup, then the post): each is paced and counted.
+      const pace: Pace = (call) => {
+        calls.made++;
+        calls.onCall();
+        return context.governor.paced(account, task.lane, task.share, call, { signal });
+      };
+      return await client.postActivities(task.lane, leads, pace);
+    }
     calls.made++;
     calls.onCall();
-    const { account, client } = connected;
     const result = await context.governor.paced(
       account,
       task.lane,

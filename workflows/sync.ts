@@ -247,6 +247,7 @@ class SyncRun {
           syncId: workflowInfo().workflowId,
           account: this.request.account,
           lane: lane.lane,
+          records: this.request.records,
           source: this.request.source,
           mapping: this.request.mapping,
           target: this.request.target,

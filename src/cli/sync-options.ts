@@ -20,6 +20,7 @@ export interface SyncOptions {
   key?: string;
   cursorColumn?: string;
   sinceJson?: string;
+  records?: string;
   mapping?: string;
   campaign?: string;
   share?: string;
@@ -36,6 +37,7 @@ export function addSyncOptions(command: Command): Command {
     .option('--cursor-column <column>', 'with --table: push only rows changed since the last run (e.g. updated_at)')
     .option('--since-json <json>', 'with --cursor-column: start after this position, {"value":...,"key":...}')
     .option('--source-json <json>', 'the source as a SourceRef JSON object (kind csv, ndjson or postgres)')
+    .option('--records <kind>', 'leads, or activities (EmailAddress, ActivityEvent, ActivityNote, ...)', 'leads')
     .option('--config <path>', 'config file (default: $LEADSYNC_CONFIG, else leadsync.yaml)')
     .option('--mapping <path>', 'JSON or YAML file: vendor field -> source column (default: columns named as fields)')
     .option('--campaign <id>', 'SmartLead campaign to add the leads to')
@@ -63,6 +65,7 @@ export async function syncRequestFrom(options: SyncOptions): Promise<{ request: 
   const parsed = SyncInputSchema.safeParse({
     account: account.name,
     source,
+    records: options.records ?? 'leads',
     ...(options.mapping ? { mapping: await readMapping(options.mapping) } : {}),
     target: options.campaign ? { campaignId: options.campaign } : {},
     share,

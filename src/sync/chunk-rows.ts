@@ -1,9 +1,19 @@
 import { applyMapping, identityMapping, type Mapping } from '../sources/mapping.js';
 import type { ChunkRange, Source } from '../sources/types.js';
-import type { LeadRecord, Vendor } from '../vendors/types.js';
+import { ConfigError } from '../config/errors.js';
+import type { FieldProblem, LeadRecord, Vendor } from '../vendors/types.js';
+import type { Records } from './contract.js';
 import type { Reject } from './rejects.js';
 
-/** One chunk's rows after mapping and the vendor's checks: the ones to send, and why the others cannot be. */
+/** The vendor's checks for rows of this kind; a vendor without activities cannot take an activities sync. */
+export function recordCheck(vendor: Vendor, records: Records): (fields: Record<string, string>) => FieldProblem[] {
+  if (records === 'leads') return (fields) => vendor.checkLead(fields);
+  const { checkActivity } = vendor;
+  if (!checkActivity) throw new ConfigError(`${vendor.name} has no activities: sync leads into it`);
+  return (fields) => checkActivity(fields);
+}
+
+/** One chunk's rows (leads or activities) after mapping and the vendor's checks: the ones to send, and why the others cannot be. */
 export interface ChunkRows {
   leads: LeadRecord[];
   rejects: Reject[];
@@ -20,8 +30,10 @@ export async function readChunkRows(
   vendor: Vendor,
   mapping: Mapping | undefined,
   range: ChunkRange,
+  records: Records,
 ): Promise<ChunkRows> {
   const fieldsOf = mapping ?? identityMapping(await source.columns());
+  const check = recordCheck(vendor, records);
   const leads: LeadRecord[] = [];
   const rejects: Reject[] = [];
   let rows = 0;
@@ -32,7 +44,7 @@ export async function readChunkRows(
       continue;
     }
     const fields = applyMapping(fieldsOf, read.values, vendor.emailField);
-    const problems = vendor.checkLead(fields);
+    const problems = check(fields);
     if (problems.length > 0) {
       rejects.push(...problems.map((p) => ({ row: read.row, field: p.field, reason: p.reason })));
       continue;

@@ -9,11 +9,16 @@ import type { Watermark } from './watermark.js';
 /** The share of the account's plan a sync may use: 1 is the whole ceiling. */
 export const ShareSchema = z.number().gt(0, 'share must be above 0').max(1, 'share is at most 1 (the whole plan)');
 
+/** What the rows of a source are: leads to upsert, or activities to post on leads found by email. */
+export const RecordsSchema = z.enum(['leads', 'activities']);
+export type Records = z.infer<typeof RecordsSchema>;
+
 /** What starts a sync, from the leadsync CLI, the typed client API or `temporal workflow start --input`. */
 export const SyncInputSchema = z
   .object({
     account: z.string().min(1, 'name the account of the config file to sync into'),
     source: SourceRefSchema,
+    records: RecordsSchema.default('leads'),
     /** Vendor field -> source column; absent means the columns already carry the vendor's field names. */
     mapping: MappingSchema.optional(),
     /** What the vendor needs beyond the account (SmartLead: { campaignId }). */
@@ -49,6 +54,8 @@ export interface ChunkTask {
   syncId: string;
   account: string;
   lane: LaneName;
+  /** Absent in tasks scheduled before activities existed: those are leads. */
+  records?: Records;
   source: SyncRequest['source'];
   mapping: SyncRequest['mapping'];
   target: SyncRequest['target'];

@@ -7,8 +7,9 @@ import { postgresConnectionResolver } from '../sources/postgres-connection.js';
 import { openSource } from '../sources/registry.js';
 import { START, type Cursor } from '../sources/types.js';
 import { vendorFor } from '../vendors/registry.js';
-import { readChunkRows } from './chunk-rows.js';
+import { readChunkRows, recordCheck } from './chunk-rows.js';
 import type { SyncRequest } from './contract.js';
+import { recordLanes } from './record-lanes.js';
 import { writeChunkRejects, writeRejectsReport, type Reject } from './rejects.js';
 
 /** Rows read per step: one page of the source, whatever the lanes' batch sizes. */
@@ -63,11 +64,12 @@ export async function dryRun(config: LoadedConfig, request: SyncRequest, runId: 
     const columns = await source.columns();
     const mapping = request.mapping ?? identityMapping(columns);
     checkMapping(mapping, columns, vendor.emailField);
+    recordCheck(vendor, request.records);
     let cursor: Cursor = START;
     for (;;) {
       const scan = await source.scan(cursor, [READ_ROWS]);
       for (const chunk of scan.chunks) {
-        const read = await readChunkRows(source, vendor, mapping, chunk);
+        const read = await readChunkRows(source, vendor, mapping, chunk, request.records);
         rows += read.rows;
         valid += read.leads.length;
         shown.push(...read.rejects.slice(0, SHOWN_REJECTS - shown.length));
@@ -80,7 +82,9 @@ export async function dryRun(config: LoadedConfig, request: SyncRequest, runId: 
     await source.close?.();
   }
   const rejectsFile = await writeRejectsReport(config.rejectsDirectory, runId);
-  const allowances = laneAllowances(account.effectivePlan.lanes).filter((a) => a.callsPerSecond > 0);
+  const allowances = laneAllowances(recordLanes(account.effectivePlan, request.records)).filter(
+    (a) => a.callsPerSecond > 0,
+  );
   const planRate = allowances.reduce((sum, a) => sum + a.rowsPerSecond, 0);
   // Each lane carries rows in proportion to its share of the plan's rows per second, as the sync's scans deal them.
   let dealt = 0;

@@ -31,10 +31,18 @@ export interface FieldProblem {
   reason: string;
 }
 
+/** Runs one vendor call at a slot the account's governor grants: every HTTP call a client makes goes through it. */
+export type Pace = <T>(call: () => Promise<T>) => Promise<T>;
+
 /** A client bound to one account and its credentials. Whole-call failures throw a VendorError. */
 export interface VendorClient {
   /** One call on `lane` carrying at most the lane's rowsPerCall leads, upserted by email. */
   upsertLeads(lane: LaneName, leads: LeadRecord[], target: unknown): Promise<CallResult>;
+  /**
+   * Posts activities (records whose fields the vendor's checkActivity passed) on `lane`, making as many calls as
+   * the lane needs, each through `pace`. Absent for vendors without activities.
+   */
+  postActivities?(lane: LaneName, activities: LeadRecord[], pace: Pace): Promise<RowOutcome[]>;
   /** Checks the credentials and the target with one cheap call; throws AuthError or NotFoundError. */
   verify(target: unknown): Promise<void>;
 }
@@ -53,5 +61,7 @@ export interface Vendor {
   targetSchema: z.ZodType;
   /** Vendor rules on fields (names, lengths) checked before a row is sent. */
   checkLead(fields: Record<string, string>): FieldProblem[];
+  /** The same for an activity, where the vendor has them: the lead's email, the event, its time and fields. */
+  checkActivity?(fields: Record<string, string>): FieldProblem[];
   connect(account: Account, credentials: Credentials, options: VendorClientOptions): VendorClient;
 }

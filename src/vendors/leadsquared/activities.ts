@@ -1,3 +1,6 @@
+import type { FieldProblem, LeadRecord } from '../types.js';
+import { EMAIL_ATTRIBUTE, checkLead } from './fields.js';
+
 /** One activity to post on a lead. `row` is the 1-based source row, as for leads. */
 export interface ActivityRecord {
   row: number;
@@ -51,5 +54,72 @@ function commonBody(activity: ActivityRecord): ActivityBody {
     ...(activity.note === undefined ? {} : { ActivityNote: activity.note }),
     ...(activity.at === undefined ? {} : { ActivityDateTime: formatActivityDateTime(activity.at) }),
     Fields: Object.entries(activity.fields ?? {}).map(([SchemaName, Value]) => ({ SchemaName, Value })),
+  };
+}
+
+/** The vendor field names an activity row maps its columns to (custom activity fields are mx_...). */
+export const ACTIVITY_EVENT = 'ActivityEvent';
+export const ACTIVITY_NOTE = 'ActivityNote';
+export const ACTIVITY_DATE_TIME = 'ActivityDateTime';
+const ACTIVITY_FIELD = /^mx_[A-Za-z0-9_]+$/;
+const MAX_NOTE_CHARS = 2000;
+/** A time without a zone is UTC, as LeadSquared reads ActivityDateTime. */
+const ZONED = /(Z|[+-]\d\d(:?\d\d)?)$/i;
+
+function parseActivityTime(text: string): Date | undefined {
+  const iso = text.trim().replace(' ', 'T');
+  const at = new Date(ZONED.test(iso) ? iso : `${iso}Z`);
+  return Number.isNaN(at.getTime()) ? undefined : at;
+}
+
+/**
+ * LeadSquared's rules on an activity row, checked before it is sent; each problem names its field. The lead's
+ * email is checked as for a lead, since the activity is posted on the lead that has it.
+ */
+export function checkActivity(fields: Record<string, string>): FieldProblem[] {
+  const problems = checkLead({ [EMAIL_ATTRIBUTE]: fields[EMAIL_ATTRIBUTE] ?? '' }).map((p) =>
+    p.field === EMAIL_ATTRIBUTE
+      ? { ...p, reason: p.reason.replace('leads are upserted', 'activities find their lead') }
+      : p,
+  );
+  const event = fields[ACTIVITY_EVENT];
+  if (event === undefined || !/^\d+$/.test(event) || Number(event) < 1) {
+    problems.push({
+      field: ACTIVITY_EVENT,
+      reason: `${event === undefined ? 'is required:' : `'${event}' is not`} an activity type code (a positive whole number)`,
+    });
+  }
+  const at = fields[ACTIVITY_DATE_TIME];
+  if (at !== undefined && !parseActivityTime(at)) {
+    problems.push({ field: ACTIVITY_DATE_TIME, reason: `'${at}' is not a date and time` });
+  }
+  const note = fields[ACTIVITY_NOTE];
+  if (note !== undefined && note.length > MAX_NOTE_CHARS) {
+    problems.push({ field: ACTIVITY_NOTE, reason: `is ${note.length} characters, over the ${MAX_NOTE_CHARS} allowed` });
+  }
+  for (const name of Object.keys(fields)) {
+    if ([EMAIL_ATTRIBUTE, ACTIVITY_EVENT, ACTIVITY_NOTE, ACTIVITY_DATE_TIME].includes(name)) continue;
+    if (!ACTIVITY_FIELD.test(name)) {
+      problems.push({
+        field: name,
+        reason: `is not an activity field (${ACTIVITY_EVENT}, ${ACTIVITY_NOTE}, ${ACTIVITY_DATE_TIME}, or custom mx_...)`,
+      });
+    }
+  }
+  return problems;
+}
+
+/** An activity row that checkActivity passed, as the bulk-by-email endpoint takes it. */
+export function activityFromRecord({ row, email, fields }: LeadRecord): ActivityByEmail {
+  const custom = Object.entries(fields).filter(([name]) => ACTIVITY_FIELD.test(name));
+  const note = fields[ACTIVITY_NOTE];
+  const at = fields[ACTIVITY_DATE_TIME];
+  return {
+    row,
+    email,
+    event: Number(fields[ACTIVITY_EVENT]),
+    ...(note === undefined ? {} : { note }),
+    ...(at === undefined ? {} : { at: parseActivityTime(at)! }),
+    ...(custom.length > 0 ? { fields: Object.fromEntries(custom) } : {}),
   };
 }

@@ -73,6 +73,11 @@ export class LeadSquaredClient {
     return results.map((result, i) => this.remember(leads[i]!.email, result));
   }
 
+  /** The ProspectID of a lead written or looked up before, without a call: a caller pacing its calls asks first. */
+  cachedProspectId(email: string): string | undefined {
+    return this.prospectIds.get(email);
+  }
+
   /** Leads.GetByEmailaddress: the lead's ProspectID, or undefined when there is no such lead. Cached. */
   async getLeadByEmail(email: string): Promise<string | undefined> {
     const cached = this.prospectIds.get(email);

@@ -1,0 +1,12 @@
+import type { Lanes } from '../governance/allowance.js';
+import type { Plan } from '../governance/plans.js';
+import type { Records } from './contract.js';
+
+/**
+ * The plan's lanes as rows of this kind use them: activities go 25 to a bulk call where leads go 50 (the plan's
+ * activitiesPerCall), so a chunk is never cut larger than the one call that carries it.
+ */
+export function recordLanes(plan: Plan, records: Records): Lanes {
+  if (records === 'leads' || plan.activitiesPerCall === undefined || !plan.lanes.bulk) return plan.lanes;
+  return { ...plan.lanes, bulk: { ...plan.lanes.bulk, rowsPerCall: plan.activitiesPerCall } };
+}

@@ -1,0 +1,85 @@
+import { readFile } from 'node:fs/promises';
+import type { Client, Connection } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { leadsThenActivities } from '../../workflows/leads-then-activities.js';
+import {
+  LEAD_HEADER,
+  csvLines,
+  leadRows,
+  leadSquaredAccount,
+  startTestWorker,
+  testClient,
+  writeCsv,
+  type LeadSquaredSetup,
+} from '../helpers/sync-harness.js';
+import { uniqueName } from '../helpers/temporal.js';
+
+const ACTIVITY_HEADER = ['EmailAddress', 'ActivityEvent', 'ActivityNote', 'ActivityDateTime', 'mx_Custom_1'];
+
+describe('leads, then their activities, into LeadSquared in one workflow', () => {
+  let setup: LeadSquaredSetup;
+  let worker: { stop(): Promise<void> };
+  let client: Client;
+  let connection: Connection;
+
+  beforeAll(async () => {
+    setup = await leadSquaredAccount({ plan: 'enterprise' });
+    worker = await startTestWorker(setup);
+    ({ client, connection } = await testClient());
+  });
+
+  afterAll(async () => {
+    await worker?.stop();
+    await connection?.close();
+    await setup?.simulator.stop();
+  });
+
+  it('posts every good activity once, on the bulk lane and as singles, and rejects the rest with reasons', async () => {
+    const leads = leadRows(30);
+    const leadsFile = await writeCsv(setup.directory, 'leads.csv', LEAD_HEADER, csvLines(leads));
+    // Three activities per lead, then an unknown lead, a bad event code and a bad time.
+    const good = leads.flatMap((lead, i) =>
+      [1, 2, 3].map((n) => `${lead.EmailAddress},201,call ${i + 1}.${n},2024-05-0${n} 10:00:00,outcome ${n}`),
+    );
+    const lines = [
+      ...good,
+      'nobody@example.com,201,lost,2024-05-01 10:00:00,x',
+      `${leads[0]!.EmailAddress},call,bad code,2024-05-01 10:00:00,x`,
+      `${leads[1]!.EmailAddress},201,bad time,yesterday,x`,
+    ];
+    const activitiesFile = await writeCsv(setup.directory, 'activities.csv', ACTIVITY_HEADER, lines);
+
+    const handle = await client.workflow.start<typeof leadsThenActivities>('leadsThenActivities', {
+      taskQueue: setup.taskQueue,
+      workflowId: uniqueName('leads-then-activities'),
+      args: [
+        { account: setup.accountName, source: { kind: 'csv', path: leadsFile } },
+        { account: setup.accountName, source: { kind: 'csv', path: activitiesFile } },
+      ],
+    });
+    const result = await handle.result();
+
+    expect(result.leads).toMatchObject({ read: 30, accepted: 30, rejected: 0 });
+    expect(result.activities).toMatchObject({ read: 93, accepted: 90, rejected: 3 });
+    const posted = setup.simulator.activities();
+    expect(posted).toHaveLength(90);
+    expect(new Set(posted.map((a) => a.note)).size).toBe(90);
+    expect(posted.every((a) => a.event === 201 && a.fields.mx_Custom_1?.startsWith('outcome'))).toBe(true);
+    expect(posted.find((a) => a.note === 'call 1.2')).toMatchObject({
+      email: leads[0]!.EmailAddress.toLowerCase(),
+      dateTime: '2024-05-02 10:00:00',
+    });
+    const report = setup.simulator.report({ requests: true });
+    expect(report.duplicates).toBe(0);
+    expect(report.totals.rateLimited).toBe(0);
+    const paths = report.requests.map((r) => r.path);
+    expect(paths.some((p) => p.endsWith('ProspectActivity.svc/Bulk/CustomActivity/Add/ByLeadField'))).toBe(true);
+    expect(paths.some((p) => p.endsWith('ProspectActivity.svc/Create'))).toBe(true);
+
+    const rejects = (await readFile(result.activities!.rejectsFile!, 'utf8')).trim().split('\n').slice(1);
+    expect(rejects).toHaveLength(3);
+    expect(rejects[0]).toMatch(/^91,EmailAddress,.*nobody@example\.com/);
+    expect(rejects[1]).toMatch(/^92,ActivityEvent,'call' is not/);
+    expect(rejects[2]).toMatch(/^93,ActivityDateTime,'yesterday' is not a date/);
+  }, 180_000);
+});
