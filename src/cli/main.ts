@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { registerCodecServer } from './commands/codec-server.js';
 import { registerControl } from './commands/control.js';
 import { registerDev } from './commands/dev.js';
 import { registerPlans } from './commands/plans.js';
@@ -20,5 +21,6 @@ registerSync(program);
 registerSchedule(program);
 registerControl(program);
 registerSimulate(program);
+registerCodecServer(program);
 
 await runCli(program, process.argv);

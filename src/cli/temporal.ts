@@ -1,4 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
+import { dataConverterFromEnv } from '../temporal/codec.js';
 import { readEnvironment } from '../config/environment.js';
 
 /** The cluster the CLI talks to: TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE, as the `temporal` CLI reads them. */
@@ -18,7 +19,7 @@ export async function withClient<T>(work: (client: Client) => Promise<T>): Promi
   const { address, namespace } = temporalTarget();
   const connection = await Connection.connect({ address });
   try {
-    return await work(new Client({ connection, namespace }));
+    return await work(new Client({ connection, namespace, dataConverter: dataConverterFromEnv() }));
   } finally {
     await connection.close();
   }

@@ -6,6 +6,7 @@ import type { LoadedConfig } from '../config/accounts.js';
 import { laneAllowances } from '../governance/allowance.js';
 import { WORKFLOW_TASK_QUEUE, laneTaskQueue } from '../governance/lanes.js';
 import { dispatchRate } from '../governance/plans.js';
+import { dataConverterFromEnv } from '../temporal/codec.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
 
@@ -45,7 +46,9 @@ export class LeadsyncWorker {
     const native = await NativeConnection.connect({ address: options.address });
     const clientConnection = await Connection.connect({ address: options.address });
     try {
-      const client = new Client({ connection: clientConnection, namespace });
+      // The governor's updates and the workflows' payloads must be encrypted alike, or one side cannot read the other.
+      const dataConverter = dataConverterFromEnv(options.env ?? process.env);
+      const client = new Client({ connection: clientConnection, namespace, dataConverter });
       const activities = createActivities({
         config: options.config,
         client,
@@ -53,7 +56,12 @@ export class LeadsyncWorker {
         env: options.env,
         fetch: options.fetch,
       });
-      const common = { connection: native, namespace, ...(options.identity ? { identity: options.identity } : {}) };
+      const common = {
+        connection: native,
+        namespace,
+        dataConverter,
+        ...(options.identity ? { identity: options.identity } : {}),
+      };
       const workers = [
         await Worker.create({
           ...common,

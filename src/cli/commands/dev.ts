@@ -17,6 +17,7 @@ import { LEADSYNC_SEARCH_ATTRIBUTES } from '../../temporal/search-attributes.js'
 import { LeadsyncWorker } from '../../worker/worker.js';
 import { followProgress, summary } from '../follow.js';
 import { webUiLink } from '../temporal.js';
+import { dataConverterFromEnv } from '../../temporal/codec.js';
 
 const EXAMPLES = fileURLToPath(new URL('../../../examples/', import.meta.url));
 
@@ -63,7 +64,7 @@ async function runDev(options: DevOptions): Promise<void> {
   const running = worker.run();
   const connection = await Connection.connect({ address: endpoint.address });
   try {
-    const client = new Client({ connection, namespace: endpoint.namespace });
+    const client = new Client({ connection, namespace: endpoint.namespace, dataConverter: dataConverterFromEnv() });
     const source = /\.(ndjson|jsonl)$/i.test(options.file) ? 'ndjson' : 'csv';
     const handle = await startSync(client, {
       account: options.account,
