@@ -1,21 +1,38 @@
 import { parseArgs } from 'node:util';
 import { BenchTemporal } from './harness.js';
 import { benchLeadSquaredPlans, planTable } from './leadsquared.js';
+import { benchSmartLead, smartLeadScenarios, smartLeadTable } from './smartlead.js';
 
 /**
  * `npm run bench`: rate and timing claims, measured against strict simulators on a real Temporal dev server.
- * `--quick` runs shorter syncs (still 6 windows each); `--plans lite,enterprise` picks LeadSquared plans.
+ * `--quick` runs shorter syncs (still 6 windows each); `--plans lite,enterprise` picks LeadSquared plans;
+ * `--vendors smartlead` runs one vendor's section.
  */
 const { values } = parseArgs({
-  options: { quick: { type: 'boolean', default: false }, plans: { type: 'string' } },
+  options: {
+    quick: { type: 'boolean', default: false },
+    plans: { type: 'string' },
+    vendors: { type: 'string', default: 'leadsquared,smartlead' },
+  },
 });
+const vendors = values.vendors.split(',');
 
 const temporal = await BenchTemporal.start();
 try {
-  const seconds = values.quick ? 32 : 60;
-  const runs = await benchLeadSquaredPlans(temporal, seconds, values.plans?.split(','));
-  process.stdout.write(`\nLeadSquared plans (strict reading: a bulk call also spends a general request)\n`);
-  process.stdout.write(`${planTable(runs)}\n`);
+  if (vendors.includes('leadsquared')) {
+    const seconds = values.quick ? 32 : 60;
+    const runs = await benchLeadSquaredPlans(temporal, seconds, values.plans?.split(','));
+    process.stdout.write(`\nLeadSquared plans (strict reading: a bulk call also spends a general request)\n`);
+    process.stdout.write(`${planTable(runs)}\n`);
+  }
+  if (vendors.includes('smartlead')) {
+    const runs = await benchSmartLead(temporal, smartLeadScenarios(values.quick));
+    process.stdout.write(
+      `\nSmartLead plans (per minute in real time; per hour and shared key in a time-scaled simulator, the account's ` +
+        `windows scaled alike)\n`,
+    );
+    process.stdout.write(`${smartLeadTable(runs)}\n`);
+  }
 } finally {
   await temporal.stop();
 }

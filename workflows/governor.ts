@@ -75,7 +75,7 @@ export type LaneReport =
   | {
       kind: 'quota';
       lane: LaneName;
-      /** Epoch ms of the call's slot: the vendor counted its window back from about then. */
+      /** Epoch ms when the call was sent: the vendor counted its window back from about then. */
       at: number;
       reading: QuotaReading;
       /** The plan's windows of the lane; the reading names one of them by its limit. */

@@ -13,6 +13,7 @@ import {
 } from '../../workflows/governor.js';
 import type { QuotaReading } from '../vendors/types.js';
 import { laneAllowances } from './allowance.js';
+import { CoalescedReservations } from './coalesced-reservations.js';
 import type { LaneName, Window } from './plans.js';
 
 /**
@@ -20,6 +21,8 @@ import type { LaneName, Window } from './plans.js';
  * so calls from any number of worker processes land inside the account's windows.
  */
 export class GovernorClient {
+  private readonly reservations = new CoalescedReservations();
+
   constructor(
     private readonly client: Client,
     /** The task queue the governor workflow runs on: the workflow queue of the workers. */
@@ -40,16 +43,18 @@ export class GovernorClient {
   ): Promise<T> {
     const lateAfterMs = account.pacing.marginMs / 2;
     for (;;) {
-      const { slots, headroom } = await this.reserve(account, lane, 1, share);
-      const slot = slots[0]!;
+      const { slot, headroom } = await this.reservations.take(`${account.name}\u0000${lane}\u0000${share}`, (calls) =>
+        this.reserve(account, lane, calls, share),
+      );
       const wait = slot - Date.now();
       if (wait > 0) await sleep(wait, undefined, { signal: options.signal });
-      if (Date.now() - slot > lateAfterMs) continue;
+      const sentAt = Date.now();
+      if (sentAt - slot > lateAfterMs) continue;
       const result = await call();
       const reading = options.quotaOf?.(result);
-      if (reading && belowExpected(reading, headroom[0] ?? [])) {
+      if (reading && belowExpected(reading, headroom)) {
         // Best effort: a lost reading costs at most a 429, which is reported and honoured anyway.
-        await this.reportQuota(account, lane, slot, reading).catch(() => undefined);
+        await this.reportQuota(account, lane, sentAt, reading).catch(() => undefined);
       }
       return result;
     }
@@ -100,12 +105,16 @@ export class GovernorClient {
     });
   }
 
-  /** Tells the governor what the vendor said is left of a window after the call made at `slot`. */
-  async reportQuota(account: Account, lane: LaneName, slot: number, reading: QuotaReading): Promise<void> {
+  /**
+   * Tells the governor what the vendor said is left of a window after the call sent at `sentAt`. The time of
+   * sending, not the slot: a call sent late may reach the vendor after ours of later slots, which must not then be
+   * taken for someone else's.
+   */
+  async reportQuota(account: Account, lane: LaneName, sentAt: number, reading: QuotaReading): Promise<void> {
     await this.signal(account, {
       kind: 'quota',
       lane,
-      at: slot,
+      at: sentAt,
       reading,
       windows: laneWindows(account, lane),
       marginMs: account.pacing.marginMs,

@@ -1,0 +1,50 @@
+import type { Reservation, WindowHeadroom } from '../../workflows/governor.js';
+
+/** One call's share of a reservation: its slot, and what the lane's windows should have left after it. */
+export interface Grant {
+  slot: number;
+  headroom: WindowHeadroom[];
+}
+
+interface Waiting {
+  resolve(grant: Grant): void;
+  reject(err: unknown): void;
+}
+
+/**
+ * Turns the reservations that the calls of one worker process ask for at the same time into one governor update
+ * per round trip: every chunk in flight asking for its own slot at once would put dozens of concurrent updates on
+ * one workflow, which the server then serves one workflow task at a time, and under load not at all. Requests that
+ * arrive while an update is out wait for it and go together in the next; slots are handed out in arrival order.
+ */
+export class CoalescedReservations {
+  private readonly queues = new Map<string, { waiting: Waiting[]; busy: boolean }>();
+
+  /** A slot from `reserve(calls)`, shared with every request of the same `key` (account, lane, share) waiting now. */
+  take(key: string, reserve: (calls: number) => Promise<Reservation>): Promise<Grant> {
+    let queue = this.queues.get(key);
+    if (!queue) this.queues.set(key, (queue = { waiting: [], busy: false }));
+    const granted = new Promise<Grant>((resolve, reject) => queue.waiting.push({ resolve, reject }));
+    if (!queue.busy) void this.drain(key, queue, reserve);
+    return granted;
+  }
+
+  private async drain(
+    key: string,
+    queue: { waiting: Waiting[]; busy: boolean },
+    reserve: (calls: number) => Promise<Reservation>,
+  ): Promise<void> {
+    queue.busy = true;
+    while (queue.waiting.length > 0) {
+      const batch = queue.waiting.splice(0);
+      try {
+        const { slots, headroom } = await reserve(batch.length);
+        batch.forEach((waiting, i) => waiting.resolve({ slot: slots[i]!, headroom: headroom[i] ?? [] }));
+      } catch (err) {
+        for (const waiting of batch) waiting.reject(err);
+      }
+    }
+    queue.busy = false;
+    this.queues.delete(key);
+  }
+}

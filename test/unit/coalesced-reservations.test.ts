@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { CoalescedReservations } from '../../src/governance/coalesced-reservations.js';
+import type { Reservation } from '../../workflows/governor.js';
+
+/** A governor stand-in: grants `calls` consecutive slots from `next`, answering when told to. */
+function fakeGovernor() {
+  const requests: number[] = [];
+  const answers: (() => void)[] = [];
+  let next = 0;
+  const reserve = (calls: number) =>
+    new Promise<Reservation>((resolve) => {
+      requests.push(calls);
+      answers.push(() => {
+        const slots = Array.from({ length: calls }, () => next++);
+        resolve({ slots, headroom: slots.map((slot) => [{ limit: 60, remaining: 59 - slot }]) });
+      });
+    });
+  return { requests, reserve, answerNext: () => answers.shift()!() };
+}
+
+describe('coalesced reservations', () => {
+  it('sends one update at a time, and every request that arrived meanwhile goes in the next, in arrival order', async () => {
+    const governor = fakeGovernor();
+    const reservations = new CoalescedReservations();
+
+    const first = reservations.take('a', governor.reserve);
+    const later = [1, 2, 3].map(() => reservations.take('a', governor.reserve));
+    expect(governor.requests).toEqual([1]);
+
+    governor.answerNext();
+    await first;
+    await Promise.resolve();
+    expect(governor.requests).toEqual([1, 3]);
+    governor.answerNext();
+
+    expect(await first).toEqual({ slot: 0, headroom: [{ limit: 60, remaining: 59 }] });
+    expect((await Promise.all(later)).map((grant) => grant.slot)).toEqual([1, 2, 3]);
+  });
+
+  it('keeps keys apart: another account or share gets its own update', () => {
+    const governor = fakeGovernor();
+    const reservations = new CoalescedReservations();
+
+    void reservations.take('a', governor.reserve);
+    void reservations.take('b', governor.reserve);
+
+    expect(governor.requests).toEqual([1, 1]);
+  });
+
+  it('fails every request of a batch whose update failed, and serves the next requests afresh', async () => {
+    const reservations = new CoalescedReservations();
+    const failing = reservations.take('a', () => Promise.reject(new Error('governor unreachable')));
+
+    await expect(failing).rejects.toThrow('governor unreachable');
+    const governor = fakeGovernor();
+    const next = reservations.take('a', governor.reserve);
+    governor.answerNext();
+    await expect(next).resolves.toMatchObject({ slot: 0 });
+  });
+});
