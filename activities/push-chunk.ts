@@ -78,12 +78,12 @@ async function send(
   try {
     if (task.records === 'activities' && client.postActivities) {
       // Activities may take more than one call (a lookup, then the post): each is paced and counted.
-      const pace: Pace = (call) => {
+      const pace: Pace = (call, lane = task.lane) => {
         calls.made++;
         calls.onCall();
-        return context.governor.paced(account, task.lane, task.share, call, { signal });
+        return context.governor.paced(account, lane, task.share, call, { signal });
       };
-      return await client.postActivities(task.lane, leads, pace);
+      return await client.postActivities(task.lane, leads, pace, { retried: activityInfo().attempt > 1 });
     }
     calls.made++;
     calls.onCall();

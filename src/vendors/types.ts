@@ -31,8 +31,11 @@ export interface FieldProblem {
   reason: string;
 }
 
-/** Runs one vendor call at a slot the account's governor grants: every HTTP call a client makes goes through it. */
-export type Pace = <T>(call: () => Promise<T>) => Promise<T>;
+/**
+ * Runs one vendor call at a slot the account's governor grants: every HTTP call a client makes goes through it. A
+ * call that belongs to another lane than the chunk's (a lookup during a bulk chunk) names it.
+ */
+export type Pace = <T>(call: () => Promise<T>, lane?: LaneName) => Promise<T>;
 
 /** A client bound to one account and its credentials. Whole-call failures throw a VendorError. */
 export interface VendorClient {
@@ -40,9 +43,15 @@ export interface VendorClient {
   upsertLeads(lane: LaneName, leads: LeadRecord[], target: unknown): Promise<CallResult>;
   /**
    * Posts activities (records whose fields the vendor's checkActivity passed) on `lane`, making as many calls as
-   * the lane needs, each through `pace`. Absent for vendors without activities.
+   * the lane needs, each through `pace`. `retried`: an earlier attempt may have landed some of them. Absent for
+   * vendors without activities.
    */
-  postActivities?(lane: LaneName, activities: LeadRecord[], pace: Pace): Promise<RowOutcome[]>;
+  postActivities?(
+    lane: LaneName,
+    activities: LeadRecord[],
+    pace: Pace,
+    options: { retried: boolean },
+  ): Promise<RowOutcome[]>;
   /** Checks the credentials and the target with one cheap call; throws AuthError or NotFoundError. */
   verify(target: unknown): Promise<void>;
 }

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSync } from '../../src/client/api.js';
 import type { leadsThenActivities } from '../../workflows/leads-then-activities.js';
 import {
   LEAD_HEADER,
@@ -82,4 +83,34 @@ describe('leads, then their activities, into LeadSquared in one workflow', () =>
     expect(rejects[1]).toMatch(/^92,ActivityEvent,'call' is not/);
     expect(rejects[2]).toMatch(/^93,ActivityDateTime,'yesterday' is not a date/);
   }, 180_000);
+
+  it('posts each activity once when the vendor loses the answers of writes that landed', async () => {
+    setup.simulator.reset();
+    const leads = leadRows(20);
+    const leadsFile = await writeCsv(setup.directory, 'lost-leads.csv', LEAD_HEADER, csvLines(leads));
+    const lines = leads.flatMap((lead, i) =>
+      [1, 2, 3].map((n) => `${lead.EmailAddress},202,visit ${i + 1}.${n},2024-06-0${n} 09:30:00,room ${n}`),
+    );
+    const activitiesFile = await writeCsv(setup.directory, 'lost-activities.csv', ACTIVITY_HEADER, lines);
+    const start = (file: string, records: 'leads' | 'activities') =>
+      startSync(
+        client,
+        { account: setup.accountName, source: { kind: 'csv', path: file }, records },
+        {
+          taskQueue: setup.taskQueue,
+        },
+      );
+    await (await start(leadsFile, 'leads')).result();
+
+    // A third of the answers vanish after the vendor wrote: every such chunk is retried without knowing what landed.
+    setup.simulator.setFaults({ lostResponseRate: 0.3, seed: 7 });
+    const result = await (await start(activitiesFile, 'activities')).result();
+
+    const report = setup.simulator.report({ requests: false });
+    expect(report.totals.faults).toBeGreaterThan(0);
+    expect(result).toMatchObject({ read: 60, accepted: 60, rejected: 0 });
+    expect(result.retried).toBeGreaterThan(0);
+    expect(setup.simulator.activities()).toHaveLength(60);
+    expect(report.duplicates).toBe(0);
+  }, 240_000);
 });

@@ -6,6 +6,7 @@ import {
   ActivityByLeadFieldSchema,
   BulkBodySchema,
   LeadBodySchema,
+  RetrieveActivitiesBodySchema,
   type ActivityBody,
   type ActivityByLeadField,
 } from './schemas.js';
@@ -85,6 +86,34 @@ export class LeadSquaredEndpoints {
     }
     const activity = this.store().addActivity(lead, newActivity(lead, parsed.data));
     return { status: 200, body: { Status: 'Success', Message: { Id: activity.id } }, rows: 1 };
+  }
+
+  /** ProspectActivity.svc/Retrieve?leadId=: the lead's activities (of one event if asked), oldest first, paged. */
+  retrieveActivities(request: SimRequest): EndpointAnswer {
+    const leadId = request.url.searchParams.get('leadId') ?? '';
+    const lead = this.store().leadByProspectId(leadId);
+    if (!lead) {
+      return {
+        status: 400,
+        body: errorEnvelope(INVALID_INPUT, `no lead has ProspectID '${leadId}'`),
+        outcome: 'invalid',
+      };
+    }
+    const parsed = parseBody(request, RetrieveActivitiesBodySchema);
+    if ('refusal' in parsed) return parsed.refusal;
+    const event = parsed.data.Parameter?.ActivityEvent;
+    const matching = this.store()
+      .activitiesOf(lead.prospectId)
+      .filter((activity) => event === undefined || event === null || activity.event === event);
+    const { Offset, RowCount } = parsed.data.Paging;
+    const ProspectActivities = matching.slice(Offset, Offset + RowCount).map((activity) => ({
+      Id: activity.id,
+      EventCode: activity.event,
+      ActivityNote: activity.note ?? null,
+      ActivityDateTime: activity.dateTime ?? null,
+      Data: Object.entries(activity.fields).map(([Key, Value]) => ({ Key, Value })),
+    }));
+    return { status: 200, body: { RecordCount: matching.length, ProspectActivities } };
   }
 
   /** ProspectActivity.svc/Bulk/CustomActivity/Add/ByLeadField?searchBy=EmailAddress: per-row results under `Response`. */

@@ -34,3 +34,9 @@ export type ActivityBody = z.infer<typeof ActivityBodySchema>;
 /** One element of ProspectActivity.svc/Bulk/CustomActivity/Add/ByLeadField. */
 export const ActivityByLeadFieldSchema = z.looseObject({ SearchByValue: z.string().min(1), ...ActivityFields });
 export type ActivityByLeadField = z.infer<typeof ActivityByLeadFieldSchema>;
+
+/** ProspectActivity.svc/Retrieve?leadId=: a lead's activities, optionally of one event, a page at a time. */
+export const RetrieveActivitiesBodySchema = z.looseObject({
+  Parameter: z.looseObject({ ActivityEvent: z.number().int().nullish() }).optional(),
+  Paging: z.object({ Offset: z.number().int().min(0), RowCount: z.number().int().min(1).max(1000) }),
+});

@@ -77,6 +77,7 @@ export async function startLeadSquaredSimulator(
     'POST LeadManagement.svc/Lead/Bulk/CreateOrUpdate': bulk((r) => endpoints.bulkCreateOrUpdateLeads(r)),
     'GET LeadManagement.svc/Leads.GetByEmailaddress': general((r) => endpoints.getLeadByEmail(r)),
     'POST ProspectActivity.svc/Create': general((r) => endpoints.postActivity(r)),
+    'POST ProspectActivity.svc/Retrieve': general((r) => endpoints.retrieveActivities(r)),
     'POST ProspectActivity.svc/Bulk/CustomActivity/Add/ByLeadField': bulk((r) =>
       endpoints.postActivitiesByLeadField(r),
     ),

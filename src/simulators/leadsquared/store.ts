@@ -71,6 +71,10 @@ export class LeadSquaredStore {
     return stored;
   }
 
+  activitiesOf(prospectId: string): StoredActivity[] {
+    return this.posted.filter((activity) => activity.prospectId === prospectId);
+  }
+
   leads(): StoredLead[] {
     return [...this.byEmail.values()];
   }

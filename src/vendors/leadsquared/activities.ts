@@ -57,6 +57,31 @@ function commonBody(activity: ActivityRecord): ActivityBody {
   };
 }
 
+/**
+ * What makes two activities the same one: the lead, the event, the note, the time and the custom fields. A retried
+ * post compares the keys of what it is about to send with those of what the lead already has, so an activity whose
+ * first post landed but whose answer was lost is not posted twice.
+ */
+export function activityKey(activity: {
+  event: number;
+  note?: string | null;
+  dateTime?: string | null;
+  fields: Record<string, string>;
+}): string {
+  const fields = Object.entries(activity.fields).sort(([a], [b]) => a.localeCompare(b));
+  return JSON.stringify([activity.event, activity.note ?? '', activity.dateTime ?? '', fields]);
+}
+
+/** The key of an activity about to be sent, in the form the vendor gives its time back. */
+export function sentActivityKey(activity: ActivityRecord): string {
+  return activityKey({
+    event: activity.event,
+    note: activity.note,
+    dateTime: activity.at === undefined ? undefined : formatActivityDateTime(activity.at),
+    fields: activity.fields ?? {},
+  });
+}
+
 /** The vendor field names an activity row maps its columns to (custom activity fields are mx_...). */
 export const ACTIVITY_EVENT = 'ActivityEvent';
 export const ACTIVITY_NOTE = 'ActivityNote';

@@ -13,9 +13,11 @@ import {
   BulkLeadAnswerSchema,
   ErrorEnvelopeSchema,
   LeadLookupSchema,
+  RetrievedActivitiesSchema,
   SuccessEnvelopeSchema,
   type BulkRowResult,
   type ErrorEnvelope,
+  type RetrievedActivities,
 } from './schemas.js';
 
 /** The parts of an envelope or a bulk row that say what went wrong. */
@@ -106,6 +108,15 @@ export function prospectIdOf(answer: Answer): string | undefined {
   const parsed = LeadLookupSchema.safeParse(answer.body);
   if (!parsed.success || !isOk(answer.status)) throw unexpected(answer);
   return parsed.data[0]?.ProspectID;
+}
+
+/** ProspectActivity.svc/Retrieve: a page of the lead's activities. */
+export function retrievedActivities(answer: Answer): RetrievedActivities {
+  const failure = callFailure(answer);
+  if (failure) throw failure;
+  const parsed = RetrievedActivitiesSchema.safeParse(answer.body);
+  if (!parsed.success || !isOk(answer.status)) throw unexpected(answer);
+  return parsed.data;
 }
 
 /** "API calls exceeded the limit of 25 in 5 second(s)": the window, and a retry once it has surely slid by. */

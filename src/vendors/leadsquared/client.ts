@@ -5,6 +5,7 @@ import {
   activityBody,
   activityByEmailBody,
   activityFieldNames,
+  activityKey,
   type ActivityByEmail,
   type ActivityRecord,
 } from './activities.js';
@@ -12,6 +13,7 @@ import {
   bulkActivityResults,
   bulkLeadResults,
   prospectIdOf,
+  retrievedActivities,
   singleWriteResult,
   type Answer,
   type WriteResult,
@@ -33,6 +35,8 @@ export interface LeadSquaredClientOptions {
 }
 
 const DEFAULT_PROSPECT_CACHE_SIZE = 10_000;
+/** Activities per Retrieve call: the vendor's largest page. */
+const ACTIVITY_PAGE_SIZE = 1_000;
 
 /**
  * LeadSquared's API v2 for one account. One method, one call: pacing and retries belong to the caller, which
@@ -97,6 +101,31 @@ export class LeadSquaredClient {
       body: activityBody(prospectId, activity),
     });
     return singleWriteResult(answer, { row: activity.row, fieldNames: activityFieldNames(activity) }).outcome;
+  }
+
+  /** ProspectActivity.svc/Retrieve: the keys (see activityKey) of one page of the lead's activities of `event`. */
+  async activityKeysOfLead(
+    prospectId: string,
+    event: number,
+    offset: number,
+    pageSize = ACTIVITY_PAGE_SIZE,
+  ): Promise<{ keys: string[]; total: number }> {
+    const answer = await this.call('POST', 'ProspectActivity.svc/Retrieve', {
+      query: { leadId: prospectId },
+      body: { Parameter: { ActivityEvent: event }, Paging: { Offset: offset, RowCount: pageSize } },
+    });
+    const page = retrievedActivities(answer);
+    return {
+      total: page.RecordCount,
+      keys: page.ProspectActivities.map((a) =>
+        activityKey({
+          event: a.EventCode,
+          note: a.ActivityNote,
+          dateTime: a.ActivityDateTime,
+          fields: Object.fromEntries((a.Data ?? []).map((d) => [d.Key, d.Value ?? ''])),
+        }),
+      ),
+    };
   }
 
   /** ProspectActivity.svc/Bulk/CustomActivity/Add/ByLeadField, leads found by email; the vendor takes 25 a call. */

@@ -3,8 +3,9 @@ import type { Account } from '../../config/accounts.js';
 import { ConfigError } from '../../config/errors.js';
 import type { Credentials } from '../../config/credentials.js';
 import { BatchTooLargeError } from '../errors.js';
-import type { LeadRecord, Pace, RowOutcome, Vendor, VendorClient, VendorClientOptions } from '../types.js';
-import { activityFromRecord, checkActivity } from './activities.js';
+import type { LeadRecord, Vendor, VendorClient, VendorClientOptions } from '../types.js';
+import { checkActivity } from './activities.js';
+import { postActivities } from './activity-posting.js';
 import { LeadSquaredClient } from './client.js';
 import { EMAIL_ATTRIBUTE, checkLead } from './fields.js';
 
@@ -58,32 +59,10 @@ export const leadSquared: Vendor = {
         }
         return { outcomes: lead ? [await client.createOrUpdateLead(lead)] : [] };
       },
-      async postActivities(lane, activities: LeadRecord[], pace: Pace) {
-        if (lane === 'bulk') return pace(() => client.postActivitiesByLeadField(activities.map(activityFromRecord)));
-        const outcomes: RowOutcome[] = [];
-        for (const activity of activities) outcomes.push(await postSingleActivity(client, activity, pace));
-        return outcomes;
-      },
+      postActivities: (lane, activities, pace, { retried }) => postActivities(client, lane, activities, pace, retried),
       async verify() {
         await client.getLeadByEmail(VERIFY_EMAIL);
       },
     };
   },
 };
-
-/**
- * ProspectActivity.svc/Create needs the lead's ProspectID: from the cache (a leads sync just wrote it) or one more
- * paced lookup. A lead that does not exist rejects the row; the activity would have nothing to hang on.
- */
-async function postSingleActivity(client: LeadSquaredClient, record: LeadRecord, pace: Pace): Promise<RowOutcome> {
-  const prospectId = client.cachedProspectId(record.email) ?? (await pace(() => client.getLeadByEmail(record.email)));
-  if (prospectId === undefined) {
-    return {
-      row: record.row,
-      status: 'rejected',
-      field: EMAIL_ATTRIBUTE,
-      reason: `no lead has ${EMAIL_ATTRIBUTE} '${record.email}'`,
-    };
-  }
-  return pace(() => client.postActivity(prospectId, activityFromRecord(record)));
-}

@@ -47,3 +47,17 @@ export const BulkLeadAnswerSchema = z.array(BulkRowResultSchema);
 
 /** ProspectActivity.svc/Bulk/CustomActivity/Add/*: the same per-row results, under `Response`. */
 export const BulkActivityAnswerSchema = z.object({ Response: z.array(BulkRowResultSchema) });
+
+/** ProspectActivity.svc/Retrieve: one page of a lead's activities, and how many there are in all. */
+export const RetrievedActivitiesSchema = z.object({
+  RecordCount: z.number().int().min(0),
+  ProspectActivities: z.array(
+    z.object({
+      EventCode: z.number().int(),
+      ActivityNote: z.string().nullish(),
+      ActivityDateTime: z.string().nullish(),
+      Data: z.array(z.object({ Key: z.string(), Value: z.string().nullish() })).nullish(),
+    }),
+  ),
+});
+export type RetrievedActivities = z.infer<typeof RetrievedActivitiesSchema>;
