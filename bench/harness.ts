@@ -42,19 +42,25 @@ export class BenchTemporal {
 
   /**
    * Writes a config with one account, runs a worker for it in this process while `work` runs, and stops it after.
-   * `env` holds the credentials the account names; `work` gets the workflow task queue.
+   * `env` holds the credentials the account names; `work` gets the workflow task queue. `config` adds top-level keys
+   * (sources).
    */
   async withWorker<T>(
     account: { name: string; settings: Record<string, unknown> },
     env: Record<string, string>,
     work: (taskQueue: string) => Promise<T>,
+    config: Record<string, unknown> = {},
   ): Promise<T> {
     Object.assign(process.env, env);
     const directory = await mkdtemp(join(tmpdir(), 'leadsync-bench-'));
     const configPath = join(directory, 'leadsync.yaml');
     await writeFile(
       configPath,
-      toYaml({ accounts: { [account.name]: account.settings }, rejects: { directory: join(directory, 'rejects') } }),
+      toYaml({
+        ...config,
+        accounts: { [account.name]: account.settings },
+        rejects: { directory: join(directory, 'rejects') },
+      }),
     );
     const taskQueue = `bench-${account.name}`;
     const worker = await LeadsyncWorker.create({

@@ -1,18 +1,22 @@
 import { parseArgs } from 'node:util';
 import { BenchTemporal } from './harness.js';
 import { benchLeadSquaredPlans, planTable } from './leadsquared.js';
+import { benchScale, scaleTable } from './scale.js';
 import { benchSmartLead, smartLeadScenarios, smartLeadTable } from './smartlead.js';
 
 /**
  * `npm run bench`: rate and timing claims, measured against strict simulators on a real Temporal dev server.
  * `--quick` runs shorter syncs (still 6 windows each); `--plans lite,enterprise` picks LeadSquared plans;
- * `--vendors smartlead` runs one vendor's section.
+ * `--vendors smartlead` runs one vendor's section. `--scale` adds the long scale row (`--scale-rows`, a million by
+ * default, from PostgreSQL); `--vendors none --scale` runs it alone.
  */
 const { values } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     plans: { type: 'string' },
     vendors: { type: 'string', default: 'leadsquared,smartlead' },
+    scale: { type: 'boolean', default: false },
+    'scale-rows': { type: 'string', default: '1000000' },
   },
 });
 const vendors = values.vendors.split(',');
@@ -32,6 +36,11 @@ try {
         `windows scaled alike)\n`,
     );
     process.stdout.write(`${smartLeadTable(runs)}\n`);
+  }
+  if (values.scale) {
+    const run = await benchScale(temporal, Number(values['scale-rows']));
+    process.stdout.write(`\nScale: PostgreSQL to LeadSquared, custom plan of 200 requests/s (50-row bulk calls)\n`);
+    process.stdout.write(`${scaleTable([run])}\n`);
   }
 } finally {
   await temporal.stop();

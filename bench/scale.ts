@@ -1,0 +1,208 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { z } from 'zod';
+import { startSync } from '../src/client/api.js';
+import { formatTable } from '../src/cli/table.js';
+import type { BenchTemporal } from './harness.js';
+
+/** The custom plan of the scale row: 200 requests per second, every one a 50-row bulk call. */
+const REQUESTS_PER_SECOND = 200;
+const ROWS_PER_CALL = 50;
+const PLAN_ROWS_PER_SECOND = REQUESTS_PER_SECOND * ROWS_PER_CALL;
+const POSTGRES_URL =
+  process.env.LEADSYNC_BENCH_POSTGRES_URL ?? `postgres://${process.env.PGUSER ?? 'postgres'}@127.0.0.1:5432/test`;
+
+export interface ScaleRun {
+  rows: number;
+  seconds: number;
+  minimumSeconds: number;
+  rowsPerSecond: number;
+  /** Stored by the simulator, and written more than once (a lost or repeated row shows here). */
+  landed: number;
+  rewritten: number;
+  rateLimited: number;
+  /** Worker process RSS: the peak once the first 10% of rows had landed, and over the whole run. */
+  peakRssAfterTenthMb: number;
+  peakRssMb: number;
+  runs: number;
+  historyEvents: { max: number; mean: number };
+}
+
+const ReportSchema = z.object({
+  totals: z.object({ rateLimited: z.number(), rowsAccepted: z.number() }),
+  leads: z.object({ count: z.number(), created: z.number(), updated: z.number() }),
+});
+
+/**
+ * A sync of `rows` rows from a PostgreSQL table to a LeadSquared simulator enforcing a custom plan of 200 requests
+ * per second. The simulator runs in its own process, so the RSS sampled here is the worker's (and this harness's),
+ * not a store that grows with every row.
+ */
+export async function benchScale(temporal: BenchTemporal, rows: number): Promise<ScaleRun> {
+  const admin = new pg.Client({ connectionString: POSTGRES_URL });
+  await admin.connect();
+  const table = `leadsync_bench_scale_${process.pid}`;
+  const simulator = await startSimulatorProcess();
+  try {
+    await admin.query(`DROP TABLE IF EXISTS ${table}`);
+    await admin.query(`CREATE TABLE ${table} (id bigint PRIMARY KEY, email text NOT NULL, first_name text)`);
+    await admin.query(
+      `INSERT INTO ${table} SELECT i, 'scale-' || i || '@example.com', 'First' || i FROM generate_series(1, $1::bigint) AS i`,
+      [rows],
+    );
+    const name = `bench-scale-${randomBytes(3).toString('hex')}`;
+    const window = { limit: REQUESTS_PER_SECOND, seconds: 1 };
+    let peakRss = 0;
+    let peakRssAfterTenth = 0;
+    let workflowId = '';
+    const result = await temporal.withWorker(
+      {
+        name,
+        settings: {
+          vendor: 'leadsquared',
+          plan: 'custom',
+          baseUrl: simulator.baseUrl,
+          credentials: { accessKeyEnv: 'BENCH_SCALE_AK', secretKeyEnv: 'BENCH_SCALE_SK' },
+          lanes: {
+            general: { windows: [window], rowsPerCall: 1 },
+            bulk: { windows: [window], rowsPerCall: ROWS_PER_CALL, alsoSpends: ['general'] },
+          },
+        },
+      },
+      { BENCH_SCALE_AK: simulator.accessKey, BENCH_SCALE_SK: simulator.secretKey },
+      async (taskQueue) => {
+        const handle = await startSync(
+          temporal.client,
+          {
+            account: name,
+            source: { kind: 'postgres', connection: 'bench', table, key: 'id' },
+            mapping: { EmailAddress: 'email', FirstName: 'first_name' },
+          },
+          { taskQueue },
+        );
+        workflowId = handle.workflowId;
+        let done = false;
+        const finished = handle.result().finally(() => (done = true));
+        while (!done) {
+          const rss = process.memoryUsage().rss;
+          peakRss = Math.max(peakRss, rss);
+          const landed = (await simulator.report()).totals.rowsAccepted;
+          if (landed >= rows / 10) peakRssAfterTenth = Math.max(peakRssAfterTenth, rss);
+          await Promise.race([finished.catch(() => undefined), sleep(1_000)]);
+        }
+        return finished;
+      },
+      { sources: { postgres: { bench: { url: POSTGRES_URL } } } },
+    );
+    const report = await simulator.report();
+    const history = await historyPerRun(temporal, workflowId);
+    return {
+      rows,
+      seconds: result.seconds,
+      minimumSeconds: rows / PLAN_ROWS_PER_SECOND,
+      rowsPerSecond: rows / result.seconds,
+      landed: report.leads.count,
+      rewritten: report.leads.updated,
+      rateLimited: report.totals.rateLimited,
+      peakRssAfterTenthMb: peakRssAfterTenth / 2 ** 20,
+      peakRssMb: peakRss / 2 ** 20,
+      runs: history.length,
+      historyEvents: { max: Math.max(...history), mean: history.reduce((a, b) => a + b, 0) / history.length },
+    };
+  } finally {
+    await simulator.stop();
+    await admin.query(`DROP TABLE IF EXISTS ${table}`);
+    await admin.end();
+  }
+}
+
+/** Events in each continue-as-new run of the sync, from the server's visibility records. */
+async function historyPerRun(temporal: BenchTemporal, workflowId: string): Promise<number[]> {
+  const lengths: number[] = [];
+  for await (const run of temporal.client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
+    lengths.push(run.historyLength);
+  }
+  return lengths;
+}
+
+interface SimulatorProcess {
+  baseUrl: string;
+  accessKey: string;
+  secretKey: string;
+  report(): Promise<z.infer<typeof ReportSchema>>;
+  stop(): Promise<void>;
+}
+
+/** `leadsync simulate leadsquared` in a child process, with the plan of the scale row. */
+async function startSimulatorProcess(): Promise<SimulatorProcess> {
+  const accessKey = randomBytes(8).toString('hex');
+  const secretKey = randomBytes(8).toString('hex');
+  const window = `${REQUESTS_PER_SECOND}/1`;
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'src/cli/main.ts',
+      'simulate',
+      'leadsquared',
+      ...['--plan', 'custom', '--general', window, '--bulk', window, '--port', '0'],
+      ...['--access-key', accessKey, '--secret-key', secretKey],
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const lines = createInterface({ input: child.stdout });
+  let baseUrl: string | undefined;
+  let adminUrl: string | undefined;
+  for await (const line of lines) {
+    baseUrl ??= /base URL:\s+(\S+)/.exec(line)?.[1];
+    adminUrl ??= /admin URL:\s+(\S+)/.exec(line)?.[1];
+    if (baseUrl && adminUrl) break;
+  }
+  if (!baseUrl || !adminUrl) throw new Error('the simulator did not say where it listens');
+  const admin = adminUrl;
+  return {
+    baseUrl,
+    accessKey,
+    secretKey,
+    async report() {
+      const response = await fetch(`${admin}/report?requests=false`);
+      return ReportSchema.parse(await response.json());
+    },
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+export function scaleTable(runs: ScaleRun[]): string {
+  return formatTable(
+    [
+      'rows',
+      'landed (rewritten)',
+      '429s',
+      'rows/s of plan',
+      'time of minimum',
+      'worker RSS peak (after 10%)',
+      'runs',
+      'history events per run (max)',
+    ],
+    runs.map((run) => [
+      String(run.rows),
+      `${run.landed} (${run.rewritten})`,
+      String(run.rateLimited),
+      `${run.rowsPerSecond.toFixed(0)} of ${PLAN_ROWS_PER_SECOND} (${((100 * run.rowsPerSecond) / PLAN_ROWS_PER_SECOND).toFixed(0)}%)`,
+      `${run.seconds.toFixed(1)} s of ${run.minimumSeconds.toFixed(1)} s`,
+      `${run.peakRssMb.toFixed(0)} MB (${run.peakRssAfterTenthMb.toFixed(0)} MB)`,
+      String(run.runs),
+      `${run.historyEvents.mean.toFixed(0)} (${run.historyEvents.max})`,
+    ]),
+  );
+}
