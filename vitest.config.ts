@@ -4,6 +4,9 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     pool: 'forks',
+    // The integration tests mostly wait on rate windows, not the CPU: two at a time halves the run on 2 cores
+    // (the default, cores - 1, ran them one by one).
+    maxWorkers: 2,
     projects: [
       {
         extends: true,
