@@ -8,6 +8,7 @@ import type { LeadRecord, Pace, RowOutcome } from '../src/vendors/types.js';
 import type { ActivityContext, ConnectedAccount } from './context.js';
 import { toActivityFailure } from './failures.js';
 import { withHeartbeats } from './heartbeat.js';
+import { backoffSignal } from '../workflows/sync.js';
 
 /**
  * Reads one chunk by its range, maps and checks its rows, and sends the good ones in one vendor call at a slot the
@@ -30,12 +31,14 @@ export async function pushChunk(context: ActivityContext, task: ChunkTask): Prom
       }
       await writeChunkRejects(task.rejectsDirectory, task.syncId, task.chunk.firstRow, rejects);
       const accepted = outcomes.filter((o) => o.status === 'accepted').length;
+      // A row with several bad fields has a line per field in the report, but is one rejected row.
+      const rejected = new Set(rejects.map((reject) => reject.row)).size;
       metrics.accepted(accepted);
-      metrics.rejected(rejects.length);
+      metrics.rejected(rejected);
       return {
         rows,
         accepted,
-        rejected: rejects.length,
+        rejected,
         calls: calls.made,
         retries: activityInfo().attempt - 1,
       };
@@ -44,10 +47,20 @@ export async function pushChunk(context: ActivityContext, task: ChunkTask): Prom
     if (err instanceof RateLimitedError) {
       const account = context.account(task.account);
       chunkMetrics(context, task).rateLimited(err.retryAfterMs);
-      // Best effort: the retry happens at the vendor's time whether or not the governor heard.
-      await context.governor
-        .reportRateLimited(account, task.lane, err.retryAfterMs, { window: err.window, refusedLimit: err.refusedLimit })
-        .catch(() => undefined);
+      // Best effort, both: the retry happens at the vendor's time whether or not the governor and the sync heard.
+      await Promise.all([
+        context.governor
+          .reportRateLimited(account, task.lane, err.retryAfterMs, {
+            window: err.window,
+            refusedLimit: err.refusedLimit,
+          })
+          .catch(() => undefined),
+        // So the sync can tell a person watching it what it is waiting for, and until when.
+        context.deps.client.workflow
+          .getHandle(task.syncId)
+          .signal(backoffSignal, { lane: task.lane, until: Date.now() + err.retryAfterMs })
+          .catch(() => undefined),
+      ]);
     }
     throw toActivityFailure(err, context.redactor);
   }

@@ -65,6 +65,11 @@ describe('a LeadSquared sync that meets trouble', () => {
         const startedAt = Number(started.eventTime!.seconds) * 1000 + started.eventTime!.nanos! / 1e6;
         expect(startedAt - scheduled).toBeGreaterThanOrEqual(5_000);
       }
+      // The sync heard of each backoff, to show a person what it waits for and until when.
+      const backoffs = (history.events ?? []).filter(
+        (e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'backoff',
+      );
+      expect(backoffs.length).toBeGreaterThan(0);
       // Having heard the vendor's window, the governor keeps to it: the second half of the run sees no 429.
       const requests = report.requests;
       const laterHalf = requests.slice(Math.floor(requests.length / 2));

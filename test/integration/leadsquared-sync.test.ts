@@ -57,6 +57,7 @@ describe('a LeadSquared sync at the Enterprise plan', () => {
       'not-an-email,Bad,Email',
       ',No,Email',
       'extra@example.com,Too,Many,Columns',
+      `also-not-an-email,${'x'.repeat(201)},Two Problems`,
       ...csvLines(good.slice(10)),
     ];
     const file = await writeCsv(setup.directory, 'mixed.csv', LEAD_HEADER, lines);
@@ -68,11 +69,16 @@ describe('a LeadSquared sync at the Enterprise plan', () => {
     );
     const result = await handle.result();
 
-    expect(result).toMatchObject({ totalRows: 23, read: 23, accepted: 20, rejected: 3 });
+    // Four bad rows; the last has two bad fields: a line each in the report, one rejected row in the counts.
+    expect(result).toMatchObject({ totalRows: 24, read: 24, accepted: 20, rejected: 4 });
     const report = (await readFile(result.rejectsFile!, 'utf8')).trim().split('\n');
     expect(report[0]).toBe('row,field,reason');
     expect(report[1]).toMatch(/^11,EmailAddress,.*not a valid email/);
     expect(report[2]).toMatch(/^12,EmailAddress,is required/);
     expect(report[3]).toMatch(/^13,,"unreadable row: expected 3 fields/);
+    expect(report.slice(4)).toEqual([
+      expect.stringMatching(/^14,EmailAddress,.*not a valid email/),
+      expect.stringMatching(/^14,FirstName,"is 201 characters, over the 200 allowed"/),
+    ]);
   }, 120_000);
 });
