@@ -1,9 +1,8 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
-import { startSync, syncProgress, type SyncHandle } from '../../client/api.js';
-import type { SyncResult } from '../../sync/contract.js';
+import { startSync } from '../../client/api.js';
 import { dryRun, type DryRunReport } from '../../sync/dry-run.js';
-import { formatSeconds, progressLine } from '../progress-bar.js';
+import { followProgress, summary } from '../follow.js';
+import { formatSeconds } from '../progress-bar.js';
 import { addSyncOptions, syncRequestFrom, type SyncOptions } from '../sync-options.js';
 import { webUiLink, withClient } from '../temporal.js';
 
@@ -47,27 +46,6 @@ async function runSync(options: SyncCommandOptions): Promise<void> {
   });
 }
 
-/** Redraws the progress line until the workflow ends; on a terminal in place, elsewhere every few seconds. */
-async function followProgress(handle: SyncHandle, show: boolean): Promise<SyncResult> {
-  const tty = process.stderr.isTTY;
-  let done = false;
-  const result = handle.result().finally(() => (done = true));
-  let lastPrinted = 0;
-  while (!done) {
-    await Promise.race([result.catch(() => undefined), sleep(1_000)]);
-    if (done || !show) continue;
-    const progress = await syncProgress(handle).catch(() => undefined);
-    if (!progress) continue;
-    if (tty) process.stderr.write(`\r\x1b[2K${progressLine(progress)}`);
-    else if (Date.now() - lastPrinted >= 5_000) {
-      process.stderr.write(`${progressLine(progress)}\n`);
-      lastPrinted = Date.now();
-    }
-  }
-  if (show && tty) process.stderr.write('\n');
-  return result;
-}
-
 function dryRunSummary(report: DryRunReport): string {
   const lines = [
     `dry run, no vendor call: ${report.rows} rows read, ${report.valid} would be sent, ${report.rejectedRows} rejected`,
@@ -81,14 +59,5 @@ function dryRunSummary(report: DryRunReport): string {
       `and ${report.checkCalls} credential check`,
     `estimated time: ${formatSeconds(report.estimatedSeconds)} at ${report.rowsPerSecond.toFixed(1)} rows/s`,
   );
-  return `${lines.join('\n')}\n`;
-}
-
-function summary(result: SyncResult): string {
-  const lines = [
-    `${result.cancelled ? 'cancelled' : 'done'} in ${result.seconds.toFixed(1)} s: ${result.read} of ${result.totalRows} rows read, ` +
-      `${result.accepted} accepted, ${result.rejected} rejected, ${result.retried} retried, ${result.calls} calls`,
-  ];
-  if (result.rejectsFile) lines.push(`rejects: ${result.rejectsFile}`);
   return `${lines.join('\n')}\n`;
 }
