@@ -122,6 +122,19 @@ describe('a SmartLead sync', () => {
     expect(storedEmails(setup)).toHaveLength(3);
   }, 120_000);
 
+  it('fails at once, before any upload, when the campaign does not exist', async () => {
+    const { setup } = await account({ plan: 'standard' });
+
+    const failed = sync(setup, smartLeadLines(10), { target: { campaignId: 999_999 } });
+
+    const failure = await failed.then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(causes(failure).join('\n')).toMatch(/no campaign 999999/);
+    expect(setup.simulator.report().requests.filter((r) => r.method === 'POST')).toHaveLength(0);
+  }, 60_000);
+
   it('shares a key with another integration spending 30% of it: every row lands once, with few 429s', async () => {
     // Ten times real speed: the minute window (6 s here) is the one a burst of uploads fills.
     const { setup } = await account({
@@ -190,6 +203,13 @@ describe('a SmartLead sync', () => {
     expect(requests.filter((r) => r.outcome === 'rate-limited')).toHaveLength(1);
   }, 120_000);
 });
+
+/** The messages of an error and of every cause under it. */
+function causes(err: unknown): string[] {
+  const messages: string[] = [];
+  for (let at = err; at instanceof Error; at = at.cause) messages.push(at.message);
+  return messages;
+}
 
 /** `leadsync worker` in a child process, on the same config, account and task queues as the test's own worker. */
 async function startWorkerProcess(setup: SmartLeadSetup): Promise<{ stop(): Promise<void> }> {
