@@ -86,10 +86,12 @@ describe('leads, then their activities, into LeadSquared in one workflow', () =>
 
   it('posts each activity once when the vendor loses the answers of writes that landed', async () => {
     setup.simulator.reset();
-    const leads = leadRows(20);
+    // Few leads with many activities each: a retried chunk reads the activities of the leads it holds, a call each.
+    const leads = leadRows(4);
     const leadsFile = await writeCsv(setup.directory, 'lost-leads.csv', LEAD_HEADER, csvLines(leads));
+    const visits = Array.from({ length: 15 }, (_, n) => n + 1);
     const lines = leads.flatMap((lead, i) =>
-      [1, 2, 3].map((n) => `${lead.EmailAddress},202,visit ${i + 1}.${n},2024-06-0${n} 09:30:00,room ${n}`),
+      visits.map((n) => `${lead.EmailAddress},202,visit ${i + 1}.${n},2024-06-01 09:${10 + n}:00,room ${n}`),
     );
     const activitiesFile = await writeCsv(setup.directory, 'lost-activities.csv', ACTIVITY_HEADER, lines);
     const start = (file: string, records: 'leads' | 'activities') =>
@@ -102,7 +104,7 @@ describe('leads, then their activities, into LeadSquared in one workflow', () =>
       );
     await (await start(leadsFile, 'leads')).result();
 
-    // A third of the answers vanish after the vendor wrote: every such chunk is retried without knowing what landed.
+    // A third of the answers vanish after the vendor acted: such a chunk is retried without knowing what landed.
     setup.simulator.setFaults({ lostResponseRate: 0.3, seed: 7 });
     const result = await (await start(activitiesFile, 'activities')).result();
 
