@@ -6,12 +6,24 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { ensureTemporalCli } from '../src/temporal/cli.js';
 import { BenchTemporal, writeLeadsCsv } from '../bench/harness.js';
 import { startLeadSquaredSimulator } from '../src/simulators/leadsquared/server.js';
 import { governorWorkflowId } from '../workflows/governor.js';
 
 const OUT = join(import.meta.dirname, '..', 'test', 'fixtures', 'histories');
+
+/** The history in the proto JSON that `temporal workflow show` writes and the replayer reads. */
+async function showHistory(temporal: BenchTemporal, workflowId: string, runId?: string): Promise<string> {
+  const args = ['workflow', 'show', '--address', temporal.endpoint.address, '--workflow-id', workflowId];
+  if (runId) args.push('--run-id', runId);
+  const { stdout } = await promisify(execFile)((await ensureTemporalCli()).path, [...args, '--output', 'json'], {
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return stdout;
+}
 
 const temporal = await BenchTemporal.start();
 const simulator = await startLeadSquaredSimulator({
@@ -44,11 +56,13 @@ try {
       return { handle };
     },
   );
-  const first = temporal.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId);
-  await writeFile(join(OUT, 'lead-sync.json'), historyToJSON(await first.fetchHistory()));
+  await writeFile(
+    join(OUT, 'lead-sync.json'),
+    await showHistory(temporal, handle.workflowId, handle.firstExecutionRunId),
+  );
   const governor = temporal.client.workflow.getHandle(governorWorkflowId(account));
   await governor.terminate('recorded');
-  await writeFile(join(OUT, 'account-governor.json'), historyToJSON(await governor.fetchHistory()));
+  await writeFile(join(OUT, 'account-governor.json'), await showHistory(temporal, governorWorkflowId(account)));
   process.stdout.write(`histories written to ${OUT}\n`);
 } finally {
   await simulator.stop();
