@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { CsvError, parse, type Options } from 'csv-parse';
 import { ConfigError } from '../config/errors.js';
+import { scanByteRanges } from './byte-ranges.js';
 import type { ChunkRange, Cursor, ScanResult, Source, SourceRow } from './types.js';
 
 /** A record past this size is a quote left open, not data: it is refused before it fills the worker's memory. */
@@ -131,28 +132,7 @@ export class CsvSource implements Source {
 
   async scan(cursor: Cursor, sizes: readonly number[]): Promise<ScanResult> {
     const start = typeof cursor.position === 'number' ? cursor.position : (await this.header()).dataStart;
-    const chunks: ChunkRange[] = [];
-    let current: ChunkRange | undefined;
-    let position = start;
-    let nextRow = cursor.nextRow;
-    const records = this.records(start);
-    while (chunks.length < sizes.length) {
-      const next = await records.next();
-      if (next.done) break;
-      current ??= { from: position, to: position, firstRow: nextRow, rows: 0 };
-      position = next.value.to;
-      current.to = position;
-      current.rows++;
-      nextRow++;
-      if (current.rows === sizes[chunks.length]) {
-        chunks.push(current);
-        current = undefined;
-      }
-    }
-    if (current) chunks.push(current);
-    const done = chunks.length < sizes.length || (await records.next()).done === true;
-    await records.return(undefined);
-    return { chunks, cursor: { position, nextRow }, done };
+    return scanByteRanges(this.records(start), (record) => record.to, start, cursor, sizes);
   }
 
   async *read(range: ChunkRange): AsyncIterable<SourceRow> {

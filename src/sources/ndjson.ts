@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { z } from 'zod';
 import { ConfigError } from '../config/errors.js';
+import { scanByteRanges } from './byte-ranges.js';
 import type { ChunkRange, Cursor, ScanResult, Source, SourceRow } from './types.js';
 
 /** How many rows `columns()` looks at: enough to see optional keys, few enough to answer at once. */
@@ -124,28 +125,7 @@ export class NdjsonSource implements Source {
 
   async scan(cursor: Cursor, sizes: readonly number[]): Promise<ScanResult> {
     const start = typeof cursor.position === 'number' ? cursor.position : 0;
-    const chunks: ChunkRange[] = [];
-    let current: ChunkRange | undefined;
-    let position = start;
-    let nextRow = cursor.nextRow;
-    const lines = this.lines(start);
-    while (chunks.length < sizes.length) {
-      const next = await lines.next();
-      if (next.done) break;
-      current ??= { from: position, to: position, firstRow: nextRow, rows: 0 };
-      position = next.value.end;
-      current.to = position;
-      current.rows++;
-      nextRow++;
-      if (current.rows === sizes[chunks.length]) {
-        chunks.push(current);
-        current = undefined;
-      }
-    }
-    if (current) chunks.push(current);
-    const done = chunks.length < sizes.length || (await lines.next()).done === true;
-    await lines.return(undefined);
-    return { chunks, cursor: { position, nextRow }, done };
+    return scanByteRanges(this.lines(start), (record) => record.end, start, cursor, sizes);
   }
 
   async *read(range: ChunkRange): AsyncIterable<SourceRow> {
