@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
 import { stringify as toYaml } from 'yaml';
+import { afterAll, beforeAll } from 'vitest';
 import { loadConfig, type LoadedConfig } from '../../src/config/accounts.js';
 import {
   startLeadSquaredSimulator,
@@ -150,4 +151,31 @@ export async function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'S
   const exited = once(child, 'exit');
   child.kill(signal);
   await exited;
+}
+
+/** What a test file's tests share: a LeadSquared account on its own simulator, a worker for it, and a client. */
+export interface LeadSquaredSyncFixture {
+  setup: LeadSquaredSetup;
+  client: Client;
+}
+
+/**
+ * Sets up (beforeAll) and tears down (afterAll) a LeadSquared account with its worker and a client. The fields are
+ * filled in before the first test runs: read them inside tests, not at the top of the file.
+ */
+export function leadSquaredSyncFixture(account: LeadSquaredAccountSetup): LeadSquaredSyncFixture {
+  const fixture = {} as LeadSquaredSyncFixture;
+  let worker: { stop(): Promise<void> } | undefined;
+  let connection: Connection | undefined;
+  beforeAll(async () => {
+    fixture.setup = await leadSquaredAccount(account);
+    worker = await startTestWorker(fixture.setup);
+    ({ client: fixture.client, connection } = await testClient());
+  });
+  afterAll(async () => {
+    await worker?.stop();
+    await connection?.close();
+    await fixture.setup?.simulator.stop();
+  });
+  return fixture;
 }

@@ -1,43 +1,18 @@
 import { readFile } from 'node:fs/promises';
-import type { Client, Connection } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startSync } from '../../src/client/api.js';
 import type { leadsThenActivities } from '../../workflows/leads-then-activities.js';
-import {
-  LEAD_HEADER,
-  csvLines,
-  leadRows,
-  leadSquaredAccount,
-  startTestWorker,
-  testClient,
-  writeCsv,
-  type LeadSquaredSetup,
-} from '../helpers/sync-harness.js';
+import { LEAD_HEADER, csvLines, leadRows, leadSquaredSyncFixture, writeCsv } from '../helpers/sync-harness.js';
 import { uniqueName } from '../helpers/temporal.js';
 
 const ACTIVITY_HEADER = ['EmailAddress', 'ActivityEvent', 'ActivityNote', 'ActivityDateTime', 'mx_Custom_1'];
 
 describe('leads, then their activities, into LeadSquared in one workflow', () => {
-  let setup: LeadSquaredSetup;
-  let worker: { stop(): Promise<void> };
-  let client: Client;
-  let connection: Connection;
-
-  beforeAll(async () => {
-    setup = await leadSquaredAccount({ plan: 'enterprise' });
-    worker = await startTestWorker(setup);
-    ({ client, connection } = await testClient());
-  });
-
-  afterAll(async () => {
-    await worker?.stop();
-    await connection?.close();
-    await setup?.simulator.stop();
-  });
+  const fixture = leadSquaredSyncFixture({ plan: 'enterprise' });
 
   it('posts every good activity once, on the bulk lane and as singles, and rejects the rest with reasons', async () => {
     const leads = leadRows(30);
-    const leadsFile = await writeCsv(setup.directory, 'leads.csv', LEAD_HEADER, csvLines(leads));
+    const leadsFile = await writeCsv(fixture.setup.directory, 'leads.csv', LEAD_HEADER, csvLines(leads));
     // Three activities per lead, then an unknown lead, a bad event code and a bad time.
     const good = leads.flatMap((lead, i) =>
       [1, 2, 3].map((n) => `${lead.EmailAddress},201,call ${i + 1}.${n},2024-05-0${n} 10:00:00,outcome ${n}`),
@@ -48,21 +23,21 @@ describe('leads, then their activities, into LeadSquared in one workflow', () =>
       `${leads[0]!.EmailAddress},call,bad code,2024-05-01 10:00:00,x`,
       `${leads[1]!.EmailAddress},201,bad time,yesterday,x`,
     ];
-    const activitiesFile = await writeCsv(setup.directory, 'activities.csv', ACTIVITY_HEADER, lines);
+    const activitiesFile = await writeCsv(fixture.setup.directory, 'activities.csv', ACTIVITY_HEADER, lines);
 
-    const handle = await client.workflow.start<typeof leadsThenActivities>('leadsThenActivities', {
-      taskQueue: setup.taskQueue,
+    const handle = await fixture.client.workflow.start<typeof leadsThenActivities>('leadsThenActivities', {
+      taskQueue: fixture.setup.taskQueue,
       workflowId: uniqueName('leads-then-activities'),
       args: [
-        { account: setup.accountName, source: { kind: 'csv', path: leadsFile } },
-        { account: setup.accountName, source: { kind: 'csv', path: activitiesFile } },
+        { account: fixture.setup.accountName, source: { kind: 'csv', path: leadsFile } },
+        { account: fixture.setup.accountName, source: { kind: 'csv', path: activitiesFile } },
       ],
     });
     const result = await handle.result();
 
     expect(result.leads).toMatchObject({ read: 30, accepted: 30, rejected: 0 });
     expect(result.activities).toMatchObject({ read: 93, accepted: 90, rejected: 3 });
-    const posted = setup.simulator.activities();
+    const posted = fixture.setup.simulator.activities();
     expect(posted).toHaveLength(90);
     expect(new Set(posted.map((a) => a.note)).size).toBe(90);
     expect(posted.every((a) => a.event === 201 && a.fields.mx_Custom_1?.startsWith('outcome'))).toBe(true);
@@ -70,7 +45,7 @@ describe('leads, then their activities, into LeadSquared in one workflow', () =>
       email: leads[0]!.EmailAddress.toLowerCase(),
       dateTime: '2024-05-02 10:00:00',
     });
-    const report = setup.simulator.report({ requests: true });
+    const report = fixture.setup.simulator.report({ requests: true });
     expect(report.duplicates).toBe(0);
     expect(report.totals.rateLimited).toBe(0);
     const paths = report.requests.map((r) => r.path);
@@ -85,34 +60,34 @@ describe('leads, then their activities, into LeadSquared in one workflow', () =>
   }, 180_000);
 
   it('posts each activity once when the vendor loses the answers of writes that landed', async () => {
-    setup.simulator.reset();
+    fixture.setup.simulator.reset();
     // Few leads with many activities each: a retried chunk reads the activities of the leads it holds, a call each.
     const leads = leadRows(4);
-    const leadsFile = await writeCsv(setup.directory, 'lost-leads.csv', LEAD_HEADER, csvLines(leads));
+    const leadsFile = await writeCsv(fixture.setup.directory, 'lost-leads.csv', LEAD_HEADER, csvLines(leads));
     const visits = Array.from({ length: 15 }, (_, n) => n + 1);
     const lines = leads.flatMap((lead, i) =>
       visits.map((n) => `${lead.EmailAddress},202,visit ${i + 1}.${n},2024-06-01 09:${10 + n}:00,room ${n}`),
     );
-    const activitiesFile = await writeCsv(setup.directory, 'lost-activities.csv', ACTIVITY_HEADER, lines);
+    const activitiesFile = await writeCsv(fixture.setup.directory, 'lost-activities.csv', ACTIVITY_HEADER, lines);
     const start = (file: string, records: 'leads' | 'activities') =>
       startSync(
-        client,
-        { account: setup.accountName, source: { kind: 'csv', path: file }, records },
+        fixture.client,
+        { account: fixture.setup.accountName, source: { kind: 'csv', path: file }, records },
         {
-          taskQueue: setup.taskQueue,
+          taskQueue: fixture.setup.taskQueue,
         },
       );
     await (await start(leadsFile, 'leads')).result();
 
     // A third of the answers vanish after the vendor acted: such a chunk is retried without knowing what landed.
-    setup.simulator.setFaults({ lostResponseRate: 0.3, seed: 7 });
+    fixture.setup.simulator.setFaults({ lostResponseRate: 0.3, seed: 7 });
     const result = await (await start(activitiesFile, 'activities')).result();
 
-    const report = setup.simulator.report({ requests: false });
+    const report = fixture.setup.simulator.report({ requests: false });
     expect(report.totals.faults).toBeGreaterThan(0);
     expect(result).toMatchObject({ read: 60, accepted: 60, rejected: 0 });
     expect(result.retried).toBeGreaterThan(0);
-    expect(setup.simulator.activities()).toHaveLength(60);
+    expect(fixture.setup.simulator.activities()).toHaveLength(60);
     expect(report.duplicates).toBe(0);
   }, 240_000);
 });

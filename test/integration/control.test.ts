@@ -1,18 +1,8 @@
-import type { Client, Connection } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startSync, syncHandle, syncProgress } from '../../src/client/api.js';
 import type { SyncInput, SyncProgress, SyncResult } from '../../src/sync/contract.js';
 import { eventually, leadsync, temporal, temporalJson } from '../helpers/run-cli.js';
-import {
-  LEAD_HEADER,
-  csvLines,
-  leadRows,
-  leadSquaredAccount,
-  startTestWorker,
-  testClient,
-  writeCsv,
-  type LeadSquaredSetup,
-} from '../helpers/sync-harness.js';
+import { LEAD_HEADER, csvLines, leadRows, leadSquaredSyncFixture, writeCsv } from '../helpers/sync-harness.js';
 import { uniqueName } from '../helpers/temporal.js';
 
 /** What `temporal workflow describe -o json` prints, as far as these tests read it. */
@@ -32,31 +22,21 @@ interface Described {
 const ROWS = 3_000;
 
 describe('controlling a running sync from the temporal CLI and the leadsync CLI', () => {
-  let setup: LeadSquaredSetup;
-  let worker: { stop(): Promise<void> };
-  let client: Client;
-  let connection: Connection;
-
-  beforeAll(async () => {
-    setup = await leadSquaredAccount({ plan: 'lite' });
-    worker = await startTestWorker(setup);
-    ({ client, connection } = await testClient());
-  });
-
-  afterAll(async () => {
-    await worker?.stop();
-    await connection?.close();
-    await setup?.simulator.stop();
-  });
+  const fixture = leadSquaredSyncFixture({ plan: 'lite' });
 
   /** A fresh file of leads whose emails share a prefix, so the simulator's store can be counted per sync. */
   async function leadsFile(prefix: string): Promise<SyncInput> {
-    const file = await writeCsv(setup.directory, `${prefix}.csv`, LEAD_HEADER, csvLines(leadRows(ROWS, prefix)));
-    return { account: setup.accountName, source: { kind: 'csv', path: file } };
+    const file = await writeCsv(
+      fixture.setup.directory,
+      `${prefix}.csv`,
+      LEAD_HEADER,
+      csvLines(leadRows(ROWS, prefix)),
+    );
+    return { account: fixture.setup.accountName, source: { kind: 'csv', path: file } };
   }
 
   function storedWithPrefix(prefix: string): number {
-    return setup.simulator.leads().filter((lead) => lead.email.startsWith(prefix)).length;
+    return fixture.setup.simulator.leads().filter((lead) => lead.email.startsWith(prefix)).length;
   }
 
   const describeSync = (id: string) => temporalJson<Described>(['workflow', 'describe', '--workflow-id', id]);
@@ -92,11 +72,11 @@ describe('controlling a running sync from the temporal CLI and the leadsync CLI'
       '--type',
       'leadSync',
       '--task-queue',
-      setup.taskQueue,
+      fixture.setup.taskQueue,
       '--workflow-id',
       id,
       '--input',
-      JSON.stringify({ account: setup.accountName, source: { kind: 'csv' }, share: 3 }),
+      JSON.stringify({ account: fixture.setup.accountName, source: { kind: 'csv' }, share: 3 }),
     ]);
     expect(started.code, started.stderr).toBe(0);
 
@@ -118,7 +98,7 @@ describe('controlling a running sync from the temporal CLI and the leadsync CLI'
       '--type',
       'leadSync',
       '--task-queue',
-      setup.taskQueue,
+      fixture.setup.taskQueue,
       '--workflow-id',
       id,
       '--input',
@@ -130,11 +110,16 @@ describe('controlling a running sync from the temporal CLI and the leadsync CLI'
       () => queryProgress(id),
       (p) => p.state === 'running' && p.counts.read > 0,
     );
-    expect(running).toMatchObject({ account: setup.accountName, vendor: 'leadsquared', totalRows: ROWS, share: 1 });
+    expect(running).toMatchObject({
+      account: fixture.setup.accountName,
+      vendor: 'leadsquared',
+      totalRows: ROWS,
+      share: 1,
+    });
     const described = await describeSync(id);
     expect(described.workflowExecutionInfo.status).toBe('WORKFLOW_EXECUTION_STATUS_RUNNING');
     expect(searchAttributes(described)).toMatchObject({
-      LeadsyncAccount: setup.accountName,
+      LeadsyncAccount: fixture.setup.accountName,
       LeadsyncVendor: 'leadsquared',
       LeadsyncState: 'running',
     });
@@ -174,14 +159,14 @@ describe('controlling a running sync from the temporal CLI and the leadsync CLI'
 
     const cancelled = await temporal(['workflow', 'cancel', '--workflow-id', id]);
     expect(cancelled.code, cancelled.stderr).toBe(0);
-    const result = await syncHandle(client, id).result();
+    const result = await syncHandle(fixture.client, id).result();
     expectTrueCounts(result, storedWithPrefix(prefix));
     expect((await describeSync(id)).workflowExecutionInfo.status).toBe('WORKFLOW_EXECUTION_STATUS_COMPLETED');
   });
 
   it('pauses, throttles, resumes and cancels a sync with `leadsync <command> <id>`', async () => {
     const prefix = uniqueName('lcli');
-    const handle = await startSync(client, await leadsFile(prefix), { taskQueue: setup.taskQueue });
+    const handle = await startSync(fixture.client, await leadsFile(prefix), { taskQueue: fixture.setup.taskQueue });
     const id = handle.workflowId;
     const status = () => syncProgress(handle);
     const act = async (...args: string[]) => {
@@ -191,7 +176,11 @@ describe('controlling a running sync from the temporal CLI and the leadsync CLI'
     };
 
     await eventually(status, (p) => p.state === 'running' && p.counts.read > 0);
-    expect(await act('status', id)).toMatchObject({ state: 'running', account: setup.accountName, totalRows: ROWS });
+    expect(await act('status', id)).toMatchObject({
+      state: 'running',
+      account: fixture.setup.accountName,
+      totalRows: ROWS,
+    });
 
     expect((await act('pause', id)).state).toBe('paused');
     await eventually(() => settled(id), Boolean);

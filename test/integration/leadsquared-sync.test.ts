@@ -1,52 +1,27 @@
 import { readFile } from 'node:fs/promises';
-import type { Client, Connection } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startSync } from '../../src/client/api.js';
-import {
-  LEAD_HEADER,
-  csvLines,
-  leadRows,
-  leadSquaredAccount,
-  startTestWorker,
-  testClient,
-  writeCsv,
-  type LeadSquaredSetup,
-} from '../helpers/sync-harness.js';
+import { LEAD_HEADER, csvLines, leadRows, leadSquaredSyncFixture, writeCsv } from '../helpers/sync-harness.js';
 
 describe('a LeadSquared sync at the Enterprise plan', () => {
-  let setup: LeadSquaredSetup;
-  let worker: { stop(): Promise<void> };
-  let client: Client;
-  let connection: Connection;
-
-  beforeAll(async () => {
-    setup = await leadSquaredAccount({ plan: 'enterprise' });
-    worker = await startTestWorker(setup);
-    ({ client, connection } = await testClient());
-  });
-
-  afterAll(async () => {
-    await worker?.stop();
-    await connection?.close();
-    await setup?.simulator.stop();
-  });
+  const fixture = leadSquaredSyncFixture({ plan: 'enterprise' });
 
   it('lands 1,000 rows, each once, without a single 429', async () => {
     const rows = leadRows(1_000);
-    const file = await writeCsv(setup.directory, 'leads.csv', LEAD_HEADER, csvLines(rows));
+    const file = await writeCsv(fixture.setup.directory, 'leads.csv', LEAD_HEADER, csvLines(rows));
 
     const handle = await startSync(
-      client,
-      { account: setup.accountName, source: { kind: 'csv', path: file } },
-      { taskQueue: setup.taskQueue },
+      fixture.client,
+      { account: fixture.setup.accountName, source: { kind: 'csv', path: file } },
+      { taskQueue: fixture.setup.taskQueue },
     );
     const result = await handle.result();
 
     expect(result).toMatchObject({ totalRows: 1_000, read: 1_000, accepted: 1_000, rejected: 0 });
-    const report = setup.simulator.report({ requests: false });
+    const report = fixture.setup.simulator.report({ requests: false });
     expect(report.totals.rateLimited).toBe(0);
     expect(report.leads.count).toBe(1_000);
-    const stored = new Set(setup.simulator.leads().map((lead) => lead.email));
+    const stored = new Set(fixture.setup.simulator.leads().map((lead) => lead.email));
     expect(rows.every((row) => stored.has(row.EmailAddress.toLowerCase()))).toBe(true);
   }, 240_000);
 
@@ -60,12 +35,12 @@ describe('a LeadSquared sync at the Enterprise plan', () => {
       `also-not-an-email,${'x'.repeat(201)},Two Problems`,
       ...csvLines(good.slice(10)),
     ];
-    const file = await writeCsv(setup.directory, 'mixed.csv', LEAD_HEADER, lines);
+    const file = await writeCsv(fixture.setup.directory, 'mixed.csv', LEAD_HEADER, lines);
 
     const handle = await startSync(
-      client,
-      { account: setup.accountName, source: { kind: 'csv', path: file } },
-      { taskQueue: setup.taskQueue },
+      fixture.client,
+      { account: fixture.setup.accountName, source: { kind: 'csv', path: file } },
+      { taskQueue: fixture.setup.taskQueue },
     );
     const result = await handle.result();
 

@@ -19,16 +19,8 @@ export const LeadSchema = z.looseObject({
 });
 export type Lead = z.infer<typeof LeadSchema>;
 
-export const STANDARD_FIELDS = [
-  'first_name',
-  'last_name',
-  'phone_number',
-  'company_name',
-  'website',
-  'location',
-  'linkedin_profile',
-  'company_url',
-] as const;
+// The documented lead fields: one list, shared with the client that sends them.
+export { STANDARD_FIELDS } from '../../vendors/smartlead/fields.js';
 
 export const AddLeadsSettingsSchema = z
   .object({
