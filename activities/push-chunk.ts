@@ -24,7 +24,7 @@ export async function pushChunk(context: ActivityContext, task: ChunkTask): Prom
         readChunkRows(source, connected.vendor, task.mapping, task.chunk, task.records ?? 'leads'),
       );
       const calls = { made: 0, onCall: () => metrics.request() };
-      const outcomes = await send(context, connected, task, leads, calls, signal);
+      const outcomes = await sendCalls(context, connected, task, leads, calls, signal);
       for (const outcome of outcomes) {
         if (outcome.status === 'rejected')
           rejects.push({ row: outcome.row, field: outcome.field, reason: outcome.reason });
@@ -75,6 +75,37 @@ function chunkMetrics(context: ActivityContext, task: ChunkTask): ReturnType<typ
     lane: task.lane,
     windows: account.effectivePlan.lanes[task.lane]?.windows ?? [],
   });
+}
+
+/**
+ * The chunk's rows in calls of the lane's size, made at once so that their slots come in one reservation. The first
+ * call that fails stops those still waiting for their slot, and the chunk is retried whole: a resend is an upsert.
+ */
+async function sendCalls(
+  context: ActivityContext,
+  connected: ConnectedAccount,
+  task: ChunkTask,
+  leads: LeadRecord[],
+  calls: { made: number; onCall: () => void },
+  signal: AbortSignal,
+): Promise<RowOutcome[]> {
+  const size = task.rowsPerCall ?? leads.length;
+  const batches: LeadRecord[][] = [];
+  for (let i = 0; i < leads.length; i += size) batches.push(leads.slice(i, i + size));
+  const stop = new AbortController();
+  const stopped = AbortSignal.any([signal, stop.signal]);
+  let failure: { err: unknown } | undefined;
+  const sent = await Promise.allSettled(
+    batches.map((batch) =>
+      send(context, connected, task, batch, calls, stopped).catch((err: unknown) => {
+        failure ??= { err };
+        stop.abort();
+        throw err;
+      }),
+    ),
+  );
+  if (failure) throw failure.err;
+  return sent.flatMap((result) => (result.status === 'fulfilled' ? result.value : []));
 }
 
 /** One paced call for the whole batch; halves (or the vendor's stated maximum) when the vendor says it is too large. */

@@ -31,6 +31,7 @@ import {
   type SyncResult,
   type SyncState,
 } from '../src/sync/contract.js';
+import { callsPerChunk } from '../src/sync/chunk-size.js';
 import { markLanded, nextSince, startWatermark } from '../src/sync/watermark.js';
 import { LeadsyncAccount, LeadsyncSource, LeadsyncState, LeadsyncVendor } from '../src/temporal/search-attributes.js';
 import { describeProgress } from './progress.js';
@@ -202,9 +203,9 @@ class SyncRun {
     const wanted = sync.plan.lanes.map((lane) => ({
       lane: lane.lane,
       chunks: this.pending(sync, lane.lane).length < this.pageChunks(lane) ? this.pageChunks(lane) : 0,
-      rowsPerCall: lane.rowsPerCall,
+      rows: lane.rowsPerCall * this.callsPerChunk(lane),
     }));
-    const sizes = wanted.flatMap((w) => Array<number>(w.chunks).fill(w.rowsPerCall));
+    const sizes = wanted.flatMap((w) => Array<number>(w.chunks).fill(w.rows));
     if (sizes.length === 0) return;
     this.scanning = true;
     void control.scanChunks({ source: this.request.source, cursor: sync.cursor, sizes }).then((scan) => {
@@ -252,6 +253,7 @@ class SyncRun {
           mapping: this.request.mapping,
           target: this.request.target,
           share: this.request.share,
+          rowsPerCall: lane.rowsPerCall,
           chunk,
           rejectsDirectory: sync.plan.rejectsDirectory,
         },
@@ -261,11 +263,19 @@ class SyncRun {
 
   /** Enough chunks in flight that the lane never waits on a worker round trip, and no more. */
   private maxInFlight(lane: LaneRun): number {
-    return Math.min(200, Math.ceil(lane.callsPerSecond * this.request.share * 3) + 1);
+    return Math.min(200, Math.ceil(this.chunksPerSecond(lane) * 3) + 1);
   }
 
   private pageChunks(lane: LaneRun): number {
-    return Math.max(1, Math.ceil(lane.callsPerSecond * this.request.share * PAGE_SECONDS));
+    return Math.max(1, Math.ceil(this.chunksPerSecond(lane) * PAGE_SECONDS));
+  }
+
+  private chunksPerSecond(lane: LaneRun): number {
+    return (lane.callsPerSecond * this.request.share) / this.callsPerChunk(lane);
+  }
+
+  private callsPerChunk(lane: LaneRun): number {
+    return callsPerChunk(lane.callsPerSecond * this.request.share);
   }
 
   private pending(sync: Carried, lane: LaneName): ChunkRange[] {

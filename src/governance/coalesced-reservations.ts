@@ -14,8 +14,9 @@ interface Waiting {
 /**
  * Turns the reservations that the calls of one worker process ask for at the same time into one governor update
  * per round trip: every chunk in flight asking for its own slot at once would put dozens of concurrent updates on
- * one workflow, which the server then serves one workflow task at a time, and under load not at all. Requests that
- * arrive while an update is out wait for it and go together in the next; slots are handed out in arrival order.
+ * one workflow, which the server then serves one workflow task at a time, and under load not at all. Requests made
+ * in the same turn of the event loop (the calls of one chunk) go in one update; requests that arrive while an
+ * update is out wait for it and go together in the next. Slots are handed out in arrival order.
  */
 export class CoalescedReservations {
   private readonly queues = new Map<string, { waiting: Waiting[]; busy: boolean }>();
@@ -25,7 +26,10 @@ export class CoalescedReservations {
     let queue = this.queues.get(key);
     if (!queue) this.queues.set(key, (queue = { waiting: [], busy: false }));
     const granted = new Promise<Grant>((resolve, reject) => queue.waiting.push({ resolve, reject }));
-    if (!queue.busy) void this.drain(key, queue, reserve);
+    if (!queue.busy) {
+      queue.busy = true;
+      queueMicrotask(() => void this.drain(key, queue, reserve));
+    }
     return granted;
   }
 
@@ -34,7 +38,6 @@ export class CoalescedReservations {
     queue: { waiting: Waiting[]; busy: boolean },
     reserve: (calls: number) => Promise<Reservation>,
   ): Promise<void> {
-    queue.busy = true;
     while (queue.waiting.length > 0) {
       const batch = queue.waiting.splice(0);
       try {

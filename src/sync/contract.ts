@@ -60,6 +60,11 @@ export interface ChunkTask {
   mapping: SyncRequest['mapping'];
   target: SyncRequest['target'];
   share: number;
+  /**
+   * Rows per vendor call: a chunk of a fast lane carries several calls' worth. Absent in tasks scheduled before
+   * chunks did: those are one call.
+   */
+  rowsPerCall?: number;
   chunk: ChunkRange;
   rejectsDirectory: string;
 }

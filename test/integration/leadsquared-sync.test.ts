@@ -57,3 +57,42 @@ describe('a LeadSquared sync at the Enterprise plan', () => {
     ]);
   }, 120_000);
 });
+
+describe('a LeadSquared sync on a custom plan fast enough that a chunk carries several calls', () => {
+  // 100 bulk calls a second: ten calls (500 rows) to a chunk.
+  const window = { limit: 100, seconds: 1 };
+  const fixture = leadSquaredSyncFixture({
+    plan: 'custom',
+    simulator: { plan: { general: [window], bulk: [window] } },
+    account: {
+      lanes: {
+        general: { windows: [window], rowsPerCall: 1 },
+        bulk: { windows: [window], rowsPerCall: 50, alsoSpends: ['general'] },
+      },
+    },
+  });
+
+  it('sends each chunk as calls of at most 50 rows and lands every good row once, with no 429', async () => {
+    const good = leadRows(3_000);
+    const lines = [...csvLines(good.slice(0, 1_234)), 'not-an-email,Bad,Email', ...csvLines(good.slice(1_234))];
+    const file = await writeCsv(fixture.setup.directory, 'fast.csv', LEAD_HEADER, lines);
+
+    const handle = await startSync(
+      fixture.client,
+      { account: fixture.setup.accountName, source: { kind: 'csv', path: file } },
+      { taskQueue: fixture.setup.taskQueue },
+    );
+    const result = await handle.result();
+
+    expect(result).toMatchObject({ totalRows: 3_001, read: 3_001, accepted: 3_000, rejected: 1 });
+    const report = fixture.setup.simulator.report();
+    expect(report.totals.rateLimited).toBe(0);
+    expect(report.leads).toMatchObject({ count: 3_000, updated: 0 });
+    const bulk = report.requests.filter((request) => request.lane === 'bulk');
+    expect(Math.max(...bulk.map((request) => request.rows))).toBe(50);
+    expect(bulk.reduce((rows, request) => rows + request.rows, 0)).toBe(3_000);
+    // Every call but the credential check is a chunk's, and each is counted.
+    expect(result.calls).toBe(report.totals.requests - 1);
+    expect((await readFile(result.rejectsFile!, 'utf8')).split('\n')[1]).toMatch(/^1235,EmailAddress,/);
+  }, 120_000);
+});

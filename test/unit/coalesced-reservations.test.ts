@@ -24,6 +24,7 @@ describe('coalesced reservations', () => {
     const reservations = new CoalescedReservations();
 
     const first = reservations.take('a', governor.reserve);
+    await Promise.resolve();
     const later = [1, 2, 3].map(() => reservations.take('a', governor.reserve));
     expect(governor.requests).toEqual([1]);
 
@@ -37,12 +38,25 @@ describe('coalesced reservations', () => {
     expect((await Promise.all(later)).map((grant) => grant.slot)).toEqual([1, 2, 3]);
   });
 
-  it('keeps keys apart: another account or share gets its own update', () => {
+  it('sends the requests made in one turn of the event loop (the calls of one chunk) in one update', async () => {
+    const governor = fakeGovernor();
+    const reservations = new CoalescedReservations();
+
+    const grants = [1, 2, 3, 4].map(() => reservations.take('a', governor.reserve));
+    await Promise.resolve();
+    governor.answerNext();
+
+    expect(governor.requests).toEqual([4]);
+    expect((await Promise.all(grants)).map((grant) => grant.slot)).toEqual([0, 1, 2, 3]);
+  });
+
+  it('keeps keys apart: another account or share gets its own update', async () => {
     const governor = fakeGovernor();
     const reservations = new CoalescedReservations();
 
     void reservations.take('a', governor.reserve);
     void reservations.take('b', governor.reserve);
+    await Promise.resolve();
 
     expect(governor.requests).toEqual([1, 1]);
   });
@@ -54,6 +68,7 @@ describe('coalesced reservations', () => {
     await expect(failing).rejects.toThrow('governor unreachable');
     const governor = fakeGovernor();
     const next = reservations.take('a', governor.reserve);
+    await Promise.resolve();
     governor.answerNext();
     await expect(next).resolves.toMatchObject({ slot: 0 });
   });
