@@ -5,6 +5,8 @@ import { GovernorClient } from '../src/governance/governor-client.js';
 import { postgresConnectionResolver } from '../src/sources/postgres-connection.js';
 import { openSource } from '../src/sources/registry.js';
 import type { Source, SourceRef } from '../src/sources/types.js';
+import type { RejectsRef } from '../src/sync/rejects-ref.js';
+import { openRejectsSink, type RejectsSink } from '../src/sync/rejects-sink.js';
 import { vendorFor } from '../src/vendors/registry.js';
 import type { Vendor, VendorClient } from '../src/vendors/types.js';
 
@@ -41,14 +43,26 @@ export class ActivityContext {
 
   /** Runs `work` on a source opened with this worker's connections, and closes it (a database pool lease) after. */
   async withSource<T>(ref: SourceRef, work: (source: Source) => Promise<T>): Promise<T> {
-    const source = openSource(ref, {
-      resolvePostgresConnection: postgresConnectionResolver(this.deps.config.postgresConnections, this.deps.env),
-    });
+    const source = openSource(ref, { resolvePostgresConnection: this.postgresConnections() });
     try {
       return await work(source);
     } finally {
       await source.close?.();
     }
+  }
+
+  /** Runs `work` on the rejects sink a reference names (a table on this worker's connections, or files), closed after. */
+  async withRejectsSink<T>(ref: RejectsRef, work: (sink: RejectsSink) => Promise<T>): Promise<T> {
+    const sink = openRejectsSink(ref, { resolvePostgresConnection: this.postgresConnections() });
+    try {
+      return await work(sink);
+    } finally {
+      await sink.close();
+    }
+  }
+
+  private postgresConnections(): (name: string) => string {
+    return postgresConnectionResolver(this.deps.config.postgresConnections, this.deps.env);
   }
 
   account(name: string): Account {

@@ -1,7 +1,8 @@
 import type { Cursor, SourceRef } from '../src/sources/types.js';
-import { writeRejectsReport } from '../src/sync/rejects.js';
 import type { ChunkTask, RejectsReportRequest, SyncRequest } from '../src/sync/contract.js';
+import type { RejectsReport } from '../src/sync/rejects-ref.js';
 import { ActivityContext, type ActivityDeps } from './context.js';
+import { toActivityFailure } from './failures.js';
 import { prepareSync } from './prepare-sync.js';
 import { pushChunk } from './push-chunk.js';
 
@@ -16,7 +17,13 @@ export function createActivities(deps: ActivityDeps) {
     scanChunks: ({ source, cursor, sizes }: { source: SourceRef; cursor: Cursor; sizes: number[] }) =>
       context.withSource(source, (opened) => opened.scan(cursor, sizes)),
     pushChunk: (task: ChunkTask) => pushChunk(context, task),
-    writeRejectsReport: (request: RejectsReportRequest) => writeRejectsReport(request.rejectsDirectory, request.syncId),
+    /** The CSV report's path (files), or the table's report: where the sync's rejects are; undefined when none. */
+    writeRejectsReport: (request: RejectsReportRequest): Promise<RejectsReport> =>
+      context
+        .withRejectsSink(request, (sink) => sink.report(request.syncId))
+        .catch((err: unknown) => {
+          throw toActivityFailure(err, context.redactor);
+        }),
   };
 }
 

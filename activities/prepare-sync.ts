@@ -1,9 +1,11 @@
+import { activityInfo } from '@temporalio/activity';
 import { laneAllowances } from '../src/governance/allowance.js';
 import { laneTaskQueue } from '../src/governance/lanes.js';
 import { ConfigError, formatZodIssues } from '../src/config/errors.js';
 import { checkMapping, identityMapping, type Mapping } from '../src/sources/mapping.js';
 import { recordCheck } from '../src/sync/chunk-rows.js';
 import type { SyncPlan, SyncRequest } from '../src/sync/contract.js';
+import type { RejectsRef } from '../src/sync/rejects-ref.js';
 import { recordLanes } from '../src/sync/record-lanes.js';
 import type { Vendor } from '../src/vendors/types.js';
 import type { ActivityContext } from './context.js';
@@ -12,7 +14,8 @@ import { withHeartbeats } from './heartbeat.js';
 
 /**
  * Everything that can be wrong before the first row is sent, checked once: the account, its credentials (one cheap
- * vendor call), the target, the source and the mapping. Each failure names what to fix and is not retried.
+ * vendor call), the target, the source, the mapping and where rejects go. Each failure names what to fix and is not
+ * retried.
  */
 export async function prepareSync(context: ActivityContext, request: SyncRequest): Promise<SyncPlan> {
   try {
@@ -32,6 +35,13 @@ export async function prepareSync(context: ActivityContext, request: SyncRequest
         else recordCheck(vendor, request.records);
         return source.countRows();
       });
+      // A rejects table is created (or checked) now: a bad connection or permission fails before any vendor call.
+      const { config } = context.deps;
+      const rejects: RejectsRef = {
+        rejectsDirectory: config.rejectsDirectory,
+        ...(config.rejectsTable ? { rejectsTable: config.rejectsTable } : {}),
+      };
+      await context.withRejectsSink(rejects, (sink) => sink.prepare(activityInfo().workflowExecution?.workflowId));
       // The check is a vendor call like any other: it takes a slot, so it cannot push a busy account over a window.
       await context.governor.paced(account, 'general', 1, () => client.verify(target.data));
       const lanes = laneAllowances(recordLanes(account.effectivePlan, request.records))
@@ -48,7 +58,7 @@ export async function prepareSync(context: ActivityContext, request: SyncRequest
         lanes,
         totalRows,
         rowsPerSecond: lanes.reduce((sum, lane) => sum + lane.callsPerSecond * lane.rowsPerCall, 0),
-        rejectsDirectory: context.deps.config.rejectsDirectory,
+        ...rejects,
       };
     });
   } catch (err) {

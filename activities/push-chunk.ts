@@ -2,7 +2,6 @@ import { Context, activityInfo } from '@temporalio/activity';
 import { laneMetrics } from '../src/observability/metrics.js';
 import { readChunkRows } from '../src/sync/chunk-rows.js';
 import type { ChunkResult, ChunkTask } from '../src/sync/contract.js';
-import { writeChunkRejects } from '../src/sync/rejects.js';
 import { BatchTooLargeError, RateLimitedError } from '../src/vendors/errors.js';
 import type { LeadRecord, Pace, RowOutcome } from '../src/vendors/types.js';
 import type { ActivityContext, ConnectedAccount } from './context.js';
@@ -12,8 +11,9 @@ import { backoffSignal } from '../workflows/sync.js';
 
 /**
  * Reads one chunk by its range, maps and checks its rows, and sends the good ones in one vendor call at a slot the
- * account governor grants. Rows that fail a check, or that the vendor refuses, go to the chunk's rejects file; the
- * rest of the chunk goes on. A retry reads the same rows again: upserts by email make a resend harmless.
+ * account governor grants. Rows that fail a check, or that the vendor refuses, go to the chunk's rejects (its file,
+ * or its rows of the rejects table); the rest of the chunk goes on. A retry reads the same rows again: upserts by
+ * email make a resend harmless, and the retry's rejects replace the earlier attempt's.
  */
 export async function pushChunk(context: ActivityContext, task: ChunkTask): Promise<ChunkResult> {
   try {
@@ -29,7 +29,7 @@ export async function pushChunk(context: ActivityContext, task: ChunkTask): Prom
         if (outcome.status === 'rejected')
           rejects.push({ row: outcome.row, field: outcome.field, reason: outcome.reason });
       }
-      await writeChunkRejects(task.rejectsDirectory, task.syncId, task.chunk.firstRow, rejects);
+      await context.withRejectsSink(task, (sink) => sink.writeChunk(task.syncId, task.chunk.firstRow, rejects));
       const accepted = outcomes.filter((o) => o.status === 'accepted').length;
       // A row with several bad fields has a line per field in the report, but is one rejected row.
       const rejected = new Set(rejects.map((reject) => reject.row)).size;

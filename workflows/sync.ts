@@ -32,6 +32,7 @@ import {
   type SyncState,
 } from '../src/sync/contract.js';
 import { callsPerChunk } from '../src/sync/chunk-size.js';
+import type { RejectsReport } from '../src/sync/rejects-ref.js';
 import { markLanded, nextSince, startWatermark } from '../src/sync/watermark.js';
 import { LeadsyncAccount, LeadsyncSource, LeadsyncState, LeadsyncVendor } from '../src/temporal/search-attributes.js';
 import { describeProgress } from './progress.js';
@@ -91,10 +92,10 @@ export async function leadSync(
       return continueAsNew<typeof leadSync>(request, run.carry(), chunksPerRun);
     }
     run.enter('writing-rejects');
-    const rejectsFile = await control.writeRejectsReport(run.rejectsReportRequest());
+    const rejects = await control.writeRejectsReport(run.rejectsReportRequest());
     run.enter(outcome === 'cancelled' ? 'cancelled' : 'completed');
     await condition(allHandlersFinished);
-    return run.result(rejectsFile);
+    return run.result(rejects);
   });
 }
 
@@ -256,6 +257,7 @@ class SyncRun {
           rowsPerCall: lane.rowsPerCall,
           chunk,
           rejectsDirectory: sync.plan.rejectsDirectory,
+          ...(sync.plan.rejectsTable ? { rejectsTable: sync.plan.rejectsTable } : {}),
         },
       ],
     );
@@ -352,16 +354,22 @@ class SyncRun {
   }
 
   rejectsReportRequest(): RejectsReportRequest {
-    return { syncId: workflowInfo().workflowId, rejectsDirectory: this.prepared().plan.rejectsDirectory };
+    const { plan } = this.prepared();
+    return {
+      syncId: workflowInfo().workflowId,
+      rejectsDirectory: plan.rejectsDirectory,
+      ...(plan.rejectsTable ? { rejectsTable: plan.rejectsTable } : {}),
+    };
   }
 
-  result(rejectsFile: string | undefined): SyncResult {
+  /** The counts, and where the rejects are: a report file's path (a string), or a table's report. */
+  result(rejects: RejectsReport): SyncResult {
     const sync = this.prepared();
     const since = nextSince(this.request.source, sync.landed);
     return {
       ...sync.counts,
       totalRows: sync.plan.totalRows,
-      ...(rejectsFile ? { rejectsFile } : {}),
+      ...(typeof rejects === 'string' ? { rejectsFile: rejects } : rejects ? { rejectsTable: rejects } : {}),
       seconds: (Date.now() - sync.startedAt) / 1000,
       cancelled: this.cancelled,
       ...(since ? { nextSince: since } : {}),

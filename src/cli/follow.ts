@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { syncProgress, type SyncHandle } from '../client/api.js';
 import type { SyncResult } from '../sync/contract.js';
+import type { RejectsTableReport } from '../sync/rejects-ref.js';
 import { progressLine } from './progress-bar.js';
 
 /** Redraws the progress line until the workflow ends; on a terminal in place, elsewhere every few seconds. */
@@ -30,5 +31,14 @@ export function summary(result: SyncResult): string {
       `${result.accepted} accepted, ${result.rejected} rejected, ${result.retried} retried, ${result.calls} calls`,
   ];
   if (result.rejectsFile) lines.push(`rejects: ${result.rejectsFile}`);
+  if (result.rejectsTable) lines.push(`rejects: ${describeRejectsTable(result.rejectsTable)}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** Where a table's rejects are, as a person would query them: `3 rows in table t (connection c), WHERE sync_id = '…'`. */
+export function describeRejectsTable(report: RejectsTableReport): string {
+  return (
+    `${report.rows} row${report.rows === 1 ? '' : 's'} in table ${report.table} (connection ${report.connection}), ` +
+    `WHERE sync_id = '${report.syncId.replace(/'/g, "''")}'`
+  );
 }

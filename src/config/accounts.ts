@@ -12,6 +12,7 @@ import {
   type Plan,
 } from '../governance/plans.js';
 import { PostgresConnectionSchema, type PostgresConnection } from '../sources/postgres-connection.js';
+import { RejectsTableRefSchema, type RejectsTableRef } from '../sync/rejects-ref.js';
 import { ConfigError, formatZodIssues } from './errors.js';
 
 /** Credentials are named, never written: each is the name of an environment variable the worker reads. */
@@ -60,6 +61,24 @@ export const SmartLeadAccountSchema = AccountBaseSchema.extend({
 
 export const AccountSchema = z.discriminatedUnion('vendor', [LeadSquaredAccountSchema, SmartLeadAccountSchema]);
 
+const DEFAULT_REJECTS_DIRECTORY = '.leadsync/rejects';
+
+/**
+ * Where rejected rows go: `{ directory }` (the default: per-chunk files and a CSV report per sync on the workers'
+ * disk) or `{ table: { connection, table } }` (a PostgreSQL table of a configured connection, created if missing).
+ * One strict object rather than a union of two, so a mistake is reported at its own key, not as "invalid input".
+ */
+const RejectsConfigSchema = z
+  .object({
+    directory: z.string().min(1, 'must be a directory path').optional(),
+    table: RejectsTableRefSchema.optional(),
+  })
+  .strict()
+  .refine((rejects) => rejects.directory === undefined || rejects.table === undefined, {
+    message: 'give either directory (files) or table (PostgreSQL), not both',
+  })
+  .default({});
+
 export const ConfigFileSchema = z
   .object({
     accounts: z.record(
@@ -78,10 +97,7 @@ export const ConfigFileSchema = z
       })
       .strict()
       .default({ postgres: {} }),
-    rejects: z
-      .object({ directory: z.string().default('.leadsync/rejects') })
-      .strict()
-      .default({ directory: '.leadsync/rejects' }),
+    rejects: RejectsConfigSchema,
   })
   .strict();
 
@@ -95,7 +111,10 @@ export interface LoadedConfig {
   path: string;
   accounts: Record<string, Account>;
   postgresConnections: Record<string, PostgresConnection>;
+  /** Where rejects files go, and dry runs' reports always. */
   rejectsDirectory: string;
+  /** When the config names one, syncs write their rejects to this table instead of files. */
+  rejectsTable?: RejectsTableRef;
 }
 
 /** Reads and validates a config file; every error names the file and the path of the bad key. */
@@ -125,11 +144,20 @@ export function parseConfig(raw: unknown, path: string): LoadedConfig {
   for (const [name, config] of Object.entries(parsed.data.accounts)) {
     accounts[name] = { ...config, name, effectivePlan: effectivePlan(name, config, path) };
   }
+  const { rejects, sources } = parsed.data;
+  if (rejects.table && !sources.postgres[rejects.table.connection]) {
+    const known = Object.keys(sources.postgres);
+    throw new ConfigError(
+      `${path}: rejects.table.connection: no connection '${rejects.table.connection}' in sources.postgres ` +
+        `(configured: ${known.length ? known.join(', ') : 'none'})`,
+    );
+  }
   return {
     path,
     accounts,
-    postgresConnections: parsed.data.sources.postgres,
-    rejectsDirectory: resolve(path, '..', parsed.data.rejects.directory),
+    postgresConnections: sources.postgres,
+    rejectsDirectory: resolve(path, '..', rejects.directory ?? DEFAULT_REJECTS_DIRECTORY),
+    ...(rejects.table ? { rejectsTable: rejects.table } : {}),
   };
 }
 

@@ -60,6 +60,18 @@ export function postgresConnectionResolver(
   };
 }
 
+/** PostgreSQL errors that mean a reference or the config is wrong, by SQLSTATE: retrying cannot help. */
+export const POSTGRES_CONFIG_ERRORS: Readonly<Record<string, string>> = {
+  '42P01': 'the table or view does not exist (names are case-sensitive)',
+  '3F000': 'the schema does not exist',
+  '42703': 'a column does not exist',
+  '42501': 'permission denied',
+  '42883': 'a column cannot be ordered or compared',
+  '3D000': 'the database does not exist',
+  '28000': 'the connection was refused for this user',
+  '28P01': 'the password was refused',
+};
+
 const ISO_DATE_TIME = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)(?:\.(\d+))?$/;
 const ISO_DATE_TIME_ZONE = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)(?:\.(\d+))?([+-])(\d\d)(?::(\d\d))?(?::(\d\d))?$/;
 

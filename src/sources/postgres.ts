@@ -1,9 +1,18 @@
 import pg from 'pg';
 import { z } from 'zod';
 import { ConfigError } from '../config/errors.js';
-import { leasePool, type PoolLease } from './postgres-connection.js';
+import { leasePool, POSTGRES_CONFIG_ERRORS, type PoolLease } from './postgres-connection.js';
 import { PairPositionSchema } from './postgres-position.js';
-import type { ChunkRange, Cursor, Position, PostgresSourceRef, ScanResult, Source, SourceRow } from './types.js';
+import {
+  quoteQualifiedName,
+  type ChunkRange,
+  type Cursor,
+  type Position,
+  type PostgresSourceRef,
+  type ScanResult,
+  type Source,
+  type SourceRow,
+} from './types.js';
 
 /** Rows fetched per query by read(): memory holds one page, whatever the size of the range. */
 const PAGE_ROWS = 1000;
@@ -29,18 +38,6 @@ const RelationRowSchema = z.object({ kind: z.string(), unique_key: z.enum(['true
 const INDEXED_KINDS = ['r', 'p'];
 const ValuesSchema = z.array(z.string().nullable());
 
-/** PostgreSQL errors that mean the reference or the config is wrong: retrying cannot help. */
-const CONFIG_ERROR_CODES: Record<string, string> = {
-  '42P01': 'the table or view does not exist (names are case-sensitive)',
-  '3F000': 'the schema does not exist',
-  '42703': 'a column does not exist',
-  '42501': 'permission denied',
-  '42883': 'a column cannot be ordered or compared',
-  '3D000': 'the database does not exist',
-  '28000': 'the connection was refused for this user',
-  '28P01': 'the password was refused',
-};
-
 /**
  * A PostgreSQL table or view, cut into key ranges by keyset pagination (never OFFSET). A chunk is the
  * inclusive range [first row's place, last row's place]; the scan cursor is the last place handed out,
@@ -58,7 +55,7 @@ export class PostgresSource implements Source {
     private readonly ref: PostgresSourceRef,
     private readonly lease: PoolLease,
   ) {
-    this.table = ref.table.split('.').map(quote).join('.');
+    this.table = quoteQualifiedName(ref.table);
     this.order = [...(ref.cursorColumn ? [ref.cursorColumn] : []), ref.key].map(quote);
     this.since = ref.since ? [String(ref.since.value), String(ref.since.key)] : undefined;
   }
@@ -80,7 +77,7 @@ export class PostgresSource implements Source {
   private explain(err: unknown): unknown {
     if (!(err instanceof pg.DatabaseError) || err.code === undefined) return err;
     const where = `PostgreSQL source ${this.ref.table} (connection '${this.ref.connection}')`;
-    const reason = CONFIG_ERROR_CODES[err.code];
+    const reason = POSTGRES_CONFIG_ERRORS[err.code];
     if (reason) return new ConfigError(`${where}: ${reason}: ${err.message}`);
     // Class 22 is bad data in a parameter: the only values not read from the table itself come from `since`.
     if (err.code.startsWith('22')) {

@@ -24,6 +24,29 @@ const IdentifierSchema = z
   .max(63, 'PostgreSQL names are at most 63 characters')
   .regex(/^[A-Za-z_][A-Za-z0-9_$]*$/, 'must be a plain column name (letters, digits, _ and $)');
 
+/** The name of a connection of the config's `sources.postgres`: the connection string never enters a reference. */
+export const PostgresConnectionNameSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-_]*$/i, 'must name a configured connection, not be a connection string');
+
+/** `table` or `schema.table`, each part an unquoted-style name, quoted when used (exact case, as in the catalog). */
+export function qualifiedNameSchema(what: string) {
+  return z
+    .string()
+    .regex(
+      /^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$/,
+      `must be a ${what} name, optionally schema-qualified (schema.table)`,
+    );
+}
+
+/** A schema-qualified name as SQL: every part double-quoted (the schema above lets no quote in). */
+export function quoteQualifiedName(name: string): string {
+  return name
+    .split('.')
+    .map((part) => `"${part}"`)
+    .join('.');
+}
+
 const CursorValueSchema = z.union([z.string(), z.number()]);
 
 /** A place in incremental order: rows with (cursorColumn, key) > (value, key) come after it. */
@@ -38,15 +61,8 @@ export const PostgresSourceSchema = z
   .object({
     kind: z.literal('postgres'),
     /** The name of a connection in the config; the connection string itself never enters a reference. */
-    connection: z
-      .string()
-      .regex(/^[a-z0-9][a-z0-9-_]*$/i, 'must name a configured connection, not be a connection string'),
-    table: z
-      .string()
-      .regex(
-        /^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$/,
-        'must be a table or view name, optionally schema-qualified (schema.table)',
-      ),
+    connection: PostgresConnectionNameSchema,
+    table: qualifiedNameSchema('table or view'),
     key: IdentifierSchema,
     cursorColumn: IdentifierSchema.optional(),
     /** Where the previous incremental sync stopped: only rows with (cursorColumn, key) > (value, key) are read. */

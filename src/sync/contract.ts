@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { type LaneName, type VendorName } from '../governance/plans.js';
 import { MappingSchema } from '../sources/mapping.js';
 import { SourceRefSchema, type ChunkRange, type Cursor, type Since } from '../sources/types.js';
+import type { RejectsTableRef, RejectsTableReport } from './rejects-ref.js';
 import type { Watermark } from './watermark.js';
 
 /** The share of the account's plan a sync may use: 1 is the whole ceiling. */
@@ -46,8 +47,10 @@ export interface SyncPlan {
   totalRows: number;
   /** The plan's ceiling in rows per second, all lanes together. */
   rowsPerSecond: number;
-  /** Where the per-chunk rejects files of this sync go. */
+  /** Where the per-chunk rejects files of this sync go, unless rejectsTable is given. */
   rejectsDirectory: string;
+  /** The table the config sends rejects to instead of files. Absent in plans made before tables could be. */
+  rejectsTable?: RejectsTableRef;
 }
 
 export interface ChunkTask {
@@ -67,6 +70,8 @@ export interface ChunkTask {
   rowsPerCall?: number;
   chunk: ChunkRange;
   rejectsDirectory: string;
+  /** When given, the chunk's rejects go to this table, not to a file under rejectsDirectory. */
+  rejectsTable?: RejectsTableRef;
 }
 
 export interface ChunkResult {
@@ -110,8 +115,10 @@ export interface SyncProgress {
 
 export interface SyncResult extends SyncCounts {
   totalRows: number;
-  /** CSV of rejected rows: row, field, reason. Absent when no row was rejected. */
+  /** CSV of rejected rows: row, field, reason. Absent when no row was rejected, or when they went to a table. */
   rejectsFile?: string;
+  /** The table holding the rejected rows (those with `sync_id = syncId`), when the config names one; absent if none. */
+  rejectsTable?: RejectsTableReport;
   seconds: number;
   cancelled: boolean;
   /**
@@ -139,4 +146,6 @@ export interface Carried {
 export interface RejectsReportRequest {
   syncId: string;
   rejectsDirectory: string;
+  /** When given, the rejects are in this table: the report counts them there. */
+  rejectsTable?: RejectsTableRef;
 }

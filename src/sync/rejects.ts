@@ -3,6 +3,7 @@ import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { z } from 'zod';
+import type { RejectsSink } from './rejects-sink.js';
 
 /** A row that did not land: which row, which field (when one is to blame), and why, in the vendor's words if theirs. */
 export const RejectSchema = z.object({
@@ -63,6 +64,24 @@ export async function writeRejectsReport(rejectsDirectory: string, syncId: strin
   out.end();
   await finished(out);
   return report;
+}
+
+/** Rejects as files on the worker's disk: the default sink, and the only one a dry run uses. */
+export class FileRejectsSink implements RejectsSink {
+  constructor(private readonly rejectsDirectory: string) {}
+
+  /** The directory is made by the first chunk that rejects a row. */
+  async prepare(): Promise<void> {}
+
+  writeChunk(syncId: string, firstRow: number, rejects: readonly Reject[]): Promise<void> {
+    return writeChunkRejects(this.rejectsDirectory, syncId, firstRow, rejects);
+  }
+
+  report(syncId: string): Promise<string | undefined> {
+    return writeRejectsReport(this.rejectsDirectory, syncId);
+  }
+
+  async close(): Promise<void> {}
 }
 
 function csvField(value: string): string {

@@ -1,0 +1,148 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { WorkflowFailedError, type Client, type Connection } from '@temporalio/client';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml, stringify as toYaml } from 'yaml';
+import { summary } from '../../src/cli/follow.js';
+import { startSync } from '../../src/client/api.js';
+import { loadConfig } from '../../src/config/accounts.js';
+import { postgresConnectionResolver } from '../../src/sources/postgres-connection.js';
+import { openTableRejectsSink, type StoredReject } from '../../src/sync/rejects-table.js';
+import { TEST_CONNECTION, TEST_POSTGRES_URL, withTestDatabase } from '../helpers/postgres-table.js';
+import {
+  LEAD_HEADER,
+  csvLines,
+  leadRows,
+  leadSquaredAccount,
+  startTestWorker,
+  testClient,
+  writeCsv,
+  type LeadSquaredSetup,
+} from '../helpers/sync-harness.js';
+
+// A general lane of 50 calls a second: a chunk carries 5 calls (5 rows), so each chunk below has four good rows to
+// send and one bad row to report, and a lost answer to any of its calls retries the whole chunk.
+const window = { limit: 50, seconds: 1 };
+
+describe('a sync whose config sends rejects to a PostgreSQL table', () => {
+  let setup: LeadSquaredSetup;
+  let worker: { stop(): Promise<void> } | undefined;
+  let client: Client;
+  let connection: Connection;
+  let admin: pg.Client;
+  // The config names a table in a schema the tests create and drop: absent, prepare cannot make the table.
+  const schema = `leadsync_rejects_it_${process.pid}_${Date.now()}`;
+  const table = `${schema}.sync_rejects`;
+
+  beforeAll(async () => {
+    setup = await withTestDatabase(
+      await leadSquaredAccount({
+        plan: 'custom',
+        simulator: { plan: { general: [window], bulk: [window] } },
+        account: { lanes: { general: { windows: [window], rowsPerCall: 1 } } },
+      }),
+    );
+    const raw = parseYaml(await readFile(setup.configPath, 'utf8')) as Record<string, unknown>;
+    raw.rejects = { table: { connection: TEST_CONNECTION, table } };
+    await writeFile(setup.configPath, toYaml(raw));
+    setup = { ...setup, config: await loadConfig(setup.configPath) };
+    worker = await startTestWorker(setup);
+    ({ client, connection } = await testClient());
+    admin = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+    await admin.connect();
+  });
+
+  afterEach(async () => {
+    await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    setup.simulator.setFaults({});
+    setup.simulator.reset();
+  });
+
+  afterAll(async () => {
+    await worker?.stop();
+    await connection?.close();
+    await admin?.end();
+    await setup?.simulator.stop();
+  });
+
+  async function storedRejects(syncId: string): Promise<StoredReject[]> {
+    const sink = openTableRejectsSink(
+      { connection: TEST_CONNECTION, table },
+      postgresConnectionResolver(setup.config.postgresConnections),
+    );
+    try {
+      const rejects: StoredReject[] = [];
+      for await (const reject of sink.read(syncId)) rejects.push(reject);
+      return rejects;
+    } finally {
+      await sink.close();
+    }
+  }
+
+  it('fails at prepare, naming the table and connection, before any vendor call when the table cannot be made', async () => {
+    const file = await writeCsv(setup.directory, 'few.csv', LEAD_HEADER, csvLines(leadRows(3)));
+    const handle = await startSync(
+      client,
+      { account: setup.accountName, source: { kind: 'csv', path: file } },
+      { taskQueue: setup.taskQueue },
+    );
+
+    const failure = await handle.result().catch((err: unknown) => err);
+    expect(failure).toBeInstanceOf(WorkflowFailedError);
+    const cause = (failure as WorkflowFailedError).cause?.cause as (Error & { type?: string }) | undefined;
+    expect(cause?.type).toBe('ConfigError');
+    expect(cause?.message).toContain(
+      `rejects table ${table} (connection '${TEST_CONNECTION}'): the schema does not exist`,
+    );
+    expect(setup.simulator.report({ requests: false }).totals.requests).toBe(0);
+  }, 60_000);
+
+  it('writes every bad row to the table once, through retried chunks, and the result says where they are', async () => {
+    await admin.query(`CREATE SCHEMA "${schema}"`);
+    const good = leadRows(80);
+    // Rows 3, 8, 13, ... are bad: one in each 5-row chunk, beside four good rows whose calls may lose their answer.
+    const lines: string[] = [];
+    const bad: number[] = [];
+    for (let chunk = 0; chunk < 20; chunk++) {
+      const four = csvLines(good.slice(chunk * 4, chunk * 4 + 4));
+      lines.push(four[0]!, four[1]!, `not-an-email-${chunk},Bad,Row`, four[2]!, four[3]!);
+      bad.push(chunk * 5 + 3);
+    }
+    const file = await writeCsv(setup.directory, 'mixed.csv', LEAD_HEADER, lines);
+    // One answer in ten vanishes after the vendor acted: a third of the chunks run again, and report their bad row again.
+    setup.simulator.setFaults({ lostResponseRate: 0.1, seed: 11 });
+
+    const handle = await startSync(
+      client,
+      { account: setup.accountName, source: { kind: 'csv', path: file } },
+      { taskQueue: setup.taskQueue },
+    );
+    const result = await handle.result();
+
+    expect(result).toMatchObject({ totalRows: 100, read: 100, accepted: 80, rejected: 20 });
+    expect(result.retried).toBeGreaterThan(0);
+    expect(result.rejectsFile).toBeUndefined();
+    expect(result.rejectsTable).toEqual({
+      connection: TEST_CONNECTION,
+      table,
+      syncId: handle.workflowId,
+      rows: 20,
+    });
+    const stored = await storedRejects(handle.workflowId);
+    expect(stored.map(({ row, field }) => ({ row, field }))).toEqual(
+      bad.map((row) => ({ row, field: 'EmailAddress' })),
+    );
+    // Every bad row was in a chunk of its own, beside good rows: a retried chunk is one that reported a reject again.
+    expect(new Set(stored.map((reject) => reject.chunkFirstRow)).size).toBe(bad.length);
+    for (const reject of stored) {
+      expect(reject.reason).toContain('not a valid email');
+      expect(reject.chunkFirstRow).toBeLessThanOrEqual(reject.row);
+    }
+    const report = setup.simulator.report({ requests: false });
+    expect(report.totals.faults).toBeGreaterThan(0);
+    expect(report.leads.count).toBe(80);
+    expect(summary(result)).toContain(
+      `rejects: 20 rows in table ${table} (connection ${TEST_CONNECTION}), WHERE sync_id = '${handle.workflowId}'`,
+    );
+  }, 120_000);
+});
