@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { Context, activityInfo } from '@temporalio/activity';
 import { laneMetrics } from '../src/observability/metrics.js';
 import { readChunkRows } from '../src/sync/chunk-rows.js';
@@ -10,8 +11,8 @@ import { withHeartbeats } from './heartbeat.js';
 import { backoffSignal } from '../workflows/sync.js';
 
 /**
- * Reads one chunk by its range, maps and checks its rows, and sends the good ones in one vendor call at a slot the
- * account governor grants. Rows that fail a check, or that the vendor refuses, go to the chunk's rejects (its file,
+ * Reads one chunk by its range, maps and checks its rows, and sends the good ones in vendor calls of the lane's size
+ * (one, below ten calls a second), each at a slot the account governor grants. Rows that fail a check, or that the vendor refuses, go to the chunk's rejects (its file,
  * or its rows of the rejects table); the rest of the chunk goes on. A retry reads the same rows again: upserts by
  * email make a resend harmless, and the retry's rejects replace the earlier attempt's.
  */
@@ -94,6 +95,8 @@ async function sendCalls(
   for (let i = 0; i < leads.length; i += size) batches.push(leads.slice(i, i + size));
   const stop = new AbortController();
   const stopped = AbortSignal.any([signal, stop.signal]);
+  // Each call waiting for its slot listens for the stop: a chunk of many calls is not a listener leak.
+  setMaxListeners(batches.length + 10, stopped);
   let failure: { err: unknown } | undefined;
   const sent = await Promise.allSettled(
     batches.map((batch) =>

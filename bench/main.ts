@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { BenchTemporal } from './harness.js';
 import { benchLeadSquaredPlans, planTable } from './leadsquared.js';
-import { benchScale, scaleTable } from './scale.js';
+import { SCALE_WINDOWS, benchScale, scaleTable, type ScaleRun } from './scale.js';
 import { benchSmartLead, smartLeadScenarios, smartLeadTable } from './smartlead.js';
 
 /**
@@ -38,9 +38,10 @@ try {
     process.stdout.write(`${smartLeadTable(runs)}\n`);
   }
   if (values.scale) {
-    const run = await benchScale(temporal, Number(values['scale-rows']));
+    const runs: ScaleRun[] = [];
+    for (const window of SCALE_WINDOWS) runs.push(await benchScale(temporal, Number(values['scale-rows']), window));
     process.stdout.write(`\nScale: PostgreSQL to LeadSquared, custom plan of 200 requests/s (50-row bulk calls)\n`);
-    process.stdout.write(`${scaleTable([run])}\n`);
+    process.stdout.write(`${scaleTable(runs)}\n`);
   }
 } finally {
   await temporal.stop();

@@ -7,16 +7,28 @@ import pg from 'pg';
 import { z } from 'zod';
 import { startSync } from '../src/client/api.js';
 import { formatTable } from '../src/cli/table.js';
+import type { Window } from '../src/governance/plans.js';
 import type { BenchTemporal } from './harness.js';
 
-/** The custom plan of the scale row: 200 requests per second, every one a 50-row bulk call. */
+/** The custom plan of the scale rows: 200 requests per second, every one a 50-row bulk call. */
 const REQUESTS_PER_SECOND = 200;
 const ROWS_PER_CALL = 50;
 const PLAN_ROWS_PER_SECOND = REQUESTS_PER_SECOND * ROWS_PER_CALL;
+
+/**
+ * The same 200 requests per second as a vendor may count them: in 1-second windows, or in LeadSquared's 5-second
+ * windows. A window's margin (300 ms, at most a tenth of the window) is what the governor leaves unused: 9% of a
+ * 1-second window, 6% of a 5-second one.
+ */
+export const SCALE_WINDOWS: readonly Window[] = [
+  { limit: REQUESTS_PER_SECOND, seconds: 1 },
+  { limit: REQUESTS_PER_SECOND * 5, seconds: 5 },
+];
 const POSTGRES_URL =
   process.env.LEADSYNC_BENCH_POSTGRES_URL ?? `postgres://${process.env.PGUSER ?? 'postgres'}@127.0.0.1:5432/test`;
 
 export interface ScaleRun {
+  window: Window;
   rows: number;
   seconds: number;
   minimumSeconds: number;
@@ -42,11 +54,11 @@ const ReportSchema = z.object({
  * per second. The simulator runs in its own process, so the RSS sampled here is the worker's (and this harness's),
  * not a store that grows with every row.
  */
-export async function benchScale(temporal: BenchTemporal, rows: number): Promise<ScaleRun> {
+export async function benchScale(temporal: BenchTemporal, rows: number, window: Window): Promise<ScaleRun> {
   const admin = new pg.Client({ connectionString: POSTGRES_URL });
   await admin.connect();
   const table = `leadsync_bench_scale_${process.pid}`;
-  const simulator = await startSimulatorProcess();
+  const simulator = await startSimulatorProcess(window);
   try {
     await admin.query(`DROP TABLE IF EXISTS ${table}`);
     await admin.query(`CREATE TABLE ${table} (id bigint PRIMARY KEY, email text NOT NULL, first_name text)`);
@@ -55,7 +67,6 @@ export async function benchScale(temporal: BenchTemporal, rows: number): Promise
       [rows],
     );
     const name = `bench-scale-${randomBytes(3).toString('hex')}`;
-    const window = { limit: REQUESTS_PER_SECOND, seconds: 1 };
     let peakRss = 0;
     let peakRssFirstTenth = 0;
     let workflowId = '';
@@ -101,6 +112,7 @@ export async function benchScale(temporal: BenchTemporal, rows: number): Promise
     const report = await simulator.report();
     const history = await historyPerRun(temporal, workflowId);
     return {
+      window,
       rows,
       seconds: result.seconds,
       minimumSeconds: rows / PLAN_ROWS_PER_SECOND,
@@ -137,14 +149,20 @@ interface SimulatorProcess {
   stop(): Promise<void>;
 }
 
-/** `leadsync simulate leadsquared` in a child process, with the plan of the scale row. */
-async function startSimulatorProcess(): Promise<SimulatorProcess> {
+/**
+ * `leadsync simulate leadsquared` in a child process, with the plan of the scale row. It stands in for a vendor's
+ * fleet on one process that holds a million leads: a larger young generation keeps its garbage collector from
+ * stalling it for hundreds of milliseconds, which would bunch the calls it then reads and count them into one window
+ * as no vendor gateway would.
+ */
+async function startSimulatorProcess(plan: Window): Promise<SimulatorProcess> {
   const accessKey = randomBytes(8).toString('hex');
   const secretKey = randomBytes(8).toString('hex');
-  const window = `${REQUESTS_PER_SECOND}/1`;
+  const window = `${plan.limit}/${plan.seconds}`;
   const child = spawn(
     process.execPath,
     [
+      '--max-semi-space-size=64',
       '--import',
       'tsx',
       'src/cli/main.ts',
@@ -185,6 +203,7 @@ async function startSimulatorProcess(): Promise<SimulatorProcess> {
 export function scaleTable(runs: ScaleRun[]): string {
   return formatTable(
     [
+      'plan',
       'rows',
       'landed (rewritten)',
       '429s',
@@ -195,6 +214,7 @@ export function scaleTable(runs: ScaleRun[]): string {
       'history events per run (max)',
     ],
     runs.map((run) => [
+      `${run.window.limit} per ${run.window.seconds} s`,
       String(run.rows),
       `${run.landed} (${run.rewritten})`,
       String(run.rateLimited),

@@ -14,6 +14,7 @@ import {
 import type { QuotaReading } from '../vendors/types.js';
 import { laneAllowances } from './allowance.js';
 import { CoalescedReservations } from './coalesced-reservations.js';
+import { windowMarginMs } from './ledger.js';
 import type { LaneName, Window } from './plans.js';
 
 /**
@@ -30,9 +31,9 @@ export class GovernorClient {
   ) {}
 
   /**
-   * Runs `call` at a slot granted on `lane`. A slot missed by more than half the margin is given up
-   * and a new one asked for: the margin only covers calls made close to their slot. When the answer carries a
-   * quota reading (`quotaOf`) showing less left than our own calls explain, the governor hears of it.
+   * Runs `call` at a slot granted on `lane`. A slot missed by more than half the margin (of the narrowest window the
+   * call spends from) is given up and a new one asked for: the margin only covers calls made close to their slot.
+   * When the answer carries a quota reading (`quotaOf`) showing less left than our own calls explain, the governor hears of it.
    */
   async paced<T>(
     account: Account,
@@ -41,7 +42,7 @@ export class GovernorClient {
     call: () => Promise<T>,
     options: PacedOptions<T> = {},
   ): Promise<T> {
-    const lateAfterMs = account.pacing.marginMs / 2;
+    const lateAfterMs = lateAfter(account, lane);
     for (;;) {
       const { slot, headroom } = await this.reservations.take(`${account.name}\u0000${lane}\u0000${share}`, (calls) =>
         this.reserve(account, lane, calls, share),
@@ -136,6 +137,12 @@ export interface PacedOptions<T> {
 function belowExpected(reading: QuotaReading, headroom: readonly WindowHeadroom[]): boolean {
   const expected = headroom.find((h) => h.limit === reading.limit);
   return expected !== undefined && reading.remaining < expected.remaining;
+}
+
+/** How late after its slot a call may still leave: half the margin of the narrowest window it spends from. */
+function lateAfter(account: Account, lane: LaneName): number {
+  const windows = spentLanes(account, lane).flatMap((spent) => laneWindows(account, spent));
+  return Math.min(...windows.map((w) => windowMarginMs(w, account.pacing.marginMs))) / 2;
 }
 
 function laneWindows(account: Account, lane: LaneName): Window[] {

@@ -18,14 +18,34 @@ export function emptyLedger(): Ledger {
   return { slots: [], pausedUntil: 0 };
 }
 
-/** A window as enforced: widened by the margin that absorbs clock spread and late starts. */
+/**
+ * A window as enforced: widened by the margin that absorbs clock spread and late starts. A lane's shortest window,
+ * when it allows more than MAX_BURST calls, also spaces them evenly (`spacingMs`): hundreds of calls granted one instant would leave together
+ * and queue at the vendor, which counts each as it comes out of its queue, so the burst's last calls land later than
+ * the margin allows and crowd the next window's first. Smaller bursts clear a vendor's queue well within the margin,
+ * and keep the head start a short sync gets from a full window. The long-run rate is the same either way.
+ */
 export interface PacedWindow {
   limit: number;
   spanMs: number;
+  spacingMs?: number;
+}
+
+/** The most calls a window lets leave at the same instant. */
+export const MAX_BURST = 50;
+
+/** The margin a window gets: the configured one, but never more than a tenth of the window it widens. */
+export function windowMarginMs(window: Window, marginMs: number): number {
+  return Math.min(marginMs, window.seconds * 100);
 }
 
 export function pacedWindows(windows: readonly Window[], marginMs: number): PacedWindow[] {
-  return windows.map((w) => ({ limit: w.limit, spanMs: w.seconds * 1000 + marginMs }));
+  const shortest = Math.min(...windows.map((w) => w.seconds));
+  return windows.map((w) => {
+    const spanMs = w.seconds * 1000 + windowMarginMs(w, marginMs);
+    const spaced = w.seconds === shortest && w.limit > MAX_BURST;
+    return { limit: w.limit, spanMs, ...(spaced ? { spacingMs: spanMs / w.limit } : {}) };
+  });
 }
 
 /**
@@ -40,7 +60,8 @@ export function earliestSlot(
   for (let moved = true; moved;) {
     moved = false;
     for (const { ledger, windows } of ledgers) {
-      for (const earliest of [ledger.pausedUntil, ...windows.map((w) => firstFreeAt(ledger.slots, w, t))]) {
+      const free = windows.map((w) => Math.max(firstFreeAt(ledger.slots, w, t), spacedFrom(ledger.slots, w, t)));
+      for (const earliest of [ledger.pausedUntil, ...free]) {
         if (earliest > t) {
           t = earliest;
           moved = true;
@@ -59,12 +80,26 @@ export function earliestSlot(
  * window of thousands of slots costs what the slots near t cost, not the whole hour.
  */
 function firstFreeAt(slots: readonly number[], { limit, spanMs }: PacedWindow, t: number): number {
+  // After every slot (a lane kept busy reserves at its tail), only the last `limit` slots can hold t back.
+  if (slots.length === 0 || t >= slots[slots.length - 1]!) {
+    return slots.length < limit ? t : Math.max(t, slots[slots.length - limit]! + spanMs);
+  }
   let at = t;
   for (let i = firstAfter(slots, t - spanMs); i + limit <= slots.length; i++) {
     const first = slots[i]!;
     if (first >= at + spanMs) break;
     const last = slots[i + limit - 1]!;
     if (Math.max(last, at) - Math.min(first, at) < spanMs) at = first + spanMs;
+  }
+  return at;
+}
+
+/** The earliest time at or after t that is at least the window's spacing away from every slot. */
+function spacedFrom(slots: readonly number[], { spacingMs }: PacedWindow, t: number): number {
+  if (!spacingMs) return t;
+  let at = t;
+  for (let i = firstAfter(slots, t - spacingMs); i < slots.length && slots[i]! < at + spacingMs; i++) {
+    if (slots[i]! > at - spacingMs) at = slots[i]! + spacingMs;
   }
   return at;
 }

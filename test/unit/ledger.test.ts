@@ -44,6 +44,30 @@ describe('ledger', () => {
     expect(slots.at(-1)).toBe(39 * 5200);
   });
 
+  it('spaces the calls of a window too large to leave at once evenly over its span, at the same long-run rate', () => {
+    const lane = { ledger: emptyLedger(), windows: pacedWindows([{ limit: 200, seconds: 1 }], 100) };
+
+    const slots = reserveMany([lane], 400);
+
+    // 1,100 ms (the window and its margin) for every 200 calls, one every 5.5 ms.
+    expect(slots.slice(0, 3)).toEqual([0, 5.5, 11]);
+    expect(slots.at(-1)).toBeCloseTo(399 * 5.5);
+    expect(maxInAnySpan(slots, 1_100)).toBe(200);
+  });
+
+  it('gives a window a margin of at most a tenth of it', () => {
+    const [second, fiveSeconds] = pacedWindows(
+      [
+        { limit: 10, seconds: 1 },
+        { limit: 40, seconds: 5 },
+      ],
+      300,
+    );
+
+    expect(second!.spanMs).toBe(1_100);
+    expect(fiveSeconds!.spanMs).toBe(5_300);
+  });
+
   it('holds every window of a lane at once (SmartLead: per second, per minute, per hour)', () => {
     const lane = {
       ledger: emptyLedger(),
