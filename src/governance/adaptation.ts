@@ -20,6 +20,8 @@ export interface WindowAdaptation {
   pressureAt: number;
   /** Epoch ms from which the next step back up is counted. */
   steppedAt: number;
+  /** Epoch ms of a refusal let go without a cut, the first after a quiet spell; absent once a cut was made. */
+  forgivenAt?: number;
 }
 
 /** A refusal keeps this much of the window: fast enough to stop a run of 429s, gentle enough to recover soon. */
@@ -28,6 +30,15 @@ export const DECREASE = 0.75;
 export const INCREASE = 0.05;
 /** Never below this: the vendor's Retry-After, not starvation, handles a key that someone else saturates. */
 export const MIN_FACTOR = 0.1;
+/**
+ * The first refusal of a window after a quiet spell (a minute, or two of the window's spans if longer) pauses the
+ * lane but does not cut it: a lane paced to its window's limit draws the odd 429 from a stall on the way (a garbage
+ * collection, a busy core), and a quarter of its rate for half a minute is too dear for that. A second refusal
+ * within the spell is pressure (another client on the key), and cuts.
+ */
+export function forgiveMs(window: Pick<Window, 'seconds'>): number {
+  return Math.max(60_000, 2 * window.seconds * 1000);
+}
 /** A window is quiet after one span without pressure; long windows are retried within a minute. */
 const MAX_QUIET_MS = 60_000;
 const MIN_QUIET_MS = 1_000;
@@ -57,12 +68,19 @@ export function onRefused(
   repeat: boolean,
 ): void {
   for (const window of refused ? windows.filter((w) => w.seconds === refused.seconds) : windows) {
-    const current = adaptation[key(window)]?.factor ?? 1;
-    adaptation[key(window)] = {
-      factor: repeat ? current : Math.max(MIN_FACTOR, current * DECREASE),
-      pressureAt: at,
-      steppedAt: at,
-    };
+    const current = adaptation[key(window)];
+    const forgiven = current?.forgivenAt;
+    if (!current || (forgiven !== undefined && at - forgiven >= forgiveMs(window))) {
+      adaptation[key(window)] = { factor: 1, pressureAt: at, steppedAt: at, forgivenAt: at };
+    } else if (repeat) {
+      adaptation[key(window)] = { ...current, pressureAt: at, steppedAt: at };
+    } else {
+      adaptation[key(window)] = {
+        factor: Math.max(MIN_FACTOR, current.factor * DECREASE),
+        pressureAt: at,
+        steppedAt: at,
+      };
+    }
   }
 }
 
@@ -116,6 +134,10 @@ export function ownCalls(ledger: Ledger, window: Window, at: number, marginMs: n
 /** Additive increase: one step per quiet period since the last pressure or step; a window back at 1 is forgotten. */
 export function recover(adaptation: LaneAdaptation, now: number): void {
   for (const [seconds, window] of Object.entries(adaptation)) {
+    if (window.forgivenAt !== undefined) {
+      if (now - window.forgivenAt >= forgiveMs({ seconds: Number(seconds) })) delete adaptation[seconds];
+      continue;
+    }
     const quiet = quietMs({ seconds: Number(seconds) });
     const steps = Math.floor((now - window.steppedAt) / quiet);
     if (steps <= 0) continue;

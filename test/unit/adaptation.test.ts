@@ -4,6 +4,7 @@ import {
   INCREASE,
   MIN_FACTOR,
   adaptedWindows,
+  forgiveMs,
   onQuotaReading,
   onRefused,
   recover,
@@ -24,6 +25,12 @@ import { PLANS } from '../../src/governance/plans.js';
 const STANDARD = PLANS.smartlead.standard!.lanes.general!.windows;
 const [perSecond, perMinute, perHour] = STANDARD as [(typeof STANDARD)[0], (typeof STANDARD)[0], (typeof STANDARD)[0]];
 
+/** Two refusals of `window`, the second at `at`: the first is forgiven, the second cuts. */
+function refusedTwice(adaptation: LaneAdaptation, window: (typeof STANDARD)[0], at: number): void {
+  onRefused(adaptation, STANDARD, window, at - 1, false);
+  onRefused(adaptation, STANDARD, window, at, false);
+}
+
 function ledgerWith(slots: number[]): Ledger {
   return { ...emptyLedger(), slots: [...slots].sort((a, b) => a - b) };
 }
@@ -33,10 +40,20 @@ describe('lane adaptation', () => {
     expect(adaptedWindows(STANDARD, {})).toEqual(STANDARD);
   });
 
-  it('cuts the refusing window multiplicatively on a 429, and only that window when the answer names it', () => {
+  it('forgives the first 429 after a quiet spell, and forgets it once the spell has passed', () => {
     const adaptation: LaneAdaptation = {};
 
     onRefused(adaptation, STANDARD, perMinute, 1_000, false);
+    expect(adaptedWindows(STANDARD, adaptation)).toEqual(STANDARD);
+
+    recover(adaptation, 1_000 + forgiveMs(perMinute));
+    expect(adaptation).toEqual({});
+  });
+
+  it('cuts the refusing window multiplicatively on a second 429 within the spell, and only that window when named', () => {
+    const adaptation: LaneAdaptation = {};
+
+    refusedTwice(adaptation, perMinute, 1_000);
 
     expect(adaptedWindows(STANDARD, adaptation)).toEqual([
       perSecond,
@@ -48,7 +65,7 @@ describe('lane adaptation', () => {
   it('cuts once per congestion event: the 429s of calls already in flight do not cut again', () => {
     const adaptation: LaneAdaptation = {};
 
-    onRefused(adaptation, STANDARD, perMinute, 1_000, false);
+    refusedTwice(adaptation, perMinute, 1_000);
     onRefused(adaptation, STANDARD, perMinute, 1_010, true);
     onRefused(adaptation, STANDARD, perMinute, 1_020, true);
 
@@ -58,7 +75,7 @@ describe('lane adaptation', () => {
   it('suspects every window when a 429 does not say which refused, and never goes below the floor', () => {
     const adaptation: LaneAdaptation = {};
 
-    for (let i = 0; i < 50; i++) onRefused(adaptation, STANDARD, undefined, i * 100_000, false);
+    for (let i = 0; i < 50; i++) onRefused(adaptation, STANDARD, undefined, i * 10_000, false);
 
     expect(Object.values(adaptation).map((w) => w.factor)).toEqual([MIN_FACTOR, MIN_FACTOR, MIN_FACTOR]);
     expect(adaptedWindows(STANDARD, adaptation).every((w) => w.limit >= 1)).toBe(true);
@@ -66,7 +83,7 @@ describe('lane adaptation', () => {
 
   it('comes back additively, one step per quiet period, and forgets a window back at its limit', () => {
     const adaptation: LaneAdaptation = {};
-    onRefused(adaptation, STANDARD, perMinute, 0, false);
+    refusedTwice(adaptation, perMinute, 0);
 
     recover(adaptation, 59_999);
     expect(adaptation['60']?.factor).toBe(DECREASE);
@@ -80,7 +97,7 @@ describe('lane adaptation', () => {
 
   it('starts the quiet period again at every new sign of pressure', () => {
     const adaptation: LaneAdaptation = {};
-    onRefused(adaptation, STANDARD, perSecond, 0, false);
+    refusedTwice(adaptation, perSecond, 0);
     onRefused(adaptation, STANDARD, perSecond, 900, true);
 
     recover(adaptation, 1_500);
