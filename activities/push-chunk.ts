@@ -51,7 +51,7 @@ export async function pushChunk(context: ActivityContext, task: ChunkTask): Prom
       // Best effort, both: the retry happens at the vendor's time whether or not the governor and the sync heard.
       await Promise.all([
         context.governor
-          .reportRateLimited(account, task.lane, err.retryAfterMs, {
+          .reportRateLimited(account, task.lane, err.retryAfterStated ? err.retryAfterMs : undefined, {
             window: err.window,
             refusedLimit: err.refusedLimit,
           })

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { BenchTemporal } from './harness.js';
 import { benchLeadSquaredPlans, planTable } from './leadsquared.js';
-import { SCALE_WINDOWS, benchScale, scaleTable, type ScaleRun } from './scale.js';
+import { SCALE_PLANS, benchScale, scaleTable, type ScaleRun } from './scale.js';
 import { benchSmartLead, smartLeadScenarios, smartLeadTable } from './smartlead.js';
 
 /**
@@ -39,7 +39,7 @@ try {
   }
   if (values.scale) {
     const runs: ScaleRun[] = [];
-    for (const window of SCALE_WINDOWS) runs.push(await benchScale(temporal, Number(values['scale-rows']), window));
+    for (const plan of SCALE_PLANS) runs.push(await benchScale(temporal, Number(values['scale-rows']), plan));
     process.stdout.write(`\nScale: PostgreSQL to LeadSquared, custom plan of 200 requests/s (50-row bulk calls)\n`);
     process.stdout.write(`${scaleTable(runs)}\n`);
   }

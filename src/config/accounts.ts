@@ -31,9 +31,9 @@ const LaneOverrideSchema = z
 const PacingSchema = z
   .object({
     /**
-     * Slack added to every window, at most a tenth of it: it absorbs how late a call may leave after its slot (up to
-     * half of it) and the spread of network and event-loop delays on the way to the vendor. 150 ms let a 429 through
-     * on a loaded 2-core machine; 300 ms costs 6% of a 5-second window (a 1-second window gets 100 ms, 9%).
+     * Slack added to every window: it absorbs how late a call may leave after its slot (up to half of it) and the
+     * spread of network and event-loop delays on the way to the vendor. 150 ms let a 429 through on a loaded
+     * 2-core machine; 300 ms costs 6% of a 5-second window, but 23% of a 1-second one, which wants about 100.
      */
     marginMs: z.number().int().min(0).max(10_000).default(300),
   })

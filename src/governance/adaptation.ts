@@ -1,5 +1,5 @@
 import type { QuotaReading } from '../vendors/types.js';
-import { pause, slotsIn, windowMarginMs, type Ledger } from './ledger.js';
+import { pause, slotsIn, type Ledger } from './ledger.js';
 import type { Window } from './plans.js';
 
 /**
@@ -128,7 +128,7 @@ function leaveToOthers(adaptation: LaneAdaptation, window: Window, foreign: numb
  * made that late after its slot: erring towards our own calls never mistakes them for someone else's.
  */
 export function ownCalls(ledger: Ledger, window: Window, at: number, marginMs: number): number {
-  return slotsIn(ledger, at - window.seconds * 1000 - windowMarginMs(window, marginMs), at);
+  return slotsIn(ledger, at - window.seconds * 1000 - marginMs, at);
 }
 
 /** Additive increase: one step per quiet period since the last pressure or step; a window back at 1 is forgotten. */

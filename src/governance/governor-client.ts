@@ -14,7 +14,6 @@ import {
 import type { QuotaReading } from '../vendors/types.js';
 import { laneAllowances } from './allowance.js';
 import { CoalescedReservations } from './coalesced-reservations.js';
-import { windowMarginMs } from './ledger.js';
 import type { LaneName, Window } from './plans.js';
 
 /**
@@ -31,9 +30,9 @@ export class GovernorClient {
   ) {}
 
   /**
-   * Runs `call` at a slot granted on `lane`. A slot missed by more than half the margin (of the narrowest window the
-   * call spends from) is given up and a new one asked for: the margin only covers calls made close to their slot.
-   * When the answer carries a quota reading (`quotaOf`) showing less left than our own calls explain, the governor hears of it.
+   * Runs `call` at a slot granted on `lane`. A slot missed by more than half the margin is given up and a new one
+   * asked for: the margin only covers calls made close to their slot. When the answer carries a quota reading
+   * (`quotaOf`) showing less left than our own calls explain, the governor hears of it.
    */
   async paced<T>(
     account: Account,
@@ -42,7 +41,7 @@ export class GovernorClient {
     call: () => Promise<T>,
     options: PacedOptions<T> = {},
   ): Promise<T> {
-    const lateAfterMs = lateAfter(account, lane);
+    const lateAfterMs = account.pacing.marginMs / 2;
     for (;;) {
       const { slot, headroom } = await this.reservations.take(`${account.name}\u0000${lane}\u0000${share}`, (calls) =>
         this.reserve(account, lane, calls, share),
@@ -85,12 +84,15 @@ export class GovernorClient {
 
   /**
    * Tells the governor the vendor refused for rate, so every caller on the lanes waits, not just this one, and the
-   * lane's windows adapt. `refusedLimit` is the limit of the window that refused, when the answer says it.
+   * lane's windows adapt. `refusedLimit` is the limit of the window that refused, when the answer says it. When the
+   * vendor did not say when to retry (`retryAfterMs` undefined), the lanes wait for the margin: what a stall on the
+   * way can have bunched into the vendor's window has left it by then, and pressure that persists shows as a second
+   * refusal, which cuts.
    */
   async reportRateLimited(
     account: Account,
     lane: LaneName,
-    retryAfterMs: number,
+    retryAfterMs: number | undefined,
     details: { window?: Window; refusedLimit?: number } = {},
   ): Promise<void> {
     const windows = laneWindows(account, lane);
@@ -99,7 +101,7 @@ export class GovernorClient {
       kind: 'rate-limited',
       lanes: spentLanes(account, lane),
       at: Date.now(),
-      retryAfterMs,
+      retryAfterMs: retryAfterMs ?? account.pacing.marginMs,
       windows,
       ...(refused ? { refused } : {}),
       ...(details.window ? { window: details.window } : {}),
@@ -137,12 +139,6 @@ export interface PacedOptions<T> {
 function belowExpected(reading: QuotaReading, headroom: readonly WindowHeadroom[]): boolean {
   const expected = headroom.find((h) => h.limit === reading.limit);
   return expected !== undefined && reading.remaining < expected.remaining;
-}
-
-/** How late after its slot a call may still leave: half the margin of the narrowest window it spends from. */
-function lateAfter(account: Account, lane: LaneName): number {
-  const windows = spentLanes(account, lane).flatMap((spent) => laneWindows(account, spent));
-  return Math.min(...windows.map((w) => windowMarginMs(w, account.pacing.marginMs))) / 2;
 }
 
 function laneWindows(account: Account, lane: LaneName): Window[] {

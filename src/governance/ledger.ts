@@ -34,15 +34,10 @@ export interface PacedWindow {
 /** The most calls a window lets leave at the same instant. */
 export const MAX_BURST = 50;
 
-/** The margin a window gets: the configured one, but never more than a tenth of the window it widens. */
-export function windowMarginMs(window: Window, marginMs: number): number {
-  return Math.min(marginMs, window.seconds * 100);
-}
-
 export function pacedWindows(windows: readonly Window[], marginMs: number): PacedWindow[] {
   const shortest = Math.min(...windows.map((w) => w.seconds));
   return windows.map((w) => {
-    const spanMs = w.seconds * 1000 + windowMarginMs(w, marginMs);
+    const spanMs = w.seconds * 1000 + marginMs;
     const spaced = w.seconds === shortest && w.limit > MAX_BURST;
     return { limit: w.limit, spanMs, ...(spaced ? { spacingMs: spanMs / w.limit } : {}) };
   });

@@ -18,6 +18,11 @@ export class RateLimitedError extends VendorError {
     readonly window?: { limit: number; seconds: number },
     /** The limit of the window that refused, when the vendor names it (SmartLead: X-RateLimit-Limit on a 429). */
     readonly refusedLimit?: number,
+    /**
+     * Whether the vendor said when to retry. LeadSquared names only its window, and `retryAfterMs` is then the
+     * whole window: surely long enough for the refused call, far longer than the rest of the lane needs to wait.
+     */
+    readonly retryAfterStated = true,
   ) {
     super(message);
   }

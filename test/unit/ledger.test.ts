@@ -55,19 +55,6 @@ describe('ledger', () => {
     expect(maxInAnySpan(slots, 1_100)).toBe(200);
   });
 
-  it('gives a window a margin of at most a tenth of it', () => {
-    const [second, fiveSeconds] = pacedWindows(
-      [
-        { limit: 10, seconds: 1 },
-        { limit: 40, seconds: 5 },
-      ],
-      300,
-    );
-
-    expect(second!.spanMs).toBe(1_100);
-    expect(fiveSeconds!.spanMs).toBe(5_300);
-  });
-
   it('holds every window of a lane at once (SmartLead: per second, per minute, per hour)', () => {
     const lane = {
       ledger: emptyLedger(),

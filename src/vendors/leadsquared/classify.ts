@@ -200,6 +200,8 @@ function rateLimited(answer: Answer, text: string): RateLimitedError {
     `${answer.call}: rate limited (HTTP ${answer.status}): ${text || 'no reason given'}`,
     retryAfterMs,
     window,
+    undefined,
+    false,
   );
 }
 
