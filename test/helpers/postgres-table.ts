@@ -11,10 +11,17 @@ export const TEST_POSTGRES_URL =
 /** The name the setup's config gives the test database among its PostgreSQL connections. */
 export const TEST_CONNECTION = 'testdb';
 
-/** Adds the test database to the setup's config file as a named connection, and reloads the config. */
-export async function withTestDatabase(setup: LeadSquaredSetup): Promise<LeadSquaredSetup> {
+/**
+ * Adds the test database to the setup's config file as a named connection, with any other top-level settings that
+ * use it (`rejects`), and reloads the config.
+ */
+export async function withTestDatabase(
+  setup: LeadSquaredSetup,
+  settings: Record<string, unknown> = {},
+): Promise<LeadSquaredSetup> {
   const raw = parseYaml(await readFile(setup.configPath, 'utf8')) as Record<string, unknown>;
   raw.sources = { postgres: { [TEST_CONNECTION]: { url: TEST_POSTGRES_URL } } };
+  Object.assign(raw, settings);
   await writeFile(setup.configPath, toYaml(raw));
   return { ...setup, config: await loadConfig(setup.configPath) };
 }

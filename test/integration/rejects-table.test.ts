@@ -1,11 +1,8 @@
-import { readFile, writeFile } from 'node:fs/promises';
 import { WorkflowFailedError, type Client, type Connection } from '@temporalio/client';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { summary } from '../../src/cli/follow.js';
 import { startSync } from '../../src/client/api.js';
-import { loadConfig } from '../../src/config/accounts.js';
 import { postgresConnectionResolver } from '../../src/sources/postgres-connection.js';
 import { openTableRejectsSink, type StoredReject } from '../../src/sync/rejects-table.js';
 import { TEST_CONNECTION, TEST_POSTGRES_URL, withTestDatabase } from '../helpers/postgres-table.js';
@@ -41,11 +38,8 @@ describe('a sync whose config sends rejects to a PostgreSQL table', () => {
         simulator: { plan: { general: [window], bulk: [window] } },
         account: { lanes: { general: { windows: [window], rowsPerCall: 1 } } },
       }),
+      { rejects: { table: { connection: TEST_CONNECTION, table } } },
     );
-    const raw = parseYaml(await readFile(setup.configPath, 'utf8')) as Record<string, unknown>;
-    raw.rejects = { table: { connection: TEST_CONNECTION, table } };
-    await writeFile(setup.configPath, toYaml(raw));
-    setup = { ...setup, config: await loadConfig(setup.configPath) };
     worker = await startTestWorker(setup);
     ({ client, connection } = await testClient());
     admin = new pg.Client({ connectionString: TEST_POSTGRES_URL });
