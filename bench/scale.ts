@@ -187,6 +187,8 @@ async function startSimulatorProcess(plan: Window): Promise<SimulatorProcess> {
     if (baseUrl && adminUrl) break;
   }
   if (!baseUrl || !adminUrl) throw new Error('the simulator did not say where it listens');
+  // Keep reading what it prints after, or a full pipe would stall it mid-run.
+  child.stdout.resume();
   const admin = adminUrl;
   return {
     baseUrl,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { ShardedMap } from '../core/sharded-map.js';
 
 /** A lead as the simulator holds it; `writes` counts the upserts that reached it, creation included. */
 export interface StoredLead {
@@ -25,8 +26,10 @@ export type NewActivity = Omit<StoredActivity, 'id' | 'email'>;
  * not idempotent at the vendor either: one identical to an earlier one is stored again, and counted as a duplicate.
  */
 export class LeadSquaredStore {
-  private readonly byEmail = new Map<string, StoredLead>();
-  private readonly byProspectId = new Map<string, StoredLead>();
+  private readonly byEmail = new ShardedMap<StoredLead>();
+  private readonly byProspectId = new ShardedMap<StoredLead>();
+  /** In order of creation, as the admin API pages them. */
+  private readonly all: StoredLead[] = [];
   private readonly posted: StoredActivity[] = [];
   private readonly activityKeys = new Set<string>();
   private created = 0;
@@ -44,6 +47,7 @@ export class LeadSquaredStore {
     const lead: StoredLead = { prospectId: randomUUID(), email, fields: { ...fields }, writes: 1 };
     this.byEmail.set(email.toLowerCase(), lead);
     this.byProspectId.set(lead.prospectId, lead);
+    this.all.push(lead);
     this.created += 1;
     return { lead, created: true };
   }
@@ -76,7 +80,7 @@ export class LeadSquaredStore {
   }
 
   leads(): StoredLead[] {
-    return [...this.byEmail.values()];
+    return [...this.all];
   }
 
   activities(): readonly StoredActivity[] {
