@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import { findAccount, type Account, type LoadedConfig } from '../src/config/accounts.js';
 import { Redactor, resolveCredentials } from '../src/config/credentials.js';
 import { GovernorClient } from '../src/governance/governor-client.js';
-import { postgresConnectionResolver } from '../src/sources/postgres-connection.js';
+import { leasePool, postgresConnectionResolver, type PoolLease } from '../src/sources/postgres-connection.js';
 import { openSource } from '../src/sources/registry.js';
 import type { Source, SourceRef } from '../src/sources/types.js';
 import type { RejectsRef } from '../src/sync/rejects-ref.js';
@@ -35,6 +35,8 @@ export class ActivityContext {
   /** Every credential this worker holds: whatever an error says passes through it before leaving the process. */
   readonly redactor: Redactor;
   private readonly connected = new Map<string, ConnectedAccount>();
+  /** One lease per database a chunk has used, held until close(): see postgresConnections. */
+  private readonly pools = new Map<string, PoolLease>();
 
   constructor(readonly deps: ActivityDeps) {
     this.governor = new GovernorClient(deps.client, deps.workflowTaskQueue);
@@ -61,8 +63,25 @@ export class ActivityContext {
     }
   }
 
+  /**
+   * Resolves a configured connection, and keeps its pool open for the worker's life. A chunk's own lease, released
+   * when its read is done, would often be the pool's last: the pool would end between chunks and the next chunk
+   * connect anew, a PostgreSQL session every few chunks at ten chunks a second.
+   */
   private postgresConnections(): (name: string) => string {
-    return postgresConnectionResolver(this.deps.config.postgresConnections, this.deps.env);
+    const resolve = postgresConnectionResolver(this.deps.config.postgresConnections, this.deps.env);
+    return (name) => {
+      const url = resolve(name);
+      if (!this.pools.has(url)) this.pools.set(url, leasePool(url));
+      return url;
+    };
+  }
+
+  /** Lets go of the pools held for the worker's life; after the worker stops. */
+  async close(): Promise<void> {
+    const leases = [...this.pools.values()];
+    this.pools.clear();
+    await Promise.all(leases.map((lease) => lease.release()));
   }
 
   account(name: string): Account {

@@ -1,16 +1,15 @@
 import type { Cursor, SourceRef } from '../src/sources/types.js';
 import type { ChunkTask, RejectsReportRequest, SyncRequest } from '../src/sync/contract.js';
 import type { RejectsReport } from '../src/sync/rejects-ref.js';
-import { ActivityContext, type ActivityDeps } from './context.js';
+import type { ActivityContext } from './context.js';
 import { toActivityFailure } from './failures.js';
 import { prepareSync } from './prepare-sync.js';
 import { pushChunk } from './push-chunk.js';
 
-export type { ActivityDeps } from './context.js';
+export { ActivityContext, type ActivityDeps } from './context.js';
 
-/** The sync's activities, bound to one worker process's config, Temporal client and credentials. */
-export function createActivities(deps: ActivityDeps) {
-  const context = new ActivityContext(deps);
+/** The sync's activities, bound to one worker process's context: its config, Temporal client and credentials. */
+export function createActivities(context: ActivityContext) {
   return {
     prepareSync: (request: SyncRequest) => prepareSync(context, request),
     /** Cuts the next chunks, by reference: the workflow carries their ranges, never their rows. */

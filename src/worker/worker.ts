@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
-import { createActivities } from '../../activities/index.js';
+import { ActivityContext, createActivities } from '../../activities/index.js';
 import type { LoadedConfig } from '../config/accounts.js';
 import { laneAllowances } from '../governance/allowance.js';
 import { WORKFLOW_TASK_QUEUE, laneTaskQueue } from '../governance/lanes.js';
@@ -36,7 +36,7 @@ export interface LaneWorker {
 export class LeadsyncWorker {
   private constructor(
     private readonly workers: Worker[],
-    private readonly connections: { native: NativeConnection; client: Connection },
+    private readonly connections: { native: NativeConnection; client: Connection; context: ActivityContext },
     readonly lanes: LaneWorker[],
   ) {}
 
@@ -49,13 +49,14 @@ export class LeadsyncWorker {
       // The governor's updates and the workflows' payloads must be encrypted alike, or one side cannot read the other.
       const dataConverter = dataConverterFromEnv(options.env ?? process.env);
       const client = new Client({ connection: clientConnection, namespace, dataConverter });
-      const activities = createActivities({
+      const context = new ActivityContext({
         config: options.config,
         client,
         workflowTaskQueue: taskQueue,
         env: options.env,
         fetch: options.fetch,
       });
+      const activities = createActivities(context);
       const common = {
         connection: native,
         namespace,
@@ -83,7 +84,7 @@ export class LeadsyncWorker {
           }),
         );
       }
-      return new LeadsyncWorker(workers, { native, client: clientConnection }, lanes);
+      return new LeadsyncWorker(workers, { native, client: clientConnection, context }, lanes);
     } catch (err) {
       await clientConnection.close();
       await native.close();
@@ -91,11 +92,12 @@ export class LeadsyncWorker {
     }
   }
 
-  /** Runs until shutdown() (or a signal the SDK handles), then closes the connections. */
+  /** Runs until shutdown() (or a signal the SDK handles), then closes the connections and database pools. */
   async run(): Promise<void> {
     try {
       await Promise.all(this.workers.map((worker) => worker.run()));
     } finally {
+      await this.connections.context.close();
       await this.connections.client.close();
       await this.connections.native.close();
     }
