@@ -50,6 +50,22 @@ describe('lane adaptation', () => {
     expect(adaptation).toEqual({});
   });
 
+  it('forgives refusals a spell apart, as stalls come, but cuts for one within a window or two of the last', () => {
+    const lsq = [{ limit: 1_000, seconds: 5 }];
+    const [fiveSeconds] = lsq as [(typeof lsq)[0]];
+    const stalls: LaneAdaptation = {};
+    const pressure: LaneAdaptation = {};
+
+    onRefused(stalls, lsq, fiveSeconds, 0, false);
+    recover(stalls, forgiveMs(fiveSeconds));
+    onRefused(stalls, lsq, fiveSeconds, forgiveMs(fiveSeconds), false);
+    onRefused(pressure, lsq, fiveSeconds, 0, false);
+    onRefused(pressure, lsq, fiveSeconds, 2 * 5_000, false);
+
+    expect(adaptedWindows(lsq, stalls)).toEqual(lsq);
+    expect(adaptedWindows(lsq, pressure)).toEqual([{ limit: 1_000 * DECREASE, seconds: 5 }]);
+  });
+
   it('cuts the refusing window multiplicatively on a second 429 within the spell, and only that window when named', () => {
     const adaptation: LaneAdaptation = {};
 
