@@ -47,7 +47,7 @@ export async function writeRejectsReport(rejectsDirectory: string, syncId: strin
     .map((f) => Number(f.slice(0, -'.ndjson'.length)))
     .sort((a, b) => a - b);
   if (chunks.length === 0) return undefined;
-  const report = join(rejectsDirectory, `${safeFileName(syncId)}.rejects.csv`);
+  const report = rejectsReportPath(rejectsDirectory, syncId);
   const out = createWriteStream(report);
   out.write('row,field,reason\n');
   // One chunk file at a time: a million-row sync's rejects never sit in memory together.
@@ -70,8 +70,15 @@ export async function writeRejectsReport(rejectsDirectory: string, syncId: strin
 export class FileRejectsSink implements RejectsSink {
   constructor(private readonly rejectsDirectory: string) {}
 
-  /** The directory is made by the first chunk that rejects a row. */
-  async prepare(): Promise<void> {}
+  /**
+   * Clears what an earlier run of the same sync id left (its chunk files and report), as the table sink does; the
+   * directory itself is made by the first chunk that rejects a row.
+   */
+  async prepare(syncId?: string): Promise<void> {
+    if (syncId === undefined) return;
+    await rm(syncRejectsDirectory(this.rejectsDirectory, syncId), { recursive: true, force: true });
+    await rm(rejectsReportPath(this.rejectsDirectory, syncId), { force: true });
+  }
 
   writeChunk(syncId: string, firstRow: number, rejects: readonly Reject[]): Promise<void> {
     return writeChunkRejects(this.rejectsDirectory, syncId, firstRow, rejects);
@@ -82,6 +89,10 @@ export class FileRejectsSink implements RejectsSink {
   }
 
   async close(): Promise<void> {}
+}
+
+function rejectsReportPath(rejectsDirectory: string, syncId: string): string {
+  return join(rejectsDirectory, `${safeFileName(syncId)}.rejects.csv`);
 }
 
 function csvField(value: string): string {
