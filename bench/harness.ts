@@ -14,17 +14,21 @@ import { existingTemporalCluster, startDevServer, type TemporalEndpoint } from '
 import { LEADSYNC_SEARCH_ATTRIBUTES } from '../src/temporal/search-attributes.js';
 import { LeadsyncWorker, WORKFLOWS_PATH } from '../src/worker/worker.js';
 
-/** One Temporal server, one workflow bundle and one Temporal runtime for a whole benchmark run. */
+/**
+ * One Temporal server, one workflow bundle and one Temporal runtime for a whole benchmark run. The runtime and the
+ * bundle are made when the first worker needs them: a process that only hands its rows to others (the scale rows
+ * run in processes of their own) has no runtime to keep it alive.
+ */
 export class BenchTemporal {
+  private workerSetup?: Promise<WorkflowBundle>;
+
   private constructor(
     readonly endpoint: TemporalEndpoint,
     readonly client: Client,
     private readonly connection: Connection,
-    readonly bundle: WorkflowBundle,
   ) {}
 
   static async start(): Promise<BenchTemporal> {
-    installRuntime({ logger: new JsonLogger({ level: 'WARN' }) });
     const endpoint =
       existingTemporalCluster() ??
       (await startDevServer({
@@ -33,11 +37,15 @@ export class BenchTemporal {
         searchAttributes: LEADSYNC_SEARCH_ATTRIBUTES,
       }));
     const connection = await Connection.connect({ address: endpoint.address });
-    const bundle = await bundleWorkflowCode({
-      workflowsPath: WORKFLOWS_PATH,
-      logger: new JsonLogger({ level: 'WARN' }),
-    });
-    return new BenchTemporal(endpoint, new Client({ connection, namespace: endpoint.namespace }), connection, bundle);
+    return new BenchTemporal(endpoint, new Client({ connection, namespace: endpoint.namespace }), connection);
+  }
+
+  private bundle(): Promise<WorkflowBundle> {
+    this.workerSetup ??= (() => {
+      installRuntime({ logger: new JsonLogger({ level: 'WARN' }) });
+      return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new JsonLogger({ level: 'WARN' }) });
+    })();
+    return this.workerSetup;
   }
 
   /**
@@ -68,7 +76,7 @@ export class BenchTemporal {
       address: this.endpoint.address,
       namespace: this.endpoint.namespace,
       taskQueue,
-      workflowBundle: this.bundle,
+      workflowBundle: await this.bundle(),
     });
     const running = worker.run();
     try {

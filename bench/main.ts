@@ -1,15 +1,15 @@
 import { parseArgs } from 'node:util';
 import { BenchTemporal } from './harness.js';
 import { benchLeadSquaredPlans, planTable } from './leadsquared.js';
-import { SCALE_PLANS, benchScale, scaleTable, type ScaleRun } from './scale.js';
+import { SCALE_PLANS, benchScaleInOwnProcess, scaleTable, type ScaleRun } from './scale.js';
 import { benchSmartLead, smartLeadScenarios, smartLeadTable } from './smartlead.js';
 
 /**
  * `npm run bench`: rate and timing claims, measured against strict simulators on a real Temporal dev server.
  * `--quick` runs shorter syncs (still 6 windows each); `--plans lite,enterprise` picks LeadSquared plans;
- * `--vendors smartlead` runs one vendor's section. `--scale` adds the long scale row (`--scale-rows`, a million by
- * default, from PostgreSQL; `--scale-windows 5` keeps the plan counted in 5-second windows); `--vendors none --scale`
- * runs it alone.
+ * `--vendors smartlead` runs one vendor's section. `--scale` adds the long scale rows (`--scale-rows`, a million by
+ * default, from PostgreSQL; `--scale-windows 5` keeps the plan counted in 5-second windows), each in a process of
+ * its own; `--vendors none --scale` runs them alone.
  */
 const { values } = parseArgs({
   options: {
@@ -43,7 +43,7 @@ try {
     const runs: ScaleRun[] = [];
     const windows = values['scale-windows'].split(',').map(Number);
     for (const plan of SCALE_PLANS.filter((p) => windows.includes(p.window.seconds))) {
-      runs.push(await benchScale(temporal, Number(values['scale-rows']), plan));
+      runs.push(await benchScaleInOwnProcess(temporal, Number(values['scale-rows']), plan));
     }
     process.stdout.write(`\nScale: PostgreSQL to LeadSquared, custom plan of 200 requests/s (50-row bulk calls)\n`);
     process.stdout.write(`${scaleTable(runs)}\n`);

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
@@ -7,7 +8,7 @@ import pg from 'pg';
 import { z } from 'zod';
 import { startSync } from '../src/client/api.js';
 import { formatTable } from '../src/cli/table.js';
-import type { Window } from '../src/governance/plans.js';
+import { WindowSchema, type Window } from '../src/governance/plans.js';
 import type { BenchTemporal } from './harness.js';
 
 /** The custom plan of the scale rows: 200 requests per second, every one a 50-row bulk call. */
@@ -27,22 +28,26 @@ export const SCALE_PLANS: readonly { window: Window; marginMs: number }[] = [
 const POSTGRES_URL =
   process.env.LEADSYNC_BENCH_POSTGRES_URL ?? `postgres://${process.env.PGUSER ?? 'postgres'}@127.0.0.1:5432/test`;
 
-export interface ScaleRun {
-  window: Window;
-  rows: number;
-  seconds: number;
-  minimumSeconds: number;
-  rowsPerSecond: number;
+const ScaleRunSchema = z.object({
+  window: WindowSchema,
+  rows: z.number(),
+  seconds: z.number(),
+  minimumSeconds: z.number(),
+  rowsPerSecond: z.number(),
   /** Stored by the simulator, and written more than once (a lost or repeated row shows here). */
-  landed: number;
-  rewritten: number;
-  rateLimited: number;
+  landed: z.number(),
+  rewritten: z.number(),
+  rateLimited: z.number(),
   /** Worker process RSS: the peak while the first 10% of rows landed, and over the whole run (flat: within 1.5x). */
-  peakRssFirstTenthMb: number;
-  peakRssMb: number;
-  runs: number;
-  historyEvents: { max: number; mean: number };
-}
+  peakRssFirstTenthMb: z.number(),
+  peakRssMb: z.number(),
+  runs: z.number(),
+  historyEvents: z.object({ max: z.number(), mean: z.number() }),
+});
+export type ScaleRun = z.infer<typeof ScaleRunSchema>;
+
+/** How a scale run in its own process hands its row back: one line of its output, after this prefix. */
+const SCALE_RUN_LINE = 'scale-run: ';
 
 const ReportSchema = z.object({
   totals: z.object({ rateLimited: z.number(), rowsAccepted: z.number() }),
@@ -135,6 +140,49 @@ export async function benchScale(
     await admin.query(`DROP TABLE IF EXISTS ${table}`);
     await admin.end();
   }
+}
+
+/**
+ * benchScale in a bench process of its own (`bench/scale-run.ts`), on the same Temporal server: the worker's memory
+ * is then measured from a clean start, not on a heap that earlier rows grew.
+ */
+export async function benchScaleInOwnProcess(
+  temporal: BenchTemporal,
+  rows: number,
+  plan: (typeof SCALE_PLANS)[number],
+): Promise<ScaleRun> {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      fileURLToPath(new URL('./scale-run.ts', import.meta.url)),
+      ...['--rows', String(rows), '--window-seconds', String(plan.window.seconds)],
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: {
+        ...process.env,
+        TEMPORAL_ADDRESS: temporal.endpoint.address,
+        TEMPORAL_NAMESPACE: temporal.endpoint.namespace,
+      },
+    },
+  );
+  const exited = once(child, 'exit');
+  let run: ScaleRun | undefined;
+  for await (const line of createInterface({ input: child.stdout })) {
+    if (line.startsWith(SCALE_RUN_LINE)) run = ScaleRunSchema.parse(JSON.parse(line.slice(SCALE_RUN_LINE.length)));
+    else process.stderr.write(`${line}\n`);
+  }
+  const [code] = await exited;
+  if (code !== 0 || !run)
+    throw new Error(`the scale run of ${plan.window.limit} per ${plan.window.seconds} s exited with ${code}`);
+  return run;
+}
+
+/** The line benchScaleInOwnProcess reads back. */
+export function scaleRunLine(run: ScaleRun): string {
+  return `${SCALE_RUN_LINE}${JSON.stringify(run)}`;
 }
 
 /** Events in each continue-as-new run of the sync, from the server's visibility records. */
