@@ -25,6 +25,7 @@ const PAGE_ROWS = 1000;
 type Place = string[];
 
 const quote = (name: string): string => `"${name}"`;
+const samePlace = (a: Place, b: Place): boolean => a.length === b.length && a.every((value, i) => value === b[i]);
 
 const BoundaryRowSchema = z.object({
   n: z.coerce.number(),
@@ -257,7 +258,8 @@ export class PostgresSource implements Source {
         const data = cells.slice(this.order.length);
         yield { row: row++, values: Object.fromEntries(names.map((name, i) => [name, data[i] ?? ''])) };
       }
-      if (!last || page.rows.length < PAGE_ROWS) return;
+      // A full page that ends on the range's last place has read it all: no need to ask for an empty next page.
+      if (!last || page.rows.length < PAGE_ROWS || samePlace(last, to)) return;
       lower = { op: '>', place: last };
     }
   }

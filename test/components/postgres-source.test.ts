@@ -1,7 +1,11 @@
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ConfigError } from '../../src/config/errors.js';
-import { postgresConnectionResolver, PostgresConnectionSchema } from '../../src/sources/postgres-connection.js';
+import {
+  leasePool,
+  postgresConnectionResolver,
+  PostgresConnectionSchema,
+} from '../../src/sources/postgres-connection.js';
 import { openPostgresSource, type PostgresSource } from '../../src/sources/postgres.js';
 import { postgresSinceAfter } from '../../src/sources/postgres-position.js';
 import { openSource } from '../../src/sources/registry.js';
@@ -274,6 +278,23 @@ describe('PostgreSQL source', () => {
     const c = openSource(ref, { resolvePostgresConnection: resolve });
     opened.push(c);
     expect(await c.countRows()).toBe(3);
+  });
+
+  it('reads a range of exactly one page in one query', async () => {
+    const table = await createTable('id int PRIMARY KEY');
+    await admin.query(`INSERT INTO ${table} SELECT generate_series(1, 1000)`);
+    const source = open({ table, key: 'id' });
+    const { chunks } = await source.scan(START, [1000]);
+    await readAll(source, chunks[0]!);
+    const pool = leasePool(URL);
+    const query = vi.spyOn(pool.pool, 'query');
+
+    const rows = await readAll(source, chunks[0]!);
+
+    expect(rows).toHaveLength(1000);
+    expect(query).toHaveBeenCalledTimes(1);
+    query.mockRestore();
+    await pool.release();
   });
 
   it('streams a 100k-row range page by page instead of loading it', async () => {
