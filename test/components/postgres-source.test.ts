@@ -18,14 +18,12 @@ import {
   type Source,
   type SourceRow,
 } from '../../src/sources/types.js';
+import { TEST_POSTGRES_URL } from '../helpers/postgres-table.js';
 
-// The machine's PostgreSQL (trust auth, database `test`); override with LEADSYNC_TEST_POSTGRES_URL.
-const URL =
-  process.env.LEADSYNC_TEST_POSTGRES_URL ?? `postgres://${process.env.PGUSER ?? 'postgres'}@127.0.0.1:5432/test`;
 const resolve = postgresConnectionResolver(
   { test: { urlEnv: 'LEADSYNC_TEST_POSTGRES_URL' } },
   {
-    LEADSYNC_TEST_POSTGRES_URL: URL,
+    LEADSYNC_TEST_POSTGRES_URL: TEST_POSTGRES_URL,
   },
 );
 
@@ -34,7 +32,7 @@ const opened: Source[] = [];
 const tables: string[] = [];
 
 beforeAll(async () => {
-  admin = new pg.Client({ connectionString: URL });
+  admin = new pg.Client({ connectionString: TEST_POSTGRES_URL });
   await admin.connect();
 });
 
@@ -248,7 +246,8 @@ describe('PostgreSQL source', () => {
     expect(parse({ table: 'leads', key: 'id', where: 'id > 5' }).success).toBe(false);
     expect(parse({ table: 'leads', key: 'id', since: { value: 'x', key: 1 } }).success).toBe(false);
     expect(
-      PostgresSourceSchema.safeParse({ kind: 'postgres', connection: URL, table: 'leads', key: 'id' }).success,
+      PostgresSourceSchema.safeParse({ kind: 'postgres', connection: TEST_POSTGRES_URL, table: 'leads', key: 'id' })
+        .success,
     ).toBe(false);
 
     expect(PostgresConnectionSchema.safeParse({ urlEnv: 'CRM_DATABASE_URL' }).success).toBe(true);
@@ -286,7 +285,7 @@ describe('PostgreSQL source', () => {
     const source = open({ table, key: 'id' });
     const { chunks } = await source.scan(START, [1000]);
     await readAll(source, chunks[0]!);
-    const pool = leasePool(URL);
+    const pool = leasePool(TEST_POSTGRES_URL);
     const query = vi.spyOn(pool.pool, 'query');
 
     const rows = await readAll(source, chunks[0]!);

@@ -6,11 +6,9 @@ import { RejectsTableRefSchema } from '../../src/sync/rejects-ref.js';
 import { openRejectsSink, type RejectsSink } from '../../src/sync/rejects-sink.js';
 import { openTableRejectsSink, type StoredReject, type TableRejectsSink } from '../../src/sync/rejects-table.js';
 import { FileRejectsSink } from '../../src/sync/rejects.js';
+import { TEST_POSTGRES_URL } from '../helpers/postgres-table.js';
 
-// The machine's PostgreSQL (trust auth, database `test`); override with LEADSYNC_TEST_POSTGRES_URL.
-const URL =
-  process.env.LEADSYNC_TEST_POSTGRES_URL ?? `postgres://${process.env.PGUSER ?? 'postgres'}@127.0.0.1:5432/test`;
-const resolve = postgresConnectionResolver({ warehouse: { url: URL } });
+const resolve = postgresConnectionResolver({ warehouse: { url: TEST_POSTGRES_URL } });
 
 let admin: pg.Client;
 const opened: RejectsSink[] = [];
@@ -18,7 +16,7 @@ const schemas: string[] = [];
 const roles: string[] = [];
 
 beforeAll(async () => {
-  admin = new pg.Client({ connectionString: URL });
+  admin = new pg.Client({ connectionString: TEST_POSTGRES_URL });
   await admin.connect();
 });
 
@@ -164,7 +162,7 @@ describe('the rejects table sink', () => {
     await admin.query(`CREATE ROLE "${role}" LOGIN`);
     await admin.query(`GRANT USAGE ON SCHEMA "${schemaName}" TO "${role}"`);
     await admin.query(`GRANT SELECT, INSERT, DELETE ON "${schemaName}"."Rejects" TO "${role}"`);
-    const asRole = postgresConnectionResolver({ warehouse: { url: withUser(URL, role) } });
+    const asRole = postgresConnectionResolver({ warehouse: { url: withUser(TEST_POSTGRES_URL, role) } });
 
     // Names keep their case: "Rejects", not rejects.
     const sink = open(`${schemaName}.Rejects`, asRole);
@@ -188,7 +186,7 @@ describe('the rejects table sink', () => {
     await admin.query(`CREATE ROLE "${role}" LOGIN`);
     await admin.query(`GRANT USAGE ON SCHEMA "${schemaName}" TO "${role}"`);
     await admin.query(`GRANT SELECT ON "${schemaName}".readonly TO "${role}"`);
-    const asReader = postgresConnectionResolver({ warehouse: { url: withUser(URL, role) } });
+    const asReader = postgresConnectionResolver({ warehouse: { url: withUser(TEST_POSTGRES_URL, role) } });
     const readOnly = await failure(open(`${schemaName}.readonly`, asReader).prepare('s'));
     expect(readOnly).toBeInstanceOf(ConfigError);
     expect(readOnly.message).toBe(
