@@ -3,8 +3,9 @@ import { findAccount, type Account, type LoadedConfig } from '../src/config/acco
 import { Redactor, resolveCredentials } from '../src/config/credentials.js';
 import { GovernorClient } from '../src/governance/governor-client.js';
 import { leasePool, postgresConnectionResolver, type PoolLease } from '../src/sources/postgres-connection.js';
+import { assertPinned } from '../src/sources/pin.js';
 import { openSource } from '../src/sources/registry.js';
-import type { Source, SourceRef } from '../src/sources/types.js';
+import type { FilePin, Source, SourceRef } from '../src/sources/types.js';
 import type { RejectsRef } from '../src/sync/rejects-ref.js';
 import { openRejectsSink, type RejectsSink } from '../src/sync/rejects-sink.js';
 import { vendorFor } from '../src/vendors/registry.js';
@@ -43,19 +44,44 @@ export class ActivityContext {
     this.redactor = new Redactor(knownSecrets(deps.config, deps.env ?? process.env));
   }
 
-  /** Runs `work` on a source opened with this worker's connections, and closes it (a database pool lease) after. */
-  async withSource<T>(ref: SourceRef, work: (source: Source) => Promise<T>): Promise<T> {
-    const source = openSource(ref, { resolvePostgresConnection: this.postgresConnections() });
+  /**
+   * Runs `work` on a source opened inside this worker's boundary with its connections, and closes it (a database
+   * pool lease) after. Given the pin prepare took, a file must still be that file before the work and after it, so
+   * rows read from a file rewritten in between never go anywhere.
+   */
+  async withSource<T>(ref: SourceRef, work: (source: Source) => Promise<T>, pinned?: FilePin): Promise<T> {
+    const source = await openSource(ref, {
+      boundary: this.deps.config.boundary,
+      resolvePostgresConnection: this.postgresConnections(),
+    });
+    const check = async () => {
+      if (pinned && source.pin && ref.kind !== 'postgres') assertPinned(ref.path, pinned, await source.pin());
+    };
     try {
-      return await work(source);
+      await check();
+      const result = await work(source);
+      await check();
+      return result;
     } finally {
       await source.close?.();
     }
   }
 
-  /** Runs `work` on the rejects sink a reference names (a table on this worker's connections, or files), closed after. */
-  async withRejectsSink<T>(ref: RejectsRef, work: (sink: RejectsSink) => Promise<T>): Promise<T> {
-    const sink = openRejectsSink(ref, { resolvePostgresConnection: this.postgresConnections() });
+  /**
+   * Where this worker's config sends rejects. Only the config decides it: a directory or table named in a workflow's
+   * payload is never written to.
+   */
+  rejects(): RejectsRef {
+    const { config } = this.deps;
+    return {
+      rejectsDirectory: config.rejectsDirectory,
+      ...(config.rejectsTable ? { rejectsTable: config.rejectsTable } : {}),
+    };
+  }
+
+  /** Runs `work` on this worker's rejects sink (a table on its connections, or files), closed after. */
+  async withRejectsSink<T>(work: (sink: RejectsSink) => Promise<T>): Promise<T> {
+    const sink = openRejectsSink(this.rejects(), { resolvePostgresConnection: this.postgresConnections() });
     try {
       return await work(sink);
     } finally {

@@ -1,6 +1,10 @@
 import { setMaxListeners } from 'node:events';
 import { Context, activityInfo } from '@temporalio/activity';
+import type { Account } from '../src/config/accounts.js';
+import { ConfigError } from '../src/config/errors.js';
+import { laneTaskQueue } from '../src/governance/lanes.js';
 import { laneMetrics } from '../src/observability/metrics.js';
+import { recordLanes } from '../src/sync/record-lanes.js';
 import { readChunkRows } from '../src/sync/chunk-rows.js';
 import type { ChunkResult, ChunkTask } from '../src/sync/contract.js';
 import { BatchTooLargeError, RateLimitedError } from '../src/vendors/errors.js';
@@ -21,16 +25,19 @@ export async function pushChunk(context: ActivityContext, task: ChunkTask): Prom
     return await withHeartbeats(async (signal) => {
       const metrics = chunkMetrics(context, task);
       const connected = context.connect(task.account);
-      const { leads, rejects, rows } = await context.withSource(task.source, (source) =>
-        readChunkRows(source, connected.vendor, task.mapping, task.chunk, task.records ?? 'leads'),
+      const rowsPerCall = laneOf(connected.account, task);
+      const { leads, rejects, rows } = await context.withSource(
+        task.source,
+        (source) => readChunkRows(source, connected.vendor, task.mapping, task.chunk, task.records ?? 'leads'),
+        task.pin,
       );
       const calls = { made: 0, onCall: () => metrics.request() };
-      const outcomes = await sendCalls(context, connected, task, leads, calls, signal);
+      const outcomes = await sendCalls(context, connected, { ...task, rowsPerCall }, leads, calls, signal);
       for (const outcome of outcomes) {
         if (outcome.status === 'rejected')
           rejects.push({ row: outcome.row, field: outcome.field, reason: outcome.reason });
       }
-      await context.withRejectsSink(task, (sink) => sink.writeChunk(task.syncId, task.chunk.firstRow, rejects));
+      await context.withRejectsSink((sink) => sink.writeChunk(task.syncId, task.chunk.firstRow, rejects));
       const accepted = outcomes.filter((o) => o.status === 'accepted').length;
       // A row with several bad fields has a line per field in the report, but is one rejected row.
       const rejected = new Set(rejects.map((reject) => reject.row)).size;
@@ -65,6 +72,20 @@ export async function pushChunk(context: ActivityContext, task: ChunkTask): Prom
     }
     throw toActivityFailure(err, context.redactor);
   }
+}
+
+/**
+ * The rows per call of the task's lane, from this worker's config. The task came from a workflow, whose state anyone
+ * who can start one can write: a chunk runs only on its own lane's queue (whose rate limit is the lane's ceiling),
+ * and never sends larger calls than the lane takes.
+ */
+function laneOf(account: Account, task: ChunkTask): number {
+  const lane = recordLanes(account.effectivePlan, task.records ?? 'leads')[task.lane];
+  const queue = laneTaskQueue(account.vendor, account.name, task.lane);
+  if (!lane || activityInfo().taskQueue !== queue) {
+    throw new ConfigError(`a chunk of account ${account.name}, lane ${task.lane}, runs only on task queue ${queue}`);
+  }
+  return Math.min(task.rowsPerCall ?? lane.rowsPerCall, lane.rowsPerCall);
 }
 
 /** The lane's series on this worker's Prometheus endpoint; recorders of one lane add to the same series. */

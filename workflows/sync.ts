@@ -1,5 +1,4 @@
 import {
-  ApplicationFailure,
   CancellationScope,
   allHandlersFinished,
   condition,
@@ -17,6 +16,8 @@ import type { SyncActivities } from '../activities/index.js';
 import type { LaneName } from '../src/governance/plans.js';
 import type { ChunkRange } from '../src/sources/types.js';
 import {
+  CarriedSchema,
+  ChunksPerRunSchema,
   ShareSchema,
   SyncInputSchema,
   ZERO_COUNTS,
@@ -35,6 +36,7 @@ import { callsPerChunk } from '../src/sync/chunk-size.js';
 import type { RejectsReport } from '../src/sync/rejects-ref.js';
 import { markLanded, nextSince, startWatermark } from '../src/sync/watermark.js';
 import { LeadsyncAccount, LeadsyncSource, LeadsyncState, LeadsyncVendor } from '../src/temporal/search-attributes.js';
+import { parseArgument } from './arguments.js';
 import { describeProgress } from './progress.js';
 
 export const progressQuery = defineQuery<SyncProgress>('progress');
@@ -79,17 +81,20 @@ export async function leadSync(
   chunksPerRun = DEFAULT_CHUNKS_PER_RUN,
 ): Promise<SyncResult> {
   const request = parseInput(input);
+  const carry =
+    carried === undefined || carried === null ? undefined : parseArgument('carried', CarriedSchema, carried);
+  const perRun = parseArgument('chunksPerRun', ChunksPerRunSchema, chunksPerRun ?? DEFAULT_CHUNKS_PER_RUN);
   const run = new SyncRun(request);
   run.listen();
   CancellationScope.current().cancelRequested.catch(() => run.cancel());
 
   // A cancelled sync still lets its chunks in flight finish and writes its rejects report, so the counts stay true.
   return CancellationScope.nonCancellable(async () => {
-    run.begin(carried ?? (await prepare(request)));
-    const outcome = await run.pushChunks(chunksPerRun);
+    run.begin(carry ?? (await prepare(request)));
+    const outcome = await run.pushChunks(perRun);
     if (outcome === 'continue') {
       await condition(allHandlersFinished);
-      return continueAsNew<typeof leadSync>(request, run.carry(), chunksPerRun);
+      return continueAsNew<typeof leadSync>(request, run.carry(), perRun);
     }
     run.enter('writing-rejects');
     const rejects = await control.writeRejectsReport(run.rejectsReportRequest());
@@ -100,10 +105,7 @@ export async function leadSync(
 }
 
 function parseInput(input: SyncInput): SyncRequest {
-  const parsed = SyncInputSchema.safeParse(input);
-  if (parsed.success) return parsed.data;
-  const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`).join('; ');
-  throw ApplicationFailure.nonRetryable(`invalid sync input: ${issues}`, 'ConfigError');
+  return parseArgument('sync input', SyncInputSchema, input);
 }
 
 async function prepare(request: SyncRequest): Promise<Carried> {
@@ -140,6 +142,8 @@ class SyncRun {
   private readonly inFlight = new Map<LaneName, number>();
   private scanning = false;
   private cancelled = false;
+  /** The first scan or chunk that failed for good: the sync fails with it once the chunks in flight are done. */
+  private failure: { err: unknown } | undefined;
   private paused = false;
   private changes = 0;
   private completedThisRun = 0;
@@ -176,6 +180,12 @@ class SyncRun {
     this.changed();
   }
 
+  /** Only failures no retry can fix reach here (chunks retry all others): no new chunk starts after one. */
+  private fail(err: unknown): void {
+    this.failure ??= { err };
+    this.changed();
+  }
+
   /**
    * Keeps every lane's chunks in flight up to what its allowance can use, scanning ahead a page at a time, until
    * the source is drained (done), the run has spent its history budget (continue), or the sync is cancelled, in
@@ -185,11 +195,12 @@ class SyncRun {
     const sync = this.prepared();
     for (;;) {
       const rolling = this.completedThisRun >= chunksPerRun || workflowInfo().continueAsNewSuggested;
-      if (!this.cancelled && !rolling) {
+      if (!this.cancelled && !rolling && !this.failure) {
         this.scanAhead(sync);
         if (!this.paused) for (const lane of sync.plan.lanes) this.startChunks(sync, lane);
       }
       if (this.totalInFlight() === 0 && !this.scanning) {
+        if (this.failure) throw this.failure.err;
         if (this.cancelled) return 'cancelled';
         if (this.drained(sync)) return 'done';
         if (rolling) return 'continue';
@@ -209,17 +220,24 @@ class SyncRun {
     const sizes = wanted.flatMap((w) => Array<number>(w.chunks).fill(w.rows));
     if (sizes.length === 0) return;
     this.scanning = true;
-    void control.scanChunks({ source: this.request.source, cursor: sync.cursor, sizes }).then((scan) => {
-      let next = 0;
-      for (const w of wanted) {
-        this.pending(sync, w.lane).push(...scan.chunks.slice(next, next + w.chunks));
-        next += w.chunks;
-      }
-      sync.cursor = scan.cursor;
-      sync.scanned = scan.done;
-      this.scanning = false;
-      this.changed();
-    });
+    const pin = sync.plan.pin;
+    void control.scanChunks({ source: this.request.source, cursor: sync.cursor, sizes, ...(pin ? { pin } : {}) }).then(
+      (scan) => {
+        let next = 0;
+        for (const w of wanted) {
+          this.pending(sync, w.lane).push(...scan.chunks.slice(next, next + w.chunks));
+          next += w.chunks;
+        }
+        sync.cursor = scan.cursor;
+        sync.scanned = scan.done;
+        this.scanning = false;
+        this.changed();
+      },
+      (err: unknown) => {
+        this.scanning = false;
+        this.fail(err);
+      },
+    );
   }
 
   private startChunks(sync: Carried, lane: LaneRun): void {
@@ -227,13 +245,19 @@ class SyncRun {
     while (pending.length > 0 && (this.inFlight.get(lane.lane) ?? 0) < this.maxInFlight(lane)) {
       const chunk = pending.shift()!;
       this.inFlight.set(lane.lane, (this.inFlight.get(lane.lane) ?? 0) + 1);
-      void this.pushChunk(sync, lane, chunk).then((result) => {
-        this.inFlight.set(lane.lane, (this.inFlight.get(lane.lane) ?? 1) - 1);
-        this.completedThisRun++;
-        markLanded(sync.landed, chunk);
-        this.count(sync.counts, result);
-        this.changed();
-      });
+      void this.pushChunk(sync, lane, chunk).then(
+        (result) => {
+          this.inFlight.set(lane.lane, (this.inFlight.get(lane.lane) ?? 1) - 1);
+          this.completedThisRun++;
+          markLanded(sync.landed, chunk);
+          this.count(sync.counts, result);
+          this.changed();
+        },
+        (err: unknown) => {
+          this.inFlight.set(lane.lane, (this.inFlight.get(lane.lane) ?? 1) - 1);
+          this.fail(err);
+        },
+      );
     }
   }
 
@@ -256,8 +280,7 @@ class SyncRun {
           share: this.request.share,
           rowsPerCall: lane.rowsPerCall,
           chunk,
-          rejectsDirectory: sync.plan.rejectsDirectory,
-          ...(sync.plan.rejectsTable ? { rejectsTable: sync.plan.rejectsTable } : {}),
+          ...(sync.plan.pin ? { pin: sync.plan.pin } : {}),
         },
       ],
     );
@@ -354,12 +377,7 @@ class SyncRun {
   }
 
   rejectsReportRequest(): RejectsReportRequest {
-    const { plan } = this.prepared();
-    return {
-      syncId: workflowInfo().workflowId,
-      rejectsDirectory: plan.rejectsDirectory,
-      ...(plan.rejectsTable ? { rejectsTable: plan.rejectsTable } : {}),
-    };
+    return { syncId: workflowInfo().workflowId };
   }
 
   /** The counts, and where the rejects are: a report file's path (a string), or a table's report. */

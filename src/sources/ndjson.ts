@@ -3,7 +3,8 @@ import { stat } from 'node:fs/promises';
 import { z } from 'zod';
 import { ConfigError } from '../config/errors.js';
 import { scanByteRanges } from './byte-ranges.js';
-import type { ChunkRange, Cursor, ScanResult, Source, SourceRow } from './types.js';
+import { pinFile } from './pin.js';
+import type { ChunkRange, Cursor, FilePin, ScanResult, Source, SourceRow } from './types.js';
 
 /** How many rows `columns()` looks at: enough to see optional keys, few enough to answer at once. */
 export const COLUMN_SAMPLE_ROWS = 1000;
@@ -64,6 +65,10 @@ export function parseLine(text: string): { values: Record<string, string> } | { 
  */
 export class NdjsonSource implements Source {
   constructor(private readonly path: string) {}
+
+  pin(): Promise<FilePin> {
+    return pinFile(this.path);
+  }
 
   /** Lines from byte `start` up to `end` (exclusive), blank ones skipped but still counted in offsets. */
   private async *lines(start: number, end?: number): AsyncGenerator<Line> {

@@ -11,8 +11,20 @@ function isPostgresUrl(value: string): boolean {
 }
 
 /**
+ * The tables and views a sync may read through a connection: `schema.table`, or `schema.*` for every one of a
+ * schema. Schema-qualified, so the search path cannot make a listed name mean another table.
+ */
+export const AllowedTableSchema = z
+  .string()
+  .regex(
+    /^[A-Za-z_][A-Za-z0-9_$]*\.([A-Za-z_][A-Za-z0-9_$]*|\*)$/,
+    'must be schema.table or schema.* (schema-qualified, names as in the catalog)',
+  );
+
+/**
  * One entry of the config's PostgreSQL connections: the name of the environment variable holding the
- * connection string, or a URL written out when it holds no secret (trust or .pgpass authentication).
+ * connection string, or a URL written out when it holds no secret (trust or .pgpass authentication), and the
+ * tables syncs may read through it (none when absent: a connection for the rejects table needs no list).
  */
 export const PostgresConnectionSchema = z.union([
   z
@@ -20,6 +32,7 @@ export const PostgresConnectionSchema = z.union([
       urlEnv: z
         .string()
         .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the name of an environment variable, not the URL itself'),
+      tables: z.array(AllowedTableSchema).default([]),
     })
     .strict(),
   z
@@ -30,6 +43,7 @@ export const PostgresConnectionSchema = z.union([
         .refine((url) => !isPostgresUrl(url) || new URL(url).password === '', {
           message: 'holds a password: put the URL in an environment variable and name it with urlEnv',
         }),
+      tables: z.array(AllowedTableSchema).default([]),
     })
     .strict(),
 ]);
@@ -37,11 +51,11 @@ export type PostgresConnection = z.infer<typeof PostgresConnectionSchema>;
 
 /** Turns the configured connections into the lookup a PostgreSQL source needs, reading env vars on use. */
 export function postgresConnectionResolver(
-  connections: Record<string, PostgresConnection>,
+  connections: Record<string, z.input<typeof PostgresConnectionSchema>>,
   env: NodeJS.ProcessEnv = process.env,
 ): (name: string) => string {
   return (name) => {
-    const entry = connections[name];
+    const entry = Object.hasOwn(connections, name) ? connections[name] : undefined;
     if (!entry) {
       const known = Object.keys(connections);
       throw new ConfigError(

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { z } from 'zod';
 import { ConfigError } from '../config/errors.js';
+import { tableAllowed, tableRefused, type SourceBoundary } from './boundary.js';
 import { leasePool, POSTGRES_CONFIG_ERRORS, type PoolLease } from './postgres-connection.js';
 import { PairPositionSchema } from './postgres-position.js';
 import {
@@ -35,6 +36,7 @@ const BoundaryRowSchema = z.object({
 });
 const CountRowSchema = z.object({ rows: z.coerce.number() });
 const RelationRowSchema = z.object({ kind: z.string(), unique_key: z.enum(['true', 'false']) });
+const ResolvedRowSchema = z.object({ schema: z.string(), name: z.string() });
 // Relation kinds that can carry an index: tables and partitioned tables. Views are trusted as written.
 const INDEXED_KINDS = ['r', 'p'];
 const ValuesSchema = z.array(z.string().nullable());
@@ -55,6 +57,7 @@ export class PostgresSource implements Source {
   constructor(
     private readonly ref: PostgresSourceRef,
     private readonly lease: PoolLease,
+    private readonly boundary: SourceBoundary,
   ) {
     this.table = quoteQualifiedName(ref.table);
     this.order = [...(ref.cursorColumn ? [ref.cursorColumn] : []), ref.key].map(quote);
@@ -96,7 +99,34 @@ export class PostgresSource implements Source {
     return this.checked;
   }
 
+  /**
+   * The table must be one the connection's list allows, before anything is read from it. A schema-qualified name is
+   * checked as written, without a query; an unqualified one as the search path resolves it. A table that does not
+   * exist is refused alike, so the refusal tells nothing about what else the database holds.
+   */
+  private async admit(): Promise<void> {
+    const allowed = Object.hasOwn(this.boundary.tables, this.ref.connection)
+      ? this.boundary.tables[this.ref.connection]!
+      : [];
+    const parts = this.ref.table.split('.');
+    if (parts.length === 2) {
+      if (tableAllowed(allowed, parts[0]!, parts[1]!)) return;
+      throw tableRefused(this.boundary, this.ref.connection);
+    }
+    if (allowed.length === 0) throw tableRefused(this.boundary, this.ref.connection);
+    const { rows } = await this.query({
+      text: `SELECT n.nspname AS schema, c.relname AS name FROM pg_class c
+             JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass($1)`,
+      values: [this.table],
+    });
+    const resolved = rows[0] === undefined ? undefined : ResolvedRowSchema.parse(rows[0]);
+    if (!resolved || !tableAllowed(allowed, resolved.schema, resolved.name)) {
+      throw tableRefused(this.boundary, this.ref.connection);
+    }
+  }
+
   private async describe(): Promise<string[]> {
+    await this.admit();
     const { fields } = await this.query({ text: `SELECT * FROM ${this.table} LIMIT 0` });
     const columns = fields.map((f) => f.name);
     for (const [role, column] of [
@@ -271,11 +301,13 @@ export class PostgresSource implements Source {
 
 /**
  * Opens a table or view of a configured connection. `resolveConnectionString` maps the reference's
- * connection name to its connection string, so the string never travels in the reference.
+ * connection name to its connection string, so the string never travels in the reference; the boundary says which
+ * tables of the connection a sync may read.
  */
 export function openPostgresSource(
   ref: PostgresSourceRef,
   resolveConnectionString: (name: string) => string,
+  boundary: SourceBoundary,
 ): PostgresSource {
-  return new PostgresSource(ref, leasePool(resolveConnectionString(ref.connection)));
+  return new PostgresSource(ref, leasePool(resolveConnectionString(ref.connection)), boundary);
 }

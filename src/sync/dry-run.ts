@@ -54,7 +54,8 @@ export async function dryRun(config: LoadedConfig, request: SyncRequest, runId: 
   if (!target.success) {
     throw new ConfigError(`a sync to ${vendor.name} needs a target:\n${formatZodIssues(target.error)}`);
   }
-  const source = openSource(request.source, {
+  const source = await openSource(request.source, {
+    boundary: config.boundary,
     resolvePostgresConnection: postgresConnectionResolver(config.postgresConnections),
   });
   let rows = 0;
