@@ -20,7 +20,7 @@ export async function withTestDatabase(
   settings: Record<string, unknown> = {},
 ): Promise<LeadSquaredSetup> {
   const raw = parseYaml(await readFile(setup.configPath, 'utf8')) as Record<string, unknown>;
-  raw.sources = { postgres: { [TEST_CONNECTION]: { url: TEST_POSTGRES_URL } } };
+  raw.sources = { postgres: { [TEST_CONNECTION]: { url: TEST_POSTGRES_URL, tables: ['public.*'] } } };
   Object.assign(raw, settings);
   await writeFile(setup.configPath, toYaml(raw));
   return { ...setup, config: await loadConfig(setup.configPath) };

@@ -152,7 +152,8 @@ describe('NDJSON source', () => {
 
   it('opens from a reference', async () => {
     const ref = SourceRefSchema.parse({ kind: 'ndjson', path: await file('{"a":1}\n') });
-    expect(await openSource(ref).countRows()).toBe(1);
+    const boundary = { configPath: 'leadsync.yaml', fileRoots: [dir], tables: {} };
+    expect(await (await openSource(ref, { boundary })).countRows()).toBe(1);
     expect(SourceRefSchema.safeParse({ kind: 'ndjson' }).success).toBe(false);
   });
 });
