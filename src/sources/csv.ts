@@ -111,7 +111,17 @@ export class CsvSource implements Source {
       if ('unreadable' in record) {
         throw new ConfigError(`CSV file ${this.path}: the header row cannot be read: ${record.unreadable}`);
       }
-      return { columns: record.fields.map((c) => c.trim()), dataStart: record.to };
+      const columns = record.fields.map((c) => c.trim());
+      // A second column of one name would silently win over the first in every row.
+      const repeated = columns.findIndex((column, i) => columns.indexOf(column) !== i);
+      if (repeated !== -1) {
+        const first = columns.indexOf(columns[repeated]!);
+        throw new ConfigError(
+          `CSV file ${this.path}: column '${columns[repeated]}' appears twice in the header ` +
+            `(columns ${first + 1} and ${repeated + 1}): rename one`,
+        );
+      }
+      return { columns, dataStart: record.to };
     }
     throw new ConfigError(`CSV file ${this.path} is empty: it needs a header row`);
   }

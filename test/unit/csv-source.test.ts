@@ -2,6 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/config/errors.js';
 import { CsvSource } from '../../src/sources/csv.js';
 import { START, type SourceRow } from '../../src/sources/types.js';
 
@@ -55,5 +56,13 @@ describe('CsvSource on malformed files', () => {
       { row: 1, unreadable: expect.stringMatching(/over 1048576 bytes/) },
       { row: 2, values: { a: '2', b: 'ok' } },
     ]);
+  });
+
+  it('refuses a header that names one column twice, naming it, before any row is read', async () => {
+    const source = await csv('email,first,email\na@x.io,A,b@x.io\n');
+    await expect(source.columns()).rejects.toThrow(
+      /column 'email' appears twice in the header \(columns 1 and 3\): rename one/,
+    );
+    await expect(source.countRows()).rejects.toThrow(ConfigError);
   });
 });
