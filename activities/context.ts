@@ -2,7 +2,12 @@ import type { Client } from '@temporalio/client';
 import { findAccount, type Account, type LoadedConfig } from '../src/config/accounts.js';
 import { Redactor, resolveCredentials } from '../src/config/credentials.js';
 import { GovernorClient } from '../src/governance/governor-client.js';
-import { leasePool, postgresConnectionResolver, type PoolLease } from '../src/sources/postgres-connection.js';
+import {
+  leasePool,
+  postgresConnectionResolver,
+  postgresLookBack,
+  type PoolLease,
+} from '../src/sources/postgres-connection.js';
 import { assertPinned } from '../src/sources/pin.js';
 import { openSource } from '../src/sources/registry.js';
 import type { FilePin, Source, SourceRef } from '../src/sources/types.js';
@@ -53,6 +58,7 @@ export class ActivityContext {
     const source = await openSource(ref, {
       boundary: this.deps.config.boundary,
       resolvePostgresConnection: this.postgresConnections(),
+      postgresLookBackSeconds: postgresLookBack(this.deps.config),
     });
     const check = async () => {
       if (pinned && source.pin && ref.kind !== 'postgres') assertPinned(ref.path, pinned, await source.pin());

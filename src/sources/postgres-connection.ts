@@ -22,6 +22,19 @@ export const AllowedTableSchema = z
   );
 
 /**
+ * How far before the mark an incremental sync starts reading: the longest a transaction writing the table may stay
+ * open. A row it writes carries a cursor value from before it committed, possibly before the mark of a sync that
+ * scanned meanwhile; reading that far back again catches it (the rows read twice are upserts of the same lead).
+ */
+export const DEFAULT_LOOK_BACK_SECONDS = 60;
+const LookBackSchema = z
+  .number()
+  .int()
+  .min(0)
+  .max(7 * 24 * 3600)
+  .default(DEFAULT_LOOK_BACK_SECONDS);
+
+/**
  * One entry of the config's PostgreSQL connections: the name of the environment variable holding the
  * connection string, or a URL written out when it holds no secret (trust or .pgpass authentication), and the
  * tables syncs may read through it (none when absent: a connection for the rejects table needs no list).
@@ -33,6 +46,7 @@ export const PostgresConnectionSchema = z.union([
         .string()
         .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the name of an environment variable, not the URL itself'),
       tables: z.array(AllowedTableSchema).default([]),
+      lookBackSeconds: LookBackSchema,
     })
     .strict(),
   z
@@ -44,6 +58,7 @@ export const PostgresConnectionSchema = z.union([
           message: 'holds a password: put the URL in an environment variable and name it with urlEnv',
         }),
       tables: z.array(AllowedTableSchema).default([]),
+      lookBackSeconds: LookBackSchema,
     })
     .strict(),
 ]);
@@ -72,6 +87,12 @@ export function postgresConnectionResolver(
     }
     return url;
   };
+}
+
+/** Each configured connection's look-back, by name (none for a name the config lacks: it fails elsewhere). */
+export function postgresLookBack(config: { postgresConnections: Record<string, PostgresConnection> }) {
+  return (name: string): number =>
+    Object.hasOwn(config.postgresConnections, name) ? config.postgresConnections[name]!.lookBackSeconds : 0;
 }
 
 /** PostgreSQL errors that mean a reference or the config is wrong, by SQLSTATE: retrying cannot help. */

@@ -11,6 +11,8 @@ export interface SourceContext {
   boundary: SourceBoundary;
   /** The connection string of a configured PostgreSQL connection, by name. */
   resolvePostgresConnection?: (name: string) => string;
+  /** How far before its mark an incremental sync of the connection starts reading (seconds; 0 when absent). */
+  postgresLookBackSeconds?: (name: string) => number;
 }
 
 /**
@@ -28,6 +30,11 @@ export async function openSource(ref: SourceRef, context: SourceContext): Promis
       if (!context.resolvePostgresConnection) {
         throw new ConfigError(`PostgreSQL source ${ref.table}: no PostgreSQL connections are configured`);
       }
-      return openPostgresSource(ref, context.resolvePostgresConnection, context.boundary);
+      return openPostgresSource(
+        ref,
+        context.resolvePostgresConnection,
+        context.boundary,
+        context.postgresLookBackSeconds?.(ref.connection),
+      );
   }
 }

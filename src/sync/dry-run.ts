@@ -3,7 +3,7 @@ import { ConfigError, formatZodIssues } from '../config/errors.js';
 import { laneAllowances } from '../governance/allowance.js';
 import type { LaneName } from '../governance/plans.js';
 import { checkMapping, identityMapping } from '../sources/mapping.js';
-import { postgresConnectionResolver } from '../sources/postgres-connection.js';
+import { postgresConnectionResolver, postgresLookBack } from '../sources/postgres-connection.js';
 import { openSource } from '../sources/registry.js';
 import { START, type Cursor } from '../sources/types.js';
 import { vendorFor } from '../vendors/registry.js';
@@ -57,6 +57,7 @@ export async function dryRun(config: LoadedConfig, request: SyncRequest, runId: 
   const source = await openSource(request.source, {
     boundary: config.boundary,
     resolvePostgresConnection: postgresConnectionResolver(config.postgresConnections),
+    postgresLookBackSeconds: postgresLookBack(config),
   });
   let rows = 0;
   let valid = 0;
