@@ -11,6 +11,7 @@ import {
 import { assertPinned } from '../src/sources/pin.js';
 import { openSource } from '../src/sources/registry.js';
 import type { FilePin, Source, SourceRef } from '../src/sources/types.js';
+import { FirstRowIndex } from '../src/sync/first-rows.js';
 import type { RejectsRef } from '../src/sync/rejects-ref.js';
 import { openRejectsSink, type RejectsSink } from '../src/sync/rejects-sink.js';
 import { vendorFor } from '../src/vendors/registry.js';
@@ -40,6 +41,8 @@ export class ActivityContext {
   readonly governor: GovernorClient;
   /** Every credential this worker holds: whatever an error says passes through it before leaving the process. */
   readonly redactor: Redactor;
+  /** The first row of each lead of the syncs this worker scans or pushes: one version of a lead per sync. */
+  readonly firstRows: FirstRowIndex;
   private readonly connected = new Map<string, ConnectedAccount>();
   /** One lease per database a chunk has used, held until close(): see postgresConnections. */
   private readonly pools = new Map<string, PoolLease>();
@@ -47,6 +50,7 @@ export class ActivityContext {
   constructor(readonly deps: ActivityDeps) {
     this.governor = new GovernorClient(deps.client, deps.workflowTaskQueue);
     this.redactor = new Redactor(knownSecrets(deps.config, deps.env ?? process.env));
+    this.firstRows = new FirstRowIndex(deps.config.rejectsDirectory);
   }
 
   /**

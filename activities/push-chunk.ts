@@ -26,11 +26,18 @@ export async function pushChunk(context: ActivityContext, task: ChunkTask): Prom
       const metrics = chunkMetrics(context, task);
       const connected = context.connect(task.account);
       const rowsPerCall = laneOf(connected.account, task);
-      const { leads, rejects, rows } = await context.withSource(
+      const read = await context.withSource(
         task.source,
         (source) => readChunkRows(source, connected.vendor, task.mapping, task.chunk, task.records ?? 'leads'),
         task.pin,
       );
+      // A lead whose email a row before it carries is that row's duplicate, never sent: one version per lead.
+      const { leads, duplicates } =
+        task.records === 'activities'
+          ? { leads: read.leads, duplicates: [] }
+          : await context.firstRows.separate(task.syncId, read.leads, connected.vendor.emailField);
+      const rows = read.rows;
+      const rejects = [...read.rejects, ...duplicates];
       const calls = { made: 0, onCall: () => metrics.request() };
       const outcomes = await sendCalls(context, connected, { ...task, rowsPerCall }, leads, calls, signal);
       for (const outcome of outcomes) {

@@ -221,7 +221,16 @@ class SyncRun {
     if (sizes.length === 0) return;
     this.scanning = true;
     const pin = sync.plan.pin;
-    void control.scanChunks({ source: this.request.source, cursor: sync.cursor, sizes, ...(pin ? { pin } : {}) }).then(
+    const request = {
+      source: this.request.source,
+      cursor: sync.cursor,
+      sizes,
+      ...(pin ? { pin } : {}),
+      account: this.request.account,
+      records: this.request.records,
+      ...(this.request.mapping ? { mapping: this.request.mapping } : {}),
+    };
+    void control.scanChunks(request).then(
       (scan) => {
         let next = 0;
         for (const w of wanted) {

@@ -9,6 +9,7 @@ import { START, type Cursor } from '../sources/types.js';
 import { vendorFor } from '../vendors/registry.js';
 import { readChunkRows, recordCheck } from './chunk-rows.js';
 import type { SyncRequest } from './contract.js';
+import { FirstRowIndex } from './first-rows.js';
 import { recordLanes } from './record-lanes.js';
 import { writeChunkRejects, writeRejectsReport, type Reject } from './rejects.js';
 
@@ -68,14 +69,23 @@ export async function dryRun(config: LoadedConfig, request: SyncRequest, runId: 
     checkMapping(mapping, columns, vendor.emailField);
     recordCheck(vendor, request.records);
     let cursor: Cursor = START;
+    // The sync's own rule: the first row of a lead is sent, and later rows with its email are rejects.
+    const firstRows = new FirstRowIndex(config.rejectsDirectory);
     for (;;) {
       const scan = await source.scan(cursor, [READ_ROWS]);
       for (const chunk of scan.chunks) {
         const read = await readChunkRows(source, vendor, mapping, chunk, request.records);
+        const { leads, duplicates } =
+          request.records === 'leads'
+            ? await firstRows
+                .record(runId, read.leads)
+                .then(() => firstRows.separate(runId, read.leads, vendor.emailField))
+            : { leads: read.leads, duplicates: [] };
+        const rejects = [...read.rejects, ...duplicates];
         rows += read.rows;
-        valid += read.leads.length;
-        shown.push(...read.rejects.slice(0, SHOWN_REJECTS - shown.length));
-        await writeChunkRejects(config.rejectsDirectory, runId, chunk.firstRow, read.rejects);
+        valid += leads.length;
+        shown.push(...rejects.slice(0, SHOWN_REJECTS - shown.length));
+        await writeChunkRejects(config.rejectsDirectory, runId, chunk.firstRow, rejects);
       }
       cursor = scan.cursor;
       if (scan.done) break;
