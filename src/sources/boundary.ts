@@ -25,10 +25,11 @@ export async function admitSourceFile(path: string, boundary: SourceBoundary): P
   const refuse = () =>
     new ConfigError(
       `source file refused: it is not under a directory this worker may read sources from ` +
-        `(${boundary.fileRoots.join(', ') || 'none'}; sources.files.roots in ${boundary.configPath})`,
+        `(${boundary.fileRoots.join(', ') || 'none'}; sources.files.roots in ${boundary.configPath}), ` +
+        'or its name or a directory on its way there starts with a dot',
     );
   const given = resolve(path);
-  if (!boundary.fileRoots.some((root) => inside(resolve(root), given))) throw refuse();
+  if (!boundary.fileRoots.some((root) => inside(resolve(root), given) && !hidden(resolve(root), given))) throw refuse();
   let real: string;
   try {
     real = await realpath(given);
@@ -36,10 +37,20 @@ export async function admitSourceFile(path: string, boundary: SourceBoundary): P
     throw new ConfigError(`source file ${given} does not exist or cannot be read`);
   }
   const realRoots = await Promise.all(boundary.fileRoots.map((root) => realpath(root).catch(() => undefined)));
-  if (!realRoots.some((root) => root !== undefined && inside(root, real))) throw refuse();
+  if (!realRoots.some((root) => root !== undefined && inside(root, real) && !hidden(root, real))) throw refuse();
   const info = await stat(real).catch(() => undefined);
   if (!info?.isFile()) throw new ConfigError(`source file ${given} is not a regular file`);
   return real;
+}
+
+/**
+ * Whether a path below a root passes through a hidden name (`.env`, `.git/`, `.ssh/`): never a source, even under a
+ * root, since the default root is the config file's directory, where such files often sit.
+ */
+function hidden(root: string, path: string): boolean {
+  return relative(root, path)
+    .split(sep)
+    .some((part) => part.startsWith('.'));
 }
 
 /** Whether `path` is `root` itself or below it (both absolute and normalised). */

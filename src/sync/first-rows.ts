@@ -1,8 +1,7 @@
 import { appendFile, mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LeadRecord } from '../vendors/types.js';
-import type { Reject } from './rejects.js';
-import { syncRejectsDirectory } from './rejects.js';
+import { RejectsWriteError, syncRejectsDirectory, type Reject } from './rejects.js';
 
 /** Syncs whose index a worker keeps in memory at once; an evicted one is read back from its log when next used. */
 const CACHED_SYNCS = 8;
@@ -38,10 +37,14 @@ export class FirstRowIndex {
     const fresh = leads.filter((lead) => (cached.first.get(lead.email) ?? Infinity) > lead.row);
     if (fresh.length === 0) return;
     const directory = syncRejectsDirectory(this.rejectsDirectory, syncId);
-    await mkdir(directory, { recursive: true });
-    // One write per chunk, led by a newline, each line ended by a tab: a line torn by a worker killed mid-write
-    // stays a line of its own, and lacks its end (the retried scan records its row again).
-    await appendFile(join(directory, LOG), `\n${fresh.map((lead) => `${lead.row}\t${lead.email}\t`).join('\n')}\n`);
+    try {
+      await mkdir(directory, { recursive: true });
+      // One write per chunk, led by a newline, each line ended by a tab: a line torn by a worker killed mid-write
+      // stays a line of its own, and lacks its end (the retried scan records its row again).
+      await appendFile(join(directory, LOG), `\n${fresh.map((lead) => `${lead.row}\t${lead.email}\t`).join('\n')}\n`);
+    } catch (err) {
+      throw new RejectsWriteError(`the first rows of the sync's leads cannot be recorded in ${directory}`, err);
+    }
   }
 
   /** Splits a chunk's leads into those to send and those a row before them already carries, as rejects. */
@@ -73,7 +76,11 @@ export class FirstRowIndex {
     cached ??= { first: new Map(), offset: 0 };
     this.cache.set(syncId, cached);
     while (this.cache.size > CACHED_SYNCS) this.cache.delete(this.cache.keys().next().value!);
-    const file = await open(join(syncRejectsDirectory(this.rejectsDirectory, syncId), LOG)).catch(() => undefined);
+    const path = join(syncRejectsDirectory(this.rejectsDirectory, syncId), LOG);
+    const file = await open(path).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return undefined;
+      throw new RejectsWriteError(`the first rows of the sync's leads cannot be read from ${path}`, err);
+    });
     if (!file) {
       // Cleared (a new run of the sync id): start over.
       cached.first.clear();

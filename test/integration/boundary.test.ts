@@ -127,6 +127,7 @@ describe('the trust boundary', () => {
     await symlink(join(outside, 'secret.csv'), join(data, 'link.csv'));
     await symlink(outside, join(data, 'linked-directory'));
     execFileSync('mkfifo', [join(data, 'fifo.csv')]);
+    await writeFile(join(data, '.env'), 'TOPSECRETNAME=TOPSECRETVALUE\n');
     const before = requests();
     const fileRefusal = /source file refused: it is not under a directory this worker may read sources from \(.*data;/;
     const tableRefusal = new RegExp(`connection 'testdb' lets syncs read only public\\.${allowed.name} \\(sources`);
@@ -139,6 +140,7 @@ describe('the trust boundary', () => {
         { kind: 'ndjson', path: join(data, 'linked-directory', 'secret.csv') },
         fileRefusal,
       ],
+      ['a hidden file under a root', { kind: 'csv', path: join(data, '.env') }, fileRefusal],
       ['a FIFO that would block the read', { kind: 'csv', path: join(data, 'fifo.csv') }, /is not a regular file/],
       ['an unlisted table', { kind: 'postgres', connection: 'testdb', table: forbidden.name, key: 'id' }, tableRefusal],
       [
@@ -304,8 +306,8 @@ describe('the trust boundary', () => {
       account,
       source: { kind: 'csv', path: await leadsFile('unwritable.csv', lines) },
     });
-    // Where the sync's chunk files go is now a file: every write of a chunk's rejects fails, as on a full disk.
-    await writeFile(join(rejectsDirectory, syncFileName(handle.workflowId)), 'in the way');
+    // Where the first chunk's rejects file goes is now a directory: writing it fails, as on a full disk.
+    await mkdir(join(rejectsDirectory, syncFileName(handle.workflowId), '1.ndjson', 'in-the-way'), { recursive: true });
     await resumeSync(handle);
 
     const failure = await failureOf(handle.result());
