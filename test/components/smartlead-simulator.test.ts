@@ -11,7 +11,6 @@ import {
   NotFoundError,
   RateLimitedError,
   TransientError,
-  UnexpectedResponseError,
 } from '../../src/vendors/errors.js';
 import { SmartLeadApi, smartLead, type SmartLeadLead } from '../../src/vendors/smartlead/index.js';
 import type { LeadRecord, VendorClient } from '../../src/vendors/types.js';
@@ -141,6 +140,7 @@ describe('SmartLead simulator, driven by the real client', () => {
       invalid_emails: ['bad'],
       unsubscribed_leads: [],
       block_count: 0,
+      bounce_count: 0,
       is_lead_limit_exhausted: false,
       lead_import_stopped_count: 0,
     });
@@ -163,19 +163,20 @@ describe('SmartLead simulator, driven by the real client', () => {
     expect(sim.leads(CAMPAIGN)).toHaveLength(2);
   });
 
-  it('skips blocked leads unless the settings ignore the block list', async () => {
+  it('skips blocked leads unless the settings ignore the block list, counted as refused but not named', async () => {
     const sim = await start({ blockedEmails: ['lead2@example.com'] });
     const client = vendorClientOf(sim);
 
-    const err = await failure(client.upsertLeads('general', [lead(1), lead(2)], { campaignId: CAMPAIGN }));
+    const blocked = await client.upsertLeads('general', [lead(1), lead(2)], { campaignId: CAMPAIGN });
     const allowed = await client.upsertLeads('general', [lead(2)], {
       campaignId: CAMPAIGN,
       settings: { ignore_global_block_list: true },
     });
 
-    expect(err).toBeInstanceOf(UnexpectedResponseError);
-    expect(err.message).toMatch(/1 on the global block list/);
+    expect(blocked.outcomes.map((o) => o.status)).toEqual(['accepted', 'accepted']);
+    expect(blocked.unattributed).toEqual([{ count: 1, reason: 'on the global block list' }]);
     expect(allowed.outcomes).toEqual([{ row: 2, status: 'accepted' }]);
+    expect(allowed.unattributed).toBeUndefined();
     expect(sim.leads(CAMPAIGN).map((l) => l.email)).toEqual(['lead1@example.com', 'lead2@example.com']);
   });
 

@@ -75,7 +75,10 @@ export const smartLead: Vendor = {
           // Whatever happened to the rows, the answer does not say: each is rejected with the answer itself as the
           // reason (a person can check the campaign), rather than the sync failing or guessing.
           if (err instanceof UnreadableAnswerError) {
-            return rejectAll(leads, `SmartLead answered the upload in a shape leadsync cannot read: ${excerpt(err.body)}`);
+            return rejectAll(
+              leads,
+              `SmartLead answered the upload in a shape leadsync cannot read: ${excerpt(err.body)}`,
+            );
           }
           throw err;
         }

@@ -14,6 +14,7 @@ export const AddLeadsSettingsSchema = z
   .object({
     ignore_global_block_list: z.boolean().optional(),
     ignore_unsubscribe_list: z.boolean().optional(),
+    ignore_community_bounce_list: z.boolean().optional(),
     ignore_duplicate_leads_in_other_campaign: z.boolean().optional(),
   })
   .strict();
@@ -119,7 +120,9 @@ export const AddLeadsAnswerSchema = z
       refused: [
         ...invalid.map((email) => ({ email, reason: INVALID_EMAIL })),
         ...unsubscribed.map((email) => ({ email, reason: UNSUBSCRIBED })),
-        ...skipped.filter((s) => !s.present).map((s) => ({ email: s.email, reason: s.reason || SKIPPED_WITHOUT_REASON })),
+        ...skipped
+          .filter((s) => !s.present)
+          .map((s) => ({ email: s.email, reason: s.reason || SKIPPED_WITHOUT_REASON })),
       ],
       unnamedRefusals: [
         { count: (a.invalid_email_count ?? 0) - invalid.length, reason: INVALID_EMAIL },
