@@ -7,8 +7,12 @@ import {
   LeadListSchema,
   LeadSchema,
   LeadsPageQuerySchema,
+  STANDARD_FIELDS,
 } from './schemas.js';
 import type { SmartLeadStore, StoredCampaign, StoredCampaignLead, Suppression, UploadResult } from './store.js';
+
+/** The one user owning the simulator's campaigns. */
+const SIMULATED_USER_ID = 1;
 
 /** SmartLead's documented maximum of leads per upload. */
 export const MAX_LEADS_PER_UPLOAD = 400;
@@ -190,10 +194,11 @@ function newAnswer(result: UploadResult) {
 function campaignJson(campaign: StoredCampaign) {
   return {
     id: campaign.id,
-    name: campaign.name,
-    status: campaign.status,
+    user_id: SIMULATED_USER_ID,
     created_at: campaign.createdAt,
     updated_at: campaign.createdAt,
+    status: campaign.status,
+    name: campaign.name,
     client_id: null,
   };
 }
@@ -204,7 +209,14 @@ function campaignLeadJson(lead: StoredCampaignLead) {
     lead_category_id: null,
     status: 'NOT_CONTACTED',
     created_at: lead.createdAt,
-    lead: { id: lead.leadId, email: lead.email, ...lead.fields, custom_fields: lead.customFields },
+    lead: {
+      id: lead.leadId,
+      ...Object.fromEntries(STANDARD_FIELDS.map((field) => [field, lead.fields[field] ?? null])),
+      email: lead.email,
+      custom_fields: lead.customFields,
+      is_unsubscribed: false,
+      unsubscribed_client_id_map: null,
+    },
   };
 }
 
