@@ -2,7 +2,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/accounts.js';
 import { loadCorpus, type CorpusExchange } from '../../src/vendors/corpus.js';
-import { BatchRefusedError, type BatchTooLargeError, type RateLimitedError, VendorError } from '../../src/vendors/errors.js';
+import {
+  BatchRefusedError,
+  type BatchTooLargeError,
+  type RateLimitedError,
+  VendorError,
+} from '../../src/vendors/errors.js';
 import { smartLead, smartLeadApi } from '../../src/vendors/smartlead/index.js';
 import type { CallResult, LeadRecord } from '../../src/vendors/types.js';
 
