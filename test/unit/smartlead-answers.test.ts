@@ -88,6 +88,20 @@ describe('SmartLead add-leads answers', () => {
     expect(reading.unattributed).toEqual([{ count: 3, reason: 'on the global block list' }]);
   });
 
+  it("finds leads the counts leave out from the vendor's fields: not added, not already there, no stated cause", () => {
+    const reading = readingOf({
+      ok: true,
+      upload_count: 1,
+      already_added_to_campaign: 1,
+      duplicate_count: 0,
+      invalid_email_count: 1,
+      invalid_emails: ['not-an-email'],
+    });
+
+    expect(reading.outcomes.filter((o) => o.status === 'accepted')).toHaveLength(3);
+    expect(reading.unattributed).toEqual([{ count: 1, reason: 'not added by SmartLead, and no count says why' }]);
+  });
+
   it('reads the OpenAPI shape: inserted and blocked counts', () => {
     const reading = readingOf({ ok: true, inserted_count: 3, duplicate_count: 0, blocked_count: 1 });
 

@@ -1,6 +1,6 @@
 import type { LeadRecord, RowOutcome, UnattributedRefusal } from '../types.js';
 import { EMAIL_FIELD } from './fields.js';
-import type { AddLeadsResult } from './schemas.js';
+import { NOT_ADDED_WITHOUT_REASON, type AddLeadsResult } from './schemas.js';
 
 const INVALID_EMAIL = /invalid.*email|email.*invalid/i;
 
@@ -17,7 +17,9 @@ export interface AddLeadsOutcomes {
  *
  * A refusal the answer counts but does not name (blocked, bounced, a count of unsubscribed) cannot be placed on a
  * row, and guessing would either lose a row or reject a good one: it is returned as a count with its reason, never
- * more than the rows left accepted, so the chunk's counts still add up to the rows sent.
+ * more than the rows left accepted, so the chunk's counts still add up to the rows sent. Where the answer counts the
+ * leads in the campaign (added, already there, repeated), rows beyond those and beyond every stated refusal were not
+ * added either: SmartLead's own fields say so, whatever its wording.
  */
 export function addLeadsOutcomes(result: AddLeadsResult, sent: readonly LeadRecord[]): AddLeadsOutcomes {
   const refused = new Map(result.refused.map((r) => [normalise(r.email), r.reason]));
@@ -36,6 +38,8 @@ export function addLeadsOutcomes(result: AddLeadsResult, sent: readonly LeadReco
     unattributed.push({ count, reason: refusal.reason });
     unplaced -= count;
   }
+  const unexplained = result.presentCount === undefined ? 0 : unplaced - result.presentCount;
+  if (unexplained > 0) unattributed.push({ count: unexplained, reason: NOT_ADDED_WITHOUT_REASON });
   return { outcomes, unattributed };
 }
 

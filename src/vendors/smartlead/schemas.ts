@@ -52,6 +52,11 @@ export interface AddLeadsResult {
   refused: RefusedLead[];
   /** Refusals an answer counts without naming the leads (`block_count`, `bounce_count`, a count of unsubscribed). */
   unnamedRefusals: UnnamedRefusal[];
+  /**
+   * Leads the answer says are in the campaign now: added, already there, or repeated in the upload. Undefined when
+   * the answer does not count those already there, so presence cannot be told from its fields.
+   */
+  presentCount?: number;
 }
 
 const INVALID_EMAIL = 'invalid email address';
@@ -60,6 +65,8 @@ const BOUNCED = 'on the bounce list';
 const UNSUBSCRIBED = 'unsubscribed (SmartLead keeps unsubscribed addresses out of campaigns)';
 const NOT_IMPORTED = "not imported: the SmartLead account's lead limit is exhausted";
 const SKIPPED_WITHOUT_REASON = 'skipped by SmartLead (no reason given)';
+/** Shown for rows the counts leave out: neither added, nor already there, nor refused for a stated cause. */
+export const NOT_ADDED_WITHOUT_REASON = 'not added by SmartLead, and no count says why';
 /**
  * A skipped lead that is already in the campaign (or repeated in the upload) is there: accepted, not refused. The
  * newer reference names no codes or wording for this; we read a machine code first, then the words any such reason
@@ -115,8 +122,16 @@ export const AddLeadsAnswerSchema = z
     const invalid = a.invalid_emails ?? [];
     const unsubscribed = Array.isArray(a.unsubscribed_leads) ? a.unsubscribed_leads : [];
     const skipped = a.skipped_leads ?? [];
+    const addedCount = a.upload_count ?? a.added_count ?? a.inserted_count ?? 0;
+    const alreadyThere =
+      a.already_added_to_campaign !== undefined || a.duplicate_count !== undefined
+        ? (a.already_added_to_campaign ?? 0) + (a.duplicate_count ?? 0)
+        : a.skipped_leads !== undefined
+          ? skipped.filter((s) => s.present).length
+          : undefined;
     return {
-      addedCount: a.upload_count ?? a.added_count ?? a.inserted_count ?? 0,
+      addedCount,
+      presentCount: alreadyThere === undefined ? undefined : addedCount + alreadyThere,
       refused: [
         ...invalid.map((email) => ({ email, reason: INVALID_EMAIL })),
         ...unsubscribed.map((email) => ({ email, reason: UNSUBSCRIBED })),
