@@ -62,7 +62,7 @@ export interface RunningSmartLeadSimulator extends RunningSimulator {
   leads(campaignId?: number): readonly StoredCampaignLead[];
   campaigns(): StoredCampaign[];
   addCampaign(seed?: CampaignSeed): StoredCampaign;
-  /** Every lead write received, resends of leads SmartLead already holds included. */
+  /** Every lead an upload handled, resends of leads SmartLead already holds included. */
   writes(): LeadWrites;
   /** Answers the next `count` uploads HTTP 200 `success:false` with `message`, writing nothing. */
   failUploads(count: number, message?: string): void;

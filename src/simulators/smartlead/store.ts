@@ -38,8 +38,10 @@ export interface Suppression {
 }
 
 /**
- * Every lead write received, per campaign and address, whatever became of it: SmartLead dedupes a re-upload, so the
- * store alone cannot show that a retried chunk sent a lead again. `resent` is the writes beyond each lead's first.
+ * Every lead an upload handled, per campaign and address, whether it was added, already there or refused: SmartLead
+ * dedupes a re-upload, so the store alone cannot show that a retried chunk sent a lead again. A batch refused whole
+ * (over-size, validation, `success:false`, a rate limit) handled no lead. `resent` is the writes beyond each lead's
+ * first.
  */
 export interface LeadWrites {
   total: number;
