@@ -22,7 +22,7 @@ export interface Answer {
 export interface CallContext {
   /** What a 404 means for this call, e.g. `campaign 42`. */
   target: string;
-  /** Leads sent, for calls that carry a lead_list: a 422 then may be a refusal of the batch's size. */
+  /** Leads sent, for calls that carry a lead_list: a 400 or 422 then refuses the batch's size or some of its leads. */
   leadsSent?: number;
 }
 
@@ -47,7 +47,7 @@ const CLOUDFLARE_BAN = /error code:?\s*1010|\berror[ _]?1010\b|browser_signature
 
 /**
  * Failures of the whole call, whatever the endpoint: undefined when the answer is a success to parse. HTTP 200
- * with `success:false` or `ok:false` is a failure too; SmartLead documents that it happens.
+ * with `success:false` or `ok:false` is a failure too (assumed: no page shows one, clients model the flag).
  */
 export function callFailure(answer: Answer, context: CallContext, nowMs = Date.now()): VendorError | undefined {
   const failure = failureBody(answer.body);
@@ -83,9 +83,9 @@ export function callFailure(answer: Answer, context: CallContext, nowMs = Date.n
   if (answer.status === 404) {
     return new NotFoundError(`${answer.call}: SmartLead has no ${context.target} for this API key (HTTP 404)`);
   }
-  const leadCall = context.leadsSent !== undefined;
-  if (context.leadsSent !== undefined && (answer.status === 400 || answer.status === 422)) {
-    return batchTooLarge(answer, context.leadsSent) ?? batchRefused(answer);
+  const { leadsSent } = context;
+  if (leadsSent !== undefined && (answer.status === 400 || answer.status === 422)) {
+    return batchTooLarge(answer, leadsSent) ?? batchRefused(answer);
   }
   if (answer.status < 200 || answer.status >= 300) {
     return new UnexpectedResponseError(
@@ -95,7 +95,7 @@ export function callFailure(answer: Answer, context: CallContext, nowMs = Date.n
   if (failure?.success === false || failure?.ok === false) {
     // A failure that names no cause to act on. On an upload it may be some rows' fault: splitting finds them in a
     // bounded number of calls, each refused row rejected with SmartLead's words. Elsewhere it fails the call.
-    if (leadCall) return batchRefused(answer);
+    if (leadsSent !== undefined) return batchRefused(answer);
     return new UnexpectedResponseError(
       `${answer.call}: SmartLead answered HTTP ${answer.status} with a failure${detail(answer)}`,
     );
