@@ -54,7 +54,7 @@ export class BatchTooLargeError extends VendorError {
 
 /**
  * The vendor refused the whole batch for some of its rows without naming them (SmartLead's 422 "lead validation
- * failed", or `success:false`): split it, as an over-size batch is split, until the refusing rows stand alone. A client
+ * failed"): split it, as an over-size batch is split, until the refusing rows stand alone. A client
  * never throws this for a single row: it makes that row's reject of `reason`, the vendor's own words.
  */
 export class BatchRefusedError extends BatchTooLargeError {

@@ -109,7 +109,7 @@ describe('SmartLead simulator, driven by the real client', () => {
     expect(await admin.json()).toEqual({ total: 4, resent: 1 });
   });
 
-  it('answers queued uploads success:false writing nothing, which the client splits down to rejects', async () => {
+  it('answers queued uploads success:false writing nothing, which the client fails with the message', async () => {
     const sim = await start();
     const client = vendorClientOf(sim);
     await fetch(`${sim.adminUrl}/upload-failures`, {
@@ -121,8 +121,8 @@ describe('SmartLead simulator, driven by the real client', () => {
     const err = await failure(client.upsertLeads('general', [lead(1), lead(2)], { campaignId: CAMPAIGN }));
     const next = await client.upsertLeads('general', [lead(1), lead(2)], { campaignId: CAMPAIGN });
 
-    expect(err).toBeInstanceOf(BatchTooLargeError);
-    expect(err.name).toBe('BatchRefusedError');
+    expect(err).toBeInstanceOf(UnexpectedResponseError);
+    expect(err.message).toContain('Try later');
     expect(next.outcomes.map((o) => o.status)).toEqual(['accepted', 'accepted']);
     expect(sim.writes().total).toBe(2);
   });

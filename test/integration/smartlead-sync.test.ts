@@ -172,21 +172,6 @@ describe('a SmartLead sync', () => {
     expect(storedEmails(setup)).not.toContain(refused);
   }, 120_000);
 
-  it('ends a sync whose uploads SmartLead answers success:false, the refused leads rejected with its message', async () => {
-    const { setup } = await account({ plan: 'standard' });
-    // Every upload fails: the sync must still end, with every row rejected in a bounded number of calls.
-    setup.simulator.failUploads(1_000, 'Lead import is paused for this campaign');
-    const lines = smartLeadLines(8);
-
-    const { result } = await sync(setup, lines);
-
-    expect(result).toMatchObject({ read: 8, accepted: 0, rejected: 8 });
-    const report = (await readFile(result.rejectsFile!, 'utf8')).trim().split('\n');
-    expect(report.slice(1).every((line) => line.includes('Lead import is paused for this campaign'))).toBe(true);
-    const uploads = setup.simulator.report().requests.filter((r) => r.method === 'POST');
-    expect(uploads.length).toBe(2 * 8 - 1);
-  }, 120_000);
-
   it('rejects invalid and unsubscribed leads with their reason, and takes leads already in the campaign', async () => {
     const prefix = uniqueName('mixed');
     const { setup } = await account({

@@ -98,14 +98,16 @@ describe('SmartLead call classification', () => {
   });
 
   it.each([[{ success: false, message: 'Something went wrong' }], [{ ok: false, error: 'Could not import leads' }]])(
-    'splits an upload answered HTTP 200 with %j, and fails any other call with its message',
+    'fails any call answered HTTP 200 with %j, never retried, with the message and what to check',
     (body) => {
       const upload = callFailure(answer(200, body), { ...campaign, leadsSent: 2 });
       const lookup = callFailure(answer(200, body), campaign);
 
-      expect(upload).toBeInstanceOf(BatchRefusedError);
-      expect(lookup).toBeInstanceOf(UnexpectedResponseError);
-      expect(lookup?.message).toMatch(/Something went wrong|Could not import leads/);
+      for (const failure of [upload, lookup]) {
+        expect(failure).toBeInstanceOf(UnexpectedResponseError);
+        expect(failure).not.toBeInstanceOf(BatchRefusedError);
+        expect(failure?.message).toMatch(/(Something went wrong|Could not import leads).*check the campaign 42/);
+      }
     },
   );
 

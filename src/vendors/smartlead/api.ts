@@ -65,7 +65,7 @@ export class SmartLeadApi {
 
   /**
    * POST /campaigns/{id}/leads: at most 400 leads; more is answered with a BatchTooLargeError, a refusal of some of
-   * the leads (422 "lead validation failed", `success:false`) with a BatchRefusedError.
+   * the leads (422 "lead validation failed") with a BatchRefusedError.
    */
   addLeadsToCampaign(
     campaignId: number,

@@ -84,6 +84,7 @@ export function callFailure(answer: Answer, context: CallContext, nowMs = Date.n
     return new NotFoundError(`${answer.call}: SmartLead has no ${context.target} for this API key (HTTP 404)`);
   }
   const { leadsSent } = context;
+  // Some of the leads are refused (SmartLead's 422 "lead validation failed"), or the batch is too large.
   if (leadsSent !== undefined && (answer.status === 400 || answer.status === 422)) {
     return batchTooLarge(answer, leadsSent) ?? batchRefused(answer);
   }
@@ -93,11 +94,13 @@ export function callFailure(answer: Answer, context: CallContext, nowMs = Date.n
     );
   }
   if (failure?.success === false || failure?.ok === false) {
-    // A failure that names no cause to act on. On an upload it may be some rows' fault: splitting finds them in a
-    // bounded number of calls, each refused row rejected with SmartLead's words. Elsewhere it fails the call.
-    if (leadsSent !== undefined) return batchRefused(answer);
+    // No cause, no lead named: retrying could repeat it forever, and splitting an upload to find "the" leads would
+    // cost up to 2n-1 calls a chunk for what is most likely the campaign's or the account's state. Stop, saying so.
     return new UnexpectedResponseError(
-      `${answer.call}: SmartLead answered HTTP ${answer.status} with a failure${detail(answer)}`,
+      `${answer.call}: SmartLead answered HTTP ${answer.status} with ${failure.success === false ? 'success' : 'ok'}:false` +
+        `${detail(answer)}; the answer names ` +
+        `no lead and no cause, so the sync stops rather than resend: check the ${context.target} in SmartLead ` +
+        `(paused, archived, the account's lead limit) and run the sync again`,
     );
   }
   return undefined;
