@@ -17,6 +17,7 @@ export default defineConfig({
         extends: true,
         test: { name: 'components', include: ['test/components/**/*.test.ts'], testTimeout: 60_000 },
       },
+      { extends: true, test: { name: 'contract', include: ['test/contract/**/*.test.ts'], testTimeout: 60_000 } },
       {
         extends: true,
         test: {

@@ -1,5 +1,6 @@
 import type { Redactor } from '../config/credentials.js';
 import { TransientError } from './errors.js';
+import { USER_AGENT } from './user-agent.js';
 
 export interface JsonRequest {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -41,7 +42,7 @@ export async function requestJson(request: JsonRequest, options: HttpOptions): P
   const doFetch = options.fetch ?? fetch;
   const call = `${request.method} ${request.url.origin}${request.url.pathname}`;
   const fail = (what: string) => new TransientError(options.redactor.redact(`${call}: ${what}`));
-  const headers: Record<string, string> = { accept: 'application/json', ...request.headers };
+  const headers: Record<string, string> = { accept: 'application/json', 'user-agent': USER_AGENT, ...request.headers };
   if (request.body !== undefined) headers['content-type'] = 'application/json';
 
   let text: string;
