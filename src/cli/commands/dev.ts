@@ -5,7 +5,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { Command } from 'commander';
 import { startSync } from '../../client/api.js';
 import { loadConfig, type Account, type LoadedConfig } from '../../config/accounts.js';
-import { Redactor, resolveCredentials } from '../../config/credentials.js';
+import { workerRedactor } from '../../config/secrets.js';
 import { readEnvironment } from '../../config/environment.js';
 import { ConfigError } from '../../config/errors.js';
 import { JsonLogger } from '../../observability/logger.js';
@@ -56,8 +56,7 @@ async function runDev(options: DevOptions): Promise<void> {
     throw new ConfigError(`unknown account '${options.account}' in ${config.path}`);
   }
   const simulators = await simulateAccountsWithoutCredentials(config);
-  const secrets = Object.values(config.accounts).flatMap((account) => Object.values(resolveCredentials(account)));
-  installRuntime({ logger: new JsonLogger({ level: 'WARN', redactor: new Redactor(secrets) }) });
+  installRuntime({ logger: new JsonLogger({ level: 'WARN', redactor: workerRedactor(config) }) });
 
   const endpoint = await temporalEndpoint(options);
   const worker = await LeadsyncWorker.create({ config, address: endpoint.address, namespace: endpoint.namespace });
