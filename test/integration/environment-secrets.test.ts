@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSync } from '../../src/client/api.js';
 import { PAYLOAD_KEY_ENV, dataConverterFromEnv } from '../../src/temporal/codec.js';
 import { LeadsyncWorker } from '../../src/worker/worker.js';
-import { leadSquaredAccount, workflowBundle, type LeadSquaredSetup } from '../helpers/sync-harness.js';
+import { encryptingWorkflowBundle, leadSquaredAccount, type LeadSquaredSetup } from '../helpers/sync-harness.js';
 import { testTemporal, uniqueName } from '../helpers/temporal.js';
 
 /**
@@ -31,7 +31,7 @@ describe('secrets the worker reads from its environment', () => {
       config: { ...setup.config, postgresConnections: { crm: { urlEnv: databaseVariable } } },
       ...testTemporal(),
       taskQueue: setup.taskQueue,
-      workflowBundle: await workflowBundle(),
+      workflowBundle: await encryptingWorkflowBundle(),
       env,
     });
     running = worker.run();
