@@ -3,6 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Command } from 'commander';
 import { ConfigError } from '../config/errors.js';
 import { environmentRedactor } from '../config/secrets.js';
+import { loadedSecretVariables } from './config-path.js';
 
 /** Failure types a person fixes in their config, credentials or input: exit 2, like a local ConfigError. */
 const USER_ERRORS = new Set(['ConfigError', 'AuthError', 'NotFound']);
@@ -16,7 +17,7 @@ export async function runCli(program: Command, argv: string[]): Promise<void> {
     await program.parseAsync(argv);
   } catch (err) {
     const { message, userError } = explain(err);
-    process.stderr.write(`leadsync: ${environmentRedactor().redact(message)}\n`);
+    process.stderr.write(`leadsync: ${environmentRedactor(process.env, loadedSecretVariables).redact(message)}\n`);
     process.exit(userError ? 2 : 1);
   }
 }

@@ -38,14 +38,17 @@ export function workerRedactor(config: LoadedConfig, env: NodeJS.ProcessEnv = pr
 const SECRET_NAME = /(^|_)(KEY|SECRET|TOKEN|PASSWORD|PASSWD|CREDENTIALS?)$/i;
 
 /**
- * A redactor for a process without a config: leadsync's own secret variables, any variable named like a secret, and
- * any variable holding a URL with a password.
+ * A redactor for the CLI, which may print an error before or without a config: leadsync's own secret variables, any
+ * variable named like a secret or holding a URL with a password, and those of the configs this process loaded.
  */
-export function environmentRedactor(env: NodeJS.ProcessEnv = process.env): Redactor {
+export function environmentRedactor(
+  env: NodeJS.ProcessEnv = process.env,
+  configVariables: Iterable<string> = [],
+): Redactor {
   const variables = Object.entries(env)
     .filter(([name, value]) => SECRET_NAME.test(name) || (value !== undefined && urlPasswords(value).length > 0))
     .map(([name]) => name);
-  return new Redactor(valuesOf([...variables, ...PROCESS_SECRET_VARIABLES], env));
+  return new Redactor(valuesOf([...variables, ...configVariables, ...PROCESS_SECRET_VARIABLES], env));
 }
 
 function valuesOf(variables: readonly string[], env: NodeJS.ProcessEnv): string[] {

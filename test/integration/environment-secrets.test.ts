@@ -1,12 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stringify as toYaml } from 'yaml';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSync } from '../../src/client/api.js';
 import { PAYLOAD_KEY_ENV, dataConverterFromEnv } from '../../src/temporal/codec.js';
 import { LeadsyncWorker } from '../../src/worker/worker.js';
 import { encryptingWorkflowBundle, leadSquaredAccount, type LeadSquaredSetup } from '../helpers/sync-harness.js';
+import { leadsync } from '../helpers/run-cli.js';
 import { testTemporal, uniqueName } from '../helpers/temporal.js';
 
 /**
@@ -74,6 +77,53 @@ describe('secrets the worker reads from its environment', () => {
     for (const [where, text] of Object.entries({ failure, history })) {
       for (const secret of secrets) expect(text.includes(secret), `${where} holds a secret`).toBe(false);
     }
+  });
+});
+
+describe('the CLI', () => {
+  it('redacts the secrets of its environment and of the config it loaded from the errors it prints', async () => {
+    const prefix = uniqueName('cli').replace(/\W/g, '_').toUpperCase();
+    // Variable names that do not look like secrets: only the config says they are.
+    const env = {
+      [`${prefix}_LSQ_A`]: `access-${randomBytes(6).toString('hex')}`,
+      [`${prefix}_LSQ_B`]: `secret-${randomBytes(6).toString('hex')}`,
+      [`${prefix}_CRM`]: `postgres://leadsync:${randomBytes(6).toString('hex')}@127.0.0.1:5432/test`,
+      [PAYLOAD_KEY_ENV]: randomBytes(32).toString('base64'),
+    };
+    const directory = await mkdtemp(join(tmpdir(), 'leadsync-cli-secrets-'));
+    const config = join(directory, 'cli.yaml');
+    await writeFile(
+      config,
+      toYaml({
+        accounts: {
+          acme: {
+            vendor: 'leadsquared',
+            plan: 'pro',
+            baseUrl: 'https://api.leadsquared.com/v2/',
+            credentials: { accessKeyEnv: `${prefix}_LSQ_A`, secretKeyEnv: `${prefix}_LSQ_B` },
+          },
+        },
+        sources: { postgres: { crm: { urlEnv: `${prefix}_CRM` } } },
+      }),
+    );
+    const file = join(directory, 'quoted.csv');
+    await writeFile(
+      file,
+      `${Object.entries(env)
+        .map(([name, value]) => `${name}=${value}`)
+        .join(',')}\nx,y,z,w\n`,
+    );
+    const mapping = join(directory, 'mapping.json');
+    await writeFile(mapping, JSON.stringify({ EmailAddress: 'email' }));
+
+    const ran = await leadsync(
+      ['sync', '--dry-run', '--config', config, '--account', 'acme', '--file', file, '--mapping', mapping],
+      env,
+    );
+
+    expect(ran.code).toBe(2);
+    expect(ran.stderr).toContain(`${prefix}_LSQ_A=[REDACTED]`);
+    for (const secret of Object.values(env)) expect(ran.stderr.includes(secret), ran.stderr).toBe(false);
   });
 });
 

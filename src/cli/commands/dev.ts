@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { Command } from 'commander';
 import { startSync } from '../../client/api.js';
-import { loadConfig, type Account, type LoadedConfig } from '../../config/accounts.js';
+import { type Account, type LoadedConfig } from '../../config/accounts.js';
 import { workerRedactor } from '../../config/secrets.js';
 import { readEnvironment } from '../../config/environment.js';
 import { ConfigError } from '../../config/errors.js';
@@ -16,6 +16,7 @@ import { existingTemporalCluster, startDevServer, type TemporalEndpoint } from '
 import { LEADSYNC_SEARCH_ATTRIBUTES } from '../../temporal/search-attributes.js';
 import { LeadsyncWorker } from '../../worker/worker.js';
 import { followProgress, summary } from '../follow.js';
+import { loadCliConfig } from '../config-path.js';
 import { webUiLink } from '../temporal.js';
 import { dataConverterFromEnv } from '../../temporal/codec.js';
 
@@ -49,7 +50,7 @@ export function registerDev(program: Command): void {
 }
 
 async function runDev(options: DevOptions): Promise<void> {
-  const config = await loadConfig(
+  const config = await loadCliConfig(
     options.config ?? readEnvironment().LEADSYNC_CONFIG ?? resolve(EXAMPLES, 'leadsync.yaml'),
   );
   if (!config.accounts[options.account]) {
