@@ -16,7 +16,10 @@ export interface LeadsyncWorkerOptions {
   namespace?: string;
   /** Where workflows, governors and control activities run; lane queues are derived from the accounts. */
   taskQueue?: string;
-  /** A prebuilt workflow bundle (tests build one per file); bundled from WORKFLOWS_PATH otherwise. */
+  /**
+   * A prebuilt workflow bundle (tests build one per file); bundled from WORKFLOWS_PATH otherwise. With a payload key,
+   * build it with `failureConverterPath: ENCRYPTED_FAILURES_PATH`, or the workflows' failures are stored in clear.
+   */
   workflowBundle?: WorkflowBundleOption;
   env?: NodeJS.ProcessEnv;
   fetch?: typeof fetch;
