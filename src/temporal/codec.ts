@@ -9,10 +9,13 @@ export const PAYLOAD_KEY_ENV = 'LEADSYNC_PAYLOAD_KEY';
 /** `1`: a payload that arrives unencrypted is refused rather than read (needs the key). */
 export const REQUIRE_ENCRYPTED_ENV = 'LEADSYNC_REQUIRE_ENCRYPTED';
 /**
- * The failure converter of a process holding the key: failure messages and stack traces go into a payload the codec
- * encrypts (`encodeCommonAttributes`), so histories show "Encoded failure" to anyone without the key.
+ * The converters of a process holding the key: its failure converter puts failure messages and stack traces into a
+ * payload the codec encrypts (`encodeCommonAttributes`), so histories show "Encoded failure" to anyone without the
+ * key; its payload converter turns a plain payload the codec refused into a non-retryable failure.
  */
-export const ENCRYPTED_FAILURES_PATH = fileURLToPath(new URL('./encrypted-failures.cjs', import.meta.url));
+export const KEYED_CONVERTERS_PATH = fileURLToPath(new URL('./keyed-converters.cjs', import.meta.url));
+/** Must match REFUSED_PLAIN_ENCODING in keyed-converters.cjs, which reads what the codec writes. */
+const REFUSED_PLAIN_ENCODING = 'binary/leadsync-refused-plain';
 export const ENCRYPTED_ENCODING = 'binary/encrypted';
 const KEY_ID_METADATA = 'encryption-key-id';
 const CIPHER_METADATA = 'encryption-cipher';
@@ -81,13 +84,7 @@ export class AesGcmPayloadCodec implements PayloadCodec {
 
   private decrypt(payload: Payload): Payload {
     const metadata = payload.metadata ?? {};
-    if (text(metadata.encoding) !== ENCRYPTED_ENCODING) {
-      if (!this.requireEncrypted) return payload;
-      throw new Error(
-        `refused a payload that is not encrypted (encoding ${text(metadata.encoding) ?? 'none'}): ${REQUIRE_ENCRYPTED_ENV} ` +
-          `is set, so inputs must come from a client holding ${PAYLOAD_KEY_ENV} (or through the codec server's /encode)`,
-      );
-    }
+    if (text(metadata.encoding) !== ENCRYPTED_ENCODING) return this.requireEncrypted ? refused(payload) : payload;
     const keyId = text(metadata[KEY_ID_METADATA]);
     if (keyId !== this.keyId) {
       throw new Error(
@@ -102,6 +99,19 @@ export class AesGcmPayloadCodec implements PayloadCodec {
     const plain = Buffer.concat([decipher.update(data.subarray(IV_BYTES, data.length - TAG_BYTES)), decipher.final()]);
     return fromJsonPayload(JsonPayloadSchema.parse(JSON.parse(plain.toString('utf8'))));
   }
+}
+
+/**
+ * A plain payload the process may not read, replaced by one that says why: the payload converter makes it a value
+ * that throws a non-retryable failure where it is read, so a workflow started with plain input fails at once (a codec
+ * error would instead fail its workflow task over and over and leave the workflow open).
+ */
+function refused(payload: Payload): Payload {
+  const reason =
+    `refused a payload that is not encrypted (encoding ${text(payload.metadata?.encoding) ?? 'none'}): ` +
+    `${REQUIRE_ENCRYPTED_ENV} is set, so inputs must come from a client holding ${PAYLOAD_KEY_ENV} ` +
+    `(or through a codec server's /encode)`;
+  return { metadata: { encoding: Buffer.from(REFUSED_PLAIN_ENCODING) }, data: Buffer.from(reason) };
 }
 
 /**
@@ -128,11 +138,17 @@ const RequireEncryptedSchema = z
 
 /**
  * What a Client or Worker takes as `dataConverter`: with a key in the environment, payloads and failures encrypted
- * (a worker given a prebuilt workflow bundle needs one built with `failureConverterPath` too); else the default.
+ * (a worker given a prebuilt workflow bundle needs one built with these converter paths too); else the default.
  */
 export function dataConverterFromEnv(env: NodeJS.ProcessEnv = process.env): DataConverter | undefined {
   const codec = payloadCodecFromEnv(env);
-  return codec ? { payloadCodecs: [codec], failureConverterPath: ENCRYPTED_FAILURES_PATH } : undefined;
+  return codec
+    ? {
+        payloadCodecs: [codec],
+        payloadConverterPath: KEYED_CONVERTERS_PATH,
+        failureConverterPath: KEYED_CONVERTERS_PATH,
+      }
+    : undefined;
 }
 
 export function toJsonPayload(payload: Payload): JsonPayload {

@@ -18,7 +18,8 @@ export interface LeadsyncWorkerOptions {
   taskQueue?: string;
   /**
    * A prebuilt workflow bundle (tests build one per file); bundled from WORKFLOWS_PATH otherwise. With a payload key,
-   * build it with `failureConverterPath: ENCRYPTED_FAILURES_PATH`, or the workflows' failures are stored in clear.
+   * build it with KEYED_CONVERTERS_PATH as payload and failure converter, or the workflows' failures are stored in
+   * clear and refused input is not read as a failure.
    */
   workflowBundle?: WorkflowBundleOption;
   env?: NodeJS.ProcessEnv;

@@ -13,7 +13,7 @@ import {
   type LeadSquaredSimulatorOptions,
   type RunningLeadSquaredSimulator,
 } from '../../src/simulators/leadsquared/server.js';
-import { ENCRYPTED_FAILURES_PATH } from '../../src/temporal/codec.js';
+import { KEYED_CONVERTERS_PATH } from '../../src/temporal/codec.js';
 import { LeadsyncWorker, WORKFLOWS_PATH } from '../../src/worker/worker.js';
 import { connectTestClient, testTemporal, uniqueName, uniqueTaskQueue } from './temporal.js';
 
@@ -31,7 +31,8 @@ let encryptingBundle: Promise<WorkflowBundle> | undefined;
 export function encryptingWorkflowBundle(): Promise<WorkflowBundle> {
   encryptingBundle ??= bundleWorkflowCode({
     workflowsPath: WORKFLOWS_PATH,
-    failureConverterPath: ENCRYPTED_FAILURES_PATH,
+    payloadConverterPath: KEYED_CONVERTERS_PATH,
+    failureConverterPath: KEYED_CONVERTERS_PATH,
     logger: quietLogger,
   });
   return encryptingBundle;

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
+import { loadDataConverter } from '@temporalio/common/lib/internal-non-workflow/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSync } from '../../src/client/api.js';
 import {
@@ -23,7 +24,6 @@ import {
   writeCsv,
   type LeadSquaredSetup,
 } from '../helpers/sync-harness.js';
-import { eventually } from '../helpers/run-cli.js';
 import { testTemporal } from '../helpers/temporal.js';
 
 const UI_ORIGIN = 'http://localhost:8233';
@@ -53,7 +53,11 @@ describe('payload encryption', () => {
     expect(defaultPayloadConverter.fromPayload(opened!)).toEqual(value);
     // Payloads from before encryption was turned on still read, unless the process demands encrypted input.
     expect(await payloadCodecFromEnv({ [PAYLOAD_KEY_ENV]: key })!.decode([plain])).toEqual([plain]);
-    await expect(codec.decode([plain])).rejects.toThrow(
+    const [refused] = await codec.decode([plain]);
+    const read = loadDataConverter(dataConverterFromEnv(env())).payloadConverter.fromPayload<{ email?: string }>(
+      refused!,
+    );
+    expect(() => read.email).toThrow(
       `refused a payload that is not encrypted (encoding json/plain): ${REQUIRE_ENCRYPTED_ENV} is set`,
     );
     expect(() => payloadCodecFromEnv({ [REQUIRE_ENCRYPTED_ENV]: '1' })).toThrow(
@@ -247,34 +251,30 @@ describe('payload encryption', () => {
       expect(JSON.stringify(history)).not.toContain('no column');
     });
 
-    it('refuses a workflow started without the key: its task fails naming the setting, and nothing runs', async () => {
+    it('fails a workflow started without the key, naming the setting, before anything runs', async () => {
       const { namespace } = testTemporal();
       const file = await writeCsv(setup.directory, 'plain.csv', LEAD_HEADER, csvLines(leadRows(2)));
       const keyless = new Client({ connection, namespace });
       const storedBefore = setup.simulator.leads().length;
-      const handle = await startSync(
+      const started = await startSync(
         keyless,
         { account: setup.accountName, source: { kind: 'csv', path: file } },
         { taskQueue: setup.taskQueue },
       );
-      try {
-        const history = await eventually(
-          () => keyless.workflow.getHandle(handle.workflowId).fetchHistory(),
-          (h) => (h.events ?? []).some((event) => event.workflowTaskFailedEventAttributes),
-          { timeoutMs: 30_000 },
-        );
-        const events = history.events ?? [];
-        expect(events.some((event) => event.activityTaskScheduledEventAttributes)).toBe(false);
-        const stored = events.find((event) => event.workflowTaskFailedEventAttributes)!
-          .workflowTaskFailedEventAttributes!.failure!;
-        const [attributes] = await codec.decode([stored.encodedAttributes as Payload]);
-        expect(defaultPayloadConverter.fromPayload<{ message: string }>(attributes!).message).toContain(
-          `refused a payload that is not encrypted (encoding json/plain): ${REQUIRE_ENCRYPTED_ENV} is set`,
-        );
-        expect(setup.simulator.leads()).toHaveLength(storedBefore);
-      } finally {
-        await keyless.workflow.getHandle(handle.workflowId).terminate('test: refused input');
-      }
+
+      const keyed = new Client({ connection, namespace, dataConverter: dataConverterFromEnv(env()) });
+      const handle = keyed.workflow.getHandle(started.workflowId);
+      const failure = await handle.result().then(
+        () => '',
+        (err: unknown) => causes(err).join('\n'),
+      );
+      expect(failure).toContain(
+        `refused a payload that is not encrypted (encoding json/plain): ${REQUIRE_ENCRYPTED_ENV} is set`,
+      );
+      expect((await handle.describe()).status.name).toBe('FAILED');
+      const events = (await handle.fetchHistory()).events ?? [];
+      expect(events.some((event) => event.activityTaskScheduledEventAttributes)).toBe(false);
+      expect(setup.simulator.leads()).toHaveLength(storedBefore);
     });
   });
 });
