@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { DataConverter, Payload, PayloadCodec } from '@temporalio/common';
 import { z } from 'zod';
 import { ConfigError } from '../config/errors.js';
+import { REFUSED_PLAIN_ENCODING } from './keyed-converters.cjs';
 
 /** 32 random bytes in base64 (`openssl rand -base64 32`); unset, payloads go to Temporal as plain JSON. */
 export const PAYLOAD_KEY_ENV = 'LEADSYNC_PAYLOAD_KEY';
@@ -14,8 +15,6 @@ export const REQUIRE_ENCRYPTED_ENV = 'LEADSYNC_REQUIRE_ENCRYPTED';
  * key; its payload converter turns a plain payload the codec refused into a non-retryable failure.
  */
 export const KEYED_CONVERTERS_PATH = fileURLToPath(new URL('./keyed-converters.cjs', import.meta.url));
-/** Must match REFUSED_PLAIN_ENCODING in keyed-converters.cjs, which reads what the codec writes. */
-const REFUSED_PLAIN_ENCODING = 'binary/leadsync-refused-plain';
 export const ENCRYPTED_ENCODING = 'binary/encrypted';
 const KEY_ID_METADATA = 'encryption-key-id';
 const CIPHER_METADATA = 'encryption-cipher';

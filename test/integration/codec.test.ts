@@ -60,6 +60,9 @@ describe('payload encryption', () => {
     expect(() => read.email).toThrow(
       `refused a payload that is not encrypted (encoding json/plain): ${REQUIRE_ENCRYPTED_ENV} is set`,
     );
+    expect(() => payloadCodecFromEnv({ [PAYLOAD_KEY_ENV]: key, [REQUIRE_ENCRYPTED_ENV]: 'yes' })).toThrow(
+      `${REQUIRE_ENCRYPTED_ENV}: must be 1, true, 0, false or unset`,
+    );
     expect(() => payloadCodecFromEnv({ [REQUIRE_ENCRYPTED_ENV]: '1' })).toThrow(
       `${REQUIRE_ENCRYPTED_ENV} is set, but ${PAYLOAD_KEY_ENV} is not`,
     );
