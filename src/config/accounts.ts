@@ -14,6 +14,7 @@ import {
 import { PostgresConnectionSchema, type PostgresConnection } from '../sources/postgres-connection.js';
 import { RejectsTableRefSchema, type RejectsTableRef } from '../sync/rejects-ref.js';
 import { ConfigError, formatZodIssues } from './errors.js';
+import { isHttpsOrLoopback } from './loopback.js';
 
 /** Credentials are named, never written: each is the name of an environment variable the worker reads. */
 const EnvRefSchema = z
@@ -43,7 +44,13 @@ const AccountBaseSchema = z.object({
   /** A plan of the vendor's page (see `leadsync plans`), or `custom` with every lane's windows given. */
   plan: z.string().min(1),
   lanes: z.partialRecord(LaneNameSchema, LaneOverrideSchema).default({}),
-  baseUrl: z.url(),
+  /** The keys go with every call: in clear text only as far as this machine (a simulator, a local proxy). */
+  baseUrl: z
+    .url()
+    .refine(
+      isHttpsOrLoopback,
+      'must be https:// (http:// only to localhost, 127.0.0.0/8 or ::1): the keys go with every call',
+    ),
   pacing: PacingSchema.default({ marginMs: 300 }),
   /** Request timeout per vendor call. */
   timeoutMs: z.number().int().positive().default(30_000),

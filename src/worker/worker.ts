@@ -16,7 +16,11 @@ export interface LeadsyncWorkerOptions {
   namespace?: string;
   /** Where workflows, governors and control activities run; lane queues are derived from the accounts. */
   taskQueue?: string;
-  /** A prebuilt workflow bundle (tests build one per file); bundled from WORKFLOWS_PATH otherwise. */
+  /**
+   * A prebuilt workflow bundle (tests build one per file); bundled from WORKFLOWS_PATH otherwise. With a payload key,
+   * build it with KEYED_CONVERTERS_PATH as payload and failure converter, or the workflows' failures are stored in
+   * clear and refused input is not read as a failure.
+   */
   workflowBundle?: WorkflowBundleOption;
   env?: NodeJS.ProcessEnv;
   fetch?: typeof fetch;

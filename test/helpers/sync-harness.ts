@@ -13,6 +13,7 @@ import {
   type LeadSquaredSimulatorOptions,
   type RunningLeadSquaredSimulator,
 } from '../../src/simulators/leadsquared/server.js';
+import { KEYED_CONVERTERS_PATH } from '../../src/temporal/codec.js';
 import { LeadsyncWorker, WORKFLOWS_PATH } from '../../src/worker/worker.js';
 import { connectTestClient, testTemporal, uniqueName, uniqueTaskQueue } from './temporal.js';
 
@@ -22,6 +23,19 @@ let bundle: Promise<WorkflowBundle> | undefined;
 export function workflowBundle(): Promise<WorkflowBundle> {
   bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
   return bundle;
+}
+
+let encryptingBundle: Promise<WorkflowBundle> | undefined;
+
+/** The bundle of a worker holding a payload key: the workflows' failures are encrypted too. */
+export function encryptingWorkflowBundle(): Promise<WorkflowBundle> {
+  encryptingBundle ??= bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    payloadConverterPath: KEYED_CONVERTERS_PATH,
+    failureConverterPath: KEYED_CONVERTERS_PATH,
+    logger: quietLogger,
+  });
+  return encryptingBundle;
 }
 
 const quietLogger = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };

@@ -4,8 +4,8 @@ import { resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { Command } from 'commander';
 import { startSync } from '../../client/api.js';
-import { loadConfig, type Account, type LoadedConfig } from '../../config/accounts.js';
-import { Redactor, resolveCredentials } from '../../config/credentials.js';
+import { type Account, type LoadedConfig } from '../../config/accounts.js';
+import { workerRedactor } from '../../config/secrets.js';
 import { readEnvironment } from '../../config/environment.js';
 import { ConfigError } from '../../config/errors.js';
 import { JsonLogger } from '../../observability/logger.js';
@@ -16,6 +16,7 @@ import { existingTemporalCluster, startDevServer, type TemporalEndpoint } from '
 import { LEADSYNC_SEARCH_ATTRIBUTES } from '../../temporal/search-attributes.js';
 import { LeadsyncWorker } from '../../worker/worker.js';
 import { followProgress, summary } from '../follow.js';
+import { loadCliConfig } from '../config-path.js';
 import { webUiLink } from '../temporal.js';
 import { dataConverterFromEnv } from '../../temporal/codec.js';
 
@@ -49,15 +50,14 @@ export function registerDev(program: Command): void {
 }
 
 async function runDev(options: DevOptions): Promise<void> {
-  const config = await loadConfig(
+  const config = await loadCliConfig(
     options.config ?? readEnvironment().LEADSYNC_CONFIG ?? resolve(EXAMPLES, 'leadsync.yaml'),
   );
   if (!config.accounts[options.account]) {
     throw new ConfigError(`unknown account '${options.account}' in ${config.path}`);
   }
   const simulators = await simulateAccountsWithoutCredentials(config);
-  const secrets = Object.values(config.accounts).flatMap((account) => Object.values(resolveCredentials(account)));
-  installRuntime({ logger: new JsonLogger({ level: 'WARN', redactor: new Redactor(secrets) }) });
+  installRuntime({ logger: new JsonLogger({ level: 'WARN', redactor: workerRedactor(config) }) });
 
   const endpoint = await temporalEndpoint(options);
   const worker = await LeadsyncWorker.create({ config, address: endpoint.address, namespace: endpoint.namespace });
