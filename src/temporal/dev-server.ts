@@ -230,7 +230,7 @@ async function waitUntilReady(
   );
 }
 
-async function freePorts(host: string, count: number): Promise<number[]> {
+export async function freePorts(host: string, count: number): Promise<number[]> {
   const servers = await Promise.all(
     Array.from(
       { length: count },
@@ -251,11 +251,11 @@ async function freePorts(host: string, count: number): Promise<number[]> {
   return ports;
 }
 
-function formatHost(ip: string): string {
+export function formatHost(ip: string): string {
   return ip.includes(':') ? `[${ip}]` : ip;
 }
 
-async function logTail(logFile: string, lines = 20): Promise<string> {
+export async function logTail(logFile: string, lines = 20): Promise<string> {
   const text = await readFile(logFile, 'utf8').catch(() => '');
   return text.trimEnd().split('\n').slice(-lines).join('\n') || '(empty)';
 }
