@@ -13,6 +13,7 @@ import {
 } from '../governance/plans.js';
 import { PostgresConnectionSchema, type PostgresConnection } from '../sources/postgres-connection.js';
 import { RejectsTableRefSchema, type RejectsTableRef } from '../sync/rejects-ref.js';
+import { TemporalConfigSchema, type TemporalConfig } from '../temporal/connection-config.js';
 import { ConfigError, formatZodIssues } from './errors.js';
 
 /** Credentials are named, never written: each is the name of an environment variable the worker reads. */
@@ -98,6 +99,8 @@ export const ConfigFileSchema = z
       .strict()
       .default({ postgres: {} }),
     rejects: RejectsConfigSchema,
+    /** Where Temporal is and how to authenticate; the TEMPORAL_* environment variables win over it. */
+    temporal: TemporalConfigSchema.optional(),
   })
   .strict();
 
@@ -115,6 +118,7 @@ export interface LoadedConfig {
   rejectsDirectory: string;
   /** When the config names one, syncs write their rejects to this table instead of files. */
   rejectsTable?: RejectsTableRef;
+  temporal?: TemporalConfig;
 }
 
 /** Reads and validates a config file; every error names the file and the path of the bad key. */
@@ -144,7 +148,7 @@ export function parseConfig(raw: unknown, path: string): LoadedConfig {
   for (const [name, config] of Object.entries(parsed.data.accounts)) {
     accounts[name] = { ...config, name, effectivePlan: effectivePlan(name, config, path) };
   }
-  const { rejects, sources } = parsed.data;
+  const { rejects, sources, temporal } = parsed.data;
   if (rejects.table && !sources.postgres[rejects.table.connection]) {
     const known = Object.keys(sources.postgres);
     throw new ConfigError(
@@ -158,6 +162,7 @@ export function parseConfig(raw: unknown, path: string): LoadedConfig {
     postgresConnections: sources.postgres,
     rejectsDirectory: resolve(path, '..', rejects.directory ?? DEFAULT_REJECTS_DIRECTORY),
     ...(rejects.table ? { rejectsTable: rejects.table } : {}),
+    ...(temporal ? { temporal } : {}),
   };
 }
 

@@ -43,7 +43,7 @@ async function runSync(options: SyncCommandOptions): Promise<void> {
     if (!options.json) process.stderr.write(`sync ${handle.workflowId}\n${webUiLink(handle.workflowId)}\n`);
     const result = await followProgress(handle, !options.json);
     process.stdout.write(options.json ? `${JSON.stringify(result)}\n` : summary(result));
-  });
+  }, config);
 }
 
 function dryRunSummary(report: DryRunReport): string {
