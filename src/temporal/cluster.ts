@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -8,7 +9,7 @@ import { Connection, type TLSConfig } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time.js';
 import pg from 'pg';
 import { stringify as toYaml } from 'yaml';
-import { formatHost, freePorts, logTail, type TemporalEndpoint } from './dev-server.js';
+import { formatHost, logTail, type TemporalEndpoint } from './dev-server.js';
 import { run } from './go-build.js';
 import { ensureSearchAttributes } from './operator.js';
 import type { SearchAttributeKey } from './search-attributes.js';
@@ -90,16 +91,16 @@ export async function setUpClusterDatabases(tools: TemporalServerTools, postgres
   for (const [database, schema] of clusterDatabases(postgres)) {
     const base = ['--plugin', 'postgres12', '--ep', postgres.host, '-p', String(postgres.port), '-u', postgres.user];
     if (postgres.password) base.push('--pw', postgres.password);
-    base.push('--db', database, '--quiet');
+    base.push('--db', database);
     const env = { ...process.env };
     const state = await databaseState(postgres, database);
-    if (state === 'missing') await run(tools.sqlTool, [...base, 'create-database'], env, 'pipe');
-    if (state !== 'versioned') await run(tools.sqlTool, [...base, 'setup-schema', '-v', '0.0'], env, 'pipe');
+    if (state === 'missing') await run(tools.sqlTool, [...base, 'create-database'], env, 'quiet');
+    if (state !== 'versioned') await run(tools.sqlTool, [...base, 'setup-schema', '-v', '0.0'], env, 'quiet');
     await run(
       tools.sqlTool,
       [...base, 'update-schema', '-d', join(tools.postgresSchema, schema, 'versioned')],
       env,
-      'pipe',
+      'quiet',
     );
   }
 }
@@ -163,7 +164,7 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
   const ip = options.ip ?? '127.0.0.1';
   const namespace = options.namespace ?? 'default';
   const runDir = resolve(options.runDir);
-  const free = await freePorts(ip, 2 + SERVICES.length * 2 + 1);
+  const free = await freeMembershipSafePorts(ip, 2 + SERVICES.length * 2 + 1);
   const port = options.port ?? free[0]!;
   const uiPort = options.uiPort ?? free[1]!;
   const servicePorts = free.slice(2);
@@ -394,7 +395,7 @@ function startLogged(command: string, args: string[], logFile: string): Logged {
         process.off('exit', killOnExit);
         if (child.exitCode !== null || child.signalCode !== null) return;
         child.kill('SIGTERM');
-        if (!(await Promise.race([exited.then(() => true), sleep(15_000).then(() => false)]))) {
+        if (!(await Promise.race([exited.then(() => true), sleep(15_000, undefined, { ref: false }).then(() => false)]))) {
           child.kill('SIGKILL');
           await exited;
         }
@@ -481,4 +482,31 @@ async function waitForUi(url: string, timeoutMs: number, logFile: string, ui: Lo
   throw new Error(
     `the Temporal UI server did not answer at ${url} (${exitedHow ?? last}); log ${logFile}:\n${await logTail(logFile)}`,
   );
+}
+
+/**
+ * Free ports below 32768: the server records each service's ports in its cluster_membership table, whose port column
+ * is a PostgreSQL smallint, so the ephemeral ports the OS hands out (32768 and up on Linux) fail its start-up.
+ */
+async function freeMembershipSafePorts(host: string, count: number): Promise<number[]> {
+  const held: Server[] = [];
+  const ports: number[] = [];
+  try {
+    for (let tries = 0; ports.length < count; tries++) {
+      if (tries > count * 50) throw new Error(`no ${count} free ports between 20000 and 32767 on ${host}`);
+      const candidate = 20_000 + Math.floor(Math.random() * 12_768);
+      if (ports.includes(candidate)) continue;
+      const server = createServer();
+      const bound = await new Promise<boolean>((done) => {
+        server.once('error', () => done(false));
+        server.listen(candidate, host, () => done(true));
+      });
+      if (!bound) continue;
+      held.push(server);
+      ports.push(candidate);
+    }
+    return ports;
+  } finally {
+    await Promise.all(held.map((server) => new Promise((done) => server.close(done))));
+  }
 }

@@ -120,21 +120,31 @@ async function isDirectory(path: string): Promise<boolean> {
   return (await stat(path).catch(() => undefined))?.isDirectory() ?? false;
 }
 
+/**
+ * Runs a program to its end. `inherit` shows its output as it goes (Go's build progress: on a failure it is the
+ * explanation); `pipe` hands back its stdout; `quiet` keeps both to itself and puts their tail in the error.
+ */
 export function run(
   command: string,
   args: string[],
   env: NodeJS.ProcessEnv,
-  stdout: 'inherit' | 'pipe' = 'inherit',
+  output: 'inherit' | 'pipe' | 'quiet' = 'inherit',
 ): Promise<string> {
   return new Promise((resolve, reject) => {
-    // Go's own progress and errors go straight to our stderr: on a failed build they are the explanation.
-    const child = spawn(command, args, { env, stdio: ['ignore', stdout === 'pipe' ? 'pipe' : 'inherit', 'inherit'] });
+    const stdout = output === 'inherit' ? 'inherit' : 'pipe';
+    const stderr = output === 'quiet' ? 'pipe' : 'inherit';
+    const child = spawn(command, args, { env, stdio: ['ignore', stdout, stderr] });
     let out = '';
+    let said = '';
     child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (said = (said + chunk).slice(-4_000)));
     child.on('error', reject);
     child.on('close', (code, signal) => {
       if (code === 0) resolve(out);
-      else reject(new Error(`${command} ${args.join(' ')} failed (${signal ?? `exit code ${code}`})`));
+      else {
+        const tail = output === 'quiet' ? `:\n${(said + out).trim().split('\n').slice(-15).join('\n')}` : '';
+        reject(new Error(`${command} ${args.join(' ')} failed (${signal ?? `exit code ${code}`})${tail}`));
+      }
     });
   });
 }
