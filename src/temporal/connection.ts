@@ -142,13 +142,16 @@ export async function temporalConnectionSettings(
   const useTls = explicit ?? (anyTlsSetting || apiKey !== undefined);
   if (!useTls) return { address, namespace, tls: undefined, apiKey };
 
-  const [crt, keyPem, caPem] = await Promise.all([readPem(cert), readPem(key), readPem(ca)]);
-  if ((crt === undefined) !== (keyPem === undefined)) {
-    const [given, missing] = crt ? [cert, 'TEMPORAL_TLS_KEY (or TEMPORAL_TLS_KEY_DATA)'] : [key, 'TEMPORAL_TLS_CERT'];
+  const hasCert = Boolean(cert.path || cert.data);
+  if (hasCert !== Boolean(key.path || key.data)) {
+    const [given, missing] = hasCert
+      ? [cert, 'TEMPORAL_TLS_KEY (or TEMPORAL_TLS_KEY_DATA)']
+      : [key, 'TEMPORAL_TLS_CERT'];
     throw new ConfigError(
       `${(given.path ?? given.data)!.name} is set but ${missing} is not: a client certificate needs its key`,
     );
   }
+  const [crt, keyPem, caPem] = await Promise.all([readPem(cert), readPem(key), readPem(ca)]);
   const tls: TLSConfig = {
     ...(serverName ? { serverNameOverride: serverName } : {}),
     ...(caPem ? { serverRootCACertificate: caPem } : {}),
