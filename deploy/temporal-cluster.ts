@@ -4,7 +4,12 @@
 // TEMPORAL_ADDRESS; stop it with Ctrl-C (the databases stay, so the next start carries on where this one stopped).
 import { Command } from 'commander';
 import { LEADSYNC_SEARCH_ATTRIBUTES } from '../src/temporal/search-attributes.js';
-import { localClusterPostgres, startTemporalCluster, type ClusterTls } from '../src/temporal/cluster.js';
+import {
+  CLUSTER_DATABASE,
+  localClusterPostgres,
+  startTemporalCluster,
+  type ClusterTls,
+} from '../src/temporal/cluster.js';
 
 interface Options {
   port: string;
@@ -31,7 +36,7 @@ const program = new Command('temporal-cluster')
   .option(
     '--database <name>',
     'PostgreSQL database of the history store; visibility uses <name>_visibility',
-    'leadsync_temporal',
+    CLUSTER_DATABASE,
   )
   .option('--pg-host <host>', 'PostgreSQL host (trust auth or PGPASSWORD; PGUSER names the role)', '127.0.0.1')
   .option('--pg-port <port>', 'PostgreSQL port', '5432')

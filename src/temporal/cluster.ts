@@ -23,8 +23,11 @@ export const CLUSTER_DYNAMIC_CONFIG = fileURLToPath(
   new URL('../../deploy/temporal/dynamicconfig.yaml', import.meta.url),
 );
 
+/** The local cluster's history database (`npm run cluster`, docker-compose.yml); visibility is `<it>_visibility`. */
+export const CLUSTER_DATABASE = 'leadsync_temporal';
+
 /** What auto-setup and the server's sample configs use: shards are fixed when the database is first set up. */
-const HISTORY_SHARDS = 4;
+export const HISTORY_SHARDS = 4;
 const SERVICES = ['frontend', 'history', 'matching', 'worker'] as const;
 
 export interface ClusterPostgres {
@@ -395,7 +398,9 @@ function startLogged(command: string, args: string[], logFile: string): Logged {
         process.off('exit', killOnExit);
         if (child.exitCode !== null || child.signalCode !== null) return;
         child.kill('SIGTERM');
-        if (!(await Promise.race([exited.then(() => true), sleep(15_000, undefined, { ref: false }).then(() => false)]))) {
+        if (
+          !(await Promise.race([exited.then(() => true), sleep(15_000, undefined, { ref: false }).then(() => false)]))
+        ) {
           child.kill('SIGKILL');
           await exited;
         }
