@@ -1,5 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -11,6 +9,7 @@ import pg from 'pg';
 import { stringify as toYaml } from 'yaml';
 import { formatHost, logTail, type TemporalEndpoint } from './dev-server.js';
 import { run } from './go-build.js';
+import { startLogged, type LoggedProcess } from './logged-process.js';
 import { ensureSearchAttributes } from './operator.js';
 import type { SearchAttributeKey } from './search-attributes.js';
 import { ensureTemporalServer, ensureTemporalUiServer, type TemporalServerTools } from './server-build.js';
@@ -184,7 +183,7 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
     startLogged(tools.server, ['--root', runDir, '--config', 'config', '--env', 'leadsync', 'start'], logFile);
 
   let server = startServer();
-  let ui: Logged | undefined;
+  let ui: LoggedProcess | undefined;
   const stop = async () => {
     await ui?.stop();
     await server.stop();
@@ -208,8 +207,13 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
         toYaml(uiConfig(ip, uiPort, address, namespace, options.tls)),
       );
       const uiLog = join(runDir, 'temporal-ui.log');
-      ui = startLogged(uiServerPath, ['--root', uiDir, '--config', 'config', '--env', 'leadsync', 'start'], uiLog);
-      await waitForUi(`http://${formatHost(ip)}:${uiPort}`, timeoutMs, uiLog, ui);
+      const started = startLogged(
+        uiServerPath,
+        ['--root', uiDir, '--config', 'config', '--env', 'leadsync', 'start'],
+        uiLog,
+      );
+      ui = started;
+      await waitForUi(`http://${formatHost(ip)}:${uiPort}`, timeoutMs, uiLog, started);
     }
   } catch (err) {
     await stop();
@@ -365,56 +369,13 @@ async function clientTls(tls: ClusterTls): Promise<TLSConfig> {
   };
 }
 
-interface Logged {
-  child: ChildProcess;
-  /** Resolves with how the process ended. */
-  exited: Promise<string>;
-  stop(): Promise<void>;
-}
-
-/** A process whose output goes to `logFile`; killed should this process exit without stopping it. */
-function startLogged(command: string, args: string[], logFile: string): Logged {
-  const fd = openSync(logFile, 'a');
-  let child: ChildProcess;
-  try {
-    // The server reads TEMPORAL_* variables of its own (e.g. TEMPORAL_ENVIRONMENT): ours must not reach it.
-    const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('TEMPORAL_')));
-    child = spawn(command, args, { env, stdio: ['ignore', fd, fd] });
-  } finally {
-    closeSync(fd);
-  }
-  const exited = new Promise<string>((resolveExit) => {
-    child.on('exit', (code, signal) => resolveExit(signal ?? `exit code ${code}`));
-    child.on('error', (err) => resolveExit(err.message));
-  });
-  const killOnExit = () => child.kill('SIGKILL');
-  process.on('exit', killOnExit);
-  let stopped: Promise<void> | undefined;
-  return {
-    child,
-    exited,
-    stop: () =>
-      (stopped ??= (async () => {
-        process.off('exit', killOnExit);
-        if (child.exitCode !== null || child.signalCode !== null) return;
-        child.kill('SIGTERM');
-        if (
-          !(await Promise.race([exited.then(() => true), sleep(15_000, undefined, { ref: false }).then(() => false)]))
-        ) {
-          child.kill('SIGKILL');
-          await exited;
-        }
-      })()),
-  };
-}
-
 interface NamespaceWait {
   address: string;
   namespace: string;
   tls: TLSConfig | undefined;
   timeoutMs: number;
   logFile: string;
-  process: Logged;
+  process: LoggedProcess;
   /** Register the namespace when the server does not know it (a new database). */
   register: boolean;
 }
@@ -468,7 +429,7 @@ async function waitForNamespace(wait: NamespaceWait): Promise<void> {
 /** gRPC's ALREADY_EXISTS status. */
 const ALREADY_EXISTS = 6;
 
-async function waitForUi(url: string, timeoutMs: number, logFile: string, ui: Logged): Promise<void> {
+async function waitForUi(url: string, timeoutMs: number, logFile: string, ui: LoggedProcess): Promise<void> {
   let exitedHow: string | undefined;
   void ui.exited.then((how) => (exitedHow = how));
   const deadline = Date.now() + timeoutMs;
