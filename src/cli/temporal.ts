@@ -13,11 +13,15 @@ export async function temporalTarget(config?: LoadedConfig): Promise<TemporalCon
   return temporalConnectionSettings(process.env, config ?? (await configIfAny()));
 }
 
-/** Where a person can watch a workflow: TEMPORAL_UI_URL, else the dev server's default UI. */
-export function webUiLink(workflowId: string, env: NodeJS.ProcessEnv = process.env): string {
+/**
+ * Where a person can watch a workflow: TEMPORAL_UI_URL, else the dev server's default UI; in the client's namespace
+ * when given (it may come from the config), else TEMPORAL_NAMESPACE.
+ */
+export function webUiLink(workflowId: string, env: NodeJS.ProcessEnv = process.env, namespace?: string): string {
   const { TEMPORAL_UI_URL, TEMPORAL_NAMESPACE } = readEnvironment(env);
   const ui = TEMPORAL_UI_URL.replace(/\/$/, '');
-  return `${ui}/namespaces/${encodeURIComponent(TEMPORAL_NAMESPACE)}/workflows/${encodeURIComponent(workflowId)}`;
+  const ns = namespace ?? TEMPORAL_NAMESPACE;
+  return `${ui}/namespaces/${encodeURIComponent(ns)}/workflows/${encodeURIComponent(workflowId)}`;
 }
 
 /** Runs `work` with a client of the cluster; `config` is the command's, else the one LEADSYNC_CONFIG names, if any. */
