@@ -28,6 +28,24 @@ export default defineConfig({
           hookTimeout: 600_000,
         },
       },
+      {
+        // The tests that matter for a real cluster, on the Temporal server on PostgreSQL with task queues on their
+        // default four partitions (src/temporal/cluster.ts): the same integration files, reading the endpoint this
+        // project's setup provides, and the cluster's own (server restart, mutual TLS).
+        extends: true,
+        test: {
+          name: 'cluster',
+          include: [
+            'test/integration/multi-worker.test.ts',
+            'test/integration/leadsquared-recovery.test.ts',
+            'test/integration/incremental-sync.test.ts',
+            'test/cluster/**/*.test.ts',
+          ],
+          globalSetup: ['test/helpers/cluster-setup.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 600_000,
+        },
+      },
     ],
   },
 });

@@ -13,6 +13,7 @@ import {
 } from '../governance/plans.js';
 import { PostgresConnectionSchema, type PostgresConnection } from '../sources/postgres-connection.js';
 import { RejectsTableRefSchema, type RejectsTableRef } from '../sync/rejects-ref.js';
+import { TemporalConfigSchema, type TemporalConfig } from '../temporal/connection-config.js';
 import { ConfigError, formatZodIssues } from './errors.js';
 import { isHttpsOrLoopback } from './loopback.js';
 
@@ -105,6 +106,8 @@ export const ConfigFileSchema = z
       .strict()
       .default({ postgres: {} }),
     rejects: RejectsConfigSchema,
+    /** Where Temporal is and how to authenticate; the TEMPORAL_* environment variables win over it. */
+    temporal: TemporalConfigSchema.optional(),
   })
   .strict();
 
@@ -122,6 +125,7 @@ export interface LoadedConfig {
   rejectsDirectory: string;
   /** When the config names one, syncs write their rejects to this table instead of files. */
   rejectsTable?: RejectsTableRef;
+  temporal?: TemporalConfig;
 }
 
 /** Reads and validates a config file; every error names the file and the path of the bad key. */
@@ -151,7 +155,7 @@ export function parseConfig(raw: unknown, path: string): LoadedConfig {
   for (const [name, config] of Object.entries(parsed.data.accounts)) {
     accounts[name] = { ...config, name, effectivePlan: effectivePlan(name, config, path) };
   }
-  const { rejects, sources } = parsed.data;
+  const { rejects, sources, temporal } = parsed.data;
   if (rejects.table && !sources.postgres[rejects.table.connection]) {
     const known = Object.keys(sources.postgres);
     throw new ConfigError(
@@ -165,6 +169,7 @@ export function parseConfig(raw: unknown, path: string): LoadedConfig {
     postgresConnections: sources.postgres,
     rejectsDirectory: resolve(path, '..', rejects.directory ?? DEFAULT_REJECTS_DIRECTORY),
     ...(rejects.table ? { rejectsTable: rejects.table } : {}),
+    ...(temporal ? { temporal } : {}),
   };
 }
 

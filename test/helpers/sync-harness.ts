@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Client, Connection } from '@temporalio/client';
+import type { Client, Connection, TLSConfig } from '@temporalio/client';
 import { bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
 import { stringify as toYaml } from 'yaml';
 import { afterAll, beforeAll } from 'vitest';
@@ -97,12 +97,19 @@ export async function leadSquaredAccount(setup: LeadSquaredAccountSetup): Promis
   };
 }
 
-/** A worker inside the test process, on the setup's queues; stop it in afterAll. */
-export async function startTestWorker(setup: LeadSquaredSetup): Promise<{ stop(): Promise<void> }> {
+/**
+ * A worker inside the test process, on the setup's queues, on the run's shared server unless told another (a
+ * cluster of the test's own, with its TLS); stop it in afterAll.
+ */
+export async function startTestWorker(
+  setup: LeadSquaredSetup,
+  temporal: { address: string; namespace: string; tls?: TLSConfig } = testTemporal(),
+): Promise<{ stop(): Promise<void> }> {
   const worker = await LeadsyncWorker.create({
     config: setup.config,
-    address: testTemporal().address,
-    namespace: testTemporal().namespace,
+    address: temporal.address,
+    namespace: temporal.namespace,
+    tls: temporal.tls,
     taskQueue: setup.taskQueue,
     workflowBundle: await workflowBundle(),
   });
@@ -146,13 +153,16 @@ export function csvLines(rows: LeadRow[]): string[] {
 
 export const LEAD_HEADER = ['EmailAddress', 'FirstName', 'LastName'];
 
-/** A `leadsync worker` child process on the setup's queues, as a user would run it; kill it to test recovery. */
-export function spawnCliWorker(setup: LeadSquaredSetup): ChildProcess {
+/**
+ * A `leadsync worker` child process on the setup's queues, as a user would run it; kill it to test recovery. `env`
+ * comes last: another cluster's TEMPORAL_ADDRESS, its TLS variables.
+ */
+export function spawnCliWorker(setup: LeadSquaredSetup, env: Record<string, string> = {}): ChildProcess {
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', 'src/cli/main.ts', 'worker', '--config', setup.configPath, '--task-queue', setup.taskQueue],
     {
-      env: { ...process.env, ...setup.env, TEMPORAL_ADDRESS: testTemporal().address },
+      env: { ...process.env, ...setup.env, TEMPORAL_ADDRESS: testTemporal().address, ...env },
       stdio: ['ignore', 'ignore', 'pipe'],
     },
   );

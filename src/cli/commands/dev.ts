@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import { startSync } from '../../client/api.js';
 import { type Account, type LoadedConfig } from '../../config/accounts.js';
@@ -19,6 +19,7 @@ import { followProgress, summary } from '../follow.js';
 import { loadCliConfig } from '../config-path.js';
 import { webUiLink } from '../temporal.js';
 import { dataConverterFromEnv } from '../../temporal/codec.js';
+import { connectClient, temporalConnectionSettings } from '../../temporal/connection.js';
 
 const EXAMPLES = fileURLToPath(new URL('../../../examples/', import.meta.url));
 
@@ -60,11 +61,15 @@ async function runDev(options: DevOptions): Promise<void> {
   installRuntime({ logger: new JsonLogger({ level: 'WARN', redactor: workerRedactor(config) }) });
 
   const endpoint = await temporalEndpoint(options);
-  const worker = await LeadsyncWorker.create({ config, address: endpoint.address, namespace: endpoint.namespace });
+  // An existing cluster is reached as every command reaches it (TLS, API key); a dev server we started, in plaintext.
+  const settings = existingTemporalCluster()
+    ? await temporalConnectionSettings(process.env, config)
+    : { address: endpoint.address, namespace: endpoint.namespace, tls: undefined, apiKey: undefined };
+  const worker = await LeadsyncWorker.create({ config, ...settings });
   const running = worker.run();
-  const connection = await Connection.connect({ address: endpoint.address });
+  const connection = await connectClient(settings);
   try {
-    const client = new Client({ connection, namespace: endpoint.namespace, dataConverter: dataConverterFromEnv() });
+    const client = new Client({ connection, namespace: settings.namespace, dataConverter: dataConverterFromEnv() });
     const source = /\.(ndjson|jsonl)$/i.test(options.file) ? 'ndjson' : 'csv';
     const handle = await startSync(client, {
       account: options.account,

@@ -25,7 +25,11 @@ export function registerWorker(program: Command): void {
       const logger = new JsonLogger({ redactor: workerRedactor(config) });
       const metricsBindAddress = process.env[METRICS_BIND_ADDRESS_ENV]?.trim() || undefined;
       installRuntime({ logger, metricsBindAddress });
-      const worker = await LeadsyncWorker.create({ config, ...temporalTarget(), taskQueue: options.taskQueue });
+      const worker = await LeadsyncWorker.create({
+        config,
+        ...(await temporalTarget(config)),
+        taskQueue: options.taskQueue,
+      });
       for (const lane of worker.lanes) {
         logger.info('polling lane', {
           taskQueue: lane.taskQueue,
