@@ -46,12 +46,12 @@ const AccountBaseSchema = z.object({
   plan: z.string().min(1),
   lanes: z.partialRecord(LaneNameSchema, LaneOverrideSchema).default({}),
   /** The keys go with every call: in clear text only as far as this machine (a simulator, a local proxy). */
-  baseUrl: z
-    .url()
-    .refine(
-      isHttpsOrLoopback,
-      'must be https:// (http:// only to localhost, 127.0.0.0/8 or ::1): the keys go with every call',
-    ),
+  baseUrl: z.url(),
+  /**
+   * Plain http:// to another host, for a simulator on a private network (the compose file's): an explicit choice,
+   * since the keys go with every call.
+   */
+  allowPlainHttp: z.boolean().default(false),
   pacing: PacingSchema.default({ marginMs: 300 }),
   /** Request timeout per vendor call. */
   timeoutMs: z.number().int().positive().default(30_000),
@@ -153,6 +153,12 @@ export function parseConfig(raw: unknown, path: string): LoadedConfig {
   if (!parsed.success) throw new ConfigError(`invalid config file ${path}:\n${formatZodIssues(parsed.error)}`);
   const accounts: Record<string, Account> = {};
   for (const [name, config] of Object.entries(parsed.data.accounts)) {
+    if (!config.allowPlainHttp && !isHttpsOrLoopback(config.baseUrl)) {
+      throw new ConfigError(
+        `${path}: accounts.${name}.baseUrl: must be https:// (http:// only to localhost, 127.0.0.0/8 or ::1, ` +
+          `or with allowPlainHttp: true): the keys go with every call`,
+      );
+    }
     accounts[name] = { ...config, name, effectivePlan: effectivePlan(name, config, path) };
   }
   const { rejects, sources, temporal } = parsed.data;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/accounts.js';
 import { isLoopbackHostname } from '../../src/config/loopback.js';
 
-function configWith(baseUrl: string, postgres: Record<string, unknown> = {}) {
+function configWith(baseUrl: string, postgres: Record<string, unknown> = {}, allowPlainHttp?: boolean) {
   return () =>
     parseConfig(
       {
@@ -11,6 +11,7 @@ function configWith(baseUrl: string, postgres: Record<string, unknown> = {}) {
             vendor: 'leadsquared',
             plan: 'pro',
             baseUrl,
+            ...(allowPlainHttp === undefined ? {} : { allowPlainHttp }),
             credentials: { accessKeyEnv: 'ACME_ACCESS', secretKeyEnv: 'ACME_SECRET' },
           },
         },
@@ -36,6 +37,12 @@ describe('vendor baseUrl', () => {
     'http://[::1]:8090/v2/',
   ])('accepts https anywhere and http on loopback (%s)', (baseUrl) => {
     expect(configWith(baseUrl)().accounts.acme?.baseUrl).toBe(baseUrl);
+  });
+
+  it('takes plain http to another machine only when the account says allowPlainHttp', () => {
+    const simulator = 'http://leadsquared-simulator:8090/v2/';
+    expect(configWith(simulator, {}, true)().accounts.acme?.baseUrl).toBe(simulator);
+    expect(configWith(simulator, {}, false)).toThrow(/allowPlainHttp: true/);
   });
 
   it('takes loopback names only, not look-alikes', () => {
