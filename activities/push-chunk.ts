@@ -1,12 +1,14 @@
 import { setMaxListeners } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Context, activityInfo } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
 import { laneMetrics } from '../src/observability/metrics.js';
 import { readChunkRows } from '../src/sync/chunk-rows.js';
 import type { ChunkResult, ChunkTask } from '../src/sync/contract.js';
-import { BatchTooLargeError, RateLimitedError } from '../src/vendors/errors.js';
+import { BatchTooLargeError, RateLimitedError, TransientError } from '../src/vendors/errors.js';
 import type { LeadRecord, Pace, RowOutcome } from '../src/vendors/types.js';
 import type { ActivityContext, ConnectedAccount } from './context.js';
-import { toActivityFailure } from './failures.js';
+import { FailureType, toActivityFailure } from './failures.js';
 import { withHeartbeats } from './heartbeat.js';
 import { backoffSignal } from '../workflows/sync.js';
 
@@ -24,7 +26,7 @@ export async function pushChunk(context: ActivityContext, task: ChunkTask): Prom
       const { leads, rejects, rows } = await context.withSource(task.source, (source) =>
         readChunkRows(source, connected.vendor, task.mapping, task.chunk, task.records ?? 'leads'),
       );
-      const calls = { made: 0, onCall: () => metrics.request() };
+      const calls: Calls = { made: 0, retried: 0, onCall: () => metrics.request() };
       const outcomes = await sendCalls(context, connected, task, leads, calls, signal);
       for (const outcome of outcomes) {
         if (outcome.status === 'rejected')
@@ -41,7 +43,7 @@ export async function pushChunk(context: ActivityContext, task: ChunkTask): Prom
         accepted,
         rejected,
         calls: calls.made,
-        retries: activityInfo().attempt - 1,
+        retries: activityInfo().attempt - 1 + calls.retried,
       };
     });
   } catch (err) {
@@ -63,8 +65,34 @@ export async function pushChunk(context: ActivityContext, task: ChunkTask): Prom
           .catch(() => undefined),
       ]);
     }
-    throw toActivityFailure(err, context.redactor);
+    throw boundedFailure(toActivityFailure(err, context.redactor), activityInfo().attempt);
   }
+}
+
+/** Attempts of one vendor call that fails transiently (5xx, timeout, dropped connection) before its rows are split. */
+const CALL_ATTEMPTS = 3;
+const FIRST_CALL_RETRY_PAUSE_MS = 1_000;
+/**
+ * Attempts of a chunk that fails for anything but a rate limit (the source or the rejects store unreachable, a bug):
+ * with the retry policy's backoff about two minutes, then the sync fails saying what went wrong. A rate limit is not
+ * a fault: it retries at the vendor's time as long as it takes.
+ */
+const CHUNK_FAULT_ATTEMPTS = 8;
+
+/** Vendor calls a chunk made, and those it made again in place after a transient fault. */
+interface Calls {
+  made: number;
+  retried: number;
+  onCall: () => void;
+}
+
+function boundedFailure(failure: Error, attempt: number): Error {
+  if (!(failure instanceof ApplicationFailure) || failure.nonRetryable) return failure;
+  if (failure.type === FailureType.rateLimited || attempt < CHUNK_FAULT_ATTEMPTS) return failure;
+  return ApplicationFailure.nonRetryable(
+    `${failure.message} (the chunk failed ${attempt} attempts in a row)`,
+    failure.type ?? 'Error',
+  );
 }
 
 /** The lane's series on this worker's Prometheus endpoint; recorders of one lane add to the same series. */
@@ -87,7 +115,7 @@ async function sendCalls(
   connected: ConnectedAccount,
   task: ChunkTask,
   leads: LeadRecord[],
-  calls: { made: number; onCall: () => void },
+  calls: Calls,
   signal: AbortSignal,
 ): Promise<RowOutcome[]> {
   const size = task.rowsPerCall ?? leads.length;
@@ -111,49 +139,97 @@ async function sendCalls(
   return sent.flatMap((result) => (result.status === 'fulfilled' ? result.value : []));
 }
 
-/** One paced call for the whole batch; halves (or the vendor's stated maximum) when the vendor says it is too large. */
+/**
+ * One vendor call for the whole batch, retried in place a few times when it fails transiently, and split when it
+ * still fails or the vendor says it is too large (halves, or the vendor's stated maximum): the rows that can land
+ * land, and a single row that keeps failing is rejected with the vendor's last message. A rate limit, refused keys
+ * or an answer the vendor never gives fail the chunk's attempt, for Temporal's retry at the vendor's time or for the
+ * sync to fail saying what to fix. `resent`: this batch may have landed before (a lost answer), which activities,
+ * not idempotent at the vendor, check before posting again.
+ */
 async function send(
   context: ActivityContext,
   connected: ConnectedAccount,
   task: ChunkTask,
   leads: LeadRecord[],
-  calls: { made: number; onCall: () => void },
+  calls: Calls,
   signal: AbortSignal,
+  resent = activityInfo().attempt > 1,
 ): Promise<RowOutcome[]> {
   if (leads.length === 0) return [];
-  const { account, client } = connected;
-  try {
-    if (task.records === 'activities' && client.postActivities) {
-      // Activities may take more than one call (a lookup, then the post): each is paced and counted.
-      const pace: Pace = (call, lane = task.lane) => {
-        calls.made++;
-        calls.onCall();
-        return context.governor.paced(account, lane, task.share, call, { signal });
-      };
-      return await client.postActivities(task.lane, leads, pace, { retried: activityInfo().attempt > 1 });
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await callOnce(context, connected, task, leads, calls, signal, resent || attempt > 1);
+    } catch (err) {
+      if (err instanceof BatchTooLargeError) {
+        if (leads.length === 1) {
+          const reason = `the vendor refused the row as too large: ${err.message}`;
+          return [{ row: leads[0]!.row, status: 'rejected', reason }];
+        }
+        const size = Math.min(err.maxRows ?? Infinity, Math.ceil(leads.length / 2));
+        return sendInParts(context, connected, task, leads, size, calls, signal, resent || attempt > 1);
+      }
+      if (!(err instanceof TransientError)) throw err;
+      if (attempt < CALL_ATTEMPTS) {
+        calls.retried++;
+        await sleep(FIRST_CALL_RETRY_PAUSE_MS * 2 ** (attempt - 1), undefined, { signal });
+        continue;
+      }
+      if (leads.length === 1) {
+        const reason = `${err.message} (still failing after ${CALL_ATTEMPTS} attempts)`;
+        return [{ row: leads[0]!.row, status: 'rejected', reason }];
+      }
+      calls.retried++;
+      return sendInParts(context, connected, task, leads, Math.ceil(leads.length / 2), calls, signal, true);
     }
-    calls.made++;
-    calls.onCall();
-    const result = await context.governor.paced(
-      account,
-      task.lane,
-      task.share,
-      () => client.upsertLeads(task.lane, leads, task.target),
-      { signal, quotaOf: (answer) => answer.quota },
-    );
-    return result.outcomes;
-  } catch (err) {
-    if (!(err instanceof BatchTooLargeError)) throw err;
-    if (leads.length === 1) {
-      return [
-        { row: leads[0]!.row, status: 'rejected', reason: `the vendor refused the row as too large: ${err.message}` },
-      ];
-    }
-    const size = Math.min(err.maxRows ?? Infinity, Math.ceil(leads.length / 2));
-    const outcomes: RowOutcome[] = [];
-    for (let i = 0; i < leads.length; i += size) {
-      outcomes.push(...(await send(context, connected, task, leads.slice(i, i + size), calls, signal)));
-    }
-    return outcomes;
   }
+}
+
+async function sendInParts(
+  context: ActivityContext,
+  connected: ConnectedAccount,
+  task: ChunkTask,
+  leads: LeadRecord[],
+  size: number,
+  calls: Calls,
+  signal: AbortSignal,
+  resent: boolean,
+): Promise<RowOutcome[]> {
+  const outcomes: RowOutcome[] = [];
+  for (let i = 0; i < leads.length; i += size) {
+    outcomes.push(...(await send(context, connected, task, leads.slice(i, i + size), calls, signal, resent)));
+  }
+  return outcomes;
+}
+
+/** One paced call for the whole batch (activities: the lookups and reads they need, then the post). */
+async function callOnce(
+  context: ActivityContext,
+  connected: ConnectedAccount,
+  task: ChunkTask,
+  leads: LeadRecord[],
+  calls: Calls,
+  signal: AbortSignal,
+  resent: boolean,
+): Promise<RowOutcome[]> {
+  const { account, client } = connected;
+  if (task.records === 'activities' && client.postActivities) {
+    // Activities may take more than one call (a lookup, then the post): each is paced and counted.
+    const pace: Pace = (call, lane = task.lane) => {
+      calls.made++;
+      calls.onCall();
+      return context.governor.paced(account, lane, task.share, call, { signal });
+    };
+    return client.postActivities(task.lane, leads, pace, { retried: resent });
+  }
+  calls.made++;
+  calls.onCall();
+  const result = await context.governor.paced(
+    account,
+    task.lane,
+    task.share,
+    () => client.upsertLeads(task.lane, leads, task.target),
+    { signal, quotaOf: (answer) => answer.quota },
+  );
+  return result.outcomes;
 }
