@@ -286,9 +286,13 @@ describe('LeadSquared undocumented answers', () => {
     ],
     [
       'a row answer of unknown shape',
-      [{ RowNumber: 1, LeadId: 'a' }, { Row: 'two', Errors: [{ Code: 'E1' }] }],
-      /could not be read: \{"Row":"two"/,
+      [
+        { RowNumber: 1, LeadId: 'a' },
+        { Row: 'two', Errors: [{ Code: 'E1' }] },
+      ],
+      /neither an id nor a reason: \{"Row":"two"/,
     ],
+    ['a row answer that is not an object', [{ RowNumber: 1, LeadId: 'a' }, 'E1042 failed'], /could not be read: E1042/],
   ])('rejects the row of a bulk answer with %s, with the raw answer, and keeps the rest', (_case, body, reason) => {
     const [first, second] = bulkLeadResults(answer(200, body), rows(1, 2));
 

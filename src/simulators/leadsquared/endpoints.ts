@@ -163,7 +163,8 @@ export class LeadSquaredEndpoints {
       }
       const stored = this.store().addActivity(lead, newActivity(lead, activity.data));
       rows += 1;
-      return { RowNumber, ProspectActivityId: stored.id };
+      // As the page's example shows a posted row: its activity's Id (refusals carry their RowNumber).
+      return { ProspectActivityId: stored.id };
     });
     return { status: 200, body: { Response }, rows, rowsRejected: Response.length - rows };
   }

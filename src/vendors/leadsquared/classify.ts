@@ -219,8 +219,8 @@ function matchRows(
   const byRowNumber = new Map<number, { result?: BulkRowResult; raw: unknown }>();
   elements.forEach((element, index) => {
     const parsed = BulkRowResultSchema.safeParse(element);
-    // An element whose RowNumber cannot be read stands for the row at its place in the list.
-    const rowNumber = parsed.success ? parsed.data.RowNumber : index + 1;
+    // An element without a readable RowNumber stands for the row at its place in the list.
+    const rowNumber = (parsed.success ? parsed.data.RowNumber : undefined) ?? index + 1;
     if (!byRowNumber.has(rowNumber)) {
       byRowNumber.set(rowNumber, { ...(parsed.success ? { result: parsed.data } : {}), raw: element });
     }

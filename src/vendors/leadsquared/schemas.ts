@@ -29,9 +29,12 @@ export const SuccessEnvelopeSchema = z.object({
 /** Leads.GetByEmailaddress: flat lead objects, `[]` when no lead has the address. */
 export const LeadLookupSchema = z.array(z.object({ ProspectID: z.string().min(1) }));
 
-/** One row of a bulk answer: a result, or the reason the vendor refused that row. RowNumber is 1-based. */
+/**
+ * One row of a bulk answer: a result, or the reason the vendor refused that row. RowNumber is 1-based; the activity
+ * page's example shows `ProspectActivityId` first and may have none, so a row without one is read by its place.
+ */
 export const BulkRowResultSchema = z.object({
-  RowNumber: z.number().int().positive(),
+  RowNumber: z.number().int().positive().optional(),
   LeadId: z.string().nullish(),
   LeadCreated: z.boolean().nullish(),
   LeadUpdated: z.boolean().nullish(),
