@@ -71,7 +71,7 @@ export async function pushChunk(context: ActivityContext, task: ChunkTask): Prom
 
 /** Attempts of one vendor call that fails transiently (5xx, timeout, dropped connection) before its rows are split. */
 const CALL_ATTEMPTS = 3;
-const FIRST_CALL_RETRY_PAUSE_MS = 1_000;
+const FIRST_CALL_RETRY_PAUSE_MS = 500;
 /**
  * Attempts of a chunk that fails for anything but a rate limit (the source or the rejects store unreachable, a bug):
  * with the retry policy's backoff about two minutes, then the sync fails saying what went wrong. A rate limit is not
