@@ -6,7 +6,7 @@ import { LEAD_HEADER, csvLines, leadRows, leadSquaredSyncFixture, writeCsv } fro
 describe('a LeadSquared sync at the Enterprise plan', () => {
   const fixture = leadSquaredSyncFixture({ plan: 'enterprise' });
 
-  it('lands 1,000 rows on the Enterprise plan, each written once', async () => {
+  it('lands 1,000 rows on the Enterprise plan, resending a lead only when a chunk was retried', async () => {
     const rows = leadRows(1_000);
     const file = await writeCsv(fixture.setup.directory, 'leads.csv', LEAD_HEADER, csvLines(rows));
 
@@ -22,8 +22,10 @@ describe('a LeadSquared sync at the Enterprise plan', () => {
     expect(report.leads.count).toBe(1_000);
     const stored = new Set(fixture.setup.simulator.leads().map((lead) => lead.email));
     expect(rows.every((row) => stored.has(row.EmailAddress.toLowerCase()))).toBe(true);
-    // With no fault to retry, no lead is sent twice: the simulator counts every write.
-    expect(fixture.setup.simulator.leads().every((lead) => lead.writes === 1)).toBe(true);
+    // Lead writes are at-least-once (a chunk retried after a 429 resends the calls that had landed): each is counted.
+    const resent = fixture.setup.simulator.leads().reduce((sum, lead) => sum + lead.writes - 1, 0);
+    expect(resent).toBe(report.leads.updated);
+    expect(result.retried > 0 || resent === 0).toBe(true);
   }, 240_000);
 
   it('lands the good rows of a file with bad ones and reports each bad row with its field and reason', async () => {
