@@ -183,3 +183,30 @@ describe('a LeadSquared key revoked mid-sync', () => {
     expect((await handle.describe()).status.name).toBe('FAILED');
   }, 180_000);
 });
+
+describe('a LeadSquared sync cancelled while the vendor refuses every call for rate', () => {
+  // The vendor allows one call an hour on each lane (more than the plan says): every chunk waits on a 429's hour.
+  const hourly = { limit: 1, seconds: 3_600 };
+  const fixture = leadSquaredSyncFixture({
+    plan: 'custom',
+    simulator: { plan: { general: [hourly], bulk: [hourly] } },
+    account: {
+      lanes: {
+        general: { windows: [FAST], rowsPerCall: 1 },
+        bulk: { windows: [FAST], rowsPerCall: 50, alsoSpends: ['general'] },
+      },
+    },
+  });
+
+  it('ends as cancelled: chunks waiting on the vendor are cancelled after the grace, not waited for', async () => {
+    const file = await writeCsv(fixture.setup.directory, 'hourly.csv', LEAD_HEADER, csvLines(leadRows(200)));
+    const handle = await start(fixture, file);
+    while (fixture.setup.simulator.report({ requests: false }).totals.rateLimited === 0) await sleep(250);
+
+    await handle.cancel();
+    const outcome = await Promise.race([handle.result(), sleep(90_000).then(() => 'still running')]);
+
+    expect(outcome).toMatchObject({ cancelled: true });
+    expect((await handle.describe()).status.name).toBe('COMPLETED');
+  }, 180_000);
+});
