@@ -166,7 +166,7 @@ const ARRANGE: Record<
   'upsert-auth-401': { before: (sim) => Promise.resolve(sim.setKeys({ accessKey: 'rotated', secretKey: 'rotated' })) },
   'bulk-accepted': {},
   'bulk-row-duplicate-phone': {},
-  'bulk-row-unreadable': { before: (sim) => Promise.resolve(sim.setUnreadableRows(['odd@example.com'])) },
+  'bulk-row-unreadable': { before: (sim) => Promise.resolve(sim.setQuirks({ unreadableRows: ['odd@example.com'] })) },
   'bulk-too-large-400': {},
   'bulk-too-large-500': { options: { leadsPerBulkCall: 25, batchTooLargeStatus: 500 } },
   'lookup-hit': {

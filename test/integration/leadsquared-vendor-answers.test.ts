@@ -74,7 +74,7 @@ describe('LeadSquared refusals the vendor answers as its pages and independent c
     fixture.setup.simulator.reset();
     const rows = leadRows(150);
     const odd = [rows[79]!, rows[119]!, rows[149]!].map((row) => row.EmailAddress);
-    fixture.setup.simulator.setUnreadableRows(odd);
+    fixture.setup.simulator.setQuirks({ unreadableRows: odd });
     const file = await writeCsv(fixture.setup.directory, 'odd.csv', LEAD_HEADER, csvLines(rows));
 
     const result = await (await start(fixture, file)).result();
@@ -91,6 +91,27 @@ describe('LeadSquared refusals the vendor answers as its pages and independent c
     expect(rejects.length).toBeGreaterThan(0);
     for (const line of rejects) expect(line).toMatch(/neither an id nor a reason.*E1042/);
     expect(fixture.setup.simulator.leads()).toHaveLength(result.accepted);
+  }, 180_000);
+});
+
+describe('LeadSquared leads the vendor keeps failing on', () => {
+  const fixture = leadSquaredSyncFixture(fastAccount());
+
+  it('retries a bounded number of times, splits the calls to find the two rows, lands the rest and rejects those two', async () => {
+    const rows = leadRows(120);
+    const poison = [rows[30]!, rows[99]!].map((row) => row.EmailAddress);
+    fixture.setup.simulator.setQuirks({ failingRows: poison });
+    const file = await writeCsv(fixture.setup.directory, 'poison.csv', LEAD_HEADER, csvLines(rows));
+
+    const result = await (await start(fixture, file)).result();
+
+    expect(result).toMatchObject({ read: 120, accepted: 118, rejected: 2 });
+    expect(result.retried).toBeGreaterThan(0);
+    const rejects = await rejectLines(result.rejectsFile);
+    expect(rejects.map((line) => Number(line.split(',')[0]))).toEqual([31, 100]);
+    for (const line of rejects)
+      expect(line).toMatch(/HTTP 500: Internal Server Error \(still failing after 3 attempts\)/);
+    expect(fixture.setup.simulator.leads()).toHaveLength(118);
   }, 180_000);
 });
 

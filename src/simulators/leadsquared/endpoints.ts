@@ -35,7 +35,12 @@ export interface BulkLimits {
 export interface LeadSquaredQuirks {
   /** Emails whose bulk row is refused in a shape the client does not know (the lead is not written). */
   unreadableRowFor: ReadonlySet<string>;
+  /** Emails that make any lead write carrying them fail with a bare 500, nothing written: a row the vendor chokes on. */
+  failingFor: ReadonlySet<string>;
 }
+
+/** The bare 500 of a failure of the vendor's own: no MX envelope (the body is not documented). */
+export const BARE_SERVER_ERROR = { status: 500, body: 'Internal Server Error' } as const;
 
 /** The five endpoints, each a function of the store and the request. */
 export class LeadSquaredEndpoints {
@@ -56,6 +61,7 @@ export class LeadSquaredEndpoints {
     if ('reason' in lead) {
       return { status: 400, body: errorEnvelope(INVALID_INPUT, lead.reason), outcome: 'rejected', rowsRejected: 1 };
     }
+    if (this.quirks().failingFor.has(lead.email.toLowerCase())) return { ...BARE_SERVER_ERROR, outcome: 'fault-500' };
     const clash = this.store().uniqueClash(lead.email, lead.fields);
     if (clash) {
       const body = errorEnvelope(DUPLICATE_ENTRY, duplicateText(clash.field));
@@ -69,6 +75,14 @@ export class LeadSquaredEndpoints {
   bulkCreateOrUpdateLeads(request: SimRequest): EndpointAnswer {
     const parsed = parseBulk(request, this.limits.leadsPerCall, 'leads', this.limits.batchTooLargeStatus);
     if ('refusal' in parsed) return parsed.refusal;
+    const { failingFor } = this.quirks();
+    const emails = parsed.data
+      .map((element) => LeadBodySchema.safeParse(element))
+      .flatMap((attributes) => {
+        const lead = attributes.success ? readLead(attributes.data) : undefined;
+        return lead && 'email' in lead ? [lead.email.toLowerCase()] : [];
+      });
+    if (emails.some((email) => failingFor.has(email))) return { ...BARE_SERVER_ERROR, outcome: 'fault-500' };
     let rows = 0;
     const results = parsed.data.map((element, index) => {
       const RowNumber = index + 1;

@@ -8,7 +8,7 @@ import { answerVendorRequest, type Endpoint, type VendorProtocol } from '../core
 import { RequestLog } from '../core/request-log.js';
 import type { ReportOptions, RunningSimulator, SimulatorReport } from '../core/simulator.js';
 import { SlidingWindowLimiter } from '../core/sliding-window.js';
-import { LeadSquaredEndpoints, errorEnvelope, type LeadSquaredQuirks } from './endpoints.js';
+import { BARE_SERVER_ERROR, LeadSquaredEndpoints, errorEnvelope, type LeadSquaredQuirks } from './endpoints.js';
 import { LeadSquaredStore, type StoredActivity, type StoredLead } from './store.js';
 
 /** Windows per lane, for an account whose limits differ from every published plan. */
@@ -54,8 +54,8 @@ export interface RunningLeadSquaredSimulator extends RunningSimulator {
   activities(): readonly StoredActivity[];
   /** Replaces the keys the simulator accepts: the old ones get 401 from now on (a key revoked mid-sync). */
   setKeys(keys: { accessKey: string; secretKey: string }): void;
-  /** Bulk rows of these emails are refused in a shape the client does not know (see LeadSquaredQuirks). */
-  setUnreadableRows(emails: readonly string[]): void;
+  /** Answers only the record's silences allow, by the emails they strike (see LeadSquaredQuirks). */
+  setQuirks(quirks: { unreadableRows?: readonly string[]; failingRows?: readonly string[] }): void;
 }
 
 const API_PREFIX = '/v2/';
@@ -75,7 +75,7 @@ export async function startLeadSquaredSimulator(
   const lanes = laneWindows(config.plan);
   let store = new LeadSquaredStore(config.uniqueFields);
   const keys = { accessKey: config.accessKey, secretKey: config.secretKey };
-  let quirks: LeadSquaredQuirks = { unreadableRowFor: new Set() };
+  let quirks = noQuirks();
   let limiter = new SlidingWindowLimiter(lanes);
   const faults = new FaultInjector(config.faults);
   const log = new RequestLog();
@@ -122,7 +122,7 @@ export async function startLeadSquaredSimulator(
       };
     },
     // A failure of the vendor's own, not a refusal: a bare 500 without the MX envelope (the body is not documented).
-    serverError: () => ({ status: 500, body: 'Internal Server Error' }),
+    serverError: () => BARE_SERVER_ERROR,
     rateLimited: ({ refusedBy }) => {
       const text = `API calls exceeded the limit of ${refusedBy.limit} in ${refusedBy.seconds} second(s)`;
       return {
@@ -164,7 +164,7 @@ export async function startLeadSquaredSimulator(
 
   function reset(): void {
     store = new LeadSquaredStore(config.uniqueFields);
-    quirks = { unreadableRowFor: new Set() };
+    quirks = noQuirks();
     Object.assign(keys, { accessKey: config.accessKey, secretKey: config.secretKey });
     limiter = new SlidingWindowLimiter(lanes);
     faults.set(config.faults ?? {});
@@ -190,10 +190,15 @@ export async function startLeadSquaredSimulator(
     leads: () => store.leads(),
     activities: () => store.activities(),
     setKeys: (next) => Object.assign(keys, next),
-    setUnreadableRows: (emails) => {
-      quirks = { unreadableRowFor: new Set(emails.map((email) => email.toLowerCase())) };
+    setQuirks: ({ unreadableRows = [], failingRows = [] }) => {
+      const lower = (emails: readonly string[]) => new Set(emails.map((email) => email.toLowerCase()));
+      quirks = { unreadableRowFor: lower(unreadableRows), failingFor: lower(failingRows) };
     },
   };
+}
+
+function noQuirks(): LeadSquaredQuirks {
+  return { unreadableRowFor: new Set(), failingFor: new Set() };
 }
 
 function laneWindows(plan: string | LeadSquaredCustomPlan): Record<'general' | 'bulk', Window[]> {
