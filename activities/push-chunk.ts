@@ -27,7 +27,7 @@ export async function pushChunk(context: ActivityContext, task: ChunkTask): Prom
         readChunkRows(source, connected.vendor, task.mapping, task.chunk, task.records ?? 'leads'),
       );
       const calls: Calls = { made: 0, retried: 0, onCall: () => metrics.request() };
-      const outcomes = await sendCalls(context, connected, task, leads, calls, signal);
+      const outcomes = await sendCalls({ context, connected, task, calls, signal }, leads);
       for (const outcome of outcomes) {
         if (outcome.status === 'rejected')
           rejects.push({ row: outcome.row, field: outcome.field, reason: outcome.reason });
@@ -86,6 +86,15 @@ interface Calls {
   onCall: () => void;
 }
 
+/** What every call of a chunk needs: the account's client, the task, the call counts and the stop signal. */
+interface Sending {
+  context: ActivityContext;
+  connected: ConnectedAccount;
+  task: ChunkTask;
+  calls: Calls;
+  signal: AbortSignal;
+}
+
 function boundedFailure(failure: Error, attempt: number): Error {
   if (!(failure instanceof ApplicationFailure) || failure.nonRetryable) return failure;
   if (failure.type === FailureType.rateLimited || attempt < CHUNK_FAULT_ATTEMPTS) return failure;
@@ -110,14 +119,8 @@ function chunkMetrics(context: ActivityContext, task: ChunkTask): ReturnType<typ
  * The chunk's rows in calls of the lane's size, made at once so that their slots come in one reservation. The first
  * call that fails stops those still waiting for their slot, and the chunk is retried whole: a resend is an upsert.
  */
-async function sendCalls(
-  context: ActivityContext,
-  connected: ConnectedAccount,
-  task: ChunkTask,
-  leads: LeadRecord[],
-  calls: Calls,
-  signal: AbortSignal,
-): Promise<RowOutcome[]> {
+async function sendCalls(sending: Sending, leads: LeadRecord[]): Promise<RowOutcome[]> {
+  const { task, signal } = sending;
   const size = task.rowsPerCall ?? leads.length;
   const batches: LeadRecord[][] = [];
   for (let i = 0; i < leads.length; i += size) batches.push(leads.slice(i, i + size));
@@ -128,7 +131,7 @@ async function sendCalls(
   let failure: { err: unknown } | undefined;
   const sent = await Promise.allSettled(
     batches.map((batch) =>
-      send(context, connected, task, batch, calls, stopped).catch((err: unknown) => {
+      send({ ...sending, signal: stopped }, batch).catch((err: unknown) => {
         failure ??= { err };
         stop.abort();
         throw err;
@@ -147,19 +150,11 @@ async function sendCalls(
  * sync to fail saying what to fix. `resent`: this batch may have landed before (a lost answer), which activities,
  * not idempotent at the vendor, check before posting again.
  */
-async function send(
-  context: ActivityContext,
-  connected: ConnectedAccount,
-  task: ChunkTask,
-  leads: LeadRecord[],
-  calls: Calls,
-  signal: AbortSignal,
-  resent = activityInfo().attempt > 1,
-): Promise<RowOutcome[]> {
+async function send(sending: Sending, leads: LeadRecord[], resent = activityInfo().attempt > 1): Promise<RowOutcome[]> {
   if (leads.length === 0) return [];
   for (let attempt = 1; ; attempt++) {
     try {
-      return await callOnce(context, connected, task, leads, calls, signal, resent || attempt > 1);
+      return await callOnce(sending, leads, resent || attempt > 1);
     } catch (err) {
       if (err instanceof BatchTooLargeError) {
         if (leads.length === 1) {
@@ -167,49 +162,41 @@ async function send(
           return [{ row: leads[0]!.row, status: 'rejected', reason }];
         }
         const size = Math.min(err.maxRows ?? Infinity, Math.ceil(leads.length / 2));
-        return sendInParts(context, connected, task, leads, size, calls, signal, resent || attempt > 1);
+        return sendInParts(sending, leads, size, resent || attempt > 1);
       }
       if (!(err instanceof TransientError)) throw err;
       if (attempt < CALL_ATTEMPTS) {
-        calls.retried++;
-        await sleep(FIRST_CALL_RETRY_PAUSE_MS * 2 ** (attempt - 1), undefined, { signal });
+        sending.calls.retried++;
+        await sleep(FIRST_CALL_RETRY_PAUSE_MS * 2 ** (attempt - 1), undefined, { signal: sending.signal });
         continue;
       }
       if (leads.length === 1) {
         const reason = `${err.message} (still failing after ${CALL_ATTEMPTS} attempts)`;
         return [{ row: leads[0]!.row, status: 'rejected', reason }];
       }
-      calls.retried++;
-      return sendInParts(context, connected, task, leads, Math.ceil(leads.length / 2), calls, signal, true);
+      sending.calls.retried++;
+      return sendInParts(sending, leads, Math.ceil(leads.length / 2), true);
     }
   }
 }
 
 async function sendInParts(
-  context: ActivityContext,
-  connected: ConnectedAccount,
-  task: ChunkTask,
+  sending: Sending,
   leads: LeadRecord[],
   size: number,
-  calls: Calls,
-  signal: AbortSignal,
   resent: boolean,
 ): Promise<RowOutcome[]> {
   const outcomes: RowOutcome[] = [];
   for (let i = 0; i < leads.length; i += size) {
-    outcomes.push(...(await send(context, connected, task, leads.slice(i, i + size), calls, signal, resent)));
+    outcomes.push(...(await send(sending, leads.slice(i, i + size), resent)));
   }
   return outcomes;
 }
 
 /** One paced call for the whole batch (activities: the lookups and reads they need, then the post). */
 async function callOnce(
-  context: ActivityContext,
-  connected: ConnectedAccount,
-  task: ChunkTask,
+  { context, connected, task, calls, signal }: Sending,
   leads: LeadRecord[],
-  calls: Calls,
-  signal: AbortSignal,
   resent: boolean,
 ): Promise<RowOutcome[]> {
   const { account, client } = connected;

@@ -3,6 +3,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { startSync, syncProgress } from '../../src/client/api.js';
+import type { Window } from '../../src/governance/plans.js';
 import {
   LEAD_HEADER,
   csvLines,
@@ -19,16 +20,28 @@ import {
  */
 
 const FAST = { limit: 100, seconds: 1 };
-const fastAccount = (general = FAST) => ({
-  plan: 'custom',
-  simulator: { plan: { general: [general], bulk: [FAST] } },
-  account: {
-    lanes: {
-      general: { windows: [general], rowsPerCall: 1 },
-      bulk: { windows: [FAST], rowsPerCall: 50, alsoSpends: ['general'] },
+interface LaneWindows {
+  general: Window;
+  bulk: Window;
+}
+
+/** A custom plan: the windows the vendor enforces, and those the account's config names (the same unless given). */
+function customAccount(vendor: LaneWindows, configured = vendor, bulkRows = 50) {
+  return {
+    plan: 'custom',
+    simulator: { plan: { general: [vendor.general], bulk: [vendor.bulk] } },
+    account: {
+      lanes: {
+        general: { windows: [configured.general], rowsPerCall: 1 },
+        bulk: { windows: [configured.bulk], rowsPerCall: bulkRows, alsoSpends: ['general'] },
+      },
     },
-  },
-});
+  };
+}
+
+// Bulk calls also spend from the general lane: a bulk lane as fast as the general one would leave the general lane
+// (single upserts, and the reads of a retried activity chunk) next to nothing, as no real plan does.
+const fastAccount = () => customAccount({ general: FAST, bulk: { limit: 10, seconds: 1 } });
 
 const ACTIVITY_HEADER = ['EmailAddress', 'ActivityEvent', 'ActivityNote', 'ActivityDateTime', 'mx_Custom_1'];
 
@@ -171,17 +184,8 @@ describe('LeadSquared activities when answers are lost after the write', () => {
 
 describe('a LeadSquared key revoked mid-sync', () => {
   // Slow enough that the sync is still running when the key goes: 5 single upserts and one bulk call a second.
-  const slow = { limit: 5, seconds: 1 };
-  const fixture = leadSquaredSyncFixture({
-    plan: 'custom',
-    simulator: { plan: { general: [slow], bulk: [{ limit: 1, seconds: 1 }] } },
-    account: {
-      lanes: {
-        general: { windows: [slow], rowsPerCall: 1 },
-        bulk: { windows: [{ limit: 1, seconds: 1 }], rowsPerCall: 10, alsoSpends: ['general'] },
-      },
-    },
-  });
+  const slow = { general: { limit: 5, seconds: 1 }, bulk: { limit: 1, seconds: 1 } };
+  const fixture = leadSquaredSyncFixture(customAccount(slow, slow, 10));
 
   it('fails the sync within a minute, naming the account and what to fix', async () => {
     const file = await writeCsv(fixture.setup.directory, 'revoked.csv', LEAD_HEADER, csvLines(leadRows(2_000)));
@@ -208,16 +212,9 @@ describe('a LeadSquared key revoked mid-sync', () => {
 describe('a LeadSquared sync cancelled while the vendor refuses every call for rate', () => {
   // The vendor allows one call an hour on each lane (more than the plan says): every chunk waits on a 429's hour.
   const hourly = { limit: 1, seconds: 3_600 };
-  const fixture = leadSquaredSyncFixture({
-    plan: 'custom',
-    simulator: { plan: { general: [hourly], bulk: [hourly] } },
-    account: {
-      lanes: {
-        general: { windows: [FAST], rowsPerCall: 1 },
-        bulk: { windows: [FAST], rowsPerCall: 50, alsoSpends: ['general'] },
-      },
-    },
-  });
+  const fixture = leadSquaredSyncFixture(
+    customAccount({ general: hourly, bulk: hourly }, { general: FAST, bulk: FAST }),
+  );
 
   it('ends as cancelled: chunks waiting on the vendor are cancelled after the grace, not waited for', async () => {
     const file = await writeCsv(fixture.setup.directory, 'hourly.csv', LEAD_HEADER, csvLines(leadRows(200)));

@@ -60,29 +60,36 @@ async function alreadyPosted(
   records: LeadRecord[],
   pace: Pace,
 ): Promise<{ landed: RowOutcome[]; unsent: LeadRecord[] }> {
-  const landed: RowOutcome[] = [];
-  const unsent: LeadRecord[] = [];
   const byEmail = new Map<string, LeadRecord[]>();
   for (const record of records) byEmail.set(record.email, [...(byEmail.get(record.email) ?? []), record]);
-  for (const [email, rows] of byEmail) {
-    const prospectId = await prospectIdOf(client, email, pace);
-    if (prospectId === undefined) {
-      unsent.push(...rows);
-      continue;
-    }
-    const stored: RetrievedActivity[] = [];
-    for (const event of new Set(rows.map((row) => activityFromRecord(row).event))) {
-      stored.push(...(await activitiesOf(client, prospectId, event, pace)));
-    }
-    const matched = new Set<number>();
-    for (const row of rows) {
-      const activity = activityFromRecord(row);
-      const index = stored.findIndex((candidate, i) => !matched.has(i) && isSameActivity(candidate, activity));
-      if (index >= 0) {
-        matched.add(index);
-        landed.push({ row: row.row, status: 'accepted' });
-      } else unsent.push(row);
-    }
+  // The leads are read at once: each read waits for its own slot, so a chunk's reads take the lane's time, not the
+  // sum of their round trips.
+  const perLead = await Promise.all([...byEmail].map(([email, rows]) => postedOnLead(client, email, rows, pace)));
+  return { landed: perLead.flatMap((lead) => lead.landed), unsent: perLead.flatMap((lead) => lead.unsent) };
+}
+
+async function postedOnLead(
+  client: LeadSquaredClient,
+  email: string,
+  rows: LeadRecord[],
+  pace: Pace,
+): Promise<{ landed: RowOutcome[]; unsent: LeadRecord[] }> {
+  const prospectId = await prospectIdOf(client, email, pace);
+  if (prospectId === undefined) return { landed: [], unsent: rows };
+  const stored: RetrievedActivity[] = [];
+  for (const event of new Set(rows.map((row) => activityFromRecord(row).event))) {
+    stored.push(...(await activitiesOf(client, prospectId, event, pace)));
+  }
+  const landed: RowOutcome[] = [];
+  const unsent: LeadRecord[] = [];
+  const matched = new Set<number>();
+  for (const row of rows) {
+    const activity = activityFromRecord(row);
+    const index = stored.findIndex((candidate, i) => !matched.has(i) && isSameActivity(candidate, activity));
+    if (index >= 0) {
+      matched.add(index);
+      landed.push({ row: row.row, status: 'accepted' });
+    } else unsent.push(row);
   }
   return { landed, unsent };
 }
