@@ -86,6 +86,23 @@ interface Calls {
   onCall: () => void;
 }
 
+/**
+ * Row maxima a vendor stated in an over-size refusal, per worker, account and lane: the plan's size stays the default
+ * (LeadSquared's seed: 50 leads), and drops to what the vendor says once it says it, rather than a refusal per chunk.
+ */
+const statedMaxima = new WeakMap<ActivityContext, Map<string, number>>();
+
+function statedMaximum({ context, task }: Sending): number | undefined {
+  return statedMaxima.get(context)?.get(`${task.account}/${task.lane}/${task.records ?? 'leads'}`);
+}
+
+function learnMaximum({ context, task }: Sending, maxRows: number): void {
+  const maxima = statedMaxima.get(context) ?? new Map<string, number>();
+  statedMaxima.set(context, maxima);
+  const key = `${task.account}/${task.lane}/${task.records ?? 'leads'}`;
+  maxima.set(key, Math.min(maxima.get(key) ?? Infinity, maxRows));
+}
+
 /** What every call of a chunk needs: the account's client, the task, the call counts and the stop signal. */
 interface Sending {
   context: ActivityContext;
@@ -121,7 +138,7 @@ function chunkMetrics(context: ActivityContext, task: ChunkTask): ReturnType<typ
  */
 async function sendCalls(sending: Sending, leads: LeadRecord[]): Promise<RowOutcome[]> {
   const { task, signal } = sending;
-  const size = task.rowsPerCall ?? leads.length;
+  const size = Math.min(task.rowsPerCall ?? leads.length, statedMaximum(sending) ?? Infinity);
   const batches: LeadRecord[][] = [];
   for (let i = 0; i < leads.length; i += size) batches.push(leads.slice(i, i + size));
   const stop = new AbortController();
@@ -161,7 +178,11 @@ async function send(sending: Sending, leads: LeadRecord[], resent = activityInfo
           const reason = `the vendor refused the row as too large: ${err.message}`;
           return [{ row: leads[0]!.row, status: 'rejected', reason }];
         }
-        const size = Math.min(err.maxRows ?? Infinity, Math.ceil(leads.length / 2));
+        // The maximum the vendor names, kept for the worker's later calls; halves when it names none.
+        const { maxRows } = err;
+        const stated = maxRows !== undefined && maxRows >= 1 && maxRows < leads.length ? maxRows : undefined;
+        if (stated !== undefined) learnMaximum(sending, stated);
+        const size = stated ?? Math.ceil(leads.length / 2);
         return sendInParts(sending, leads, size, resent || attempt > 1);
       }
       if (!(err instanceof TransientError)) throw err;

@@ -107,6 +107,37 @@ describe('LeadSquared refusals the vendor answers as its pages and independent c
   }, 180_000);
 });
 
+describe('a LeadSquared account whose bulk endpoint takes 25 leads, not the seed’s 50', () => {
+  // Two bulk calls a second and few single upserts: most rows go in bulk, at most 7 chunks in flight at once, so the
+  // refusals before the maximum is known are few of the bulk lane's chunks.
+  const lanes = { general: { limit: 10, seconds: 1 }, bulk: { limit: 2, seconds: 1 } };
+  const fixture = leadSquaredSyncFixture({
+    ...customAccount(lanes),
+    simulator: {
+      plan: { general: [lanes.general], bulk: [lanes.bulk] },
+      leadsPerBulkCall: 25,
+      batchTooLargeStatus: 500,
+    },
+  });
+
+  it('adopts the maximum the over-size refusal names, and sends 25 a call from then on', async () => {
+    const file = await writeCsv(fixture.setup.directory, 'size.csv', LEAD_HEADER, csvLines(leadRows(1_000)));
+
+    const result = await (await start(fixture, file)).result();
+
+    expect(result).toMatchObject({ read: 1_000, accepted: 1_000, rejected: 0 });
+    const bulk = fixture.setup.simulator.report().requests.filter((r) => r.lane === 'bulk');
+    const refused = bulk.filter((r) => r.outcome === 'invalid');
+    const landed = bulk.filter((r) => r.outcome === 'ok');
+    expect(refused.length).toBeGreaterThan(0);
+    expect(Math.max(...landed.map((r) => r.rows))).toBe(25);
+    // Each 50-row chunk would be refused once if the maximum were not kept.
+    const bulkChunks = landed.reduce((rows, r) => rows + r.rows, 0) / 50;
+    expect(bulkChunks).toBeGreaterThan(15);
+    expect(refused.length).toBeLessThan(bulkChunks / 2);
+  }, 180_000);
+});
+
 describe('LeadSquared leads the vendor keeps failing on', () => {
   const fixture = leadSquaredSyncFixture(fastAccount());
 
