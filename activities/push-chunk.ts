@@ -133,8 +133,10 @@ function chunkMetrics(context: ActivityContext, task: ChunkTask): ReturnType<typ
 }
 
 /**
- * The chunk's rows in calls of the lane's size, made at once so that their slots come in one reservation. The first
- * call that fails stops those still waiting for their slot, and the chunk is retried whole: a resend is an upsert.
+ * The chunk's rows in calls of the lane's size (or the smaller maximum the vendor stated), made at once so that their
+ * slots come in one reservation. Faults are handled call by call (see send); the first call that fails the chunk (a
+ * rate limit, refused keys) stops those still waiting for their slot, and the chunk is retried whole: leads are
+ * upserted by email, activities checked against what the lead already has.
  */
 async function sendCalls(sending: Sending, leads: LeadRecord[]): Promise<RowOutcome[]> {
   const { task, signal } = sending;
