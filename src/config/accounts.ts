@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import {
+  ACTIVITIES_PER_BULK_CALL,
   LaneNameSchema,
   LanePlanSchema,
   PlanSchema,
@@ -213,7 +214,7 @@ export function effectivePlan(accountName: string, account: AccountConfig, path:
     vendor: account.vendor,
     name: isCustom ? 'custom' : base!.name,
     lanes,
-    activitiesPerCall: base?.activitiesPerCall,
+    activitiesPerCall: base?.activitiesPerCall ?? ACTIVITIES_PER_BULK_CALL[account.vendor],
   });
 }
 

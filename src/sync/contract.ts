@@ -94,7 +94,7 @@ export interface SyncCounts {
 }
 export const ZERO_COUNTS: SyncCounts = { read: 0, accepted: 0, rejected: 0, retried: 0, calls: 0 };
 
-export type SyncState = 'preparing' | 'running' | 'paused' | 'writing-rejects' | 'completed' | 'cancelled';
+export type SyncState = 'preparing' | 'running' | 'paused' | 'writing-rejects' | 'completed' | 'cancelled' | 'failed';
 
 export interface SyncProgress {
   state: SyncState;

@@ -120,7 +120,6 @@ describe('incremental and scheduled syncs from a PostgreSQL table', () => {
 
     const idle = await (await sync(input(leads, third.nextSince))).result();
     expect(idle).toMatchObject({ read: 0, nextSince: third.nextSince });
-    expect(setup.simulator.report({ requests: false }).totals.rateLimited).toBe(0);
   }, 240_000);
 
   it('crosses continue-as-new on a small chunk budget without losing or repeating a row', async () => {
