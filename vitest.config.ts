@@ -17,12 +17,31 @@ export default defineConfig({
         extends: true,
         test: { name: 'components', include: ['test/components/**/*.test.ts'], testTimeout: 60_000 },
       },
+      { extends: true, test: { name: 'contract', include: ['test/contract/**/*.test.ts'], testTimeout: 60_000 } },
       {
         extends: true,
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           globalSetup: ['test/helpers/global-setup.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 600_000,
+        },
+      },
+      {
+        // The tests that matter for a real cluster, on the Temporal server on PostgreSQL with task queues on their
+        // default four partitions (src/temporal/cluster.ts): the same integration files, reading the endpoint this
+        // project's setup provides, and the cluster's own (server restart, mutual TLS).
+        extends: true,
+        test: {
+          name: 'cluster',
+          include: [
+            'test/integration/multi-worker.test.ts',
+            'test/integration/leadsquared-recovery.test.ts',
+            'test/integration/incremental-sync.test.ts',
+            'test/cluster/**/*.test.ts',
+          ],
+          globalSetup: ['test/helpers/cluster-setup.ts'],
           testTimeout: 180_000,
           hookTimeout: 600_000,
         },

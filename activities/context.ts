@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { findAccount, type Account, type LoadedConfig } from '../src/config/accounts.js';
-import { Redactor, resolveCredentials } from '../src/config/credentials.js';
+import { type Redactor, resolveCredentials } from '../src/config/credentials.js';
+import { workerRedactor } from '../src/config/secrets.js';
 import { GovernorClient } from '../src/governance/governor-client.js';
 import {
   leasePool,
@@ -39,7 +40,7 @@ export interface ConnectedAccount {
  */
 export class ActivityContext {
   readonly governor: GovernorClient;
-  /** Every credential this worker holds: whatever an error says passes through it before leaving the process. */
+  /** Every secret this worker holds: whatever an error says passes through it before leaving the process. */
   readonly redactor: Redactor;
   /** The first row of each lead of the syncs this worker scans or pushes: one version of a lead per sync. */
   readonly firstRows: FirstRowIndex;
@@ -49,7 +50,7 @@ export class ActivityContext {
 
   constructor(readonly deps: ActivityDeps) {
     this.governor = new GovernorClient(deps.client, deps.workflowTaskQueue);
-    this.redactor = new Redactor(knownSecrets(deps.config, deps.env ?? process.env));
+    this.redactor = workerRedactor(deps.config, deps.env ?? process.env);
     this.firstRows = new FirstRowIndex(deps.config.rejectsDirectory);
   }
 
@@ -135,10 +136,4 @@ export class ActivityContext {
     this.connected.set(name, connected);
     return connected;
   }
-}
-
-function knownSecrets(config: LoadedConfig, env: NodeJS.ProcessEnv): string[] {
-  return Object.values(config.accounts).flatMap((account) =>
-    Object.values(account.credentials as Record<string, string>).flatMap((variable) => env[variable] ?? []),
-  );
 }

@@ -19,7 +19,7 @@ export const FailureType = {
  * an answer we do not understand) fails the sync at once. Every message passes the redactor on the way out.
  */
 export function toActivityFailure(err: unknown, redactor: Redactor): Error {
-  if (err instanceof ApplicationFailure) return err;
+  if (err instanceof ApplicationFailure) return redactedFailure(err, redactor);
   const message = redactor.redact(err instanceof Error ? err.message : String(err));
   if (err instanceof ConfigError) return ApplicationFailure.nonRetryable(message, FailureType.config);
   if (!(err instanceof VendorError))
@@ -42,5 +42,29 @@ export function toActivityFailure(err: unknown, redactor: Redactor): Error {
     case 'batch-too-large':
       // pushChunk splits batches down to one row; a single row the vendor still finds too large cannot succeed.
       return ApplicationFailure.nonRetryable(message, FailureType.unexpectedResponse);
+  }
+}
+
+/** An ApplicationFailure thrown as is (a source's or a library's) is rebuilt with its texts redacted, cause and all. */
+function redactedFailure(failure: ApplicationFailure, redactor: Redactor): ApplicationFailure {
+  return ApplicationFailure.create({
+    message: redactor.redact(failure.message),
+    type: failure.type === undefined || failure.type === null ? undefined : redactor.redact(failure.type),
+    nonRetryable: failure.nonRetryable ?? undefined,
+    details: failure.details ? redactedDetails(failure.details, redactor) : undefined,
+    nextRetryDelay: failure.nextRetryDelay,
+    cause: failure.cause ? new Error(redactor.redact(failure.cause.message)) : undefined,
+  });
+}
+
+/**
+ * Details are JSON on the wire: redacting their JSON text finds a secret at any depth, escaped forms included. A
+ * secret whose removal breaks the JSON (one spanning its quoting) takes the details with it, rather than leak.
+ */
+function redactedDetails(details: unknown[], redactor: Redactor): unknown[] | undefined {
+  try {
+    return JSON.parse(redactor.redact(JSON.stringify(details))) as unknown[];
+  } catch {
+    return undefined;
   }
 }

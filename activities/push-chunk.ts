@@ -1,5 +1,7 @@
 import { setMaxListeners } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Context, activityInfo } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
 import type { Account } from '../src/config/accounts.js';
 import { ConfigError } from '../src/config/errors.js';
 import { laneTaskQueue } from '../src/governance/lanes.js';
@@ -7,10 +9,10 @@ import { laneMetrics } from '../src/observability/metrics.js';
 import { recordLanes } from '../src/sync/record-lanes.js';
 import { readChunkRows } from '../src/sync/chunk-rows.js';
 import type { ChunkResult, ChunkTask } from '../src/sync/contract.js';
-import { BatchTooLargeError, RateLimitedError } from '../src/vendors/errors.js';
+import { BatchTooLargeError, RateLimitedError, TransientError } from '../src/vendors/errors.js';
 import type { LeadRecord, Pace, RowOutcome } from '../src/vendors/types.js';
 import type { ActivityContext, ConnectedAccount } from './context.js';
-import { toActivityFailure } from './failures.js';
+import { FailureType, toActivityFailure } from './failures.js';
 import { withHeartbeats } from './heartbeat.js';
 import { backoffSignal } from '../workflows/sync.js';
 
@@ -38,8 +40,8 @@ export async function pushChunk(context: ActivityContext, task: ChunkTask): Prom
           : await context.firstRows.separate(task.syncId, read.leads, connected.vendor.emailField);
       const rows = read.rows;
       const rejects = [...read.rejects, ...duplicates];
-      const calls = { made: 0, onCall: () => metrics.request() };
-      const outcomes = await sendCalls(context, connected, { ...task, rowsPerCall }, leads, calls, signal);
+      const calls: Calls = { made: 0, retried: 0, onCall: () => metrics.request() };
+      const outcomes = await sendCalls({ context, connected, task: { ...task, rowsPerCall }, calls, signal }, leads);
       for (const outcome of outcomes) {
         if (outcome.status === 'rejected')
           rejects.push({ row: outcome.row, field: outcome.field, reason: outcome.reason });
@@ -55,7 +57,7 @@ export async function pushChunk(context: ActivityContext, task: ChunkTask): Prom
         accepted,
         rejected,
         calls: calls.made,
-        retries: activityInfo().attempt - 1,
+        retries: activityInfo().attempt - 1 + calls.retried,
       };
     });
   } catch (err) {
@@ -77,7 +79,7 @@ export async function pushChunk(context: ActivityContext, task: ChunkTask): Prom
           .catch(() => undefined),
       ]);
     }
-    throw toActivityFailure(err, context.redactor);
+    throw boundedFailure(toActivityFailure(err, context.redactor), activityInfo().attempt);
   }
 }
 
@@ -95,6 +97,58 @@ function laneOf(account: Account, task: ChunkTask): number {
   return Math.min(task.rowsPerCall ?? lane.rowsPerCall, lane.rowsPerCall);
 }
 
+/** Attempts of one vendor call that fails transiently (5xx, timeout, dropped connection) before its rows are split. */
+const CALL_ATTEMPTS = 3;
+const FIRST_CALL_RETRY_PAUSE_MS = 500;
+/**
+ * Attempts of a chunk that fails for anything but a rate limit (the source or the rejects store unreachable, a bug):
+ * with the retry policy's backoff about two minutes, then the sync fails saying what went wrong. A rate limit is not
+ * a fault: it retries at the vendor's time as long as it takes.
+ */
+const CHUNK_FAULT_ATTEMPTS = 8;
+
+/** Vendor calls a chunk made, and those it made again in place after a transient fault. */
+interface Calls {
+  made: number;
+  retried: number;
+  onCall: () => void;
+}
+
+/**
+ * Row maxima a vendor stated in an over-size refusal, per worker, account and lane: the plan's size stays the default
+ * (LeadSquared's seed: 50 leads), and drops to what the vendor says once it says it, rather than a refusal per chunk.
+ */
+const statedMaxima = new WeakMap<ActivityContext, Map<string, number>>();
+
+function statedMaximum({ context, task }: Sending): number | undefined {
+  return statedMaxima.get(context)?.get(`${task.account}/${task.lane}/${task.records ?? 'leads'}`);
+}
+
+function learnMaximum({ context, task }: Sending, maxRows: number): void {
+  const maxima = statedMaxima.get(context) ?? new Map<string, number>();
+  statedMaxima.set(context, maxima);
+  const key = `${task.account}/${task.lane}/${task.records ?? 'leads'}`;
+  maxima.set(key, Math.min(maxima.get(key) ?? Infinity, maxRows));
+}
+
+/** What every call of a chunk needs: the account's client, the task, the call counts and the stop signal. */
+interface Sending {
+  context: ActivityContext;
+  connected: ConnectedAccount;
+  task: ChunkTask;
+  calls: Calls;
+  signal: AbortSignal;
+}
+
+function boundedFailure(failure: Error, attempt: number): Error {
+  if (!(failure instanceof ApplicationFailure) || failure.nonRetryable) return failure;
+  if (failure.type === FailureType.rateLimited || attempt < CHUNK_FAULT_ATTEMPTS) return failure;
+  return ApplicationFailure.nonRetryable(
+    `${failure.message} (the chunk failed ${attempt} attempts in a row)`,
+    failure.type ?? 'Error',
+  );
+}
+
 /** The lane's series on this worker's Prometheus endpoint; recorders of one lane add to the same series. */
 function chunkMetrics(context: ActivityContext, task: ChunkTask): ReturnType<typeof laneMetrics> {
   const account = context.account(task.account);
@@ -107,18 +161,14 @@ function chunkMetrics(context: ActivityContext, task: ChunkTask): ReturnType<typ
 }
 
 /**
- * The chunk's rows in calls of the lane's size, made at once so that their slots come in one reservation. The first
- * call that fails stops those still waiting for their slot, and the chunk is retried whole: a resend is an upsert.
+ * The chunk's rows in calls of the lane's size (or the smaller maximum the vendor stated), made at once so that their
+ * slots come in one reservation. Faults are handled call by call (see send); the first call that fails the chunk (a
+ * rate limit, refused keys) stops those still waiting for their slot, and the chunk is retried whole: leads are
+ * upserted by email, activities checked against what the lead already has.
  */
-async function sendCalls(
-  context: ActivityContext,
-  connected: ConnectedAccount,
-  task: ChunkTask,
-  leads: LeadRecord[],
-  calls: { made: number; onCall: () => void },
-  signal: AbortSignal,
-): Promise<RowOutcome[]> {
-  const size = task.rowsPerCall ?? leads.length;
+async function sendCalls(sending: Sending, leads: LeadRecord[]): Promise<RowOutcome[]> {
+  const { task, signal } = sending;
+  const size = Math.min(task.rowsPerCall ?? leads.length, statedMaximum(sending) ?? Infinity);
   const batches: LeadRecord[][] = [];
   for (let i = 0; i < leads.length; i += size) batches.push(leads.slice(i, i + size));
   const stop = new AbortController();
@@ -128,7 +178,7 @@ async function sendCalls(
   let failure: { err: unknown } | undefined;
   const sent = await Promise.allSettled(
     batches.map((batch) =>
-      send(context, connected, task, batch, calls, stopped).catch((err: unknown) => {
+      send({ ...sending, signal: stopped }, batch).catch((err: unknown) => {
         failure ??= { err };
         stop.abort();
         throw err;
@@ -139,49 +189,85 @@ async function sendCalls(
   return sent.flatMap((result) => (result.status === 'fulfilled' ? result.value : []));
 }
 
-/** One paced call for the whole batch; halves (or the vendor's stated maximum) when the vendor says it is too large. */
-async function send(
-  context: ActivityContext,
-  connected: ConnectedAccount,
-  task: ChunkTask,
-  leads: LeadRecord[],
-  calls: { made: number; onCall: () => void },
-  signal: AbortSignal,
-): Promise<RowOutcome[]> {
+/**
+ * One vendor call for the whole batch, retried in place a few times when it fails transiently, and split when it
+ * still fails or the vendor says it is too large (halves, or the vendor's stated maximum): the rows that can land
+ * land, and a single row that keeps failing is rejected with the vendor's last message. A rate limit, refused keys
+ * or an answer the vendor never gives fail the chunk's attempt, for Temporal's retry at the vendor's time or for the
+ * sync to fail saying what to fix. `resent`: this batch may have landed before (a lost answer), which activities,
+ * not idempotent at the vendor, check before posting again.
+ */
+async function send(sending: Sending, leads: LeadRecord[], resent = activityInfo().attempt > 1): Promise<RowOutcome[]> {
   if (leads.length === 0) return [];
-  const { account, client } = connected;
-  try {
-    if (task.records === 'activities' && client.postActivities) {
-      // Activities may take more than one call (a lookup, then the post): each is paced and counted.
-      const pace: Pace = (call, lane = task.lane) => {
-        calls.made++;
-        calls.onCall();
-        return context.governor.paced(account, lane, task.share, call, { signal });
-      };
-      return await client.postActivities(task.lane, leads, pace, { retried: activityInfo().attempt > 1 });
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await callOnce(sending, leads, resent || attempt > 1);
+    } catch (err) {
+      if (err instanceof BatchTooLargeError) {
+        if (leads.length === 1) {
+          const reason = `the vendor refused the row as too large: ${err.message}`;
+          return [{ row: leads[0]!.row, status: 'rejected', reason }];
+        }
+        // The maximum the vendor names, kept for the worker's later calls; halves when it names none.
+        const { maxRows } = err;
+        const stated = maxRows !== undefined && maxRows >= 1 && maxRows < leads.length ? maxRows : undefined;
+        if (stated !== undefined) learnMaximum(sending, stated);
+        const size = stated ?? Math.ceil(leads.length / 2);
+        return sendInParts(sending, leads, size, resent || attempt > 1);
+      }
+      if (!(err instanceof TransientError)) throw err;
+      if (attempt < CALL_ATTEMPTS) {
+        sending.calls.retried++;
+        await sleep(FIRST_CALL_RETRY_PAUSE_MS * 2 ** (attempt - 1), undefined, { signal: sending.signal });
+        continue;
+      }
+      if (leads.length === 1) {
+        const reason = `${err.message} (still failing after ${CALL_ATTEMPTS} attempts)`;
+        return [{ row: leads[0]!.row, status: 'rejected', reason }];
+      }
+      sending.calls.retried++;
+      return sendInParts(sending, leads, Math.ceil(leads.length / 2), true);
     }
-    calls.made++;
-    calls.onCall();
-    const result = await context.governor.paced(
-      account,
-      task.lane,
-      task.share,
-      () => client.upsertLeads(task.lane, leads, task.target),
-      { signal, quotaOf: (answer) => answer.quota },
-    );
-    return result.outcomes;
-  } catch (err) {
-    if (!(err instanceof BatchTooLargeError)) throw err;
-    if (leads.length === 1) {
-      return [
-        { row: leads[0]!.row, status: 'rejected', reason: `the vendor refused the row as too large: ${err.message}` },
-      ];
-    }
-    const size = Math.min(err.maxRows ?? Infinity, Math.ceil(leads.length / 2));
-    const outcomes: RowOutcome[] = [];
-    for (let i = 0; i < leads.length; i += size) {
-      outcomes.push(...(await send(context, connected, task, leads.slice(i, i + size), calls, signal)));
-    }
-    return outcomes;
   }
+}
+
+async function sendInParts(
+  sending: Sending,
+  leads: LeadRecord[],
+  size: number,
+  resent: boolean,
+): Promise<RowOutcome[]> {
+  const outcomes: RowOutcome[] = [];
+  for (let i = 0; i < leads.length; i += size) {
+    outcomes.push(...(await send(sending, leads.slice(i, i + size), resent)));
+  }
+  return outcomes;
+}
+
+/** One paced call for the whole batch (activities: the lookups and reads they need, then the post). */
+async function callOnce(
+  { context, connected, task, calls, signal }: Sending,
+  leads: LeadRecord[],
+  resent: boolean,
+): Promise<RowOutcome[]> {
+  const { account, client } = connected;
+  if (task.records === 'activities' && client.postActivities) {
+    // Activities may take more than one call (a lookup, then the post): each is paced and counted.
+    const pace: Pace = (call, lane = task.lane) => {
+      calls.made++;
+      calls.onCall();
+      return context.governor.paced(account, lane, task.share, call, { signal });
+    };
+    return client.postActivities(task.lane, leads, pace, { retried: resent });
+  }
+  calls.made++;
+  calls.onCall();
+  const result = await context.governor.paced(
+    account,
+    task.lane,
+    task.share,
+    () => client.upsertLeads(task.lane, leads, task.target),
+    { signal, quotaOf: (answer) => answer.quota },
+  );
+  return result.outcomes;
 }

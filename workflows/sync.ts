@@ -1,9 +1,13 @@
 import {
+  ActivityFailure,
+  ApplicationFailure,
   CancellationScope,
   allHandlersFinished,
   condition,
   continueAsNew,
   defineQuery,
+  isCancellation,
+  sleep,
   defineSignal,
   defineUpdate,
   proxyActivities,
@@ -49,15 +53,18 @@ export const backoffSignal = defineSignal<[{ lane: LaneName; until: number }]>('
 /** Failures no retry can fix: the sync stops and says why. */
 const NON_RETRYABLE = ['ConfigError', 'AuthError', 'NotFound', 'UnexpectedResponse'];
 
+/** Bounded: a source or rejects store that stays unreachable fails the sync in about two minutes, saying so. */
 const control = proxyActivities<SyncActivities>({
   startToCloseTimeout: '10 minutes',
   heartbeatTimeout: '30 seconds',
-  retry: { maximumInterval: '30 seconds', nonRetryableErrorTypes: NON_RETRYABLE },
+  retry: { maximumInterval: '30 seconds', maximumAttempts: 8, nonRetryableErrorTypes: NON_RETRYABLE },
 });
 
 /**
- * Chunk attempts retry without limit: a rate limit retries at the vendor's time (nextRetryDelay), a fault with
- * backoff, and only what cannot succeed fails. The heartbeat timeout finds a dead worker in seconds.
+ * Chunk attempts retry at the policy's level without limit, for a rate limit retries at the vendor's time
+ * (nextRetryDelay) for as long as it takes; the chunk bounds every other fault itself (push-chunk.ts: calls retried
+ * in place, then split, then the chunk's attempts) and fails non-retryably, which fails the sync. The heartbeat
+ * timeout finds a dead worker in seconds.
  */
 const chunks = proxyActivities<SyncActivities>({
   startToCloseTimeout: '10 minutes',
@@ -92,6 +99,7 @@ export async function leadSync(
   return CancellationScope.nonCancellable(async () => {
     run.begin(carry ?? (await prepare(request)));
     const outcome = await run.pushChunks(perRun);
+    if (outcome === 'failed') return run.fail();
     if (outcome === 'continue') {
       await condition(allHandlersFinished);
       return continueAsNew<typeof leadSync>(request, run.carry(), perRun);
@@ -129,11 +137,19 @@ async function prepare(request: SyncRequest): Promise<Carried> {
   };
 }
 
+function describeRows(chunk: ChunkRange): string {
+  const last = chunk.firstRow + chunk.rows - 1;
+  return `row${last > chunk.firstRow ? `s ${chunk.firstRow}-${last}` : ` ${chunk.firstRow}`}`;
+}
+
 function describeSource({ source }: SyncRequest): string {
   return source.kind === 'postgres' ? `postgres:${source.connection}/${source.table}` : `${source.kind}:${source.path}`;
 }
 
-type Outcome = 'done' | 'continue' | 'cancelled';
+type Outcome = 'done' | 'continue' | 'cancelled' | 'failed';
+
+/** How long chunks in flight may go on once the sync is cancelled or has failed, before they are cancelled too. */
+const STOP_GRACE = '20 seconds';
 
 /** One run of a sync: its lanes, what is pending and in flight on each, and the controls a person can use. */
 class SyncRun {
@@ -142,14 +158,17 @@ class SyncRun {
   private readonly inFlight = new Map<LaneName, number>();
   private scanning = false;
   private cancelled = false;
-  /** The first scan or chunk that failed for good: the sync fails with it once the chunks in flight are done. */
-  private failure: { err: unknown } | undefined;
   private paused = false;
   private changes = 0;
   private completedThisRun = 0;
   private backoffUntil: number | undefined;
   private state: SyncState = 'preparing';
   private readonly startedAt = Date.now();
+  /** What ended the sync early, from a chunk or a scan no retry could help: the sync stops and says it. */
+  private failure: { message: string; type: string } | undefined;
+  /** Where chunk activities run, so that a sync stopping can cancel those still in flight after STOP_GRACE. */
+  private chunkScope: CancellationScope | undefined;
+  private stopping = false;
 
   constructor(private readonly request: SyncRequest) {}
 
@@ -180,12 +199,6 @@ class SyncRun {
     this.changed();
   }
 
-  /** Only failures no retry can fix reach here (chunks retry all others): no new chunk starts after one. */
-  private fail(err: unknown): void {
-    this.failure ??= { err };
-    this.changed();
-  }
-
   /**
    * Keeps every lane's chunks in flight up to what its allowance can use, scanning ahead a page at a time, until
    * the source is drained (done), the run has spent its history budget (continue), or the sync is cancelled, in
@@ -193,14 +206,18 @@ class SyncRun {
    */
   async pushChunks(chunksPerRun: number): Promise<Outcome> {
     const sync = this.prepared();
+    // Created inside the sync's non-cancellable scope: only stop() cancels it, never the workflow's cancellation.
+    this.chunkScope ??= new CancellationScope();
     for (;;) {
       const rolling = this.completedThisRun >= chunksPerRun || workflowInfo().continueAsNewSuggested;
-      if (!this.cancelled && !rolling && !this.failure) {
+      const stopped = this.cancelled || this.failure !== undefined;
+      if (!stopped && !rolling) {
         this.scanAhead(sync);
         if (!this.paused) for (const lane of sync.plan.lanes) this.startChunks(sync, lane);
       }
+      if (stopped) this.stopChunksInFlight();
       if (this.totalInFlight() === 0 && !this.scanning) {
-        if (this.failure) throw this.failure.err;
+        if (this.failure) return 'failed';
         if (this.cancelled) return 'cancelled';
         if (this.drained(sync)) return 'done';
         if (rolling) return 'continue';
@@ -244,9 +261,38 @@ class SyncRun {
       },
       (err: unknown) => {
         this.scanning = false;
-        this.fail(err);
+        this.failed('reading the source', err);
       },
     );
+  }
+
+  /** Once stopping, chunks in flight get STOP_GRACE to finish (their counts stay true), then are cancelled. */
+  private stopChunksInFlight(): void {
+    if (this.stopping || this.totalInFlight() === 0) return;
+    this.stopping = true;
+    void sleep(STOP_GRACE).then(() => this.chunkScope?.cancel());
+  }
+
+  /** A chunk or a scan failed for good: no more chunks start, and the sync fails with what the failure says. */
+  private failed(where: string, err: unknown): void {
+    if (isCancellation(err)) return this.changed();
+    const cause = err instanceof ActivityFailure ? (err.cause ?? err) : err;
+    this.failure ??= {
+      message: `${where}: ${cause instanceof Error ? cause.message : String(cause)}`,
+      type: cause instanceof ApplicationFailure && cause.type ? cause.type : 'SyncFailed',
+    };
+    this.changed();
+  }
+
+  /** Writes the rejects report of the rows done so far (best effort), and ends the sync as Failed. */
+  async fail(): Promise<never> {
+    const failure = this.failure ?? { message: 'the sync stopped', type: 'SyncFailed' };
+    this.enter('writing-rejects');
+    const rejects = await control.writeRejectsReport(this.rejectsReportRequest()).catch(() => undefined);
+    this.enter('failed');
+    await condition(allHandlersFinished);
+    const where = typeof rejects === 'string' ? `; rejects so far: ${rejects}` : '';
+    throw ApplicationFailure.nonRetryable(`sync failed, ${failure.message}${where}`, failure.type);
   }
 
   private startChunks(sync: Carried, lane: LaneRun): void {
@@ -254,44 +300,44 @@ class SyncRun {
     while (pending.length > 0 && (this.inFlight.get(lane.lane) ?? 0) < this.maxInFlight(lane)) {
       const chunk = pending.shift()!;
       this.inFlight.set(lane.lane, (this.inFlight.get(lane.lane) ?? 0) + 1);
+      const done = () => this.inFlight.set(lane.lane, (this.inFlight.get(lane.lane) ?? 1) - 1);
       void this.pushChunk(sync, lane, chunk).then(
         (result) => {
-          this.inFlight.set(lane.lane, (this.inFlight.get(lane.lane) ?? 1) - 1);
+          done();
           this.completedThisRun++;
           markLanded(sync.landed, chunk);
           this.count(sync.counts, result);
           this.changed();
         },
         (err: unknown) => {
-          this.inFlight.set(lane.lane, (this.inFlight.get(lane.lane) ?? 1) - 1);
-          this.fail(err);
+          done();
+          this.failed(`${lane.lane} lane, ${describeRows(chunk)}`, err);
         },
       );
     }
   }
 
   private pushChunk(sync: Carried, lane: LaneRun, chunk: ChunkRange): Promise<ChunkResult> {
-    const last = chunk.firstRow + chunk.rows - 1;
-    return chunks.pushChunk.executeWithOptions(
-      {
-        taskQueue: lane.taskQueue,
-        summary: `${lane.lane} lane: row${last > chunk.firstRow ? `s ${chunk.firstRow}-${last}` : ` ${chunk.firstRow}`}`,
-      },
-      [
-        {
-          syncId: workflowInfo().workflowId,
-          account: this.request.account,
-          lane: lane.lane,
-          records: this.request.records,
-          source: this.request.source,
-          mapping: this.request.mapping,
-          target: this.request.target,
-          share: this.request.share,
-          rowsPerCall: lane.rowsPerCall,
-          chunk,
-          ...(sync.plan.pin ? { pin: sync.plan.pin } : {}),
-        },
-      ],
+    const scope = this.chunkScope ?? CancellationScope.current();
+    return scope.run(() =>
+      chunks.pushChunk.executeWithOptions(
+        { taskQueue: lane.taskQueue, summary: `${lane.lane} lane: ${describeRows(chunk)}` },
+        [
+          {
+            syncId: workflowInfo().workflowId,
+            account: this.request.account,
+            lane: lane.lane,
+            records: this.request.records,
+            source: this.request.source,
+            mapping: this.request.mapping,
+            target: this.request.target,
+            share: this.request.share,
+            rowsPerCall: lane.rowsPerCall,
+            chunk,
+            ...(sync.plan.pin ? { pin: sync.plan.pin } : {}),
+          },
+        ],
+      ),
     );
   }
 

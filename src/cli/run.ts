@@ -2,17 +2,22 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Command } from 'commander';
 import { ConfigError } from '../config/errors.js';
+import { environmentRedactor } from '../config/secrets.js';
+import { loadedSecretVariables } from './config-path.js';
 
 /** Failure types a person fixes in their config, credentials or input: exit 2, like a local ConfigError. */
 const USER_ERRORS = new Set(['ConfigError', 'AuthError', 'NotFound']);
 
-/** Runs the CLI; a configuration or input error prints one clear message and exits 2, anything else 1. */
+/**
+ * Runs the CLI; a configuration or input error prints one clear message and exits 2, anything else 1. The message
+ * passes a redactor of this process's secrets first: an error may quote a connection URL or a key.
+ */
 export async function runCli(program: Command, argv: string[]): Promise<void> {
   try {
     await program.parseAsync(argv);
   } catch (err) {
     const { message, userError } = explain(err);
-    process.stderr.write(`leadsync: ${message}\n`);
+    process.stderr.write(`leadsync: ${environmentRedactor(process.env, loadedSecretVariables).redact(message)}\n`);
     process.exit(userError ? 2 : 1);
   }
 }

@@ -2,12 +2,12 @@ import { readFile } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
-import { findAccount, loadConfig, type LoadedConfig } from '../config/accounts.js';
+import { findAccount, type LoadedConfig } from '../config/accounts.js';
 import { ConfigError, formatZodIssues } from '../config/errors.js';
 import { MappingSchema, type Mapping } from '../sources/mapping.js';
 import { SourceRefSchema, type SourceRef } from '../sources/types.js';
 import { SyncInputSchema, type SyncRequest } from '../sync/contract.js';
-import { configPath } from './config-path.js';
+import { configPath, loadCliConfig } from './config-path.js';
 
 /** What `sync` and `schedule create` both take to say what to push where. */
 export interface SyncOptions {
@@ -49,7 +49,7 @@ export function addSyncOptions(command: Command): Command {
  * with its name. Connection strings stay in the config: the input names the connection.
  */
 export async function syncRequestFrom(options: SyncOptions): Promise<{ request: SyncRequest; config: LoadedConfig }> {
-  const config = await loadConfig(configPath(options.config));
+  const config = await loadCliConfig(configPath(options.config));
   const account = findAccount(config, options.account);
   const share = Number(options.share ?? '1');
   if (!(share > 0 && share <= 1)) {

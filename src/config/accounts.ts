@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import {
+  ACTIVITIES_PER_BULK_CALL,
   LaneNameSchema,
   LanePlanSchema,
   PlanSchema,
@@ -14,7 +15,9 @@ import {
 import type { SourceBoundary } from '../sources/boundary.js';
 import { PostgresConnectionSchema, type PostgresConnection } from '../sources/postgres-connection.js';
 import { RejectsTableRefSchema, type RejectsTableRef } from '../sync/rejects-ref.js';
+import { TemporalConfigSchema, type TemporalConfig } from '../temporal/connection-config.js';
 import { ConfigError, formatZodIssues } from './errors.js';
+import { isHttpsOrLoopback } from './loopback.js';
 
 /** Credentials are named, never written: each is the name of an environment variable the worker reads. */
 const EnvRefSchema = z
@@ -44,7 +47,13 @@ const AccountBaseSchema = z.object({
   /** A plan of the vendor's page (see `leadsync plans`), or `custom` with every lane's windows given. */
   plan: z.string().min(1),
   lanes: z.partialRecord(LaneNameSchema, LaneOverrideSchema).default({}),
+  /** The keys go with every call: in clear text only as far as this machine (a simulator, a local proxy). */
   baseUrl: z.url(),
+  /**
+   * Plain http:// to another host, for a simulator on a private network (the compose file's): an explicit choice,
+   * since the keys go with every call.
+   */
+  allowPlainHttp: z.boolean().default(false),
   pacing: PacingSchema.default({ marginMs: 300 }),
   /** Request timeout per vendor call. */
   timeoutMs: z.number().int().positive().default(30_000),
@@ -109,6 +118,8 @@ export const ConfigFileSchema = z
       .strict()
       .default({ files: {}, postgres: {} }),
     rejects: RejectsConfigSchema,
+    /** Where Temporal is and how to authenticate; the TEMPORAL_* environment variables win over it. */
+    temporal: TemporalConfigSchema.optional(),
   })
   .strict();
 
@@ -128,6 +139,7 @@ export interface LoadedConfig {
   rejectsDirectory: string;
   /** When the config names one, syncs write their rejects to this table instead of files. */
   rejectsTable?: RejectsTableRef;
+  temporal?: TemporalConfig;
 }
 
 /** Reads and validates a config file; every error names the file and the path of the bad key. */
@@ -155,9 +167,15 @@ export function parseConfig(raw: unknown, path: string): LoadedConfig {
   if (!parsed.success) throw new ConfigError(`invalid config file ${path}:\n${formatZodIssues(parsed.error)}`);
   const accounts: Record<string, Account> = {};
   for (const [name, config] of Object.entries(parsed.data.accounts)) {
+    if (!config.allowPlainHttp && !isHttpsOrLoopback(config.baseUrl)) {
+      throw new ConfigError(
+        `${path}: accounts.${name}.baseUrl: must be https:// (http:// only to localhost, 127.0.0.0/8 or ::1, ` +
+          `or with allowPlainHttp: true): the keys go with every call`,
+      );
+    }
     accounts[name] = { ...config, name, effectivePlan: effectivePlan(name, config, path) };
   }
-  const { rejects, sources } = parsed.data;
+  const { rejects, sources, temporal } = parsed.data;
   if (rejects.table && !sources.postgres[rejects.table.connection]) {
     const known = Object.keys(sources.postgres);
     throw new ConfigError(
@@ -177,6 +195,7 @@ export function parseConfig(raw: unknown, path: string): LoadedConfig {
     },
     rejectsDirectory: resolve(path, '..', rejects.directory ?? DEFAULT_REJECTS_DIRECTORY),
     ...(rejects.table ? { rejectsTable: rejects.table } : {}),
+    ...(temporal ? { temporal } : {}),
   };
 }
 
@@ -214,7 +233,7 @@ export function effectivePlan(accountName: string, account: AccountConfig, path:
     vendor: account.vendor,
     name: isCustom ? 'custom' : base!.name,
     lanes,
-    activitiesPerCall: base?.activitiesPerCall,
+    activitiesPerCall: base?.activitiesPerCall ?? ACTIVITIES_PER_BULK_CALL[account.vendor],
   });
 }
 

@@ -37,6 +37,12 @@ export type Plan = z.infer<typeof PlanSchema>;
 
 const per5s = (limit: number): Window => ({ limit, seconds: 5 });
 
+/**
+ * Rows an activity bulk call takes: the endpoint's own limit, whatever the plan (seed; apidocs: post-bulk-activities-on-
+ * leads, "up to 25 activities in a single call"), so a custom plan keeps it too.
+ */
+export const ACTIVITIES_PER_BULK_CALL: Partial<Record<VendorName, number>> = { leadsquared: 25 };
+
 function leadSquaredPlan(name: string, generalPer5s: number): Plan {
   return {
     vendor: 'leadsquared',
@@ -46,7 +52,7 @@ function leadSquaredPlan(name: string, generalPer5s: number): Plan {
       // The seed does not say whether a bulk call also counts against the general limit: assume it does.
       bulk: { windows: [per5s(1)], rowsPerCall: 50, alsoSpends: ['general'] },
     },
-    activitiesPerCall: 25,
+    activitiesPerCall: ACTIVITIES_PER_BULK_CALL.leadsquared,
   };
 }
 

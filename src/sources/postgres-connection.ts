@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { z } from 'zod';
+import { urlPasswords } from '../config/credentials.js';
 import { ConfigError } from '../config/errors.js';
 
 function isPostgresUrl(value: string): boolean {
@@ -54,7 +55,8 @@ export const PostgresConnectionSchema = z.union([
       url: z
         .string()
         .refine(isPostgresUrl, 'must be a postgres:// or postgresql:// URL')
-        .refine((url) => !isPostgresUrl(url) || new URL(url).password === '', {
+        // The driver reads `?password=` as readily as the userinfo's: either puts a secret in the config file.
+        .refine((url) => urlPasswords(url).length === 0, {
           message: 'holds a password: put the URL in an environment variable and name it with urlEnv',
         }),
       tables: z.array(AllowedTableSchema).default([]),

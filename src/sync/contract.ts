@@ -120,7 +120,7 @@ export const SyncCountsSchema = z
 export type SyncCounts = z.infer<typeof SyncCountsSchema>;
 export const ZERO_COUNTS: SyncCounts = { read: 0, accepted: 0, rejected: 0, retried: 0, calls: 0 };
 
-export type SyncState = 'preparing' | 'running' | 'paused' | 'writing-rejects' | 'completed' | 'cancelled';
+export type SyncState = 'preparing' | 'running' | 'paused' | 'writing-rejects' | 'completed' | 'cancelled' | 'failed';
 
 export interface SyncProgress {
   state: SyncState;

@@ -8,5 +8,7 @@ import type { Records } from './contract.js';
  */
 export function recordLanes(plan: Plan, records: Records): Lanes {
   if (records === 'leads' || plan.activitiesPerCall === undefined || !plan.lanes.bulk) return plan.lanes;
-  return { ...plan.lanes, bulk: { ...plan.lanes.bulk, rowsPerCall: plan.activitiesPerCall } };
+  // A lane configured smaller than the endpoint's limit keeps its own size.
+  const rowsPerCall = Math.min(plan.lanes.bulk.rowsPerCall, plan.activitiesPerCall);
+  return { ...plan.lanes, bulk: { ...plan.lanes.bulk, rowsPerCall } };
 }

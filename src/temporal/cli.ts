@@ -1,10 +1,15 @@
-import { spawn } from 'node:child_process';
-import { constants } from 'node:fs';
-import { access, mkdir, mkdtemp, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
-import { homedir, hostname } from 'node:os';
-import { delimiter, join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { ConfigError } from '../config/errors.js';
+import {
+  acquireLock,
+  findGo,
+  isExecutable,
+  leadsyncCacheDir,
+  removeAbandonedBuilds,
+  run,
+  whichOnPath,
+} from './go-build.js';
 
 /**
  * The pinned Temporal CLI. v1.5.1 is the newest tag `go install` accepts (v1.6.0 adds a replace directive to
@@ -30,8 +35,7 @@ export interface CliLookupOptions {
 
 /** `<XDG_CACHE_HOME or ~/.cache>/leadsync/temporal-cli-v1.5.1`: outside the repo, shared by every clone. */
 export function temporalCliCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  const cacheHome = env.XDG_CACHE_HOME?.trim() ? env.XDG_CACHE_HOME : join(homedir(), '.cache');
-  return join(cacheHome, 'leadsync', `temporal-cli-${TEMPORAL_CLI_VERSION}`);
+  return join(leadsyncCacheDir(env), `temporal-cli-${TEMPORAL_CLI_VERSION}`);
 }
 
 export function cachedTemporalCliPath(env: NodeJS.ProcessEnv = process.env): string {
@@ -76,12 +80,17 @@ export async function buildTemporalCli(options: CliLookupOptions = {}): Promise<
   const target = join(cacheDir, 'temporal');
   await mkdir(cacheDir, { recursive: true });
 
-  const release = await acquireLock(join(cacheDir, '.build.lock'), log);
+  const release = await acquireLock(join(cacheDir, '.build.lock'), 'the Temporal CLI', log);
   try {
     // Another process may have built it while we waited for the lock.
     if (await isExecutable(target)) return target;
-    await removeAbandonedBuilds(cacheDir);
-    const go = await findGo(env);
+    await removeAbandonedBuilds(cacheDir, '.build-');
+    const go = await findGo(
+      env,
+      'the Temporal CLI',
+      `; leadsync runs \`go install ${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION}\`. Or put a \`temporal\` CLI on ` +
+        `PATH, or set LEADSYNC_TEMPORAL_CLI to its path`,
+    );
     log(
       `leadsync: building Temporal CLI ${TEMPORAL_CLI_VERSION} with \`go install ${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION}\`` +
         ` into ${cacheDir}; this takes several minutes the first time (later runs reuse it)`,
@@ -109,111 +118,4 @@ export async function buildTemporalCli(options: CliLookupOptions = {}): Promise<
 /** `temporal --version` as printed, e.g. "temporal version 0.0.0-DEV (Server 1.29.1, UI 2.42.1)". */
 export async function temporalCliVersion(cliPath: string): Promise<string> {
   return (await run(cliPath, ['--version'], process.env, 'pipe')).trim();
-}
-
-async function findGo(env: NodeJS.ProcessEnv): Promise<string> {
-  // The official tarball installs to /usr/local/go, which non-login shells often leave off PATH.
-  const go =
-    (await whichOnPath('go', env)) ??
-    ((await isExecutable('/usr/local/go/bin/go')) ? '/usr/local/go/bin/go' : undefined);
-  if (!go) {
-    throw new ConfigError(
-      `the Temporal CLI is not installed and Go is not available to build it. Either install Go 1.21 or newer ` +
-        `(https://go.dev/dl/, or your system's golang package; it fetches the Go 1.25 toolchain the CLI needs) so leadsync can run ` +
-        `\`go install ${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION}\`, or put a \`temporal\` CLI on PATH, ` +
-        `or set LEADSYNC_TEMPORAL_CLI to its path`,
-    );
-  }
-  return go;
-}
-
-async function whichOnPath(name: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
-  for (const dir of (env.PATH ?? '').split(delimiter)) {
-    if (!dir) continue;
-    const candidate = join(dir, name);
-    if (await isExecutable(candidate)) return candidate;
-  }
-  return undefined;
-}
-
-async function isExecutable(path: string): Promise<boolean> {
-  try {
-    await access(path, constants.X_OK);
-    return (await stat(path)).isFile();
-  } catch {
-    return false;
-  }
-}
-
-function run(
-  command: string,
-  args: string[],
-  env: NodeJS.ProcessEnv,
-  stdout: 'inherit' | 'pipe' = 'inherit',
-): Promise<string> {
-  return new Promise((resolve, reject) => {
-    // Go's own progress and errors go straight to our stderr: on a failed build they are the explanation.
-    const child = spawn(command, args, { env, stdio: ['ignore', stdout === 'pipe' ? 'pipe' : 'inherit', 'inherit'] });
-    let out = '';
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      if (code === 0) resolve(out);
-      else reject(new Error(`${command} ${args.join(' ')} failed (${signal ?? `exit code ${code}`})`));
-    });
-  });
-}
-
-const LOCK_POLL_MS = 500;
-const LOCK_NOTICE_MS = 10_000;
-
-/**
- * An exclusive-create lock file holding "pid@host". A holder that died (same host, pid gone) leaves a stale lock,
- * which the next process takes over; no timeout, since a legitimate first build can take many minutes.
- */
-async function acquireLock(lockPath: string, log: (line: string) => void): Promise<() => Promise<void>> {
-  const me = `${process.pid}@${hostname()}`;
-  const waitingSince = Date.now();
-  let noticed = false;
-  for (;;) {
-    try {
-      const handle = await open(lockPath, 'wx');
-      await handle.writeFile(me);
-      await handle.close();
-      return async () => {
-        await unlink(lockPath).catch(() => undefined);
-      };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-    const holder = await readFile(lockPath, 'utf8').catch(() => '');
-    if (holder && isStale(holder)) {
-      await unlink(lockPath).catch(() => undefined);
-      continue;
-    }
-    if (!noticed && Date.now() - waitingSince > LOCK_NOTICE_MS) {
-      noticed = true;
-      log(`leadsync: waiting for another process (${holder || 'unknown'}) to finish building the Temporal CLI`);
-    }
-    await sleep(LOCK_POLL_MS);
-  }
-}
-
-function isStale(holder: string): boolean {
-  const [pidText, host] = holder.trim().split('@');
-  const pid = Number(pidText);
-  if (host !== hostname() || !Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ESRCH';
-  }
-}
-
-/** Temporary install directories of builds that were killed; only called while holding the lock. */
-async function removeAbandonedBuilds(cacheDir: string): Promise<void> {
-  for (const entry of await readdir(cacheDir)) {
-    if (entry.startsWith('.build-')) await rm(join(cacheDir, entry), { recursive: true, force: true });
-  }
 }

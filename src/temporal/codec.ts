@@ -1,13 +1,20 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import type { DataConverter, Payload, PayloadCodec } from '@temporalio/common';
 import { z } from 'zod';
 import { ConfigError } from '../config/errors.js';
+import { REFUSED_PLAIN_ENCODING } from './keyed-converters.cjs';
 
 /** 32 random bytes in base64 (`openssl rand -base64 32`); unset, payloads go to Temporal as plain JSON. */
 export const PAYLOAD_KEY_ENV = 'LEADSYNC_PAYLOAD_KEY';
+/** `1`: a payload that arrives unencrypted is refused rather than read (needs the key). */
+export const REQUIRE_ENCRYPTED_ENV = 'LEADSYNC_REQUIRE_ENCRYPTED';
+/**
+ * The converters of a process holding the key: its failure converter puts failure messages and stack traces into a
+ * payload the codec encrypts (`encodeCommonAttributes`), so histories show "Encoded failure" to anyone without the
+ * key; its payload converter turns a plain payload the codec refused into a non-retryable failure.
+ */
+export const KEYED_CONVERTERS_PATH = fileURLToPath(new URL('./keyed-converters.cjs', import.meta.url));
 export const ENCRYPTED_ENCODING = 'binary/encrypted';
 const KEY_ID_METADATA = 'encryption-key-id';
 const CIPHER_METADATA = 'encryption-cipher';
@@ -22,12 +29,11 @@ const KeySchema = z
   .transform((text) => Buffer.from(text, 'base64'));
 
 /** A payload in the JSON form of Temporal's remote codec protocol: metadata values and data in base64. */
-const JsonPayloadSchema = z.object({
+export const JsonPayloadSchema = z.object({
   metadata: z.record(z.string(), z.base64()).nullish(),
   data: z.base64().nullish(),
 });
-type JsonPayload = z.infer<typeof JsonPayloadSchema>;
-const CodecRequestSchema = z.object({ payloads: z.array(JsonPayloadSchema) });
+export type JsonPayload = z.infer<typeof JsonPayloadSchema>;
 
 /**
  * Encrypts every payload (workflow inputs and results, activity arguments, failures' details) with AES-256-GCM
@@ -39,7 +45,14 @@ export class AesGcmPayloadCodec implements PayloadCodec {
   /** Names the key without revealing it: the start of its SHA-256. */
   readonly keyId: string;
 
-  constructor(private readonly key: Buffer) {
+  constructor(
+    private readonly key: Buffer,
+    /**
+     * Refuse a payload that is not encrypted instead of passing it through: whoever can write to the namespace could
+     * otherwise hand the worker plain input (a workflow started without the key) that the key was meant to vouch for.
+     */
+    private readonly requireEncrypted = false,
+  ) {
     if (key.length !== 32) throw new ConfigError(`an AES-256-GCM key is 32 bytes, not ${key.length}`);
     this.keyId = createHash('sha256').update(key).digest('hex').slice(0, 16);
   }
@@ -70,7 +83,7 @@ export class AesGcmPayloadCodec implements PayloadCodec {
 
   private decrypt(payload: Payload): Payload {
     const metadata = payload.metadata ?? {};
-    if (text(metadata.encoding) !== ENCRYPTED_ENCODING) return payload;
+    if (text(metadata.encoding) !== ENCRYPTED_ENCODING) return this.requireEncrypted ? refused(payload) : payload;
     const keyId = text(metadata[KEY_ID_METADATA]);
     if (keyId !== this.keyId) {
       throw new Error(
@@ -87,95 +100,57 @@ export class AesGcmPayloadCodec implements PayloadCodec {
   }
 }
 
-/** The codec the environment asks for; undefined when no key is set. A malformed key fails naming the variable. */
-export function payloadCodecFromEnv(env: NodeJS.ProcessEnv = process.env): AesGcmPayloadCodec | undefined {
-  const raw = env[PAYLOAD_KEY_ENV];
-  if (raw === undefined || raw.trim() === '') return undefined;
-  const key = KeySchema.safeParse(raw);
-  if (!key.success) throw new ConfigError(`${PAYLOAD_KEY_ENV}: ${key.error.issues[0]?.message ?? 'invalid key'}`);
-  return new AesGcmPayloadCodec(key.data);
-}
-
-/** What a Client or Worker takes as `dataConverter`: encryption when the environment holds a key, else the default. */
-export function dataConverterFromEnv(env: NodeJS.ProcessEnv = process.env): DataConverter | undefined {
-  const codec = payloadCodecFromEnv(env);
-  return codec ? { payloadCodecs: [codec] } : undefined;
-}
-
-export interface CodecServerOptions {
-  codec: PayloadCodec;
-  port?: number;
-  host?: string;
-  /** Origins allowed to call from a browser: the Temporal Web UI's. */
-  origins: readonly string[];
-}
-
-export interface RunningCodecServer {
-  url: string;
-  close(): Promise<void>;
+/**
+ * A plain payload the process may not read, replaced by one that says why: the payload converter makes it a value
+ * that throws a non-retryable failure where it is read, so a workflow started with plain input fails at once (a codec
+ * error would instead fail its workflow task over and over and leave the workflow open).
+ */
+function refused(payload: Payload): Payload {
+  const reason =
+    `refused a payload that is not encrypted (encoding ${text(payload.metadata?.encoding) ?? 'none'}): ` +
+    `${REQUIRE_ENCRYPTED_ENV} is set, so inputs must come from a client holding ${PAYLOAD_KEY_ENV} ` +
+    `(or through a codec server's /encode)`;
+  return { metadata: { encoding: Buffer.from(REFUSED_PLAIN_ENCODING) }, data: Buffer.from(reason) };
 }
 
 /**
- * Temporal's remote codec endpoint: POST `/encode` and `/decode` with `{payloads: [...]}` in the protocol's JSON
- * form, so the Web UI (and `temporal workflow show --codec-endpoint`) can show what the payloads say. CORS admits
- * only the given origins: a page elsewhere cannot use the endpoint to decrypt.
+ * The codec the environment asks for; undefined when no key is set. A malformed key, or a demand for encrypted input
+ * without a key, fails naming the variable.
  */
-export async function startCodecServer(options: CodecServerOptions): Promise<RunningCodecServer> {
-  const server: Server = createServer((request, response) => {
-    answerCodecRequest(request, response, options).catch((err: unknown) => {
-      if (!response.headersSent) send(response, 500, { error: err instanceof Error ? err.message : String(err) });
-    });
-  });
-  server.listen(options.port ?? 0, options.host ?? '127.0.0.1');
-  await once(server, 'listening');
-  const { address, port } = server.address() as AddressInfo;
-  return {
-    url: `http://${address.includes(':') ? `[${address}]` : address}:${port}`,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
+export function payloadCodecFromEnv(env: NodeJS.ProcessEnv = process.env): AesGcmPayloadCodec | undefined {
+  const raw = env[PAYLOAD_KEY_ENV];
+  const requireEncrypted = RequireEncryptedSchema.safeParse(env[REQUIRE_ENCRYPTED_ENV]);
+  if (!requireEncrypted.success) throw new ConfigError(`${REQUIRE_ENCRYPTED_ENV}: must be 1, true, 0, false or unset`);
+  if (raw === undefined || raw.trim() === '') {
+    if (requireEncrypted.data) throw new ConfigError(`${REQUIRE_ENCRYPTED_ENV} is set, but ${PAYLOAD_KEY_ENV} is not`);
+    return undefined;
+  }
+  const key = KeySchema.safeParse(raw);
+  if (!key.success) throw new ConfigError(`${PAYLOAD_KEY_ENV}: ${key.error.issues[0]?.message ?? 'invalid key'}`);
+  return new AesGcmPayloadCodec(key.data, requireEncrypted.data);
 }
 
-async function answerCodecRequest(
-  request: IncomingMessage,
-  response: ServerResponse,
-  { codec, origins }: CodecServerOptions,
-): Promise<void> {
-  const origin = request.headers.origin;
-  if (origin !== undefined && origins.includes(origin)) {
-    response.setHeader('Access-Control-Allow-Origin', origin);
-    response.setHeader('Access-Control-Allow-Credentials', 'true');
-    response.setHeader('Access-Control-Allow-Methods', 'POST, OPTIONS');
-    response.setHeader('Access-Control-Allow-Headers', 'Content-Type, X-Namespace, Authorization');
-    response.setHeader('Vary', 'Origin');
-  }
-  if (request.method === 'OPTIONS') return void response.writeHead(204).end();
-  const operation = /\/(encode|decode)\/?$/.exec(new URL(request.url ?? '/', 'http://codec').pathname)?.[1];
-  if (request.method !== 'POST' || !operation) {
-    return send(response, 404, { error: 'POST /encode or /decode with {"payloads": [...]}' });
-  }
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  let body: unknown;
-  try {
-    body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    return send(response, 400, { error: 'the body is not JSON' });
-  }
-  const parsed = CodecRequestSchema.safeParse(body);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    return send(response, 400, { error: `${issue?.path.join('.') || '(body)'}: ${issue?.message ?? 'invalid'}` });
-  }
-  const payloads = parsed.data.payloads.map(fromJsonPayload);
-  const coded = operation === 'encode' ? await codec.encode(payloads) : await codec.decode(payloads);
-  send(response, 200, { payloads: coded.map(toJsonPayload) });
+const RequireEncryptedSchema = z
+  .enum(['', '0', '1', 'false', 'true'])
+  .optional()
+  .transform((value) => value === '1' || value === 'true');
+
+/**
+ * What a Client or Worker takes as `dataConverter`: with a key in the environment, payloads and failures encrypted
+ * (a worker given a prebuilt workflow bundle needs one built with these converter paths too); else the default.
+ */
+export function dataConverterFromEnv(env: NodeJS.ProcessEnv = process.env): DataConverter | undefined {
+  const codec = payloadCodecFromEnv(env);
+  return codec
+    ? {
+        payloadCodecs: [codec],
+        payloadConverterPath: KEYED_CONVERTERS_PATH,
+        failureConverterPath: KEYED_CONVERTERS_PATH,
+      }
+    : undefined;
 }
 
-function send(response: ServerResponse, status: number, body: unknown): void {
-  response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-}
-
-function toJsonPayload(payload: Payload): JsonPayload {
+export function toJsonPayload(payload: Payload): JsonPayload {
   return {
     metadata: Object.fromEntries(
       Object.entries(payload.metadata ?? {}).map(([key, value]) => [key, Buffer.from(value).toString('base64')]),
@@ -184,7 +159,7 @@ function toJsonPayload(payload: Payload): JsonPayload {
   };
 }
 
-function fromJsonPayload(payload: JsonPayload): Payload {
+export function fromJsonPayload(payload: JsonPayload): Payload {
   return {
     metadata: Object.fromEntries(
       Object.entries(payload.metadata ?? {}).map(([key, value]) => [key, Buffer.from(value, 'base64')]),

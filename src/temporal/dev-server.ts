@@ -1,5 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -7,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection } from '@temporalio/client';
 import { ensureTemporalCli } from './cli.js';
+import { startLogged } from './logged-process.js';
 import { CLI_SEARCH_ATTRIBUTE_TYPES, type SearchAttributeKey } from './search-attributes.js';
 
 type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -140,49 +139,25 @@ async function startOnce(cliPath: string, options: DevServerOptions): Promise<De
     args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
   }
 
-  // The CLI reads TEMPORAL_* as client settings; the server it starts must depend on our flags only.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('TEMPORAL_')));
-  const logFd = openSync(logFile, 'a');
-  let child: ChildProcess;
-  try {
-    child = spawn(cliPath, args, { env, stdio: ['ignore', logFd, logFd] });
-  } finally {
-    closeSync(logFd);
-  }
-  const exited = new Promise<string>((resolveExit) => {
-    child.on('exit', (code, signal) => resolveExit(signal ?? `exit code ${code}`));
-    child.on('error', (err) => resolveExit(err.message));
-  });
-  // Should this process exit without calling stop(), do not leave a server holding the ports.
-  const killOnExit = () => child.kill('SIGKILL');
-  process.on('exit', killOnExit);
-
+  const server = startLogged(cliPath, args, logFile, 10_000);
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopped ??= (async () => {
-      process.off('exit', killOnExit);
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
-        const done = await Promise.race([exited.then(() => true), sleep(10_000).then(() => false)]);
-        if (!done) {
-          child.kill('SIGKILL');
-          await exited;
-        }
-      }
+      await server.stop();
       if (ownedTempDir) await rm(ownedTempDir, { recursive: true, force: true });
     })());
 
   const address = `${formatHost(ip)}:${port}`;
   const uiUrl = headless ? undefined : `http://${formatHost(ip)}:${uiPort}`;
   try {
-    await waitUntilReady(address, namespace, uiUrl, options.startTimeoutMs ?? 60_000, logFile, exited);
+    await waitUntilReady(address, namespace, uiUrl, options.startTimeoutMs ?? 60_000, logFile, server.exited);
   } catch (err) {
     // Keep the log of a failed start: it is the explanation.
     ownedTempDir = undefined;
     await stop();
     throw err;
   }
-  return { address, namespace, uiUrl, pid: child.pid!, logFile, cliPath, stop };
+  return { address, namespace, uiUrl, pid: server.child.pid!, logFile, cliPath, stop };
 }
 
 async function waitUntilReady(
@@ -230,7 +205,7 @@ async function waitUntilReady(
   );
 }
 
-async function freePorts(host: string, count: number): Promise<number[]> {
+export async function freePorts(host: string, count: number): Promise<number[]> {
   const servers = await Promise.all(
     Array.from(
       { length: count },
@@ -251,11 +226,11 @@ async function freePorts(host: string, count: number): Promise<number[]> {
   return ports;
 }
 
-function formatHost(ip: string): string {
+export function formatHost(ip: string): string {
   return ip.includes(':') ? `[${ip}]` : ip;
 }
 
-async function logTail(logFile: string, lines = 20): Promise<string> {
+export async function logTail(logFile: string, lines = 20): Promise<string> {
   const text = await readFile(logFile, 'utf8').catch(() => '');
   return text.trimEnd().split('\n').slice(-lines).join('\n') || '(empty)';
 }

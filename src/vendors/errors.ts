@@ -52,6 +52,21 @@ export class BatchTooLargeError extends VendorError {
   }
 }
 
+/**
+ * The vendor refused the whole batch for some of its rows without naming them (SmartLead's 422 "lead validation
+ * failed"): split it, as an over-size batch is split, until the refusing rows stand alone. A client
+ * never throws this for a single row: it makes that row's reject of `reason`, the vendor's own words.
+ */
+export class BatchRefusedError extends BatchTooLargeError {
+  override name = 'BatchRefusedError';
+  constructor(
+    message: string,
+    readonly reason: string,
+  ) {
+    super(message);
+  }
+}
+
 /** The target (campaign, account) does not exist: a configuration problem, not retryable. */
 export class NotFoundError extends VendorError {
   readonly kind = 'not-found';

@@ -1,5 +1,6 @@
 import type { Redactor } from '../config/credentials.js';
-import { TransientError } from './errors.js';
+import { TransientError, UnexpectedResponseError } from './errors.js';
+import { USER_AGENT } from './user-agent.js';
 
 export interface JsonRequest {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -41,7 +42,7 @@ export async function requestJson(request: JsonRequest, options: HttpOptions): P
   const doFetch = options.fetch ?? fetch;
   const call = `${request.method} ${request.url.origin}${request.url.pathname}`;
   const fail = (what: string) => new TransientError(options.redactor.redact(`${call}: ${what}`));
-  const headers: Record<string, string> = { accept: 'application/json', ...request.headers };
+  const headers: Record<string, string> = { accept: 'application/json', 'user-agent': USER_AGENT, ...request.headers };
   if (request.body !== undefined) headers['content-type'] = 'application/json';
 
   let text: string;
@@ -52,6 +53,8 @@ export async function requestJson(request: JsonRequest, options: HttpOptions): P
       headers,
       body: request.body === undefined ? undefined : JSON.stringify(request.body),
       signal: AbortSignal.timeout(options.timeoutMs),
+      // A followed redirect would carry the keys (LeadSquared's headers, SmartLead's query) to wherever it points.
+      redirect: 'manual',
     });
     // The body is read inside the same deadline: a connection dropped mid-body is as transient as one never made.
     text = await response.text();
@@ -61,12 +64,34 @@ export async function requestJson(request: JsonRequest, options: HttpOptions): P
     throw new Error(options.redactor.redact(`${call}: ${errorMessage(err)}`));
   }
 
+  if (response.status >= 300 && response.status < 400) throw refusedRedirect(call, response, options.redactor);
+
   // Redacting the raw text before parsing means no vendor message built from this body can carry a secret.
   const redacted = options.redactor.redact(text);
   if (response.status >= 500 && !request.returnServerErrors) {
     throw fail(`HTTP ${response.status}${redacted ? `: ${excerpt(redacted)}` : ''}`);
   }
   return { status: response.status, headers: response.headers, body: parseBody(redacted) };
+}
+
+/** A redirect fails the call for good: the fix is a baseUrl naming the address the vendor really answers on. */
+function refusedRedirect(call: string, response: Response, redactor: Redactor): UnexpectedResponseError {
+  const location = response.headers.get('location');
+  let target = 'no location';
+  if (location !== null) {
+    try {
+      const url = new URL(location, response.url || undefined);
+      target = `${url.origin}${url.pathname}`;
+    } catch {
+      target = 'an unreadable location';
+    }
+  }
+  return new UnexpectedResponseError(
+    redactor.redact(
+      `${call}: HTTP ${response.status} redirects to ${target}; vendor calls do not follow redirects, since the ` +
+        "credentials would go along: set the account's baseUrl to the address that answers",
+    ),
+  );
 }
 
 function parseBody(text: string): unknown {

@@ -23,6 +23,18 @@ export interface QuotaReading {
 export interface CallResult {
   outcomes: RowOutcome[];
   quota?: QuotaReading;
+  /**
+   * Rows the vendor refused without saying which (SmartLead's `block_count`): each count is among the rows
+   * `outcomes` calls accepted, which cannot be told apart. Accepted rows are then `accepted - sum(count)`, and the
+   * rejects report carries one line per reason: "<count> rows refused by the vendor, not named: <reason>".
+   */
+  unattributed?: UnattributedRefusal[];
+}
+
+/** A number of rows of one call the vendor refused for `reason` without naming them. */
+export interface UnattributedRefusal {
+  count: number;
+  reason: string;
 }
 
 /** A field-level problem found before any call: the row goes to the rejects report. */

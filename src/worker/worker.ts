@@ -1,12 +1,13 @@
 import { fileURLToPath } from 'node:url';
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import { Client, type Connection, type TLSConfig } from '@temporalio/client';
+import { Worker, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
 import { ActivityContext, createActivities } from '../../activities/index.js';
 import type { LoadedConfig } from '../config/accounts.js';
 import { laneAllowances } from '../governance/allowance.js';
 import { WORKFLOW_TASK_QUEUE, laneTaskQueue } from '../governance/lanes.js';
 import { dispatchRate } from '../governance/plans.js';
 import { dataConverterFromEnv } from '../temporal/codec.js';
+import { connectClient, connectWorker } from '../temporal/connection.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
 
@@ -14,9 +15,16 @@ export interface LeadsyncWorkerOptions {
   config: LoadedConfig;
   address: string;
   namespace?: string;
+  /** TLS (and mutual TLS) and an API key, as temporalConnectionSettings reads them; plaintext without. */
+  tls?: TLSConfig;
+  apiKey?: string;
   /** Where workflows, governors and control activities run; lane queues are derived from the accounts. */
   taskQueue?: string;
-  /** A prebuilt workflow bundle (tests build one per file); bundled from WORKFLOWS_PATH otherwise. */
+  /**
+   * A prebuilt workflow bundle (tests build one per file); bundled from WORKFLOWS_PATH otherwise. With a payload key,
+   * build it with KEYED_CONVERTERS_PATH as payload and failure converter, or the workflows' failures are stored in
+   * clear and refused input is not read as a failure.
+   */
   workflowBundle?: WorkflowBundleOption;
   env?: NodeJS.ProcessEnv;
   fetch?: typeof fetch;
@@ -43,8 +51,12 @@ export class LeadsyncWorker {
   static async create(options: LeadsyncWorkerOptions): Promise<LeadsyncWorker> {
     const namespace = options.namespace ?? 'default';
     const taskQueue = options.taskQueue ?? WORKFLOW_TASK_QUEUE;
-    const native = await NativeConnection.connect({ address: options.address });
-    const clientConnection = await Connection.connect({ address: options.address });
+    const settings = { address: options.address, namespace, tls: options.tls, apiKey: options.apiKey };
+    const native = await connectWorker(settings);
+    const clientConnection = await connectClient(settings).catch(async (err: unknown) => {
+      await native.close();
+      throw err;
+    });
     try {
       // The governor's updates and the workflows' payloads must be encrypted alike, or one side cannot read the other.
       const dataConverter = dataConverterFromEnv(options.env ?? process.env);

@@ -73,6 +73,60 @@ async function failure(promise: Promise<unknown>): Promise<Error> {
 }
 
 describe('SmartLead simulator, driven by the real client', () => {
+  it('passes the client behind a Cloudflare banning default agents, and says what to do when the agent is rewritten', async () => {
+    const sim = await start({ bannedUserAgents: ['node', 'python-urllib', ''] });
+    // A proxy between the worker and SmartLead that puts back an HTTP library's default agent.
+    const rewriting: typeof fetch = (input, init) =>
+      fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), 'user-agent': 'node' } });
+    const rewritten = new SmartLeadApi({
+      baseUrl: sim.baseUrl,
+      apiKey: API_KEY,
+      timeoutMs: 5_000,
+      label: 'sim',
+      fetch: rewriting,
+    });
+
+    await vendorClientOf(sim).verify({ campaignId: CAMPAIGN });
+    const err = await failure(rewritten.getCampaign(CAMPAIGN));
+
+    expect(err).toBeInstanceOf(UnexpectedResponseError);
+    expect(err.message).toMatch(/not a bad API key.*User-Agent/);
+    expect(sim.report().requests.map((r) => r.status)).toEqual([200, 403]);
+  });
+
+  it('counts every lead write, a resend of a lead it already holds included', async () => {
+    const sim = await start();
+    const client = vendorClientOf(sim);
+
+    await client.upsertLeads('general', [lead(1), lead(2)], { campaignId: CAMPAIGN });
+    await client.upsertLeads('general', [lead(2), lead(3)], { campaignId: CAMPAIGN });
+
+    expect(sim.leads(CAMPAIGN)).toHaveLength(3);
+    const writes = sim.writes();
+    expect({ total: writes.total, resent: writes.resent }).toEqual({ total: 4, resent: 1 });
+    expect(writes.perLead.get(`${CAMPAIGN}:lead2@example.com`)).toBe(2);
+    const admin = await fetch(`${sim.adminUrl}/writes`);
+    expect(await admin.json()).toEqual({ total: 4, resent: 1 });
+  });
+
+  it('answers queued uploads success:false writing nothing, which the client fails with the message', async () => {
+    const sim = await start();
+    const client = vendorClientOf(sim);
+    await fetch(`${sim.adminUrl}/upload-failures`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ count: 1, message: 'Try later' }),
+    });
+
+    const err = await failure(client.upsertLeads('general', [lead(1), lead(2)], { campaignId: CAMPAIGN }));
+    const next = await client.upsertLeads('general', [lead(1), lead(2)], { campaignId: CAMPAIGN });
+
+    expect(err).toBeInstanceOf(UnexpectedResponseError);
+    expect(err.message).toContain('Try later');
+    expect(next.outcomes.map((o) => o.status)).toEqual(['accepted', 'accepted']);
+    expect(sim.writes().total).toBe(2);
+  });
+
   it('refuses a wrong or missing api_key with 401', async () => {
     const sim = await start();
 
@@ -141,6 +195,7 @@ describe('SmartLead simulator, driven by the real client', () => {
       invalid_emails: ['bad'],
       unsubscribed_leads: [],
       block_count: 0,
+      bounce_count: 0,
       is_lead_limit_exhausted: false,
       lead_import_stopped_count: 0,
     });
@@ -163,19 +218,20 @@ describe('SmartLead simulator, driven by the real client', () => {
     expect(sim.leads(CAMPAIGN)).toHaveLength(2);
   });
 
-  it('skips blocked leads unless the settings ignore the block list', async () => {
+  it('skips blocked leads unless the settings ignore the block list, counted as refused but not named', async () => {
     const sim = await start({ blockedEmails: ['lead2@example.com'] });
     const client = vendorClientOf(sim);
 
-    const err = await failure(client.upsertLeads('general', [lead(1), lead(2)], { campaignId: CAMPAIGN }));
+    const blocked = await client.upsertLeads('general', [lead(1), lead(2)], { campaignId: CAMPAIGN });
     const allowed = await client.upsertLeads('general', [lead(2)], {
       campaignId: CAMPAIGN,
       settings: { ignore_global_block_list: true },
     });
 
-    expect(err).toBeInstanceOf(UnexpectedResponseError);
-    expect(err.message).toMatch(/1 on the global block list/);
+    expect(blocked.outcomes.map((o) => o.status)).toEqual(['accepted', 'accepted']);
+    expect(blocked.unattributed).toEqual([{ count: 1, reason: 'on the global block list' }]);
     expect(allowed.outcomes).toEqual([{ row: 2, status: 'accepted' }]);
+    expect(allowed.unattributed).toBeUndefined();
     expect(sim.leads(CAMPAIGN).map((l) => l.email)).toEqual(['lead1@example.com', 'lead2@example.com']);
   });
 

@@ -1,7 +1,7 @@
 // One Temporal server for the whole integration run: starting one per file would cost seconds each.
-import { Connection } from '@temporalio/client';
 import type { TestProject } from 'vitest/node';
 import { ensureTemporalCli } from '../../src/temporal/cli.js';
+import { connectClient, temporalConnectionSettings } from '../../src/temporal/connection.js';
 import { existingTemporalCluster, startDevServer, type TemporalEndpoint } from '../../src/temporal/dev-server.js';
 import { ensureSearchAttributes } from '../../src/temporal/operator.js';
 import { LEADSYNC_SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes.js';
@@ -11,8 +11,8 @@ import type {} from './temporal.js';
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   let endpoint: TemporalEndpoint | undefined = existingTemporalCluster();
   if (endpoint) {
-    // A cluster we did not start lacks our search attributes until someone adds them.
-    const connection = await Connection.connect({ address: endpoint.address });
+    // A cluster we did not start lacks our search attributes until someone adds them; reached as leadsync reaches it.
+    const connection = await connectClient(await temporalConnectionSettings());
     try {
       await ensureSearchAttributes(connection, endpoint.namespace, LEADSYNC_SEARCH_ATTRIBUTES);
     } finally {

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Client, Connection } from '@temporalio/client';
+import type { Client, Connection, TLSConfig } from '@temporalio/client';
 import { bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
 import { stringify as toYaml } from 'yaml';
 import { afterAll, beforeAll } from 'vitest';
@@ -13,6 +13,7 @@ import {
   type LeadSquaredSimulatorOptions,
   type RunningLeadSquaredSimulator,
 } from '../../src/simulators/leadsquared/server.js';
+import { KEYED_CONVERTERS_PATH } from '../../src/temporal/codec.js';
 import { LeadsyncWorker, WORKFLOWS_PATH } from '../../src/worker/worker.js';
 import { connectTestClient, testTemporal, uniqueName, uniqueTaskQueue } from './temporal.js';
 
@@ -22,6 +23,19 @@ let bundle: Promise<WorkflowBundle> | undefined;
 export function workflowBundle(): Promise<WorkflowBundle> {
   bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
   return bundle;
+}
+
+let encryptingBundle: Promise<WorkflowBundle> | undefined;
+
+/** The bundle of a worker holding a payload key: the workflows' failures are encrypted too. */
+export function encryptingWorkflowBundle(): Promise<WorkflowBundle> {
+  encryptingBundle ??= bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    payloadConverterPath: KEYED_CONVERTERS_PATH,
+    failureConverterPath: KEYED_CONVERTERS_PATH,
+    logger: quietLogger,
+  });
+  return encryptingBundle;
 }
 
 const quietLogger = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
@@ -83,12 +97,19 @@ export async function leadSquaredAccount(setup: LeadSquaredAccountSetup): Promis
   };
 }
 
-/** A worker inside the test process, on the setup's queues; stop it in afterAll. */
-export async function startTestWorker(setup: LeadSquaredSetup): Promise<{ stop(): Promise<void> }> {
+/**
+ * A worker inside the test process, on the setup's queues, on the run's shared server unless told another (a
+ * cluster of the test's own, with its TLS); stop it in afterAll.
+ */
+export async function startTestWorker(
+  setup: LeadSquaredSetup,
+  temporal: { address: string; namespace: string; tls?: TLSConfig } = testTemporal(),
+): Promise<{ stop(): Promise<void> }> {
   const worker = await LeadsyncWorker.create({
     config: setup.config,
-    address: testTemporal().address,
-    namespace: testTemporal().namespace,
+    address: temporal.address,
+    namespace: temporal.namespace,
+    tls: temporal.tls,
     taskQueue: setup.taskQueue,
     workflowBundle: await workflowBundle(),
   });
@@ -132,13 +153,16 @@ export function csvLines(rows: LeadRow[]): string[] {
 
 export const LEAD_HEADER = ['EmailAddress', 'FirstName', 'LastName'];
 
-/** A `leadsync worker` child process on the setup's queues, as a user would run it; kill it to test recovery. */
-export function spawnCliWorker(setup: LeadSquaredSetup): ChildProcess {
+/**
+ * A `leadsync worker` child process on the setup's queues, as a user would run it; kill it to test recovery. `env`
+ * comes last: another cluster's TEMPORAL_ADDRESS, its TLS variables.
+ */
+export function spawnCliWorker(setup: LeadSquaredSetup, env: Record<string, string> = {}): ChildProcess {
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', 'src/cli/main.ts', 'worker', '--config', setup.configPath, '--task-queue', setup.taskQueue],
     {
-      env: { ...process.env, ...setup.env, TEMPORAL_ADDRESS: testTemporal().address },
+      env: { ...process.env, ...setup.env, TEMPORAL_ADDRESS: testTemporal().address, ...env },
       stdio: ['ignore', 'ignore', 'pipe'],
     },
   );

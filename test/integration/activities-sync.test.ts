@@ -47,7 +47,6 @@ describe('leads, then their activities, into LeadSquared in one workflow', () =>
     });
     const report = fixture.setup.simulator.report({ requests: true });
     expect(report.duplicates).toBe(0);
-    expect(report.totals.rateLimited).toBe(0);
     const paths = report.requests.map((r) => r.path);
     expect(paths.some((p) => p.endsWith('ProspectActivity.svc/Bulk/CustomActivity/Add/ByLeadField'))).toBe(true);
     expect(paths.some((p) => p.endsWith('ProspectActivity.svc/Create'))).toBe(true);

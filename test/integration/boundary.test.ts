@@ -312,8 +312,12 @@ describe('the trust boundary', () => {
 
     const failure = await failureOf(handle.result());
     expect(failure.type).toBe('ConfigError');
-    expect(failure.retryState).toBe('NON_RETRYABLE_FAILURE');
     expect(failure.message).toMatch(/the rejects of the chunk at row 1 cannot be written to .*: E[A-Z]+: .*free space/);
+    // One attempt of the chunk, not retried: its calls were not sent again.
+    const history = await handle.fetchHistory();
+    const attempts = (history.events ?? []).flatMap((event) => event.activityTaskStartedEventAttributes?.attempt ?? []);
+    expect(attempts.length).toBeGreaterThan(0);
+    expect(Math.max(...attempts)).toBe(1);
     expect(leadsquared.leads().filter((lead) => lead.email === `unwritable-${name}@example.com`)).toHaveLength(1);
   });
 });

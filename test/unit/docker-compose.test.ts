@@ -6,7 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { METRICS_BIND_ADDRESS_ENV, MetricsBindAddressSchema } from '../../src/observability/runtime.js';
-import { DEFAULT_DEV_SERVER_DYNAMIC_CONFIG } from '../../src/temporal/dev-server.js';
+import { TEMPORAL_SERVER_VERSION } from '../../src/temporal/cli.js';
+import { CLUSTER_DATABASE, CLUSTER_DYNAMIC_CONFIG, HISTORY_SHARDS } from '../../src/temporal/cluster.js';
+import { TEMPORAL_UI_SERVER_VERSION } from '../../src/temporal/server-build.js';
 import { CLI_SEARCH_ATTRIBUTE_TYPES, LEADSYNC_SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -113,10 +115,28 @@ describe('docker-compose.yml', () => {
       POSTGRES_USER: postgres.environment.POSTGRES_USER,
       POSTGRES_PWD: postgres.environment.POSTGRES_PASSWORD,
     });
-    expect(temporal.ports).toContain('7233:7233');
+    expect(temporal.ports).toContain('127.0.0.1:7233:7233');
   });
 
-  it('mounts a dynamic config with one read and one write partition per task queue', () => {
+  it('runs the Temporal of `npm run cluster`: its server and UI versions, databases and history shards', () => {
+    expect(interpolate(service('temporal').image ?? '')).toBe(`temporalio/auto-setup:${TEMPORAL_SERVER_VERSION}`);
+    expect(interpolate(service('temporal-ui').image ?? '')).toBe(
+      `temporalio/ui:${TEMPORAL_UI_SERVER_VERSION.slice(1)}`,
+    );
+    expect(service('temporal').environment).toMatchObject({
+      DBNAME: CLUSTER_DATABASE,
+      VISIBILITY_DBNAME: `${CLUSTER_DATABASE}_visibility`,
+      NUM_HISTORY_SHARDS: String(HISTORY_SHARDS),
+    });
+  });
+
+  it('publishes every port on 127.0.0.1 only', () => {
+    for (const [name, svc] of Object.entries(compose.services)) {
+      for (const port of svc.ports) expect(port, `${name} publishes ${port}`).toMatch(/^127\.0\.0\.1:\d+:\d+$/);
+    }
+  });
+
+  it("mounts the local cluster's dynamic config, which leaves task queues on the server's default partitions", () => {
     const temporal = service('temporal');
     const path = temporal.environment.DYNAMIC_CONFIG_FILE_PATH;
     expect(path).toBeDefined();
@@ -129,10 +149,9 @@ describe('docker-compose.yml', () => {
       z.string(),
       z.array(z.object({ value: z.unknown(), constraints: z.record(z.string(), z.unknown()) })).min(1),
     );
+    expect(join(ROOT, mount!.host)).toBe(CLUSTER_DYNAMIC_CONFIG);
     const dynamicConfig = DynamicConfigSchema.parse(parseYaml(read(mount!.host)));
-    for (const [key, value] of Object.entries(DEFAULT_DEV_SERVER_DYNAMIC_CONFIG)) {
-      expect(dynamicConfig[key], key).toEqual([{ value, constraints: {} }]);
-    }
+    expect(Object.keys(dynamicConfig).filter((key) => key.startsWith('matching.numTaskqueue'))).toEqual([]);
   });
 
   it("registers leadsync's search attributes with their types in the init step", () => {
@@ -153,7 +172,7 @@ describe('docker-compose.yml', () => {
     const ui = service('temporal-ui');
     expect(interpolate(ui.image ?? '')).toMatch(/^temporalio\/ui:/);
     expect(ui.environment.TEMPORAL_ADDRESS).toBe('temporal:7233');
-    expect(ui.ports).toContain('8080:8080');
+    expect(ui.ports).toContain('127.0.0.1:8080:8080');
   });
 
   it('builds the workers from this repo and gives each the frontend, its config and a metrics endpoint', () => {
@@ -171,7 +190,7 @@ describe('docker-compose.yml', () => {
       const containerPort = bindAddress!.slice(bindAddress!.lastIndexOf(':') + 1);
       const published = worker.ports.find((p) => p.endsWith(`:${containerPort}`));
       expect(published, `${name} publishes its metrics port`).toBeDefined();
-      hostPorts.add(published!.split(':')[0]!);
+      hostPorts.add(published!.split(':').at(-2)!);
     }
     expect(hostPorts.size, 'each worker publishes on its own host port').toBe(WORKERS.length);
   });

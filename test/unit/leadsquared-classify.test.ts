@@ -8,6 +8,7 @@ import {
   UnexpectedResponseError,
 } from '../../src/vendors/errors.js';
 import {
+  BatchRefusedError,
   bulkActivityResults,
   bulkLeadResults,
   fieldNamedIn,
@@ -85,7 +86,7 @@ describe('LeadSquared rate limits', () => {
 describe('LeadSquared whole-call failures', () => {
   it.each([
     ['401', 401, { Status: 'Error', ExceptionType: 'MXInvalidAccessKeyException', ExceptionMessage: 'Invalid keys' }],
-    ['403', 403, ''],
+    ['403 with the envelope', 403, { Status: 'Error', ExceptionMessage: 'Access denied' }],
     ['an auth exception on 200', 200, { Status: 'Error', ExceptionType: 'MXUnAuthorizedAccessException' }],
   ])('maps %s to AuthError', (_case, status, body) => {
     const err = thrown(() => prospectIdOf(answer(status, body)));
@@ -94,12 +95,39 @@ describe('LeadSquared whole-call failures', () => {
     expect(err.message).toContain("account 'acme'");
   });
 
-  it('maps a 5xx to TransientError with the vendor reason', () => {
-    const body = { Status: 'Error', ExceptionType: 'MXSqlException', ExceptionMessage: 'database unavailable' };
-    const err = thrown(() => singleWriteResult(answer(503, body), row7));
+  it('tells a 403 from a proxy in front of LeadSquared (no envelope) from refused keys', () => {
+    const err = thrown(() => prospectIdOf(answer(403, 'error code: 1010')));
+
+    expect(err).toBeInstanceOf(UnexpectedResponseError);
+    expect(err.message).toContain('not LeadSquared itself');
+  });
+
+  it('maps a bare 5xx (no envelope) to TransientError with the body', () => {
+    const err = thrown(() => singleWriteResult(answer(503, 'Service Unavailable'), row7));
 
     expect(err).toBeInstanceOf(TransientError);
-    expect(err.message).toContain('HTTP 503: MXSqlException: database unavailable');
+    expect(err.message).toContain('HTTP 503: Service Unavailable');
+  });
+
+  it('rejects a single row refused with an MX envelope on HTTP 500, with the vendor message', () => {
+    const body = {
+      Status: 'Error',
+      ExceptionType: 'MXDuplicateEntryException',
+      ExceptionMessage: 'A Lead with same Phone Number already exists.',
+    };
+
+    expect(singleWriteResult(answer(500, body), row7).outcome).toEqual({
+      row: 7,
+      status: 'rejected',
+      reason: 'MXDuplicateEntryException: A Lead with same Phone Number already exists.',
+    });
+  });
+
+  it('retries a read refused with an envelope or a bare 5xx: a read changes nothing', () => {
+    const body = { Status: 'Error', ExceptionType: 'MXSqlException', ExceptionMessage: 'database unavailable' };
+
+    expect(thrown(() => prospectIdOf(answer(500, body)))).toBeInstanceOf(TransientError);
+    expect(thrown(() => prospectIdOf(answer(502, '<html>Bad Gateway</html>')))).toBeInstanceOf(TransientError);
   });
 
   it('maps a 404 to NotFoundError pointing at the base URL', () => {
@@ -225,27 +253,28 @@ describe('LeadSquared undocumented answers', () => {
     expect(thrown(() => singleWriteResult(answer(status, body), row7))).toBeInstanceOf(UnexpectedResponseError);
   });
 
-  it('fails a bulk call whose 400 is not about size, rather than reject every row for it', () => {
+  it('splits a bulk call refused whole with an envelope that names no size, and rejects a one-row call with it', () => {
     const body = { Status: 'Error', ExceptionType: 'MXInvalidInputException', ExceptionMessage: 'Malformed JSON' };
 
-    expect(thrown(() => bulkLeadResults(answer(400, body), rows(1, 2)))).toBeInstanceOf(UnexpectedResponseError);
+    expect(thrown(() => bulkLeadResults(answer(400, body), rows(1, 2)))).toBeInstanceOf(BatchRefusedError);
+    expect(bulkLeadResults(answer(500, body), rows(4))[0]!.outcome).toMatchObject({ row: 4, status: 'rejected' });
+  });
+
+  it('adopts the maximum an over-size refusal names, on any status', () => {
+    const body = { Status: 'Error', ExceptionType: 'MXException', ExceptionMessage: 'You can send up to 25 leads' };
+
+    expect(thrown(() => bulkLeadResults(answer(500, body), rows(1, 2)))).toMatchObject({ maxRows: 25 });
   });
 
   it.each([
-    ['a missing row', [{ RowNumber: 1, LeadId: 'a' }]],
+    ['a missing row', [{ RowNumber: 1, LeadId: 'a' }], /no result for this row/],
     [
       'a repeated row',
       [
         { RowNumber: 1, LeadId: 'a' },
         { RowNumber: 1, LeadId: 'b' },
       ],
-    ],
-    [
-      'a row beyond those sent',
-      [
-        { RowNumber: 1, LeadId: 'a' },
-        { RowNumber: 3, LeadId: 'c' },
-      ],
+      /no result for this row/,
     ],
     [
       'a row with neither id nor reason',
@@ -253,12 +282,22 @@ describe('LeadSquared undocumented answers', () => {
         { RowNumber: 1, LeadId: 'a' },
         { RowNumber: 2, LeadCreated: true },
       ],
+      /neither an id nor a reason: \{"RowNumber":2,"LeadCreated":true\}/,
     ],
-  ])('fails a bulk call with %s', (_case, body) => {
-    const err = thrown(() => bulkLeadResults(answer(200, body), rows(1, 2)));
+    [
+      'a row answer of unknown shape',
+      [
+        { RowNumber: 1, LeadId: 'a' },
+        { Row: 'two', Errors: [{ Code: 'E1' }] },
+      ],
+      /neither an id nor a reason: \{"Row":"two"/,
+    ],
+    ['a row answer that is not an object', [{ RowNumber: 1, LeadId: 'a' }, 'E1042 failed'], /could not be read: E1042/],
+  ])('rejects the row of a bulk answer with %s, with the raw answer, and keeps the rest', (_case, body, reason) => {
+    const [first, second] = bulkLeadResults(answer(200, body), rows(1, 2));
 
-    expect(err).toBeInstanceOf(UnexpectedResponseError);
-    expect(err.message).toContain('RowNumber');
+    expect(first!.outcome).toEqual({ row: 1, status: 'accepted' });
+    expect(second!.outcome).toMatchObject({ row: 2, status: 'rejected', reason: expect.stringMatching(reason) });
   });
 });
 

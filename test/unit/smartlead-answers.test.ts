@@ -1,10 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { UnexpectedResponseError } from '../../src/vendors/errors.js';
 import { addLeadsOutcomes } from '../../src/vendors/smartlead/outcomes.js';
 import { AddLeadsAnswerSchema, CampaignLeadsPageSchema } from '../../src/vendors/smartlead/schemas.js';
 import type { LeadRecord } from '../../src/vendors/types.js';
 
-const CALL = "smartlead account 'a': POST /campaigns/42/leads";
 const sent: LeadRecord[] = [
   { row: 1, email: 'ann@acme.com', fields: {} },
   { row: 2, email: 'not-an-email', fields: {} },
@@ -12,8 +10,12 @@ const sent: LeadRecord[] = [
   { row: 4, email: 'cy@acme.com', fields: {} },
 ];
 
+function readingOf(body: unknown) {
+  return addLeadsOutcomes(AddLeadsAnswerSchema.parse(body), sent);
+}
+
 function outcomesOf(body: unknown) {
-  return addLeadsOutcomes(CALL, AddLeadsAnswerSchema.parse(body), sent);
+  return readingOf(body).outcomes;
 }
 
 describe('SmartLead add-leads answers', () => {
@@ -54,16 +56,65 @@ describe('SmartLead add-leads answers', () => {
     expect(outcomes[3]).toEqual({ row: 4, status: 'rejected', reason: expect.stringMatching(/^unsubscribed/) });
   });
 
-  it('fails the call when leads were not imported because the lead limit ran out, naming the cause', () => {
+  it('counts leads not imported because the lead limit ran out as refused but not named, with the cause', () => {
     const answer = { ok: true, upload_count: 3, is_lead_limit_exhausted: true, lead_import_stopped_count: 1 };
 
-    expect(() => outcomesOf(answer)).toThrow(/1 not imported: the SmartLead account's lead limit is exhausted/);
+    expect(readingOf(answer).unattributed).toEqual([
+      { count: 1, reason: "not imported: the SmartLead account's lead limit is exhausted" },
+    ]);
+  });
+
+  it('reads unsubscribed leads as a count, and invalid ones counted without their list', () => {
+    const reading = readingOf({
+      ok: true,
+      upload_count: 2,
+      total_leads: 4,
+      already_added_to_campaign: 0,
+      duplicate_count: 0,
+      invalid_email_count: 1,
+      unsubscribed_leads: 1,
+    });
+
+    expect(reading.outcomes.every((o) => o.status === 'accepted')).toBe(true);
+    expect(reading.unattributed).toEqual([
+      { count: 1, reason: 'invalid email address' },
+      { count: 1, reason: expect.stringMatching(/^unsubscribed/) },
+    ]);
+  });
+
+  it('never counts more refused-but-unnamed leads than rows left accepted', () => {
+    const reading = readingOf({ ok: true, upload_count: 0, invalid_emails: ['not-an-email'], block_count: 9 });
+
+    expect(reading.unattributed).toEqual([{ count: 3, reason: 'on the global block list' }]);
+  });
+
+  it("finds leads the counts leave out from the vendor's fields: not added, not already there, no stated cause", () => {
+    const reading = readingOf({
+      ok: true,
+      upload_count: 1,
+      already_added_to_campaign: 1,
+      duplicate_count: 0,
+      invalid_email_count: 1,
+      invalid_emails: ['not-an-email'],
+    });
+
+    expect(reading.outcomes.filter((o) => o.status === 'accepted')).toHaveLength(3);
+    expect(reading.unattributed).toEqual([{ count: 1, reason: 'not added by SmartLead, and no count says why' }]);
+  });
+
+  it('reads the OpenAPI shape: inserted and blocked counts', () => {
+    const reading = readingOf({ ok: true, inserted_count: 3, duplicate_count: 0, blocked_count: 1 });
+
+    expect(reading.unattributed).toEqual([{ count: 1, reason: 'on the global block list' }]);
   });
 
   it('reads counts sent as strings', () => {
     const parsed = AddLeadsAnswerSchema.parse({ ok: true, upload_count: '4', total_leads: '4' });
 
     expect(parsed).toEqual({ addedCount: 4, refused: [], unnamedRefusals: [] });
+    expect(AddLeadsAnswerSchema.parse({ ok: true, upload_count: 1, unsubscribed_leads: '2' }).unnamedRefusals).toEqual([
+      { count: 2, reason: expect.stringMatching(/^unsubscribed/) },
+    ]);
   });
 
   it('places every row of a newer answer: skipped leads rejected with their reason, already-added ones accepted', () => {
@@ -73,7 +124,7 @@ describe('SmartLead add-leads answers', () => {
       skipped_count: 3,
       skipped_leads: [
         { email: 'not-an-email', reason: 'Invalid email format' },
-        { email: 'bob@acme.com', reason: 'Lead already added to campaign' },
+        { email: 'bob@acme.com', reason: 'Duplicate lead' },
         { email: 'cy@acme.com', reason: 'Unsubscribed lead' },
       ],
     });
@@ -92,16 +143,27 @@ describe('SmartLead add-leads answers', () => {
     expect(outcomes[3]).toEqual({ row: 4, status: 'rejected', reason: 'skipped by SmartLead (no reason given)' });
   });
 
-  it('fails the call when refusals are counted but not named, rather than guess which rows they were', () => {
-    const classic = { ok: true, upload_count: 3, block_count: 1 };
-    const newer = { success: true, added_count: 3, skipped_count: 1, skipped_leads: [] };
+  it('reports refusals counted but not named as such, rather than guess which rows they were', () => {
+    const classic = readingOf({ ok: true, upload_count: 3, block_count: 1, bounce_count: 0 });
+    const newer = readingOf({ success: true, added_count: 3, skipped_count: 1, skipped_leads: [] });
 
-    expect(() => outcomesOf(classic)).toThrow(UnexpectedResponseError);
-    expect(() => outcomesOf(classic)).toThrow(/1 on the global block list.*ignore_global_block_list/);
-    expect(() => outcomesOf(newer)).toThrow(UnexpectedResponseError);
+    expect(classic.outcomes.every((o) => o.status === 'accepted')).toBe(true);
+    expect(classic.unattributed).toEqual([{ count: 1, reason: 'on the global block list' }]);
+    expect(newer.unattributed).toEqual([{ count: 1, reason: 'skipped by SmartLead (no reason given)' }]);
   });
 
-  it('refuses an answer of neither shape', () => {
+  it('takes a skipped lead whose code says it is already there as present', () => {
+    const outcomes = outcomesOf({
+      success: true,
+      added_count: 3,
+      skipped_count: 1,
+      skipped_leads: [{ email: 'cy@acme.com', code: 'ALREADY_EXISTS' }],
+    });
+
+    expect(outcomes[3]).toEqual({ row: 4, status: 'accepted' });
+  });
+
+  it('refuses an answer with no count of added leads', () => {
     expect(AddLeadsAnswerSchema.safeParse({ message: 'done' }).success).toBe(false);
   });
 });

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
   AuthError,
+  BatchRefusedError,
   BatchTooLargeError,
   NotFoundError,
   RateLimitedError,
-  TransientError,
   UnexpectedResponseError,
 } from '../../src/vendors/errors.js';
 import { callFailure, quotaOf, retryAfterMs, type Answer } from '../../src/vendors/smartlead/classify.js';
@@ -76,23 +76,51 @@ describe('SmartLead call classification', () => {
     expect((failure as BatchTooLargeError).maxRows).toBe(350);
   });
 
-  it('does not split a batch for a 422 that is about something else', () => {
+  it("splits a batch refused for some of its leads, keeping the vendor's words for the lone lead", () => {
     const body = { error: 'email must be at most 254 characters' };
 
     const failure = callFailure(answer(422, body), { ...campaign, leadsSent: 10 });
 
-    expect(failure).toBeInstanceOf(UnexpectedResponseError);
+    expect(failure).toBeInstanceOf(BatchRefusedError);
+    expect((failure as BatchRefusedError).maxRows).toBeUndefined();
+    expect((failure as BatchRefusedError).reason).toBe(
+      'SmartLead refused the lead (HTTP 422): email must be at most 254 characters',
+    );
+  });
+
+  it('reads a 400 naming the maximum size as over-size, as the error guide has it', () => {
+    const body = { error: { code: 'VALIDATION_ERROR', message: 'Lead list exceeds maximum size' } };
+
+    const failure = callFailure(answer(400, body), { ...campaign, leadsSent: 401 });
+
+    expect(failure).toBeInstanceOf(BatchTooLargeError);
+    expect(failure).not.toBeInstanceOf(BatchRefusedError);
   });
 
   it.each([[{ success: false, message: 'Something went wrong' }], [{ ok: false, error: 'Could not import leads' }]])(
-    'makes HTTP 200 with %j an error',
+    'fails any call answered HTTP 200 with %j, never retried, with the message and what to check',
     (body) => {
-      const failure = callFailure(answer(200, body), campaign);
+      const upload = callFailure(answer(200, body), { ...campaign, leadsSent: 2 });
+      const lookup = callFailure(answer(200, body), campaign);
 
-      expect(failure).toBeInstanceOf(TransientError);
-      expect(failure?.message).toMatch(/Something went wrong|Could not import leads/);
+      for (const failure of [upload, lookup]) {
+        expect(failure).toBeInstanceOf(UnexpectedResponseError);
+        expect(failure).not.toBeInstanceOf(BatchRefusedError);
+        expect(failure?.message).toMatch(/(Something went wrong|Could not import leads).*check the campaign 42/);
+      }
     },
   );
+
+  it.each([
+    ['plain text', 'error code: 1010'],
+    ['HTML', '<html><title>Access denied | used Cloudflare to restrict access</title></html>'],
+    ['JSON', { error_code: 1010, error_name: 'browser_signature_banned', cloudflare_error: true }],
+  ])('tells a Cloudflare 1010 in %s apart from a bad key, saying what to do', (_form, body) => {
+    const failure = callFailure(answer(403, body), campaign);
+
+    expect(failure).toBeInstanceOf(UnexpectedResponseError);
+    expect(failure?.message).toMatch(/not a bad API key.*User-Agent/);
+  });
 
   it('makes a 200 carrying the rate-limit code a RateLimitedError', () => {
     const body = { success: false, error: { code: 'RATE_LIMIT_EXCEEDED', message: 'slow down', retry_after: 2 } };
@@ -129,6 +157,17 @@ describe('quotaOf', () => {
     });
 
     expect(quotaOf(headers)).toEqual({ limit: 60, remaining: 41, resetAtMs: 1_735_732_800_000 });
+  });
+
+  it('reads a small reset as the seconds left, and a huge one as a unix time in milliseconds', () => {
+    const quota = (reset: string) =>
+      quotaOf(
+        new Headers({ 'x-ratelimit-limit': '60', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': reset }),
+        NOW,
+      );
+
+    expect(quota('42')?.resetAtMs).toBe(NOW + 42_000);
+    expect(quota(String(NOW + 5_000))?.resetAtMs).toBe(NOW + 5_000);
   });
 
   it('reads nothing when a header is missing or not a number', () => {

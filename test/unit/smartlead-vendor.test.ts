@@ -109,6 +109,49 @@ describe('smartLead vendor', () => {
     expect(err.message).toContain('campaign 77');
   });
 
+  it("sends its own User-Agent, never an HTTP library's default", async () => {
+    const { calls, fetch } = fakeFetch(200, { id: 42, name: 'c', status: 'ACTIVE' });
+    const client = smartLead.connect(account, credentials, { timeoutMs: 1000, fetch });
+
+    await client.verify({ campaignId: 42 });
+
+    const headers = new Headers(calls[0]?.init.headers);
+    expect(headers.get('user-agent')).toMatch(/^leadsync\/\d+\.\d+\.\d+ /);
+  });
+
+  it("makes a lone lead SmartLead refuses that lead's reject, in SmartLead's words", async () => {
+    const { fetch } = fakeFetch(422, { error: { code: 'VALIDATION_ERROR', message: 'lead validation failed' } });
+    const client = smartLead.connect(account, credentials, { timeoutMs: 1000, fetch });
+
+    const result = await client.upsertLeads('general', [{ row: 7, email: 'x@acme.com', fields: {} }], {
+      campaignId: 42,
+    });
+
+    expect(result.outcomes).toEqual([
+      {
+        row: 7,
+        status: 'rejected',
+        reason: 'SmartLead refused the lead (HTTP 422): VALIDATION_ERROR: lead validation failed',
+      },
+    ]);
+  });
+
+  it('rejects every row of an upload answered in a shape it cannot read, with the answer as the reason', async () => {
+    const { fetch } = fakeFetch(200, { status: 'queued' });
+    const client = smartLead.connect(account, credentials, { timeoutMs: 1000, fetch });
+    const leads = [1, 2].map((row) => ({ row, email: `l${row}@acme.com`, fields: {} }));
+
+    const result = await client.upsertLeads('general', leads, { campaignId: 42 });
+
+    expect(result.outcomes).toEqual(
+      leads.map((lead) => ({
+        row: lead.row,
+        status: 'rejected',
+        reason: 'SmartLead answered the upload in a shape leadsync cannot read: {"status":"queued"}',
+      })),
+    );
+  });
+
   it('has only the general lane', async () => {
     const client = smartLead.connect(account, credentials, { timeoutMs: 1000, fetch: fakeFetch(200, {}).fetch });
 

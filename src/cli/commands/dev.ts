@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import { startSync } from '../../client/api.js';
-import { loadConfig, type Account, type LoadedConfig } from '../../config/accounts.js';
-import { Redactor, resolveCredentials } from '../../config/credentials.js';
+import { type Account, type LoadedConfig } from '../../config/accounts.js';
+import { workerRedactor } from '../../config/secrets.js';
 import { readEnvironment } from '../../config/environment.js';
 import { ConfigError } from '../../config/errors.js';
 import { JsonLogger } from '../../observability/logger.js';
@@ -16,8 +16,10 @@ import { existingTemporalCluster, startDevServer, type TemporalEndpoint } from '
 import { LEADSYNC_SEARCH_ATTRIBUTES } from '../../temporal/search-attributes.js';
 import { LeadsyncWorker } from '../../worker/worker.js';
 import { followProgress, summary } from '../follow.js';
+import { loadCliConfig } from '../config-path.js';
 import { webUiLink } from '../temporal.js';
 import { dataConverterFromEnv } from '../../temporal/codec.js';
+import { connectClient, temporalConnectionSettings } from '../../temporal/connection.js';
 
 const EXAMPLES = fileURLToPath(new URL('../../../examples/', import.meta.url));
 
@@ -49,22 +51,25 @@ export function registerDev(program: Command): void {
 }
 
 async function runDev(options: DevOptions): Promise<void> {
-  const config = await loadConfig(
+  const config = await loadCliConfig(
     options.config ?? readEnvironment().LEADSYNC_CONFIG ?? resolve(EXAMPLES, 'leadsync.yaml'),
   );
   if (!Object.hasOwn(config.accounts, options.account)) {
     throw new ConfigError(`unknown account '${options.account}' in ${config.path}`);
   }
   const simulators = await simulateAccountsWithoutCredentials(config);
-  const secrets = Object.values(config.accounts).flatMap((account) => Object.values(resolveCredentials(account)));
-  installRuntime({ logger: new JsonLogger({ level: 'WARN', redactor: new Redactor(secrets) }) });
+  installRuntime({ logger: new JsonLogger({ level: 'WARN', redactor: workerRedactor(config) }) });
 
   const endpoint = await temporalEndpoint(options);
-  const worker = await LeadsyncWorker.create({ config, address: endpoint.address, namespace: endpoint.namespace });
+  // An existing cluster is reached as every command reaches it (TLS, API key); a dev server we started, in plaintext.
+  const settings = existingTemporalCluster()
+    ? await temporalConnectionSettings(process.env, config)
+    : { address: endpoint.address, namespace: endpoint.namespace, tls: undefined, apiKey: undefined };
+  const worker = await LeadsyncWorker.create({ config, ...settings });
   const running = worker.run();
-  const connection = await Connection.connect({ address: endpoint.address });
+  const connection = await connectClient(settings);
   try {
-    const client = new Client({ connection, namespace: endpoint.namespace, dataConverter: dataConverterFromEnv() });
+    const client = new Client({ connection, namespace: settings.namespace, dataConverter: dataConverterFromEnv() });
     const source = /\.(ndjson|jsonl)$/i.test(options.file) ? 'ndjson' : 'csv';
     const handle = await startSync(client, {
       account: options.account,

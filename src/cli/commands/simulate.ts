@@ -50,7 +50,7 @@ const SmartLeadFlagsSchema = CommonFlagsSchema.extend({
   sharedShare: z.coerce.number().min(0).lt(1),
   campaign: z.array(Count.positive()).default([]),
   window: z.array(WindowFlag).optional(),
-  addLeadsAnswer: z.enum(['classic', 'new']),
+  addLeadsAnswer: z.enum(['classic', 'classic-counts', 'new']),
 });
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -103,7 +103,11 @@ export function registerSimulate(program: Command): void {
     .option('--shared-share <share>', 'share (0..1) of every window another integration on the same key spends', '0')
     .option('--campaign <id>', 'a campaign to create (repeatable; more via POST <admin>/campaigns)', collect)
     .option('--window <limit/seconds>', 'with --plan custom: a window of the key (repeatable)', collect)
-    .option('--add-leads-answer <shape>', 'answer uploads in the classic or the new documented shape', 'classic')
+    .option(
+      '--add-leads-answer <shape>',
+      'answer uploads in the classic shape (lists), classic-counts (counts only) or new',
+      'classic',
+    )
     .action(async (flags: Record<string, unknown>) => {
       const f = parseFlags(SmartLeadFlagsSchema, { ...flags, apiKey: keyOf(flags.apiKey, 'LEADSYNC_SIM_API_KEY') });
       const plan = f.plan.toLowerCase() === 'custom' ? { windows: required(f.window, '--window') } : f.plan;

@@ -35,15 +35,16 @@ async function runSync(options: SyncCommandOptions): Promise<void> {
   }
   await withClient(async (client) => {
     const handle = await startSync(client, request, { workflowId: options.id });
+    const link = webUiLink(handle.workflowId, process.env, client.options.namespace);
     if (options.detach) {
-      const started = { workflowId: handle.workflowId, webUi: webUiLink(handle.workflowId) };
+      const started = { workflowId: handle.workflowId, webUi: link };
       process.stdout.write(options.json ? `${JSON.stringify(started)}\n` : `${started.workflowId}\n${started.webUi}\n`);
       return;
     }
-    if (!options.json) process.stderr.write(`sync ${handle.workflowId}\n${webUiLink(handle.workflowId)}\n`);
+    if (!options.json) process.stderr.write(`sync ${handle.workflowId}\n${link}\n`);
     const result = await followProgress(handle, !options.json);
     process.stdout.write(options.json ? `${JSON.stringify(result)}\n` : summary(result));
-  });
+  }, config);
 }
 
 function dryRunSummary(report: DryRunReport): string {

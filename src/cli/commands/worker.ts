@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/accounts.js';
-import { Redactor, resolveCredentials } from '../../config/credentials.js';
+import { resolveCredentials } from '../../config/credentials.js';
+import { workerRedactor } from '../../config/secrets.js';
 import { JsonLogger } from '../../observability/logger.js';
 import { METRICS_BIND_ADDRESS_ENV, installRuntime } from '../../observability/runtime.js';
 import { LeadsyncWorker } from '../../worker/worker.js';
-import { configPath } from '../config-path.js';
+import { configPath, loadCliConfig } from '../config-path.js';
 import { temporalTarget } from '../temporal.js';
 
 export function registerWorker(program: Command): void {
@@ -18,13 +18,18 @@ export function registerWorker(program: Command): void {
       'leadsync',
     )
     .action(async (options: { config?: string; taskQueue: string }) => {
-      const config = await loadConfig(configPath(options.config));
+      const config = await loadCliConfig(configPath(options.config));
       // Before the first connection: the Temporal runtime, with our logger and metrics endpoint, is per process.
-      const secrets = Object.values(config.accounts).flatMap((account) => Object.values(resolveCredentials(account)));
-      const logger = new JsonLogger({ redactor: new Redactor(secrets) });
+      // A credential variable left unset stops the worker here, naming it, rather than at the first sync.
+      for (const account of Object.values(config.accounts)) resolveCredentials(account);
+      const logger = new JsonLogger({ redactor: workerRedactor(config) });
       const metricsBindAddress = process.env[METRICS_BIND_ADDRESS_ENV]?.trim() || undefined;
       installRuntime({ logger, metricsBindAddress });
-      const worker = await LeadsyncWorker.create({ config, ...temporalTarget(), taskQueue: options.taskQueue });
+      const worker = await LeadsyncWorker.create({
+        config,
+        ...(await temporalTarget(config)),
+        taskQueue: options.taskQueue,
+      });
       for (const lane of worker.lanes) {
         logger.info('polling lane', {
           taskQueue: lane.taskQueue,

@@ -37,6 +37,12 @@ export type ActivityByLeadField = z.infer<typeof ActivityByLeadFieldSchema>;
 
 /** ProspectActivity.svc/Retrieve?leadId=: a lead's activities, optionally of one event, a page at a time. */
 export const RetrieveActivitiesBodySchema = z.looseObject({
-  Parameter: z.looseObject({ ActivityEvent: z.number().int().nullish() }).optional(),
-  Paging: z.object({ Offset: z.number().int().min(0), RowCount: z.number().int().min(1).max(1000) }),
+  Parameter: z.looseObject({ ActivityEvent: z.coerce.number().int().nullish() }).optional(),
+  // The page's example sends both as strings ("Offset":"0"): numbers or numeric strings.
+  Paging: z
+    .object({
+      Offset: z.coerce.number().int().min(0).default(0),
+      RowCount: z.coerce.number().int().min(1).max(1000).default(25),
+    })
+    .default({ Offset: 0, RowCount: 25 }),
 });

@@ -8,7 +8,7 @@ import { answerVendorRequest, type Endpoint, type VendorProtocol } from '../core
 import { RequestLog } from '../core/request-log.js';
 import type { ReportOptions, RunningSimulator, SimulatorReport } from '../core/simulator.js';
 import { SlidingWindowLimiter } from '../core/sliding-window.js';
-import { LeadSquaredEndpoints, errorEnvelope } from './endpoints.js';
+import { BARE_SERVER_ERROR, LeadSquaredEndpoints, errorEnvelope, type LeadSquaredQuirks } from './endpoints.js';
 import { LeadSquaredStore, type StoredActivity, type StoredLead } from './store.js';
 
 /** Windows per lane, for an account whose limits differ from every published plan. */
@@ -32,6 +32,12 @@ export const LeadSquaredSimulatorOptionsSchema = z
     host: z.string().min(1).default('127.0.0.1'),
     /** 429 as documented, or 200 as LeadSquared has been seen answering a rate limit. */
     rateLimitStatus: z.union([z.literal(429), z.literal(200)]).default(429),
+    /** Where the rate-limit text comes: ExceptionMessage (the docs' envelope) or Message (the seed's sample). */
+    rateLimitText: z.enum(['ExceptionMessage', 'Message']).default('ExceptionMessage'),
+    /** Lead fields no two leads may share besides the email (LeadSquared's default: Phone; apidocs). */
+    uniqueFields: z.array(z.string().min(1)).default(['Phone']),
+    /** The over-size refusal's HTTP status: undocumented, like its text. */
+    batchTooLargeStatus: z.number().int().min(200).max(599).default(400),
     /** Whether a bulk call also spends from the general lane: the strictest reading, and the default. */
     bulkSpendsGeneral: z.boolean().default(true),
     faults: FaultOptionsSchema.optional(),
@@ -46,6 +52,10 @@ export type LeadSquaredSimulatorOptions = z.input<typeof LeadSquaredSimulatorOpt
 export interface RunningLeadSquaredSimulator extends RunningSimulator {
   leads(): StoredLead[];
   activities(): readonly StoredActivity[];
+  /** Replaces the keys the simulator accepts: the old ones get 401 from now on (a key revoked mid-sync). */
+  setKeys(keys: { accessKey: string; secretKey: string }): void;
+  /** Answers only the record's silences allow, by the emails they strike (see LeadSquaredQuirks). */
+  setQuirks(quirks: { unreadableRows?: readonly string[]; failingRows?: readonly string[] }): void;
 }
 
 const API_PREFIX = '/v2/';
@@ -63,14 +73,21 @@ export async function startLeadSquaredSimulator(
   }
   const config = parsed.data;
   const lanes = laneWindows(config.plan);
-  let store = new LeadSquaredStore();
+  let store = new LeadSquaredStore(config.uniqueFields);
+  const keys = { accessKey: config.accessKey, secretKey: config.secretKey };
+  let quirks = noQuirks();
   let limiter = new SlidingWindowLimiter(lanes);
   const faults = new FaultInjector(config.faults);
   const log = new RequestLog();
-  const endpoints = new LeadSquaredEndpoints(() => store, {
-    leadsPerCall: config.leadsPerBulkCall,
-    activitiesPerCall: config.activitiesPerBulkCall,
-  });
+  const endpoints = new LeadSquaredEndpoints(
+    () => store,
+    {
+      leadsPerCall: config.leadsPerBulkCall,
+      activitiesPerCall: config.activitiesPerBulkCall,
+      batchTooLargeStatus: config.batchTooLargeStatus,
+    },
+    () => quirks,
+  );
   const bulkSpends = config.bulkSpendsGeneral ? ['bulk', 'general'] : ['bulk'];
   const routes: Record<string, Endpoint> = {
     'POST LeadManagement.svc/Lead.CreateOrUpdate': general((r) => endpoints.createOrUpdateLead(r)),
@@ -96,7 +113,7 @@ export async function startLeadSquaredSimulator(
       body: errorEnvelope('MXEndpointNotFoundException', `no endpoint ${request.method} ${request.url.pathname}`),
     }),
     authenticate(request) {
-      if (keyOf(request, 'accessKey') === config.accessKey && keyOf(request, 'secretKey') === config.secretKey) {
+      if (keyOf(request, 'accessKey') === keys.accessKey && keyOf(request, 'secretKey') === keys.secretKey) {
         return undefined;
       }
       return {
@@ -104,17 +121,18 @@ export async function startLeadSquaredSimulator(
         body: errorEnvelope('MXUnAuthorizedAccessException', 'The access key or secret key is missing or invalid'),
       };
     },
-    serverError: () => ({
-      status: 500,
-      body: errorEnvelope('MXSimulatedServerException', 'Simulated internal server error; nothing was written'),
-    }),
-    rateLimited: ({ refusedBy }) => ({
-      status: config.rateLimitStatus,
-      body: errorEnvelope(
-        'MXAPIRateLimitExceededException',
-        `API calls exceeded the limit of ${refusedBy.limit} in ${refusedBy.seconds} second(s)`,
-      ),
-    }),
+    // A failure of the vendor's own, not a refusal: a bare 500 without the MX envelope (the body is not documented).
+    serverError: () => BARE_SERVER_ERROR,
+    rateLimited: ({ refusedBy }) => {
+      const text = `API calls exceeded the limit of ${refusedBy.limit} in ${refusedBy.seconds} second(s)`;
+      return {
+        status: config.rateLimitStatus,
+        body:
+          config.rateLimitText === 'Message'
+            ? { Status: 'Error', Message: text }
+            : errorEnvelope('MXAPIRateLimitExceededException', text),
+      };
+    },
   };
 
   const state = { limiter: () => limiter, faults, log };
@@ -145,7 +163,9 @@ export async function startLeadSquaredSimulator(
   }
 
   function reset(): void {
-    store = new LeadSquaredStore();
+    store = new LeadSquaredStore(config.uniqueFields);
+    quirks = noQuirks();
+    Object.assign(keys, { accessKey: config.accessKey, secretKey: config.secretKey });
     limiter = new SlidingWindowLimiter(lanes);
     faults.set(config.faults ?? {});
     log.clear();
@@ -169,7 +189,16 @@ export async function startLeadSquaredSimulator(
     stop: () => server.close(),
     leads: () => store.leads(),
     activities: () => store.activities(),
+    setKeys: (next) => Object.assign(keys, next),
+    setQuirks: ({ unreadableRows = [], failingRows = [] }) => {
+      const lower = (emails: readonly string[]) => new Set(emails.map((email) => email.toLowerCase()));
+      quirks = { unreadableRowFor: lower(unreadableRows), failingFor: lower(failingRows) };
+    },
   };
+}
+
+function noQuirks(): LeadSquaredQuirks {
+  return { unreadableRowFor: new Set(), failingFor: new Set() };
 }
 
 function laneWindows(plan: string | LeadSquaredCustomPlan): Record<'general' | 'bulk', Window[]> {

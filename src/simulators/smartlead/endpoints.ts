@@ -7,14 +7,30 @@ import {
   LeadListSchema,
   LeadSchema,
   LeadsPageQuerySchema,
+  STANDARD_FIELDS,
 } from './schemas.js';
 import type { SmartLeadStore, StoredCampaign, StoredCampaignLead, Suppression, UploadResult } from './store.js';
+
+/** The one user owning the simulator's campaigns. */
+const SIMULATED_USER_ID = 1;
 
 /** SmartLead's documented maximum of leads per upload. */
 export const MAX_LEADS_PER_UPLOAD = 400;
 
-/** Which of the two documented add-leads answers to give: the classic counts, or the newer skipped list. */
-export type AddLeadsAnswerShape = 'classic' | 'new';
+/**
+ * Which add-leads answer to give: the classic counts with the invalid and unsubscribed leads listed, the classic counts
+ * alone (`unsubscribed_leads` a number, no `invalid_emails`, as clients written against it show), or the newer
+ * reference's skipped list.
+ */
+export type AddLeadsAnswerShape = 'classic' | 'classic-counts' | 'new';
+
+/** What the simulator refuses beyond its state: leads failing SmartLead's own validation, and failing uploads. */
+export interface UploadRefusals {
+  /** Addresses (lower case) whose lead SmartLead's validation refuses, failing the whole upload with 422. */
+  invalidLeads: ReadonlySet<string>;
+  /** Uploads still to be answered HTTP 200 `success:false` with this message, writing nothing. */
+  failures: { remaining: number; message: string };
+}
 
 /** SmartLead's failure shape for everything but 401s and plain-text analytics limits. */
 export function failure(code: string, message: string) {
@@ -23,9 +39,10 @@ export function failure(code: string, message: string) {
 
 const REASONS = {
   invalid: 'invalid email address',
-  duplicate: 'already added to this campaign (repeated in this upload)',
-  alreadyAdded: 'already added to this campaign',
+  duplicate: 'duplicate lead in this upload',
+  alreadyAdded: 'lead already exists in this campaign',
   blocked: 'on the global block list',
+  bounced: 'on the community bounce list',
   unsubscribed: 'unsubscribed',
 } as const;
 
@@ -35,6 +52,7 @@ export class SmartLeadEndpoints {
     private readonly store: () => SmartLeadStore,
     private readonly suppression: Suppression,
     private readonly answerShape: AddLeadsAnswerShape,
+    private readonly refusals: UploadRefusals,
   ) {}
 
   addLeads(request: SimRequest, campaignId: number): EndpointAnswer {
@@ -48,12 +66,18 @@ export class SmartLeadEndpoints {
     }
     const leads = LeadListSchema.safeParse(body.data.lead_list);
     if (!leads.success) return refusal(422, `lead validation failed: ${issueText(leads.error, 'lead_list')}`);
+    const invalid = leads.data.findIndex((lead) => this.refusals.invalidLeads.has(lead.email.trim().toLowerCase()));
+    if (invalid >= 0) return refusal(422, `lead validation failed: lead_list.${invalid}: lead refused`);
+    if (this.refusals.failures.remaining > 0) {
+      this.refusals.failures.remaining -= 1;
+      return { status: 200, body: { success: false, message: this.refusals.failures.message }, outcome: 'invalid' };
+    }
     const settings = AddLeadsSettingsSchema.parse(body.data.settings ?? {});
     const result = this.store().upload(campaignId, leads.data, settings, this.suppression);
-    const rejected = result.invalid.length + result.blocked.length + result.unsubscribed.length;
+    const rejected = result.invalid.length + result.blocked.length + result.bounced.length + result.unsubscribed.length;
     return {
       status: 200,
-      body: this.answerShape === 'classic' ? classicAnswer(result, count) : newAnswer(result),
+      body: this.answerShape === 'new' ? newAnswer(result) : classicAnswer(result, count, this.answerShape),
       rows: result.uploaded,
       rowsRejected: rejected,
     };
@@ -133,17 +157,23 @@ export class SmartLeadEndpoints {
   }
 }
 
-function classicAnswer(result: UploadResult, totalLeads: number) {
-  return {
+/** The classic answer as AutoGPT's SmartLead model has it; with `classic-counts`, as the TypeScript clients do. */
+function classicAnswer(result: UploadResult, totalLeads: number, shape: 'classic' | 'classic-counts') {
+  const counts = {
     ok: true,
     upload_count: result.uploaded,
     total_leads: totalLeads,
     already_added_to_campaign: result.alreadyAdded.length,
     duplicate_count: result.duplicates.length,
     invalid_email_count: result.invalid.length,
+  };
+  if (shape === 'classic-counts') return { ...counts, unsubscribed_leads: result.unsubscribed.length };
+  return {
+    ...counts,
     invalid_emails: result.invalid,
     unsubscribed_leads: result.unsubscribed,
     block_count: result.blocked.length,
+    bounce_count: result.bounced.length,
     is_lead_limit_exhausted: false,
     lead_import_stopped_count: 0,
   };
@@ -155,6 +185,7 @@ function newAnswer(result: UploadResult) {
     ...result.duplicates.map((email) => ({ email, reason: REASONS.duplicate })),
     ...result.alreadyAdded.map((email) => ({ email, reason: REASONS.alreadyAdded })),
     ...result.blocked.map((email) => ({ email, reason: REASONS.blocked })),
+    ...result.bounced.map((email) => ({ email, reason: REASONS.bounced })),
     ...result.unsubscribed.map((email) => ({ email, reason: REASONS.unsubscribed })),
   ];
   return { success: true, added_count: result.uploaded, skipped_count: skipped.length, skipped_leads: skipped };
@@ -163,10 +194,11 @@ function newAnswer(result: UploadResult) {
 function campaignJson(campaign: StoredCampaign) {
   return {
     id: campaign.id,
-    name: campaign.name,
-    status: campaign.status,
+    user_id: SIMULATED_USER_ID,
     created_at: campaign.createdAt,
     updated_at: campaign.createdAt,
+    status: campaign.status,
+    name: campaign.name,
     client_id: null,
   };
 }
@@ -177,7 +209,14 @@ function campaignLeadJson(lead: StoredCampaignLead) {
     lead_category_id: null,
     status: 'NOT_CONTACTED',
     created_at: lead.createdAt,
-    lead: { id: lead.leadId, email: lead.email, ...lead.fields, custom_fields: lead.customFields },
+    lead: {
+      id: lead.leadId,
+      ...Object.fromEntries(STANDARD_FIELDS.map((field) => [field, lead.fields[field] ?? null])),
+      email: lead.email,
+      custom_fields: lead.customFields,
+      is_unsubscribed: false,
+      unsubscribed_client_id_map: null,
+    },
   };
 }
 

@@ -26,6 +26,7 @@ export const AddLeadsSettingsSchema = z
   .object({
     ignore_global_block_list: z.boolean().default(false),
     ignore_unsubscribe_list: z.boolean().default(false),
+    ignore_community_bounce_list: z.boolean().default(false),
     ignore_duplicate_leads_in_other_campaign: z.boolean().default(false),
   })
   .strict();

@@ -11,7 +11,7 @@ import type { ReportOptions, RunningSimulator, SimulatorReport } from '../core/s
 import { SlidingWindowLimiter, bindingWindow, type WindowUsage } from '../core/sliding-window.js';
 import { SmartLeadEndpoints, failure } from './endpoints.js';
 import { CampaignSeedSchema, type CampaignSeed } from './schemas.js';
-import { SmartLeadStore, type StoredCampaign, type StoredCampaignLead } from './store.js';
+import { SmartLeadStore, type LeadWrites, type StoredCampaign, type StoredCampaignLead } from './store.js';
 
 /** Windows for a key whose limits differ from the published plans (Enterprise: custom). */
 export interface SmartLeadCustomPlan {
@@ -36,9 +36,21 @@ export const SmartLeadSimulatorOptionsSchema = z
     campaigns: z.array(CampaignSeedSchema).default([]),
     /** The account's global block list and unsubscribed addresses: uploads skip them unless settings say not to. */
     blockedEmails: z.array(z.string()).default([]),
+    bouncedEmails: z.array(z.string()).default([]),
     unsubscribedEmails: z.array(z.string()).default([]),
-    /** The add-leads answer: the classic counts, or the newer reference's skipped list. */
-    addLeadsAnswer: z.enum(['classic', 'new']).default('classic'),
+    /** Addresses whose lead SmartLead's own validation refuses: an upload carrying one is answered 422. */
+    invalidLeadEmails: z.array(z.string()).default([]),
+    /** The add-leads answer: the classic counts (lists, or counts only), or the newer reference's skipped list. */
+    addLeadsAnswer: z.enum(['classic', 'classic-counts', 'new']).default('classic'),
+    /** The 401 body: `{error:{code:'UNAUTHORIZED'}}` (the authentication page) or `{message:'Invalid API Key'}`. */
+    unauthorizedAnswer: z.enum(['error', 'message']).default('error'),
+    /**
+     * User-Agent prefixes (case-insensitive; '' for none at all) a Cloudflare in front refuses with 403 error 1010
+     * before the key is read, as it does HTTP libraries' defaults.
+     */
+    bannedUserAgents: z.array(z.string()).default([]),
+    /** The campaign analytics endpoint's own window, answered in plain text when full (seconds shrink by timeScale). */
+    analyticsWindow: WindowSchema.default({ limit: 10, seconds: 60 }),
     faults: FaultOptionsSchema.optional(),
   })
   .strict();
@@ -50,7 +62,15 @@ export interface RunningSmartLeadSimulator extends RunningSimulator {
   leads(campaignId?: number): readonly StoredCampaignLead[];
   campaigns(): StoredCampaign[];
   addCampaign(seed?: CampaignSeed): StoredCampaign;
+  /** Every lead an upload handled, resends of leads SmartLead already holds included. */
+  writes(): LeadWrites;
+  /** Answers the next `count` uploads HTTP 200 `success:false` with `message`, writing nothing. */
+  failUploads(count: number, message?: string): void;
 }
+
+/** Cloudflare's answer to a banned client signature: plain text, before the request reaches the API. */
+export const CLOUDFLARE_1010_BODY = 'error code: 1010';
+const UPLOAD_FAILURE_MESSAGE = 'Something went wrong. Please try again.';
 
 const API_PREFIX = '/api/v1';
 const CAMPAIGN_ROUTE = /^\/campaigns\/(\d+)(?:\/(leads|analytics)(?:\/(\d+))?)?\/?$/;
@@ -74,6 +94,14 @@ export async function startSmartLeadSimulator(options: SmartLeadSimulatorOptions
   };
   let store = newStore();
   let limiter = new SlidingWindowLimiter({ general: windows });
+  const analyticsWindows = [
+    { limit: config.analyticsWindow.limit, seconds: config.analyticsWindow.seconds / config.timeScale },
+  ];
+  let analyticsLimiter = new SlidingWindowLimiter({ analytics: analyticsWindows });
+  const refusals = {
+    invalidLeads: new Set(config.invalidLeadEmails.map((e) => e.trim().toLowerCase())),
+    failures: { remaining: 0, message: UPLOAD_FAILURE_MESSAGE },
+  };
   const faults = new FaultInjector(config.faults);
   const log = new RequestLog();
   const sharedKey = new SharedKeyTenant(() => limiter, ['general'], config.sharedShare * sustainedRate(windows));
@@ -81,22 +109,31 @@ export async function startSmartLeadSimulator(options: SmartLeadSimulatorOptions
     () => store,
     {
       blocked: new Set(config.blockedEmails.map((e) => e.trim().toLowerCase())),
+      bounced: new Set(config.bouncedEmails.map((e) => e.trim().toLowerCase())),
       unsubscribed: new Set(config.unsubscribedEmails.map((e) => e.trim().toLowerCase())),
     },
     config.addLeadsAnswer,
+    refusals,
   );
+  const bannedAgents = config.bannedUserAgents.map((a) => a.toLowerCase());
   const seconds = (ms: number): string =>
     config.timeScale === 1 ? String(Math.ceil(ms / 1000)) : String(Math.ceil(ms) / 1000);
 
   const protocol: VendorProtocol = {
-    endpointFor: (request) => endpointFor(request, endpoints),
+    endpointFor: (request) => endpointFor(request, endpoints, () => analyticsLimiter, analyticsWindows[0]!),
     notFound: (request) => ({
       status: 404,
       body: failure('NOT_FOUND', `Cannot ${request.method} ${request.url.pathname}`),
     }),
     authenticate(request) {
+      const agent = String(request.headers['user-agent'] ?? '').toLowerCase();
+      if (bannedAgents.some((banned) => (banned === '' ? agent === '' : agent.startsWith(banned)))) {
+        return { status: 403, body: CLOUDFLARE_1010_BODY };
+      }
       if (request.url.searchParams.get('api_key') === config.apiKey) return undefined;
-      return { status: 401, body: failure('UNAUTHORIZED', 'Invalid or missing API key') };
+      return config.unauthorizedAnswer === 'message'
+        ? { status: 401, body: { message: 'Invalid API Key' } }
+        : { status: 401, body: { success: false, ...failure('UNAUTHORIZED', 'Invalid or missing API key') } };
     },
     serverError: () => ({ status: 500, body: failure('INTERNAL_SERVER_ERROR', 'Simulated server error') }),
     rateLimited({ refusedBy, retryAfterMs }, _usage, nowMs) {
@@ -151,6 +188,16 @@ export async function startSmartLeadSimulator(options: SmartLeadSimulatorOptions
 
   function adminRoute(method: string, path: string, request: SimRequest) {
     if (method === 'GET' && path === '/campaigns') return { status: 200, body: store.campaigns() };
+    if (method === 'GET' && path === '/writes') {
+      const { total, resent } = store.writes();
+      return { status: 200, body: { total, resent } };
+    }
+    if (method === 'POST' && path === '/upload-failures') {
+      const parsed = UploadFailuresSchema.safeParse(request.body ?? {});
+      if (!parsed.success) return refuse(parsed.error);
+      failUploads(parsed.data.count, parsed.data.message);
+      return { status: 200, body: { ok: true } };
+    }
     if (method !== 'POST' || path !== '/campaigns') return undefined;
     const seed = CampaignSeedSchema.safeParse(request.body ?? {});
     if (!seed.success) return refuse(seed.error);
@@ -160,6 +207,11 @@ export async function startSmartLeadSimulator(options: SmartLeadSimulatorOptions
     return { status: 201, body: store.addCampaign(seed.data) };
   }
 
+  function failUploads(count: number, message = UPLOAD_FAILURE_MESSAGE): void {
+    refusals.failures.remaining = count;
+    refusals.failures.message = message;
+  }
+
   function report({ requests = true }: ReportOptions = {}): SimulatorReport {
     const totals = store.totals();
     return {
@@ -167,7 +219,7 @@ export async function startSmartLeadSimulator(options: SmartLeadSimulatorOptions
       requests: requests ? log.records() : [],
       totals: log.totals(),
       leads: { count: totals.leads, created: totals.created, updated: totals.updated },
-      // Uploads dedupe by email within a campaign: a lead cannot be stored twice.
+      // Uploads dedupe by email within a campaign: a lead cannot be stored twice (resends are in writes()).
       duplicates: 0,
       activities: 0,
       sharedKey: sharedKey.report(),
@@ -177,6 +229,8 @@ export async function startSmartLeadSimulator(options: SmartLeadSimulatorOptions
   function reset(): void {
     store = newStore();
     limiter = new SlidingWindowLimiter({ general: windows });
+    analyticsLimiter = new SlidingWindowLimiter({ analytics: analyticsWindows });
+    refusals.failures.remaining = 0;
     sharedKey.reset();
     faults.set(config.faults ?? {});
     log.clear();
@@ -197,11 +251,25 @@ export async function startSmartLeadSimulator(options: SmartLeadSimulatorOptions
       campaignId === undefined ? store.allLeads() : store.campaign(campaignId) ? store.leads(campaignId) : [],
     campaigns: () => store.campaigns(),
     addCampaign: (seed = {}) => store.addCampaign(CampaignSeedSchema.parse(seed)),
+    writes: () => store.writes(),
+    failUploads,
   };
 }
 
-/** Every endpoint spends from the key's one lane: SmartLead counts all endpoints together. */
-function endpointFor(request: SimRequest, endpoints: SmartLeadEndpoints): Endpoint | undefined {
+const UploadFailuresSchema = z
+  .object({ count: z.number().int().min(0), message: z.string().min(1).optional() })
+  .strict();
+
+/**
+ * Every endpoint spends from the key's one lane: SmartLead counts all endpoints together. The analytics endpoint has
+ * a window of its own besides, and answers it in plain text.
+ */
+function endpointFor(
+  request: SimRequest,
+  endpoints: SmartLeadEndpoints,
+  analyticsLimiter: () => SlidingWindowLimiter,
+  analyticsWindow: Window,
+): Endpoint | undefined {
   const { pathname } = request.url;
   if (!pathname.startsWith(`${API_PREFIX}/`)) return undefined;
   const path = pathname.slice(API_PREFIX.length);
@@ -224,7 +292,16 @@ function endpointFor(request: SimRequest, endpoints: SmartLeadEndpoints): Endpoi
     case 'POST leads/:lead':
       return endpoint((r) => endpoints.updateLead(r, campaignId, Number(leadId)));
     case 'GET analytics':
-      return endpoint(() => endpoints.analytics(campaignId));
+      return endpoint(() => {
+        if (!analyticsLimiter().tryAdmit(['analytics'], Date.now()).admitted) {
+          return {
+            status: 429,
+            body: `Too Many Requests: at most ${analyticsWindow.limit} requests per ${analyticsWindow.seconds} seconds`,
+            outcome: 'rate-limited',
+          };
+        }
+        return endpoints.analytics(campaignId);
+      });
     default:
       return undefined;
   }

@@ -26,13 +26,28 @@ export interface UploadResult {
   duplicates: string[];
   invalid: string[];
   blocked: string[];
+  bounced: string[];
   unsubscribed: string[];
 }
 
 /** Lists that refuse leads unless an upload's settings say to ignore them. */
 export interface Suppression {
   blocked: ReadonlySet<string>;
+  bounced: ReadonlySet<string>;
   unsubscribed: ReadonlySet<string>;
+}
+
+/**
+ * Every lead an upload handled, per campaign and address, whether it was added, already there or refused: SmartLead
+ * dedupes a re-upload, so the store alone cannot show that a retried chunk sent a lead again. A batch refused whole
+ * (over-size, validation, `success:false`, a rate limit) handled no lead. `resent` is the writes beyond each lead's
+ * first.
+ */
+export interface LeadWrites {
+  total: number;
+  resent: number;
+  /** `<campaign id>:<address, lower case>` to the times it was sent. */
+  perLead: ReadonlyMap<string, number>;
 }
 
 interface CampaignLeads {
@@ -51,6 +66,8 @@ export class SmartLeadStore {
   private nextCampaignId = 1;
   private nextMapId = 1;
   private counts = { created: 0, updated: 0, leads: 0 };
+  private readonly writesPerLead = new Map<string, number>();
+  private writeCount = 0;
 
   addCampaign(seed: { id?: number; name?: string; status: string }): StoredCampaign {
     const id = seed.id ?? this.nextCampaignId;
@@ -89,16 +106,19 @@ export class SmartLeadStore {
       duplicates: [],
       invalid: [],
       blocked: [],
+      bounced: [],
       unsubscribed: [],
     };
     const seen = new Set<string>();
     for (const lead of leads) {
       const email = lead.email.trim();
       const key = email.toLowerCase();
+      this.countWrite(campaignId, key);
       if (!EmailSchema.safeParse(email).success) result.invalid.push(lead.email);
       else if (seen.has(key)) result.duplicates.push(email);
       else if (campaign.byEmail.has(key)) result.alreadyAdded.push(email);
       else if (!settings.ignore_global_block_list && suppression.blocked.has(key)) result.blocked.push(email);
+      else if (!settings.ignore_community_bounce_list && suppression.bounced.has(key)) result.bounced.push(email);
       else if (!settings.ignore_unsubscribe_list && suppression.unsubscribed.has(key)) result.unsubscribed.push(email);
       else {
         this.add(campaignId, email, lead);
@@ -135,6 +155,16 @@ export class SmartLeadStore {
 
   totals(): { leads: number; created: number; updated: number } {
     return { ...this.counts };
+  }
+
+  writes(): LeadWrites {
+    return { total: this.writeCount, resent: this.writeCount - this.writesPerLead.size, perLead: this.writesPerLead };
+  }
+
+  private countWrite(campaignId: number, key: string): void {
+    const id = `${campaignId}:${key}`;
+    this.writesPerLead.set(id, (this.writesPerLead.get(id) ?? 0) + 1);
+    this.writeCount += 1;
   }
 
   private add(campaignId: number, email: string, lead: Lead): void {

@@ -57,29 +57,34 @@ function commonBody(activity: ActivityRecord): ActivityBody {
   };
 }
 
-/**
- * What makes two activities the same one: the lead, the event, the note, the time and the custom fields. A retried
- * post compares the keys of what it is about to send with those of what the lead already has, so an activity whose
- * first post landed but whose answer was lost is not posted twice.
- */
-export function activityKey(activity: {
+/** The Data key under which Retrieve gives an activity's note back (apidocs: get-activities-of-a-lead). */
+export const NOTE_DATA_KEY = 'ActivityEvent_Note';
+
+/** An activity as ProspectActivity.svc/Retrieve gives it back: its event, its time and its Data entries by key. */
+export interface RetrievedActivity {
+  /** The vendor's Id, when given: pages that overlap do not count one activity twice. */
+  id?: string;
   event: number;
-  note?: string | null;
-  dateTime?: string | null;
-  fields: Record<string, string>;
-}): string {
-  const fields = Object.entries(activity.fields).sort(([a], [b]) => a.localeCompare(b));
-  return JSON.stringify([activity.event, activity.note ?? '', activity.dateTime ?? '', fields]);
+  /** `CreatedOn`, 'YYYY-MM-DD HH:MM:SS' UTC. */
+  createdOn?: string;
+  data: Record<string, string>;
 }
 
-/** The key of an activity about to be sent, in the form the vendor gives its time back. */
-export function sentActivityKey(activity: ActivityRecord): string {
-  return activityKey({
-    event: activity.event,
-    note: activity.note,
-    dateTime: activity.at === undefined ? undefined : formatActivityDateTime(activity.at),
-    fields: activity.fields ?? {},
-  });
+/**
+ * Whether a stored activity is the one about to be sent: the same event, the same note, the same time when the row
+ * gives one (without one the vendor stamps its own), and the same value for every custom field the row sends. Data
+ * keys leadsync does not send (NotableEventDescription and other system keys) are not compared. A retried post asks
+ * this of what the lead already has, so an activity whose first post landed but whose answer was lost is not posted
+ * twice.
+ */
+export function isSameActivity(stored: RetrievedActivity, activity: ActivityRecord): boolean {
+  if (stored.event !== activity.event) return false;
+  if ((stored.data[NOTE_DATA_KEY] ?? '') !== (activity.note ?? '')) return false;
+  if (activity.at !== undefined) {
+    const createdOn = (stored.createdOn ?? '').trim().replace('T', ' ').slice(0, 19);
+    if (createdOn !== formatActivityDateTime(activity.at)) return false;
+  }
+  return Object.entries(activity.fields ?? {}).every(([name, value]) => (stored.data[name] ?? '') === value);
 }
 
 /** The vendor field names an activity row maps its columns to (custom activity fields are mx_...). */

@@ -1,6 +1,7 @@
 import type { LaneName } from '../../governance/plans.js';
 import type { LeadRecord, Pace, RowOutcome } from '../types.js';
-import { activityFromRecord, sentActivityKey } from './activities.js';
+import { retryRead } from '../read-retry.js';
+import { activityFromRecord, isSameActivity, type RetrievedActivity } from './activities.js';
 import type { LeadSquaredClient } from './client.js';
 import { EMAIL_ATTRIBUTE } from './fields.js';
 
@@ -45,46 +46,77 @@ async function postSingleActivity(client: LeadSquaredClient, record: LeadRecord,
 
 function prospectIdOf(client: LeadSquaredClient, email: string, pace: Pace): Promise<string | undefined> {
   const cached = client.cachedProspectId(email);
-  return cached === undefined ? pace(() => client.getLeadByEmail(email), 'general') : Promise.resolve(cached);
+  if (cached !== undefined) return Promise.resolve(cached);
+  return retryRead(() => pace(() => client.getLeadByEmail(email), 'general'));
 }
 
 /**
- * Splits the rows into those the lead already has (by activityKey: same event, note, time and fields) and the rest.
- * Identical rows count: two identical rows and one stored activity leave one row to post. The reads go on the
- * general lane, a page of the lead's activities of each event per call.
+ * Splits the rows into those the lead already has (isSameActivity: same event, note, time and the fields sent) and
+ * the rest. Identical rows count: two identical rows and one stored activity leave one row to post. The reads go on
+ * the general lane, a page of the lead's activities of each event per call, each retried in place when lost.
  */
 async function alreadyPosted(
   client: LeadSquaredClient,
   records: LeadRecord[],
   pace: Pace,
 ): Promise<{ landed: RowOutcome[]; unsent: LeadRecord[] }> {
-  const landed: RowOutcome[] = [];
-  const unsent: LeadRecord[] = [];
   const byEmail = new Map<string, LeadRecord[]>();
   for (const record of records) byEmail.set(record.email, [...(byEmail.get(record.email) ?? []), record]);
-  for (const [email, rows] of byEmail) {
-    const prospectId = await prospectIdOf(client, email, pace);
-    if (prospectId === undefined) {
-      unsent.push(...rows);
-      continue;
-    }
-    const stored = new Map<string, number>();
-    for (const event of new Set(rows.map((row) => activityFromRecord(row).event))) {
-      for (let offset = 0; ;) {
-        const page = await pace(() => client.activityKeysOfLead(prospectId, event, offset), 'general');
-        for (const key of page.keys) stored.set(key, (stored.get(key) ?? 0) + 1);
-        offset += page.keys.length;
-        if (page.keys.length === 0 || offset >= page.total) break;
-      }
-    }
-    for (const row of rows) {
-      const key = sentActivityKey(activityFromRecord(row));
-      const left = stored.get(key) ?? 0;
-      if (left > 0) {
-        stored.set(key, left - 1);
-        landed.push({ row: row.row, status: 'accepted' });
-      } else unsent.push(row);
-    }
+  // The leads are read at once: each read waits for its own slot, so a chunk's reads take the lane's time, not the
+  // sum of their round trips.
+  const perLead = await Promise.all([...byEmail].map(([email, rows]) => postedOnLead(client, email, rows, pace)));
+  return { landed: perLead.flatMap((lead) => lead.landed), unsent: perLead.flatMap((lead) => lead.unsent) };
+}
+
+async function postedOnLead(
+  client: LeadSquaredClient,
+  email: string,
+  rows: LeadRecord[],
+  pace: Pace,
+): Promise<{ landed: RowOutcome[]; unsent: LeadRecord[] }> {
+  const prospectId = await prospectIdOf(client, email, pace);
+  if (prospectId === undefined) return { landed: [], unsent: rows };
+  const stored: RetrievedActivity[] = [];
+  for (const event of new Set(rows.map((row) => activityFromRecord(row).event))) {
+    stored.push(...(await activitiesOf(client, prospectId, event, pace)));
+  }
+  const landed: RowOutcome[] = [];
+  const unsent: LeadRecord[] = [];
+  const matched = new Set<number>();
+  for (const row of rows) {
+    const activity = activityFromRecord(row);
+    const index = stored.findIndex((candidate, i) => !matched.has(i) && isSameActivity(candidate, activity));
+    if (index >= 0) {
+      matched.add(index);
+      landed.push({ row: row.row, status: 'accepted' });
+    } else unsent.push(row);
   }
   return { landed, unsent };
+}
+
+/**
+ * Every activity of `event` on the lead, page by page (Paging.Offset is the page number). Whether the first page is
+ * 0 or 1 is not documented, so an activity is counted once by its Id, and paging ends when the vendor's RecordCount
+ * is reached or a page brings nothing: a page more than needed costs a call, never a missed activity.
+ */
+async function activitiesOf(
+  client: LeadSquaredClient,
+  prospectId: string,
+  event: number,
+  pace: Pace,
+): Promise<RetrievedActivity[]> {
+  const byId = new Map<string, RetrievedActivity>();
+  const unnamed: RetrievedActivity[] = [];
+  for (let page = 0; ; page++) {
+    const { activities, total } = await retryRead(() =>
+      pace(() => client.activitiesOfLead(prospectId, event, page), 'general'),
+    );
+    for (const activity of activities) {
+      if (activity.id === undefined) unnamed.push(activity);
+      else byId.set(activity.id, activity);
+    }
+    // A vendor that ignored the page number would answer the same page forever: no lead needs more pages than it has activities.
+    if (activities.length === 0 || byId.size + unnamed.length >= total || page >= total) break;
+  }
+  return [...byId.values(), ...unnamed];
 }

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import {
   AuthError,
   BatchTooLargeError,
@@ -9,8 +10,7 @@ import {
 } from '../errors.js';
 import type { RowOutcome } from '../types.js';
 import {
-  BulkActivityAnswerSchema,
-  BulkLeadAnswerSchema,
+  BulkRowResultSchema,
   ErrorEnvelopeSchema,
   LeadLookupSchema,
   RetrievedActivitiesSchema,
@@ -53,19 +53,30 @@ const MAXIMUM = /\b(?:max(?:imum)?|up to|at most|more than|limit(?: of)?|allowed
 const BODY_EXCERPT_CHARS = 300;
 
 /**
- * Failures of the whole call, whatever the endpoint. The rate limit is recognised by its body first: LeadSquared
- * documents HTTP 429 but has been seen sending it with 200.
+ * Failures of the whole call, whatever the endpoint: the rate limit (recognised by its envelope on any status first:
+ * LeadSquared documents HTTP 429 but has been seen sending it with 200), refused keys, and an unknown endpoint. Any
+ * other envelope is the call's own answer and is read by the endpoint's classifier.
  */
 export function callFailure(answer: Answer): VendorError | undefined {
   const envelope = errorEnvelope(answer.body);
   if (envelope && isRateLimit(envelope)) return rateLimited(answer, envelopeText(envelope));
   if (answer.status === 429) return rateLimited(answer, bodyText(answer.body));
-  if (answer.status === 401 || answer.status === 403 || AUTH_EXCEPTION.test(envelope?.ExceptionType ?? '')) {
+  if (
+    answer.status === 401 ||
+    AUTH_EXCEPTION.test(envelope?.ExceptionType ?? '') ||
+    (answer.status === 403 && envelope)
+  ) {
     return new AuthError(
       `${answer.call}: LeadSquared refused the access key and secret key (HTTP ${answer.status}${detail(answer)}); check the account's credentials`,
     );
   }
-  if (answer.status >= 500) return new TransientError(`${answer.call}: HTTP ${answer.status}${detail(answer)}`);
+  if (answer.status === 403) {
+    // Not LeadSquared's envelope: a proxy or CDN in front of it (Cloudflare answers 403 with an HTML page or
+    // "error code: 1010"). The keys were never looked at, so saying "check the keys" would send a person astray.
+    return new UnexpectedResponseError(
+      `${answer.call}: HTTP 403 from something in front of LeadSquared, not LeadSquared itself${detail(answer)}; check the account's baseUrl and any proxy between this worker and the vendor`,
+    );
+  }
   if (answer.status === 404) {
     return new NotFoundError(
       `${answer.call}: HTTP 404, no such endpoint${detail(answer)}; check the account's baseUrl (https://{host}/v2/)`,
@@ -74,7 +85,11 @@ export function callFailure(answer: Answer): VendorError | undefined {
   return undefined;
 }
 
-/** Lead.CreateOrUpdate and ProspectActivity.svc/Create: one row, so a refusal that is not the call's is the row's. */
+/**
+ * Lead.CreateOrUpdate and ProspectActivity.svc/Create: one row, so an MX envelope that is not the call's is the row's
+ * refusal, with the vendor's message, on any status (LeadSquared answers a duplicate phone with HTTP 500). Only a
+ * 5xx without an envelope is transient.
+ */
 export function singleWriteResult(answer: Answer, sent: SentRow): WriteResult {
   const failure = callFailure(answer);
   if (failure) throw failure;
@@ -82,41 +97,53 @@ export function singleWriteResult(answer: Answer, sent: SentRow): WriteResult {
   if (success.success && isOk(answer.status)) return { outcome: accepted(sent), id: success.data.Message.Id };
   const envelope = errorEnvelope(answer.body);
   if (envelope) return { outcome: rejected(sent, envelopeText(envelope)) };
+  if (answer.status >= 500) throw transient(answer);
   throw unexpected(answer);
 }
 
 /** Lead/Bulk/CreateOrUpdate: one result per row, matched back to the rows sent by RowNumber. */
 export function bulkLeadResults(answer: Answer, sent: readonly SentRow[]): WriteResult[] {
-  throwIfCallFailed(answer);
-  const parsed = BulkLeadAnswerSchema.safeParse(answer.body);
-  if (!parsed.success || !isOk(answer.status)) throw unexpected(answer);
+  const refused = bulkCallRefusal(answer, sent);
+  if (refused) return refused;
+  const parsed = z.array(z.unknown()).safeParse(answer.body);
+  if (!parsed.success) throw unexpected(answer, 'not a list of row results');
   return matchRows(answer, parsed.data, sent, (result) => result.LeadId);
 }
 
-/** ProspectActivity.svc/Bulk/CustomActivity/Add/*: as for leads, with the activity's Id. */
+/** ProspectActivity.svc/Bulk/CustomActivity/Add/*: as for leads, with the activity's Id, under `Response`. */
 export function bulkActivityResults(answer: Answer, sent: readonly SentRow[]): WriteResult[] {
-  throwIfCallFailed(answer);
-  const parsed = BulkActivityAnswerSchema.safeParse(answer.body);
-  if (!parsed.success || !isOk(answer.status)) throw unexpected(answer);
+  const refused = bulkCallRefusal(answer, sent);
+  if (refused) return refused;
+  const parsed = z.object({ Response: z.array(z.unknown()) }).safeParse(answer.body);
+  if (!parsed.success) throw unexpected(answer, 'no Response list of row results');
   return matchRows(answer, parsed.data.Response, sent, (result) => result.ProspectActivityId);
 }
 
-/** Leads.GetByEmailaddress: the lead's ProspectID, or undefined when no lead has the address. */
+/**
+ * Leads.GetByEmailaddress: the lead's ProspectID, or undefined when no lead has the address. A read changes nothing,
+ * so any refusal that is not the call's (an envelope, a bare 5xx) is transient: the caller retries it in place.
+ */
 export function prospectIdOf(answer: Answer): string | undefined {
-  const failure = callFailure(answer);
-  if (failure) throw failure;
+  throwIfReadFailed(answer);
   const parsed = LeadLookupSchema.safeParse(answer.body);
-  if (!parsed.success || !isOk(answer.status)) throw unexpected(answer);
+  if (!parsed.success) throw unexpected(answer);
   return parsed.data[0]?.ProspectID;
 }
 
-/** ProspectActivity.svc/Retrieve: a page of the lead's activities. */
+/** ProspectActivity.svc/Retrieve: a page of the lead's activities, in the documented shape. */
 export function retrievedActivities(answer: Answer): RetrievedActivities {
-  const failure = callFailure(answer);
-  if (failure) throw failure;
+  throwIfReadFailed(answer);
   const parsed = RetrievedActivitiesSchema.safeParse(answer.body);
-  if (!parsed.success || !isOk(answer.status)) throw unexpected(answer);
+  if (!parsed.success) throw unexpected(answer);
   return parsed.data;
+}
+
+/**
+ * The vendor refused a multi-row call for a reason that is some of its rows' (its envelope names no size and no rate
+ * limit): the caller splits the batch to find them, and a one-row call's refusal is that row's.
+ */
+export class BatchRefusedError extends BatchTooLargeError {
+  override name = 'BatchRefusedError';
 }
 
 /** "API calls exceeded the limit of 25 in 5 second(s)": the window, and a retry once it has surely slid by. */
@@ -137,16 +164,38 @@ export function fieldNamedIn(text: string, names: readonly string[]): string | u
   return best?.name;
 }
 
-function throwIfCallFailed(answer: Answer): void {
+/** What ends a bulk call before its row results are read: the call's failure, a size or batch refusal, a bare 5xx. */
+function bulkCallRefusal(answer: Answer, sent: readonly SentRow[]): WriteResult[] | undefined {
   const failure = callFailure(answer) ?? batchTooLarge(answer);
   if (failure) throw failure;
+  const envelope = errorEnvelope(answer.body);
+  if (envelope) {
+    const [only, ...more] = sent;
+    if (only && more.length === 0) return [{ outcome: rejected(only, envelopeText(envelope)) }];
+    throw new BatchRefusedError(
+      `${answer.call}: LeadSquared refused the batch of ${sent.length} rows (HTTP ${answer.status})${detail(answer)}`,
+    );
+  }
+  if (answer.status >= 500) throw transient(answer);
+  if (!isOk(answer.status)) throw unexpected(answer);
+  return undefined;
 }
 
-/** Over the vendor's row maximum: 413, or a 4xx whose reason names a maximum of rows. The caller splits the batch. */
+function throwIfReadFailed(answer: Answer): void {
+  const failure = callFailure(answer);
+  if (failure) throw failure;
+  if (errorEnvelope(answer.body) || answer.status >= 500) throw transient(answer);
+  if (!isOk(answer.status)) throw unexpected(answer);
+}
+
+/**
+ * Over the vendor's row maximum. Neither the status nor the text is documented: a 413, or an envelope (on any status)
+ * whose reason names rows and a maximum. The caller adopts the maximum named, or halves the batch.
+ */
 function batchTooLarge(answer: Answer): BatchTooLargeError | undefined {
-  const text = bodyText(answer.body);
-  const isSizeRefusal =
-    answer.status === 413 || (answer.status >= 400 && answer.status < 500 && ROW_NOUN.test(text) && MAXIMUM.test(text));
+  const envelope = errorEnvelope(answer.body);
+  const text = envelope ? envelopeText(envelope) : '';
+  const isSizeRefusal = answer.status === 413 || (envelope !== undefined && ROW_NOUN.test(text) && MAXIMUM.test(text));
   if (!isSizeRefusal) return undefined;
   const maxRows = MAXIMUM.exec(text)?.[1];
   return new BatchTooLargeError(
@@ -156,33 +205,43 @@ function batchTooLarge(answer: Answer): BatchTooLargeError | undefined {
 }
 
 /**
- * Every row sent must come back exactly once. A row the vendor skipped or invented is not guessed at: the call
- * fails as unexpected and is retried whole, which upserts make safe. A rate-limited row fails the whole call for
- * the same reason, since rejecting it would drop a row the vendor never looked at.
+ * Every row sent gets an outcome. The per-row failure shape is not documented, so a row answer that cannot be read
+ * (no result for its RowNumber, an element of unknown shape, neither an id nor a reason) is that row's refusal with
+ * the raw answer as the reason: never a failed call for the rows that did land. A rate-limited row fails the whole
+ * call, since rejecting it would drop a row the vendor never looked at.
  */
 function matchRows(
   answer: Answer,
-  results: readonly BulkRowResult[],
+  elements: readonly unknown[],
   sent: readonly SentRow[],
   idOf: (result: BulkRowResult) => string | null | undefined,
 ): WriteResult[] {
-  const byRowNumber = new Map<number, BulkRowResult>();
-  for (const result of results) {
-    if (result.RowNumber > sent.length || byRowNumber.has(result.RowNumber)) {
-      throw unexpected(answer, `RowNumber ${result.RowNumber} is repeated or beyond the ${sent.length} rows sent`);
+  const byRowNumber = new Map<number, { result?: BulkRowResult; raw: unknown }>();
+  elements.forEach((element, index) => {
+    const parsed = BulkRowResultSchema.safeParse(element);
+    // An element without a readable RowNumber stands for the row at its place in the list.
+    const rowNumber = (parsed.success ? parsed.data.RowNumber : undefined) ?? index + 1;
+    if (!byRowNumber.has(rowNumber)) {
+      byRowNumber.set(rowNumber, { ...(parsed.success ? { result: parsed.data } : {}), raw: element });
     }
-    byRowNumber.set(result.RowNumber, result);
-  }
+  });
   return sent.map((row, index) => {
-    const result = byRowNumber.get(index + 1);
-    if (!result) throw unexpected(answer, `no result for RowNumber ${index + 1} of the ${sent.length} rows sent`);
+    const answered = byRowNumber.get(index + 1);
+    if (!answered) return { outcome: rejected(row, `LeadSquared gave no result for this row${detail(answer)}`) };
+    const { result, raw } = answered;
+    if (!result)
+      return { outcome: rejected(row, `LeadSquared's answer for this row could not be read: ${excerpt(raw)}`) };
     const failure = rowFailureText(result);
     if (failure !== undefined) {
       if (isRateLimit(result)) throw rateLimited(answer, failure);
       return { outcome: rejected(row, failure) };
     }
     const id = idOf(result);
-    if (!id) throw unexpected(answer, `RowNumber ${result.RowNumber} has neither an id nor a reason`);
+    if (!id) {
+      return {
+        outcome: rejected(row, `LeadSquared's answer for this row has neither an id nor a reason: ${excerpt(raw)}`),
+      };
+    }
     return { outcome: accepted(row), id };
   });
 }
@@ -192,6 +251,10 @@ function rowFailureText(result: BulkRowResult): string | undefined {
   const hasId = Boolean(result.LeadId ?? result.ProspectActivityId);
   if (!result.ExceptionType && !result.ExceptionMessage && (hasId || !result.Message)) return undefined;
   return envelopeText(result);
+}
+
+function transient(answer: Answer): TransientError {
+  return new TransientError(`${answer.call}: HTTP ${answer.status}${detail(answer)}`);
 }
 
 function rateLimited(answer: Answer, text: string): RateLimitedError {
@@ -244,9 +307,13 @@ function bodyText(body: unknown): string {
 }
 
 function detail(answer: Answer): string {
-  const text = bodyText(answer.body).replace(/\s+/g, ' ').trim();
-  if (!text) return '';
-  return `: ${text.length > BODY_EXCERPT_CHARS ? `${text.slice(0, BODY_EXCERPT_CHARS)}…` : text}`;
+  const text = excerpt(bodyText(answer.body));
+  return text ? `: ${text}` : '';
+}
+
+function excerpt(value: unknown): string {
+  const text = (typeof value === 'string' ? value : (JSON.stringify(value) ?? '')).replace(/\s+/g, ' ').trim();
+  return text.length > BODY_EXCERPT_CHARS ? `${text.slice(0, BODY_EXCERPT_CHARS)}…` : text;
 }
 
 function isOk(status: number): boolean {

@@ -5,9 +5,9 @@ import {
   activityBody,
   activityByEmailBody,
   activityFieldNames,
-  activityKey,
   type ActivityByEmail,
   type ActivityRecord,
+  type RetrievedActivity,
 } from './activities.js';
 import {
   bulkActivityResults,
@@ -35,8 +35,11 @@ export interface LeadSquaredClientOptions {
 }
 
 const DEFAULT_PROSPECT_CACHE_SIZE = 10_000;
-/** Activities per Retrieve call: the vendor's largest page. */
-const ACTIVITY_PAGE_SIZE = 1_000;
+/**
+ * Activities asked for per Retrieve call. The page documents 25 per call by default and shows RowCount 50; the
+ * largest page is not documented. Paging by page number stays right whatever size the vendor really uses.
+ */
+const ACTIVITY_PAGE_SIZE = 50;
 
 /**
  * LeadSquared's API v2 for one account. One method, one call: pacing and retries belong to the caller, which
@@ -103,28 +106,31 @@ export class LeadSquaredClient {
     return singleWriteResult(answer, { row: activity.row, fieldNames: activityFieldNames(activity) }).outcome;
   }
 
-  /** ProspectActivity.svc/Retrieve: the keys (see activityKey) of one page of the lead's activities of `event`. */
-  async activityKeysOfLead(
+  /**
+   * ProspectActivity.svc/Retrieve: one page of the lead's activities of `event`. `Paging.Offset` is the page number
+   * (apidocs: get-activities-of-a-lead), from 0 as the page's own example asks for the first page.
+   */
+  async activitiesOfLead(
     prospectId: string,
     event: number,
-    offset: number,
+    page: number,
     pageSize = ACTIVITY_PAGE_SIZE,
-  ): Promise<{ keys: string[]; total: number }> {
+  ): Promise<{ activities: RetrievedActivity[]; total: number }> {
     const answer = await this.call('POST', 'ProspectActivity.svc/Retrieve', {
       query: { leadId: prospectId },
-      body: { Parameter: { ActivityEvent: event }, Paging: { Offset: offset, RowCount: pageSize } },
+      body: { Parameter: { ActivityEvent: event }, Paging: { Offset: page, RowCount: pageSize } },
     });
-    const page = retrievedActivities(answer);
+    const retrieved = retrievedActivities(answer);
     return {
-      total: page.RecordCount,
-      keys: page.ProspectActivities.map((a) =>
-        activityKey({
-          event: a.EventCode,
-          note: a.ActivityNote,
-          dateTime: a.ActivityDateTime,
-          fields: Object.fromEntries((a.Data ?? []).map((d) => [d.Key, d.Value ?? ''])),
-        }),
-      ),
+      total: retrieved.RecordCount,
+      activities: retrieved.ProspectActivities.map((a) => ({
+        ...(a.Id ? { id: a.Id } : {}),
+        event: a.EventCode,
+        ...(a.CreatedOn ? { createdOn: a.CreatedOn } : {}),
+        data: Object.fromEntries(
+          (a.Data ?? []).map((d) => [d.Key, d.Value === null || d.Value === undefined ? '' : String(d.Value)]),
+        ),
+      })),
     };
   }
 

@@ -29,9 +29,12 @@ export const SuccessEnvelopeSchema = z.object({
 /** Leads.GetByEmailaddress: flat lead objects, `[]` when no lead has the address. */
 export const LeadLookupSchema = z.array(z.object({ ProspectID: z.string().min(1) }));
 
-/** One row of a bulk answer: a result, or the reason the vendor refused that row. RowNumber is 1-based. */
+/**
+ * One row of a bulk answer: a result, or the reason the vendor refused that row. RowNumber is 1-based; the activity
+ * page's example shows `ProspectActivityId` first and may have none, so a row without one is read by its place.
+ */
 export const BulkRowResultSchema = z.object({
-  RowNumber: z.number().int().positive(),
+  RowNumber: z.number().int().positive().optional(),
   LeadId: z.string().nullish(),
   LeadCreated: z.boolean().nullish(),
   LeadUpdated: z.boolean().nullish(),
@@ -42,22 +45,23 @@ export const BulkRowResultSchema = z.object({
 });
 export type BulkRowResult = z.infer<typeof BulkRowResultSchema>;
 
-/** Lead/Bulk/CreateOrUpdate: one result per row sent. */
-export const BulkLeadAnswerSchema = z.array(BulkRowResultSchema);
-
-/** ProspectActivity.svc/Bulk/CustomActivity/Add/*: the same per-row results, under `Response`. */
-export const BulkActivityAnswerSchema = z.object({ Response: z.array(BulkRowResultSchema) });
-
-/** ProspectActivity.svc/Retrieve: one page of a lead's activities, and how many there are in all. */
+/**
+ * ProspectActivity.svc/Retrieve (apidocs: get-activities-of-a-lead): one page of a lead's activities and how many
+ * there are in all. There is no top-level note or time: the time is `CreatedOn` ('YYYY-MM-DD HH:MM:SS', UTC) and the
+ * note and custom fields are `Data` entries (the note under `ActivityEvent_Note`), beside system keys.
+ */
 export const RetrievedActivitiesSchema = z.object({
-  RecordCount: z.number().int().min(0),
-  ProspectActivities: z.array(
-    z.object({
-      EventCode: z.number().int(),
-      ActivityNote: z.string().nullish(),
-      ActivityDateTime: z.string().nullish(),
-      Data: z.array(z.object({ Key: z.string(), Value: z.string().nullish() })).nullish(),
-    }),
-  ),
+  RecordCount: z.coerce.number().int().min(0),
+  ProspectActivities: z
+    .array(
+      z.object({
+        Id: z.string().nullish(),
+        EventCode: z.coerce.number().int(),
+        CreatedOn: z.string().nullish(),
+        Data: z.array(z.object({ Key: z.string(), Value: z.unknown() })).nullish(),
+      }),
+    )
+    .nullish()
+    .transform((activities) => activities ?? []),
 });
 export type RetrievedActivities = z.infer<typeof RetrievedActivitiesSchema>;

@@ -35,6 +35,17 @@ export interface Answered<T> {
   quota?: QuotaReading;
 }
 
+/** An answer that arrived whole, as a success, in a shape leadsync cannot read: `body` is its raw text, redacted. */
+export class UnreadableAnswerError extends UnexpectedResponseError {
+  override name = 'UnreadableAnswerError';
+  constructor(
+    message: string,
+    readonly body: string,
+  ) {
+    super(message);
+  }
+}
+
 /** SmartLead's documented maximum page size for a campaign's leads. */
 export const MAX_LEADS_PAGE = 100;
 
@@ -52,7 +63,10 @@ export class SmartLeadApi {
     this.redactor = new Redactor([options.apiKey]);
   }
 
-  /** POST /campaigns/{id}/leads: at most 400 leads; more is answered with a BatchTooLargeError. */
+  /**
+   * POST /campaigns/{id}/leads: at most 400 leads; more is answered with a BatchTooLargeError, a refusal of some of
+   * the leads (422 "lead validation failed") with a BatchRefusedError.
+   */
   addLeadsToCampaign(
     campaignId: number,
     leads: readonly SmartLeadLead[],
@@ -133,8 +147,9 @@ export class SmartLeadApi {
     const parsed = schema.safeParse(response.body);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      throw new UnexpectedResponseError(
+      throw new UnreadableAnswerError(
         `${answer.call}: unexpected answer (HTTP ${answer.status}): ${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'unreadable'}`,
+        typeof response.body === 'string' ? response.body : JSON.stringify(response.body),
       );
     }
     return { data: parsed.data, quota: quotaOf(response.headers) };

@@ -2,13 +2,14 @@ import { z } from 'zod';
 import type { Account } from '../../config/accounts.js';
 import type { Credentials } from '../../config/credentials.js';
 import { ConfigError } from '../../config/errors.js';
-import type { Vendor, VendorClient, VendorClientOptions } from '../types.js';
-import { SmartLeadApi } from './api.js';
+import { BatchRefusedError } from '../errors.js';
+import type { CallResult, LeadRecord, Vendor, VendorClient, VendorClientOptions } from '../types.js';
+import { SmartLeadApi, UnreadableAnswerError } from './api.js';
 import { EMAIL_FIELD, checkLead, toSmartLeadLead } from './fields.js';
 import { addLeadsOutcomes } from './outcomes.js';
 import { AddLeadsSettingsSchema } from './schemas.js';
 
-export { MAX_LEADS_PAGE, SmartLeadApi, type Answered, type SmartLeadApiOptions } from './api.js';
+export { MAX_LEADS_PAGE, SmartLeadApi, UnreadableAnswerError, type Answered, type SmartLeadApiOptions } from './api.js';
 export { MAX_LEADS_PER_CALL } from './classify.js';
 export { CUSTOM_FIELD_PREFIX, STANDARD_FIELDS } from './fields.js';
 export type {
@@ -61,9 +62,26 @@ export const smartLead: Vendor = {
       async upsertLeads(lane, leads, target) {
         if (lane !== 'general') throw new Error(`SmartLead has only the general lane, not '${lane}'`);
         const { campaignId, settings } = SmartLeadTargetSchema.parse(target);
-        const { data, quota } = await api.addLeadsToCampaign(campaignId, leads.map(toSmartLeadLead), settings);
-        const outcomes = addLeadsOutcomes(`${accountLabel(account)}: POST /campaigns/${campaignId}/leads`, data, leads);
-        return quota ? { outcomes, quota } : { outcomes };
+        try {
+          const { data, quota } = await api.addLeadsToCampaign(campaignId, leads.map(toSmartLeadLead), settings);
+          const { outcomes, unattributed } = addLeadsOutcomes(data, leads);
+          const result: CallResult = { outcomes };
+          if (quota) result.quota = quota;
+          if (unattributed.length > 0) result.unattributed = unattributed;
+          return result;
+        } catch (err) {
+          // A lone lead SmartLead refuses is that lead's reject, in SmartLead's words; a batch is split to find it.
+          if (err instanceof BatchRefusedError && leads.length === 1) return rejectAll(leads, err.reason);
+          // Whatever happened to the rows, the answer does not say: each is rejected with the answer itself as the
+          // reason (a person can check the campaign), rather than the sync failing or guessing.
+          if (err instanceof UnreadableAnswerError) {
+            return rejectAll(
+              leads,
+              `SmartLead answered the upload in a shape leadsync cannot read: ${excerpt(err.body)}`,
+            );
+          }
+          throw err;
+        }
       },
       // One GET of the campaign proves the key (401) and the campaign (404) without touching data.
       async verify(target) {
@@ -73,6 +91,17 @@ export const smartLead: Vendor = {
     };
   },
 };
+
+const REASON_EXCERPT_CHARS = 500;
+
+function rejectAll(leads: readonly LeadRecord[], reason: string): CallResult {
+  return { outcomes: leads.map((lead) => ({ row: lead.row, status: 'rejected', reason })) };
+}
+
+function excerpt(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > REASON_EXCERPT_CHARS ? `${flat.slice(0, REASON_EXCERPT_CHARS)}…` : flat;
+}
 
 function accountLabel(account: Account): string {
   return `smartlead account '${account.name}'`;

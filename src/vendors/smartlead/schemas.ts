@@ -14,6 +14,7 @@ export const AddLeadsSettingsSchema = z
   .object({
     ignore_global_block_list: z.boolean().optional(),
     ignore_unsubscribe_list: z.boolean().optional(),
+    ignore_community_bounce_list: z.boolean().optional(),
     ignore_duplicate_leads_in_other_campaign: z.boolean().optional(),
   })
   .strict();
@@ -38,84 +39,116 @@ export interface RefusedLead {
   reason: string;
 }
 
-/** Either add-leads answer, in one shape. */
+/** Leads the vendor counted as refused without naming them: they cannot be placed on a row. */
+export interface UnnamedRefusal {
+  count: number;
+  reason: string;
+}
+
+/** Any add-leads answer, in one shape. */
 export interface AddLeadsResult {
   addedCount: number;
   /** Refusals SmartLead names by address. A lead already in the campaign is not one: the upload is idempotent. */
   refused: RefusedLead[];
-  /** Refusals an answer counts without naming the leads (the classic `block_count`): such rows cannot be placed. */
-  unnamedRefusals: { count: number; reason: string }[];
+  /** Refusals an answer counts without naming the leads (`block_count`, `bounce_count`, a count of unsubscribed). */
+  unnamedRefusals: UnnamedRefusal[];
+  /**
+   * Leads the answer says are in the campaign now: added, already there, or repeated in the upload. Undefined when
+   * the answer does not count those already there, so presence cannot be told from its fields.
+   */
+  presentCount?: number;
 }
 
 const INVALID_EMAIL = 'invalid email address';
 const BLOCKED = 'on the global block list';
+const BOUNCED = 'on the bounce list';
 const UNSUBSCRIBED = 'unsubscribed (SmartLead keeps unsubscribed addresses out of campaigns)';
 const NOT_IMPORTED = "not imported: the SmartLead account's lead limit is exhausted";
 const SKIPPED_WITHOUT_REASON = 'skipped by SmartLead (no reason given)';
-/** The newer answer lists leads already in the campaign among the skipped ones; they count as accepted. */
-const ALREADY_IN_CAMPAIGN = /already (?:added to|in|exists in|present in) (?:this |the )?campaign/i;
+/** Shown for rows the counts leave out: neither added, nor already there, nor refused for a stated cause. */
+export const NOT_ADDED_WITHOUT_REASON = 'not added by SmartLead, and no count says why';
+/**
+ * A skipped lead that is already in the campaign (or repeated in the upload) is there: accepted, not refused. The
+ * newer reference names no codes or wording for this; we read a machine code first, then the words any such reason
+ * would use (assumed, see the corpus).
+ */
+const ALREADY_PRESENT = /duplicate|already|exists/i;
 
 /** An address in a list of the classic answer: a string, or a lead object carrying it. */
 const ListedEmailSchema = z.union([z.string(), z.looseObject({ email: z.string() }).transform((lead) => lead.email)]);
+const ListedEmailsSchema = z.array(ListedEmailSchema);
 
-/**
- * Classic answer: counts, the invalid and the unsubscribed addresses by name; blocked leads are only counted, and
- * so are leads not imported because the account's lead limit ran out.
- */
-const ClassicAddLeadsAnswerSchema = z
-  .looseObject({
-    ok: z.boolean(),
-    upload_count: Count,
-    total_leads: Count.optional(),
-    already_added_to_campaign: Count.default(0),
-    duplicate_count: Count.default(0),
-    invalid_email_count: Count.default(0),
-    invalid_emails: z.array(z.string()).default([]),
-    unsubscribed_leads: z.array(ListedEmailSchema).default([]),
-    block_count: Count.default(0),
-    lead_import_stopped_count: Count.default(0),
-  })
-  .transform((answer): AddLeadsResult => ({
-    addedCount: answer.upload_count,
-    refused: [
-      ...answer.invalid_emails.map((email) => ({ email, reason: INVALID_EMAIL })),
-      ...answer.unsubscribed_leads.map((email) => ({ email, reason: UNSUBSCRIBED })),
-    ],
-    unnamedRefusals: [
-      { count: answer.invalid_email_count - answer.invalid_emails.length, reason: INVALID_EMAIL },
-      { count: answer.block_count, reason: BLOCKED },
-      { count: answer.lead_import_stopped_count, reason: NOT_IMPORTED },
-    ].filter((r) => r.count > 0),
-  }));
-
-/** Skipped leads come as addresses or as objects with a reason; the newer reference shows no more than that. */
+/** Skipped leads come as addresses or as objects with a reason (or a code); the reference shows no more. */
 const SkippedLeadSchema = z.union([
-  z.string().transform((email) => ({ email, reason: undefined })),
+  z.string().transform((email) => ({ email, reason: undefined, present: false })),
   z
-    .looseObject({ email: z.string(), reason: OptionalText, message: OptionalText })
-    .transform((s) => ({ email: s.email, reason: s.reason ?? s.message ?? undefined })),
+    .looseObject({ email: z.string(), reason: OptionalText, message: OptionalText, code: OptionalText })
+    .transform((s) => {
+      const reason = s.reason ?? s.message ?? undefined;
+      return { email: s.email, reason, present: ALREADY_PRESENT.test(`${s.code ?? ''} ${reason ?? ''}`) };
+    }),
 ]);
 
-/** Newer answer: counts, and every skipped lead with its reason. */
-const NewAddLeadsAnswerSchema = z
+/**
+ * POST /campaigns/{id}/leads, read leniently: SmartLead's pages and the clients written against it show three shapes
+ * (the classic counts `{ok, upload_count, ...}`, the newer `{success, added_count, skipped_leads}`, the OpenAPI's
+ * `{ok, inserted_count, blocked_count}`), lists where others have counts (`unsubscribed_leads`), and fields that come
+ * and go (`invalid_emails`). Every field is optional but a count of added leads; what names a lead is placed on its
+ * row, what only counts one is reported as an unnamed refusal.
+ */
+export const AddLeadsAnswerSchema = z
   .looseObject({
-    success: z.boolean(),
-    added_count: Count,
-    skipped_count: Count.default(0),
-    skipped_leads: z.array(SkippedLeadSchema).default([]),
+    upload_count: Count.optional(),
+    added_count: Count.optional(),
+    inserted_count: Count.optional(),
+    // Leads already in the campaign, or repeated in the upload: present, so accepted.
+    already_added_to_campaign: Count.optional(),
+    duplicate_count: Count.optional(),
+    invalid_email_count: Count.optional(),
+    invalid_emails: ListedEmailsSchema.optional(),
+    unsubscribed_leads: z.union([Count, ListedEmailsSchema]).optional(),
+    block_count: Count.optional(),
+    blocked_count: Count.optional(),
+    bounce_count: Count.optional(),
+    lead_import_stopped_count: Count.optional(),
+    skipped_count: Count.optional(),
+    skipped_leads: z.array(SkippedLeadSchema).optional(),
   })
-  .transform((answer): AddLeadsResult => ({
-    addedCount: answer.added_count,
-    refused: answer.skipped_leads
-      .filter((s) => !ALREADY_IN_CAMPAIGN.test(s.reason ?? ''))
-      .map((s) => ({ email: s.email, reason: s.reason || SKIPPED_WITHOUT_REASON })),
-    unnamedRefusals: [
-      { count: answer.skipped_count - answer.skipped_leads.length, reason: SKIPPED_WITHOUT_REASON },
-    ].filter((r) => r.count > 0),
-  }));
-
-/** POST /campaigns/{id}/leads, in either documented shape. */
-export const AddLeadsAnswerSchema = z.union([ClassicAddLeadsAnswerSchema, NewAddLeadsAnswerSchema]);
+  .refine(
+    (a) => a.upload_count !== undefined || a.added_count !== undefined || a.inserted_count !== undefined,
+    'no count of added leads (upload_count, added_count or inserted_count)',
+  )
+  .transform((a): AddLeadsResult => {
+    const invalid = a.invalid_emails ?? [];
+    const unsubscribed = Array.isArray(a.unsubscribed_leads) ? a.unsubscribed_leads : [];
+    const skipped = a.skipped_leads ?? [];
+    const addedCount = a.upload_count ?? a.added_count ?? a.inserted_count ?? 0;
+    const alreadyThere =
+      a.already_added_to_campaign !== undefined || a.duplicate_count !== undefined
+        ? (a.already_added_to_campaign ?? 0) + (a.duplicate_count ?? 0)
+        : a.skipped_leads !== undefined
+          ? skipped.filter((s) => s.present).length
+          : undefined;
+    return {
+      addedCount,
+      presentCount: alreadyThere === undefined ? undefined : addedCount + alreadyThere,
+      refused: [
+        ...invalid.map((email) => ({ email, reason: INVALID_EMAIL })),
+        ...unsubscribed.map((email) => ({ email, reason: UNSUBSCRIBED })),
+        ...skipped
+          .filter((s) => !s.present)
+          .map((s) => ({ email: s.email, reason: s.reason || SKIPPED_WITHOUT_REASON })),
+      ],
+      unnamedRefusals: [
+        { count: (a.invalid_email_count ?? 0) - invalid.length, reason: INVALID_EMAIL },
+        { count: typeof a.unsubscribed_leads === 'number' ? a.unsubscribed_leads : 0, reason: UNSUBSCRIBED },
+        { count: a.block_count ?? a.blocked_count ?? 0, reason: BLOCKED },
+        { count: a.bounce_count ?? 0, reason: BOUNCED },
+        { count: a.lead_import_stopped_count ?? 0, reason: NOT_IMPORTED },
+        { count: (a.skipped_count ?? 0) - skipped.length, reason: SKIPPED_WITHOUT_REASON },
+      ].filter((r) => r.count > 0),
+    };
+  });
 
 export const CampaignSchema = z.looseObject({
   id: z.number().int(),

@@ -1,0 +1,51 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client, Connection } from '@temporalio/client';
+import { describe, expect, it } from 'vitest';
+import { startSync, syncProgress } from '../../src/client/api.js';
+import { ownClusterFixture } from '../helpers/cluster.js';
+import {
+  LEAD_HEADER,
+  csvLines,
+  leadRows,
+  leadSquaredAccount,
+  startTestWorker,
+  writeCsv,
+} from '../helpers/sync-harness.js';
+
+const ROWS = 300;
+
+describe('a sync on a Temporal cluster whose server restarts', () => {
+  // A cluster of this file's own: restarting the project's shared one would pull it from under the other files.
+  const own = ownClusterFixture();
+
+  it('finishes with every row landed once when the server restarts mid-sync on the database it keeps', async () => {
+    const temporal = { address: own.cluster.address, namespace: own.cluster.namespace };
+    const setup = await leadSquaredAccount({ plan: 'enterprise' });
+    const worker = await startTestWorker(setup, temporal);
+    const connection = await Connection.connect({ address: temporal.address });
+    try {
+      const client = new Client({ connection, namespace: temporal.namespace });
+      const rows = leadRows(ROWS);
+      const file = await writeCsv(setup.directory, 'leads.csv', LEAD_HEADER, csvLines(rows));
+      const handle = await startSync(
+        client,
+        { account: setup.accountName, source: { kind: 'csv', path: file } },
+        { taskQueue: setup.taskQueue },
+      );
+      while (((await syncProgress(handle).catch(() => undefined))?.counts.read ?? 0) < 60) await sleep(250);
+
+      await own.cluster.restart();
+      const result = await handle.result();
+
+      expect(result).toMatchObject({ totalRows: ROWS, read: ROWS, accepted: ROWS, rejected: 0 });
+      const stored = setup.simulator.leads().map((lead) => lead.email);
+      expect(stored).toHaveLength(ROWS);
+      expect(new Set(stored)).toEqual(new Set(rows.map((row) => row.EmailAddress.toLowerCase())));
+      expect(setup.simulator.report({ requests: false }).totals.rateLimited).toBe(0);
+    } finally {
+      await worker.stop();
+      await connection.close();
+      await setup.simulator.stop();
+    }
+  }, 240_000);
+});

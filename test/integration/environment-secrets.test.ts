@@ -1,0 +1,139 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify as toYaml } from 'yaml';
+import { Client, Connection } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSync } from '../../src/client/api.js';
+import { PAYLOAD_KEY_ENV, dataConverterFromEnv } from '../../src/temporal/codec.js';
+import { LeadsyncWorker } from '../../src/worker/worker.js';
+import { encryptingWorkflowBundle, leadSquaredAccount, type LeadSquaredSetup } from '../helpers/sync-harness.js';
+import { leadsync } from '../helpers/run-cli.js';
+import { testTemporal, uniqueName } from '../helpers/temporal.js';
+
+/**
+ * Issue 13, row 1: a sync whose source is the worker's own environment (as /proc/self/environ is) gets a mapping
+ * error listing that "file"'s columns, and the failure carries them to the client and into history.
+ */
+describe('secrets the worker reads from its environment', () => {
+  const password = `pw/${randomBytes(6).toString('hex')}@x`;
+  const databaseVariable = uniqueName('crm_url').replace(/\W/g, '_').toUpperCase();
+  const databaseUrl = `postgres://leadsync:${encodeURIComponent(password)}@127.0.0.1:5432/test`;
+  const payloadKey = randomBytes(32).toString('base64');
+  let setup: LeadSquaredSetup;
+  let env: NodeJS.ProcessEnv;
+  let worker: LeadsyncWorker;
+  let running: Promise<void>;
+  let connection: Connection;
+
+  beforeAll(async () => {
+    setup = await leadSquaredAccount({ plan: 'enterprise' });
+    env = { ...process.env, [databaseVariable]: databaseUrl, [PAYLOAD_KEY_ENV]: payloadKey };
+    worker = await LeadsyncWorker.create({
+      config: {
+        ...setup.config,
+        postgresConnections: { crm: { urlEnv: databaseVariable, tables: [], lookBackSeconds: 0 } },
+      },
+      ...testTemporal(),
+      taskQueue: setup.taskQueue,
+      workflowBundle: await encryptingWorkflowBundle(),
+      env,
+    });
+    running = worker.run();
+    connection = await Connection.connect({ address: testTemporal().address });
+  });
+
+  afterAll(async () => {
+    worker?.shutdown();
+    await running;
+    await connection?.close();
+    await setup?.simulator.stop();
+  });
+
+  it('are redacted from a failure that quotes them, for the client and in history', async () => {
+    const environ = Object.entries(env)
+      .map(([name, value]) => `${name}=${value ?? ''}`)
+      .join('\0');
+    const file = join(setup.directory, 'environ');
+    await writeFile(file, `${environ}\0`);
+    const client = new Client({
+      connection,
+      namespace: testTemporal().namespace,
+      dataConverter: dataConverterFromEnv(env),
+    });
+    const handle = await startSync(
+      client,
+      { account: setup.accountName, source: { kind: 'csv', path: file }, mapping: { EmailAddress: 'email' } },
+      { taskQueue: setup.taskQueue },
+    );
+    const failure = await handle.result().then(
+      () => '',
+      (err: unknown) => messages(err),
+    );
+    // The mechanism is real: the failure lists the "columns", variable names and all...
+    expect(failure).toContain(`${databaseVariable}=[REDACTED]`);
+    expect(failure).toContain(`${PAYLOAD_KEY_ENV}=[REDACTED]`);
+    const history = JSON.stringify(await client.workflow.getHandle(handle.workflowId).fetchHistory());
+    // ...but no value the worker holds as a secret, in any spelling.
+    const secrets = [databaseUrl, password, encodeURIComponent(password), payloadKey, ...Object.values(setup.env)];
+    for (const [where, text] of Object.entries({ failure, history })) {
+      for (const secret of secrets) expect(text.includes(secret), `${where} holds a secret`).toBe(false);
+    }
+  });
+});
+
+describe('the CLI', () => {
+  it('redacts the secrets of its environment and of the config it loaded from the errors it prints', async () => {
+    const prefix = uniqueName('cli').replace(/\W/g, '_').toUpperCase();
+    // Variable names that do not look like secrets: only the config says they are.
+    const env = {
+      [`${prefix}_LSQ_A`]: `access-${randomBytes(6).toString('hex')}`,
+      [`${prefix}_LSQ_B`]: `secret-${randomBytes(6).toString('hex')}`,
+      [`${prefix}_CRM`]: `postgres://leadsync:${randomBytes(6).toString('hex')}@127.0.0.1:5432/test`,
+      [PAYLOAD_KEY_ENV]: randomBytes(32).toString('base64'),
+    };
+    const directory = await mkdtemp(join(tmpdir(), 'leadsync-cli-secrets-'));
+    const config = join(directory, 'cli.yaml');
+    await writeFile(
+      config,
+      toYaml({
+        accounts: {
+          acme: {
+            vendor: 'leadsquared',
+            plan: 'pro',
+            baseUrl: 'https://api.leadsquared.com/v2/',
+            credentials: { accessKeyEnv: `${prefix}_LSQ_A`, secretKeyEnv: `${prefix}_LSQ_B` },
+          },
+        },
+        sources: { postgres: { crm: { urlEnv: `${prefix}_CRM` } } },
+      }),
+    );
+    const file = join(directory, 'quoted.csv');
+    await writeFile(
+      file,
+      `${Object.entries(env)
+        .map(([name, value]) => `${name}=${value}`)
+        .join(',')}\nx,y,z,w\n`,
+    );
+    const mapping = join(directory, 'mapping.json');
+    await writeFile(mapping, JSON.stringify({ EmailAddress: 'email' }));
+
+    const ran = await leadsync(
+      ['sync', '--dry-run', '--config', config, '--account', 'acme', '--file', file, '--mapping', mapping],
+      env,
+    );
+
+    expect(ran.code).toBe(2);
+    expect(ran.stderr).toContain(`${prefix}_LSQ_A=[REDACTED]`);
+    for (const secret of Object.values(env)) expect(ran.stderr.includes(secret), ran.stderr).toBe(false);
+  });
+});
+
+function messages(err: unknown): string {
+  const parts: string[] = [];
+  for (let current: unknown = err; current instanceof Error; current = current.cause) {
+    parts.push(current.message, current.stack ?? '');
+  }
+  return parts.join('\n');
+}
