@@ -3,9 +3,16 @@ import { findAccount, type Account, type LoadedConfig } from '../src/config/acco
 import { type Redactor, resolveCredentials } from '../src/config/credentials.js';
 import { workerRedactor } from '../src/config/secrets.js';
 import { GovernorClient } from '../src/governance/governor-client.js';
-import { leasePool, postgresConnectionResolver, type PoolLease } from '../src/sources/postgres-connection.js';
+import {
+  leasePool,
+  postgresConnectionResolver,
+  postgresLookBack,
+  type PoolLease,
+} from '../src/sources/postgres-connection.js';
+import { assertPinned } from '../src/sources/pin.js';
 import { openSource } from '../src/sources/registry.js';
-import type { Source, SourceRef } from '../src/sources/types.js';
+import type { FilePin, Source, SourceRef } from '../src/sources/types.js';
+import { FirstRowIndex } from '../src/sync/first-rows.js';
 import type { RejectsRef } from '../src/sync/rejects-ref.js';
 import { openRejectsSink, type RejectsSink } from '../src/sync/rejects-sink.js';
 import { vendorFor } from '../src/vendors/registry.js';
@@ -35,6 +42,8 @@ export class ActivityContext {
   readonly governor: GovernorClient;
   /** Every secret this worker holds: whatever an error says passes through it before leaving the process. */
   readonly redactor: Redactor;
+  /** The first row of each lead of the syncs this worker scans or pushes: one version of a lead per sync. */
+  readonly firstRows: FirstRowIndex;
   private readonly connected = new Map<string, ConnectedAccount>();
   /** One lease per database a chunk has used, held until close(): see postgresConnections. */
   private readonly pools = new Map<string, PoolLease>();
@@ -42,21 +51,48 @@ export class ActivityContext {
   constructor(readonly deps: ActivityDeps) {
     this.governor = new GovernorClient(deps.client, deps.workflowTaskQueue);
     this.redactor = workerRedactor(deps.config, deps.env ?? process.env);
+    this.firstRows = new FirstRowIndex(deps.config.rejectsDirectory);
   }
 
-  /** Runs `work` on a source opened with this worker's connections, and closes it (a database pool lease) after. */
-  async withSource<T>(ref: SourceRef, work: (source: Source) => Promise<T>): Promise<T> {
-    const source = openSource(ref, { resolvePostgresConnection: this.postgresConnections() });
+  /**
+   * Runs `work` on a source opened inside this worker's boundary with its connections, and closes it (a database
+   * pool lease) after. Given the pin prepare took, a file must still be that file before the work and after it, so
+   * rows read from a file rewritten in between never go anywhere.
+   */
+  async withSource<T>(ref: SourceRef, work: (source: Source) => Promise<T>, pinned?: FilePin): Promise<T> {
+    const source = await openSource(ref, {
+      boundary: this.deps.config.boundary,
+      resolvePostgresConnection: this.postgresConnections(),
+      postgresLookBackSeconds: postgresLookBack(this.deps.config),
+    });
+    const check = async () => {
+      if (pinned && source.pin && ref.kind !== 'postgres') assertPinned(ref.path, pinned, await source.pin());
+    };
     try {
-      return await work(source);
+      await check();
+      const result = await work(source);
+      await check();
+      return result;
     } finally {
       await source.close?.();
     }
   }
 
-  /** Runs `work` on the rejects sink a reference names (a table on this worker's connections, or files), closed after. */
-  async withRejectsSink<T>(ref: RejectsRef, work: (sink: RejectsSink) => Promise<T>): Promise<T> {
-    const sink = openRejectsSink(ref, { resolvePostgresConnection: this.postgresConnections() });
+  /**
+   * Where this worker's config sends rejects. Only the config decides it: a directory or table named in a workflow's
+   * payload is never written to.
+   */
+  rejects(): RejectsRef {
+    const { config } = this.deps;
+    return {
+      rejectsDirectory: config.rejectsDirectory,
+      ...(config.rejectsTable ? { rejectsTable: config.rejectsTable } : {}),
+    };
+  }
+
+  /** Runs `work` on this worker's rejects sink (a table on its connections, or files), closed after. */
+  async withRejectsSink<T>(work: (sink: RejectsSink) => Promise<T>): Promise<T> {
+    const sink = openRejectsSink(this.rejects(), { resolvePostgresConnection: this.postgresConnections() });
     try {
       return await work(sink);
     } finally {

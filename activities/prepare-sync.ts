@@ -5,7 +5,6 @@ import { ConfigError, formatZodIssues } from '../src/config/errors.js';
 import { checkMapping, identityMapping, type Mapping } from '../src/sources/mapping.js';
 import { recordCheck } from '../src/sync/chunk-rows.js';
 import type { SyncPlan, SyncRequest } from '../src/sync/contract.js';
-import type { RejectsRef } from '../src/sync/rejects-ref.js';
 import { recordLanes } from '../src/sync/record-lanes.js';
 import type { Vendor } from '../src/vendors/types.js';
 import type { ActivityContext } from './context.js';
@@ -26,22 +25,25 @@ export async function prepareSync(context: ActivityContext, request: SyncRequest
       if (!target.success) {
         throw new ConfigError(`a sync to ${vendor.name} needs a target:\n${formatZodIssues(target.error)}`);
       }
-      const totalRows = await context.withSource(request.source, async (source) => {
-        const columns = await source.columns();
-        const mapping = request.mapping ?? identityMapping(columns);
-        checkMapping(mapping, columns, vendor.emailField);
-        // An activity field's value decides whether it is valid (the event code): its rows are checked one by one.
-        if (request.records === 'leads') checkMappedFields(vendor, mapping);
-        else recordCheck(vendor, request.records);
-        return source.countRows();
-      });
-      // A rejects table is created (or checked) now: a bad connection or permission fails before any vendor call.
-      const { config } = context.deps;
-      const rejects: RejectsRef = {
-        rejectsDirectory: config.rejectsDirectory,
-        ...(config.rejectsTable ? { rejectsTable: config.rejectsTable } : {}),
-      };
-      await context.withRejectsSink(rejects, (sink) => sink.prepare(activityInfo().workflowExecution?.workflowId));
+      // A file is pinned before it is first read, and must still be that file once counted: see withSource.
+      const pin = await context.withSource(request.source, async (source) => source.pin?.());
+      const totalRows = await context.withSource(
+        request.source,
+        async (source) => {
+          const columns = await source.columns();
+          const mapping = request.mapping ?? identityMapping(columns);
+          checkMapping(mapping, columns, vendor.emailField);
+          // An activity field's value decides whether it is valid (the event code): its rows are checked one by one.
+          if (request.records === 'leads') checkMappedFields(vendor, mapping);
+          else recordCheck(vendor, request.records);
+          return source.countRows();
+        },
+        pin,
+      );
+      // The rejects sink is made ready now (a directory created and written to, a table created or checked): one that
+      // cannot take rejects fails the sync before any vendor call.
+      const rejects = context.rejects();
+      await context.withRejectsSink((sink) => sink.prepare(activityInfo().workflowExecution?.workflowId));
       // The check is a vendor call like any other: it takes a slot, so it cannot push a busy account over a window.
       await context.governor.paced(account, 'general', 1, () => client.verify(target.data));
       const lanes = laneAllowances(recordLanes(account.effectivePlan, request.records))
@@ -59,6 +61,7 @@ export async function prepareSync(context: ActivityContext, request: SyncRequest
         totalRows,
         rowsPerSecond: lanes.reduce((sum, lane) => sum + lane.callsPerSecond * lane.rowsPerCall, 0),
         ...rejects,
+        ...(pin ? { pin } : {}),
       };
     });
   } catch (err) {

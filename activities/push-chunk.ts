@@ -2,7 +2,11 @@ import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Context, activityInfo } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import type { Account } from '../src/config/accounts.js';
+import { ConfigError } from '../src/config/errors.js';
+import { laneTaskQueue } from '../src/governance/lanes.js';
 import { laneMetrics } from '../src/observability/metrics.js';
+import { recordLanes } from '../src/sync/record-lanes.js';
 import { readChunkRows } from '../src/sync/chunk-rows.js';
 import type { ChunkResult, ChunkTask } from '../src/sync/contract.js';
 import { BatchTooLargeError, RateLimitedError, TransientError } from '../src/vendors/errors.js';
@@ -23,16 +27,26 @@ export async function pushChunk(context: ActivityContext, task: ChunkTask): Prom
     return await withHeartbeats(async (signal) => {
       const metrics = chunkMetrics(context, task);
       const connected = context.connect(task.account);
-      const { leads, rejects, rows } = await context.withSource(task.source, (source) =>
-        readChunkRows(source, connected.vendor, task.mapping, task.chunk, task.records ?? 'leads'),
+      const rowsPerCall = laneOf(connected.account, task);
+      const read = await context.withSource(
+        task.source,
+        (source) => readChunkRows(source, connected.vendor, task.mapping, task.chunk, task.records ?? 'leads'),
+        task.pin,
       );
+      // A lead whose email a row before it carries is that row's duplicate, never sent: one version per lead.
+      const { leads, duplicates } =
+        task.records === 'activities'
+          ? { leads: read.leads, duplicates: [] }
+          : await context.firstRows.separate(task.syncId, read.leads, connected.vendor.emailField);
+      const rows = read.rows;
+      const rejects = [...read.rejects, ...duplicates];
       const calls: Calls = { made: 0, retried: 0, onCall: () => metrics.request() };
-      const outcomes = await sendCalls({ context, connected, task, calls, signal }, leads);
+      const outcomes = await sendCalls({ context, connected, task: { ...task, rowsPerCall }, calls, signal }, leads);
       for (const outcome of outcomes) {
         if (outcome.status === 'rejected')
           rejects.push({ row: outcome.row, field: outcome.field, reason: outcome.reason });
       }
-      await context.withRejectsSink(task, (sink) => sink.writeChunk(task.syncId, task.chunk.firstRow, rejects));
+      await context.withRejectsSink((sink) => sink.writeChunk(task.syncId, task.chunk.firstRow, rejects));
       const accepted = outcomes.filter((o) => o.status === 'accepted').length;
       // A row with several bad fields has a line per field in the report, but is one rejected row.
       const rejected = new Set(rejects.map((reject) => reject.row)).size;
@@ -67,6 +81,20 @@ export async function pushChunk(context: ActivityContext, task: ChunkTask): Prom
     }
     throw boundedFailure(toActivityFailure(err, context.redactor), activityInfo().attempt);
   }
+}
+
+/**
+ * The rows per call of the task's lane, from this worker's config. The task came from a workflow, whose state anyone
+ * who can start one can write: a chunk runs only on its own lane's queue (whose rate limit is the lane's ceiling),
+ * and never sends larger calls than the lane takes.
+ */
+function laneOf(account: Account, task: ChunkTask): number {
+  const lane = recordLanes(account.effectivePlan, task.records ?? 'leads')[task.lane];
+  const queue = laneTaskQueue(account.vendor, account.name, task.lane);
+  if (!lane || activityInfo().taskQueue !== queue) {
+    throw new ConfigError(`a chunk of account ${account.name}, lane ${task.lane}, runs only on task queue ${queue}`);
+  }
+  return Math.min(task.rowsPerCall ?? lane.rowsPerCall, lane.rowsPerCall);
 }
 
 /** Attempts of one vendor call that fails transiently (5xx, timeout, dropped connection) before its rows are split. */

@@ -66,6 +66,8 @@ export class BenchTemporal {
       configPath,
       toYaml({
         ...config,
+        // The bench writes its source files to directories of their own under the system's temporary directory.
+        sources: { files: { roots: [tmpdir()] }, ...(config.sources as Record<string, unknown> | undefined) },
         accounts: { [account.name]: account.settings },
         rejects: { directory: join(directory, 'rejects') },
       }),

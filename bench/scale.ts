@@ -117,7 +117,7 @@ export async function benchScale(
         }
         return finished;
       },
-      { sources: { postgres: { bench: { url: POSTGRES_URL } } } },
+      { sources: { postgres: { bench: { url: POSTGRES_URL, tables: ['public.*'] } } } },
     );
     const report = await simulator.report();
     const history = await historyPerRun(temporal, workflowId);

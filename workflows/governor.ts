@@ -18,7 +18,9 @@ import {
 } from '../src/governance/adaptation.js';
 import { earliestSlot, emptyLedger, pacedWindows, pause, recordSlot, type Ledger } from '../src/governance/ledger.js';
 import type { LaneName, Window } from '../src/governance/plans.js';
+import { GovernorInputSchema, LaneReportSchema, ReserveRequestSchema } from '../src/governance/governor-input.js';
 import type { QuotaReading } from '../src/vendors/types.js';
+import { parseArgument } from './arguments.js';
 
 /**
  * The account governor: one long-lived workflow per vendor account that hands out call slots, so that
@@ -108,7 +110,8 @@ const IDLE_MS = 2 * 60 * 60 * 1000;
 /** Continue-as-new well before the server's history limits. */
 const EVENTS_PER_RUN = 8_000;
 
-export async function accountGovernor(input: GovernorInput): Promise<void> {
+export async function accountGovernor(raw: GovernorInput): Promise<void> {
+  const input = parseArgument('governor input', GovernorInputSchema, raw);
   const state: GovernorState = {
     ledgers: {},
     vendorWindows: {},
@@ -154,13 +157,17 @@ export async function accountGovernor(input: GovernorInput): Promise<void> {
     },
     {
       validator: (request) => {
-        if (!request.spends.length || request.calls < 1 || request.marginMs < 0 || (request.share ?? 1) <= 0)
-          throw new Error('malformed reservation request');
+        const parsed = ReserveRequestSchema.safeParse(request);
+        if (!parsed.success) throw new Error(`malformed reservation request: ${parsed.error.issues[0]?.message}`);
       },
     },
   );
 
-  setHandler(reportSignal, (report) => {
+  setHandler(reportSignal, (raw) => {
+    // A signal cannot be refused: one that does not read as a report is dropped, never allowed to break the ledger.
+    const parsed = LaneReportSchema.safeParse(raw);
+    if (!parsed.success) return;
+    const report = parsed.data;
     if (report.kind === 'quota') {
       state.quotaReports += 1;
       const ledger = state.ledgers[report.lane];

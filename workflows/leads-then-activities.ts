@@ -1,5 +1,6 @@
 import { ParentClosePolicy, executeChild, workflowInfo } from '@temporalio/workflow';
-import type { SyncInput, SyncResult } from '../src/sync/contract.js';
+import { SyncInputSchema, type SyncInput, type SyncResult } from '../src/sync/contract.js';
+import { parseArgument } from './arguments.js';
 import { leadSync } from './sync.js';
 
 export interface LeadsThenActivitiesResult {
@@ -14,6 +15,9 @@ export interface LeadsThenActivitiesResult {
  * Each half is a leadSync child with its own progress, controls and rejects report.
  */
 export async function leadsThenActivities(leads: SyncInput, activities: SyncInput): Promise<LeadsThenActivitiesResult> {
+  // Both halves are checked before the first starts: a bad activities input must not wait for every lead to land.
+  parseArgument('leads input', SyncInputSchema, leads);
+  parseArgument('activities input', SyncInputSchema, activities);
   const { workflowId } = workflowInfo();
   const child = (input: SyncInput, half: string) =>
     executeChild(leadSync, {

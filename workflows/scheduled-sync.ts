@@ -1,6 +1,7 @@
 import { ApplicationFailure, ParentClosePolicy, executeChild, workflowInfo } from '@temporalio/workflow';
-import type { SyncInput, SyncResult } from '../src/sync/contract.js';
+import { SyncInputSchema, type SyncInput, type SyncResult } from '../src/sync/contract.js';
 import { HandedOnSchema } from '../src/sync/watermark.js';
+import { parseArgument } from './arguments.js';
 import { leadSync } from './sync.js';
 
 /**
@@ -9,7 +10,8 @@ import { leadSync } from './sync.js';
  * landed; a failed or skipped run hands nothing on, and the next one starts where the last good one stopped.
  * The sync itself is a child, so its continue-as-new runs stay one workflow in the schedule's recent actions.
  */
-export async function scheduledSync(input: SyncInput): Promise<SyncResult> {
+export async function scheduledSync(raw: SyncInput): Promise<SyncResult> {
+  const input = parseArgument('sync input', SyncInputSchema, raw);
   const info = workflowInfo();
   const previous = HandedOnSchema.safeParse(info.lastResult ?? {});
   if (!previous.success) {

@@ -20,6 +20,8 @@ import type { SyncActivities } from '../activities/index.js';
 import type { LaneName } from '../src/governance/plans.js';
 import type { ChunkRange } from '../src/sources/types.js';
 import {
+  CarriedSchema,
+  ChunksPerRunSchema,
   ShareSchema,
   SyncInputSchema,
   ZERO_COUNTS,
@@ -38,6 +40,7 @@ import { callsPerChunk } from '../src/sync/chunk-size.js';
 import type { RejectsReport } from '../src/sync/rejects-ref.js';
 import { markLanded, nextSince, startWatermark } from '../src/sync/watermark.js';
 import { LeadsyncAccount, LeadsyncSource, LeadsyncState, LeadsyncVendor } from '../src/temporal/search-attributes.js';
+import { parseArgument } from './arguments.js';
 import { describeProgress } from './progress.js';
 
 export const progressQuery = defineQuery<SyncProgress>('progress');
@@ -85,18 +88,21 @@ export async function leadSync(
   chunksPerRun = DEFAULT_CHUNKS_PER_RUN,
 ): Promise<SyncResult> {
   const request = parseInput(input);
+  const carry =
+    carried === undefined || carried === null ? undefined : parseArgument('carried', CarriedSchema, carried);
+  const perRun = parseArgument('chunksPerRun', ChunksPerRunSchema, chunksPerRun ?? DEFAULT_CHUNKS_PER_RUN);
   const run = new SyncRun(request);
   run.listen();
   CancellationScope.current().cancelRequested.catch(() => run.cancel());
 
   // A cancelled sync still lets its chunks in flight finish and writes its rejects report, so the counts stay true.
   return CancellationScope.nonCancellable(async () => {
-    run.begin(carried ?? (await prepare(request)));
-    const outcome = await run.pushChunks(chunksPerRun);
+    run.begin(carry ?? (await prepare(request)));
+    const outcome = await run.pushChunks(perRun);
     if (outcome === 'failed') return run.fail();
     if (outcome === 'continue') {
       await condition(allHandlersFinished);
-      return continueAsNew<typeof leadSync>(request, run.carry(), chunksPerRun);
+      return continueAsNew<typeof leadSync>(request, run.carry(), perRun);
     }
     run.enter('writing-rejects');
     const rejects = await control.writeRejectsReport(run.rejectsReportRequest());
@@ -107,10 +113,7 @@ export async function leadSync(
 }
 
 function parseInput(input: SyncInput): SyncRequest {
-  const parsed = SyncInputSchema.safeParse(input);
-  if (parsed.success) return parsed.data;
-  const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`).join('; ');
-  throw ApplicationFailure.nonRetryable(`invalid sync input: ${issues}`, 'ConfigError');
+  return parseArgument('sync input', SyncInputSchema, input);
 }
 
 async function prepare(request: SyncRequest): Promise<Carried> {
@@ -234,7 +237,17 @@ class SyncRun {
     const sizes = wanted.flatMap((w) => Array<number>(w.chunks).fill(w.rows));
     if (sizes.length === 0) return;
     this.scanning = true;
-    void control.scanChunks({ source: this.request.source, cursor: sync.cursor, sizes }).then(
+    const pin = sync.plan.pin;
+    const request = {
+      source: this.request.source,
+      cursor: sync.cursor,
+      sizes,
+      ...(pin ? { pin } : {}),
+      account: this.request.account,
+      records: this.request.records,
+      ...(this.request.mapping ? { mapping: this.request.mapping } : {}),
+    };
+    void control.scanChunks(request).then(
       (scan) => {
         let next = 0;
         for (const w of wanted) {
@@ -321,8 +334,7 @@ class SyncRun {
             share: this.request.share,
             rowsPerCall: lane.rowsPerCall,
             chunk,
-            rejectsDirectory: sync.plan.rejectsDirectory,
-            ...(sync.plan.rejectsTable ? { rejectsTable: sync.plan.rejectsTable } : {}),
+            ...(sync.plan.pin ? { pin: sync.plan.pin } : {}),
           },
         ],
       ),
@@ -420,12 +432,7 @@ class SyncRun {
   }
 
   rejectsReportRequest(): RejectsReportRequest {
-    const { plan } = this.prepared();
-    return {
-      syncId: workflowInfo().workflowId,
-      rejectsDirectory: plan.rejectsDirectory,
-      ...(plan.rejectsTable ? { rejectsTable: plan.rejectsTable } : {}),
-    };
+    return { syncId: workflowInfo().workflowId };
   }
 
   /** The counts, and where the rejects are: a report file's path (a string), or a table's report. */

@@ -56,7 +56,7 @@ export async function syncRequestFrom(options: SyncOptions): Promise<{ request: 
     throw new ConfigError(`--share: must be above 0 and at most 1, not '${options.share}'`);
   }
   const source = sourceRef(options);
-  if (source.kind === 'postgres' && !(source.connection in config.postgresConnections)) {
+  if (source.kind === 'postgres' && !Object.hasOwn(config.postgresConnections, source.connection)) {
     const known = Object.keys(config.postgresConnections);
     throw new ConfigError(
       `no PostgreSQL connection named '${source.connection}' in ${config.path} (configured: ${known.join(', ') || 'none'})`,

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import {
@@ -12,6 +12,7 @@ import {
   planNames,
   type Plan,
 } from '../governance/plans.js';
+import type { SourceBoundary } from '../sources/boundary.js';
 import { PostgresConnectionSchema, type PostgresConnection } from '../sources/postgres-connection.js';
 import { RejectsTableRefSchema, type RejectsTableRef } from '../sync/rejects-ref.js';
 import { TemporalConfigSchema, type TemporalConfig } from '../temporal/connection-config.js';
@@ -94,9 +95,19 @@ export const ConfigFileSchema = z
       z.string().regex(/^[a-z0-9][a-z0-9-_]*$/i, 'account names are letters, digits, - and _'),
       AccountSchema,
     ),
-    /** Named data sources whose secrets stay in the worker: a sync's reference names the connection, never the URL. */
+    /**
+     * What syncs may read. Named data sources whose secrets stay in the worker: a sync's reference names the
+     * connection, never the URL, and only the tables the connection lists. Files only under `files.roots`.
+     */
     sources: z
       .object({
+        files: z
+          .object({
+            /** Directories source files may be read from, relative to the config file; its own directory by default. */
+            roots: z.array(z.string().min(1, 'must be a directory path')).min(1).optional(),
+          })
+          .strict()
+          .default({}),
         postgres: z
           .record(
             z.string().regex(/^[a-z0-9][a-z0-9-_]*$/i, 'connection names are letters, digits, - and _'),
@@ -105,7 +116,7 @@ export const ConfigFileSchema = z
           .default({}),
       })
       .strict()
-      .default({ postgres: {} }),
+      .default({ files: {}, postgres: {} }),
     rejects: RejectsConfigSchema,
     /** Where Temporal is and how to authenticate; the TEMPORAL_* environment variables win over it. */
     temporal: TemporalConfigSchema.optional(),
@@ -122,6 +133,8 @@ export interface LoadedConfig {
   path: string;
   accounts: Record<string, Account>;
   postgresConnections: Record<string, PostgresConnection>;
+  /** The files and tables syncs may read: the worker opens nothing else a workflow input names. */
+  boundary: SourceBoundary;
   /** Where rejects files go, and dry runs' reports always. */
   rejectsDirectory: string;
   /** When the config names one, syncs write their rejects to this table instead of files. */
@@ -170,10 +183,16 @@ export function parseConfig(raw: unknown, path: string): LoadedConfig {
         `(configured: ${known.length ? known.join(', ') : 'none'})`,
     );
   }
+  const configDirectory = dirname(resolve(path));
   return {
     path,
     accounts,
     postgresConnections: sources.postgres,
+    boundary: {
+      configPath: path,
+      fileRoots: (sources.files.roots ?? ['.']).map((root) => resolve(configDirectory, root)),
+      tables: Object.fromEntries(Object.entries(sources.postgres).map(([name, entry]) => [name, entry.tables])),
+    },
     rejectsDirectory: resolve(path, '..', rejects.directory ?? DEFAULT_REJECTS_DIRECTORY),
     ...(rejects.table ? { rejectsTable: rejects.table } : {}),
     ...(temporal ? { temporal } : {}),
@@ -219,7 +238,8 @@ export function effectivePlan(accountName: string, account: AccountConfig, path:
 }
 
 export function findAccount(config: LoadedConfig, name: string): Account {
-  const account = config.accounts[name];
+  // An own property only: `constructor` or `__proto__` is no account.
+  const account = Object.hasOwn(config.accounts, name) ? config.accounts[name] : undefined;
   if (!account) {
     throw new ConfigError(
       `unknown account '${name}' in ${config.path} (configured: ${Object.keys(config.accounts).join(', ') || 'none'})`,

@@ -3,7 +3,8 @@ import { open, stat } from 'node:fs/promises';
 import { CsvError, parse, type Options } from 'csv-parse';
 import { ConfigError } from '../config/errors.js';
 import { scanByteRanges } from './byte-ranges.js';
-import type { ChunkRange, Cursor, ScanResult, Source, SourceRow } from './types.js';
+import { pinFile } from './pin.js';
+import type { ChunkRange, Cursor, FilePin, ScanResult, Source, SourceRow } from './types.js';
 
 /** A record past this size is a quote left open, not data: it is refused before it fills the worker's memory. */
 const MAX_RECORD_BYTES = 1024 * 1024;
@@ -32,6 +33,10 @@ type FileRecord = { from: number; to: number } & ({ fields: string[] } | { unrea
  */
 export class CsvSource implements Source {
   constructor(private readonly path: string) {}
+
+  pin(): Promise<FilePin> {
+    return pinFile(this.path);
+  }
 
   private async *records(start: number, end?: number): AsyncGenerator<FileRecord> {
     let from = start;
@@ -106,7 +111,17 @@ export class CsvSource implements Source {
       if ('unreadable' in record) {
         throw new ConfigError(`CSV file ${this.path}: the header row cannot be read: ${record.unreadable}`);
       }
-      return { columns: record.fields.map((c) => c.trim()), dataStart: record.to };
+      const columns = record.fields.map((c) => c.trim());
+      // A second column of one name would silently win over the first in every row.
+      const repeated = columns.findIndex((column, i) => columns.indexOf(column) !== i);
+      if (repeated !== -1) {
+        const first = columns.indexOf(columns[repeated]!);
+        throw new ConfigError(
+          `CSV file ${this.path}: column '${columns[repeated]}' appears twice in the header ` +
+            `(columns ${first + 1} and ${repeated + 1}): rename one`,
+        );
+      }
+      return { columns, dataStart: record.to };
     }
     throw new ConfigError(`CSV file ${this.path} is empty: it needs a header row`);
   }

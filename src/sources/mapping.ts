@@ -35,7 +35,7 @@ export function checkMapping(mapping: Mapping, columns: readonly string[], email
       );
     }
   }
-  if (!(emailField in mapping)) {
+  if (!Object.hasOwn(mapping, emailField)) {
     throw new ConfigError(
       `mapping: ${emailField} is not mapped; every lead needs one (columns: ${columns.join(', ')})`,
     );
@@ -65,7 +65,8 @@ export function applyMapping(
     const column = typeof spec === 'string' ? spec : spec.column;
     const defaults: Transform[] = field === emailField ? ['trim', 'lower'] : ['trim'];
     const transforms = typeof spec === 'string' ? defaults : (spec.transforms ?? defaults);
-    const value = transforms.reduce((v, t) => TRANSFORMS[t](v), values[column] ?? '');
+    // An own property only: a column named `constructor` is not Object's.
+    const value = transforms.reduce((v, t) => TRANSFORMS[t](v), Object.hasOwn(values, column) ? values[column]! : '');
     if (value !== '') fields[field] = value;
   }
   return fields;

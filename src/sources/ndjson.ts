@@ -3,18 +3,22 @@ import { stat } from 'node:fs/promises';
 import { z } from 'zod';
 import { ConfigError } from '../config/errors.js';
 import { scanByteRanges } from './byte-ranges.js';
-import type { ChunkRange, Cursor, ScanResult, Source, SourceRow } from './types.js';
+import { pinFile } from './pin.js';
+import type { ChunkRange, Cursor, FilePin, ScanResult, Source, SourceRow } from './types.js';
 
 /** How many rows `columns()` looks at: enough to see optional keys, few enough to answer at once. */
 export const COLUMN_SAMPLE_ROWS = 1000;
 
 const NEWLINE = 0x0a;
 
-interface Line {
-  text: string;
+/** A line past this size is one rejected row, like a CSV record past the same size: never a worker's memory. */
+export const MAX_LINE_BYTES = 1024 * 1024;
+
+/** One non-blank line, or one too long to read (its bytes were counted, not kept). */
+type Line = ({ text: string } | { tooLong: number }) & {
   /** Byte offset just past this line's newline: where the next line starts. */
   end: number;
-}
+};
 
 function describe(value: unknown): string {
   if (value === null) return 'null';
@@ -34,6 +38,10 @@ const ScalarSchema = z
 const RecordSchema = z.record(z.string(), ScalarSchema, {
   error: (issue) => `expected a JSON object, found ${describe(issue.input)}`,
 });
+
+function tooLong(bytes: number): { unreadable: string } {
+  return { unreadable: `the line is ${bytes} bytes, over the ${MAX_LINE_BYTES} a row may have` };
+}
 
 function toText(value: z.infer<typeof ScalarSchema>): string {
   return value === null ? '' : String(value);
@@ -65,12 +73,20 @@ export function parseLine(text: string): { values: Record<string, string> } | { 
 export class NdjsonSource implements Source {
   constructor(private readonly path: string) {}
 
-  /** Lines from byte `start` up to `end` (exclusive), blank ones skipped but still counted in offsets. */
+  pin(): Promise<FilePin> {
+    return pinFile(this.path);
+  }
+
+  /**
+   * Lines from byte `start` up to `end` (exclusive), blank ones skipped but still counted in offsets. A line that
+   * grows past MAX_LINE_BYTES stops being kept: the rest of it is only counted, up to its newline.
+   */
   private async *lines(start: number, end?: number): AsyncGenerator<Line> {
     await this.assertReadable();
     // createReadStream's `end` is inclusive.
     const stream = createReadStream(this.path, { start, end: end === undefined ? undefined : end - 1 });
     let pending: Buffer[] = [];
+    let pendingBytes = 0;
     let offset = start;
     const toLine = (bytes: Buffer): Line | undefined => {
       const lineStart = offset;
@@ -80,17 +96,30 @@ export class NdjsonSource implements Source {
       text = text.replace(/\r?\n$/, '');
       return text.trim() === '' ? undefined : { text, end: offset };
     };
+    const take = (part: Buffer): Line | undefined => {
+      const length = pendingBytes + part.length;
+      const line =
+        length > MAX_LINE_BYTES
+          ? { tooLong: length, end: (offset += length) }
+          : toLine(Buffer.concat([...pending, part]));
+      pending = [];
+      pendingBytes = 0;
+      return line;
+    };
     for await (const buffer of stream as AsyncIterable<Buffer>) {
       let from = 0;
       for (let newline = buffer.indexOf(NEWLINE); newline !== -1; newline = buffer.indexOf(NEWLINE, from)) {
-        const next = toLine(Buffer.concat([...pending, buffer.subarray(from, newline + 1)]));
-        pending = [];
+        const next = take(buffer.subarray(from, newline + 1));
         from = newline + 1;
         if (next) yield next;
       }
-      if (from < buffer.length) pending.push(buffer.subarray(from));
+      if (from < buffer.length) {
+        pendingBytes += buffer.length - from;
+        // Past the limit the bytes are counted, not kept.
+        pending = pendingBytes > MAX_LINE_BYTES ? [] : [...pending, buffer.subarray(from)];
+      }
     }
-    const last = pending.length ? toLine(Buffer.concat(pending)) : undefined;
+    const last = pendingBytes > 0 ? take(Buffer.alloc(0)) : undefined;
     if (last) yield last;
   }
 
@@ -109,8 +138,9 @@ export class NdjsonSource implements Source {
   async columns(): Promise<string[]> {
     const columns = new Set<string>();
     let sampled = 0;
-    for await (const { text } of this.lines(0)) {
-      const row = parseLine(text);
+    for await (const line of this.lines(0)) {
+      if (!('text' in line)) continue;
+      const row = parseLine(line.text);
       if ('values' in row) Object.keys(row.values).forEach((key) => columns.add(key));
       if (++sampled === COLUMN_SAMPLE_ROWS) break;
     }
@@ -130,8 +160,8 @@ export class NdjsonSource implements Source {
 
   async *read(range: ChunkRange): AsyncIterable<SourceRow> {
     let row = range.firstRow;
-    for await (const { text } of this.lines(Number(range.from), Number(range.to))) {
-      yield { row: row++, ...parseLine(text) };
+    for await (const line of this.lines(Number(range.from), Number(range.to))) {
+      yield { row: row++, ...('text' in line ? parseLine(line.text) : tooLong(line.tooLong)) };
     }
   }
 }

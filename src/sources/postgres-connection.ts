@@ -12,8 +12,33 @@ function isPostgresUrl(value: string): boolean {
 }
 
 /**
+ * The tables and views a sync may read through a connection: `schema.table`, or `schema.*` for every one of a
+ * schema. Schema-qualified, so the search path cannot make a listed name mean another table.
+ */
+export const AllowedTableSchema = z
+  .string()
+  .regex(
+    /^[A-Za-z_][A-Za-z0-9_$]*\.([A-Za-z_][A-Za-z0-9_$]*|\*)$/,
+    'must be schema.table or schema.* (schema-qualified, names as in the catalog)',
+  );
+
+/**
+ * How far before the mark an incremental sync starts reading: the longest a transaction writing the table may stay
+ * open. A row it writes carries a cursor value from before it committed, possibly before the mark of a sync that
+ * scanned meanwhile; reading that far back again catches it (the rows read twice are upserts of the same lead).
+ */
+export const DEFAULT_LOOK_BACK_SECONDS = 60;
+const LookBackSchema = z
+  .number()
+  .int()
+  .min(0)
+  .max(7 * 24 * 3600)
+  .default(DEFAULT_LOOK_BACK_SECONDS);
+
+/**
  * One entry of the config's PostgreSQL connections: the name of the environment variable holding the
- * connection string, or a URL written out when it holds no secret (trust or .pgpass authentication).
+ * connection string, or a URL written out when it holds no secret (trust or .pgpass authentication), and the
+ * tables syncs may read through it (none when absent: a connection for the rejects table needs no list).
  */
 export const PostgresConnectionSchema = z.union([
   z
@@ -21,6 +46,8 @@ export const PostgresConnectionSchema = z.union([
       urlEnv: z
         .string()
         .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the name of an environment variable, not the URL itself'),
+      tables: z.array(AllowedTableSchema).default([]),
+      lookBackSeconds: LookBackSchema,
     })
     .strict(),
   z
@@ -32,6 +59,8 @@ export const PostgresConnectionSchema = z.union([
         .refine((url) => urlPasswords(url).length === 0, {
           message: 'holds a password: put the URL in an environment variable and name it with urlEnv',
         }),
+      tables: z.array(AllowedTableSchema).default([]),
+      lookBackSeconds: LookBackSchema,
     })
     .strict(),
 ]);
@@ -39,11 +68,11 @@ export type PostgresConnection = z.infer<typeof PostgresConnectionSchema>;
 
 /** Turns the configured connections into the lookup a PostgreSQL source needs, reading env vars on use. */
 export function postgresConnectionResolver(
-  connections: Record<string, PostgresConnection>,
+  connections: Record<string, z.input<typeof PostgresConnectionSchema>>,
   env: NodeJS.ProcessEnv = process.env,
 ): (name: string) => string {
   return (name) => {
-    const entry = connections[name];
+    const entry = Object.hasOwn(connections, name) ? connections[name] : undefined;
     if (!entry) {
       const known = Object.keys(connections);
       throw new ConfigError(
@@ -60,6 +89,12 @@ export function postgresConnectionResolver(
     }
     return url;
   };
+}
+
+/** Each configured connection's look-back, by name (none for a name the config lacks: it fails elsewhere). */
+export function postgresLookBack(config: { postgresConnections: Record<string, PostgresConnection> }) {
+  return (name: string): number =>
+    Object.hasOwn(config.postgresConnections, name) ? config.postgresConnections[name]!.lookBackSeconds : 0;
 }
 
 /** PostgreSQL errors that mean a reference or the config is wrong, by SQLSTATE: retrying cannot help. */

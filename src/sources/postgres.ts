@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { z } from 'zod';
 import { ConfigError } from '../config/errors.js';
+import { tableAllowed, tableRefused, type SourceBoundary } from './boundary.js';
 import { leasePool, POSTGRES_CONFIG_ERRORS, type PoolLease } from './postgres-connection.js';
 import { PairPositionSchema } from './postgres-position.js';
 import {
@@ -35,9 +36,12 @@ const BoundaryRowSchema = z.object({
 });
 const CountRowSchema = z.object({ rows: z.coerce.number() });
 const RelationRowSchema = z.object({ kind: z.string(), unique_key: z.enum(['true', 'false']) });
+const ResolvedRowSchema = z.object({ schema: z.string(), name: z.string() });
 // Relation kinds that can carry an index: tables and partitioned tables. Views are trusted as written.
 const INDEXED_KINDS = ['r', 'p'];
 const ValuesSchema = z.array(z.string().nullable());
+/** date, timestamp, timestamptz. */
+const TIME_OIDS = [1082, 1114, 1184];
 
 /**
  * A PostgreSQL table or view, cut into key ranges by keyset pagination (never OFFSET). A chunk is the
@@ -51,10 +55,14 @@ export class PostgresSource implements Source {
   private readonly order: string[];
   private readonly since: Place | undefined;
   private checked: Promise<string[]> | undefined;
+  /** Whether the cursor column holds times (date, timestamp, timestamptz): only times are looked back over. */
+  private cursorIsTime = false;
 
   constructor(
     private readonly ref: PostgresSourceRef,
     private readonly lease: PoolLease,
+    private readonly boundary: SourceBoundary,
+    private readonly lookBackSeconds = 0,
   ) {
     this.table = quoteQualifiedName(ref.table);
     this.order = [...(ref.cursorColumn ? [ref.cursorColumn] : []), ref.key].map(quote);
@@ -96,9 +104,38 @@ export class PostgresSource implements Source {
     return this.checked;
   }
 
+  /**
+   * The table must be one the connection's list allows, before anything is read from it. A schema-qualified name is
+   * checked as written, without a query; an unqualified one as the search path resolves it. A table that does not
+   * exist is refused alike, so the refusal tells nothing about what else the database holds.
+   */
+  private async admit(): Promise<void> {
+    const allowed = Object.hasOwn(this.boundary.tables, this.ref.connection)
+      ? this.boundary.tables[this.ref.connection]!
+      : [];
+    const parts = this.ref.table.split('.');
+    if (parts.length === 2) {
+      if (tableAllowed(allowed, parts[0]!, parts[1]!)) return;
+      throw tableRefused(this.boundary, this.ref.connection);
+    }
+    if (allowed.length === 0) throw tableRefused(this.boundary, this.ref.connection);
+    const { rows } = await this.query({
+      text: `SELECT n.nspname AS schema, c.relname AS name FROM pg_class c
+             JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass($1)`,
+      values: [this.table],
+    });
+    const resolved = rows[0] === undefined ? undefined : ResolvedRowSchema.parse(rows[0]);
+    if (!resolved || !tableAllowed(allowed, resolved.schema, resolved.name)) {
+      throw tableRefused(this.boundary, this.ref.connection);
+    }
+  }
+
   private async describe(): Promise<string[]> {
+    await this.admit();
     const { fields } = await this.query({ text: `SELECT * FROM ${this.table} LIMIT 0` });
     const columns = fields.map((f) => f.name);
+    const cursorType = fields.find((f) => f.name === this.ref.cursorColumn)?.dataTypeID;
+    this.cursorIsTime = cursorType !== undefined && TIME_OIDS.includes(cursorType);
     for (const [role, column] of [
       ['key', this.ref.key],
       ['cursorColumn', this.ref.cursorColumn],
@@ -161,6 +198,22 @@ export class PostgresSource implements Source {
     return conditions.join(' AND ');
   }
 
+  /**
+   * Where an incremental sync starts: after `since`, moved back by the connection's look-back. A row written with a
+   * cursor value before the mark by a transaction that committed after the last scan is read by the next sync
+   * instead of never; the rows read again are upserts of what the vendor has.
+   */
+  private start(values: unknown[]): string {
+    if (!this.since || this.lookBackSeconds === 0 || !this.cursorIsTime) return this.filter(this.since, values);
+    const [cursorColumn, keyColumn] = this.order;
+    const lookBack = `make_interval(secs => $${values.push(this.lookBackSeconds)}::double precision)`;
+    const [value, key] = this.since;
+    return [
+      this.filter(undefined, values),
+      `(${cursorColumn} + ${lookBack}, ${keyColumn}) > ($${values.push(value)}, $${values.push(key)})`,
+    ].join(' AND ');
+  }
+
   async columns(): Promise<string[]> {
     return this.check();
   }
@@ -169,7 +222,7 @@ export class PostgresSource implements Source {
     await this.check();
     const values: unknown[] = [];
     const result = await this.query({
-      text: `SELECT count(*) AS rows FROM ${this.table} WHERE ${this.filter(this.since, values)}`,
+      text: `SELECT count(*) AS rows FROM ${this.table} WHERE ${this.start(values)}`,
       values,
     });
     return CountRowSchema.parse(result.rows[0]).rows;
@@ -181,7 +234,7 @@ export class PostgresSource implements Source {
    */
   async scan(cursor: Cursor, sizes: readonly number[]): Promise<ScanResult> {
     await this.check();
-    const after = cursor.position === null ? this.since : this.decode(cursor.position);
+    const after = cursor.position === null ? undefined : this.decode(cursor.position);
     const wanted = sizes.reduce((sum, size) => sum + size, 0);
     const boundaries: number[] = [];
     let end = 0;
@@ -190,7 +243,7 @@ export class PostgresSource implements Source {
       end += size;
     }
     const values: unknown[] = [];
-    const where = this.filter(after, values);
+    const where = after ? this.filter(after, values) : this.start(values);
     const order = this.order.join(', ');
     const places = this.order.map((column, i) => `${column}::text AS p${i}`).join(', ');
     const result = await this.query({
@@ -271,11 +324,14 @@ export class PostgresSource implements Source {
 
 /**
  * Opens a table or view of a configured connection. `resolveConnectionString` maps the reference's
- * connection name to its connection string, so the string never travels in the reference.
+ * connection name to its connection string, so the string never travels in the reference; the boundary says which
+ * tables of the connection a sync may read.
  */
 export function openPostgresSource(
   ref: PostgresSourceRef,
   resolveConnectionString: (name: string) => string,
+  boundary: SourceBoundary,
+  lookBackSeconds = 0,
 ): PostgresSource {
-  return new PostgresSource(ref, leasePool(resolveConnectionString(ref.connection)));
+  return new PostgresSource(ref, leasePool(resolveConnectionString(ref.connection)), boundary, lookBackSeconds);
 }

@@ -103,6 +103,19 @@ export const CursorSchema = z.object({ position: PositionSchema.nullable(), next
 export type Cursor = z.infer<typeof CursorSchema>;
 export const START: Cursor = { position: null, nextRow: 1 };
 
+/**
+ * What a file was when a sync prepared it: a later read that finds another file (inode), or the same one rewritten
+ * (size, modification time in nanoseconds), fails the sync rather than reading shifted or different rows.
+ */
+export const FilePinSchema = z
+  .object({
+    inode: z.string().regex(/^\d+$/),
+    size: z.number().int().nonnegative(),
+    modifiedNs: z.string().regex(/^\d+$/),
+  })
+  .strict();
+export type FilePin = z.infer<typeof FilePinSchema>;
+
 /** A row as read: the source's column values, or why it could not be read at all. */
 export type SourceRow = { row: number; values: Record<string, string> } | { row: number; unreadable: string };
 
@@ -118,6 +131,8 @@ export interface Source {
   /** Cuts the next chunks, of the sizes asked for, starting at the cursor. */
   scan(cursor: Cursor, sizes: readonly number[]): Promise<ScanResult>;
   read(range: ChunkRange): AsyncIterable<SourceRow>;
+  /** A file's identity and version now; sources with nothing to pin (a table: its key ranges) have none. */
+  pin?(): Promise<FilePin>;
   /** Lets go of what the source holds open (a database pool); file sources hold nothing between calls. */
   close?(): Promise<void>;
 }

@@ -37,8 +37,16 @@ export async function readChunkRows(
   const leads: LeadRecord[] = [];
   const rejects: Reject[] = [];
   let rows = 0;
+  // A file's byte range holds exactly the rows its scan counted (a table's key range may gain rows: they are read).
+  // More is a range no scan cut (a forged workflow state) or a file rewritten: stop before it fills the memory.
+  const exact = source.pin !== undefined;
   for await (const read of source.read(range)) {
     rows++;
+    if (exact && rows > range.rows) {
+      throw new ConfigError(
+        `the chunk at row ${range.firstRow} holds more than the ${range.rows} rows its scan counted`,
+      );
+    }
     if ('unreadable' in read) {
       rejects.push({ row: read.row, reason: `unreadable row: ${read.unreadable}` });
       continue;

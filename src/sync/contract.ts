@@ -1,11 +1,19 @@
 // Workflow-safe: zod and types only. This is what crosses Temporal between the sync workflow, its activities
 // and the programs that start it: references, counts and cursors, never row data or credentials.
 import { z } from 'zod';
-import { type LaneName, type VendorName } from '../governance/plans.js';
+import { LaneNameSchema, VendorNameSchema, type LaneName } from '../governance/plans.js';
 import { MappingSchema } from '../sources/mapping.js';
-import { SourceRefSchema, type ChunkRange, type Cursor, type Since } from '../sources/types.js';
-import type { RejectsTableRef, RejectsTableReport } from './rejects-ref.js';
-import type { Watermark } from './watermark.js';
+import {
+  ChunkRangeSchema,
+  CursorSchema,
+  FilePinSchema,
+  PositionSchema,
+  SourceRefSchema,
+  type ChunkRange,
+  type FilePin,
+  type Since,
+} from '../sources/types.js';
+import { RejectsTableRefSchema, type RejectsTableReport } from './rejects-ref.js';
 
 /** The share of the account's plan a sync may use: 1 is the whole ceiling. */
 export const ShareSchema = z.number().gt(0, 'share must be above 0').max(1, 'share is at most 1 (the whole plan)');
@@ -31,27 +39,39 @@ export type SyncInput = z.input<typeof SyncInputSchema>;
 export type SyncRequest = z.output<typeof SyncInputSchema>;
 
 /** One lane as a sync drives it: where its chunks run and how fast they may go. */
-export interface LaneRun {
-  lane: LaneName;
-  taskQueue: string;
-  rowsPerCall: number;
-  /** The lane's long-run share of the account's allowance, before the sync's own share is applied. */
-  callsPerSecond: number;
-}
+export const LaneRunSchema = z
+  .object({
+    lane: LaneNameSchema,
+    /** Checked by the chunk activity against the worker's own lane queue: a payload cannot move it. */
+    taskQueue: z.string().min(1),
+    rowsPerCall: z.number().int().positive(),
+    /** The lane's long-run share of the account's allowance, before the sync's own share is applied. */
+    callsPerSecond: z.number().positive(),
+  })
+  .strict();
+export type LaneRun = z.infer<typeof LaneRunSchema>;
 
-/** What prepareSync found out before the first vendor call. */
-export interface SyncPlan {
-  vendor: VendorName;
-  planName: string;
-  lanes: LaneRun[];
-  totalRows: number;
-  /** The plan's ceiling in rows per second, all lanes together. */
-  rowsPerSecond: number;
-  /** Where the per-chunk rejects files of this sync go, unless rejectsTable is given. */
-  rejectsDirectory: string;
-  /** The table the config sends rejects to instead of files. Absent in plans made before tables could be. */
-  rejectsTable?: RejectsTableRef;
-}
+/**
+ * What prepareSync found out before the first vendor call. Where rejects go is recorded for the sync's reader only:
+ * the activities take it from the worker's config.
+ */
+export const SyncPlanSchema = z
+  .object({
+    vendor: VendorNameSchema,
+    planName: z.string(),
+    lanes: z.array(LaneRunSchema).min(1),
+    totalRows: z.number().int().nonnegative(),
+    /** The plan's ceiling in rows per second, all lanes together. */
+    rowsPerSecond: z.number().positive(),
+    /** Where the per-chunk rejects files of this sync go, unless rejectsTable is given. */
+    rejectsDirectory: z.string(),
+    /** The table the config sends rejects to instead of files. Absent in plans made before tables could be. */
+    rejectsTable: RejectsTableRefSchema.optional(),
+    /** The source file as prepare found it; absent for a table, and in plans made before files were pinned. */
+    pin: FilePinSchema.optional(),
+  })
+  .strict();
+export type SyncPlan = z.infer<typeof SyncPlanSchema>;
 
 export interface ChunkTask {
   syncId: string;
@@ -69,9 +89,11 @@ export interface ChunkTask {
    */
   rowsPerCall?: number;
   chunk: ChunkRange;
-  rejectsDirectory: string;
-  /** When given, the chunk's rejects go to this table, not to a file under rejectsDirectory. */
-  rejectsTable?: RejectsTableRef;
+  /** The source file as prepare found it: a chunk of a file that changed since fails the sync. */
+  pin?: FilePin;
+  /** Ignored: tasks scheduled before the worker's config alone decided where rejects go carry them. */
+  rejectsDirectory?: string;
+  rejectsTable?: unknown;
 }
 
 export interface ChunkResult {
@@ -84,14 +106,18 @@ export interface ChunkResult {
   retries: number;
 }
 
-export interface SyncCounts {
-  read: number;
-  accepted: number;
-  rejected: number;
-  /** Chunk attempts that had to be retried. */
-  retried: number;
-  calls: number;
-}
+const CountSchema = z.number().int().nonnegative();
+export const SyncCountsSchema = z
+  .object({
+    read: CountSchema,
+    accepted: CountSchema,
+    rejected: CountSchema,
+    /** Chunk attempts that had to be retried. */
+    retried: CountSchema,
+    calls: CountSchema,
+  })
+  .strict();
+export type SyncCounts = z.infer<typeof SyncCountsSchema>;
 export const ZERO_COUNTS: SyncCounts = { read: 0, accepted: 0, rejected: 0, retried: 0, calls: 0 };
 
 export type SyncState = 'preparing' | 'running' | 'paused' | 'writing-rejects' | 'completed' | 'cancelled' | 'failed';
@@ -128,24 +154,42 @@ export interface SyncResult extends SyncCounts {
   nextSince?: Since;
 }
 
-/** What one run hands the next on continue-as-new: the same references, never rows. */
-export interface Carried {
-  plan: SyncPlan;
-  cursor: Cursor;
-  /** The source has no rows left to cut into chunks. */
-  scanned: boolean;
-  /** How far every row has landed: what an incremental sync's nextSince is taken from. */
-  landed: Watermark;
-  pending: Partial<Record<LaneName, ChunkRange[]>>;
-  counts: SyncCounts;
-  startedAt: number;
-  run: number;
-  paused: boolean;
-}
+/** Chunks a run may carry to the next per lane: far more than a page of scans, far less than a payload holds. */
+const MAX_CARRIED_CHUNKS = 10_000;
+
+/**
+ * What one run hands the next on continue-as-new: the same references, never rows. It arrives as the second
+ * argument of leadSync, which anyone who can start a workflow can write: it is checked like the first.
+ */
+export const CarriedSchema = z
+  .object({
+    plan: SyncPlanSchema,
+    cursor: CursorSchema,
+    /** The source has no rows left to cut into chunks. */
+    scanned: z.boolean(),
+    /** How far every row has landed: what an incremental sync's nextSince is taken from. */
+    landed: z
+      .object({
+        nextRow: z.number().int().positive(),
+        position: PositionSchema.nullable(),
+        ahead: z.array(ChunkRangeSchema).max(MAX_CARRIED_CHUNKS),
+      })
+      .strict(),
+    pending: z.partialRecord(LaneNameSchema, z.array(ChunkRangeSchema).max(MAX_CARRIED_CHUNKS)),
+    counts: SyncCountsSchema,
+    startedAt: z.number().int().nonnegative(),
+    run: z.number().int().nonnegative(),
+    paused: z.boolean(),
+  })
+  .strict();
+export type Carried = z.infer<typeof CarriedSchema>;
+
+/** Completed chunks per run before continue-as-new: the third argument of leadSync, bounded like the others. */
+export const ChunksPerRunSchema = z.number().int().min(1).max(10_000);
 
 export interface RejectsReportRequest {
   syncId: string;
-  rejectsDirectory: string;
-  /** When given, the rejects are in this table: the report counts them there. */
-  rejectsTable?: RejectsTableRef;
+  /** Ignored, as are the chunks': the worker's config says where the rejects are. */
+  rejectsDirectory?: string;
+  rejectsTable?: unknown;
 }

@@ -3,12 +3,13 @@ import { ConfigError, formatZodIssues } from '../config/errors.js';
 import { laneAllowances } from '../governance/allowance.js';
 import type { LaneName } from '../governance/plans.js';
 import { checkMapping, identityMapping } from '../sources/mapping.js';
-import { postgresConnectionResolver } from '../sources/postgres-connection.js';
+import { postgresConnectionResolver, postgresLookBack } from '../sources/postgres-connection.js';
 import { openSource } from '../sources/registry.js';
 import { START, type Cursor } from '../sources/types.js';
 import { vendorFor } from '../vendors/registry.js';
 import { readChunkRows, recordCheck } from './chunk-rows.js';
 import type { SyncRequest } from './contract.js';
+import { FirstRowIndex } from './first-rows.js';
 import { recordLanes } from './record-lanes.js';
 import { writeChunkRejects, writeRejectsReport, type Reject } from './rejects.js';
 
@@ -54,8 +55,10 @@ export async function dryRun(config: LoadedConfig, request: SyncRequest, runId: 
   if (!target.success) {
     throw new ConfigError(`a sync to ${vendor.name} needs a target:\n${formatZodIssues(target.error)}`);
   }
-  const source = openSource(request.source, {
+  const source = await openSource(request.source, {
+    boundary: config.boundary,
     resolvePostgresConnection: postgresConnectionResolver(config.postgresConnections),
+    postgresLookBackSeconds: postgresLookBack(config),
   });
   let rows = 0;
   let valid = 0;
@@ -66,14 +69,23 @@ export async function dryRun(config: LoadedConfig, request: SyncRequest, runId: 
     checkMapping(mapping, columns, vendor.emailField);
     recordCheck(vendor, request.records);
     let cursor: Cursor = START;
+    // The sync's own rule: the first row of a lead is sent, and later rows with its email are rejects.
+    const firstRows = new FirstRowIndex(config.rejectsDirectory);
     for (;;) {
       const scan = await source.scan(cursor, [READ_ROWS]);
       for (const chunk of scan.chunks) {
         const read = await readChunkRows(source, vendor, mapping, chunk, request.records);
+        const { leads, duplicates } =
+          request.records === 'leads'
+            ? await firstRows
+                .record(runId, read.leads)
+                .then(() => firstRows.separate(runId, read.leads, vendor.emailField))
+            : { leads: read.leads, duplicates: [] };
+        const rejects = [...read.rejects, ...duplicates];
         rows += read.rows;
-        valid += read.leads.length;
-        shown.push(...read.rejects.slice(0, SHOWN_REJECTS - shown.length));
-        await writeChunkRejects(config.rejectsDirectory, runId, chunk.firstRow, read.rejects);
+        valid += leads.length;
+        shown.push(...rejects.slice(0, SHOWN_REJECTS - shown.length));
+        await writeChunkRejects(config.rejectsDirectory, runId, chunk.firstRow, rejects);
       }
       cursor = scan.cursor;
       if (scan.done) break;

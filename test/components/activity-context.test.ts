@@ -13,7 +13,10 @@ describe("a worker's activity context", () => {
   it('keeps a database pool open from one chunk to the next, and ends it when closed', async () => {
     const directory = await mkdtemp(join(tmpdir(), 'leadsync-context-'));
     const config = parseConfig(
-      { accounts: {}, sources: { postgres: { [TEST_CONNECTION]: { url: TEST_POSTGRES_URL } } } },
+      {
+        accounts: {},
+        sources: { postgres: { [TEST_CONNECTION]: { url: TEST_POSTGRES_URL, tables: ['pg_catalog.pg_class'] } } },
+      },
       join(directory, 'leadsync.yaml'),
     );
     // The client is never used: no chunk here reserves a slot.

@@ -27,7 +27,7 @@ describe('a dry run', () => {
             credentials: { accessKeyEnv: 'UNSET_ACCESS_KEY', secretKeyEnv: 'UNSET_SECRET_KEY' },
           },
         },
-        sources: { postgres: { [TEST_CONNECTION]: { url: TEST_POSTGRES_URL } } },
+        sources: { postgres: { [TEST_CONNECTION]: { url: TEST_POSTGRES_URL, tables: ['public.*'] } } },
         rejects: { directory: join(directory, 'rejects') },
       },
       join(directory, 'leadsync.yaml'),

@@ -8,6 +8,7 @@ import {
 } from '../../src/sources/postgres-connection.js';
 import { openPostgresSource, type PostgresSource } from '../../src/sources/postgres.js';
 import { postgresSinceAfter } from '../../src/sources/postgres-position.js';
+import type { SourceBoundary } from '../../src/sources/boundary.js';
 import { openSource } from '../../src/sources/registry.js';
 import {
   PostgresSourceSchema,
@@ -26,6 +27,9 @@ const resolve = postgresConnectionResolver(
     LEADSYNC_TEST_POSTGRES_URL: TEST_POSTGRES_URL,
   },
 );
+
+/** The tests' tables are made in the public schema, named for the test: the connection lets syncs read all of it. */
+const boundary: SourceBoundary = { configPath: 'leadsync.yaml', fileRoots: [], tables: { test: ['public.*'] } };
 
 let admin: pg.Client;
 const opened: Source[] = [];
@@ -57,6 +61,7 @@ function open(ref: Omit<PostgresSourceRef, 'kind' | 'connection'>): PostgresSour
   const source = openPostgresSource(
     PostgresSourceSchema.parse({ kind: 'postgres', connection: 'test', ...ref }),
     resolve,
+    boundary,
   );
   opened.push(source);
   return source;
@@ -266,15 +271,15 @@ describe('PostgreSQL source', () => {
     await admin.query(`INSERT INTO ${table} SELECT generate_series(1, 3)`);
     const ref = PostgresSourceSchema.parse({ kind: 'postgres', connection: 'test', table, key: 'id' });
 
-    expect(() => openSource(ref)).toThrow(ConfigError);
-    const a = openSource(ref, { resolvePostgresConnection: resolve });
-    const b = openSource(ref, { resolvePostgresConnection: resolve });
+    await expect(openSource(ref, { boundary })).rejects.toThrow(ConfigError);
+    const a = await openSource(ref, { boundary, resolvePostgresConnection: resolve });
+    const b = await openSource(ref, { boundary, resolvePostgresConnection: resolve });
     expect(await a.countRows()).toBe(3);
     await a.close?.();
     await a.close?.();
     expect(await b.countRows()).toBe(3);
     await b.close?.();
-    const c = openSource(ref, { resolvePostgresConnection: resolve });
+    const c = await openSource(ref, { boundary, resolvePostgresConnection: resolve });
     opened.push(c);
     expect(await c.countRows()).toBe(3);
   });

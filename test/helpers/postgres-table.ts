@@ -8,8 +8,13 @@ import type { LeadSquaredSetup } from './sync-harness.js';
 export const TEST_POSTGRES_URL =
   process.env.LEADSYNC_TEST_POSTGRES_URL ?? `postgres://${process.env.PGUSER ?? 'postgres'}@127.0.0.1:5432/test`;
 
-/** The name the setup's config gives the test database among its PostgreSQL connections. */
+/**
+ * The name the setup's config gives the test database among its PostgreSQL connections. It reads from exactly the
+ * mark on (no look-back), so tests can count every row an incremental run reads.
+ */
 export const TEST_CONNECTION = 'testdb';
+/** The same database with the default look-back: incremental runs start 60 seconds of cursor before the mark. */
+export const LOOKING_BACK_CONNECTION = 'testdb_looking_back';
 
 /**
  * Adds the test database to the setup's config file as a named connection, with any other top-level settings that
@@ -20,7 +25,12 @@ export async function withTestDatabase(
   settings: Record<string, unknown> = {},
 ): Promise<LeadSquaredSetup> {
   const raw = parseYaml(await readFile(setup.configPath, 'utf8')) as Record<string, unknown>;
-  raw.sources = { postgres: { [TEST_CONNECTION]: { url: TEST_POSTGRES_URL } } };
+  raw.sources = {
+    postgres: {
+      [TEST_CONNECTION]: { url: TEST_POSTGRES_URL, tables: ['public.*'], lookBackSeconds: 0 },
+      [LOOKING_BACK_CONNECTION]: { url: TEST_POSTGRES_URL, tables: ['public.*'] },
+    },
+  };
   Object.assign(raw, settings);
   await writeFile(setup.configPath, toYaml(raw));
   return { ...setup, config: await loadConfig(setup.configPath) };

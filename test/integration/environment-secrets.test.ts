@@ -31,7 +31,10 @@ describe('secrets the worker reads from its environment', () => {
     setup = await leadSquaredAccount({ plan: 'enterprise' });
     env = { ...process.env, [databaseVariable]: databaseUrl, [PAYLOAD_KEY_ENV]: payloadKey };
     worker = await LeadsyncWorker.create({
-      config: { ...setup.config, postgresConnections: { crm: { urlEnv: databaseVariable } } },
+      config: {
+        ...setup.config,
+        postgresConnections: { crm: { urlEnv: databaseVariable, tables: [], lookBackSeconds: 0 } },
+      },
       ...testTemporal(),
       taskQueue: setup.taskQueue,
       workflowBundle: await encryptingWorkflowBundle(),

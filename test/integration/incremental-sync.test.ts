@@ -6,7 +6,14 @@ import { createSyncSchedule, triggerSyncSchedule } from '../../src/client/schedu
 import type { Mapping } from '../../src/sources/mapping.js';
 import type { SyncInput, SyncResult } from '../../src/sync/contract.js';
 import type { leadSync } from '../../workflows/sync.js';
-import { email, LeadsTable, TEST_CONNECTION, TEST_POSTGRES_URL, withTestDatabase } from '../helpers/postgres-table.js';
+import {
+  email,
+  LeadsTable,
+  LOOKING_BACK_CONNECTION,
+  TEST_CONNECTION,
+  TEST_POSTGRES_URL,
+  withTestDatabase,
+} from '../helpers/postgres-table.js';
 import { leadSquaredAccount, startTestWorker, testClient, type LeadSquaredSetup } from '../helpers/sync-harness.js';
 import { uniqueName } from '../helpers/temporal.js';
 
@@ -48,12 +55,17 @@ describe('incremental and scheduled syncs from a PostgreSQL table', () => {
     return created;
   }
 
-  function input(leads: LeadsTable, since?: SyncResult['nextSince'], mapping = MAPPING): SyncInput {
+  function input(
+    leads: LeadsTable,
+    since?: SyncResult['nextSince'],
+    mapping = MAPPING,
+    connection = TEST_CONNECTION,
+  ): SyncInput {
     return {
       account: setup.accountName,
       source: {
         kind: 'postgres',
-        connection: TEST_CONNECTION,
+        connection,
         table: leads.name,
         key: 'id',
         cursorColumn: 'updated_at',
@@ -121,6 +133,23 @@ describe('incremental and scheduled syncs from a PostgreSQL table', () => {
     const idle = await (await sync(input(leads, third.nextSince))).result();
     expect(idle).toMatchObject({ read: 0, nextSince: third.nextSince });
   }, 240_000);
+
+  it('reads a row committed after the last run with a cursor value before its mark, on a connection that looks back', async () => {
+    const leads = await table();
+    await leads.upsert(1, 10, '2024-05-01T00:00:00Z', 'v1');
+    const first = await (await sync(input(leads, undefined, MAPPING, LOOKING_BACK_CONNECTION))).result();
+    expect(first).toMatchObject({ read: 10, nextSince: { value: '2024-05-01 00:00:00+00', key: '10' } });
+
+    // A transaction that began 30 seconds before the mark's time commits only now: its row falls before the mark.
+    await leads.upsert(11, 11, '2024-04-30T23:59:30Z', 'late');
+    const exact = await (await sync(input(leads, first.nextSince))).result();
+    const lookingBack = await (await sync(input(leads, first.nextSince, MAPPING, LOOKING_BACK_CONNECTION))).result();
+
+    expect(exact).toMatchObject({ read: 0 });
+    // The 60 seconds before the mark are read again: the late row, and the rows of the mark's own time (upserts).
+    expect(lookingBack).toMatchObject({ read: 11, accepted: 11, nextSince: first.nextSince });
+    expectWrites({ ...range(1, 10, 2), 11: 1 });
+  }, 120_000);
 
   it('crosses continue-as-new on a small chunk budget without losing or repeating a row', async () => {
     const leads = await table();

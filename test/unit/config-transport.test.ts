@@ -69,6 +69,10 @@ describe('a PostgreSQL URL written in the config', () => {
 
   it('is accepted without one', () => {
     const parse = configWith('https://api.leadsquared.com/v2/', { crm: { url: 'postgres://sync@db.internal/crm' } });
-    expect(parse().postgresConnections.crm).toEqual({ url: 'postgres://sync@db.internal/crm' });
+    expect(parse().postgresConnections.crm).toEqual({
+      url: 'postgres://sync@db.internal/crm',
+      tables: [],
+      lookBackSeconds: 60,
+    });
   });
 });

@@ -2,8 +2,11 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/config/errors.js';
 import { CsvSource } from '../../src/sources/csv.js';
 import { START, type SourceRow } from '../../src/sources/types.js';
+import { readChunkRows } from '../../src/sync/chunk-rows.js';
+import { vendorFor } from '../../src/vendors/registry.js';
 
 async function csv(content: string | Buffer): Promise<CsvSource> {
   const path = join(await mkdtemp(join(tmpdir(), 'leadsync-csv-')), 'rows.csv');
@@ -55,5 +58,26 @@ describe('CsvSource on malformed files', () => {
       { row: 1, unreadable: expect.stringMatching(/over 1048576 bytes/) },
       { row: 2, values: { a: '2', b: 'ok' } },
     ]);
+  });
+
+  it('refuses a header that names one column twice, naming it, before any row is read', async () => {
+    const source = await csv('email,first,email\na@x.io,A,b@x.io\n');
+    await expect(source.columns()).rejects.toThrow(
+      /column 'email' appears twice in the header \(columns 1 and 3\): rename one/,
+    );
+    await expect(source.countRows()).rejects.toThrow(ConfigError);
+  });
+});
+
+describe('a chunk of a file', () => {
+  it('stops at the rows its scan counted: a range no scan cut is refused, not read whole', async () => {
+    const source = await csv(`EmailAddress\n${Array.from({ length: 50 }, (_, i) => `r${i}@x.io`).join('\n')}\n`);
+    const { chunks } = await source.scan(START, [10]);
+    const forged = { ...chunks[0]!, to: Number.MAX_SAFE_INTEGER };
+
+    await expect(readChunkRows(source, vendorFor('leadsquared'), undefined, forged, 'leads')).rejects.toThrow(
+      /the chunk at row 1 holds more than the 10 rows its scan counted/,
+    );
+    expect((await readChunkRows(source, vendorFor('leadsquared'), undefined, chunks[0]!, 'leads')).rows).toBe(10);
   });
 });

@@ -1,9 +1,9 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/errors.js';
-import { COLUMN_SAMPLE_ROWS, NdjsonSource, parseLine } from '../../src/sources/ndjson.js';
+import { COLUMN_SAMPLE_ROWS, MAX_LINE_BYTES, NdjsonSource, parseLine } from '../../src/sources/ndjson.js';
 import { openSource } from '../../src/sources/registry.js';
 import { SourceRefSchema, START, type ChunkRange, type SourceRow } from '../../src/sources/types.js';
 
@@ -133,6 +133,28 @@ describe('NDJSON source', () => {
     expect(read.at(-1)).toEqual({ row: rows, values: { id: String(rows) } });
   });
 
+  it('reads a line over 1 MiB as one unreadable row without holding it, and the rows around it', async () => {
+    // 100 MB in one line, written in pieces: the test itself never holds the line either.
+    const path = await file('{"email":"before@x.io"}\n{"bio":"');
+    const piece = 'x'.repeat(1024 * 1024);
+    for (let i = 0; i < 100; i++) await appendFile(path, piece);
+    await appendFile(path, '"}\n{"email":"after@x.io"}\n');
+    const source = new NdjsonSource(path);
+    const held = () => process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
+    const before = held();
+
+    const { chunks, rows } = await syncAll(source, [1, 1]);
+
+    expect(held() - before).toBeLessThan(50 * 1024 * 1024);
+    expect(chunks.map((c) => c.rows)).toEqual([1, 1, 1]);
+    expect(rows).toEqual([
+      { row: 1, values: { email: 'before@x.io' } },
+      { row: 2, unreadable: `the line is ${100 * 1024 * 1024 + 11} bytes, over the ${MAX_LINE_BYTES} a row may have` },
+      { row: 3, values: { email: 'after@x.io' } },
+    ]);
+    expect(await source.columns()).toEqual(['email']);
+  });
+
   it('samples the first rows for columns', async () => {
     const body = Array.from({ length: COLUMN_SAMPLE_ROWS }, () => '{"email":"a@x.io"}').join('\n');
     const source = new NdjsonSource(await file(`${body}\n{"late":"1"}\n`));
@@ -152,7 +174,8 @@ describe('NDJSON source', () => {
 
   it('opens from a reference', async () => {
     const ref = SourceRefSchema.parse({ kind: 'ndjson', path: await file('{"a":1}\n') });
-    expect(await openSource(ref).countRows()).toBe(1);
+    const boundary = { configPath: 'leadsync.yaml', fileRoots: [dir], tables: {} };
+    expect(await (await openSource(ref, { boundary })).countRows()).toBe(1);
     expect(SourceRefSchema.safeParse({ kind: 'ndjson' }).success).toBe(false);
   });
 });

@@ -54,7 +54,7 @@ async function runDev(options: DevOptions): Promise<void> {
   const config = await loadCliConfig(
     options.config ?? readEnvironment().LEADSYNC_CONFIG ?? resolve(EXAMPLES, 'leadsync.yaml'),
   );
-  if (!config.accounts[options.account]) {
+  if (!Object.hasOwn(config.accounts, options.account)) {
     throw new ConfigError(`unknown account '${options.account}' in ${config.path}`);
   }
   const simulators = await simulateAccountsWithoutCredentials(config);

@@ -1,0 +1,27 @@
+import { stat } from 'node:fs/promises';
+import { ConfigError } from '../config/errors.js';
+import type { FilePin } from './types.js';
+
+/** The file's inode, size and modification time, as a sync pins it at prepare. */
+export async function pinFile(path: string): Promise<FilePin> {
+  const info = await stat(path, { bigint: true });
+  return { inode: info.ino.toString(), size: Number(info.size), modifiedNs: info.mtimeNs.toString() };
+}
+
+/**
+ * Fails when a file is no longer what the sync prepared: rows cut by byte range from another version would vanish,
+ * repeat or shift. Not retryable: the file has to be synced anew as it is now.
+ */
+export function assertPinned(file: string, pinned: FilePin, now: FilePin): void {
+  const changes = [
+    now.inode !== pinned.inode ? 'replaced by another file' : undefined,
+    now.size !== pinned.size ? `size ${pinned.size} -> ${now.size} bytes` : undefined,
+    now.modifiedNs !== pinned.modifiedNs ? 'modified' : undefined,
+  ].filter((change) => change !== undefined);
+  if (changes.length > 0) {
+    throw new ConfigError(
+      `source file ${file} changed during the sync (${changes.join(', ')}): rows already read came from the ` +
+        'version it had at prepare; start a new sync of the file as it is now',
+    );
+  }
+}

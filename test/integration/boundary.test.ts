@@ -1,0 +1,323 @@
+import { execFileSync } from 'node:child_process';
+import { appendFile, mkdir, mkdtemp, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { ActivityFailure, WorkflowFailedError, type Client, type Connection } from '@temporalio/client';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify as toYaml } from 'yaml';
+import { pauseSync, resumeSync, startSync, syncProgress, type SyncHandle } from '../../src/client/api.js';
+import { loadConfig } from '../../src/config/accounts.js';
+import { laneTaskQueue } from '../../src/governance/lanes.js';
+import {
+  startLeadSquaredSimulator,
+  type RunningLeadSquaredSimulator,
+} from '../../src/simulators/leadsquared/server.js';
+import type { SyncInput, SyncResult } from '../../src/sync/contract.js';
+import { syncFileName } from '../../src/sync/rejects.js';
+import { LeadsyncWorker } from '../../src/worker/worker.js';
+import { eventually } from '../helpers/run-cli.js';
+import { LeadsTable, TEST_POSTGRES_URL } from '../helpers/postgres-table.js';
+import { testClient, workflowBundle } from '../helpers/sync-harness.js';
+import { testTemporal, uniqueName, uniqueTaskQueue } from '../helpers/temporal.js';
+
+/**
+ * A workflow input comes from whoever can write to the namespace. Each hostile input here must be refused with a
+ * message that says what is allowed, before anything outside the config's boundary is opened, removed or sent.
+ */
+describe('the trust boundary', () => {
+  const name = uniqueName('boundary');
+  const variable = (what: string) => `${name}_${what}`.replace(/[^A-Za-z0-9]/g, '_').toUpperCase();
+  const accessKey = uniqueName('access');
+  const secretKey = uniqueName('secret');
+  const account = `${name}-lsq`;
+  const taskQueue = uniqueTaskQueue('boundary');
+  let directory: string;
+  let data: string;
+  let outside: string;
+  let rejectsDirectory: string;
+  let leadsquared: RunningLeadSquaredSimulator;
+  let worker: LeadsyncWorker;
+  let running: Promise<void>;
+  let client: Client;
+  let connection: Connection;
+  let admin: pg.Client;
+  let allowed: LeadsTable;
+  let forbidden: LeadsTable;
+
+  beforeAll(async () => {
+    directory = await mkdtemp(join(tmpdir(), 'leadsync-boundary-'));
+    data = join(directory, 'data');
+    outside = join(directory, 'outside');
+    rejectsDirectory = join(directory, 'rejects');
+    await Promise.all([mkdir(data), mkdir(outside), mkdir(join(directory, 'config'))]);
+    await writeFile(join(outside, 'secret.csv'), `EmailAddress,TOPSECRETCOLUMN\nsecret@example.com,TOPSECRETVALUE\n`);
+    admin = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+    await admin.connect();
+    allowed = await LeadsTable.create(admin, 'leadsync_boundary_allowed');
+    forbidden = await LeadsTable.create(admin, 'leadsync_boundary_forbidden');
+    await allowed.upsert(1, 3, '2024-01-01T00:00:00Z', 'v1');
+    await forbidden.upsert(1, 3, '2024-01-01T00:00:00Z', 'v1');
+    leadsquared = await startLeadSquaredSimulator({ plan: 'enterprise', accessKey, secretKey });
+    Object.assign(process.env, { [variable('access')]: accessKey, [variable('secret')]: secretKey });
+    const configPath = join(directory, 'config', 'leadsync.yaml');
+    await writeFile(
+      configPath,
+      toYaml({
+        accounts: {
+          [account]: {
+            vendor: 'leadsquared',
+            plan: 'enterprise',
+            baseUrl: leadsquared.baseUrl,
+            credentials: { accessKeyEnv: variable('access'), secretKeyEnv: variable('secret') },
+          },
+        },
+        sources: {
+          files: { roots: ['../data'] },
+          postgres: { testdb: { url: TEST_POSTGRES_URL, tables: [`public.${allowed.name}`] } },
+        },
+        rejects: { directory: rejectsDirectory },
+      }),
+    );
+    worker = await LeadsyncWorker.create({
+      config: await loadConfig(configPath),
+      ...testTemporal(),
+      taskQueue,
+      workflowBundle: await workflowBundle(),
+    });
+    running = worker.run();
+    ({ client, connection } = await testClient());
+  });
+
+  afterAll(async () => {
+    worker?.shutdown();
+    await running;
+    await connection?.close();
+    await leadsquared?.stop();
+    await allowed?.drop();
+    await forbidden?.drop();
+    await admin?.end();
+  });
+
+  const requests = () => leadsquared.report({ requests: false }).totals.requests;
+
+  const leadsFile = async (fileName: string, lines: string[]): Promise<string> => {
+    const path = join(data, fileName);
+    await writeFile(path, ['EmailAddress,FirstName', ...lines, ''].join('\n'));
+    return path;
+  };
+
+  /** The innermost cause of a failed workflow: what `leadsync sync` prints. */
+  const failureOf = async (result: Promise<unknown>) => {
+    const error = await result.then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(error).toBeInstanceOf(WorkflowFailedError);
+    let cause = (error as WorkflowFailedError).cause as (Error & { type?: string; cause?: Error }) | undefined;
+    const activity = cause instanceof ActivityFailure ? cause : undefined;
+    while (cause?.cause) cause = cause.cause as typeof cause;
+    return { type: cause?.type, message: cause?.message ?? '', retryState: activity?.retryState };
+  };
+
+  const start = (input: SyncInput, workflowId?: string): Promise<SyncHandle> =>
+    startSync(client, input, { taskQueue, ...(workflowId ? { workflowId } : {}) });
+
+  it('refuses files outside the roots, through .. or links, and tables the connection does not list, echoing nothing', async () => {
+    await symlink(join(outside, 'secret.csv'), join(data, 'link.csv'));
+    await symlink(outside, join(data, 'linked-directory'));
+    execFileSync('mkfifo', [join(data, 'fifo.csv')]);
+    await writeFile(join(data, '.env'), 'TOPSECRETNAME=TOPSECRETVALUE\n');
+    const before = requests();
+    const fileRefusal = /source file refused: it is not under a directory this worker may read sources from \(.*data;/;
+    const tableRefusal = new RegExp(`connection 'testdb' lets syncs read only public\\.${allowed.name} \\(sources`);
+    const cases: [string, SyncInput['source'], RegExp][] = [
+      ['the environment of the worker', { kind: 'csv', path: '/proc/self/environ' }, fileRefusal],
+      ['a path climbing out with ..', { kind: 'csv', path: join(data, '..', 'outside', 'secret.csv') }, fileRefusal],
+      ['a link to a file outside', { kind: 'csv', path: join(data, 'link.csv') }, fileRefusal],
+      [
+        'a file under a linked directory',
+        { kind: 'ndjson', path: join(data, 'linked-directory', 'secret.csv') },
+        fileRefusal,
+      ],
+      ['a hidden file under a root', { kind: 'csv', path: join(data, '.env') }, fileRefusal],
+      ['a FIFO that would block the read', { kind: 'csv', path: join(data, 'fifo.csv') }, /is not a regular file/],
+      ['an unlisted table', { kind: 'postgres', connection: 'testdb', table: forbidden.name, key: 'id' }, tableRefusal],
+      [
+        'an unlisted schema-qualified table',
+        { kind: 'postgres', connection: 'testdb', table: 'pg_catalog.pg_authid', key: 'oid' },
+        tableRefusal,
+      ],
+    ];
+    for (const [what, source, message] of cases) {
+      const failure = await failureOf((await start({ account, source })).result());
+      expect({ what, ...failure }).toMatchObject({
+        what,
+        type: 'ConfigError',
+        message: expect.stringMatching(message),
+      });
+      expect(failure.message).not.toMatch(/TOPSECRET|PATH=|LEADSYNC|postgres:\/\//);
+    }
+    expect(requests()).toBe(before);
+
+    // Inside the boundary the same worker reads a listed table, by its unqualified name too, and a file.
+    const table = await start({
+      account,
+      source: { kind: 'postgres', connection: 'testdb', table: allowed.name, key: 'id' },
+      mapping: { EmailAddress: 'email', FirstName: 'first_name' },
+    });
+    expect(await table.result()).toMatchObject({ read: 3, accepted: 3 });
+    const file = await leadsFile('inside.csv', [`inside-${name}@example.com,Inside`]);
+    expect(await (await start({ account, source: { kind: 'csv', path: file } })).result()).toMatchObject({
+      accepted: 1,
+    });
+  });
+
+  it('names an account or connection by own property only: constructor is no account', async () => {
+    const file = await leadsFile('own.csv', [`own-${name}@example.com,Own`]);
+    for (const [input, message] of [
+      [{ account: 'constructor', source: { kind: 'csv', path: file } }, /unknown account 'constructor'/],
+      [
+        { account, source: { kind: 'postgres', connection: 'constructor', table: allowed.name, key: 'id' } },
+        /no PostgreSQL connection named 'constructor'/,
+      ],
+    ] as const) {
+      const failure = await failureOf((await start(input)).result());
+      expect(failure).toMatchObject({ type: 'ConfigError', message: expect.stringMatching(message) });
+    }
+  });
+
+  it('encodes every sync id into its own rejects file: . and .. remove nothing, and look-alike ids never share one', async () => {
+    const sentinel = join(directory, 'sentinel');
+    await writeFile(sentinel, 'the parent of the rejects directory');
+    await mkdir(rejectsDirectory, { recursive: true });
+    await writeFile(join(rejectsDirectory, 'another-sync.rejects.csv'), 'row,field,reason\n');
+    const ids = ['..', '.', `${name}/weekly`, `${name}:weekly`, `${name}_weekly`];
+    const results: SyncResult[] = [];
+    for (const [i, id] of ids.entries()) {
+      // The bad row is row i + 1: each report must hold its own sync's row.
+      const lines = ids.map((_, k) => (k === i ? `not-an-email-${k},Bad` : `ids-${i}-${k}-${name}@example.com,Good`));
+      const handle = await start(
+        { account, source: { kind: 'csv', path: await leadsFile(`ids-${i}.csv`, lines) } },
+        id,
+      );
+      results.push(await handle.result());
+    }
+
+    const reports = results.map((result) => result.rejectsFile!);
+    expect(new Set(reports).size).toBe(ids.length);
+    for (const [i, report] of reports.entries()) {
+      expect(dirname(report)).toBe(rejectsDirectory);
+      expect(report).toBe(join(rejectsDirectory, `${syncFileName(ids[i]!)}.rejects.csv`));
+      expect((await readFile(report, 'utf8')).split('\n')[1]).toMatch(new RegExp(`^${i + 1},EmailAddress,`));
+    }
+    expect(await readFile(sentinel, 'utf8')).toBe('the parent of the rejects directory');
+    expect((await readdir(rejectsDirectory)).filter((f) => !f.endsWith('.tmp'))).toContain('another-sync.rejects.csv');
+  });
+
+  it('takes where rejects go from the config, never from a forged carried argument, and checks every argument', async () => {
+    const file = await leadsFile('carried.csv', [`carried-${name}@example.com,Ok`, 'not-an-email,Bad']);
+    const evil = join(directory, 'evil');
+    const carried = (taskQueueOfLane: string) => ({
+      plan: {
+        vendor: 'leadsquared',
+        planName: 'enterprise',
+        lanes: [{ lane: 'general', taskQueue: taskQueueOfLane, rowsPerCall: 1, callsPerSecond: 4 }],
+        totalRows: 2,
+        rowsPerSecond: 4,
+        rejectsDirectory: evil,
+      },
+      cursor: { position: null, nextRow: 1 },
+      scanned: false,
+      landed: { nextRow: 1, position: null, ahead: [] },
+      pending: {},
+      counts: { read: 0, accepted: 0, rejected: 0, retried: 0, calls: 0 },
+      startedAt: Date.now(),
+      run: 0,
+      paused: false,
+    });
+    const raw = (workflowType: string, args: unknown[]) =>
+      client.workflow.start(workflowType, { taskQueue, workflowId: uniqueName('raw'), args }).then((h) => h.result());
+    const input = { account, source: { kind: 'csv', path: file } };
+
+    const forged = (await raw('leadSync', [
+      input,
+      carried(laneTaskQueue('leadsquared', account, 'general')),
+    ])) as SyncResult;
+    expect(forged).toMatchObject({ read: 2, accepted: 1, rejected: 1 });
+    expect(dirname(forged.rejectsFile!)).toBe(rejectsDirectory);
+    await expect(stat(evil)).rejects.toThrow(/ENOENT/);
+
+    // A lane moved to another queue (one without the lane's rate limit) runs nowhere.
+    const moved = await failureOf(raw('leadSync', [input, carried(taskQueue)]));
+    expect(moved.message).toMatch(/runs only on task queue leadsync\.leadsquared\./);
+
+    const invalid: [string, unknown[], RegExp][] = [
+      ['leadSync', [input, { plan: 'anywhere' }], /invalid carried: plan: /],
+      ['leadSync', [input, null, 0], /invalid chunksPerRun: /],
+      ['leadSync', [input, null, 'many'], /invalid chunksPerRun: /],
+      ['scheduledSync', [{ account: 7 }], /invalid sync input: account: /],
+      ['leadsThenActivities', [input, { account }], /invalid activities input: source: /],
+      [
+        'accountGovernor',
+        [{ account: `${name}-gov`, carried: { ledgers: { constructor: { slots: [], pausedUntil: 0 } } } }],
+        /invalid governor input: carried/,
+      ],
+    ];
+    for (const [type, args, message] of invalid) {
+      const failure = await failureOf(raw(type, args));
+      expect({ workflowType: type, ...failure }).toMatchObject({
+        workflowType: type,
+        type: 'ConfigError',
+        message: expect.stringMatching(message),
+      });
+    }
+  });
+
+  /** Starts a sync paused, and waits until prepare has made its plan: nothing of the source was sent yet. */
+  const preparedAndPaused = async (input: SyncInput): Promise<SyncHandle> => {
+    const handle = await start(input);
+    await pauseSync(handle);
+    await eventually(
+      () => syncProgress(handle),
+      (progress) => progress.state === 'paused' && progress.vendor !== undefined,
+      { timeoutMs: 60_000 },
+    );
+    return handle;
+  };
+
+  it('fails a sync whose file changes under it, naming the file, and sends nothing of the new version', async () => {
+    const lines = Array.from({ length: 20 }, (_, i) => `pinned-${i}-${name}@example.com,Before${i}`);
+    const file = await leadsFile('pinned.csv', lines);
+    const handle = await preparedAndPaused({ account, source: { kind: 'csv', path: file } });
+
+    await appendFile(file, `pinned-late-${name}@example.com,After\n`);
+    await resumeSync(handle);
+
+    const failure = await failureOf(handle.result());
+    expect(failure.type).toBe('ConfigError');
+    expect(failure.message).toContain(`source file ${file} changed during the sync`);
+    expect(leadsquared.leads().filter((lead) => lead.email.startsWith('pinned-'))).toHaveLength(0);
+  });
+
+  it('fails a sync whose rejects cannot be written, once, with the reason, instead of resending its calls', async () => {
+    const lines = [`unwritable-${name}@example.com,Ok`, 'not-an-email,Bad'];
+    const handle = await preparedAndPaused({
+      account,
+      source: { kind: 'csv', path: await leadsFile('unwritable.csv', lines) },
+    });
+    // Where the first chunk's rejects file goes is now a directory: writing it fails, as on a full disk.
+    await mkdir(join(rejectsDirectory, syncFileName(handle.workflowId), '1.ndjson', 'in-the-way'), { recursive: true });
+    await resumeSync(handle);
+
+    const failure = await failureOf(handle.result());
+    expect(failure.type).toBe('ConfigError');
+    expect(failure.message).toMatch(/the rejects of the chunk at row 1 cannot be written to .*: E[A-Z]+: .*free space/);
+    // One attempt of the chunk, not retried: its calls were not sent again.
+    const history = await handle.fetchHistory();
+    const attempts = (history.events ?? []).flatMap((event) => event.activityTaskStartedEventAttributes?.attempt ?? []);
+    expect(attempts.length).toBeGreaterThan(0);
+    expect(Math.max(...attempts)).toBe(1);
+    expect(leadsquared.leads().filter((lead) => lead.email === `unwritable-${name}@example.com`)).toHaveLength(1);
+  });
+});

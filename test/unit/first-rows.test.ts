@@ -1,0 +1,55 @@
+import { appendFile, mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { FirstRowIndex } from '../../src/sync/first-rows.js';
+import { FileRejectsSink, syncRejectsDirectory } from '../../src/sync/rejects.js';
+import type { LeadRecord } from '../../src/vendors/types.js';
+
+const lead = (row: number, email: string): LeadRecord => ({ row, email, fields: { EmailAddress: email } });
+
+describe('the first row of each lead in a sync', () => {
+  it('rejects later rows of an email as duplicates of the first, whichever chunk is pushed first', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'leadsync-first-rows-'));
+    const scanner = new FirstRowIndex(directory);
+    // Scans record chunks in row order; a retried scan records its chunk again.
+    await scanner.record('sync', [lead(1, 'a@x.io'), lead(2, 'b@x.io')]);
+    await scanner.record('sync', [lead(3, 'a@x.io'), lead(4, 'c@x.io'), lead(5, 'c@x.io')]);
+    await scanner.record('sync', [lead(3, 'a@x.io'), lead(4, 'c@x.io'), lead(5, 'c@x.io')]);
+
+    // Another worker, sharing the rejects directory, pushes the later chunk before the earlier one.
+    const pusher = new FirstRowIndex(directory);
+    const later = await pusher.separate(
+      'sync',
+      [lead(3, 'a@x.io'), lead(4, 'c@x.io'), lead(5, 'c@x.io')],
+      'EmailAddress',
+    );
+    const earlier = await pusher.separate('sync', [lead(1, 'a@x.io'), lead(2, 'b@x.io')], 'EmailAddress');
+
+    expect(later.leads.map((l) => l.row)).toEqual([4]);
+    expect(later.duplicates).toEqual([
+      { row: 3, field: 'EmailAddress', reason: 'duplicate of row 1: only the first row of a lead is sent in one sync' },
+      { row: 5, field: 'EmailAddress', reason: 'duplicate of row 4: only the first row of a lead is sent in one sync' },
+    ]);
+    expect(earlier).toEqual({ leads: [lead(1, 'a@x.io'), lead(2, 'b@x.io')], duplicates: [] });
+    // Another sync has its own leads.
+    expect((await pusher.separate('other', [lead(3, 'a@x.io')], 'EmailAddress')).duplicates).toEqual([]);
+  });
+
+  it('reads past a line torn by a worker killed mid-write, and starts over when prepare clears the sync', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'leadsync-first-rows-'));
+    const index = new FirstRowIndex(directory);
+    await index.record('sync', [lead(1, 'a@x.io')]);
+    const log = join(syncRejectsDirectory(directory, 'sync'), 'first-rows.log');
+    await appendFile(log, '7\tpartial@x');
+    await index.record('sync', [lead(2, 'b@x.io'), lead(9, 'b@x.io')]);
+
+    expect((await readFile(log, 'utf8')).split('\n')).toContain('2\tb@x.io\t');
+    expect(
+      (await index.separate('sync', [lead(9, 'b@x.io'), lead(8, 'partial@x')], 'EmailAddress')).duplicates,
+    ).toEqual([expect.objectContaining({ row: 9, reason: expect.stringMatching(/^duplicate of row 2:/) })]);
+
+    await new FileRejectsSink(directory).prepare('sync');
+    expect((await index.separate('sync', [lead(9, 'b@x.io')], 'EmailAddress')).duplicates).toEqual([]);
+  });
+});
