@@ -7,6 +7,7 @@ import {
   defineQuery,
   defineSignal,
   defineUpdate,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -31,7 +32,7 @@ import {
   type SyncResult,
   type SyncState,
 } from '../src/sync/contract.js';
-import { callsPerChunk } from '../src/sync/chunk-size.js';
+import { callsPerChunk, callsPerChunkBeforeWindows } from '../src/sync/chunk-size.js';
 import type { RejectsReport } from '../src/sync/rejects-ref.js';
 import { markLanded, nextSince, startWatermark } from '../src/sync/watermark.js';
 import { LeadsyncAccount, LeadsyncSource, LeadsyncState, LeadsyncVendor } from '../src/temporal/search-attributes.js';
@@ -65,6 +66,8 @@ const chunks = proxyActivities<SyncActivities>({
 
 /** Each lane gets this many seconds of its allowance cut into chunks per scan: enough to stay busy, little to carry. */
 const PAGE_SECONDS = 10;
+/** Chunks carry a window's worth of calls (src/sync/chunk-size.ts) in syncs started since this patch. */
+const WINDOW_CHUNKS = 'chunks-carry-a-window';
 /** Completed chunks per run before continue-as-new keeps the history short, unless the server suggests it sooner. */
 const DEFAULT_CHUNKS_PER_RUN = 2_000;
 
@@ -277,7 +280,8 @@ class SyncRun {
   }
 
   private callsPerChunk(lane: LaneRun): number {
-    return callsPerChunk(lane.callsPerSecond * this.request.share);
+    const rate = lane.callsPerSecond * this.request.share;
+    return patched(WINDOW_CHUNKS) ? callsPerChunk(rate) : callsPerChunkBeforeWindows(rate);
   }
 
   private pending(sync: Carried, lane: LaneName): ChunkRange[] {
