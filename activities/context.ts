@@ -5,6 +5,7 @@ import { GovernorClient } from '../src/governance/governor-client.js';
 import { leasePool, postgresConnectionResolver, type PoolLease } from '../src/sources/postgres-connection.js';
 import { openSource } from '../src/sources/registry.js';
 import type { Source, SourceRef } from '../src/sources/types.js';
+import { PauseWatches } from '../src/sync/pause-watch.js';
 import type { RejectsRef } from '../src/sync/rejects-ref.js';
 import { openRejectsSink, type RejectsSink } from '../src/sync/rejects-sink.js';
 import { vendorFor } from '../src/vendors/registry.js';
@@ -32,6 +33,8 @@ export interface ConnectedAccount {
  */
 export class ActivityContext {
   readonly governor: GovernorClient;
+  /** Which syncs with chunks here were paused: their calls not yet sent stop. */
+  readonly pauses: PauseWatches;
   /** Every credential this worker holds: whatever an error says passes through it before leaving the process. */
   readonly redactor: Redactor;
   private readonly connected = new Map<string, ConnectedAccount>();
@@ -40,6 +43,7 @@ export class ActivityContext {
 
   constructor(readonly deps: ActivityDeps) {
     this.governor = new GovernorClient(deps.client, deps.workflowTaskQueue);
+    this.pauses = PauseWatches.forClient(deps.client);
     this.redactor = new Redactor(knownSecrets(deps.config, deps.env ?? process.env));
   }
 

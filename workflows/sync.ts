@@ -1,4 +1,5 @@
 import {
+  ActivityFailure,
   ApplicationFailure,
   CancellationScope,
   allHandlersFinished,
@@ -33,6 +34,7 @@ import {
   type SyncState,
 } from '../src/sync/contract.js';
 import { callsPerChunk, callsPerChunkBeforeWindows } from '../src/sync/chunk-size.js';
+import { SYNC_PAUSED } from '../src/sync/paused.js';
 import type { RejectsReport } from '../src/sync/rejects-ref.js';
 import { markLanded, nextSince, startWatermark } from '../src/sync/watermark.js';
 import { LeadsyncAccount, LeadsyncSource, LeadsyncState, LeadsyncVendor } from '../src/temporal/search-attributes.js';
@@ -128,6 +130,11 @@ async function prepare(request: SyncRequest): Promise<Carried> {
     run: 0,
     paused: false,
   };
+}
+
+/** A chunk that stopped sending because the sync was paused (activities/push-chunk.ts). */
+function stoppedByPause(err: unknown): boolean {
+  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === SYNC_PAUSED;
 }
 
 function describeSource({ source }: SyncRequest): string {
@@ -230,13 +237,22 @@ class SyncRun {
     while (pending.length > 0 && (this.inFlight.get(lane.lane) ?? 0) < this.maxInFlight(lane)) {
       const chunk = pending.shift()!;
       this.inFlight.set(lane.lane, (this.inFlight.get(lane.lane) ?? 0) + 1);
-      void this.pushChunk(sync, lane, chunk).then((result) => {
-        this.inFlight.set(lane.lane, (this.inFlight.get(lane.lane) ?? 1) - 1);
-        this.completedThisRun++;
-        markLanded(sync.landed, chunk);
-        this.count(sync.counts, result);
-        this.changed();
-      });
+      void this.pushChunk(sync, lane, chunk).then(
+        (result) => {
+          this.inFlight.set(lane.lane, (this.inFlight.get(lane.lane) ?? 1) - 1);
+          this.completedThisRun++;
+          markLanded(sync.landed, chunk);
+          this.count(sync.counts, result);
+          this.changed();
+        },
+        (err: unknown) => {
+          if (!stoppedByPause(err)) throw err;
+          // Back at the head of its lane, sent whole on resume.
+          this.inFlight.set(lane.lane, (this.inFlight.get(lane.lane) ?? 1) - 1);
+          pending.unshift(chunk);
+          this.changed();
+        },
+      );
     }
   }
 
