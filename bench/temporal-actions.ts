@@ -37,17 +37,18 @@ export function totalActions(counts: ActionCounts): number {
   return [...counts.values()].reduce((a, b) => a + b, 0);
 }
 
-/** The largest kinds first, for a table cell: `ScheduleActivityTask 40, RecordActivityTaskHeartbeat 31, ...`. */
-export function describeActions(counts: ActionCounts, top = 4): string {
+/** The largest kinds first, scaled by `per`, for a table cell: `ScheduleActivityTask 40, RecordActivityTaskHeartbeat 31`. */
+export function describeActions(counts: ActionCounts, per = 1, top = 4): string {
   return [...counts]
     .sort((a, b) => b[1] - a[1])
     .slice(0, top)
-    .map(([type, count]) => `${type.replace(/^(grpc|command|message)_/, '')} ${count}`)
+    .map(([type, count]) => `${type.replace(/^(grpc|command|message)_/, '')} ${(count * per).toFixed(0)}`)
     .join(', ');
 }
 
 /** `123 (ScheduleActivityTask 40, ...)`, or `-` where the bench could not count. */
 export function actionsPerThousandRows(counts: ActionCounts | undefined, rows: number): string {
   if (!counts) return '-';
-  return `${((1000 * totalActions(counts)) / rows).toFixed(0)} (${describeActions(counts)})`;
+  const per = 1000 / rows;
+  return `${(per * totalActions(counts)).toFixed(0)} (${describeActions(counts, per)})`;
 }
