@@ -211,9 +211,15 @@ class SyncRun {
 
   private scanAhead(sync: Carried): void {
     if (this.scanning || sync.scanned) return;
+    const pending = (lane: LaneRun) => this.pending(sync, lane.lane).length;
+    const low = (lane: LaneRun) => pending(lane) < this.pageChunks(lane);
+    // Every lane gets its page whenever one runs low (up to two pages waiting), so the lanes hold rows in proportion
+    // to their rates and the source's last rows do not all fall to whichever lane asked last: at Pro, a general lane
+    // of 0.8 rows/s left with the tail ran 10 s past the bulk lane.
+    const proportional = patched(WINDOW_CHUNKS) && sync.plan.lanes.some(low);
     const wanted = sync.plan.lanes.map((lane) => ({
       lane: lane.lane,
-      chunks: this.pending(sync, lane.lane).length < this.pageChunks(lane) ? this.pageChunks(lane) : 0,
+      chunks: low(lane) || (proportional && pending(lane) < 2 * this.pageChunks(lane)) ? this.pageChunks(lane) : 0,
       rows: lane.rowsPerCall * this.callsPerChunk(lane),
     }));
     const sizes = wanted.flatMap((w) => Array<number>(w.chunks).fill(w.rows));
