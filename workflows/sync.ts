@@ -70,6 +70,8 @@ const chunks = proxyActivities<SyncActivities>({
 const PAGE_SECONDS = 10;
 /** Chunks carry a window's worth of calls (src/sync/chunk-size.ts) in syncs started since this patch. */
 const WINDOW_CHUNKS = 'chunks-carry-a-window';
+/** Chunks each lane keeps in flight at the least (syncs started since WINDOW_CHUNKS). */
+const MIN_IN_FLIGHT = 4;
 /** Completed chunks per run before continue-as-new keeps the history short, unless the server suggests it sooner. */
 const DEFAULT_CHUNKS_PER_RUN = 2_000;
 
@@ -288,9 +290,14 @@ class SyncRun {
     );
   }
 
-  /** Enough chunks in flight that the lane never waits on a worker round trip, and no more. */
+  /**
+   * Enough chunks in flight that the lane never waits on a worker round trip, and no more. At least MIN_IN_FLIGHT: a
+   * lane whose sustained rate is low may still burst (SmartLead: a minute's 60 calls at 10 a second), and a round trip
+   * through a queue of 4 partitions takes long enough that two one-call chunks could not keep up with the burst.
+   */
   private maxInFlight(lane: LaneRun): number {
-    return Math.min(200, Math.ceil(this.chunksPerSecond(lane) * 3) + 1);
+    const enough = Math.min(200, Math.ceil(this.chunksPerSecond(lane) * 3) + 1);
+    return patched(WINDOW_CHUNKS) ? Math.max(MIN_IN_FLIGHT, enough) : enough;
   }
 
   private pageChunks(lane: LaneRun): number {
