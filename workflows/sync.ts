@@ -35,6 +35,7 @@ import {
 } from '../src/sync/contract.js';
 import { callsPerChunk, callsPerChunkBeforeWindows } from '../src/sync/chunk-size.js';
 import { SYNC_PAUSED } from '../src/sync/paused.js';
+import { splitTail } from '../src/sync/tail-split.js';
 import type { RejectsReport } from '../src/sync/rejects-ref.js';
 import { markLanded, nextSince, startWatermark } from '../src/sync/watermark.js';
 import { LeadsyncAccount, LeadsyncSource, LeadsyncState, LeadsyncVendor } from '../src/temporal/search-attributes.js';
@@ -134,6 +135,16 @@ async function prepare(request: SyncRequest): Promise<Carried> {
   };
 }
 
+function sumOf(values: readonly number[]): number {
+  return values.reduce((a, b) => a + b, 0);
+}
+
+/** `rows` cut into chunks of `size`, the last one shorter. */
+function chunkSizes(rows: number, size: number): number[] {
+  const sizes = Array<number>(Math.floor(rows / size)).fill(size);
+  return rows % size > 0 ? [...sizes, rows % size] : sizes;
+}
+
 /** A chunk that stopped sending because the sync was paused (activities/push-chunk.ts). */
 function stoppedByPause(err: unknown): boolean {
   return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === SYNC_PAUSED;
@@ -219,25 +230,54 @@ class SyncRun {
     // to their rates and the source's last rows do not all fall to whichever lane asked last: at Pro, a general lane
     // of 0.8 rows/s left with the tail ran 10 s past the bulk lane.
     const proportional = patched(WINDOW_CHUNKS) && sync.plan.lanes.some(low);
-    const wanted = sync.plan.lanes.map((lane) => ({
-      lane: lane.lane,
-      chunks: low(lane) || (proportional && pending(lane) < 2 * this.pageChunks(lane)) ? this.pageChunks(lane) : 0,
-      rows: lane.rowsPerCall * this.callsPerChunk(lane),
-    }));
-    const sizes = wanted.flatMap((w) => Array<number>(w.chunks).fill(w.rows));
+    let wanted = sync.plan.lanes.map((lane) => {
+      const chunks =
+        low(lane) || (proportional && pending(lane) < 2 * this.pageChunks(lane)) ? this.pageChunks(lane) : 0;
+      return { lane: lane.lane, sizes: Array<number>(chunks).fill(this.chunkRows(lane)) };
+    });
+    const remaining = sync.plan.totalRows - (sync.cursor.nextRow - 1);
+    if (proportional && remaining > 0 && remaining <= wanted.reduce((sum, w) => sum + sumOf(w.sizes), 0)) {
+      // The source's last rows: split so that the lanes finish together, not a page each.
+      const split = splitTail(
+        sync.plan.lanes.map((lane) => ({
+          rowsPerSecond: this.rowsPerSecond(lane),
+          queuedSeconds: this.queuedRows(sync, lane) / this.rowsPerSecond(lane),
+        })),
+        remaining,
+      );
+      wanted = wanted.map((w, i) => ({
+        lane: w.lane,
+        sizes: chunkSizes(split[i]!, this.chunkRows(sync.plan.lanes[i]!)),
+      }));
+    }
+    const sizes = wanted.flatMap((w) => w.sizes);
     if (sizes.length === 0) return;
     this.scanning = true;
     void control.scanChunks({ source: this.request.source, cursor: sync.cursor, sizes }).then((scan) => {
       let next = 0;
       for (const w of wanted) {
-        this.pending(sync, w.lane).push(...scan.chunks.slice(next, next + w.chunks));
-        next += w.chunks;
+        this.pending(sync, w.lane).push(...scan.chunks.slice(next, next + w.sizes.length));
+        next += w.sizes.length;
       }
       sync.cursor = scan.cursor;
       sync.scanned = scan.done;
       this.scanning = false;
       this.changed();
     });
+  }
+
+  private chunkRows(lane: LaneRun): number {
+    return lane.rowsPerCall * this.callsPerChunk(lane);
+  }
+
+  private rowsPerSecond(lane: LaneRun): number {
+    return lane.callsPerSecond * this.request.share * lane.rowsPerCall;
+  }
+
+  /** Rows the lane holds, pending or in flight (a chunk in flight counted as full). */
+  private queuedRows(sync: Carried, lane: LaneRun): number {
+    const pendingRows = sumOf(this.pending(sync, lane.lane).map((chunk) => chunk.rows));
+    return pendingRows + (this.inFlight.get(lane.lane) ?? 0) * this.chunkRows(lane);
   }
 
   private startChunks(sync: Carried, lane: LaneRun): void {
