@@ -13,6 +13,7 @@ import { assertPinned } from '../src/sources/pin.js';
 import { openSource } from '../src/sources/registry.js';
 import type { FilePin, Source, SourceRef } from '../src/sources/types.js';
 import { FirstRowIndex } from '../src/sync/first-rows.js';
+import { PauseWatches } from '../src/sync/pause-watch.js';
 import type { RejectsRef } from '../src/sync/rejects-ref.js';
 import { openRejectsSink, type RejectsSink } from '../src/sync/rejects-sink.js';
 import { vendorFor } from '../src/vendors/registry.js';
@@ -40,6 +41,8 @@ export interface ConnectedAccount {
  */
 export class ActivityContext {
   readonly governor: GovernorClient;
+  /** Which syncs with chunks here were paused: their calls not yet sent stop. */
+  readonly pauses: PauseWatches;
   /** Every secret this worker holds: whatever an error says passes through it before leaving the process. */
   readonly redactor: Redactor;
   /** The first row of each lead of the syncs this worker scans or pushes: one version of a lead per sync. */
@@ -50,6 +53,7 @@ export class ActivityContext {
 
   constructor(readonly deps: ActivityDeps) {
     this.governor = new GovernorClient(deps.client, deps.workflowTaskQueue);
+    this.pauses = PauseWatches.forClient(deps.client);
     this.redactor = workerRedactor(deps.config, deps.env ?? process.env);
     this.firstRows = new FirstRowIndex(deps.config.rejectsDirectory);
   }

@@ -9,6 +9,7 @@ import { laneMetrics } from '../src/observability/metrics.js';
 import { recordLanes } from '../src/sync/record-lanes.js';
 import { readChunkRows } from '../src/sync/chunk-rows.js';
 import type { ChunkResult, ChunkTask } from '../src/sync/contract.js';
+import { SYNC_PAUSED } from '../src/sync/paused.js';
 import { BatchTooLargeError, RateLimitedError, TransientError } from '../src/vendors/errors.js';
 import type { LeadRecord, Pace, RowOutcome } from '../src/vendors/types.js';
 import type { ActivityContext, ConnectedAccount } from './context.js';
@@ -18,13 +19,16 @@ import { backoffSignal } from '../workflows/sync.js';
 
 /**
  * Reads one chunk by its range, maps and checks its rows, and sends the good ones in vendor calls of the lane's size
- * (one, below ten calls a second), each at a slot the account governor grants. Rows that fail a check, or that the vendor refuses, go to the chunk's rejects (its file,
+ * (about a window's worth of calls, src/sync/chunk-size.ts), each at a slot the account governor grants. Calls not yet
+ * sent when the sync is paused give their slots back, and the chunk goes back to the sync unsent. Rows that fail a check, or that the vendor refuses, go to the chunk's rejects (its file,
  * or its rows of the rejects table); the rest of the chunk goes on. A retry reads the same rows again: upserts by
  * email make a resend harmless, and the retry's rejects replace the earlier attempt's.
  */
 export async function pushChunk(context: ActivityContext, task: ChunkTask): Promise<ChunkResult> {
+  const pause = context.pauses.watch(task.syncId);
   try {
-    return await withHeartbeats(async (signal) => {
+    return await withHeartbeats(async (cancelled) => {
+      const signal = AbortSignal.any([cancelled, pause.signal]);
       const metrics = chunkMetrics(context, task);
       const connected = context.connect(task.account);
       const rowsPerCall = laneOf(connected.account, task);
@@ -61,6 +65,15 @@ export async function pushChunk(context: ActivityContext, task: ChunkTask): Prom
       };
     });
   } catch (err) {
+    if (pause.signal.aborted) {
+      // Nothing of the chunk is counted or written: it goes back to the sync's pending chunks, and is sent whole on
+      // resume (its calls already sent are upserts). Not retried: the sync decides when it runs again.
+      throw ApplicationFailure.create({
+        type: SYNC_PAUSED,
+        message: `the sync was paused before rows ${task.chunk.firstRow}-${task.chunk.firstRow + task.chunk.rows - 1} were all sent`,
+        nonRetryable: true,
+      });
+    }
     if (err instanceof RateLimitedError) {
       const account = context.account(task.account);
       chunkMetrics(context, task).rateLimited(err.retryAfterMs);
@@ -80,6 +93,8 @@ export async function pushChunk(context: ActivityContext, task: ChunkTask): Prom
       ]);
     }
     throw boundedFailure(toActivityFailure(err, context.redactor), activityInfo().attempt);
+  } finally {
+    pause.stop();
   }
 }
 

@@ -13,6 +13,7 @@ import { ensureTemporalCli } from '../src/temporal/cli.js';
 import { existingTemporalCluster, startDevServer, type TemporalEndpoint } from '../src/temporal/dev-server.js';
 import { LEADSYNC_SEARCH_ATTRIBUTES } from '../src/temporal/search-attributes.js';
 import { LeadsyncWorker, WORKFLOWS_PATH } from '../src/worker/worker.js';
+import { actionsSince, readActions, type ActionCounts } from './temporal-actions.js';
 
 /**
  * One Temporal server, one workflow bundle and one Temporal runtime for a whole benchmark run. The runtime and the
@@ -26,18 +27,43 @@ export class BenchTemporal {
     readonly endpoint: TemporalEndpoint,
     readonly client: Client,
     private readonly connection: Connection,
+    /** The server's Prometheus endpoint, known for a dev server the bench started. */
+    private readonly metricsUrl: string | undefined,
   ) {}
 
+  /** What the tables say of the Temporal they ran on. */
+  get description(): string {
+    return this.metricsUrl
+      ? `Temporal dev server with no dynamic config: task queues on the server's default of 4 partitions`
+      : `Temporal at ${this.endpoint.address}, on its own partition settings`;
+  }
+
   static async start(): Promise<BenchTemporal> {
-    const endpoint =
-      existingTemporalCluster() ??
-      (await startDevServer({
-        cliPath: (await ensureTemporalCli()).path,
-        headless: true,
-        searchAttributes: LEADSYNC_SEARCH_ATTRIBUTES,
-      }));
+    const existing = existingTemporalCluster();
+    const devServer = existing
+      ? undefined
+      : await startDevServer({
+          cliPath: (await ensureTemporalCli()).path,
+          headless: true,
+          searchAttributes: LEADSYNC_SEARCH_ATTRIBUTES,
+        });
+    const endpoint = existing ?? devServer!;
     const connection = await Connection.connect({ address: endpoint.address });
-    return new BenchTemporal(endpoint, new Client({ connection, namespace: endpoint.namespace }), connection);
+    const client = new Client({ connection, namespace: endpoint.namespace });
+    return new BenchTemporal(endpoint, client, connection, devServer?.metricsUrl);
+  }
+
+  /**
+   * The Temporal actions (what Temporal Cloud bills) spent while `work` runs, by type; undefined where the bench has
+   * no metrics endpoint (an existing cluster). Runs are one at a time, so the namespace's count is the run's.
+   */
+  async withActions<T>(work: () => Promise<T>): Promise<{ value: T; actions: ActionCounts | undefined }> {
+    const url = this.metricsUrl;
+    const before = url ? await readActions(url, this.endpoint.namespace) : undefined;
+    const value = await work();
+    // The server counts a completed workflow task's commands as it answers: the last ones are in by now.
+    const after = url ? await readActions(url, this.endpoint.namespace) : undefined;
+    return { value, actions: before && after ? actionsSince(before, after) : undefined };
   }
 
   private bundle(): Promise<WorkflowBundle> {

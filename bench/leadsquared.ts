@@ -5,6 +5,7 @@ import { formatTable } from '../src/cli/table.js';
 import { peakPerWindow, spentQuota, type RequestRecord } from '../src/simulators/core/request-log.js';
 import { startLeadSquaredSimulator } from '../src/simulators/leadsquared/server.js';
 import { writeLeadsCsv, type BenchTemporal } from './harness.js';
+import { actionsPerThousandRows, type ActionCounts } from './temporal-actions.js';
 
 export interface PlanRun {
   plan: string;
@@ -14,6 +15,8 @@ export interface PlanRun {
   rowsPerSecond: number;
   maxRowsPerSecond: number;
   rateLimited: number;
+  /** Temporal actions the run spent, by type (undefined on a cluster without a metrics endpoint). */
+  actions: ActionCounts | undefined;
   lanes: { lane: 'general' | 'bulk'; allowed: number; peak: number; mean: number; windows: number }[];
 }
 
@@ -45,18 +48,20 @@ async function benchPlan(temporal: BenchTemporal, plan: Plan, seconds: number): 
   try {
     const file = await writeLeadsCsv(rows, name);
     const variable = name.replace(/-/g, '_').toUpperCase();
-    const result = await temporal.runSync(
-      {
-        name,
-        settings: {
-          vendor: 'leadsquared',
-          plan: plan.name,
-          baseUrl: simulator.baseUrl,
-          credentials: { accessKeyEnv: `${variable}_AK`, secretKeyEnv: `${variable}_SK` },
+    const { value: result, actions } = await temporal.withActions(() =>
+      temporal.runSync(
+        {
+          name,
+          settings: {
+            vendor: 'leadsquared',
+            plan: plan.name,
+            baseUrl: simulator.baseUrl,
+            credentials: { accessKeyEnv: `${variable}_AK`, secretKeyEnv: `${variable}_SK` },
+          },
         },
-      },
-      { [`${variable}_AK`]: accessKey, [`${variable}_SK`]: secretKey },
-      { source: { kind: 'csv', path: file } },
+        { [`${variable}_AK`]: accessKey, [`${variable}_SK`]: secretKey },
+        { source: { kind: 'csv', path: file } },
+      ),
     );
     if (result.accepted !== rows) throw new Error(`${plan.name}: ${result.accepted} of ${rows} rows accepted`);
     const report = simulator.report();
@@ -71,6 +76,7 @@ async function benchPlan(temporal: BenchTemporal, plan: Plan, seconds: number): 
       rowsPerSecond: rows / result.seconds,
       maxRowsPerSecond,
       rateLimited: report.totals.rateLimited,
+      actions,
       lanes: [
         laneUsage('general', plan.lanes.general!.windows[0]!.limit, report.requests, onGeneral),
         laneUsage('bulk', plan.lanes.bulk!.windows[0]!.limit, report.requests, onBulk),
@@ -113,6 +119,7 @@ export function planTable(runs: PlanRun[]): string {
       '429s',
       'rows/s of max',
       'time of minimum',
+      'Temporal actions per 1,000 rows',
     ],
     runs.map((run) => {
       const [general, bulk] = run.lanes;
@@ -126,6 +133,7 @@ export function planTable(runs: PlanRun[]): string {
         String(run.rateLimited),
         `${run.rowsPerSecond.toFixed(2)} of ${run.maxRowsPerSecond.toFixed(1)} (${((100 * run.rowsPerSecond) / run.maxRowsPerSecond).toFixed(0)}%)`,
         `${run.seconds.toFixed(1)} s of ${run.minimumSeconds.toFixed(1)} s`,
+        actionsPerThousandRows(run.actions, run.rows),
       ];
     }),
   );

@@ -24,6 +24,7 @@ const { values } = parseArgs({
 const vendors = values.vendors.split(',');
 
 const temporal = await BenchTemporal.start();
+process.stdout.write(`${temporal.description}\n`);
 try {
   if (vendors.includes('leadsquared')) {
     const seconds = values.quick ? 32 : 60;

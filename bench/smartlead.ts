@@ -5,6 +5,7 @@ import { formatTable } from '../src/cli/table.js';
 import { spentQuota, type RequestRecord } from '../src/simulators/core/request-log.js';
 import { startSmartLeadSimulator } from '../src/simulators/smartlead/server.js';
 import { writeLeadsCsv, type BenchTemporal } from './harness.js';
+import { actionsPerThousandRows, type ActionCounts } from './temporal-actions.js';
 
 /** One SmartLead scenario: a plan, how fast the simulator runs, how much of the key another client spends. */
 export interface SmartLeadScenario {
@@ -33,6 +34,8 @@ export interface SmartLeadRun {
   mean: number;
   peak: number;
   rowsPerSecond: number;
+  /** Temporal actions the run spent, by type (undefined on a cluster without a metrics endpoint). */
+  actions: ActionCounts | undefined;
   otherClient?: { spent: number; refused: number };
 }
 
@@ -130,24 +133,26 @@ async function benchScenario(temporal: BenchTemporal, scenario: SmartLeadScenari
     const file = await writeLeadsCsv(rows, name);
     const variable = `${name.replace(/-/g, '_').toUpperCase()}_KEY`;
     const scaled = scenario.timeScale !== 1;
-    const result = await temporal.runSync(
-      {
-        name,
-        settings: {
-          vendor: 'smartlead',
-          plan: scaled ? 'custom' : scenario.plan,
-          baseUrl: simulator.baseUrl,
-          credentials: { apiKeyEnv: variable },
-          lanes: { general: { ...(scaled ? { windows } : {}), rowsPerCall: scenario.rowsPerCall } },
-          pacing: { marginMs },
+    const { value: result, actions } = await temporal.withActions(() =>
+      temporal.runSync(
+        {
+          name,
+          settings: {
+            vendor: 'smartlead',
+            plan: scaled ? 'custom' : scenario.plan,
+            baseUrl: simulator.baseUrl,
+            credentials: { apiKeyEnv: variable },
+            lanes: { general: { ...(scaled ? { windows } : {}), rowsPerCall: scenario.rowsPerCall } },
+            pacing: { marginMs },
+          },
         },
-      },
-      { [variable]: apiKey },
-      {
-        source: { kind: 'csv', path: file },
-        mapping: { email: 'EmailAddress', first_name: 'FirstName', last_name: 'LastName' },
-        target: { campaignId: simulator.campaigns()[0]!.id },
-      },
+        { [variable]: apiKey },
+        {
+          source: { kind: 'csv', path: file },
+          mapping: { email: 'EmailAddress', first_name: 'FirstName', last_name: 'LastName' },
+          target: { campaignId: simulator.campaigns()[0]!.id },
+        },
+      ),
     );
     if (result.accepted !== rows) throw new Error(`${scenario.plan}: ${result.accepted} of ${rows} rows accepted`);
     const report = simulator.report();
@@ -163,6 +168,7 @@ async function benchScenario(temporal: BenchTemporal, scenario: SmartLeadScenari
       leftToUs: left(binding),
       ...usage,
       rowsPerSecond: rows / result.seconds,
+      actions,
       ...(scenario.sharedShare > 0 && report.sharedKey ? { otherClient: report.sharedKey } : {}),
     };
   } finally {
@@ -211,6 +217,7 @@ export function smartLeadTable(runs: SmartLeadRun[]): string {
       '429s / requests',
       'rows/s',
       'other client spent / refused',
+      'Temporal actions per 1,000 rows',
     ],
     runs.map((run) => {
       const { scenario } = run;
@@ -229,6 +236,7 @@ export function smartLeadTable(runs: SmartLeadRun[]): string {
           ? run.rowsPerSecond.toFixed(0)
           : `${run.rowsPerSecond.toFixed(0)} (${scenario.rowsPerCall}/call)`,
         run.otherClient ? `${run.otherClient.spent} / ${run.otherClient.refused}` : '-',
+        actionsPerThousandRows(run.actions, run.rows),
       ];
     }),
   );

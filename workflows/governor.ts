@@ -16,7 +16,15 @@ import {
   recover,
   type LaneAdaptation,
 } from '../src/governance/adaptation.js';
-import { earliestSlot, emptyLedger, pacedWindows, pause, recordSlot, type Ledger } from '../src/governance/ledger.js';
+import {
+  earliestSlot,
+  emptyLedger,
+  pacedWindows,
+  pause,
+  recordSlot,
+  releaseSlot,
+  type Ledger,
+} from '../src/governance/ledger.js';
 import type { LaneName, Window } from '../src/governance/plans.js';
 import { GovernorInputSchema, LaneReportSchema, ReserveRequestSchema } from '../src/governance/governor-input.js';
 import type { QuotaReading } from '../src/vendors/types.js';
@@ -103,6 +111,13 @@ export interface GovernorInput {
 
 export const reserveUpdate = defineUpdate<Reservation, [ReserveRequest]>('reserve');
 export const reportSignal = defineSignal<[LaneReport]>('report');
+
+/** Slots granted whose calls were never sent, to be given back: the ledgers of the reservation, and the slots. */
+export interface SlotRelease {
+  ledgers: string[];
+  slots: number[];
+}
+export const releaseSignal = defineSignal<[SlotRelease]>('release');
 export const governorStateQuery = defineQuery<GovernorState>('state');
 
 /** A governor that has granted nothing for this long has no window left to protect, and ends. */
@@ -187,6 +202,13 @@ export async function accountGovernor(raw: GovernorInput): Promise<void> {
     }
     onRefused((state.adaptations[lane] ??= {}), report.windows ?? [], report.refused, report.at, repeat);
     if (report.window) adoptVendorWindow(state, lane, report.window);
+  });
+
+  setHandler(releaseSignal, ({ ledgers, slots }) => {
+    for (const name of ledgers) {
+      const ledger = state.ledgers[name];
+      if (ledger) for (const at of slots) releaseSlot(ledger, at);
+    }
   });
 
   setHandler(governorStateQuery, () => state);

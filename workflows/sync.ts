@@ -10,6 +10,7 @@ import {
   sleep,
   defineSignal,
   defineUpdate,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -36,7 +37,9 @@ import {
   type SyncResult,
   type SyncState,
 } from '../src/sync/contract.js';
-import { callsPerChunk } from '../src/sync/chunk-size.js';
+import { callsPerChunk, callsPerChunkBeforeWindows } from '../src/sync/chunk-size.js';
+import { SYNC_PAUSED } from '../src/sync/paused.js';
+import { splitTail } from '../src/sync/tail-split.js';
 import type { RejectsReport } from '../src/sync/rejects-ref.js';
 import { markLanded, nextSince, startWatermark } from '../src/sync/watermark.js';
 import { LeadsyncAccount, LeadsyncSource, LeadsyncState, LeadsyncVendor } from '../src/temporal/search-attributes.js';
@@ -74,6 +77,10 @@ const chunks = proxyActivities<SyncActivities>({
 
 /** Each lane gets this many seconds of its allowance cut into chunks per scan: enough to stay busy, little to carry. */
 const PAGE_SECONDS = 10;
+/** Chunks carry a window's worth of calls (src/sync/chunk-size.ts) in syncs started since this patch. */
+const WINDOW_CHUNKS = 'chunks-carry-a-window';
+/** Chunks each lane keeps in flight at the least (syncs started since WINDOW_CHUNKS). */
+const MIN_IN_FLIGHT = 4;
 /** Completed chunks per run before continue-as-new keeps the history short, unless the server suggests it sooner. */
 const DEFAULT_CHUNKS_PER_RUN = 2_000;
 
@@ -140,6 +147,21 @@ async function prepare(request: SyncRequest): Promise<Carried> {
 function describeRows(chunk: ChunkRange): string {
   const last = chunk.firstRow + chunk.rows - 1;
   return `row${last > chunk.firstRow ? `s ${chunk.firstRow}-${last}` : ` ${chunk.firstRow}`}`;
+}
+
+function sumOf(values: readonly number[]): number {
+  return values.reduce((a, b) => a + b, 0);
+}
+
+/** `rows` cut into chunks of `size`, the last one shorter. */
+function chunkSizes(rows: number, size: number): number[] {
+  const sizes = Array<number>(Math.floor(rows / size)).fill(size);
+  return rows % size > 0 ? [...sizes, rows % size] : sizes;
+}
+
+/** A chunk that stopped sending because the sync was paused (activities/push-chunk.ts). */
+function stoppedByPause(err: unknown): boolean {
+  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === SYNC_PAUSED;
 }
 
 function describeSource({ source }: SyncRequest): string {
@@ -229,12 +251,33 @@ class SyncRun {
 
   private scanAhead(sync: Carried): void {
     if (this.scanning || sync.scanned) return;
-    const wanted = sync.plan.lanes.map((lane) => ({
-      lane: lane.lane,
-      chunks: this.pending(sync, lane.lane).length < this.pageChunks(lane) ? this.pageChunks(lane) : 0,
-      rows: lane.rowsPerCall * this.callsPerChunk(lane),
-    }));
-    const sizes = wanted.flatMap((w) => Array<number>(w.chunks).fill(w.rows));
+    const pending = (lane: LaneRun) => this.pending(sync, lane.lane).length;
+    const low = (lane: LaneRun) => pending(lane) < this.pageChunks(lane);
+    // Every lane gets its page whenever one runs low (up to two pages waiting), so the lanes hold rows in proportion
+    // to their rates and the source's last rows do not all fall to whichever lane asked last: at Pro, a general lane
+    // of 0.8 rows/s left with the tail ran 10 s past the bulk lane.
+    const proportional = patched(WINDOW_CHUNKS) && sync.plan.lanes.some(low);
+    let wanted = sync.plan.lanes.map((lane) => {
+      const chunks =
+        low(lane) || (proportional && pending(lane) < 2 * this.pageChunks(lane)) ? this.pageChunks(lane) : 0;
+      return { lane: lane.lane, sizes: Array<number>(chunks).fill(this.chunkRows(lane)) };
+    });
+    const remaining = sync.plan.totalRows - (sync.cursor.nextRow - 1);
+    if (proportional && remaining > 0 && remaining <= wanted.reduce((sum, w) => sum + sumOf(w.sizes), 0)) {
+      // The source's last rows: split so that the lanes finish together, not a page each.
+      const split = splitTail(
+        sync.plan.lanes.map((lane) => ({
+          rowsPerSecond: this.rowsPerSecond(lane),
+          queuedSeconds: this.queuedRows(sync, lane) / this.rowsPerSecond(lane),
+        })),
+        remaining,
+      );
+      wanted = wanted.map((w, i) => ({
+        lane: w.lane,
+        sizes: chunkSizes(split[i]!, this.chunkRows(sync.plan.lanes[i]!)),
+      }));
+    }
+    const sizes = wanted.flatMap((w) => w.sizes);
     if (sizes.length === 0) return;
     this.scanning = true;
     const pin = sync.plan.pin;
@@ -251,8 +294,8 @@ class SyncRun {
       (scan) => {
         let next = 0;
         for (const w of wanted) {
-          this.pending(sync, w.lane).push(...scan.chunks.slice(next, next + w.chunks));
-          next += w.chunks;
+          this.pending(sync, w.lane).push(...scan.chunks.slice(next, next + w.sizes.length));
+          next += w.sizes.length;
         }
         sync.cursor = scan.cursor;
         sync.scanned = scan.done;
@@ -295,6 +338,20 @@ class SyncRun {
     throw ApplicationFailure.nonRetryable(`sync failed, ${failure.message}${where}`, failure.type);
   }
 
+  private chunkRows(lane: LaneRun): number {
+    return lane.rowsPerCall * this.callsPerChunk(lane);
+  }
+
+  private rowsPerSecond(lane: LaneRun): number {
+    return lane.callsPerSecond * this.request.share * lane.rowsPerCall;
+  }
+
+  /** Rows the lane holds, pending or in flight (a chunk in flight counted as full). */
+  private queuedRows(sync: Carried, lane: LaneRun): number {
+    const pendingRows = sumOf(this.pending(sync, lane.lane).map((chunk) => chunk.rows));
+    return pendingRows + (this.inFlight.get(lane.lane) ?? 0) * this.chunkRows(lane);
+  }
+
   private startChunks(sync: Carried, lane: LaneRun): void {
     const pending = this.pending(sync, lane.lane);
     while (pending.length > 0 && (this.inFlight.get(lane.lane) ?? 0) < this.maxInFlight(lane)) {
@@ -311,7 +368,10 @@ class SyncRun {
         },
         (err: unknown) => {
           done();
-          this.failed(`${lane.lane} lane, ${describeRows(chunk)}`, err);
+          if (!stoppedByPause(err)) return this.failed(`${lane.lane} lane, ${describeRows(chunk)}`, err);
+          // Back at the head of its lane, sent whole on resume.
+          pending.unshift(chunk);
+          this.changed();
         },
       );
     }
@@ -341,9 +401,14 @@ class SyncRun {
     );
   }
 
-  /** Enough chunks in flight that the lane never waits on a worker round trip, and no more. */
+  /**
+   * Enough chunks in flight that the lane never waits on a worker round trip, and no more. At least MIN_IN_FLIGHT: a
+   * lane whose sustained rate is low may still burst (SmartLead: a minute's 60 calls at 10 a second), and a round trip
+   * through a queue of 4 partitions takes long enough that two one-call chunks could not keep up with the burst.
+   */
   private maxInFlight(lane: LaneRun): number {
-    return Math.min(200, Math.ceil(this.chunksPerSecond(lane) * 3) + 1);
+    const enough = Math.min(200, Math.ceil(this.chunksPerSecond(lane) * 3) + 1);
+    return patched(WINDOW_CHUNKS) ? Math.max(MIN_IN_FLIGHT, enough) : enough;
   }
 
   private pageChunks(lane: LaneRun): number {
@@ -355,7 +420,8 @@ class SyncRun {
   }
 
   private callsPerChunk(lane: LaneRun): number {
-    return callsPerChunk(lane.callsPerSecond * this.request.share);
+    const rate = lane.callsPerSecond * this.request.share;
+    return patched(WINDOW_CHUNKS) ? callsPerChunk(rate) : callsPerChunkBeforeWindows(rate);
   }
 
   private pending(sync: Carried, lane: LaneName): ChunkRange[] {

@@ -4,6 +4,7 @@ import type { Account } from '../config/accounts.js';
 import {
   accountGovernor,
   governorWorkflowId,
+  releaseSignal,
   reportSignal,
   reserveUpdate,
   type LaneReport,
@@ -22,6 +23,8 @@ import type { LaneName, Window } from './plans.js';
  */
 export class GovernorClient {
   private readonly reservations = new CoalescedReservations();
+  /** Slots to give back, by account and ledgers, sent together at the end of the turn: a stopped chunk frees many. */
+  private readonly releases = new Map<string, { account: Account; ledgers: string[]; slots: number[] }>();
 
   constructor(
     private readonly client: Client,
@@ -46,8 +49,15 @@ export class GovernorClient {
       const { slot, headroom } = await this.reservations.take(`${account.name}\u0000${lane}\u0000${share}`, (calls) =>
         this.reserve(account, lane, calls, share),
       );
-      const wait = slot - Date.now();
-      if (wait > 0) await sleep(wait, undefined, { signal: options.signal });
+      try {
+        const wait = slot - Date.now();
+        if (wait > 0) await sleep(wait, undefined, { signal: options.signal });
+        options.signal?.throwIfAborted();
+      } catch (err) {
+        // Stopped before its call was sent (its sync paused, its chunk failed): the slot is free for another call.
+        this.release(account, reserveRequest(account, lane, 1, share), slot);
+        throw err;
+      }
       const sentAt = Date.now();
       if (sentAt - slot > lateAfterMs) continue;
       const result = await call();
@@ -121,6 +131,27 @@ export class GovernorClient {
       reading,
       windows: laneWindows(account, lane),
       marginMs: account.pacing.marginMs,
+    });
+  }
+
+  /** Best effort: a slot not given back is only a call's room left unused until its window passes. */
+  private release(account: Account, request: ReserveRequest, slot: number): void {
+    const ledgers = request.spends.map((spend) => spend.ledger);
+    const key = `${account.name}\u0000${ledgers.join('\u0000')}`;
+    const pending = this.releases.get(key);
+    if (pending) {
+      pending.slots.push(slot);
+      return;
+    }
+    this.releases.set(key, { account, ledgers, slots: [slot] });
+    // After the turn's promise callbacks: an abort settles the waiting calls' sleeps one microtask after another.
+    setImmediate(() => {
+      const batch = this.releases.get(key)!;
+      this.releases.delete(key);
+      this.client.workflow
+        .getHandle(governorWorkflowId(account.name))
+        .signal(releaseSignal, { ledgers: batch.ledgers, slots: batch.slots })
+        .catch(() => undefined);
     });
   }
 

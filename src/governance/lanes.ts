@@ -5,8 +5,8 @@ import type { LaneName, VendorName } from './plans.js';
 export const WORKFLOW_TASK_QUEUE = 'leadsync';
 
 /**
- * One task queue per (vendor, account, lane): its maxTaskQueueActivitiesPerSecond is the lane's ceiling, which the
- * server enforces across every worker polling it.
+ * One task queue per (vendor, account, lane): its maxTaskQueueActivitiesPerSecond (laneQueueRate) is a backstop the
+ * server enforces across every worker polling it; the account governor paces the calls.
  */
 export function laneTaskQueue(vendor: VendorName, account: string, lane: LaneName): string {
   return `leadsync.${vendor}.${account}.${lane}`;

@@ -133,6 +133,15 @@ export function recordSlot(
   }
 }
 
+/**
+ * Gives back a slot whose call was never sent (its sync paused, its chunk stopped): one reservation at `at`, if the
+ * ledger still holds it, so another call can take the room. A slot the ledger has forgotten is in the past and gone.
+ */
+export function releaseSlot(ledger: Ledger, at: number): void {
+  const next = firstAfter(ledger.slots, at);
+  if (next > 0 && ledger.slots[next - 1] === at) ledger.slots.splice(next - 1, 1);
+}
+
 export function pause(ledger: Ledger, until: number): void {
   ledger.pausedUntil = Math.max(ledger.pausedUntil, until);
 }

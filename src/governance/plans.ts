@@ -104,11 +104,25 @@ export function sustainedRate(windows: readonly Window[]): number {
 }
 
 /**
- * The rate Temporal's task queue lets a lane's calls through at: its shortest window's, the per-second ceiling
- * that the server holds for every worker at once. Longer windows are the governor's to keep: a ceiling at the
+ * A lane's per-second ceiling: its shortest window's rate. Longer windows are the governor's to keep: a ceiling at the
  * sustained (SmartLead: hourly) rate would hold a sync that fits in the hour to a quarter of the per-minute allowance.
  */
 export function dispatchRate(windows: readonly Window[]): number {
   const shortest = windows.reduce((a, b) => (b.seconds < a.seconds ? b : a));
   return shortest.limit / shortest.seconds;
+}
+
+/** Read partitions per task queue unless the cluster's dynamic config says otherwise: the server's, and Cloud's, default. */
+export const TASK_QUEUE_PARTITIONS = 4;
+
+/**
+ * The lane queue's maxTaskQueueActivitiesPerSecond: the global backstop, never what paces a lane. The server splits
+ * it evenly over the queue's partitions, each with its own limiter, and a task waits for the one partition that holds
+ * it: at the lane's ceiling itself, a 1-call-per-5-s bulk lane on 4 partitions waited up to 20 s for its task. So each
+ * partition gets the whole ceiling: a chunk carries one call or more, so no partition ever holds a lane's chunks
+ * back, and the queue still bounds the lane to a few times its ceiling whatever the governor grants. The exact pace
+ * is the governor's.
+ */
+export function laneQueueRate(windows: readonly Window[], partitions = TASK_QUEUE_PARTITIONS): number {
+  return dispatchRate(windows) * partitions;
 }

@@ -10,15 +10,6 @@ import { CLI_SEARCH_ATTRIBUTE_TYPES, type SearchAttributeKey } from './search-at
 
 type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
-/**
- * One read and one write partition per task queue: the rate limit is split evenly over partitions, each with its
- * own limiter, so with the server's default of 4 an idle queue can release several tasks at once.
- */
-export const DEFAULT_DEV_SERVER_DYNAMIC_CONFIG: Readonly<Record<string, JsonValue>> = {
-  'matching.numTaskqueueReadPartitions': 1,
-  'matching.numTaskqueueWritePartitions': 1,
-};
-
 export interface DevServerOptions {
   /** The `temporal` binary; found or built by ensureTemporalCli when absent. */
   cliPath?: string;
@@ -35,7 +26,10 @@ export interface DevServerOptions {
   dataDir?: string;
   namespace?: string;
   searchAttributes?: readonly SearchAttributeKey[];
-  /** Merged over DEFAULT_DEV_SERVER_DYNAMIC_CONFIG; values are JSON. */
+  /**
+   * `--dynamic-config-value` settings, values as JSON. None by default: tests and benchmarks run on the server's own
+   * defaults (4 task-queue partitions), as users' clusters and Temporal Cloud do.
+   */
   dynamicConfig?: Record<string, JsonValue>;
   /** Where the server writes its log; `<dataDir>/temporal.log`, or a temporary directory removed on stop. */
   logFile?: string;
@@ -56,6 +50,8 @@ export interface TemporalEndpoint {
 
 export interface DevServer extends TemporalEndpoint {
   pid: number;
+  /** The server's Prometheus endpoint: its `action` counter is what Temporal Cloud would bill. */
+  metricsUrl: string;
   logFile: string;
   cliPath: string;
 }
@@ -135,7 +131,7 @@ async function startOnce(cliPath: string, options: DevServerOptions): Promise<De
   for (const key of options.searchAttributes ?? []) {
     args.push('--search-attribute', `${key.name}=${CLI_SEARCH_ATTRIBUTE_TYPES[key.type]}`);
   }
-  for (const [key, value] of Object.entries({ ...DEFAULT_DEV_SERVER_DYNAMIC_CONFIG, ...options.dynamicConfig })) {
+  for (const [key, value] of Object.entries(options.dynamicConfig ?? {})) {
     args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
   }
 
@@ -157,7 +153,8 @@ async function startOnce(cliPath: string, options: DevServerOptions): Promise<De
     await stop();
     throw err;
   }
-  return { address, namespace, uiUrl, pid: server.child.pid!, logFile, cliPath, stop };
+  const metricsUrl = `http://${formatHost(ip)}:${metricsPort}/metrics`;
+  return { address, namespace, uiUrl, pid: server.child.pid!, metricsUrl, logFile, cliPath, stop };
 }
 
 async function waitUntilReady(
@@ -196,7 +193,9 @@ async function waitUntilReady(
   const tail = await logTail(logFile);
   if (exitedHow !== undefined) {
     const message = `temporal server start-dev exited during start-up (${exitedHow}); log ${logFile}:\n${tail}`;
-    throw /address already in use/i.test(tail) ? new PortInUseError(message) : new Error(message);
+    // The bind error comes first; a panic's stack trace can push it out of the tail.
+    const log = await readFile(logFile, 'utf8').catch(() => tail);
+    throw /address already in use/i.test(log) ? new PortInUseError(message) : new Error(message);
   }
   const last = lastError instanceof Error ? lastError.message : String(lastError);
   throw new Error(

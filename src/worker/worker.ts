@@ -5,7 +5,7 @@ import { ActivityContext, createActivities } from '../../activities/index.js';
 import type { LoadedConfig } from '../config/accounts.js';
 import { laneAllowances } from '../governance/allowance.js';
 import { WORKFLOW_TASK_QUEUE, laneTaskQueue } from '../governance/lanes.js';
-import { dispatchRate } from '../governance/plans.js';
+import { laneQueueRate } from '../governance/plans.js';
 import { dataConverterFromEnv } from '../temporal/codec.js';
 import { connectClient, connectWorker } from '../temporal/connection.js';
 
@@ -120,14 +120,14 @@ export class LeadsyncWorker {
   }
 }
 
-/** Every lane of every configured account that a sync can use, with its ceiling as a task-queue rate. */
+/** Every lane of every configured account that a sync can use, with its task-queue backstop (laneQueueRate). */
 export function laneWorkers(config: LoadedConfig): LaneWorker[] {
   return Object.values(config.accounts).flatMap((account) =>
     laneAllowances(account.effectivePlan.lanes)
       .filter((allowance) => allowance.callsPerSecond > 0)
       .map((allowance) => ({
         taskQueue: laneTaskQueue(account.vendor, account.name, allowance.lane),
-        maxTaskQueueActivitiesPerSecond: dispatchRate(account.effectivePlan.lanes[allowance.lane]!.windows),
+        maxTaskQueueActivitiesPerSecond: laneQueueRate(account.effectivePlan.lanes[allowance.lane]!.windows),
       })),
   );
 }

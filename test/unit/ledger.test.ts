@@ -5,6 +5,7 @@ import {
   pacedWindows,
   pause,
   recordSlot,
+  releaseSlot,
   slotsIn,
   type Ledger,
 } from '../../src/governance/ledger.js';
@@ -25,6 +26,17 @@ function maxInAnySpan(slots: number[], spanMs: number): number {
 }
 
 describe('ledger', () => {
+  it('gives a released slot to the next call, and ignores a slot it does not hold', () => {
+    const bulk = { ledger: emptyLedger(), windows: pacedWindows([{ limit: 1, seconds: 5 }], 0) };
+    const [first, second] = reserveMany([bulk], 2);
+
+    releaseSlot(bulk.ledger, second!);
+    releaseSlot(bulk.ledger, 12_345);
+
+    expect(bulk.ledger.slots).toEqual([first]);
+    expect(earliestSlot([bulk], 0)).toBe(second);
+  });
+
   it('lets a full window of calls go at once, then holds the next until the first has left the window', () => {
     const general = { ledger: emptyLedger(), windows: pacedWindows([{ limit: 25, seconds: 5 }], 0) };
 

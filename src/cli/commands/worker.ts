@@ -33,7 +33,7 @@ export function registerWorker(program: Command): void {
       for (const lane of worker.lanes) {
         logger.info('polling lane', {
           taskQueue: lane.taskQueue,
-          callsPerSecond: lane.maxTaskQueueActivitiesPerSecond,
+          maxTaskQueueActivitiesPerSecond: lane.maxTaskQueueActivitiesPerSecond,
         });
       }
       if (metricsBindAddress) logger.info('metrics', { url: `http://${metricsBindAddress}/metrics` });

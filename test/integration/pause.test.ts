@@ -1,0 +1,95 @@
+import type { Client, Connection } from '@temporalio/client';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { pauseSync, resumeSync, startSync, syncProgress } from '../../src/client/api.js';
+import { LeadsyncWorker } from '../../src/worker/worker.js';
+import { governorStateQuery, governorWorkflowId } from '../../workflows/governor.js';
+import { eventually } from '../helpers/run-cli.js';
+import { SMARTLEAD_HEADER, smartLeadAccount, smartLeadLines } from '../helpers/smartlead-harness.js';
+import { testClient, workflowBundle, writeCsv } from '../helpers/sync-harness.js';
+import { testTemporal, uniqueName } from '../helpers/temporal.js';
+
+/**
+ * Three calls per 15 s, 10 rows a call, 50 rows: the credential check and the first two uploads go at once, and the
+ * next chunks are granted slots 15 s later, where they wait when the sync is paused.
+ */
+const WINDOW = { limit: 3, seconds: 15 };
+const ROWS = 50;
+
+describe('pausing a sync', () => {
+  let client: Client;
+  let connection: Connection;
+  const cleanups: (() => Promise<void>)[] = [];
+
+  beforeAll(async () => {
+    ({ client, connection } = await testClient());
+  });
+
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  afterAll(async () => {
+    await connection?.close();
+  });
+
+  it('stops its calls at once: chunks waiting for their slots send nothing and give the slots back', async () => {
+    const setup = await smartLeadAccount({
+      plan: 'standard',
+      configuredWindows: [WINDOW],
+      simulatorWindows: [WINDOW],
+      rowsPerCall: 10,
+    });
+    cleanups.push(() => setup.simulator.stop());
+    const worker = await LeadsyncWorker.create({
+      config: setup.config,
+      address: testTemporal().address,
+      namespace: testTemporal().namespace,
+      taskQueue: setup.taskQueue,
+      workflowBundle: await workflowBundle(),
+    });
+    const running = worker.run();
+    cleanups.push(async () => {
+      worker.shutdown();
+      await running;
+    });
+    const lines = smartLeadLines(ROWS);
+    const file = await writeCsv(setup.directory, `${uniqueName('leads')}.csv`, SMARTLEAD_HEADER, lines);
+    const handle = await startSync(
+      client,
+      { account: setup.accountName, source: { kind: 'csv', path: file }, target: { campaignId: setup.campaignId } },
+      { taskQueue: setup.taskQueue },
+    );
+    const chunksWaiting = async () =>
+      ((await handle.describe()).raw.pendingActivities ?? []).filter((a) => a.activityType?.name === 'pushChunk')
+        .length;
+
+    // The first window's uploads landed, and the next chunks hold slots in the next window.
+    await eventually(
+      () => syncProgress(handle),
+      (p) => p.counts.read > 0,
+    );
+    await eventually(chunksWaiting, (n) => n > 0);
+    const requestsBefore = setup.simulator.report().totals.requests;
+    const paused = await pauseSync(handle);
+    const pausedAt = Date.now();
+    expect(paused.state).toBe('paused');
+
+    await eventually(chunksWaiting, (n) => n === 0);
+    const governor = client.workflow.getHandle(governorWorkflowId(setup.accountName));
+    const slotsAhead = await eventually(
+      async () => (await governor.query(governorStateQuery)).ledgers.general!.slots.filter((slot) => slot > pausedAt),
+      (slots) => slots.length === 0,
+    );
+
+    expect(setup.simulator.report().totals.requests).toBe(requestsBefore);
+    expect(slotsAhead).toEqual([]);
+    expect((await syncProgress(handle)).counts).toEqual(paused.counts);
+
+    await resumeSync(handle);
+    const result = await handle.result();
+
+    expect(result.accepted).toBe(ROWS);
+    expect(setup.simulator.leads(setup.campaignId)).toHaveLength(ROWS);
+    expect(setup.simulator.report().totals.rateLimited).toBe(0);
+  });
+});
