@@ -252,6 +252,8 @@ interface ServerConfigInput extends TemporalClusterOptions {
 /** The server's config file: the shape of the server's own config/development-postgres12.yaml, on our ports. */
 function serverConfig(input: ServerConfigInput): Record<string, unknown> {
   const { postgres, ip, port, tls } = input;
+  // Every service of the one server process opens its own pools, so a store's connections count four times: kept small,
+  // two clusters and the tests' own pools fit in PostgreSQL's default of 100 connections.
   const datastore = (database: string, maxConns: number) => ({
     sql: {
       pluginName: 'postgres12',
@@ -261,7 +263,7 @@ function serverConfig(input: ServerConfigInput): Record<string, unknown> {
       user: postgres.user,
       password: postgres.password ?? '',
       maxConns,
-      maxIdleConns: maxConns,
+      maxIdleConns: Math.min(2, maxConns),
       maxConnLifetime: '1h',
     },
   });
@@ -285,8 +287,8 @@ function serverConfig(input: ServerConfigInput): Record<string, unknown> {
       visibilityStore: 'visibility',
       numHistoryShards: HISTORY_SHARDS,
       datastores: {
-        default: datastore(postgres.database, 20),
-        visibility: datastore(`${postgres.database}_visibility`, 4),
+        default: datastore(postgres.database, 6),
+        visibility: datastore(`${postgres.database}_visibility`, 2),
       },
     },
     global: {
