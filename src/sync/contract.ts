@@ -78,6 +78,11 @@ export interface ChunkResult {
   rows: number;
   accepted: number;
   rejected: number;
+  /**
+   * Rows the vendor refused without naming them (SmartLead's counts of blocked, bounced, unsubscribed leads):
+   * `accepted + rejected + unattributed = rows`. Absent in results of chunks run before it was counted, and when none.
+   */
+  unattributed?: number;
   /** Vendor calls this chunk made (splits of a batch the vendor found too large count each). */
   calls: number;
   /** Attempts beyond the first that this chunk needed (rate limits, faults). */
@@ -88,11 +93,13 @@ export interface SyncCounts {
   read: number;
   accepted: number;
   rejected: number;
+  /** Rows the vendor refused without naming them: `accepted + rejected + unattributed = read`. */
+  unattributed: number;
   /** Chunk attempts that had to be retried. */
   retried: number;
   calls: number;
 }
-export const ZERO_COUNTS: SyncCounts = { read: 0, accepted: 0, rejected: 0, retried: 0, calls: 0 };
+export const ZERO_COUNTS: SyncCounts = { read: 0, accepted: 0, rejected: 0, unattributed: 0, retried: 0, calls: 0 };
 
 export type SyncState = 'preparing' | 'running' | 'paused' | 'writing-rejects' | 'completed' | 'cancelled' | 'failed';
 
@@ -115,7 +122,8 @@ export interface SyncProgress {
 
 export interface SyncResult extends SyncCounts {
   totalRows: number;
-  /** CSV of rejected rows: row, field, reason. Absent when no row was rejected, or when they went to a table. */
+  /**
+   * CSV of rejected rows: row, field, reason (a line with no row: rows the vendor refused without naming them). Absent when no row was rejected, or when they went to a table. */
   rejectsFile?: string;
   /** The table holding the rejected rows (those with `sync_id = syncId`), when the config names one; absent if none. */
   rejectsTable?: RejectsTableReport;

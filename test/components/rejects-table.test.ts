@@ -135,7 +135,7 @@ describe('the rejects table sink', () => {
         ]),
       ),
     );
-    const rows = (await readAll(sink, 'big')).map((r) => r.row);
+    const rows = (await readAll(sink, 'big')).map((r) => Number(r.row));
     expect(rows).toHaveLength(80);
     expect(rows).toEqual([...rows].sort((a, b) => a - b));
     expect(rows.slice(0, 4)).toEqual([2, 50, 52, 100]);
