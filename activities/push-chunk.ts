@@ -42,6 +42,7 @@ export async function pushChunk(context: ActivityContext, task: ChunkTask): Prom
       // A row with several bad fields has a line per field in the report, but is one rejected row.
       const rejected = rejectedRows(rejects);
       metrics.accepted(accepted);
+      // Rows not named are in the rejects report too, as a count.
       metrics.rejected(rejected + unattributed);
       return {
         rows,
