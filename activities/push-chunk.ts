@@ -200,7 +200,9 @@ async function send(sending: Sending, leads: LeadRecord[], resent = activityInfo
       return await callOnce(sending, leads, resent || attempt > 1);
     } catch (err) {
       if (err instanceof BatchRefusedError && leads.length > 1 && sending.refusals.splitCalls < 2) {
-        const reason = `${err.reason} (the vendor refused these ${leads.length} rows together; not split further, the chunk spent its ${REFUSAL_SPLIT_CALLS} calls finding refused rows)`;
+        const reason =
+          `${err.reason} (the vendor refused these ${leads.length} rows together; not split further, ` +
+          `the chunk spent its ${REFUSAL_SPLIT_CALLS} calls finding refused rows)`;
         return leads.map((lead) => ({ row: lead.row, status: 'rejected', reason }));
       }
       if (err instanceof BatchTooLargeError) {
