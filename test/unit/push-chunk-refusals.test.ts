@@ -113,6 +113,7 @@ async function runChunk(
     undefined,
     silent,
     noopMetricMeter,
+    {},
   );
   const result = await asyncLocalStorage.run(activity, () => pushChunk(context, task));
   const report = await readFile(join(directory, 'refusals', `${chunk.firstRow}.ndjson`), 'utf8').catch(() => '');
