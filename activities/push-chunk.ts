@@ -10,7 +10,8 @@ import { recordLanes } from '../src/sync/record-lanes.js';
 import { readChunkRows } from '../src/sync/chunk-rows.js';
 import type { ChunkResult, ChunkTask } from '../src/sync/contract.js';
 import { SYNC_PAUSED } from '../src/sync/paused.js';
-import { BatchTooLargeError, RateLimitedError, TransientError } from '../src/vendors/errors.js';
+import { rejectedRows, unattributedReject } from '../src/sync/rejects.js';
+import { BatchRefusedError, BatchTooLargeError, RateLimitedError, TransientError } from '../src/vendors/errors.js';
 import type { LeadRecord, Pace, RowOutcome } from '../src/vendors/types.js';
 import type { ActivityContext, ConnectedAccount } from './context.js';
 import { FailureType, toActivityFailure } from './failures.js';
@@ -45,21 +46,30 @@ export async function pushChunk(context: ActivityContext, task: ChunkTask): Prom
       const rows = read.rows;
       const rejects = [...read.rejects, ...duplicates];
       const calls: Calls = { made: 0, retried: 0, onCall: () => metrics.request() };
-      const outcomes = await sendCalls({ context, connected, task: { ...task, rowsPerCall }, calls, signal }, leads);
+      const refusals: Refusals = { unnamed: new Map(), splitCalls: REFUSAL_SPLIT_CALLS };
+      const outcomes = await sendCalls(
+        { context, connected, task: { ...task, rowsPerCall }, calls, refusals, signal },
+        leads,
+      );
       for (const outcome of outcomes) {
         if (outcome.status === 'rejected')
           rejects.push({ row: outcome.row, field: outcome.field, reason: outcome.reason });
       }
+      const unattributed = [...refusals.unnamed.values()].reduce((sum, count) => sum + count, 0);
+      for (const [reason, count] of refusals.unnamed) rejects.push(unattributedReject(count, reason));
       await context.withRejectsSink((sink) => sink.writeChunk(task.syncId, task.chunk.firstRow, rejects));
-      const accepted = outcomes.filter((o) => o.status === 'accepted').length;
+      // Rows refused but not named are among those the outcomes call accepted (CallResult.unattributed).
+      const accepted = outcomes.filter((o) => o.status === 'accepted').length - unattributed;
       // A row with several bad fields has a line per field in the report, but is one rejected row.
-      const rejected = new Set(rejects.map((reject) => reject.row)).size;
+      const rejected = rejectedRows(rejects);
       metrics.accepted(accepted);
-      metrics.rejected(rejected);
+      // Rows not named are in the rejects report too, as a count.
+      metrics.rejected(rejected + unattributed);
       return {
         rows,
         accepted,
         rejected,
+        ...(unattributed > 0 ? { unattributed } : {}),
         calls: calls.made,
         retries: activityInfo().attempt - 1 + calls.retried,
       };
@@ -146,12 +156,29 @@ function learnMaximum({ context, task }: Sending, maxRows: number): void {
   maxima.set(key, Math.min(maxima.get(key) ?? Infinity, maxRows));
 }
 
+/**
+ * Extra calls a chunk may spend splitting batches the vendor refused whole without naming a row (BatchRefusedError:
+ * SmartLead's "lead validation failed", a LeadSquared bulk refusal). Halving finds k refused rows of n in about
+ * 2k*log2(n/k) calls, but when the vendor refuses every row it takes 2n-1: 799 calls for SmartLead's 400, over 13
+ * minutes at its 60 calls a minute, past the chunk's 10-minute start-to-close, so the chunk would time out and start
+ * over, a stall. 32 calls (about half a minute at that rate, on top of the chunk's own calls) still find 2-3 refused
+ * rows of 400 exactly; past it, the batches still refused are rejected whole with the vendor's message.
+ */
+export const REFUSAL_SPLIT_CALLS = 32;
+
+/** What the vendor refused without naming rows over a chunk's calls (reason -> rows), and the split calls left. */
+interface Refusals {
+  unnamed: Map<string, number>;
+  splitCalls: number;
+}
+
 /** What every call of a chunk needs: the account's client, the task, the call counts and the stop signal. */
 interface Sending {
   context: ActivityContext;
   connected: ConnectedAccount;
   task: ChunkTask;
   calls: Calls;
+  refusals: Refusals;
   signal: AbortSignal;
 }
 
@@ -218,6 +245,12 @@ async function send(sending: Sending, leads: LeadRecord[], resent = activityInfo
     try {
       return await callOnce(sending, leads, resent || attempt > 1);
     } catch (err) {
+      if (err instanceof BatchRefusedError && leads.length > 1 && sending.refusals.splitCalls < 2) {
+        const reason =
+          `${err.reason} (the vendor refused these ${leads.length} rows together; not split further, ` +
+          `the chunk spent its ${REFUSAL_SPLIT_CALLS} calls finding refused rows)`;
+        return leads.map((lead) => ({ row: lead.row, status: 'rejected', reason }));
+      }
       if (err instanceof BatchTooLargeError) {
         if (leads.length === 1) {
           const reason = `the vendor refused the row as too large: ${err.message}`;
@@ -228,6 +261,7 @@ async function send(sending: Sending, leads: LeadRecord[], resent = activityInfo
         const stated = maxRows !== undefined && maxRows >= 1 && maxRows < leads.length ? maxRows : undefined;
         if (stated !== undefined) learnMaximum(sending, stated);
         const size = stated ?? Math.ceil(leads.length / 2);
+        if (err instanceof BatchRefusedError) sending.refusals.splitCalls -= Math.ceil(leads.length / size);
         return sendInParts(sending, leads, size, resent || attempt > 1);
       }
       if (!(err instanceof TransientError)) throw err;
@@ -261,7 +295,7 @@ async function sendInParts(
 
 /** One paced call for the whole batch (activities: the lookups and reads they need, then the post). */
 async function callOnce(
-  { context, connected, task, calls, signal }: Sending,
+  { context, connected, task, calls, refusals, signal }: Sending,
   leads: LeadRecord[],
   resent: boolean,
 ): Promise<RowOutcome[]> {
@@ -284,5 +318,8 @@ async function callOnce(
     () => client.upsertLeads(task.lane, leads, task.target),
     { signal, quotaOf: (answer) => answer.quota },
   );
+  for (const { count, reason } of result.unattributed ?? []) {
+    refusals.unnamed.set(reason, (refusals.unnamed.get(reason) ?? 0) + count);
+  }
   return result.outcomes;
 }

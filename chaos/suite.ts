@@ -90,10 +90,12 @@ export interface ScenarioReport {
   /** Leads stored more than once, or stored without being in the source, and activities posted twice. */
   duplicated: number;
   /**
-   * LeadSquared lead upserts beyond the first per lead, as the simulator counted them: lead writes are at-least-once
-   * (a retried call resends its rows, an upsert by email), so the number is reported, not expected to be 0.
+   * Lead writes beyond the first per lead, as each simulator counted them (LeadSquared per lead, SmartLead per
+   * campaign and address): lead writes are at-least-once (a retried call resends its rows, an upsert by email, which
+   * SmartLead dedupes), so the numbers are reported, not expected to be 0. Stored leads and activities are exactly once.
    */
-  resent: number;
+  leadSquaredResent: number;
+  smartLeadResent: number;
   seconds: number;
 }
 
@@ -236,7 +238,8 @@ async function runScenario(scenario: Scenario, context: ScenarioContext): Promis
     checked: lsqCheck.checked + slCheck.checked,
     lost: lsqCheck.lost + slCheck.lost,
     duplicated: lsqCheck.duplicated + slCheck.duplicated,
-    resent: leadsquared.leads().reduce((sum, lead) => sum + lead.writes - 1, 0),
+    leadSquaredResent: leadsquared.leads().reduce((sum, lead) => sum + lead.writes - 1, 0),
+    smartLeadResent: smartlead.writes().resent,
     seconds: Math.round((Date.now() - started) / 1000),
   };
 }
@@ -512,7 +515,8 @@ export function formatTable(reports: ScenarioReport[]): string {
       checked: sum.checked + r.checked,
       lost: sum.lost + r.lost,
       duplicated: sum.duplicated + r.duplicated,
-      resent: sum.resent + r.resent,
+      leadSquaredResent: sum.leadSquaredResent + r.leadSquaredResent,
+      smartLeadResent: sum.smartLeadResent + r.smartLeadResent,
       seconds: sum.seconds + r.seconds,
     }),
     {
@@ -525,7 +529,8 @@ export function formatTable(reports: ScenarioReport[]): string {
       checked: 0,
       lost: 0,
       duplicated: 0,
-      resent: 0,
+      leadSquaredResent: 0,
+      smartLeadResent: 0,
       seconds: 0,
     },
   );
@@ -540,6 +545,7 @@ export function formatTable(reports: ScenarioReport[]): string {
     'lost',
     'duplicated',
     'LeadSquared leads resent',
+    'SmartLead leads resent',
     'seconds',
   ];
   const lines = [...reports, total].map((r) =>
@@ -553,7 +559,8 @@ export function formatTable(reports: ScenarioReport[]): string {
       r.checked,
       r.lost,
       r.duplicated,
-      r.resent,
+      r.leadSquaredResent,
+      r.smartLeadResent,
       r.seconds,
     ].map(String),
   );

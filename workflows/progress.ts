@@ -7,7 +7,8 @@ export function describeProgress(progress: SyncProgress): string {
   if (totalRows !== undefined) {
     const percent = totalRows > 0 ? Math.floor((100 * counts.read) / totalRows) : 100;
     lines.push(
-      `rows ${counts.read} of ${totalRows} (${percent}%): ${counts.accepted} accepted, ${counts.rejected} rejected`,
+      `rows ${counts.read} of ${totalRows} (${percent}%): ${counts.accepted} accepted, ${counts.rejected} rejected` +
+        (counts.unattributed > 0 ? `, ${counts.unattributed} refused by the vendor, not named` : ''),
     );
   }
   if (progress.ceilingRowsPerSecond !== undefined) {

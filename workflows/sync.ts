@@ -440,6 +440,8 @@ class SyncRun {
     counts.read += result.rows;
     counts.accepted += result.accepted;
     counts.rejected += result.rejected;
+    // Both absent before rows refused without a name were counted: a chunk result, or counts carried from such a run.
+    counts.unattributed = (counts.unattributed ?? 0) + (result.unattributed ?? 0);
     counts.retried += result.retries;
     counts.calls += result.calls;
   }

@@ -30,6 +30,9 @@ export function summary(result: SyncResult): string {
     `${result.cancelled ? 'cancelled' : 'done'} in ${result.seconds.toFixed(1)} s: ${result.read} of ${result.totalRows} rows read, ` +
       `${result.accepted} accepted, ${result.rejected} rejected, ${result.retried} retried, ${result.calls} calls`,
   ];
+  if (result.unattributed > 0) {
+    lines.push(`${result.unattributed} rows refused by the vendor without naming them (counted in the rejects report)`);
+  }
   if (result.rejectsFile) lines.push(`rejects: ${result.rejectsFile}`);
   if (result.rejectsTable) lines.push(`rejects: ${describeRejectsTable(result.rejectsTable)}`);
   return `${lines.join('\n')}\n`;

@@ -19,6 +19,7 @@ export function progressLine(progress: SyncProgress): string {
     parts.push(`~${formatSeconds((total - done) / rate)} left`);
   }
   if (progress.counts.rejected > 0) parts.push(`${progress.counts.rejected} rejected`);
+  if (progress.counts.unattributed > 0) parts.push(`${progress.counts.unattributed} refused by the vendor, not named`);
   if (progress.backoffUntil !== undefined)
     parts.push(`backing off until ${new Date(progress.backoffUntil).toISOString()}`);
   return parts.join(' · ');

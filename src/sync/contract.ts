@@ -100,6 +100,11 @@ export interface ChunkResult {
   rows: number;
   accepted: number;
   rejected: number;
+  /**
+   * Rows the vendor refused without naming them (SmartLead's counts of blocked, bounced, unsubscribed leads):
+   * `accepted + rejected + unattributed = rows`. Absent in results of chunks run before it was counted, and when none.
+   */
+  unattributed?: number;
   /** Vendor calls this chunk made (splits of a batch the vendor found too large count each). */
   calls: number;
   /** Attempts beyond the first that this chunk needed (rate limits, faults). */
@@ -112,13 +117,15 @@ export const SyncCountsSchema = z
     read: CountSchema,
     accepted: CountSchema,
     rejected: CountSchema,
+    /** Rows the vendor refused without naming them: `accepted + rejected + unattributed = read`. */
+    unattributed: CountSchema.default(0),
     /** Chunk attempts that had to be retried. */
     retried: CountSchema,
     calls: CountSchema,
   })
   .strict();
 export type SyncCounts = z.infer<typeof SyncCountsSchema>;
-export const ZERO_COUNTS: SyncCounts = { read: 0, accepted: 0, rejected: 0, retried: 0, calls: 0 };
+export const ZERO_COUNTS: SyncCounts = { read: 0, accepted: 0, rejected: 0, unattributed: 0, retried: 0, calls: 0 };
 
 export type SyncState = 'preparing' | 'running' | 'paused' | 'writing-rejects' | 'completed' | 'cancelled' | 'failed';
 
@@ -141,7 +148,8 @@ export interface SyncProgress {
 
 export interface SyncResult extends SyncCounts {
   totalRows: number;
-  /** CSV of rejected rows: row, field, reason. Absent when no row was rejected, or when they went to a table. */
+  /**
+   * CSV of rejected rows: row, field, reason (a line with no row: rows the vendor refused without naming them). Absent when no row was rejected, or when they went to a table. */
   rejectsFile?: string;
   /** The table holding the rejected rows (those with `sync_id = syncId`), when the config names one; absent if none. */
   rejectsTable?: RejectsTableReport;

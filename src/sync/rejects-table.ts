@@ -20,13 +20,21 @@ const PrivilegesRowSchema = z.object({
   can_delete: z.enum(['true', 'false']),
   can_select: z.enum(['true', 'false']),
 });
-const CountRowSchema = z.object({ rows: z.coerce.number().int().nonnegative() });
+const CountRowSchema = z.object({
+  rows: z.coerce.number().int().nonnegative(),
+  lines: z.coerce.number().int().nonnegative(),
+});
 const FirstChunkRowSchema = z.object({ first: z.coerce.number().int().positive().nullable() });
 
 /** A reject as read back, with the chunk that wrote it. */
 export const StoredRejectSchema = z.object({
   chunkFirstRow: z.coerce.number().int().positive(),
-  row: z.coerce.number().int().positive(),
+  row: z.coerce
+    .number()
+    .int()
+    .positive()
+    .nullable()
+    .transform((row) => row ?? undefined),
   field: z
     .string()
     .nullable()
@@ -37,7 +45,7 @@ export type StoredReject = z.infer<typeof StoredRejectSchema>;
 
 /**
  * Rejects as rows of a PostgreSQL table, one per (row, field) refused: sync_id, chunk_first_row, row, field, reason,
- * rejected_at. A chunk deletes what an earlier attempt of it wrote and inserts its own in one transaction, so a
+ * rejected_at; a NULL row is a chunk's count of rows the vendor refused without naming them (said in the reason). A chunk deletes what an earlier attempt of it wrote and inserts its own in one transaction, so a
  * retried chunk reports once. The table's name is checked by its schema and double-quoted; values are parameters.
  */
 export class TableRejectsSink implements RejectsSink {
@@ -111,12 +119,13 @@ export class TableRejectsSink implements RejectsSink {
   async report(syncId: string): Promise<RejectsTableReport | undefined> {
     const { rows } = await this.explained(() =>
       this.lease.pool.query({
-        text: `SELECT count(DISTINCT "row") AS rows FROM ${this.table} WHERE sync_id = $1`,
+        text: `SELECT count(DISTINCT "row") AS rows, count(*) AS lines FROM ${this.table} WHERE sync_id = $1`,
         values: [syncId],
       }),
     );
-    const count = CountRowSchema.parse(rows[0]).rows;
-    return count === 0 ? undefined : { ...this.ref, syncId, rows: count };
+    // `rows` counts the rows named; lines with no row (refusals the vendor did not attribute) still make a report.
+    const count = CountRowSchema.parse(rows[0]);
+    return count.lines === 0 ? undefined : { ...this.ref, syncId, rows: count.rows };
   }
 
   /** The sync's rejects in row order (by chunk, then row, field and reason), a page of source rows at a time. */
@@ -169,7 +178,7 @@ export class TableRejectsSink implements RejectsSink {
         `CREATE TABLE IF NOT EXISTS ${this.table} (
            sync_id text NOT NULL,
            chunk_first_row bigint NOT NULL,
-           "row" bigint NOT NULL,
+           "row" bigint,
            field text,
            reason text NOT NULL,
            rejected_at timestamptz NOT NULL DEFAULT now()
@@ -233,6 +242,13 @@ function quoteName(name: string): string {
 function explain(err: unknown, where: string): Error {
   if (err instanceof ConfigError) {
     return err.message.startsWith(where) ? err : new ConfigError(`${where}: ${err.message}`);
+  }
+  if (err instanceof pg.DatabaseError && err.code === '23502' && err.column === 'row') {
+    // A table made before leadsync wrote lines without a row: what to change, not a retry.
+    return new ConfigError(
+      `${where}: column "row" does not allow NULL, which leadsync writes for rows the vendor refused without ` +
+        `naming them: ALTER TABLE ... ALTER COLUMN "row" DROP NOT NULL`,
+    );
   }
   if (err instanceof pg.DatabaseError && err.code !== undefined) {
     const reason = POSTGRES_CONFIG_ERRORS[err.code];

@@ -7,9 +7,13 @@ import { z } from 'zod';
 import { ConfigError } from '../config/errors.js';
 import type { RejectsSink } from './rejects-sink.js';
 
-/** A row that did not land: which row, which field (when one is to blame), and why, in the vendor's words if theirs. */
+/**
+ * A row that did not land: which row, which field (when one is to blame), and why, in the vendor's words if theirs.
+ * No row: a number of rows the vendor refused without naming them (the reason says how many and why; see
+ * `unattributedReject`), as guessing which would lose a good row or keep a bad one.
+ */
 export const RejectSchema = z.object({
-  row: z.number().int().positive(),
+  row: z.number().int().positive().optional(),
   field: z.string().optional(),
   reason: z.string(),
 });
@@ -34,6 +38,16 @@ export function syncFileName(syncId: string): string {
     .join('');
   if (encoded.length <= MAX_NAME_BYTES) return encoded;
   return `${encoded.slice(0, MAX_NAME_BYTES - 65)}~${createHash('sha256').update(syncId).digest('hex')}`;
+}
+
+/** The report's line for `count` rows of a chunk the vendor refused for `reason` without naming them. */
+export function unattributedReject(count: number, reason: string): Reject {
+  return { reason: `${count} row${count === 1 ? '' : 's'} refused by the vendor, not named: ${reason}` };
+}
+
+/** Rows the rejects name, each once however many fields it failed on. */
+export function rejectedRows(rejects: readonly Reject[]): number {
+  return new Set(rejects.flatMap((reject) => (reject.row === undefined ? [] : [reject.row]))).size;
 }
 
 /**
@@ -106,7 +120,10 @@ export async function writeChunkRejects(
   }
 }
 
-/** Merges the chunk files into `<syncId>.rejects.csv` (row, field, reason); undefined when nothing was rejected. */
+/**
+ * Merges the chunk files into `<syncId>.rejects.csv` (row, field, reason; row empty on a chunk's line for rows the
+ * vendor refused without naming them); undefined when nothing was rejected.
+ */
 export async function writeRejectsReport(rejectsDirectory: string, syncId: string): Promise<string | undefined> {
   const directory = syncRejectsDirectory(rejectsDirectory, syncId);
   const files = await readdir(directory).catch(() => [] as string[]);
@@ -126,7 +143,7 @@ export async function writeRejectsReport(rejectsDirectory: string, syncId: strin
       for (const line of text.split('\n')) {
         if (!line) continue;
         const reject = RejectSchema.parse(JSON.parse(line));
-        if (!out.write(`${reject.row},${csvField(reject.field ?? '')},${csvField(reject.reason)}\n`)) {
+        if (!out.write(`${reject.row ?? ''},${csvField(reject.field ?? '')},${csvField(reject.reason)}\n`)) {
           await new Promise<void>((resolveDrain) => out.once('drain', () => resolveDrain()));
         }
       }

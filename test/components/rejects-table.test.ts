@@ -5,7 +5,7 @@ import { postgresConnectionResolver } from '../../src/sources/postgres-connectio
 import { RejectsTableRefSchema } from '../../src/sync/rejects-ref.js';
 import { openRejectsSink, type RejectsSink } from '../../src/sync/rejects-sink.js';
 import { openTableRejectsSink, type StoredReject, type TableRejectsSink } from '../../src/sync/rejects-table.js';
-import { FileRejectsSink } from '../../src/sync/rejects.js';
+import { FileRejectsSink, unattributedReject } from '../../src/sync/rejects.js';
 import { TEST_POSTGRES_URL } from '../helpers/postgres-table.js';
 
 const resolve = postgresConnectionResolver({ warehouse: { url: TEST_POSTGRES_URL } });
@@ -60,6 +60,45 @@ async function failure(work: Promise<unknown>): Promise<Error> {
 }
 
 describe('the rejects table sink', () => {
+  it('keeps rows the vendor refused without naming them as a line with a NULL row, a report of its own', async () => {
+    const sink = open(`${await schema()}.rejects`);
+    await sink.prepare('unnamed');
+
+    await sink.writeChunk('unnamed', 1, [unattributedReject(3, 'blocked (block_count)')]);
+    await sink.writeChunk('unnamed', 401, [{ row: 450, reason: 'invalid email' }, unattributedReject(1, 'bounced')]);
+
+    expect(await readAll(sink, 'unnamed')).toEqual([
+      {
+        chunkFirstRow: 1,
+        row: undefined,
+        field: undefined,
+        reason: '3 rows refused by the vendor, not named: blocked (block_count)',
+      },
+      { chunkFirstRow: 401, row: 450, field: undefined, reason: 'invalid email' },
+      {
+        chunkFirstRow: 401,
+        row: undefined,
+        field: undefined,
+        reason: '1 row refused by the vendor, not named: bounced',
+      },
+    ]);
+    // `rows` counts the rows named; the unnamed ones are in the sync's counts (unattributed).
+    expect(await sink.report('unnamed')).toMatchObject({ rows: 1 });
+  });
+
+  it('names the column to change when a table made elsewhere refuses a NULL row', async () => {
+    const name = await schema();
+    await admin.query(`CREATE TABLE "${name}".strict (sync_id text NOT NULL, chunk_first_row bigint NOT NULL,
+      "row" bigint NOT NULL, field text, reason text NOT NULL, rejected_at timestamptz NOT NULL DEFAULT now())`);
+    const sink = open(`${name}.strict`);
+    await sink.prepare('strict');
+
+    const err = await failure(sink.writeChunk('strict', 1, [unattributedReject(2, 'blocked')]));
+
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err.message).toMatch(/column "row" does not allow NULL.*DROP NOT NULL/);
+  });
+
   it('creates the table at prepare with the documented columns, and a second prepare is harmless', async () => {
     const table = `${await schema()}.rejects`;
     const sink = open(table);
@@ -74,7 +113,7 @@ describe('the rejects table sink', () => {
     expect(rows).toEqual([
       { column_name: 'sync_id', data_type: 'text', is_nullable: 'NO' },
       { column_name: 'chunk_first_row', data_type: 'bigint', is_nullable: 'NO' },
-      { column_name: 'row', data_type: 'bigint', is_nullable: 'NO' },
+      { column_name: 'row', data_type: 'bigint', is_nullable: 'YES' },
       { column_name: 'field', data_type: 'text', is_nullable: 'YES' },
       { column_name: 'reason', data_type: 'text', is_nullable: 'NO' },
       { column_name: 'rejected_at', data_type: 'timestamp with time zone', is_nullable: 'NO' },
@@ -135,7 +174,7 @@ describe('the rejects table sink', () => {
         ]),
       ),
     );
-    const rows = (await readAll(sink, 'big')).map((r) => r.row);
+    const rows = (await readAll(sink, 'big')).map((r) => Number(r.row));
     expect(rows).toHaveLength(80);
     expect(rows).toEqual([...rows].sort((a, b) => a - b));
     expect(rows.slice(0, 4)).toEqual([2, 50, 52, 100]);

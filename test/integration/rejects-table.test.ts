@@ -130,7 +130,7 @@ describe('a sync whose config sends rejects to a PostgreSQL table', () => {
     expect(new Set(stored.map((reject) => reject.chunkFirstRow)).size).toBe(bad.length);
     for (const reject of stored) {
       expect(reject.reason).toContain('not a valid email');
-      expect(reject.chunkFirstRow).toBeLessThanOrEqual(reject.row);
+      expect(reject.chunkFirstRow).toBeLessThanOrEqual(Number(reject.row));
     }
     const report = setup.simulator.report({ requests: false });
     expect(report.totals.faults).toBeGreaterThan(0);

@@ -147,11 +147,20 @@ describe('a SmartLead sync', () => {
     const { result } = await sync(setup, lines);
 
     expect(result).toMatchObject({ totalRows: LARGE_SYNC_ROWS, read: LARGE_SYNC_ROWS, rejected: 0 });
-    // Until the sync's counts carry CallResult.unattributed, the unnamed refusals are among the accepted rows.
-    expect(result.accepted + result.rejected).toBe(LARGE_SYNC_ROWS);
+    // SmartLead counts the unsubscribed leads without naming them: counted apart, never among the accepted.
+    expect(result.unattributed).toBe(unsubscribed.length);
+    expect(result.accepted + result.rejected + result.unattributed).toBe(LARGE_SYNC_ROWS);
     const stored = new Set(storedEmails(setup));
+    expect(result.accepted).toBe(stored.size);
     expect(stored.size).toBe(LARGE_SYNC_ROWS - unsubscribed.length);
     expect(unsubscribed.some((email) => stored.has(email.toLowerCase()))).toBe(false);
+    // The report has a line per chunk and reason with no row, and their counts add up to the unsubscribed leads.
+    const report = (await readFile(result.rejectsFile!, 'utf8')).trim().split('\n').slice(1);
+    const counts = report.map((line) =>
+      /^,,"?(\d+) rows? refused by the vendor, not named: .*unsubscribed/i.exec(line),
+    );
+    expect(counts.every((match) => match !== null)).toBe(true);
+    expect(counts.reduce((sum, match) => sum + Number(match![1]), 0)).toBe(unsubscribed.length);
     const writes = setup.simulator.writes();
     expect(writes.total).toBe(LARGE_SYNC_ROWS + writes.resent);
     expect(setup.simulator.report().totals.rowsRejected).toBeGreaterThanOrEqual(unsubscribed.length);
@@ -204,6 +213,24 @@ describe('a SmartLead sync', () => {
     expect(causes(failure).join('\n')).toMatch(/no campaign 999999/);
     expect(setup.simulator.report().requests.filter((r) => r.method === 'POST')).toHaveLength(0);
   }, 60_000);
+
+  it("fails with SmartLead's message when every upload is answered success:false", async () => {
+    // Most likely the campaign's or the account's state: no retry or split can fix it, so the sync says what to check.
+    const { setup } = await account({ plan: 'standard' });
+    setup.simulator.failUploads(1_000, 'Lead import is paused');
+
+    const failure = await sync(setup, smartLeadLines(10, uniqueName('paused'))).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+
+    const message = causes(failure).join('\n');
+    expect(message).toMatch(/Lead import is paused/);
+    expect(message).toMatch(/check the campaign/);
+    // One upload, not retried or split: the sync ended on SmartLead's first answer.
+    const uploads = setup.simulator.report().requests.filter((r) => r.method === 'POST' && r.path.endsWith('/leads'));
+    expect(uploads).toHaveLength(1);
+  }, 120_000);
 
   it('shares a key with another integration spending 30% of it: every row lands once', async () => {
     // Ten times real speed: the minute window (6 s here) is the one a burst of uploads fills.

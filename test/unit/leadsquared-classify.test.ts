@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   AuthError,
+  BatchRefusedError,
   BatchTooLargeError,
   NotFoundError,
   RateLimitedError,
@@ -8,7 +9,6 @@ import {
   UnexpectedResponseError,
 } from '../../src/vendors/errors.js';
 import {
-  BatchRefusedError,
   bulkActivityResults,
   bulkLeadResults,
   fieldNamedIn,

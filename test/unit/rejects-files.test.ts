@@ -2,7 +2,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FileRejectsSink } from '../../src/sync/rejects.js';
+import { FileRejectsSink, unattributedReject } from '../../src/sync/rejects.js';
 
 describe('rejects as files', () => {
   it('reports a retried chunk once, with what its last attempt rejected, in row order', async () => {
@@ -15,6 +15,17 @@ describe('rejects as files', () => {
 
     expect(await readFile(report!, 'utf8')).toBe(
       'row,field,reason\n3,,second attempt\n60,EmailAddress,"not an email, ""quoted"""\n',
+    );
+  });
+
+  it('reports rows the vendor refused without naming them as a line with an empty row', async () => {
+    const sink = new FileRejectsSink(await mkdtemp(join(tmpdir(), 'leadsync-rejects-')));
+
+    await sink.writeChunk('unnamed', 1, [{ row: 7, reason: 'invalid email' }, unattributedReject(3, 'blocked')]);
+    const report = await sink.report('unnamed');
+
+    expect(await readFile(report!, 'utf8')).toBe(
+      'row,field,reason\n7,,invalid email\n,,"3 rows refused by the vendor, not named: blocked"\n',
     );
   });
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   AuthError,
+  BatchRefusedError,
   BatchTooLargeError,
   NotFoundError,
   RateLimitedError,
@@ -138,14 +139,6 @@ export function retrievedActivities(answer: Answer): RetrievedActivities {
   return parsed.data;
 }
 
-/**
- * The vendor refused a multi-row call for a reason that is some of its rows' (its envelope names no size and no rate
- * limit): the caller splits the batch to find them, and a one-row call's refusal is that row's.
- */
-export class BatchRefusedError extends BatchTooLargeError {
-  override name = 'BatchRefusedError';
-}
-
 /** "API calls exceeded the limit of 25 in 5 second(s)": the window, and a retry once it has surely slid by. */
 export function parseRateLimit(text: string): { window?: { limit: number; seconds: number }; retryAfterMs: number } {
   const match = RATE_LIMIT_TEXT.exec(text);
@@ -172,8 +165,10 @@ function bulkCallRefusal(answer: Answer, sent: readonly SentRow[]): WriteResult[
   if (envelope) {
     const [only, ...more] = sent;
     if (only && more.length === 0) return [{ outcome: rejected(only, envelopeText(envelope)) }];
+    // Its envelope names no size and no rate limit: some rows' fault, found by splitting; one row's refusal is its own.
     throw new BatchRefusedError(
       `${answer.call}: LeadSquared refused the batch of ${sent.length} rows (HTTP ${answer.status})${detail(answer)}`,
+      envelopeText(envelope),
     );
   }
   if (answer.status >= 500) throw transient(answer);

@@ -1,0 +1,180 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { asyncLocalStorage, Context, type Info } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
+import { noopMetricMeter, type Logger } from '@temporalio/common';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ActivityContext } from '../../activities/context.js';
+import { pushChunk, REFUSAL_SPLIT_CALLS } from '../../activities/push-chunk.js';
+import { parseConfig } from '../../src/config/accounts.js';
+import { laneTaskQueue } from '../../src/governance/lanes.js';
+import { openSource } from '../../src/sources/registry.js';
+import { START } from '../../src/sources/types.js';
+import type { ChunkResult, ChunkTask } from '../../src/sync/contract.js';
+
+// pushChunk run as the worker runs it (an activity context, the real SmartLead client, CSV source and rejects files),
+// with a fetch answering as SmartLead does and a governor granting every slot at once: no Temporal server is needed.
+
+/** The worker's config: the account, and the test's directory as the one root files are read from and rejects go to. */
+function configIn(directory: string) {
+  return parseConfig(
+    {
+      accounts: {
+        outbound: {
+          vendor: 'smartlead',
+          plan: 'standard',
+          baseUrl: 'https://server.smartlead.ai/api/v1',
+          credentials: { apiKeyEnv: 'SMARTLEAD_API_KEY' },
+        },
+      },
+      sources: { files: { roots: [directory] } },
+      rejects: { directory },
+    },
+    join(directory, 'leadsync.yaml'),
+  );
+}
+
+interface Upload {
+  emails: string[];
+}
+
+/** SmartLead's add-leads endpoint: a batch holding a refused lead is answered 422; the rest are added, or blocked. */
+function smartLeadFetch(refused: ReadonlySet<string>, blocked: ReadonlySet<string>, uploads: Upload[]): typeof fetch {
+  const fake = async (_url: URL, init: RequestInit) => {
+    const body = JSON.parse(String(init.body)) as { lead_list: { email: string }[] };
+    const emails = body.lead_list.map((lead) => lead.email);
+    uploads.push({ emails });
+    if (emails.some((email) => refused.has(email))) {
+      const error = { code: 'VALIDATION_ERROR', message: 'lead validation failed' };
+      return new Response(JSON.stringify({ error }), { status: 422 });
+    }
+    const blockCount = emails.filter((email) => blocked.has(email)).length;
+    const answer = {
+      ok: true,
+      upload_count: emails.length - blockCount,
+      total_leads: emails.length,
+      already_added_to_campaign: 0,
+      duplicate_count: 0,
+      invalid_email_count: 0,
+      invalid_emails: [],
+      unsubscribed_leads: [],
+      block_count: blockCount,
+      bounce_count: 0,
+    };
+    return new Response(JSON.stringify(answer), { status: 200 });
+  };
+  return fake as typeof fetch;
+}
+
+const silent: Logger = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
+
+let directory: string;
+beforeEach(async () => {
+  directory = await mkdtemp(join(tmpdir(), 'push-chunk-refusals-'));
+});
+afterEach(async () => {
+  await rm(directory, { recursive: true, force: true });
+});
+
+async function runChunk(
+  rows: number,
+  vendor: { refused?: ReadonlySet<string>; blocked?: ReadonlySet<string> },
+): Promise<{ result: ChunkResult; uploads: Upload[]; report: string }> {
+  const csv = join(directory, 'leads.csv');
+  await writeFile(csv, ['email', ...Array.from({ length: rows }, (_, i) => `lead${i + 1}@acme.com`)].join('\n') + '\n');
+  const source = { kind: 'csv' as const, path: csv };
+  const config = configIn(directory);
+  const [chunk] = (await (await openSource(source, { boundary: config.boundary })).scan(START, [rows])).chunks;
+  if (!chunk) throw new Error('the CSV gave no chunk');
+  const uploads: Upload[] = [];
+  const context = new ActivityContext({
+    config,
+    client: {} as Client,
+    workflowTaskQueue: 'unused',
+    env: { SMARTLEAD_API_KEY: 'sl-key' },
+    fetch: smartLeadFetch(vendor.refused ?? new Set(), vendor.blocked ?? new Set(), uploads),
+  });
+  // Every slot granted at once: what is under test is how the chunk spends its calls, not their pace.
+  Object.defineProperty(context, 'governor', {
+    value: { paced: (...args: unknown[]) => (args[3] as () => unknown)() },
+  });
+  const task: ChunkTask = {
+    syncId: 'refusals',
+    account: 'outbound',
+    lane: 'general',
+    records: 'leads',
+    source,
+    mapping: undefined,
+    target: { campaignId: 42 },
+    share: 1,
+    rowsPerCall: 400,
+    chunk,
+  };
+  const activity = new Context(
+    { attempt: 1, taskQueue: laneTaskQueue('smartlead', 'outbound', 'general') } as Info,
+    new Promise<never>(() => {}),
+    new AbortController().signal,
+    () => {},
+    undefined,
+    silent,
+    noopMetricMeter,
+    {},
+  );
+  const result = await asyncLocalStorage.run(activity, () => pushChunk(context, task));
+  const report = await readFile(join(directory, 'refusals', `${chunk.firstRow}.ndjson`), 'utf8').catch(() => '');
+  return { result, uploads, report };
+}
+
+const email = (row: number) => `lead${row}@acme.com`;
+
+describe('pushChunk and what the vendor refuses', () => {
+  it('counts rows refused but not named apart from the accepted, with one report line per reason and no row', async () => {
+    const blocked = new Set([3, 17, 250].map(email));
+
+    const { result, report } = await runChunk(400, { blocked });
+
+    expect(result).toMatchObject({ rows: 400, accepted: 397, rejected: 0, unattributed: 3, calls: 1 });
+    const lines = report
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).not.toHaveProperty('row');
+    expect(lines[0]!.reason).toMatch(/^3 rows refused by the vendor, not named: .*block/i);
+  });
+
+  it('splits a refused batch down to the few refused leads, each rejected alone', async () => {
+    const refused = new Set([7, 301].map(email));
+
+    const { result, uploads, report } = await runChunk(400, { refused });
+
+    expect(result).toMatchObject({ rows: 400, accepted: 398, rejected: 2 });
+    const rejects = report
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { row: number; reason: string });
+    expect(rejects.map((reject) => reject.row)).toEqual([7, 301]);
+    expect(rejects.every((reject) => reject.reason.includes('lead validation failed'))).toBe(true);
+    // Finding 2 of 400 by halving: well within the chunk's budget for splitting.
+    expect(uploads.length - 1).toBeLessThanOrEqual(REFUSAL_SPLIT_CALLS);
+  });
+
+  it('stops splitting a batch refused in every part once the chunk spent its budget, and rejects the rest whole', async () => {
+    const refused = new Set(Array.from({ length: 400 }, (_, i) => email(i + 1)));
+
+    const { result, uploads, report } = await runChunk(400, { refused });
+
+    // Halving every part would take 2n-1 = 799 calls; the budget bounds the extra calls, whatever n is.
+    expect(uploads.length).toBeLessThanOrEqual(1 + REFUSAL_SPLIT_CALLS);
+    expect(result).toMatchObject({ rows: 400, accepted: 0, rejected: 400 });
+    expect(result.calls).toBe(uploads.length);
+    const reasons = report
+      .trim()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as { reason: string }).reason);
+    expect(reasons).toHaveLength(400);
+    expect(reasons.every((reason) => reason.includes('lead validation failed'))).toBe(true);
+    expect(reasons.some((reason) => reason.includes('not split further'))).toBe(true);
+  });
+});
