@@ -56,6 +56,9 @@ export async function pushChunk(context: ActivityContext, task: ChunkTask): Prom
           rejects.push({ row: outcome.row, field: outcome.field, reason: outcome.reason });
       }
       const unattributed = [...refusals.unnamed.values()].reduce((sum, count) => sum + count, 0);
+      // The report reads in row order whichever check refused a row (fields, duplicates, the vendor); the stable sort
+      // keeps a row's fields in order, and the lines for rows not named come last.
+      rejects.sort((a, b) => (a.row ?? Infinity) - (b.row ?? Infinity));
       for (const [reason, count] of refusals.unnamed) rejects.push(unattributedReject(count, reason));
       await context.withRejectsSink((sink) => sink.writeChunk(task.syncId, task.chunk.firstRow, rejects));
       // Rows refused but not named are among those the outcomes call accepted (CallResult.unattributed).
@@ -294,11 +297,8 @@ async function sendInParts(
 }
 
 /** One paced call for the whole batch (activities: the lookups and reads they need, then the post). */
-async function callOnce(
-  { context, connected, task, calls, refusals, signal }: Sending,
-  leads: LeadRecord[],
-  resent: boolean,
-): Promise<RowOutcome[]> {
+async function callOnce(sending: Sending, leads: LeadRecord[], resent: boolean): Promise<RowOutcome[]> {
+  const { context, connected, task, calls, refusals, signal } = sending;
   const { account, client } = connected;
   if (task.records === 'activities' && client.postActivities) {
     // Activities may take more than one call (a lookup, then the post): each is paced and counted.
@@ -315,7 +315,15 @@ async function callOnce(
     account,
     task.lane,
     task.share,
-    () => client.upsertLeads(task.lane, leads, task.target),
+    () => {
+      // The calls of a chunk wait for their slots together: once one is refused for size, the others split at their
+      // slot instead of being refused too.
+      const stated = statedMaximum(sending);
+      if (stated !== undefined && leads.length > stated) {
+        throw new BatchTooLargeError(`the vendor takes at most ${stated} rows a call, as it stated before`, stated);
+      }
+      return client.upsertLeads(task.lane, leads, task.target);
+    },
     { signal, quotaOf: (answer) => answer.quota },
   );
   for (const { count, reason } of result.unattributed ?? []) {

@@ -153,13 +153,14 @@ describe('incremental and scheduled syncs from a PostgreSQL table', () => {
 
   it('crosses continue-as-new on a small chunk budget without losing or repeating a row', async () => {
     const leads = await table();
-    await leads.upsert(1, 150, '2024-02-01T00:00:00Z', 'v1');
-    const handle = await sync(input(leads), 5);
+    // More rows than the lanes keep in flight at once, so chunks are still pending when the budget is spent.
+    await leads.upsert(1, 400, '2024-02-01T00:00:00Z', 'v1');
+    const handle = await sync(input(leads), 2);
     const result = await handle.result();
 
-    expect(result).toMatchObject({ totalRows: 150, read: 150, accepted: 150, rejected: 0 });
-    expect(result.nextSince).toEqual({ value: '2024-02-01 00:00:00+00', key: '150' });
-    expectWrites(range(1, 150, 1));
+    expect(result).toMatchObject({ totalRows: 400, read: 400, accepted: 400, rejected: 0 });
+    expect(result.nextSince).toEqual({ value: '2024-02-01 00:00:00+00', key: '400' });
+    expectWrites(range(1, 400, 1));
     const latest = await client.workflow.getHandle(handle.workflowId).describe();
     expect(latest.runId).not.toBe(handle.firstExecutionRunId);
   }, 240_000);

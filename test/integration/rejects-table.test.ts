@@ -2,6 +2,7 @@ import { WorkflowFailedError, type Client, type Connection } from '@temporalio/c
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { summary } from '../../src/cli/follow.js';
+import { callsPerChunk } from '../../src/sync/chunk-size.js';
 import { startSync } from '../../src/client/api.js';
 import { postgresConnectionResolver } from '../../src/sources/postgres-connection.js';
 import { openTableRejectsSink, type StoredReject } from '../../src/sync/rejects-table.js';
@@ -17,9 +18,10 @@ import {
   type LeadSquaredSetup,
 } from '../helpers/sync-harness.js';
 
-// A general lane of 50 calls a second: a chunk carries 5 calls (5 rows), so each chunk below has four good rows to
-// send and one bad row to report, and a lost answer to any of its calls retries the whole chunk.
+// A general lane of 50 calls a second, one row a call: a chunk carries CHUNK_ROWS calls, so each chunk below has one bad
+// row to report beside good rows to send, and a lost answer to any of its calls retries the whole chunk.
 const window = { limit: 50, seconds: 1 };
+const CHUNK_ROWS = callsPerChunk(window.limit / window.seconds);
 
 describe('a sync whose config sends rejects to a PostgreSQL table', () => {
   let setup: LeadSquaredSetup;
@@ -93,17 +95,17 @@ describe('a sync whose config sends rejects to a PostgreSQL table', () => {
 
   it('writes every bad row to the table once, through retried chunks, and the result says where they are', async () => {
     await admin.query(`CREATE SCHEMA "${schema}"`);
-    const good = leadRows(80);
-    // Rows 3, 8, 13, ... are bad: one in each 5-row chunk, beside four good rows whose calls may lose their answer.
+    const good = leadRows(20 * (CHUNK_ROWS - 1));
+    // The third row of each chunk is bad, beside good rows whose calls may lose their answer.
     const lines: string[] = [];
     const bad: number[] = [];
     for (let chunk = 0; chunk < 20; chunk++) {
-      const four = csvLines(good.slice(chunk * 4, chunk * 4 + 4));
-      lines.push(four[0]!, four[1]!, `not-an-email-${chunk},Bad,Row`, four[2]!, four[3]!);
-      bad.push(chunk * 5 + 3);
+      const rows = csvLines(good.slice(chunk * (CHUNK_ROWS - 1), (chunk + 1) * (CHUNK_ROWS - 1)));
+      lines.push(...rows.slice(0, 2), `not-an-email-${chunk},Bad,Row`, ...rows.slice(2));
+      bad.push(chunk * CHUNK_ROWS + 3);
     }
     const file = await writeCsv(setup.directory, 'mixed.csv', LEAD_HEADER, lines);
-    // One answer in ten vanishes after the vendor acted: a third of the chunks run again, and report their bad row again.
+    // One answer in ten vanishes after the vendor acted: most chunks run again, and report their bad row again.
     setup.simulator.setFaults({ lostResponseRate: 0.1, seed: 11 });
 
     const handle = await startSync(
@@ -113,7 +115,12 @@ describe('a sync whose config sends rejects to a PostgreSQL table', () => {
     );
     const result = await handle.result();
 
-    expect(result).toMatchObject({ totalRows: 100, read: 100, accepted: 80, rejected: 20 });
+    expect(result).toMatchObject({
+      totalRows: 20 * CHUNK_ROWS,
+      read: 20 * CHUNK_ROWS,
+      accepted: good.length,
+      rejected: 20,
+    });
     expect(result.retried).toBeGreaterThan(0);
     expect(result.rejectsFile).toBeUndefined();
     expect(result.rejectsTable).toEqual({
@@ -134,7 +141,7 @@ describe('a sync whose config sends rejects to a PostgreSQL table', () => {
     }
     const report = setup.simulator.report({ requests: false });
     expect(report.totals.faults).toBeGreaterThan(0);
-    expect(report.leads.count).toBe(80);
+    expect(report.leads.count).toBe(good.length);
     expect(summary(result)).toContain(
       `rejects: 20 rows in table ${table} (connection ${TEST_CONNECTION}), WHERE sync_id = '${handle.workflowId}'`,
     );
