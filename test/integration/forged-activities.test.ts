@@ -14,6 +14,7 @@ import {
   type RunningLeadSquaredSimulator,
 } from '../../src/simulators/leadsquared/server.js';
 import type { ScanResult } from '../../src/sources/types.js';
+import { syncFileName } from '../../src/sync/rejects.js';
 import { LeadsyncWorker } from '../../src/worker/worker.js';
 import { LeadsTable, TEST_POSTGRES_URL } from '../helpers/postgres-table.js';
 import { testClient, workflowBundle } from '../helpers/sync-harness.js';
@@ -177,5 +178,22 @@ describe('activities scheduled by a workflow that is not leadsync', () => {
 
     expect(await readdir(directory)).not.toContain('escaped.ndjson');
     expect(message).toMatch(/invalid pushChunk argument:\s+- chunk\.firstRow: /);
+  });
+
+  it("refuses a chunk that names another sync, and writes nothing into that sync's rejects", async () => {
+    await writeFile(join(data, 'other.csv'), 'EmailAddress,FirstName\nnot-an-email,A\n');
+    const source = { kind: 'csv', path: join(data, 'other.csv') };
+    const scan = (await forge('scanChunks', taskQueue, {
+      source,
+      cursor: { position: null, nextRow: 1 },
+      sizes: [10],
+    })) as ScanResult;
+    const victimSync = uniqueName('victim-sync');
+    const task = { syncId: victimSync, account, lane: 'general', source, target: {}, share: 1, chunk: scan.chunks[0]! };
+
+    const message = await refusal(forge('pushChunk', laneTaskQueue('leadsquared', account, 'general'), task));
+
+    expect(message).toMatch(/invalid pushChunk argument: syncId must be the id of the workflow that schedules it/);
+    await expect(readdir(join(rejectsDirectory, syncFileName(victimSync)))).rejects.toThrow(/ENOENT/);
   });
 });
