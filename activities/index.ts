@@ -1,29 +1,63 @@
-import type { ChunkTask, RejectsReportRequest, SyncRequest } from '../src/sync/contract.js';
+import type { z } from 'zod';
+import {
+  ChunkTaskSchema,
+  RejectsReportRequestSchema,
+  SyncInputSchema,
+  type ChunkTask,
+  type RejectsReportRequest,
+  type SyncRequest,
+} from '../src/sync/contract.js';
 import type { RejectsReport } from '../src/sync/rejects-ref.js';
+import { assertOwnSync, parseActivityArgument } from './arguments.js';
 import type { ActivityContext } from './context.js';
 import { toActivityFailure } from './failures.js';
 import { prepareSync } from './prepare-sync.js';
 import { pushChunk } from './push-chunk.js';
-import { scanChunks, type ScanRequest } from './scan-chunks.js';
+import { scanChunks, ScanRequestSchema, type ScanRequest } from './scan-chunks.js';
 
 export { ActivityContext, type ActivityDeps } from './context.js';
 
-/** The sync's activities, bound to one worker process's context: its config, Temporal client and credentials. */
+/**
+ * The sync's activities, bound to one worker process's context: its config, Temporal client and credentials. Each
+ * checks its argument first (see parseActivityArgument): its types say what a leadsync workflow sends, not what
+ * arrives.
+ */
 export function createActivities(context: ActivityContext) {
+  /** The argument as its schema reads it, or the activity fails with a non-retryable ConfigError saying why. */
+  const checked = <S extends z.ZodType>(
+    activity: string,
+    schema: S,
+    value: unknown,
+    syncId?: (v: z.output<S>) => string,
+  ) => {
+    try {
+      const parsed = parseActivityArgument(activity, schema, value);
+      if (syncId) assertOwnSync(activity, syncId(parsed));
+      return parsed;
+    } catch (err) {
+      throw toActivityFailure(err, context.redactor);
+    }
+  };
   return {
-    prepareSync: (request: SyncRequest) => prepareSync(context, request),
-    scanChunks: (request: ScanRequest) => scanChunks(context, request),
-    pushChunk: (task: ChunkTask) => pushChunk(context, task),
+    prepareSync: (request: SyncRequest) => prepareSync(context, checked('prepareSync', SyncInputSchema, request)),
+    scanChunks: (request: ScanRequest) => scanChunks(context, checked('scanChunks', ScanRequestSchema, request)),
+    pushChunk: (task: ChunkTask) =>
+      pushChunk(
+        context,
+        checked('pushChunk', ChunkTaskSchema, task, (t) => t.syncId),
+      ),
     /**
      * The CSV report's path (files), or the table's report: where the sync's rejects are; undefined when none. The
      * worker's config says where they are, whatever the request carries.
      */
-    writeRejectsReport: (request: RejectsReportRequest): Promise<RejectsReport> =>
-      context
+    writeRejectsReport: async (raw: RejectsReportRequest): Promise<RejectsReport> => {
+      const request = checked('writeRejectsReport', RejectsReportRequestSchema, raw, (r) => r.syncId);
+      return context
         .withRejectsSink((sink) => sink.report(request.syncId))
         .catch((err: unknown) => {
           throw toActivityFailure(err, context.redactor);
-        }),
+        });
+    },
   };
 }
 

@@ -1,24 +1,28 @@
 import { activityInfo } from '@temporalio/activity';
-import type { Mapping } from '../src/sources/mapping.js';
-import type { Cursor, FilePin, ScanResult, SourceRef } from '../src/sources/types.js';
+import { z } from 'zod';
+import { MappingSchema } from '../src/sources/mapping.js';
+import { CursorSchema, FilePinSchema, SourceRefSchema, type ScanResult } from '../src/sources/types.js';
 import { readChunkRows } from '../src/sync/chunk-rows.js';
-import type { Records } from '../src/sync/contract.js';
+import { RecordsSchema } from '../src/sync/contract.js';
 import { vendorFor } from '../src/vendors/registry.js';
 import type { ActivityContext } from './context.js';
 import { toActivityFailure } from './failures.js';
 import { withHeartbeats } from './heartbeat.js';
 
-export interface ScanRequest {
-  source: SourceRef;
-  cursor: Cursor;
-  sizes: number[];
+/** What the scan activity is asked; checked by the activity, as anyone who can run a worker can schedule it. */
+export const ScanRequestSchema = z.object({
+  source: SourceRefSchema,
+  cursor: CursorSchema,
+  /** Rows per chunk to cut: a sync asks for a few pages of its lanes' chunks at a time. */
+  sizes: z.array(z.number().int().positive().max(1_000_000)).min(1).max(10_000),
   /** The source file as prepare found it: a scan of a file that changed since fails the sync. */
-  pin?: FilePin;
+  pin: FilePinSchema.optional(),
   /** Absent in scans scheduled before leads were deduplicated: those record no first rows. */
-  account?: string;
-  records?: Records;
-  mapping?: Mapping;
-}
+  account: z.string().min(1).optional(),
+  records: RecordsSchema.optional(),
+  mapping: MappingSchema.optional(),
+});
+export type ScanRequest = z.infer<typeof ScanRequestSchema>;
 
 /**
  * Cuts the next chunks, by reference: the workflow carries their ranges, never their rows. A leads sync also records

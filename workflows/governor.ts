@@ -26,7 +26,12 @@ import {
   type Ledger,
 } from '../src/governance/ledger.js';
 import type { LaneName, Window } from '../src/governance/plans.js';
-import { GovernorInputSchema, LaneReportSchema, ReserveRequestSchema } from '../src/governance/governor-input.js';
+import {
+  GovernorInputSchema,
+  LaneReportSchema,
+  ReserveRequestSchema,
+  SlotReleaseSchema,
+} from '../src/governance/governor-input.js';
 import type { QuotaReading } from '../src/vendors/types.js';
 import { parseArgument } from './arguments.js';
 
@@ -204,7 +209,12 @@ export async function accountGovernor(raw: GovernorInput): Promise<void> {
     if (report.window) adoptVendorWindow(state, lane, report.window);
   });
 
-  setHandler(releaseSignal, ({ ledgers, slots }) => {
+  setHandler(releaseSignal, (raw) => {
+    // Dropped unless it reads as a release, as reports are: a signal that threw here would fail the governor's
+    // workflow task again and again, and every sync of the account would wait on it.
+    const parsed = SlotReleaseSchema.safeParse(raw);
+    if (!parsed.success) return;
+    const { ledgers, slots } = parsed.data;
     for (const name of ledgers) {
       const ledger = state.ledgers[name];
       if (ledger) for (const at of slots) releaseSlot(ledger, at);

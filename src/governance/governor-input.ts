@@ -74,3 +74,8 @@ export const LaneReportSchema = z.discriminatedUnion('kind', [
     })
     .strict(),
 ]);
+
+/** Slots to give back: a signal, so anyone who can signal the governor can send one. */
+export const SlotReleaseSchema = z
+  .object({ ledgers: z.array(LedgerNameSchema).max(8), slots: z.array(TimeSchema).max(10_000) })
+  .strict();

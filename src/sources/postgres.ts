@@ -5,6 +5,7 @@ import { tableAllowed, tableRefused, type SourceBoundary } from './boundary.js';
 import { leasePool, POSTGRES_CONFIG_ERRORS, type PoolLease } from './postgres-connection.js';
 import { PairPositionSchema } from './postgres-position.js';
 import {
+  quoteIdentifier,
   quoteQualifiedName,
   type ChunkRange,
   type Cursor,
@@ -25,7 +26,6 @@ const PAGE_ROWS = 1000;
  */
 type Place = string[];
 
-const quote = (name: string): string => `"${name}"`;
 const samePlace = (a: Place, b: Place): boolean => a.length === b.length && a.every((value, i) => value === b[i]);
 
 const BoundaryRowSchema = z.object({
@@ -65,7 +65,7 @@ export class PostgresSource implements Source {
     private readonly lookBackSeconds = 0,
   ) {
     this.table = quoteQualifiedName(ref.table);
-    this.order = [...(ref.cursorColumn ? [ref.cursorColumn] : []), ref.key].map(quote);
+    this.order = [...(ref.cursorColumn ? [ref.cursorColumn] : []), ref.key].map(quoteIdentifier);
     this.since = ref.since ? [String(ref.since.value), String(ref.since.key)] : undefined;
   }
 

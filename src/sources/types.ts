@@ -39,12 +39,17 @@ export function qualifiedNameSchema(what: string) {
     );
 }
 
-/** A schema-qualified name as SQL: every part double-quoted (the schema above lets no quote in). */
+/**
+ * One name as a SQL identifier: double-quoted, a double quote inside doubled. The schemas let no quote into a name;
+ * this holds whatever reaches it, so a name can never end its quoting and carry SQL.
+ */
+export function quoteIdentifier(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** A schema-qualified name as SQL: every part quoted as an identifier. */
 export function quoteQualifiedName(name: string): string {
-  return name
-    .split('.')
-    .map((part) => `"${part}"`)
-    .join('.');
+  return name.split('.').map(quoteIdentifier).join('.');
 }
 
 const CursorValueSchema = z.union([z.string(), z.number()]);

@@ -1,7 +1,7 @@
 // Workflow-safe: zod and types only. This is what crosses Temporal between the sync workflow, its activities
 // and the programs that start it: references, counts and cursors, never row data or credentials.
 import { z } from 'zod';
-import { LaneNameSchema, VendorNameSchema, type LaneName } from '../governance/plans.js';
+import { LaneNameSchema, VendorNameSchema } from '../governance/plans.js';
 import { MappingSchema } from '../sources/mapping.js';
 import {
   ChunkRangeSchema,
@@ -9,8 +9,6 @@ import {
   FilePinSchema,
   PositionSchema,
   SourceRefSchema,
-  type ChunkRange,
-  type FilePin,
   type Since,
 } from '../sources/types.js';
 import { RejectsTableRefSchema, type RejectsTableReport } from './rejects-ref.js';
@@ -73,28 +71,34 @@ export const SyncPlanSchema = z
   .strict();
 export type SyncPlan = z.infer<typeof SyncPlanSchema>;
 
-export interface ChunkTask {
-  syncId: string;
-  account: string;
-  lane: LaneName;
+/**
+ * One chunk for the chunk activity to send. It comes from a sync workflow, or from any workflow a namespace writer
+ * runs on a worker of their own (activities are scheduled by name, on leadsync's queues): the activity checks it.
+ */
+export const ChunkTaskSchema = z.object({
+  /** The sync's workflow id: the activity refuses a task scheduled by another workflow. */
+  syncId: z.string().min(1),
+  account: z.string().min(1),
+  lane: LaneNameSchema,
   /** Absent in tasks scheduled before activities existed: those are leads. */
-  records?: Records;
-  source: SyncRequest['source'];
-  mapping: SyncRequest['mapping'];
-  target: SyncRequest['target'];
-  share: number;
+  records: RecordsSchema.optional(),
+  source: SourceRefSchema,
+  mapping: MappingSchema.optional(),
+  target: z.record(z.string(), z.unknown()),
+  share: ShareSchema,
   /**
    * Rows per vendor call: a chunk of a fast lane carries several calls' worth. Absent in tasks scheduled before
    * chunks did: those are one call.
    */
-  rowsPerCall?: number;
-  chunk: ChunkRange;
+  rowsPerCall: z.number().int().positive().optional(),
+  chunk: ChunkRangeSchema,
   /** The source file as prepare found it: a chunk of a file that changed since fails the sync. */
-  pin?: FilePin;
+  pin: FilePinSchema.optional(),
   /** Ignored: tasks scheduled before the worker's config alone decided where rejects go carry them. */
-  rejectsDirectory?: string;
-  rejectsTable?: unknown;
-}
+  rejectsDirectory: z.string().optional(),
+  rejectsTable: z.unknown().optional(),
+});
+export type ChunkTask = z.infer<typeof ChunkTaskSchema>;
 
 export interface ChunkResult {
   rows: number;
@@ -195,9 +199,11 @@ export type Carried = z.infer<typeof CarriedSchema>;
 /** Completed chunks per run before continue-as-new: the third argument of leadSync, bounded like the others. */
 export const ChunksPerRunSchema = z.number().int().min(1).max(10_000);
 
-export interface RejectsReportRequest {
-  syncId: string;
+/** What the rejects report activity is asked: checked like a chunk task, for the same reason. */
+export const RejectsReportRequestSchema = z.object({
+  syncId: z.string().min(1),
   /** Ignored, as are the chunks': the worker's config says where the rejects are. */
-  rejectsDirectory?: string;
-  rejectsTable?: unknown;
-}
+  rejectsDirectory: z.string().optional(),
+  rejectsTable: z.unknown().optional(),
+});
+export type RejectsReportRequest = z.infer<typeof RejectsReportRequestSchema>;

@@ -2,7 +2,7 @@ import pg from 'pg';
 import { z } from 'zod';
 import { ConfigError } from '../config/errors.js';
 import { leasePool, POSTGRES_CONFIG_ERRORS, type PoolLease } from '../sources/postgres-connection.js';
-import { quoteQualifiedName } from '../sources/types.js';
+import { quoteIdentifier, quoteQualifiedName } from '../sources/types.js';
 import type { RejectsTableRef, RejectsTableReport } from './rejects-ref.js';
 import type { RejectsSink } from './rejects-sink.js';
 import type { Reject } from './rejects.js';
@@ -67,7 +67,7 @@ export class TableRejectsSink implements RejectsSink {
   async prepare(syncId?: string): Promise<void> {
     await this.explained(async () => {
       if (!(await this.exists())) await this.create();
-      await this.lease.pool.query(`SELECT ${COLUMNS.map(quoteName).join(', ')} FROM ${this.table} LIMIT 0`);
+      await this.lease.pool.query(`SELECT ${COLUMNS.map(quoteIdentifier).join(', ')} FROM ${this.table} LIMIT 0`);
       const { rows } = await this.lease.pool.query({
         text: `SELECT has_table_privilege($1::text, 'INSERT') AS can_insert, has_table_privilege($1::text, 'DELETE') AS can_delete,
                       has_table_privilege($1::text, 'SELECT') AS can_select`,
@@ -171,7 +171,7 @@ export class TableRejectsSink implements RejectsSink {
    */
   private async create(): Promise<void> {
     const name = this.ref.table.split('.').pop()!;
-    const index = quoteName(`${name.slice(0, 40)}_sync_id_chunk_idx`);
+    const index = quoteIdentifier(`${name.slice(0, 40)}_sync_id_chunk_idx`);
     await this.transaction(async (client) => {
       await client.query({ text: 'SELECT pg_advisory_xact_lock(hashtext($1))', values: [this.table] });
       await client.query(
@@ -233,10 +233,6 @@ export function openTableRejectsSink(
 
 function describeTable(ref: RejectsTableRef): string {
   return `rejects table ${ref.table} (connection '${ref.connection}')`;
-}
-
-function quoteName(name: string): string {
-  return `"${name}"`;
 }
 
 function explain(err: unknown, where: string): Error {

@@ -106,6 +106,10 @@ export async function writeChunkRejects(
   rejects: readonly Reject[],
 ): Promise<void> {
   const directory = syncRejectsDirectory(rejectsDirectory, syncId);
+  // The chunk's first row names its file: only a whole number, whatever a forged chunk carries.
+  if (!Number.isSafeInteger(firstRow) || firstRow < 1) {
+    throw new ConfigError(`the chunk's first row ${JSON.stringify(firstRow)} is not a row number`);
+  }
   const file = join(directory, `${firstRow}.ndjson`);
   try {
     if (rejects.length === 0) {

@@ -274,6 +274,33 @@ describe('the trust boundary', () => {
     }
   });
 
+  it("drops a governor's release signal that does not read as one, and goes on granting slots", async () => {
+    const governor = await client.workflow.start('accountGovernor', {
+      taskQueue,
+      workflowId: uniqueName('governor'),
+      args: [{ account: `${name}-released` }],
+    });
+    const reserve = {
+      spends: [{ ledger: 'general', lane: 'general', windows: [{ limit: 5, seconds: 1 }] }],
+      calls: 1,
+      marginMs: 0,
+    };
+    await governor.executeUpdate('reserve', { args: [reserve] });
+
+    for (const release of [{ ledgers: ['__proto__'], slots: [1] }, { ledgers: 5, slots: [] }, 'anything']) {
+      await governor.signal('release', release);
+    }
+    const granted = await Promise.race([
+      governor.executeUpdate<{ slots: number[] }, [typeof reserve]>('reserve', { args: [reserve] }),
+      new Promise<'no answer'>((done) => setTimeout(() => done('no answer'), 30_000)),
+    ]);
+
+    expect(granted).toMatchObject({ slots: [expect.any(Number)] });
+    const history = await governor.fetchHistory();
+    expect(history.events?.filter((event) => event.workflowTaskFailedEventAttributes)).toEqual([]);
+    await governor.terminate('test done');
+  });
+
   /** Starts a sync paused, and waits until prepare has made its plan: nothing of the source was sent yet. */
   const preparedAndPaused = async (input: SyncInput): Promise<SyncHandle> => {
     const handle = await start(input);

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -41,5 +41,16 @@ describe('rejects as files', () => {
     await expect(readFile(earlierReport!)).rejects.toThrow(/ENOENT/);
     expect(await sink.report('again')).toBeUndefined();
     expect(await sink.report('other')).toBeDefined();
+  });
+
+  it('writes a chunk only under a whole row number, never a path a forged first row makes', async () => {
+    const parent = await mkdtemp(join(tmpdir(), 'leadsync-rejects-'));
+    await mkdir(join(parent, 'rejects'));
+    const sink = new FileRejectsSink(join(parent, 'rejects'));
+
+    const written = sink.writeChunk('sync-a', '../../escaped' as unknown as number, [{ row: 1, reason: 'bad' }]);
+
+    await expect(written).rejects.toThrow(/first row "\.\.\/\.\.\/escaped" is not a row number/);
+    expect(await readdir(parent)).toEqual(['rejects']);
   });
 });
