@@ -154,7 +154,7 @@ describe('LeadSquared leads the vendor keeps failing on', () => {
     const rejects = await rejectLines(result.rejectsFile);
     expect(rejects.map((line) => Number(line.split(',')[0]))).toEqual([31, 100]);
     for (const line of rejects)
-      expect(line).toMatch(/HTTP 500: Internal Server Error \(still failing after 3 attempts\)/);
+      expect(line).toMatch(/HTTP 500: Internal Server Error \(still failing after 6 attempts\)/);
     expect(fixture.setup.simulator.leads()).toHaveLength(118);
   }, 180_000);
 });
