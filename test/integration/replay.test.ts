@@ -1,10 +1,87 @@
 import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
 import { workflowBundle } from '../helpers/sync-harness.js';
 
 const HISTORIES = join(import.meta.dirname, '..', 'fixtures', 'histories');
+
+/** An event of a history as `temporal workflow show --output json` writes it: only the fields asserted on. */
+interface HistoryEvent {
+  eventType: string;
+  activityTaskStartedEventAttributes?: { lastFailure?: Failure };
+  activityTaskFailedEventAttributes?: { failure?: Failure };
+  workflowExecutionFailedEventAttributes?: { failure?: Failure };
+  workflowExecutionCompletedEventAttributes?: { result?: { payloads?: { data?: string }[] } };
+  workflowExecutionSignaledEventAttributes?: { signalName?: string };
+  workflowExecutionUpdateAcceptedEventAttributes?: { acceptedRequest?: { input?: { name?: string } } };
+}
+interface Failure {
+  message?: string;
+  applicationFailureInfo?: { type?: string };
+}
+
+async function eventsOf(file: string): Promise<HistoryEvent[]> {
+  return (JSON.parse(await readFile(join(HISTORIES, file), 'utf8')) as { events: HistoryEvent[] }).events;
+}
+
+const has = (type: string) => (e: HistoryEvent) => e.eventType === `EVENT_TYPE_${type}`;
+
+/** The workflow's result, from the JSON payload of its completion. */
+function resultOf(events: HistoryEvent[]): unknown {
+  const data = events.find(has('WORKFLOW_EXECUTION_COMPLETED'))?.workflowExecutionCompletedEventAttributes?.result
+    ?.payloads?.[0]?.data;
+  return data === undefined ? undefined : JSON.parse(Buffer.from(data, 'base64').toString('utf8'));
+}
+
+/**
+ * What each history of scripts/record-histories.ts was recorded to hold: a recording that loses one of them no longer
+ * guards the path it was made for.
+ */
+const RECORDED: Record<string, (events: HistoryEvent[]) => void> = {
+  'lead-sync-rate-limited-first-run.json': (events) => {
+    const retriedAfter = events.map(
+      (e) => e.activityTaskStartedEventAttributes?.lastFailure?.applicationFailureInfo?.type,
+    );
+    expect(retriedAfter).toContain('RateLimited');
+    expect(
+      events
+        .filter(has('WORKFLOW_EXECUTION_SIGNALED'))
+        .map((e) => e.workflowExecutionSignaledEventAttributes?.signalName),
+    ).toContain('backoff');
+    expect(events.at(-1)?.eventType).toBe('EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW');
+  },
+  'lead-sync-rate-limited-last-run.json': (events) => {
+    // The bad email (the field check) and the phone another lead has (the vendor's refusal).
+    expect(resultOf(events)).toMatchObject({ read: 600, accepted: 598, rejected: 2, cancelled: false });
+  },
+  'lead-sync-paused.json': (events) => {
+    const updates = events.map((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name);
+    expect(updates).toEqual(expect.arrayContaining(['pause', 'resume']));
+    const failed = events.map((e) => e.activityTaskFailedEventAttributes?.failure?.applicationFailureInfo?.type);
+    expect(failed).toContain('SyncPaused');
+    expect(resultOf(events)).toMatchObject({ read: 300, accepted: 300, rejected: 0 });
+  },
+  'lead-sync-failed-key-revoked.json': (events) => {
+    const failure = events.find(has('WORKFLOW_EXECUTION_FAILED'))?.workflowExecutionFailedEventAttributes?.failure;
+    expect(failure?.message).toContain("LeadSquared account 'recorded'");
+    expect(failure?.message).toContain("check the account's credentials");
+    const failed = events.map((e) => e.activityTaskFailedEventAttributes?.failure?.applicationFailureInfo?.type);
+    expect(failed).toContain('AuthError');
+  },
+  'account-governor-served-paused-and-failed.json': (events) => {
+    const signals = events.map((e) => e.workflowExecutionSignaledEventAttributes?.signalName);
+    expect(signals).toContain('release');
+  },
+  'leads-then-activities.json': (events) => {
+    expect(events.filter(has('CHILD_WORKFLOW_EXECUTION_COMPLETED'))).toHaveLength(2);
+    expect(resultOf(events)).toMatchObject({ leads: { accepted: 10 }, activities: { accepted: 10 } });
+  },
+  'scheduled-sync.json': (events) => {
+    expect(events.filter(has('CHILD_WORKFLOW_EXECUTION_COMPLETED'))).toHaveLength(1);
+    expect(resultOf(events)).toMatchObject({ read: 10, accepted: 10 });
+  },
+};
 
 /**
  * Workflows change; running syncs and governors must replay through the change. Each recorded history (see
@@ -14,7 +91,13 @@ describe('recorded workflow histories', async () => {
   const files = (await readdir(HISTORIES)).filter((f) => f.endsWith('.json'));
 
   it('are there to replay', () => {
-    expect(files).toEqual(expect.arrayContaining(['lead-sync.json', 'account-governor.json']));
+    expect(files).toEqual(
+      expect.arrayContaining(['lead-sync.json', 'account-governor.json', ...Object.keys(RECORDED)]),
+    );
+  });
+
+  it.each(Object.entries(RECORDED))('%s holds the path it was recorded for', async (file, holds) => {
+    holds(await eventsOf(file));
   });
 
   it.each(files)(
@@ -23,7 +106,7 @@ describe('recorded workflow histories', async () => {
       const history: unknown = JSON.parse(await readFile(join(HISTORIES, file), 'utf8'));
 
       await expect(
-        Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, file),
+        Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, basename(file, '.json')),
       ).resolves.toBeUndefined();
     },
     60_000,
