@@ -205,6 +205,11 @@ function slidingUsage(records: readonly RequestRecord[], spanMs: number): { mean
   };
 }
 
+/** The window a scenario measures, as the table and `--smartlead-windows` name it. */
+export function bindingWindowName(scenario: SmartLeadScenario): 'minute' | 'hour' {
+  return scenario.bindingSeconds === 3600 ? 'hour' : 'minute';
+}
+
 export function smartLeadTable(runs: SmartLeadRun[]): string {
   return formatTable(
     [
@@ -221,7 +226,7 @@ export function smartLeadTable(runs: SmartLeadRun[]): string {
     ],
     runs.map((run) => {
       const { scenario } = run;
-      const window = scenario.bindingSeconds === 3600 ? 'hour' : 'minute';
+      const window = bindingWindowName(scenario);
       return [
         scenario.plan,
         scenario.name,
