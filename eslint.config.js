@@ -1,6 +1,25 @@
 // One flat config: type-aware rules everywhere, and no Node built-ins where workflow code runs.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { builtinModules } from 'node:module';
+
+const NODE_BUILTINS = builtinModules.map((name) => ({ name, message: 'Workflow code must not import Node built-ins.' }));
+const OUTSIDE_THE_SANDBOX = [
+  { group: ['node:*'], message: 'Workflow code must not import Node built-ins.' },
+  { group: ['pg', 'pg/*', 'pg-*'], message: 'Workflow code must not reach a database.' },
+  {
+    group: ['@temporalio/client', '@temporalio/worker', '@temporalio/activity', '@temporalio/testing'],
+    message: 'Workflow code imports @temporalio/workflow and @temporalio/common only.',
+  },
+];
+/** Where workflow-safe code may not reach: anything but src/core/ (activities as types only, for proxyActivities). */
+const LEAVING = (folder) =>
+  folder === 'core'
+    ? [{ group: ['../*', '!../core/*'], message: 'src/core/ imports nothing outside itself.' }]
+    : [
+        { group: ['../activities/*'], message: 'Import activities as types only.', allowTypeImports: true },
+        { group: ['../src/*', '!../src/core'], message: 'Workflows import only from src/core/.' },
+      ];
 
 export default tseslint.config(
   { ignores: ['node_modules', 'dist', '.leadsync', 'test-output', 'bench-output', 'bin'] },
@@ -24,22 +43,17 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
-    // Workflow code is bundled into Temporal's deterministic sandbox: no I/O, no Node built-ins.
-    files: ['workflows/**/*.ts', 'src/governance/ledger.ts', 'src/governance/lanes.ts'],
+    // Workflow code is bundled into Temporal's deterministic sandbox: workflows/ and everything it imports, which is
+    // src/core/ and nothing else. No I/O, no Node built-ins, no database, no package that only runs outside a workflow.
+    files: ['workflows/**/*.ts', 'src/core/**/*.ts'],
     rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            { group: ['node:*'], message: 'Workflow code must not import Node built-ins.' },
-            {
-              group: ['../activities/*', '../src/vendors/*', '../src/sources/*'],
-              message: 'Import activities as types only.',
-              allowTypeImports: true,
-            },
-          ],
-        },
-      ],
+      'no-restricted-imports': ['error', { paths: NODE_BUILTINS, patterns: [...OUTSIDE_THE_SANDBOX, ...LEAVING('workflows')] }],
+    },
+  },
+  {
+    files: ['src/core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: NODE_BUILTINS, patterns: [...OUTSIDE_THE_SANDBOX, ...LEAVING('core')] }],
     },
   },
 );

@@ -1,6 +1,6 @@
 import { activityInfo } from '@temporalio/activity';
 import type { z } from 'zod';
-import { ConfigError, formatZodIssues } from '../src/config/errors.js';
+import { ConfigError, formatZodIssues } from '../src/core/errors.js';
 
 /**
  * An activity's argument as its schema reads it. A sync workflow checks its own input, but activities are scheduled

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { findAccount, type Account, type LoadedConfig } from '../src/config/accounts.js';
-import { type Redactor, resolveCredentials } from '../src/config/credentials.js';
+import { resolveCredentials } from '../src/config/credentials.js';
+import { type Redactor } from '../src/observability/redactor.js';
 import { workerRedactor } from '../src/config/secrets.js';
 import { GovernorClient } from '../src/governance/governor-client.js';
 import {
@@ -11,11 +12,12 @@ import {
 } from '../src/sources/postgres-connection.js';
 import { assertPinned } from '../src/sources/pin.js';
 import { openSource } from '../src/sources/registry.js';
-import type { FilePin, Source, SourceRef } from '../src/sources/types.js';
-import { FirstRowIndex } from '../src/sync/first-rows.js';
-import { PauseWatches } from '../src/sync/pause-watch.js';
-import type { RejectsRef } from '../src/sync/rejects-ref.js';
-import { openRejectsSink, type RejectsSink } from '../src/sync/rejects-sink.js';
+import type { FilePin, SourceRef } from '../src/core/source-refs.js';
+import type { Source } from '../src/sources/source.js';
+import { FirstRowIndex } from '../src/rejects/first-rows.js';
+import { PauseWatches } from './pause-watch.js';
+import type { RejectsRef } from '../src/core/rejects-ref.js';
+import { openRejectsSink, type RejectsSink } from '../src/rejects/sink.js';
 import { vendorFor } from '../src/vendors/registry.js';
 import type { Vendor, VendorClient } from '../src/vendors/types.js';
 

@@ -1,17 +1,9 @@
 import { ApplicationFailure } from '@temporalio/common';
-import type { Redactor } from '../src/config/credentials.js';
-import { ConfigError } from '../src/config/errors.js';
+import type { Redactor } from '../src/observability/redactor.js';
+import { ConfigError } from '../src/core/errors.js';
+import { FailureType } from '../src/core/failures.js';
 import { VendorError } from '../src/vendors/errors.js';
 
-/** Failure types the sync workflow's retry policy and its readers rely on. */
-export const FailureType = {
-  rateLimited: 'RateLimited',
-  config: 'ConfigError',
-  auth: 'AuthError',
-  notFound: 'NotFound',
-  unexpectedResponse: 'UnexpectedResponse',
-  transient: 'Transient',
-} as const;
 
 /**
  * Turns what a vendor call threw into what Temporal should do with it: a rate limit retries exactly when the vendor

@@ -6,8 +6,8 @@ import {
   type ChunkTask,
   type RejectsReportRequest,
   type SyncRequest,
-} from '../src/sync/contract.js';
-import type { RejectsReport } from '../src/sync/rejects-ref.js';
+} from '../src/core/contract.js';
+import type { RejectsReport } from '../src/core/rejects-ref.js';
 import { assertOwnSync, parseActivityArgument } from './arguments.js';
 import type { ActivityContext } from './context.js';
 import { toActivityFailure } from './failures.js';

@@ -1,11 +1,11 @@
 import { activityInfo } from '@temporalio/activity';
-import { laneAllowances } from '../src/governance/allowance.js';
-import { laneTaskQueue } from '../src/governance/lanes.js';
-import { ConfigError, formatZodIssues } from '../src/config/errors.js';
-import { checkMapping, identityMapping, type Mapping } from '../src/sources/mapping.js';
-import { recordCheck } from '../src/sync/chunk-rows.js';
-import type { SyncPlan, SyncRequest } from '../src/sync/contract.js';
-import { recordLanes } from '../src/sync/record-lanes.js';
+import { laneAllowances } from '../src/core/allowance.js';
+import { laneTaskQueue } from '../src/core/task-queues.js';
+import { ConfigError, formatZodIssues } from '../src/core/errors.js';
+import { checkMapping, identityMapping, type Mapping } from '../src/core/mapping.js';
+import { recordCheck } from './chunk-rows.js';
+import type { SyncPlan, SyncRequest } from '../src/core/contract.js';
+import { recordLanes } from '../src/core/record-lanes.js';
 import type { Vendor } from '../src/vendors/types.js';
 import type { ActivityContext } from './context.js';
 import { toActivityFailure } from './failures.js';

@@ -3,24 +3,24 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Context, activityInfo } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Account } from '../src/config/accounts.js';
-import { ConfigError } from '../src/config/errors.js';
-import { laneTaskQueue } from '../src/governance/lanes.js';
+import { ConfigError } from '../src/core/errors.js';
+import { laneTaskQueue } from '../src/core/task-queues.js';
 import { laneMetrics } from '../src/observability/metrics.js';
-import { recordLanes } from '../src/sync/record-lanes.js';
-import { readChunkRows } from '../src/sync/chunk-rows.js';
-import type { ChunkResult, ChunkTask } from '../src/sync/contract.js';
-import { SYNC_PAUSED } from '../src/sync/paused.js';
-import { rejectedRows, unattributedReject } from '../src/sync/rejects.js';
+import { recordLanes } from '../src/core/record-lanes.js';
+import { readChunkRows } from './chunk-rows.js';
+import type { ChunkResult, ChunkTask } from '../src/core/contract.js';
+import { FailureType } from '../src/core/failures.js';
+import { rejectedRows, unattributedReject } from '../src/rejects/files.js';
 import { BatchRefusedError, BatchTooLargeError, RateLimitedError, TransientError } from '../src/vendors/errors.js';
 import type { LeadRecord, Pace, RowOutcome } from '../src/vendors/types.js';
 import type { ActivityContext, ConnectedAccount } from './context.js';
-import { FailureType, toActivityFailure } from './failures.js';
+import { toActivityFailure } from './failures.js';
 import { withHeartbeats } from './heartbeat.js';
-import { backoffSignal } from '../workflows/sync.js';
+import { backoffSignal } from '../src/core/sync-messages.js';
 
 /**
  * Reads one chunk by its range, maps and checks its rows, and sends the good ones in vendor calls of the lane's size
- * (about a window's worth of calls, src/sync/chunk-size.ts), each at a slot the account governor grants. Calls not yet
+ * (about a window's worth of calls, src/core/chunk-size.ts), each at a slot the account governor grants. Calls not yet
  * sent when the sync is paused give their slots back, and the chunk goes back to the sync unsent. Rows that fail a check, or that the vendor refuses, go to the chunk's rejects (its file,
  * or its rows of the rejects table); the rest of the chunk goes on. A retry reads the same rows again: upserts by
  * email make a resend harmless, and the retry's rejects replace the earlier attempt's.
@@ -82,7 +82,7 @@ export async function pushChunk(context: ActivityContext, task: ChunkTask): Prom
       // Nothing of the chunk is counted or written: it goes back to the sync's pending chunks, and is sent whole on
       // resume (its calls already sent are upserts). Not retried: the sync decides when it runs again.
       throw ApplicationFailure.create({
-        type: SYNC_PAUSED,
+        type: FailureType.syncPaused,
         message: `the sync was paused before rows ${task.chunk.firstRow}-${task.chunk.firstRow + task.chunk.rows - 1} were all sent`,
         nonRetryable: true,
       });

@@ -1,9 +1,10 @@
 import { activityInfo } from '@temporalio/activity';
 import { z } from 'zod';
-import { MappingSchema } from '../src/sources/mapping.js';
-import { CursorSchema, FilePinSchema, SourceRefSchema, type ScanResult } from '../src/sources/types.js';
-import { readChunkRows } from '../src/sync/chunk-rows.js';
-import { RecordsSchema } from '../src/sync/contract.js';
+import { MappingSchema } from '../src/core/mapping.js';
+import { CursorSchema, FilePinSchema, SourceRefSchema } from '../src/core/source-refs.js';
+import { type ScanResult } from '../src/sources/source.js';
+import { readChunkRows } from './chunk-rows.js';
+import { RecordsSchema } from '../src/core/contract.js';
 import { vendorFor } from '../src/vendors/registry.js';
 import type { ActivityContext } from './context.js';
 import { toActivityFailure } from './failures.js';

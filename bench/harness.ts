@@ -4,14 +4,14 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
 import { stringify as toYaml } from 'yaml';
-import { startSync } from '../src/client/api.js';
+import { startSync } from '../src/api/syncs.js';
 import { loadConfig } from '../src/config/accounts.js';
 import { JsonLogger } from '../src/observability/logger.js';
 import { installRuntime } from '../src/observability/runtime.js';
-import type { SyncInput, SyncResult } from '../src/sync/contract.js';
-import { ensureTemporalCli } from '../src/temporal/cli.js';
+import type { SyncInput, SyncResult } from '../src/core/contract.js';
+import { ensureTemporalCli } from '../src/temporal/cli-build.js';
 import { existingTemporalCluster, startDevServer, type TemporalEndpoint } from '../src/temporal/dev-server.js';
-import { LEADSYNC_SEARCH_ATTRIBUTES } from '../src/temporal/search-attributes.js';
+import { LEADSYNC_SEARCH_ATTRIBUTES } from '../src/core/search-attributes.js';
 import { LeadsyncWorker, WORKFLOWS_PATH } from '../src/worker/worker.js';
 import { actionsSince, readActions, type ActionCounts } from './temporal-actions.js';
 

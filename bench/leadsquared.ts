@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { rowsPerSecond as planRowsPerSecond } from '../src/governance/allowance.js';
-import { PLANS, type Plan } from '../src/governance/plans.js';
+import { rowsPerSecond as planRowsPerSecond } from '../src/core/allowance.js';
+import { PLANS, type Plan } from '../src/core/plans.js';
 import { formatTable } from '../src/cli/table.js';
-import { peakPerWindow, spentQuota, type RequestRecord } from '../src/simulators/core/request-log.js';
-import { startLeadSquaredSimulator } from '../src/simulators/leadsquared/server.js';
+import { peakPerWindow, spentQuota, type RequestRecord } from '../src/simulation/request-log.js';
+import { startLeadSquaredSimulator } from '../src/vendors/leadsquared/simulator/server.js';
 import { writeLeadsCsv, type BenchTemporal } from './harness.js';
 import { actionsPerThousandRows, type ActionCounts } from './temporal-actions.js';
 

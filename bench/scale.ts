@@ -6,9 +6,9 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { z } from 'zod';
-import { startSync } from '../src/client/api.js';
+import { startSync } from '../src/api/syncs.js';
 import { formatTable } from '../src/cli/table.js';
-import { WindowSchema, type Window } from '../src/governance/plans.js';
+import { WindowSchema, type Window } from '../src/core/plans.js';
 import type { BenchTemporal } from './harness.js';
 
 /** The custom plan of the scale rows: 200 requests per second, every one a 50-row bulk call. */

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { earliestSlot, emptyLedger, pacedWindows, recordSlot } from '../src/governance/ledger.js';
-import { PLANS, type Window } from '../src/governance/plans.js';
+import { earliestSlot, emptyLedger, pacedWindows, recordSlot } from '../src/core/ledger.js';
+import { PLANS, type Window } from '../src/core/plans.js';
 import { formatTable } from '../src/cli/table.js';
-import { spentQuota, type RequestRecord } from '../src/simulators/core/request-log.js';
-import { startSmartLeadSimulator } from '../src/simulators/smartlead/server.js';
+import { spentQuota, type RequestRecord } from '../src/simulation/request-log.js';
+import { startSmartLeadSimulator } from '../src/vendors/smartlead/simulator/server.js';
 import { writeLeadsCsv, type BenchTemporal } from './harness.js';
 import { actionsPerThousandRows, type ActionCounts } from './temporal-actions.js';
 

@@ -3,7 +3,7 @@
 // server. The Go programs are built with `go install` into ~/.cache/leadsync on first use. Point leadsync at it with
 // TEMPORAL_ADDRESS; stop it with Ctrl-C (the databases stay, so the next start carries on where this one stopped).
 import { Command } from 'commander';
-import { LEADSYNC_SEARCH_ATTRIBUTES } from '../src/temporal/search-attributes.js';
+import { LEADSYNC_SEARCH_ATTRIBUTES } from '../src/core/search-attributes.js';
 import {
   CLUSTER_DATABASE,
   localClusterPostgres,

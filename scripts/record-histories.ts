@@ -22,12 +22,12 @@ import { execFile } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { pauseSync, resumeSync, startSync, syncProgress, type SyncHandle } from '../src/client/api.js';
-import type { SyncInput } from '../src/sync/contract.js';
-import { ensureTemporalCli } from '../src/temporal/cli.js';
+import { pauseSync, resumeSync, startSync, syncProgress, type SyncHandle } from '../src/api/syncs.js';
+import type { SyncInput } from '../src/core/contract.js';
+import { ensureTemporalCli } from '../src/temporal/cli-build.js';
 import { BenchTemporal, writeLeadsCsv } from '../bench/harness.js';
-import { startLeadSquaredSimulator } from '../src/simulators/leadsquared/server.js';
-import { governorWorkflowId } from '../workflows/governor.js';
+import { startLeadSquaredSimulator } from '../src/vendors/leadsquared/simulator/server.js';
+import { governorWorkflowId } from '../src/core/governor-protocol.js';
 
 const OUT = join(import.meta.dirname, '..', 'test', 'fixtures', 'histories');
 const ACCOUNT = 'recorded';

@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/workflow';
 import type { z } from 'zod';
+import { FailureType } from '../src/core/failures.js';
 
 /**
  * A workflow argument as its schema reads it. Arguments come from whoever can start a workflow (the Web UI, the
@@ -10,5 +11,5 @@ export function parseArgument<S extends z.ZodType>(what: string, schema: S, valu
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`).join('; ');
-  throw ApplicationFailure.nonRetryable(`invalid ${what}: ${issues}`, 'ConfigError');
+  throw ApplicationFailure.nonRetryable(`invalid ${what}: ${issues}`, FailureType.config);
 }

@@ -2,9 +2,6 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
-  defineQuery,
-  defineSignal,
-  defineUpdate,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -14,8 +11,7 @@ import {
   onRefused,
   ownCalls,
   recover,
-  type LaneAdaptation,
-} from '../src/governance/adaptation.js';
+} from '../src/core/adaptation.js';
 import {
   earliestSlot,
   emptyLedger,
@@ -23,16 +19,21 @@ import {
   pause,
   recordSlot,
   releaseSlot,
-  type Ledger,
-} from '../src/governance/ledger.js';
-import type { LaneName, Window } from '../src/governance/plans.js';
+} from '../src/core/ledger.js';
+import type { LaneName, Window } from '../src/core/plans.js';
 import {
   GovernorInputSchema,
   LaneReportSchema,
   ReserveRequestSchema,
   SlotReleaseSchema,
-} from '../src/governance/governor-input.js';
-import type { QuotaReading } from '../src/vendors/types.js';
+  governorStateQuery,
+  releaseSignal,
+  reportSignal,
+  reserveUpdate,
+  type GovernorInput,
+  type GovernorState,
+  type WindowHeadroom,
+} from '../src/core/governor-protocol.js';
 import { parseArgument } from './arguments.js';
 
 /**
@@ -41,89 +42,6 @@ import { parseArgument } from './arguments.js';
  * Temporal's task-queue limit is the coarse global ceiling; this is the exact pacing on top of it, and the one
  * place that learns, from the vendor's answers, how much of each window another client on the key leaves us.
  */
-
-export interface ReserveRequest {
-  /**
-   * Every ledger the call spends from, each with its windows as the plan gives them: the lane the call is made on
-   * (first), every other lane it also spends from, and a lane's own share (`<lane>:own`) where it must leave room
-   * for another lane's calls.
-   */
-  spends: { ledger: string; lane: LaneName; windows: Window[] }[];
-  /**
-   * The share of every window the calling sync may hold, counting every other sync's calls. Absent from workers
-   * older than this field, whose windows come already scaled: 1 keeps a running governor compatible with them.
-   */
-  share?: number;
-  calls: number;
-  marginMs: number;
-}
-
-export interface Reservation {
-  /** Epoch ms at which each call may be made; a caller that misses its slot by more than half the margin asks again. */
-  slots: number[];
-  /**
-   * For each slot, what each window of the call's lane should have left after the call were leadsync the key's
-   * only client. A vendor reporting less has seen calls that are not ours: worth telling the governor.
-   */
-  headroom: WindowHeadroom[][];
-}
-
-export interface WindowHeadroom {
-  limit: number;
-  remaining: number;
-}
-
-export type LaneReport =
-  | {
-      kind: 'rate-limited';
-      lanes: LaneName[];
-      /** Epoch ms when the vendor answered. */
-      at: number;
-      retryAfterMs: number;
-      /** The plan's windows of the lane the call was made on (the first of `lanes`); absent from older workers. */
-      windows?: Window[];
-      /** The window of the plan that refused, when the answer says which (SmartLead's X-RateLimit-Limit). */
-      refused?: Window;
-      /** The window the vendor says it enforces, when it says; tighter than the configured one means the plan is wrong. */
-      window?: Window;
-    }
-  | {
-      kind: 'quota';
-      lane: LaneName;
-      /** Epoch ms when the call was sent: the vendor counted its window back from about then. */
-      at: number;
-      reading: QuotaReading;
-      /** The plan's windows of the lane; the reading names one of them by its limit. */
-      windows: Window[];
-      marginMs: number;
-    };
-
-export interface GovernorState {
-  ledgers: Record<string, Ledger>;
-  /** Windows the vendor told us about, enforced on top of the configured ones. */
-  vendorWindows: Partial<Record<LaneName, Window[]>>;
-  /** How much of each window we use while another client on the key spends from it, per lane. */
-  adaptations: Partial<Record<LaneName, LaneAdaptation>>;
-  reservations: number;
-  rateLimitReports: number;
-  quotaReports: number;
-}
-
-export interface GovernorInput {
-  account: string;
-  carried?: GovernorState;
-}
-
-export const reserveUpdate = defineUpdate<Reservation, [ReserveRequest]>('reserve');
-export const reportSignal = defineSignal<[LaneReport]>('report');
-
-/** Slots granted whose calls were never sent, to be given back: the ledgers of the reservation, and the slots. */
-export interface SlotRelease {
-  ledgers: string[];
-  slots: number[];
-}
-export const releaseSignal = defineSignal<[SlotRelease]>('release');
-export const governorStateQuery = defineQuery<GovernorState>('state');
 
 /** A governor that has granted nothing for this long has no window left to protect, and ends. */
 const IDLE_MS = 2 * 60 * 60 * 1000;
@@ -243,8 +161,4 @@ function adoptVendorWindow(state: GovernorState, lane: LaneName, window: Window)
   const known = state.vendorWindows[lane] ?? [];
   if (known.some((w) => w.seconds === window.seconds && w.limit <= window.limit)) return;
   state.vendorWindows[lane] = [...known.filter((w) => w.seconds !== window.seconds), window];
-}
-
-export function governorWorkflowId(account: string): string {
-  return `leadsync-governor/${account}`;
 }

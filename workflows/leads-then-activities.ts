@@ -1,5 +1,5 @@
 import { ParentClosePolicy, executeChild, workflowInfo } from '@temporalio/workflow';
-import { SyncInputSchema, type SyncInput, type SyncResult } from '../src/sync/contract.js';
+import { SyncInputSchema, type SyncInput, type SyncResult } from '../src/core/contract.js';
 import { parseArgument } from './arguments.js';
 import { leadSync } from './sync.js';
 

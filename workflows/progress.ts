@@ -1,4 +1,4 @@
-import type { SyncProgress } from '../src/sync/contract.js';
+import type { SyncProgress } from '../src/core/contract.js';
 
 /** The Web UI's "current details" of a sync: what a person watching it wants to know, in a few lines of markdown. */
 export function describeProgress(progress: SyncProgress): string {

@@ -1,6 +1,7 @@
 import { ApplicationFailure, ParentClosePolicy, executeChild, workflowInfo } from '@temporalio/workflow';
-import { SyncInputSchema, type SyncInput, type SyncResult } from '../src/sync/contract.js';
-import { HandedOnSchema } from '../src/sync/watermark.js';
+import { SyncInputSchema, type SyncInput, type SyncResult } from '../src/core/contract.js';
+import { HandedOnSchema } from '../src/core/watermark.js';
+import { FailureType } from '../src/core/failures.js';
 import { parseArgument } from './arguments.js';
 import { leadSync } from './sync.js';
 
@@ -18,7 +19,7 @@ export async function scheduledSync(raw: SyncInput): Promise<SyncResult> {
     // Starting over would push every row again: a person decides that, not a guess.
     throw ApplicationFailure.nonRetryable(
       `the previous run's result has no readable nextSince: ${previous.error.issues[0]?.message}`,
-      'ConfigError',
+      FailureType.config,
     );
   }
   const since = previous.data.nextSince;

@@ -5,11 +5,8 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
-  defineQuery,
   isCancellation,
   sleep,
-  defineSignal,
-  defineUpdate,
   patched,
   proxyActivities,
   setCurrentDetails,
@@ -18,8 +15,8 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { SyncActivities } from '../activities/index.js';
-import type { LaneName } from '../src/governance/plans.js';
-import type { ChunkRange } from '../src/sources/types.js';
+import type { LaneName } from '../src/core/plans.js';
+import type { ChunkRange } from '../src/core/source-refs.js';
 import {
   CarriedSchema,
   ChunksPerRunSchema,
@@ -36,31 +33,23 @@ import {
   type SyncRequest,
   type SyncResult,
   type SyncState,
-} from '../src/sync/contract.js';
-import { callsPerChunk, callsPerChunkBeforeWindows } from '../src/sync/chunk-size.js';
-import { SYNC_PAUSED } from '../src/sync/paused.js';
-import { splitTail } from '../src/sync/tail-split.js';
-import type { RejectsReport } from '../src/sync/rejects-ref.js';
-import { markLanded, nextSince, startWatermark } from '../src/sync/watermark.js';
-import { LeadsyncAccount, LeadsyncSource, LeadsyncState, LeadsyncVendor } from '../src/temporal/search-attributes.js';
+} from '../src/core/contract.js';
+import { callsPerChunk, callsPerChunkBeforeWindows } from '../src/core/chunk-size.js';
+import { FailureType, NON_RETRYABLE } from '../src/core/failures.js';
+import { backoffSignal, pauseUpdate, progressQuery, resumeUpdate, throttleUpdate } from '../src/core/sync-messages.js';
+import { splitTail } from '../src/core/tail-split.js';
+import type { RejectsReport } from '../src/core/rejects-ref.js';
+import { markLanded, nextSince, startWatermark } from '../src/core/watermark.js';
+import { LeadsyncAccount, LeadsyncSource, LeadsyncState, LeadsyncVendor } from '../src/core/search-attributes.js';
 import { parseArgument } from './arguments.js';
 import { describeProgress } from './progress.js';
 
-export const progressQuery = defineQuery<SyncProgress>('progress');
-export const pauseUpdate = defineUpdate<SyncProgress>('pause');
-export const resumeUpdate = defineUpdate<SyncProgress>('resume');
-export const throttleUpdate = defineUpdate<SyncProgress, [number]>('throttle');
-/** Sent by a chunk the vendor refused for rate, so the sync can say what it is waiting for. */
-export const backoffSignal = defineSignal<[{ lane: LaneName; until: number }]>('backoff');
-
-/** Failures no retry can fix: the sync stops and says why. */
-const NON_RETRYABLE = ['ConfigError', 'AuthError', 'NotFound', 'UnexpectedResponse'];
 
 /** Bounded: a source or rejects store that stays unreachable fails the sync in about two minutes, saying so. */
 const control = proxyActivities<SyncActivities>({
   startToCloseTimeout: '10 minutes',
   heartbeatTimeout: '30 seconds',
-  retry: { maximumInterval: '30 seconds', maximumAttempts: 8, nonRetryableErrorTypes: NON_RETRYABLE },
+  retry: { maximumInterval: '30 seconds', maximumAttempts: 8, nonRetryableErrorTypes: [...NON_RETRYABLE] },
 });
 
 /**
@@ -72,12 +61,12 @@ const control = proxyActivities<SyncActivities>({
 const chunks = proxyActivities<SyncActivities>({
   startToCloseTimeout: '10 minutes',
   heartbeatTimeout: '20 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: NON_RETRYABLE },
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: [...NON_RETRYABLE] },
 });
 
 /** Each lane gets this many seconds of its allowance cut into chunks per scan: enough to stay busy, little to carry. */
 const PAGE_SECONDS = 10;
-/** Chunks carry a window's worth of calls (src/sync/chunk-size.ts) in syncs started since this patch. */
+/** Chunks carry a window's worth of calls (src/core/chunk-size.ts) in syncs started since this patch. */
 const WINDOW_CHUNKS = 'chunks-carry-a-window';
 /** Chunks each lane keeps in flight at the least (syncs started since WINDOW_CHUNKS). */
 const MIN_IN_FLIGHT = 4;
@@ -161,7 +150,7 @@ function chunkSizes(rows: number, size: number): number[] {
 
 /** A chunk that stopped sending because the sync was paused (activities/push-chunk.ts). */
 function stoppedByPause(err: unknown): boolean {
-  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === SYNC_PAUSED;
+  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === FailureType.syncPaused;
 }
 
 function describeSource({ source }: SyncRequest): string {

@@ -15,7 +15,7 @@ import {
   Worker,
   type WorkflowBundle,
 } from '@temporalio/worker';
-import { ensureTemporalCli, temporalCliVersion } from '../../src/temporal/cli.js';
+import { ensureTemporalCli, temporalCliVersion } from '../../src/temporal/cli-build.js';
 import { startDevServer } from '../../src/temporal/dev-server.js';
 import * as activities from './activities.js';
 import { INSTANT_MS, startFigures, type StartFigures } from './analysis.js';

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Run once by the compose stack's init service (temporalio/admin-tools): a cluster, unlike `temporal server
 # start-dev --search-attribute`, starts without leadsync's search attributes, and workflows that upsert one fail.
-# Keep the list in step with LEADSYNC_SEARCH_ATTRIBUTES in src/temporal/search-attributes.ts.
+# Keep the list in step with LEADSYNC_SEARCH_ATTRIBUTES in src/core/search-attributes.ts.
 set -eu
 
 : "${TEMPORAL_ADDRESS:?TEMPORAL_ADDRESS must name the frontend, e.g. temporal:7233}"

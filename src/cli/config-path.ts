@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { loadConfig, type LoadedConfig } from '../config/accounts.js';
 import { readEnvironment } from '../config/environment.js';
-import { ConfigError } from '../config/errors.js';
+import { ConfigError } from '../core/errors.js';
 import { configSecretVariables } from '../config/secrets.js';
 
 /** The secret variables of every config this CLI process loaded: its error output is redacted of them too. */

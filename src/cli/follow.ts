@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { syncProgress, type SyncHandle } from '../client/api.js';
-import type { SyncResult } from '../sync/contract.js';
-import type { RejectsTableReport } from '../sync/rejects-ref.js';
+import { syncProgress, type SyncHandle } from '../api/syncs.js';
+import type { SyncResult } from '../core/contract.js';
+import type { RejectsTableReport } from '../core/rejects-ref.js';
 import { progressLine } from './progress-bar.js';
 
 /** Redraws the progress line until the workflow ends; on a terminal in place, elsewhere every few seconds. */

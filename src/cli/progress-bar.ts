@@ -1,4 +1,4 @@
-import type { SyncProgress } from '../sync/contract.js';
+import type { SyncProgress } from '../core/contract.js';
 
 const WIDTH = 30;
 

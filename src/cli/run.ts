@@ -1,12 +1,13 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Command } from 'commander';
-import { ConfigError } from '../config/errors.js';
+import { ConfigError } from '../core/errors.js';
+import { USER_FAILURES } from '../core/failures.js';
 import { environmentRedactor } from '../config/secrets.js';
 import { loadedSecretVariables } from './config-path.js';
 
 /** Failure types a person fixes in their config, credentials or input: exit 2, like a local ConfigError. */
-const USER_ERRORS = new Set(['ConfigError', 'AuthError', 'NotFound']);
+const USER_ERRORS = new Set(USER_FAILURES);
 
 /**
  * Runs the CLI; a configuration or input error prints one clear message and exits 2, anything else 1. The message

@@ -3,10 +3,10 @@ import { extname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { findAccount, type LoadedConfig } from '../config/accounts.js';
-import { ConfigError, formatZodIssues } from '../config/errors.js';
-import { MappingSchema, type Mapping } from '../sources/mapping.js';
-import { SourceRefSchema, type SourceRef } from '../sources/types.js';
-import { SyncInputSchema, type SyncRequest } from '../sync/contract.js';
+import { ConfigError, formatZodIssues } from '../core/errors.js';
+import { MappingSchema, type Mapping } from '../core/mapping.js';
+import { SourceRefSchema, type SourceRef } from '../core/source-refs.js';
+import { SyncInputSchema, type SyncRequest } from '../core/contract.js';
 import { configPath, loadCliConfig } from './config-path.js';
 
 /** What `sync` and `schedule create` both take to say what to push where. */

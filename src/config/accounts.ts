@@ -11,12 +11,12 @@ import {
   findPlan,
   planNames,
   type Plan,
-} from '../governance/plans.js';
+} from '../core/plans.js';
 import type { SourceBoundary } from '../sources/boundary.js';
 import { PostgresConnectionSchema, type PostgresConnection } from '../sources/postgres-connection.js';
-import { RejectsTableRefSchema, type RejectsTableRef } from '../sync/rejects-ref.js';
-import { TemporalConfigSchema, type TemporalConfig } from '../temporal/connection-config.js';
-import { ConfigError, formatZodIssues } from './errors.js';
+import { RejectsTableRefSchema, type RejectsTableRef } from '../core/rejects-ref.js';
+import { TemporalConfigSchema, type TemporalConfig } from './temporal.js';
+import { ConfigError, formatZodIssues } from '../core/errors.js';
 import { isHttpsOrLoopback } from './loopback.js';
 
 /** Credentials are named, never written: each is the name of an environment variable the worker reads. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError, formatZodIssues } from './errors.js';
+import { ConfigError, formatZodIssues } from '../core/errors.js';
 
 const blankAsUnset = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 

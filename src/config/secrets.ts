@@ -1,5 +1,5 @@
 import type { LoadedConfig } from './accounts.js';
-import { Redactor, urlPasswords } from './credentials.js';
+import { Redactor, urlPasswords } from '../observability/redactor.js';
 
 /**
  * Variables leadsync (or a library it runs) reads secrets from, whatever the config says: the payload key, the codec

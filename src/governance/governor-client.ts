@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { WithStartWorkflowOperation, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { Account } from '../config/accounts.js';
 import {
-  accountGovernor,
+  GOVERNOR_WORKFLOW_TYPE,
   governorWorkflowId,
   releaseSignal,
   reportSignal,
@@ -11,11 +11,11 @@ import {
   type Reservation,
   type ReserveRequest,
   type WindowHeadroom,
-} from '../../workflows/governor.js';
-import type { QuotaReading } from '../vendors/types.js';
-import { laneAllowances } from './allowance.js';
+} from '../core/governor-protocol.js';
+import type { QuotaReading } from '../core/plans.js';
+import { laneAllowances } from '../core/allowance.js';
 import { CoalescedReservations } from './coalesced-reservations.js';
-import type { LaneName, Window } from './plans.js';
+import type { LaneName, Window } from '../core/plans.js';
 
 /**
  * The activity side of the account governor: reserves a slot for each vendor call and waits for it,
@@ -81,7 +81,7 @@ export class GovernorClient {
       try {
         return await this.client.workflow.executeUpdateWithStart(reserveUpdate, {
           args: [request],
-          startWorkflowOperation: new WithStartWorkflowOperation(accountGovernor, {
+          startWorkflowOperation: new WithStartWorkflowOperation(GOVERNOR_WORKFLOW_TYPE, {
             workflowId: governorWorkflowId(account.name),
             taskQueue: this.taskQueue,
             args: [{ account: account.name }],

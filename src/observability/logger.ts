@@ -1,6 +1,6 @@
 import type { Logger, LogLevel, LogMetadata } from '@temporalio/common';
 import { LogTimestamp } from '@temporalio/worker';
-import { Redactor } from '../config/credentials.js';
+import { Redactor } from './redactor.js';
 
 /** Where the lines go: process.stderr by default, any writable (or a test's array) otherwise. */
 export interface LogSink {

@@ -1,5 +1,5 @@
 import type { MetricMeter } from '@temporalio/common';
-import { sustainedRate, type Window } from '../governance/plans.js';
+import { sustainedRate, type Window } from '../core/plans.js';
 
 /** Which governed lane a measurement belongs to: the same triple that names a lane's task queue. */
 export interface SyncMetricTags {

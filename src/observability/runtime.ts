@@ -1,7 +1,7 @@
 import type { Logger } from '@temporalio/common';
 import { Runtime } from '@temporalio/worker';
 import { z } from 'zod';
-import { ConfigError, formatZodIssues } from '../config/errors.js';
+import { ConfigError, formatZodIssues } from '../core/errors.js';
 import { BACKOFF_BUCKETS_SECONDS, SYNC_METRIC_NAMES } from './metrics.js';
 
 export interface InstallRuntimeOptions {

@@ -1,6 +1,6 @@
 import { realpath, stat } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
-import { ConfigError } from '../config/errors.js';
+import { ConfigError } from '../core/errors.js';
 
 /**
  * What a sync may read, as the worker's config says: files under its roots, and per PostgreSQL connection the

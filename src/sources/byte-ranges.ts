@@ -1,4 +1,5 @@
-import type { ChunkRange, Cursor, ScanResult } from './types.js';
+import type { ChunkRange, Cursor } from '../core/source-refs.js';
+import type { ScanResult } from './source.js';
 
 /**
  * Cuts chunks of the asked sizes from a file's records read from the cursor on, each chunk a byte range of whole

@@ -1,10 +1,11 @@
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { CsvError, parse, type Options } from 'csv-parse';
-import { ConfigError } from '../config/errors.js';
+import { ConfigError } from '../core/errors.js';
 import { scanByteRanges } from './byte-ranges.js';
 import { pinFile } from './pin.js';
-import type { ChunkRange, Cursor, FilePin, ScanResult, Source, SourceRow } from './types.js';
+import type { ChunkRange, Cursor, FilePin } from '../core/source-refs.js';
+import type { ScanResult, Source, SourceRow } from './source.js';
 
 /** A record past this size is a quote left open, not data: it is refused before it fills the worker's memory. */
 const MAX_RECORD_BYTES = 1024 * 1024;

@@ -1,10 +1,11 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { z } from 'zod';
-import { ConfigError } from '../config/errors.js';
+import { ConfigError } from '../core/errors.js';
 import { scanByteRanges } from './byte-ranges.js';
 import { pinFile } from './pin.js';
-import type { ChunkRange, Cursor, FilePin, ScanResult, Source, SourceRow } from './types.js';
+import type { ChunkRange, Cursor, FilePin } from '../core/source-refs.js';
+import type { ScanResult, Source, SourceRow } from './source.js';
 
 /** How many rows `columns()` looks at: enough to see optional keys, few enough to answer at once. */
 export const COLUMN_SAMPLE_ROWS = 1000;

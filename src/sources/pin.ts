@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
-import { ConfigError } from '../config/errors.js';
-import type { FilePin } from './types.js';
+import { ConfigError } from '../core/errors.js';
+import type { FilePin } from '../core/source-refs.js';
 
 /** The file's inode, size and modification time, as a sync pins it at prepare. */
 export async function pinFile(path: string): Promise<FilePin> {

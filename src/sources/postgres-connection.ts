@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { z } from 'zod';
-import { urlPasswords } from '../config/credentials.js';
-import { ConfigError } from '../config/errors.js';
+import { urlPasswords } from '../observability/redactor.js';
+import { ConfigError } from '../core/errors.js';
 
 function isPostgresUrl(value: string): boolean {
   try {

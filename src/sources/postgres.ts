@@ -1,20 +1,11 @@
 import pg from 'pg';
 import { z } from 'zod';
-import { ConfigError } from '../config/errors.js';
+import { ConfigError } from '../core/errors.js';
 import { tableAllowed, tableRefused, type SourceBoundary } from './boundary.js';
 import { leasePool, POSTGRES_CONFIG_ERRORS, type PoolLease } from './postgres-connection.js';
-import { PairPositionSchema } from './postgres-position.js';
-import {
-  quoteIdentifier,
-  quoteQualifiedName,
-  type ChunkRange,
-  type Cursor,
-  type Position,
-  type PostgresSourceRef,
-  type ScanResult,
-  type Source,
-  type SourceRow,
-} from './types.js';
+import { PairPositionSchema } from '../core/postgres-position.js';
+import { quoteIdentifier, quoteQualifiedName, type ChunkRange, type Cursor, type Position, type PostgresSourceRef } from '../core/source-refs.js';
+import { type ScanResult, type Source, type SourceRow } from './source.js';
 
 /** Rows fetched per query by read(): memory holds one page, whatever the size of the range. */
 const PAGE_ROWS = 1000;

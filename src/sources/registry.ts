@@ -1,9 +1,10 @@
-import { ConfigError } from '../config/errors.js';
+import { ConfigError } from '../core/errors.js';
 import { admitSourceFile, type SourceBoundary } from './boundary.js';
 import { CsvSource } from './csv.js';
 import { NdjsonSource } from './ndjson.js';
 import { openPostgresSource } from './postgres.js';
-import type { Source, SourceRef } from './types.js';
+import type { SourceRef } from '../core/source-refs.js';
+import type { Source } from './source.js';
 
 /** What opening a source may need beyond its reference: secrets and the boundary stay here, never in the reference. */
 export interface SourceContext {

@@ -2,7 +2,7 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:
 import { fileURLToPath } from 'node:url';
 import type { DataConverter, Payload, PayloadCodec } from '@temporalio/common';
 import { z } from 'zod';
-import { ConfigError } from '../config/errors.js';
+import { ConfigError } from '../core/errors.js';
 import { REFUSED_PLAIN_ENCODING } from './keyed-converters.cjs';
 
 /** 32 random bytes in base64 (`openssl rand -base64 32`); unset, payloads go to Temporal as plain JSON. */

@@ -4,8 +4,8 @@ import { Connection, type TLSConfig } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { z } from 'zod';
 import { readEnvironment } from '../config/environment.js';
-import { ConfigError, formatZodIssues } from '../config/errors.js';
-import type { TemporalConfig } from './connection-config.js';
+import { ConfigError, formatZodIssues } from '../core/errors.js';
+import type { TemporalConfig } from '../config/temporal.js';
 
 const blankAsUnset = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 const optionalText = z.preprocess(blankAsUnset, z.string().trim().optional());

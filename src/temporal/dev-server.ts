@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection } from '@temporalio/client';
-import { ensureTemporalCli } from './cli.js';
+import { ensureTemporalCli } from './cli-build.js';
 import { startLogged } from './logged-process.js';
-import { CLI_SEARCH_ATTRIBUTE_TYPES, type SearchAttributeKey } from './search-attributes.js';
+import { CLI_SEARCH_ATTRIBUTE_TYPES, type SearchAttributeKey } from '../core/search-attributes.js';
 
 type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 

@@ -1,6 +1,6 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { TEMPORAL_SERVER_VERSION } from './cli.js';
+import { TEMPORAL_SERVER_VERSION } from './cli-build.js';
 import { ensureGoBuild, goEnv, leadsyncCacheDir, type GoBuildOptions } from './go-build.js';
 
 /** The server module; its version is the one the pinned CLI embeds (TEMPORAL_SERVER_VERSION), so both run alike. */

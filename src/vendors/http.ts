@@ -1,4 +1,4 @@
-import type { Redactor } from '../config/credentials.js';
+import type { Redactor } from '../observability/redactor.js';
 import { TransientError, UnexpectedResponseError } from './errors.js';
 import { USER_AGENT } from './user-agent.js';
 

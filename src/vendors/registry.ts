@@ -1,5 +1,5 @@
-import { ConfigError } from '../config/errors.js';
-import type { VendorName } from '../governance/plans.js';
+import { ConfigError } from '../core/errors.js';
+import type { VendorName } from '../core/plans.js';
 import { leadSquared } from './leadsquared/index.js';
 import { smartLead } from './smartlead/index.js';
 import type { Vendor } from './types.js';

@@ -1,9 +1,11 @@
 import type { z } from 'zod';
 import type { Account } from '../config/accounts.js';
-import type { Credentials } from '../config/credentials.js';
-import type { LaneName, VendorName } from '../governance/plans.js';
+import type { LaneName, QuotaReading, VendorName } from '../core/plans.js';
 
 /** One source row after mapping: the vendor's field names and their values. `row` is the 1-based data row. */
+/** Secrets of one account, read from the worker's environment. Never passed to Temporal. */
+export type Credentials = Record<string, string>;
+
 export interface LeadRecord {
   row: number;
   email: string;
@@ -12,13 +14,6 @@ export interface LeadRecord {
 
 export type RowOutcome =
   { row: number; status: 'accepted' } | { row: number; status: 'rejected'; field?: string; reason: string };
-
-/** What the vendor told us about our remaining quota, when it says (SmartLead's X-RateLimit-* headers). */
-export interface QuotaReading {
-  limit: number;
-  remaining: number;
-  resetAtMs: number;
-}
 
 export interface CallResult {
   outcomes: RowOutcome[];

@@ -3,9 +3,9 @@ import { Client, type Connection, type TLSConfig } from '@temporalio/client';
 import { Worker, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
 import { ActivityContext, createActivities } from '../../activities/index.js';
 import type { LoadedConfig } from '../config/accounts.js';
-import { laneAllowances } from '../governance/allowance.js';
-import { WORKFLOW_TASK_QUEUE, laneTaskQueue } from '../governance/lanes.js';
-import { laneQueueRate } from '../governance/plans.js';
+import { laneAllowances } from '../core/allowance.js';
+import { WORKFLOW_TASK_QUEUE, laneTaskQueue } from '../core/task-queues.js';
+import { laneQueueRate } from '../core/plans.js';
 import { dataConverterFromEnv } from '../temporal/codec.js';
 import { connectClient, connectWorker } from '../temporal/connection.js';
 

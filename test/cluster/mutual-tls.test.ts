@@ -7,9 +7,9 @@ import { promisify } from 'node:util';
 import { Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startSync } from '../../src/client/api.js';
-import { connectLeadsyncClient } from '../../src/client/connect.js';
-import { createSyncSchedule } from '../../src/client/schedules.js';
+import { startSync } from '../../src/api/syncs.js';
+import { connectLeadsyncClient } from '../../src/api/connect.js';
+import { createSyncSchedule } from '../../src/api/schedules.js';
 import { ownClusterFixture } from '../helpers/cluster.js';
 import { run } from '../helpers/run-cli.js';
 import {

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
-import { startSync, syncProgress } from '../../src/client/api.js';
+import { startSync, syncProgress } from '../../src/api/syncs.js';
 import { ownClusterFixture } from '../helpers/cluster.js';
 import {
   LEAD_HEADER,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TEMPORAL_UI_SERVER_VERSION } from '../../src/temporal/server-build.js';
-import { LEADSYNC_SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes.js';
+import { LEADSYNC_SEARCH_ATTRIBUTES } from '../../src/core/search-attributes.js';
 import { testTemporal } from '../helpers/temporal.js';
 
 describe("the cluster's Web UI server", () => {

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig, type LoadedConfig } from '../../src/config/accounts.js';
-import { SyncInputSchema } from '../../src/sync/contract.js';
-import { dryRun } from '../../src/sync/dry-run.js';
+import { SyncInputSchema } from '../../src/core/contract.js';
+import { dryRun } from '../../src/cli/dry-run.js';
 import { LeadsTable, TEST_CONNECTION, TEST_POSTGRES_URL } from '../helpers/postgres-table.js';
 
 describe('a dry run', () => {

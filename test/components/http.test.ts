@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Redactor } from '../../src/config/credentials.js';
+import { Redactor } from '../../src/observability/redactor.js';
 import { TransientError } from '../../src/vendors/errors.js';
 import { requestJson } from '../../src/vendors/http.js';
 

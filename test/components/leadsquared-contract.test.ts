@@ -4,11 +4,11 @@ import {
   startLeadSquaredSimulator,
   type LeadSquaredSimulatorOptions,
   type RunningLeadSquaredSimulator,
-} from '../../src/simulators/leadsquared/server.js';
+} from '../../src/vendors/leadsquared/simulator/server.js';
 import { loadCorpus, type CorpusExchange } from '../../src/vendors/corpus.js';
 import { type BatchTooLargeError, type RateLimitedError, VendorError } from '../../src/vendors/errors.js';
-import { NOTE_DATA_KEY, type ActivityByEmail } from '../../src/vendors/leadsquared/activities.js';
-import { LeadSquaredClient } from '../../src/vendors/leadsquared/client.js';
+import { NOTE_DATA_KEY, type ActivityByEmail } from '../../src/vendors/leadsquared/sales-activities.js';
+import { LeadSquaredClient } from '../../src/vendors/leadsquared/api.js';
 import type { LeadRecord, RowOutcome } from '../../src/vendors/types.js';
 
 const CORPUS = loadCorpus(join(import.meta.dirname, '../../src/vendors/leadsquared/corpus'));

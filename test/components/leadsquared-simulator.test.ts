@@ -3,7 +3,7 @@ import {
   startLeadSquaredSimulator,
   type LeadSquaredSimulatorOptions,
   type RunningLeadSquaredSimulator,
-} from '../../src/simulators/leadsquared/server.js';
+} from '../../src/vendors/leadsquared/simulator/server.js';
 import {
   AuthError,
   BatchTooLargeError,
@@ -11,7 +11,7 @@ import {
   RateLimitedError,
   TransientError,
 } from '../../src/vendors/errors.js';
-import { LeadSquaredClient } from '../../src/vendors/leadsquared/client.js';
+import { LeadSquaredClient } from '../../src/vendors/leadsquared/api.js';
 import type { LeadRecord } from '../../src/vendors/types.js';
 
 const KEYS = { accessKey: 'sim-access-key-1', secretKey: 'sim-secret-key-1' };

@@ -1,24 +1,17 @@
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ConfigError } from '../../src/config/errors.js';
+import { ConfigError } from '../../src/core/errors.js';
 import {
   leasePool,
   postgresConnectionResolver,
   PostgresConnectionSchema,
 } from '../../src/sources/postgres-connection.js';
 import { openPostgresSource, type PostgresSource } from '../../src/sources/postgres.js';
-import { postgresSinceAfter } from '../../src/sources/postgres-position.js';
+import { postgresSinceAfter } from '../../src/core/postgres-position.js';
 import type { SourceBoundary } from '../../src/sources/boundary.js';
 import { openSource } from '../../src/sources/registry.js';
-import {
-  PostgresSourceSchema,
-  START,
-  type ChunkRange,
-  type Cursor,
-  type PostgresSourceRef,
-  type Source,
-  type SourceRow,
-} from '../../src/sources/types.js';
+import { PostgresSourceSchema, START, type ChunkRange, type Cursor, type PostgresSourceRef } from '../../src/core/source-refs.js';
+import { type Source, type SourceRow } from '../../src/sources/source.js';
 import { TEST_POSTGRES_URL } from '../helpers/postgres-table.js';
 
 const resolve = postgresConnectionResolver(

@@ -1,11 +1,11 @@
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/config/errors.js';
+import { ConfigError } from '../../src/core/errors.js';
 import { postgresConnectionResolver } from '../../src/sources/postgres-connection.js';
-import { RejectsTableRefSchema } from '../../src/sync/rejects-ref.js';
-import { openRejectsSink, type RejectsSink } from '../../src/sync/rejects-sink.js';
-import { openTableRejectsSink, type StoredReject, type TableRejectsSink } from '../../src/sync/rejects-table.js';
-import { FileRejectsSink, unattributedReject } from '../../src/sync/rejects.js';
+import { RejectsTableRefSchema } from '../../src/core/rejects-ref.js';
+import { openRejectsSink, type RejectsSink } from '../../src/rejects/sink.js';
+import { openTableRejectsSink, type StoredReject, type TableRejectsSink } from '../../src/rejects/table.js';
+import { FileRejectsSink, unattributedReject } from '../../src/rejects/files.js';
 import { TEST_POSTGRES_URL } from '../helpers/postgres-table.js';
 
 const resolve = postgresConnectionResolver({ warehouse: { url: TEST_POSTGRES_URL } });

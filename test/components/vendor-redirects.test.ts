@@ -2,7 +2,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UnexpectedResponseError } from '../../src/vendors/errors.js';
-import { LeadSquaredClient } from '../../src/vendors/leadsquared/client.js';
+import { LeadSquaredClient } from '../../src/vendors/leadsquared/api.js';
 
 const ACCESS_KEY = 'redirect-access-key-1234';
 const SECRET_KEY = 'redirect-secret-key-5678';

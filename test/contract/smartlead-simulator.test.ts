@@ -4,7 +4,7 @@ import {
   startSmartLeadSimulator,
   type RunningSmartLeadSimulator,
   type SmartLeadSimulatorOptions,
-} from '../../src/simulators/smartlead/server.js';
+} from '../../src/vendors/smartlead/simulator/server.js';
 import { loadCorpus, type CorpusExchange } from '../../src/vendors/corpus.js';
 
 /**

@@ -4,9 +4,9 @@
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import type { TestProject } from 'vitest/node';
-import { ensureTemporalCli } from '../../src/temporal/cli.js';
+import { ensureTemporalCli } from '../../src/temporal/cli-build.js';
 import { dropClusterDatabases, startTemporalCluster } from '../../src/temporal/cluster.js';
-import { LEADSYNC_SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes.js';
+import { LEADSYNC_SEARCH_ATTRIBUTES } from '../../src/core/search-attributes.js';
 import { testClusterPostgres } from './cluster.js';
 // For the ProvidedContext declaration.
 import type {} from './temporal.js';

@@ -11,7 +11,7 @@ import {
   type TemporalCluster,
   type TemporalClusterOptions,
 } from '../../src/temporal/cluster.js';
-import { LEADSYNC_SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes.js';
+import { LEADSYNC_SEARCH_ATTRIBUTES } from '../../src/core/search-attributes.js';
 
 /** The machine's PostgreSQL, as the other tests reach it (LEADSYNC_TEST_POSTGRES_URL's host, port and user). */
 export function testClusterPostgres(database: string): ClusterPostgres {

@@ -1,10 +1,10 @@
 // One Temporal server for the whole integration run: starting one per file would cost seconds each.
 import type { TestProject } from 'vitest/node';
-import { ensureTemporalCli } from '../../src/temporal/cli.js';
+import { ensureTemporalCli } from '../../src/temporal/cli-build.js';
 import { connectClient, temporalConnectionSettings } from '../../src/temporal/connection.js';
 import { existingTemporalCluster, startDevServer, type TemporalEndpoint } from '../../src/temporal/dev-server.js';
 import { ensureSearchAttributes } from '../../src/temporal/operator.js';
-import { LEADSYNC_SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes.js';
+import { LEADSYNC_SEARCH_ATTRIBUTES } from '../../src/core/search-attributes.js';
 // For the ProvidedContext declaration.
 import type {} from './temporal.js';
 

@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify as toYaml } from 'yaml';
 import { loadConfig, type LoadedConfig } from '../../src/config/accounts.js';
-import { PLANS, type Window } from '../../src/governance/plans.js';
+import { PLANS, type Window } from '../../src/core/plans.js';
 import {
   startSmartLeadSimulator,
   type RunningSmartLeadSimulator,
   type SmartLeadSimulatorOptions,
-} from '../../src/simulators/smartlead/server.js';
+} from '../../src/vendors/smartlead/simulator/server.js';
 import { uniqueName, uniqueTaskQueue } from './temporal.js';
 
 export interface SmartLeadAccountSetup {

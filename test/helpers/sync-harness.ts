@@ -12,7 +12,7 @@ import {
   startLeadSquaredSimulator,
   type LeadSquaredSimulatorOptions,
   type RunningLeadSquaredSimulator,
-} from '../../src/simulators/leadsquared/server.js';
+} from '../../src/vendors/leadsquared/simulator/server.js';
 import { KEYED_CONVERTERS_PATH } from '../../src/temporal/codec.js';
 import { LeadsyncWorker, WORKFLOWS_PATH } from '../../src/worker/worker.js';
 import { connectTestClient, testTemporal, uniqueName, uniqueTaskQueue } from './temporal.js';

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { startSync } from '../../src/client/api.js';
+import { startSync } from '../../src/api/syncs.js';
 import type { leadsThenActivities } from '../../workflows/leads-then-activities.js';
 import { LEAD_HEADER, csvLines, leadRows, leadSquaredSyncFixture, writeCsv } from '../helpers/sync-harness.js';
 import { uniqueName } from '../helpers/temporal.js';

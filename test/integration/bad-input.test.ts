@@ -4,14 +4,14 @@ import { join } from 'node:path';
 import { WorkflowFailedError, type Client, type Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify as toYaml } from 'yaml';
-import { startSync } from '../../src/client/api.js';
+import { startSync } from '../../src/api/syncs.js';
 import { loadConfig, parseConfig } from '../../src/config/accounts.js';
-import type { SyncInput, SyncResult } from '../../src/sync/contract.js';
+import type { SyncInput, SyncResult } from '../../src/core/contract.js';
 import {
   startLeadSquaredSimulator,
   type RunningLeadSquaredSimulator,
-} from '../../src/simulators/leadsquared/server.js';
-import { startSmartLeadSimulator, type RunningSmartLeadSimulator } from '../../src/simulators/smartlead/server.js';
+} from '../../src/vendors/leadsquared/simulator/server.js';
+import { startSmartLeadSimulator, type RunningSmartLeadSimulator } from '../../src/vendors/smartlead/simulator/server.js';
 import { LeadsyncWorker } from '../../src/worker/worker.js';
 import { testClient, workflowBundle } from '../helpers/sync-harness.js';
 import { testTemporal, uniqueName, uniqueTaskQueue } from '../helpers/temporal.js';

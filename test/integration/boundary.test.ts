@@ -6,15 +6,15 @@ import { ActivityFailure, WorkflowFailedError, type Client, type Connection } fr
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify as toYaml } from 'yaml';
-import { pauseSync, resumeSync, startSync, syncProgress, type SyncHandle } from '../../src/client/api.js';
+import { pauseSync, resumeSync, startSync, syncProgress, type SyncHandle } from '../../src/api/syncs.js';
 import { loadConfig } from '../../src/config/accounts.js';
-import { laneTaskQueue } from '../../src/governance/lanes.js';
+import { laneTaskQueue } from '../../src/core/task-queues.js';
 import {
   startLeadSquaredSimulator,
   type RunningLeadSquaredSimulator,
-} from '../../src/simulators/leadsquared/server.js';
-import type { SyncInput, SyncResult } from '../../src/sync/contract.js';
-import { syncFileName } from '../../src/sync/rejects.js';
+} from '../../src/vendors/leadsquared/simulator/server.js';
+import type { SyncInput, SyncResult } from '../../src/core/contract.js';
+import { syncFileName } from '../../src/rejects/files.js';
 import { LeadsyncWorker } from '../../src/worker/worker.js';
 import { eventually } from '../helpers/run-cli.js';
 import { LeadsTable, TEST_POSTGRES_URL } from '../helpers/postgres-table.js';

@@ -4,7 +4,7 @@ import { Client, Connection } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { loadDataConverter } from '@temporalio/common/lib/internal-non-workflow/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSync } from '../../src/client/api.js';
+import { startSync } from '../../src/api/syncs.js';
 import {
   AesGcmPayloadCodec,
   ENCRYPTED_ENCODING,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { startSync, syncHandle, syncProgress } from '../../src/client/api.js';
-import type { SyncInput, SyncProgress, SyncResult } from '../../src/sync/contract.js';
+import { startSync, syncHandle, syncProgress } from '../../src/api/syncs.js';
+import type { SyncInput, SyncProgress, SyncResult } from '../../src/core/contract.js';
 import { eventually, leadsync, temporal, temporalJson } from '../helpers/run-cli.js';
 import { LEAD_HEADER, csvLines, leadRows, leadSquaredSyncFixture, writeCsv } from '../helpers/sync-harness.js';
 import { uniqueName } from '../helpers/temporal.js';

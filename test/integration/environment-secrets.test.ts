@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { stringify as toYaml } from 'yaml';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSync } from '../../src/client/api.js';
+import { startSync } from '../../src/api/syncs.js';
 import { PAYLOAD_KEY_ENV, dataConverterFromEnv } from '../../src/temporal/codec.js';
 import { LeadsyncWorker } from '../../src/worker/worker.js';
 import { encryptingWorkflowBundle, leadSquaredAccount, type LeadSquaredSetup } from '../helpers/sync-harness.js';

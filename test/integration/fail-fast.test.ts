@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { WorkflowFailedError, type Client, type Connection } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSync } from '../../src/client/api.js';
+import { startSync } from '../../src/api/syncs.js';
 import {
   LEAD_HEADER,
   csvLines,

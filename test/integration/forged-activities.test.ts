@@ -8,13 +8,13 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify as toYaml } from 'yaml';
 import { loadConfig } from '../../src/config/accounts.js';
-import { laneTaskQueue } from '../../src/governance/lanes.js';
+import { laneTaskQueue } from '../../src/core/task-queues.js';
 import {
   startLeadSquaredSimulator,
   type RunningLeadSquaredSimulator,
-} from '../../src/simulators/leadsquared/server.js';
-import type { ScanResult } from '../../src/sources/types.js';
-import { syncFileName } from '../../src/sync/rejects.js';
+} from '../../src/vendors/leadsquared/simulator/server.js';
+import type { ScanResult } from '../../src/sources/source.js';
+import { syncFileName } from '../../src/rejects/files.js';
 import { LeadsyncWorker } from '../../src/worker/worker.js';
 import { LeadsTable, TEST_POSTGRES_URL } from '../helpers/postgres-table.js';
 import { testClient, workflowBundle } from '../helpers/sync-harness.js';

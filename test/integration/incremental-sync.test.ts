@@ -2,9 +2,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowFailedError, type Client, type Connection, type ScheduleHandle } from '@temporalio/client';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createSyncSchedule, triggerSyncSchedule } from '../../src/client/schedules.js';
-import type { Mapping } from '../../src/sources/mapping.js';
-import type { SyncInput, SyncResult } from '../../src/sync/contract.js';
+import { createSyncSchedule, triggerSyncSchedule } from '../../src/api/schedules.js';
+import type { Mapping } from '../../src/core/mapping.js';
+import type { SyncInput, SyncResult } from '../../src/core/contract.js';
 import type { leadSync } from '../../workflows/sync.js';
 import {
   email,

@@ -2,8 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { WorkflowFailedError } from '@temporalio/client';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { startSync, syncProgress } from '../../src/client/api.js';
-import type { Window } from '../../src/governance/plans.js';
+import { startSync, syncProgress } from '../../src/api/syncs.js';
+import type { Window } from '../../src/core/plans.js';
 import {
   LEAD_HEADER,
   csvLines,

@@ -5,7 +5,7 @@ import { Context, log } from '@temporalio/activity';
 import type { Client, Connection } from '@temporalio/client';
 import { type NativeConnection, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Redactor } from '../../src/config/credentials.js';
+import { Redactor } from '../../src/observability/redactor.js';
 import { JsonLogger } from '../../src/observability/logger.js';
 import { syncMetrics } from '../../src/observability/metrics.js';
 import { installRuntime } from '../../src/observability/runtime.js';

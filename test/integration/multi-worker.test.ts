@@ -1,10 +1,10 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSync } from '../../src/client/api.js';
-import { laneTaskQueue } from '../../src/governance/lanes.js';
-import { findPlan } from '../../src/governance/plans.js';
-import { peakPerWindow, spentQuota, type RequestRecord } from '../../src/simulators/core/request-log.js';
+import { startSync } from '../../src/api/syncs.js';
+import { laneTaskQueue } from '../../src/core/task-queues.js';
+import { findPlan } from '../../src/core/plans.js';
+import { peakPerWindow, spentQuota, type RequestRecord } from '../../src/simulation/request-log.js';
 import { eventually, temporalJson } from '../helpers/run-cli.js';
 import {
   LEAD_HEADER,

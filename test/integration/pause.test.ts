@@ -1,8 +1,8 @@
 import type { Client, Connection } from '@temporalio/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { pauseSync, resumeSync, startSync, syncProgress } from '../../src/client/api.js';
+import { pauseSync, resumeSync, startSync, syncProgress } from '../../src/api/syncs.js';
 import { LeadsyncWorker } from '../../src/worker/worker.js';
-import { governorStateQuery, governorWorkflowId } from '../../workflows/governor.js';
+import { governorStateQuery, governorWorkflowId } from '../../src/core/governor-protocol.js';
 import { eventually } from '../helpers/run-cli.js';
 import { SMARTLEAD_HEADER, smartLeadAccount, smartLeadLines } from '../helpers/smartlead-harness.js';
 import { testClient, workflowBundle, writeCsv } from '../helpers/sync-harness.js';

@@ -2,10 +2,10 @@ import { WorkflowFailedError, type Client, type Connection } from '@temporalio/c
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { summary } from '../../src/cli/follow.js';
-import { callsPerChunk } from '../../src/sync/chunk-size.js';
-import { startSync } from '../../src/client/api.js';
+import { callsPerChunk } from '../../src/core/chunk-size.js';
+import { startSync } from '../../src/api/syncs.js';
 import { postgresConnectionResolver } from '../../src/sources/postgres-connection.js';
-import { openTableRejectsSink, type StoredReject } from '../../src/sync/rejects-table.js';
+import { openTableRejectsSink, type StoredReject } from '../../src/rejects/table.js';
 import { TEST_CONNECTION, TEST_POSTGRES_URL, withTestDatabase } from '../helpers/postgres-table.js';
 import {
   LEAD_HEADER,

@@ -8,14 +8,14 @@ import { join } from 'node:path';
 import type { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify as toYaml } from 'yaml';
-import { startSync, type SyncHandle } from '../../src/client/api.js';
-import type { SyncInput } from '../../src/sync/contract.js';
+import { startSync, type SyncHandle } from '../../src/api/syncs.js';
+import type { SyncInput } from '../../src/core/contract.js';
 import {
   startLeadSquaredSimulator,
   type RunningLeadSquaredSimulator,
-} from '../../src/simulators/leadsquared/server.js';
-import { startSmartLeadSimulator, type RunningSmartLeadSimulator } from '../../src/simulators/smartlead/server.js';
-import { governorWorkflowId } from '../../workflows/governor.js';
+} from '../../src/vendors/leadsquared/simulator/server.js';
+import { startSmartLeadSimulator, type RunningSmartLeadSimulator } from '../../src/vendors/smartlead/simulator/server.js';
+import { governorWorkflowId } from '../../src/core/governor-protocol.js';
 import { REPO_ROOT, eventually, temporal } from '../helpers/run-cli.js';
 import { testClient } from '../helpers/sync-harness.js';
 import { testTemporal, uniqueName, uniqueTaskQueue } from '../helpers/temporal.js';

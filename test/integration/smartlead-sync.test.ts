@@ -4,9 +4,9 @@ import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { Client, Connection } from '@temporalio/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startSync } from '../../src/client/api.js';
-import { peakPerWindow } from '../../src/simulators/core/request-log.js';
-import type { SyncInput } from '../../src/sync/contract.js';
+import { startSync } from '../../src/api/syncs.js';
+import { peakPerWindow } from '../../src/simulation/request-log.js';
+import type { SyncInput } from '../../src/core/contract.js';
 import { LeadsyncWorker } from '../../src/worker/worker.js';
 import { testClient, workflowBundle, writeCsv } from '../helpers/sync-harness.js';
 import {

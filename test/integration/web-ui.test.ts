@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Client, Connection } from '@temporalio/client';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cancelSync, startSync, syncProgress, type SyncHandle } from '../../src/client/api.js';
+import { cancelSync, startSync, syncProgress, type SyncHandle } from '../../src/api/syncs.js';
 import { REPO_ROOT, eventually } from '../helpers/run-cli.js';
 import {
   LEAD_HEADER,

@@ -9,7 +9,7 @@ import {
   onRefused,
   recover,
   type LaneAdaptation,
-} from '../../src/governance/adaptation.js';
+} from '../../src/core/adaptation.js';
 import {
   earliestSlot,
   emptyLedger,
@@ -17,10 +17,10 @@ import {
   pause,
   recordSlot,
   type Ledger,
-} from '../../src/governance/ledger.js';
-import { SharedKeyTenant } from '../../src/simulators/core/shared-tenant.js';
-import { SlidingWindowLimiter, bindingWindow } from '../../src/simulators/core/sliding-window.js';
-import { PLANS } from '../../src/governance/plans.js';
+} from '../../src/core/ledger.js';
+import { SharedKeyTenant } from '../../src/simulation/shared-tenant.js';
+import { SlidingWindowLimiter, bindingWindow } from '../../src/simulation/sliding-window.js';
+import { PLANS } from '../../src/core/plans.js';
 
 const STANDARD = PLANS.smartlead.standard!.lanes.general!.windows;
 const [perSecond, perMinute, perHour] = STANDARD as [(typeof STANDARD)[0], (typeof STANDARD)[0], (typeof STANDARD)[0]];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { laneAllowances, rowsPerSecond } from '../../src/governance/allowance.js';
-import { PLANS } from '../../src/governance/plans.js';
+import { laneAllowances, rowsPerSecond } from '../../src/core/allowance.js';
+import { PLANS } from '../../src/core/plans.js';
 
 describe('lane allowances', () => {
   it('gives the bulk lane its ceiling and the general lane what bulk calls leave (Enterprise: 14.8 rows/s)', () => {

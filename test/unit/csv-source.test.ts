@@ -2,10 +2,11 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/config/errors.js';
+import { ConfigError } from '../../src/core/errors.js';
 import { CsvSource } from '../../src/sources/csv.js';
-import { START, type SourceRow } from '../../src/sources/types.js';
-import { readChunkRows } from '../../src/sync/chunk-rows.js';
+import { START } from '../../src/core/source-refs.js';
+import { type SourceRow } from '../../src/sources/source.js';
+import { readChunkRows } from '../../activities/chunk-rows.js';
 import { vendorFor } from '../../src/vendors/registry.js';
 
 async function csv(content: string | Buffer): Promise<CsvSource> {

@@ -5,7 +5,7 @@ import {
   dispatchRate,
   laneQueueRate,
   sustainedRate,
-} from '../../src/governance/plans.js';
+} from '../../src/core/plans.js';
 
 describe('task-queue dispatch rate', () => {
   it("is SmartLead's per-second ceiling, not its hourly rate: the governor keeps the minute and the hour", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readEnvironment } from '../../src/config/environment.js';
-import { ConfigError } from '../../src/config/errors.js';
+import { ConfigError } from '../../src/core/errors.js';
 
 describe('the environment leadsync reads', () => {
   it('defaults to the local dev server when nothing is set', () => {

@@ -2,8 +2,8 @@ import { appendFile, mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FirstRowIndex } from '../../src/sync/first-rows.js';
-import { FileRejectsSink, syncRejectsDirectory } from '../../src/sync/rejects.js';
+import { FirstRowIndex } from '../../src/rejects/first-rows.js';
+import { FileRejectsSink, syncRejectsDirectory } from '../../src/rejects/files.js';
 import type { LeadRecord } from '../../src/vendors/types.js';
 
 const lead = (row: number, email: string): LeadRecord => ({ row, email, fields: { EmailAddress: email } });

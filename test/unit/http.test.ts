@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Redactor } from '../../src/config/credentials.js';
+import { Redactor } from '../../src/observability/redactor.js';
 import { TransientError } from '../../src/vendors/errors.js';
 import { requestJson, type HttpOptions } from '../../src/vendors/http.js';
 

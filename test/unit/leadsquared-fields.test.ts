@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatActivityDateTime } from '../../src/vendors/leadsquared/activities.js';
+import { formatActivityDateTime } from '../../src/vendors/leadsquared/sales-activities.js';
 import { checkLead, leadAttributes } from '../../src/vendors/leadsquared/fields.js';
 import { ProspectIdCache } from '../../src/vendors/leadsquared/prospect-cache.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/accounts.js';
-import { ConfigError } from '../../src/config/errors.js';
+import { ConfigError } from '../../src/core/errors.js';
 import { BatchTooLargeError } from '../../src/vendors/errors.js';
 import { leadSquared } from '../../src/vendors/leadsquared/index.js';
 import { vendorFor } from '../../src/vendors/registry.js';

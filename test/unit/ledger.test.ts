@@ -8,8 +8,8 @@ import {
   releaseSlot,
   slotsIn,
   type Ledger,
-} from '../../src/governance/ledger.js';
-import { PLANS } from '../../src/governance/plans.js';
+} from '../../src/core/ledger.js';
+import { PLANS } from '../../src/core/plans.js';
 
 function reserveMany(ledgers: { ledger: Ledger; windows: ReturnType<typeof pacedWindows> }[], count: number, from = 0) {
   const slots: number[] = [];

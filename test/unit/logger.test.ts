@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { LogTimestamp } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
-import { Redactor } from '../../src/config/credentials.js';
+import { Redactor } from '../../src/observability/redactor.js';
 import { JsonLogger, type JsonLoggerOptions } from '../../src/observability/logger.js';
 
 const SECRET = 'lsq-secret-9f8e7d';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyMapping, checkMapping } from '../../src/sources/mapping.js';
+import { applyMapping, checkMapping } from '../../src/core/mapping.js';
 
 describe('mapping a row', () => {
   it("reads a column by own property only: a row without 'constructor' has no value for it", () => {

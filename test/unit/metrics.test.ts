@@ -1,6 +1,6 @@
 import type { MetricMeter, MetricTags } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/config/errors.js';
+import { ConfigError } from '../../src/core/errors.js';
 import { laneMetrics, syncMetrics } from '../../src/observability/metrics.js';
 import { installRuntime, MetricsBindAddressSchema } from '../../src/observability/runtime.js';
 import { JsonLogger } from '../../src/observability/logger.js';

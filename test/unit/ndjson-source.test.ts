@@ -2,10 +2,11 @@ import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/config/errors.js';
+import { ConfigError } from '../../src/core/errors.js';
 import { COLUMN_SAMPLE_ROWS, MAX_LINE_BYTES, NdjsonSource, parseLine } from '../../src/sources/ndjson.js';
 import { openSource } from '../../src/sources/registry.js';
-import { SourceRefSchema, START, type ChunkRange, type SourceRow } from '../../src/sources/types.js';
+import { SourceRefSchema, START, type ChunkRange } from '../../src/core/source-refs.js';
+import { type SourceRow } from '../../src/sources/source.js';
 
 let dir: string;
 let files = 0;

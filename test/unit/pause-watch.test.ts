@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PauseWatches, SyncPausedError } from '../../src/sync/pause-watch.js';
+import { PauseWatches, SyncPausedError } from '../../activities/pause-watch.js';
 
 /** A sync whose paused state the test sets, and whose checks the test answers one at a time. */
 function fakeSync() {

@@ -8,10 +8,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ActivityContext } from '../../activities/context.js';
 import { pushChunk, REFUSAL_SPLIT_CALLS } from '../../activities/push-chunk.js';
 import { parseConfig } from '../../src/config/accounts.js';
-import { laneTaskQueue } from '../../src/governance/lanes.js';
+import { laneTaskQueue } from '../../src/core/task-queues.js';
 import { openSource } from '../../src/sources/registry.js';
-import { START } from '../../src/sources/types.js';
-import type { ChunkResult, ChunkTask } from '../../src/sync/contract.js';
+import { START } from '../../src/core/source-refs.js';
+import type { ChunkResult, ChunkTask } from '../../src/core/contract.js';
 
 // pushChunk run as the worker runs it (an activity context, the real SmartLead client, CSV source and rejects files),
 // with a fetch answering as SmartLead does and a governor granting every slot at once: no Temporal server is needed.

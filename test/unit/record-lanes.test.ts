@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/accounts.js';
-import type { Plan } from '../../src/governance/plans.js';
-import { findPlan } from '../../src/governance/plans.js';
-import { recordLanes } from '../../src/sync/record-lanes.js';
+import type { Plan } from '../../src/core/plans.js';
+import { findPlan } from '../../src/core/plans.js';
+import { recordLanes } from '../../src/core/record-lanes.js';
 
 const window = { limit: 100, seconds: 1 };
 const customLanes = {

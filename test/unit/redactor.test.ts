@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { toActivityFailure } from '../../activities/failures.js';
 import { parseConfig } from '../../src/config/accounts.js';
-import { Redactor, urlPasswords } from '../../src/config/credentials.js';
+import { Redactor, urlPasswords } from '../../src/observability/redactor.js';
 import { environmentRedactor, workerRedactor } from '../../src/config/secrets.js';
 
 const PASSWORD = 'p@ss/w:rd 9';

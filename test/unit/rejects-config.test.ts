@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/accounts.js';
-import { ConfigError } from '../../src/config/errors.js';
+import { ConfigError } from '../../src/core/errors.js';
 
 const PATH = '/etc/leadsync/leadsync.yaml';
 

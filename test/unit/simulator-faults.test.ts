@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FaultInjector, FaultOptionsSchema } from '../../src/simulators/core/faults.js';
+import { FaultInjector, FaultOptionsSchema } from '../../src/simulation/faults.js';
 
 function draws(injector: FaultInjector, n: number): string[] {
   return Array.from({ length: n }, () => injector.beforeHandling() ?? 'none');

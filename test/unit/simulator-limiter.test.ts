@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SlidingWindowLimiter, bindingWindow } from '../../src/simulators/core/sliding-window.js';
+import { SlidingWindowLimiter, bindingWindow } from '../../src/simulation/sliding-window.js';
 
 const T0 = 1_700_000_000_000;
 

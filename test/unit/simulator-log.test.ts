@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RequestLog, peakPerWindow, type RequestRecord } from '../../src/simulators/core/request-log.js';
+import { RequestLog, peakPerWindow, type RequestRecord } from '../../src/simulation/request-log.js';
 
 const T0 = 1_700_000_000_000;
 

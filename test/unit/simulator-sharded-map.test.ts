@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ShardedMap } from '../../src/simulators/core/sharded-map.js';
+import { ShardedMap } from '../../src/simulation/sharded-map.js';
 
 describe('ShardedMap', () => {
   it('finds every key it was given, among many that differ only in a counter', () => {

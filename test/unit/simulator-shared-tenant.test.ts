@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { SharedKeyTenant } from '../../src/simulators/core/shared-tenant.js';
-import { SlidingWindowLimiter } from '../../src/simulators/core/sliding-window.js';
+import { SharedKeyTenant } from '../../src/simulation/shared-tenant.js';
+import { SlidingWindowLimiter } from '../../src/simulation/sliding-window.js';
 
 const T0 = 1_700_000_000_000;
 

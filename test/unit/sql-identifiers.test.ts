@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { quoteIdentifier, quoteQualifiedName } from '../../src/sources/types.js';
+import { quoteIdentifier, quoteQualifiedName } from '../../src/core/source-refs.js';
 
 describe('names quoted as SQL identifiers', () => {
   it('doubles a double quote inside a name, so the name cannot end its quoting and carry SQL', () => {

@@ -1,8 +1,8 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sourceRef } from '../../src/cli/sync-options.js';
-import { ConfigError } from '../../src/config/errors.js';
-import { checkMapping } from '../../src/sources/mapping.js';
+import { ConfigError } from '../../src/core/errors.js';
+import { checkMapping } from '../../src/core/mapping.js';
 
 const account = 'acme';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { splitTail } from '../../src/sync/tail-split.js';
+import { splitTail } from '../../src/core/tail-split.js';
 
 describe("the source's last rows", () => {
   it('go to the lanes so that both finish together: Lite, bulk 10 rows/s and general 0.2 rows/s, equal backlogs', () => {

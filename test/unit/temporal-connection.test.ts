@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/accounts.js';
-import { ConfigError } from '../../src/config/errors.js';
+import { ConfigError } from '../../src/core/errors.js';
 import { temporalConnectionSettings } from '../../src/temporal/connection.js';
 
 let dir: string;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { summary } from '../../src/cli/follow.js';
 import { progressLine } from '../../src/cli/progress-bar.js';
-import { ZERO_COUNTS, type SyncProgress, type SyncResult } from '../../src/sync/contract.js';
+import { ZERO_COUNTS, type SyncProgress, type SyncResult } from '../../src/core/contract.js';
 import { describeProgress } from '../../workflows/progress.js';
 
 const counts = { ...ZERO_COUNTS, read: 800, accepted: 790, rejected: 2, unattributed: 8, calls: 2 };

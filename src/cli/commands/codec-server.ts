@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { ConfigError, formatZodIssues } from '../../config/errors.js';
+import { ConfigError, formatZodIssues } from '../../core/errors.js';
 import { PAYLOAD_KEY_ENV, payloadCodecFromEnv } from '../../temporal/codec.js';
 import { DEFAULT_CODEC_BODY_LIMIT, LOOPBACK_HOST_NAMES, startCodecServer } from '../../temporal/codec-server.js';
 

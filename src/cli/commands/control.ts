@@ -7,11 +7,11 @@ import {
   syncProgress,
   throttleSync,
   type SyncHandle,
-} from '../../client/api.js';
-import { ConfigError } from '../../config/errors.js';
-import { ShareSchema, type SyncProgress } from '../../sync/contract.js';
+} from '../../api/syncs.js';
+import { ConfigError } from '../../core/errors.js';
+import { ShareSchema, type SyncProgress } from '../../core/contract.js';
 import { progressLine } from '../progress-bar.js';
-import { withClient } from '../temporal.js';
+import { withClient } from '../temporal-connection.js';
 
 /** `status`, `pause`, `resume`, `throttle` and `cancel`: the same updates and query the `temporal` CLI can send. */
 export function registerControl(program: Command): void {

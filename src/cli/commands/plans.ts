@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { laneAllowances, rowsPerSecond } from '../../governance/allowance.js';
-import { PLANS, type Plan } from '../../governance/plans.js';
+import { laneAllowances, rowsPerSecond } from '../../core/allowance.js';
+import { PLANS, type Plan } from '../../core/plans.js';
 import { formatTable } from '../table.js';
 
 export function registerPlans(program: Command): void {

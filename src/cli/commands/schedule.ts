@@ -6,11 +6,11 @@ import {
   recentRuns,
   triggerSyncSchedule,
   type SyncOverlap,
-} from '../../client/schedules.js';
-import type { SourceRef } from '../../sources/types.js';
+} from '../../api/schedules.js';
+import type { SourceRef } from '../../core/source-refs.js';
 import { addSyncOptions, syncRequestFrom, type SyncOptions } from '../sync-options.js';
 import { formatTable } from '../table.js';
-import { withClient } from '../temporal.js';
+import { withClient } from '../temporal-connection.js';
 
 interface CreateOptions extends SyncOptions {
   id?: string;

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { ConfigError, formatZodIssues } from '../../config/errors.js';
-import { planNames, type VendorName, type Window } from '../../governance/plans.js';
-import type { FaultOptions } from '../../simulators/core/faults.js';
-import { startSimulator, type SimulatorOptions } from '../../simulators/registry.js';
+import { ConfigError, formatZodIssues } from '../../core/errors.js';
+import { planNames, type VendorName, type Window } from '../../core/plans.js';
+import type { FaultOptions } from '../../simulation/faults.js';
+import { startSimulator, type SimulatorOptions } from '../../simulation/registry.js';
 
 /** The keys a simulator accepts, unless flags say otherwise: fake ones, so no real secret is needed to rehearse. */
 const SIMULATOR_KEY_DEFAULTS = {

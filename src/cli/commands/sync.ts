@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import { startSync } from '../../client/api.js';
-import { dryRun, type DryRunReport } from '../../sync/dry-run.js';
+import { startSync } from '../../api/syncs.js';
+import { dryRun, type DryRunReport } from '../dry-run.js';
 import { followProgress, summary } from '../follow.js';
 import { formatSeconds } from '../progress-bar.js';
 import { addSyncOptions, syncRequestFrom, type SyncOptions } from '../sync-options.js';
-import { webUiLink, withClient } from '../temporal.js';
+import { webUiLink, withClient } from '../temporal-connection.js';
 
 interface SyncCommandOptions extends SyncOptions {
   dryRun?: boolean;

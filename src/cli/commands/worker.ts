@@ -5,7 +5,7 @@ import { JsonLogger } from '../../observability/logger.js';
 import { METRICS_BIND_ADDRESS_ENV, installRuntime } from '../../observability/runtime.js';
 import { LeadsyncWorker } from '../../worker/worker.js';
 import { configPath, loadCliConfig } from '../config-path.js';
-import { temporalTarget } from '../temporal.js';
+import { temporalTarget } from '../temporal-connection.js';
 
 export function registerWorker(program: Command): void {
   program

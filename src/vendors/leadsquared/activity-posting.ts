@@ -1,8 +1,8 @@
-import type { LaneName } from '../../governance/plans.js';
+import type { LaneName } from '../../core/plans.js';
 import type { LeadRecord, Pace, RowOutcome } from '../types.js';
 import { retryRead } from '../read-retry.js';
-import { activityFromRecord, isSameActivity, type RetrievedActivity } from './activities.js';
-import type { LeadSquaredClient } from './client.js';
+import { activityFromRecord, isSameActivity, type RetrievedActivity } from './sales-activities.js';
+import type { LeadSquaredClient } from './api.js';
 import { EMAIL_ATTRIBUTE } from './fields.js';
 
 /**

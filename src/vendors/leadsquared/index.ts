@@ -1,16 +1,16 @@
 import { z } from 'zod';
 import type { Account } from '../../config/accounts.js';
-import { ConfigError } from '../../config/errors.js';
-import type { Credentials } from '../../config/credentials.js';
+import { ConfigError } from '../../core/errors.js';
+import type { Credentials } from '../types.js';
 import { BatchTooLargeError } from '../errors.js';
 import type { LeadRecord, Vendor, VendorClient, VendorClientOptions } from '../types.js';
-import { checkActivity } from './activities.js';
+import { checkActivity } from './sales-activities.js';
 import { postActivities } from './activity-posting.js';
-import { LeadSquaredClient } from './client.js';
+import { LeadSquaredClient } from './api.js';
 import { EMAIL_ATTRIBUTE, checkLead } from './fields.js';
 
-export { LeadSquaredClient, type LeadSquaredClientOptions } from './client.js';
-export type { ActivityByEmail, ActivityRecord } from './activities.js';
+export { LeadSquaredClient, type LeadSquaredClientOptions } from './api.js';
+export type { ActivityByEmail, ActivityRecord } from './sales-activities.js';
 
 /** An address no lead has: verify() looks it up to prove the keys work without touching data. */
 const VERIFY_EMAIL = 'leadsync-verify@example.invalid';

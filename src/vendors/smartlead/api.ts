@@ -1,8 +1,8 @@
 import type { z } from 'zod';
-import { Redactor } from '../../config/credentials.js';
+import { Redactor } from '../../observability/redactor.js';
 import { UnexpectedResponseError } from '../errors.js';
 import { requestJson, type JsonRequest } from '../http.js';
-import type { QuotaReading } from '../types.js';
+import type { QuotaReading } from '../../core/plans.js';
 import { callFailure, quotaOf, type CallContext } from './classify.js';
 import {
   AddLeadsAnswerSchema,

@@ -7,7 +7,7 @@ import {
   UnexpectedResponseError,
   type VendorError,
 } from '../errors.js';
-import type { QuotaReading } from '../types.js';
+import type { QuotaReading } from '../../core/plans.js';
 import { FailureBodySchema, type FailureBody } from './schemas.js';
 
 /** What classification reads of an answer. `call` names the account and endpoint, never the query string. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Account } from '../../config/accounts.js';
-import type { Credentials } from '../../config/credentials.js';
-import { ConfigError } from '../../config/errors.js';
+import type { Credentials } from '../types.js';
+import { ConfigError } from '../../core/errors.js';
 import { BatchRefusedError } from '../errors.js';
 import type { CallResult, LeadRecord, Vendor, VendorClient, VendorClientOptions } from '../types.js';
 import { SmartLeadApi, UnreadableAnswerError } from './api.js';

@@ -1,0 +1,209 @@
+// Workflow-safe: zod and types only. This is what crosses Temporal between the sync workflow, its activities
+// and the programs that start it: references, counts and cursors, never row data or credentials.
+import { z } from 'zod';
+import { LaneNameSchema, VendorNameSchema } from './plans.js';
+import { MappingSchema } from './mapping.js';
+import {
+  ChunkRangeSchema,
+  CursorSchema,
+  FilePinSchema,
+  PositionSchema,
+  SourceRefSchema,
+  type Since,
+} from './source-refs.js';
+import { RejectsTableRefSchema, type RejectsTableReport } from './rejects-ref.js';
+
+/** The share of the account's plan a sync may use: 1 is the whole ceiling. */
+export const ShareSchema = z.number().gt(0, 'share must be above 0').max(1, 'share is at most 1 (the whole plan)');
+
+/** What the rows of a source are: leads to upsert, or activities to post on leads found by email. */
+export const RecordsSchema = z.enum(['leads', 'activities']);
+export type Records = z.infer<typeof RecordsSchema>;
+
+/** What starts a sync, from the leadsync CLI, the typed client API or `temporal workflow start --input`. */
+export const SyncInputSchema = z
+  .object({
+    account: z.string().min(1, 'name the account of the config file to sync into'),
+    source: SourceRefSchema,
+    records: RecordsSchema.default('leads'),
+    /** Vendor field -> source column; absent means the columns already carry the vendor's field names. */
+    mapping: MappingSchema.optional(),
+    /** What the vendor needs beyond the account (SmartLead: { campaignId }). */
+    target: z.record(z.string(), z.unknown()).default({}),
+    share: ShareSchema.default(1),
+  })
+  .strict();
+export type SyncInput = z.input<typeof SyncInputSchema>;
+export type SyncRequest = z.output<typeof SyncInputSchema>;
+
+/** One lane as a sync drives it: where its chunks run and how fast they may go. */
+export const LaneRunSchema = z
+  .object({
+    lane: LaneNameSchema,
+    /** Checked by the chunk activity against the worker's own lane queue: a payload cannot move it. */
+    taskQueue: z.string().min(1),
+    rowsPerCall: z.number().int().positive(),
+    /** The lane's long-run share of the account's allowance, before the sync's own share is applied. */
+    callsPerSecond: z.number().positive(),
+  })
+  .strict();
+export type LaneRun = z.infer<typeof LaneRunSchema>;
+
+/**
+ * What prepareSync found out before the first vendor call. Where rejects go is recorded for the sync's reader only:
+ * the activities take it from the worker's config.
+ */
+export const SyncPlanSchema = z
+  .object({
+    vendor: VendorNameSchema,
+    planName: z.string(),
+    lanes: z.array(LaneRunSchema).min(1),
+    totalRows: z.number().int().nonnegative(),
+    /** The plan's ceiling in rows per second, all lanes together. */
+    rowsPerSecond: z.number().positive(),
+    /** Where the per-chunk rejects files of this sync go, unless rejectsTable is given. */
+    rejectsDirectory: z.string(),
+    /** The table the config sends rejects to instead of files. Absent in plans made before tables could be. */
+    rejectsTable: RejectsTableRefSchema.optional(),
+    /** The source file as prepare found it; absent for a table, and in plans made before files were pinned. */
+    pin: FilePinSchema.optional(),
+  })
+  .strict();
+export type SyncPlan = z.infer<typeof SyncPlanSchema>;
+
+/**
+ * One chunk for the chunk activity to send. It comes from a sync workflow, or from any workflow a namespace writer
+ * runs on a worker of their own (activities are scheduled by name, on leadsync's queues): the activity checks it.
+ */
+export const ChunkTaskSchema = z.object({
+  /** The sync's workflow id: the activity refuses a task scheduled by another workflow. */
+  syncId: z.string().min(1),
+  account: z.string().min(1),
+  lane: LaneNameSchema,
+  /** Absent in tasks scheduled before activities existed: those are leads. */
+  records: RecordsSchema.optional(),
+  source: SourceRefSchema,
+  mapping: MappingSchema.optional(),
+  target: z.record(z.string(), z.unknown()),
+  share: ShareSchema,
+  /**
+   * Rows per vendor call: a chunk of a fast lane carries several calls' worth. Absent in tasks scheduled before
+   * chunks did: those are one call.
+   */
+  rowsPerCall: z.number().int().positive().optional(),
+  chunk: ChunkRangeSchema,
+  /** The source file as prepare found it: a chunk of a file that changed since fails the sync. */
+  pin: FilePinSchema.optional(),
+  /** Ignored: tasks scheduled before the worker's config alone decided where rejects go carry them. */
+  rejectsDirectory: z.string().optional(),
+  rejectsTable: z.unknown().optional(),
+});
+export type ChunkTask = z.infer<typeof ChunkTaskSchema>;
+
+export interface ChunkResult {
+  rows: number;
+  accepted: number;
+  rejected: number;
+  /**
+   * Rows the vendor refused without naming them (SmartLead's counts of blocked, bounced, unsubscribed leads):
+   * `accepted + rejected + unattributed = rows`. Absent in results of chunks run before it was counted, and when none.
+   */
+  unattributed?: number;
+  /** Vendor calls this chunk made (splits of a batch the vendor found too large count each). */
+  calls: number;
+  /** Attempts beyond the first that this chunk needed (rate limits, faults). */
+  retries: number;
+}
+
+const CountSchema = z.number().int().nonnegative();
+export const SyncCountsSchema = z
+  .object({
+    read: CountSchema,
+    accepted: CountSchema,
+    rejected: CountSchema,
+    /** Rows the vendor refused without naming them: `accepted + rejected + unattributed = read`. */
+    unattributed: CountSchema.default(0),
+    /** Chunk attempts that had to be retried. */
+    retried: CountSchema,
+    calls: CountSchema,
+  })
+  .strict();
+export type SyncCounts = z.infer<typeof SyncCountsSchema>;
+export const ZERO_COUNTS: SyncCounts = { read: 0, accepted: 0, rejected: 0, unattributed: 0, retried: 0, calls: 0 };
+
+export type SyncState = 'preparing' | 'running' | 'paused' | 'writing-rejects' | 'completed' | 'cancelled' | 'failed';
+
+export interface SyncProgress {
+  state: SyncState;
+  account: string;
+  vendor?: string;
+  totalRows?: number;
+  counts: SyncCounts;
+  share: number;
+  /** Rows per second the plan allows (times the share), and what the sync achieved so far. */
+  ceilingRowsPerSecond?: number;
+  rowsPerSecond: number;
+  startedAt: number;
+  /** Continue-as-new runs so far. */
+  run: number;
+  /** Epoch ms until which the latest rate-limit answer asked us to wait, if one is pending. */
+  backoffUntil?: number;
+}
+
+export interface SyncResult extends SyncCounts {
+  totalRows: number;
+  /**
+   * CSV of rejected rows: row, field, reason (a line with no row: rows the vendor refused without naming them). Absent when no row was rejected, or when they went to a table. */
+  rejectsFile?: string;
+  /** The table holding the rejected rows (those with `sync_id = syncId`), when the config names one; absent if none. */
+  rejectsTable?: RejectsTableReport;
+  seconds: number;
+  cancelled: boolean;
+  /**
+   * An incremental source's high-water mark: the next sync's `since`, past every row that landed and no further.
+   * Schedules hand it from one run to the next.
+   */
+  nextSince?: Since;
+}
+
+/** Chunks a run may carry to the next per lane: far more than a page of scans, far less than a payload holds. */
+const MAX_CARRIED_CHUNKS = 10_000;
+
+/**
+ * What one run hands the next on continue-as-new: the same references, never rows. It arrives as the second
+ * argument of leadSync, which anyone who can start a workflow can write: it is checked like the first.
+ */
+export const CarriedSchema = z
+  .object({
+    plan: SyncPlanSchema,
+    cursor: CursorSchema,
+    /** The source has no rows left to cut into chunks. */
+    scanned: z.boolean(),
+    /** How far every row has landed: what an incremental sync's nextSince is taken from. */
+    landed: z
+      .object({
+        nextRow: z.number().int().positive(),
+        position: PositionSchema.nullable(),
+        ahead: z.array(ChunkRangeSchema).max(MAX_CARRIED_CHUNKS),
+      })
+      .strict(),
+    pending: z.partialRecord(LaneNameSchema, z.array(ChunkRangeSchema).max(MAX_CARRIED_CHUNKS)),
+    counts: SyncCountsSchema,
+    startedAt: z.number().int().nonnegative(),
+    run: z.number().int().nonnegative(),
+    paused: z.boolean(),
+  })
+  .strict();
+export type Carried = z.infer<typeof CarriedSchema>;
+
+/** Completed chunks per run before continue-as-new: the third argument of leadSync, bounded like the others. */
+export const ChunksPerRunSchema = z.number().int().min(1).max(10_000);
+
+/** What the rejects report activity is asked: checked like a chunk task, for the same reason. */
+export const RejectsReportRequestSchema = z.object({
+  syncId: z.string().min(1),
+  /** Ignored, as are the chunks': the worker's config says where the rejects are. */
+  rejectsDirectory: z.string().optional(),
+  rejectsTable: z.unknown().optional(),
+});
+export type RejectsReportRequest = z.infer<typeof RejectsReportRequestSchema>;

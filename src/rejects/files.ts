@@ -1,0 +1,201 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { finished } from 'node:stream/promises';
+import { z } from 'zod';
+import { ConfigError } from '../core/errors.js';
+import type { RejectsSink } from './sink.js';
+
+/**
+ * A row that did not land: which row, which field (when one is to blame), and why, in the vendor's words if theirs.
+ * No row: a number of rows the vendor refused without naming them (the reason says how many and why; see
+ * `unattributedReject`), as guessing which would lose a good row or keep a bad one.
+ */
+export const RejectSchema = z.object({
+  row: z.number().int().positive().optional(),
+  field: z.string().optional(),
+  reason: z.string(),
+});
+export type Reject = z.infer<typeof RejectSchema>;
+
+/** File names stay well under the 255 bytes file systems allow, suffixes included. */
+const MAX_NAME_BYTES = 160;
+
+/**
+ * A sync id as one file name: every byte but letters, digits, `-` and `_` percent-encoded (`.` and `%` too), so
+ * `.` and `..` cannot be written and distinct ids never share a name (`acme/weekly` is `acme%2Fweekly`, `acme:weekly`
+ * `acme%3Aweekly`). An id too long to keep whole keeps its start and adds a `~` and its SHA-256, a character the
+ * encoding never writes.
+ */
+export function syncFileName(syncId: string): string {
+  const encoded = [...Buffer.from(syncId, 'utf8')]
+    .map((byte) =>
+      /[A-Za-z0-9_-]/.test(String.fromCharCode(byte))
+        ? String.fromCharCode(byte)
+        : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`,
+    )
+    .join('');
+  if (encoded.length <= MAX_NAME_BYTES) return encoded;
+  return `${encoded.slice(0, MAX_NAME_BYTES - 65)}~${createHash('sha256').update(syncId).digest('hex')}`;
+}
+
+/** The report's line for `count` rows of a chunk the vendor refused for `reason` without naming them. */
+export function unattributedReject(count: number, reason: string): Reject {
+  return { reason: `${count} row${count === 1 ? '' : 's'} refused by the vendor, not named: ${reason}` };
+}
+
+/** Rows the rejects name, each once however many fields it failed on. */
+export function rejectedRows(rejects: readonly Reject[]): number {
+  return new Set(rejects.flatMap((reject) => (reject.row === undefined ? [] : [reject.row]))).size;
+}
+
+/**
+ * Rejects are written per chunk, to a file named for the chunk's first row: a retried chunk overwrites its own
+ * file, so a row rejected on two attempts is reported once. The report merges them in row order at the end.
+ */
+export function syncRejectsDirectory(rejectsDirectory: string, syncId: string): string {
+  return within(rejectsDirectory, syncFileName(syncId));
+}
+
+function rejectsReportPath(rejectsDirectory: string, syncId: string): string {
+  return within(rejectsDirectory, `${syncFileName(syncId)}.rejects.csv`);
+}
+
+/** A name joined to the rejects directory, proven to stay inside it whatever the name. */
+function within(rejectsDirectory: string, name: string): string {
+  const root = resolve(rejectsDirectory);
+  const path = resolve(root, name);
+  if (dirname(path) !== root) throw new ConfigError(`rejects file name ${JSON.stringify(name)} leaves ${root}`);
+  return path;
+}
+
+/**
+ * Writes a file whole or not at all: a temporary file beside it, renamed over it. A reader (the report) never sees
+ * half a chunk's rejects, and a worker killed mid-write leaves the earlier attempt's file as it was.
+ */
+async function writeAtomically(path: string, text: string): Promise<void> {
+  const temporary = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    await writeFile(temporary, text);
+    await rename(temporary, path);
+  } catch (err) {
+    await rm(temporary, { force: true });
+    throw err;
+  }
+}
+
+/**
+ * A rejects file that cannot be written: the disk is full, or the directory is not writable. Not retried: a retry
+ * would send the chunk's calls again and fail the same way. The message says what to fix.
+ */
+export class RejectsWriteError extends ConfigError {
+  constructor(what: string, err: unknown) {
+    const cause = err as NodeJS.ErrnoException;
+    super(
+      `${what}: ${cause.code ?? 'error'}: ${cause.message ?? String(err)}; free space or make the rejects directory ` +
+        'writable (rejects.directory in the config), then start the sync again (a resent row is an upsert)',
+    );
+  }
+}
+
+export async function writeChunkRejects(
+  rejectsDirectory: string,
+  syncId: string,
+  firstRow: number,
+  rejects: readonly Reject[],
+): Promise<void> {
+  const directory = syncRejectsDirectory(rejectsDirectory, syncId);
+  // The chunk's first row names its file: only a whole number, whatever a forged chunk carries.
+  if (!Number.isSafeInteger(firstRow) || firstRow < 1) {
+    throw new ConfigError(`the chunk's first row ${JSON.stringify(firstRow)} is not a row number`);
+  }
+  const file = join(directory, `${firstRow}.ndjson`);
+  try {
+    if (rejects.length === 0) {
+      // An earlier attempt may have rejected rows that this one landed.
+      await rm(file, { force: true });
+      return;
+    }
+    await mkdir(directory, { recursive: true });
+    await writeAtomically(file, rejects.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  } catch (err) {
+    throw new RejectsWriteError(`the rejects of the chunk at row ${firstRow} cannot be written to ${directory}`, err);
+  }
+}
+
+/**
+ * Merges the chunk files into `<syncId>.rejects.csv` (row, field, reason; row empty on a chunk's line for rows the
+ * vendor refused without naming them); undefined when nothing was rejected.
+ */
+export async function writeRejectsReport(rejectsDirectory: string, syncId: string): Promise<string | undefined> {
+  const directory = syncRejectsDirectory(rejectsDirectory, syncId);
+  const files = await readdir(directory).catch(() => [] as string[]);
+  const chunks = files
+    .filter((f) => /^\d+\.ndjson$/.test(f))
+    .map((f) => Number(f.slice(0, -'.ndjson'.length)))
+    .sort((a, b) => a - b);
+  if (chunks.length === 0) return undefined;
+  const report = rejectsReportPath(rejectsDirectory, syncId);
+  const temporary = `${report}.${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    const out = createWriteStream(temporary);
+    out.write('row,field,reason\n');
+    // One chunk file at a time: a million-row sync's rejects never sit in memory together.
+    for (const firstRow of chunks) {
+      const text = await readFile(join(directory, `${firstRow}.ndjson`), 'utf8');
+      for (const line of text.split('\n')) {
+        if (!line) continue;
+        const reject = RejectSchema.parse(JSON.parse(line));
+        if (!out.write(`${reject.row ?? ''},${csvField(reject.field ?? '')},${csvField(reject.reason)}\n`)) {
+          await new Promise<void>((resolveDrain) => out.once('drain', () => resolveDrain()));
+        }
+      }
+    }
+    out.end();
+    await finished(out);
+    await rename(temporary, report);
+  } catch (err) {
+    await rm(temporary, { force: true });
+    throw new RejectsWriteError(`the rejects report ${report} cannot be written`, err);
+  }
+  return report;
+}
+
+/** Rejects as files on the worker's disk: the default sink, and the only one a dry run uses. */
+export class FileRejectsSink implements RejectsSink {
+  constructor(private readonly rejectsDirectory: string) {}
+
+  /**
+   * Creates the rejects directory and proves it writable (a file written, renamed and removed), before any vendor
+   * call; then clears what an earlier run of the same sync id left (its chunk files and report), as the table sink
+   * does. Only names made by syncFileName are removed: never `.`, `..` or another sync's files.
+   */
+  async prepare(syncId?: string): Promise<void> {
+    const probe = join(resolve(this.rejectsDirectory), `.probe-${randomBytes(6).toString('hex')}`);
+    try {
+      await mkdir(this.rejectsDirectory, { recursive: true });
+      await writeAtomically(probe, 'leadsync can write here\n');
+      await rm(probe);
+    } catch (err) {
+      throw new RejectsWriteError(`the rejects directory ${resolve(this.rejectsDirectory)} is not writable`, err);
+    }
+    if (syncId === undefined) return;
+    await rm(syncRejectsDirectory(this.rejectsDirectory, syncId), { recursive: true, force: true });
+    await rm(rejectsReportPath(this.rejectsDirectory, syncId), { force: true });
+  }
+
+  writeChunk(syncId: string, firstRow: number, rejects: readonly Reject[]): Promise<void> {
+    return writeChunkRejects(this.rejectsDirectory, syncId, firstRow, rejects);
+  }
+
+  report(syncId: string): Promise<string | undefined> {
+    return writeRejectsReport(this.rejectsDirectory, syncId);
+  }
+
+  async close(): Promise<void> {}
+}
+
+function csvField(value: string): string {
+  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}

@@ -1,0 +1,117 @@
+import { appendFile, mkdir, open } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { LeadRecord } from '../vendors/types.js';
+import { RejectsWriteError, syncRejectsDirectory, type Reject } from './files.js';
+
+/** Syncs whose index a worker keeps in memory at once; an evicted one is read back from its log when next used. */
+const CACHED_SYNCS = 8;
+
+interface Cached {
+  /** Email -> the first row (of the rows sent) that carries it. */
+  first: Map<string, number>;
+  /** How far into the log `first` has read: only what other workers appended since is read next time. */
+  offset: number;
+}
+
+/**
+ * The first row of each lead (by email) of a sync, so that one sync sends each lead once: a later row with the same
+ * email is that row's reject, "duplicate of row N", and never overwrites the first (or is overwritten by a retried
+ * older chunk). Chunks run out of order across lanes, so "first" is decided where rows pass in order: the scans, one
+ * at a time, each recording the emails of the chunks it cuts before any of them is handed out.
+ *
+ * Kept out of the workflow (a million emails are no workflow state): an append-only log of `row<TAB>email<TAB>` lines
+ * beside the sync's rejects files, `<rejects directory>/<sync>/first-rows.log`, so every worker sharing the rejects
+ * directory sees it, and each worker holds an in-memory map of the logs it uses, reading only what was appended
+ * since. Retry-safe: a scan retried records the same rows again, and the smallest row of an email wins, so a row is
+ * never a duplicate of itself; prepare clears the log with the rest of the sync's rejects.
+ */
+export class FirstRowIndex {
+  private readonly cache = new Map<string, Cached>();
+
+  constructor(private readonly rejectsDirectory: string) {}
+
+  /** Records the leads of a scanned chunk, in row order. */
+  async record(syncId: string, leads: readonly LeadRecord[]): Promise<void> {
+    if (leads.length === 0) return;
+    const cached = await this.load(syncId);
+    const fresh = leads.filter((lead) => (cached.first.get(lead.email) ?? Infinity) > lead.row);
+    if (fresh.length === 0) return;
+    const directory = syncRejectsDirectory(this.rejectsDirectory, syncId);
+    try {
+      await mkdir(directory, { recursive: true });
+      // One write per chunk, led by a newline, each line ended by a tab: a line torn by a worker killed mid-write
+      // stays a line of its own, and lacks its end (the retried scan records its row again).
+      await appendFile(join(directory, LOG), `\n${fresh.map((lead) => `${lead.row}\t${lead.email}\t`).join('\n')}\n`);
+    } catch (err) {
+      throw new RejectsWriteError(`the first rows of the sync's leads cannot be recorded in ${directory}`, err);
+    }
+  }
+
+  /** Splits a chunk's leads into those to send and those a row before them already carries, as rejects. */
+  async separate(
+    syncId: string,
+    leads: readonly LeadRecord[],
+    emailField: string,
+  ): Promise<{ leads: LeadRecord[]; duplicates: Reject[] }> {
+    const cached = await this.load(syncId);
+    const kept: LeadRecord[] = [];
+    const duplicates: Reject[] = [];
+    for (const lead of leads) {
+      const first = cached.first.get(lead.email);
+      if (first !== undefined && first < lead.row) {
+        duplicates.push({
+          row: lead.row,
+          field: emailField,
+          reason: `duplicate of row ${first}: only the first row of a lead is sent in one sync`,
+        });
+      } else kept.push(lead);
+    }
+    return { leads: kept, duplicates };
+  }
+
+  /** The sync's map, brought up to date with what the log holds now. */
+  private async load(syncId: string): Promise<Cached> {
+    let cached = this.cache.get(syncId);
+    this.cache.delete(syncId);
+    cached ??= { first: new Map(), offset: 0 };
+    this.cache.set(syncId, cached);
+    while (this.cache.size > CACHED_SYNCS) this.cache.delete(this.cache.keys().next().value!);
+    const path = join(syncRejectsDirectory(this.rejectsDirectory, syncId), LOG);
+    const file = await open(path).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return undefined;
+      throw new RejectsWriteError(`the first rows of the sync's leads cannot be read from ${path}`, err);
+    });
+    if (!file) {
+      // Cleared (a new run of the sync id): start over.
+      cached.first.clear();
+      cached.offset = 0;
+      return cached;
+    }
+    try {
+      const { size } = await file.stat();
+      if (size < cached.offset) {
+        cached.first.clear();
+        cached.offset = 0;
+      }
+      if (size === cached.offset) return cached;
+      const buffer = Buffer.alloc(size - cached.offset);
+      const { bytesRead } = await file.read(buffer, 0, buffer.length, cached.offset);
+      const text = buffer.subarray(0, bytesRead).toString('utf8');
+      // Only whole lines: a scan on another worker may be writing the next one.
+      const complete = text.lastIndexOf('\n') + 1;
+      for (const line of text.slice(0, complete).split('\n')) {
+        const tab = line.indexOf('\t');
+        const row = Number(line.slice(0, tab));
+        if (tab <= 0 || !Number.isInteger(row) || row < 1 || !line.endsWith('\t') || line.length < tab + 3) continue;
+        const email = line.slice(tab + 1, -1);
+        if ((cached.first.get(email) ?? Infinity) > row) cached.first.set(email, row);
+      }
+      cached.offset += Buffer.byteLength(text.slice(0, complete));
+      return cached;
+    } finally {
+      await file.close();
+    }
+  }
+}
+
+const LOG = 'first-rows.log';

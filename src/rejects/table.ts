@@ -1,0 +1,256 @@
+import pg from 'pg';
+import { z } from 'zod';
+import { ConfigError } from '../core/errors.js';
+import { leasePool, POSTGRES_CONFIG_ERRORS, type PoolLease } from '../sources/postgres-connection.js';
+import { quoteIdentifier, quoteQualifiedName } from '../core/source-refs.js';
+import type { RejectsTableRef, RejectsTableReport } from '../core/rejects-ref.js';
+import type { RejectsSink } from './sink.js';
+import type { Reject } from './files.js';
+
+/** Source rows per query when reading rejects back: memory holds one page, however many a sync rejected. */
+const READ_PAGE_ROWS = 1000;
+
+/** The columns the sink writes and reads; a table made elsewhere must have them. */
+const COLUMNS = ['sync_id', 'chunk_first_row', 'row', 'field', 'reason', 'rejected_at'];
+
+// The pool hands every value over as PostgreSQL's text (see postgres-connection.ts): numbers are coerced here.
+const ExistsRowSchema = z.object({ exists: z.enum(['true', 'false']) });
+const PrivilegesRowSchema = z.object({
+  can_insert: z.enum(['true', 'false']),
+  can_delete: z.enum(['true', 'false']),
+  can_select: z.enum(['true', 'false']),
+});
+const CountRowSchema = z.object({
+  rows: z.coerce.number().int().nonnegative(),
+  lines: z.coerce.number().int().nonnegative(),
+});
+const FirstChunkRowSchema = z.object({ first: z.coerce.number().int().positive().nullable() });
+
+/** A reject as read back, with the chunk that wrote it. */
+export const StoredRejectSchema = z.object({
+  chunkFirstRow: z.coerce.number().int().positive(),
+  row: z.coerce
+    .number()
+    .int()
+    .positive()
+    .nullable()
+    .transform((row) => row ?? undefined),
+  field: z
+    .string()
+    .nullable()
+    .transform((field) => field ?? undefined),
+  reason: z.string(),
+});
+export type StoredReject = z.infer<typeof StoredRejectSchema>;
+
+/**
+ * Rejects as rows of a PostgreSQL table, one per (row, field) refused: sync_id, chunk_first_row, row, field, reason,
+ * rejected_at; a NULL row is a chunk's count of rows the vendor refused without naming them (said in the reason). A chunk deletes what an earlier attempt of it wrote and inserts its own in one transaction, so a
+ * retried chunk reports once. The table's name is checked by its schema and double-quoted; values are parameters.
+ */
+export class TableRejectsSink implements RejectsSink {
+  private readonly table: string;
+  private readonly where: string;
+
+  constructor(
+    private readonly ref: RejectsTableRef,
+    private readonly lease: PoolLease,
+  ) {
+    this.table = quoteQualifiedName(ref.table);
+    this.where = describeTable(ref);
+  }
+
+  /**
+   * Creates the table if it is missing, checks that it has the columns and that this user may insert, delete and
+   * read, and deletes what an earlier run of the same sync id left: the table then holds only this run's rejects.
+   */
+  async prepare(syncId?: string): Promise<void> {
+    await this.explained(async () => {
+      if (!(await this.exists())) await this.create();
+      await this.lease.pool.query(`SELECT ${COLUMNS.map(quoteIdentifier).join(', ')} FROM ${this.table} LIMIT 0`);
+      const { rows } = await this.lease.pool.query({
+        text: `SELECT has_table_privilege($1::text, 'INSERT') AS can_insert, has_table_privilege($1::text, 'DELETE') AS can_delete,
+                      has_table_privilege($1::text, 'SELECT') AS can_select`,
+        values: [this.table],
+      });
+      const privileges = PrivilegesRowSchema.parse(rows[0]);
+      const missing = (['insert', 'delete', 'select'] as const).filter((p) => privileges[`can_${p}`] === 'false');
+      if (missing.length > 0) {
+        throw new ConfigError(
+          `${this.where}: permission denied: this user may not ${missing.map((p) => p.toUpperCase()).join(', ')}`,
+        );
+      }
+      if (syncId !== undefined) {
+        await this.lease.pool.query({ text: `DELETE FROM ${this.table} WHERE sync_id = $1`, values: [syncId] });
+      }
+    });
+  }
+
+  async writeChunk(syncId: string, firstRow: number, rejects: readonly Reject[]): Promise<void> {
+    await this.explained(async () => {
+      const clear = {
+        text: `DELETE FROM ${this.table} WHERE sync_id = $1 AND chunk_first_row = $2`,
+        values: [syncId, firstRow],
+      };
+      if (rejects.length === 0) {
+        // An earlier attempt may have rejected rows that this one landed.
+        await this.lease.pool.query(clear);
+        return;
+      }
+      await this.transaction(async (client) => {
+        await client.query(clear);
+        // Three arrays, whatever the number of rejects: no statement grows with the chunk.
+        await client.query({
+          text: `INSERT INTO ${this.table} (sync_id, chunk_first_row, "row", field, reason)
+                 SELECT $1, $2, r."row", r.field, r.reason
+                 FROM unnest($3::bigint[], $4::text[], $5::text[]) AS r("row", field, reason)`,
+          values: [
+            syncId,
+            firstRow,
+            rejects.map((r) => r.row),
+            rejects.map((r) => r.field ?? null),
+            rejects.map((r) => r.reason),
+          ],
+        });
+      });
+    });
+  }
+
+  async report(syncId: string): Promise<RejectsTableReport | undefined> {
+    const { rows } = await this.explained(() =>
+      this.lease.pool.query({
+        text: `SELECT count(DISTINCT "row") AS rows, count(*) AS lines FROM ${this.table} WHERE sync_id = $1`,
+        values: [syncId],
+      }),
+    );
+    // `rows` counts the rows named; lines with no row (refusals the vendor did not attribute) still make a report.
+    const count = CountRowSchema.parse(rows[0]);
+    return count.lines === 0 ? undefined : { ...this.ref, syncId, rows: count.rows };
+  }
+
+  /** The sync's rejects in row order (by chunk, then row, field and reason), a page of source rows at a time. */
+  async *read(syncId: string): AsyncGenerator<StoredReject> {
+    let from = 1;
+    for (;;) {
+      const next = await this.explained(() =>
+        this.lease.pool.query({
+          text: `SELECT min(chunk_first_row) AS first FROM ${this.table} WHERE sync_id = $1 AND chunk_first_row >= $2`,
+          values: [syncId, from],
+        }),
+      );
+      const first = FirstChunkRowSchema.parse(next.rows[0]).first;
+      if (first === null) return;
+      const page = await this.explained(() =>
+        this.lease.pool.query({
+          text: `SELECT chunk_first_row AS "chunkFirstRow", "row", field, reason FROM ${this.table}
+                 WHERE sync_id = $1 AND chunk_first_row >= $2 AND chunk_first_row < $3
+                 ORDER BY chunk_first_row, "row", field NULLS FIRST, reason`,
+          values: [syncId, first, first + READ_PAGE_ROWS],
+        }),
+      );
+      for (const row of page.rows) yield StoredRejectSchema.parse(row);
+      from = first + READ_PAGE_ROWS;
+    }
+  }
+
+  close(): Promise<void> {
+    return this.lease.release();
+  }
+
+  private async exists(): Promise<boolean> {
+    const { rows } = await this.lease.pool.query({
+      text: 'SELECT to_regclass($1::text) IS NOT NULL AS exists',
+      values: [this.table],
+    });
+    return ExistsRowSchema.parse(rows[0]).exists === 'true';
+  }
+
+  /**
+   * Only when missing: CREATE TABLE IF NOT EXISTS needs the schema's CREATE privilege even when the table exists,
+   * which a table made by an administrator should not require. Syncs preparing at once take turns on a lock.
+   */
+  private async create(): Promise<void> {
+    const name = this.ref.table.split('.').pop()!;
+    const index = quoteIdentifier(`${name.slice(0, 40)}_sync_id_chunk_idx`);
+    await this.transaction(async (client) => {
+      await client.query({ text: 'SELECT pg_advisory_xact_lock(hashtext($1))', values: [this.table] });
+      await client.query(
+        `CREATE TABLE IF NOT EXISTS ${this.table} (
+           sync_id text NOT NULL,
+           chunk_first_row bigint NOT NULL,
+           "row" bigint,
+           field text,
+           reason text NOT NULL,
+           rejected_at timestamptz NOT NULL DEFAULT now()
+         )`,
+      );
+      await client.query(`CREATE INDEX IF NOT EXISTS ${index} ON ${this.table} (sync_id, chunk_first_row)`);
+    });
+  }
+
+  private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.lease.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch((rollback: unknown) => {
+        // A connection that cannot roll back is not handed to the next chunk.
+        broken = rollback instanceof Error ? rollback : new Error(String(rollback));
+      });
+      throw err;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  /** Every failure names the table and the connection; a wrong table, schema or permission is not retried. */
+  private async explained<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      throw explain(err, this.where);
+    }
+  }
+}
+
+/** Opens the table of a reference on the configured connection it names (a pool shared in the process). */
+export function openTableRejectsSink(
+  ref: RejectsTableRef,
+  resolvePostgresConnection: (name: string) => string,
+): TableRejectsSink {
+  let url: string;
+  try {
+    url = resolvePostgresConnection(ref.connection);
+  } catch (err) {
+    throw explain(err, describeTable(ref));
+  }
+  return new TableRejectsSink(ref, leasePool(url));
+}
+
+function describeTable(ref: RejectsTableRef): string {
+  return `rejects table ${ref.table} (connection '${ref.connection}')`;
+}
+
+function explain(err: unknown, where: string): Error {
+  if (err instanceof ConfigError) {
+    return err.message.startsWith(where) ? err : new ConfigError(`${where}: ${err.message}`);
+  }
+  if (err instanceof pg.DatabaseError && err.code === '23502' && err.column === 'row') {
+    // A table made before leadsync wrote lines without a row: what to change, not a retry.
+    return new ConfigError(
+      `${where}: column "row" does not allow NULL, which leadsync writes for rows the vendor refused without ` +
+        `naming them: ALTER TABLE ... ALTER COLUMN "row" DROP NOT NULL`,
+    );
+  }
+  if (err instanceof pg.DatabaseError && err.code !== undefined) {
+    const reason = POSTGRES_CONFIG_ERRORS[err.code];
+    if (reason) return new ConfigError(`${where}: ${reason}: ${err.message}`);
+  }
+  const cause = err instanceof Error ? err : new Error(String(err));
+  // The type Temporal retries by stays the cause's (a dropped connection is worth another attempt).
+  return Object.assign(new Error(`${where}: ${cause.message}`, { cause }), { name: cause.name });
+}

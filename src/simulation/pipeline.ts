@@ -1,0 +1,106 @@
+import type { LaneName } from '../core/plans.js';
+import type { FaultInjector } from './faults.js';
+import type { SimAnswer, SimRequest } from './json-server.js';
+import type { Outcome, RequestLog } from './request-log.js';
+import type { LaneWindow, SlidingWindowLimiter, WindowUsage } from './sliding-window.js';
+
+/** What an endpoint did with an admitted request. `outcome` defaults to 'ok'. */
+export interface EndpointAnswer {
+  status: number;
+  body: unknown;
+  rows?: number;
+  rowsRejected?: number;
+  outcome?: Outcome;
+}
+
+/** One vendor endpoint: the lane it is recorded under, the lanes whose windows it spends from, and its handler. */
+export interface Endpoint {
+  lane: LaneName;
+  spends: readonly string[];
+  handle(request: SimRequest): EndpointAnswer;
+}
+
+export interface Answer {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+/** How one vendor speaks: its routes, its credentials check and the envelopes of its refusals. */
+export interface VendorProtocol {
+  endpointFor(request: SimRequest): Endpoint | undefined;
+  notFound(request: SimRequest): Answer;
+  /** A refusal when the credentials are missing or wrong. */
+  authenticate(request: SimRequest): Answer | undefined;
+  serverError(): Answer;
+  rateLimited(refusal: { refusedBy: LaneWindow; retryAfterMs: number }, usage: WindowUsage[], nowMs: number): Answer;
+  /** Headers every admitted answer carries (SmartLead's X-RateLimit-*). */
+  quotaHeaders?(usage: WindowUsage[], nowMs: number): Record<string, string>;
+}
+
+/** The simulator's mutable parts, read anew for every request since reset() replaces them. */
+export interface SimulationState {
+  limiter(): SlidingWindowLimiter;
+  faults: FaultInjector;
+  log: RequestLog;
+}
+
+/**
+ * Every request goes the same way: route (unknown: 404), credentials, early faults (500, drop: nothing written, no
+ * quota spent), the rate limit, the endpoint, then the late faults (the answer lost after the write, a slow answer).
+ * Each request is recorded once, with the outcome the client was meant to see.
+ */
+export function answerVendorRequest(
+  request: SimRequest,
+  protocol: VendorProtocol,
+  state: SimulationState,
+  nowMs = Date.now(),
+): SimAnswer {
+  const endpoint = protocol.endpointFor(request);
+  const record = (lane: LaneName, status: number, outcome: Outcome, rows = 0, rowsRejected = 0) =>
+    state.log.add(
+      { at: nowMs, method: request.method, path: request.url.pathname, lane, status, outcome, rows },
+      rowsRejected,
+    );
+  if (!endpoint) {
+    const answer = protocol.notFound(request);
+    record('general', answer.status, 'not-found');
+    return answer;
+  }
+  const refusal = protocol.authenticate(request);
+  if (refusal) {
+    record(endpoint.lane, refusal.status, 'auth');
+    return refusal;
+  }
+  const early = state.faults.beforeHandling();
+  if (early === 'drop') {
+    record(endpoint.lane, 0, 'fault-drop');
+    return { drop: true };
+  }
+  if (early === 'error') {
+    const answer = protocol.serverError();
+    record(endpoint.lane, answer.status, 'fault-500');
+    return answer;
+  }
+  const limiter = state.limiter();
+  const admission = limiter.tryAdmit(endpoint.spends, nowMs);
+  const usage = limiter.usage(endpoint.spends, nowMs);
+  if (!admission.admitted) {
+    const answer = protocol.rateLimited(admission, usage, nowMs);
+    record(endpoint.lane, answer.status, 'rate-limited');
+    return answer;
+  }
+  const result = endpoint.handle(request);
+  const rows = result.rows ?? 0;
+  if (state.faults.loseResponse()) {
+    record(endpoint.lane, 0, 'fault-lost-response', rows, result.rowsRejected);
+    return { drop: true };
+  }
+  record(endpoint.lane, result.status, result.outcome ?? 'ok', rows, result.rowsRejected);
+  return {
+    status: result.status,
+    body: result.body,
+    headers: protocol.quotaHeaders?.(usage, nowMs),
+    delayMs: state.faults.delayMs(),
+  };
+}

@@ -1,0 +1,165 @@
+import type { LaneName } from '../core/plans.js';
+
+/** What became of one request, as a test or a benchmark counts it. */
+export const OUTCOMES = [
+  'ok',
+  'rate-limited',
+  /** A single-row write the vendor refused for the row's sake (a bulk call with refused rows is still 'ok'). */
+  'rejected',
+  'auth',
+  /** The whole request was malformed or over the vendor's size limit. */
+  'invalid',
+  'fault-500',
+  'fault-drop',
+  /** The write was performed, then the connection dropped before any answer. */
+  'fault-lost-response',
+  'not-found',
+] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+const LANES: readonly LaneName[] = ['general', 'bulk'];
+
+/**
+ * One request as the simulator saw it. `path` never carries the query string (SmartLead's key travels there);
+ * `rows` is how many rows this request stored; `status` is 0 when no answer was sent.
+ */
+export interface RequestRecord {
+  at: number;
+  method: string;
+  path: string;
+  lane: LaneName;
+  status: number;
+  outcome: Outcome;
+  rows: number;
+}
+
+export interface RequestTotals {
+  requests: number;
+  rateLimited: number;
+  /** Injected faults of every kind: 500s, drops, lost responses. */
+  faults: number;
+  rowsAccepted: number;
+  rowsRejected: number;
+}
+
+const INITIAL_CAPACITY = 1024;
+
+/**
+ * Every request, kept in columns of typed arrays: a million-row benchmark makes hundreds of thousands of
+ * requests, and one object each would cost far more memory and garbage collection than a few bytes a column.
+ * Method and path are interned, since a simulator serves a handful of distinct ones.
+ */
+export class RequestLog {
+  private at = new Float64Array(INITIAL_CAPACITY);
+  private status = new Uint16Array(INITIAL_CAPACITY);
+  private outcome = new Uint8Array(INITIAL_CAPACITY);
+  private lane = new Uint8Array(INITIAL_CAPACITY);
+  private route = new Uint32Array(INITIAL_CAPACITY);
+  private rows = new Uint32Array(INITIAL_CAPACITY);
+  private length = 0;
+  private readonly routes: { method: string; path: string }[] = [];
+  private readonly routeIds = new Map<string, number>();
+  private counts: RequestTotals = emptyTotals();
+
+  add(record: RequestRecord, rowsRejected = 0): void {
+    if (this.length === this.at.length) this.grow();
+    const i = this.length;
+    this.at[i] = record.at;
+    this.status[i] = record.status;
+    this.outcome[i] = OUTCOMES.indexOf(record.outcome);
+    this.lane[i] = LANES.indexOf(record.lane);
+    this.route[i] = this.routeId(record.method, record.path);
+    this.rows[i] = record.rows;
+    this.length += 1;
+    this.counts.requests += 1;
+    if (record.outcome === 'rate-limited') this.counts.rateLimited += 1;
+    if (record.outcome.startsWith('fault-')) this.counts.faults += 1;
+    this.counts.rowsAccepted += record.rows;
+    this.counts.rowsRejected += rowsRejected;
+  }
+
+  totals(): RequestTotals {
+    return { ...this.counts };
+  }
+
+  records(): RequestRecord[] {
+    const records: RequestRecord[] = new Array<RequestRecord>(this.length);
+    for (let i = 0; i < this.length; i += 1) {
+      const route = this.routes[this.route[i]!]!;
+      records[i] = {
+        at: this.at[i]!,
+        method: route.method,
+        path: route.path,
+        lane: LANES[this.lane[i]!]!,
+        status: this.status[i]!,
+        outcome: OUTCOMES[this.outcome[i]!]!,
+        rows: this.rows[i]!,
+      };
+    }
+    return records;
+  }
+
+  clear(): void {
+    this.length = 0;
+    this.counts = emptyTotals();
+  }
+
+  private routeId(method: string, path: string): number {
+    const key = `${method} ${path}`;
+    let id = this.routeIds.get(key);
+    if (id === undefined) {
+      id = this.routes.push({ method, path }) - 1;
+      this.routeIds.set(key, id);
+    }
+    return id;
+  }
+
+  private grow(): void {
+    const capacity = this.at.length * 2;
+    this.at = copyInto(new Float64Array(capacity), this.at);
+    this.status = copyInto(new Uint16Array(capacity), this.status);
+    this.outcome = copyInto(new Uint8Array(capacity), this.outcome);
+    this.lane = copyInto(new Uint8Array(capacity), this.lane);
+    this.route = copyInto(new Uint32Array(capacity), this.route);
+    this.rows = copyInto(new Uint32Array(capacity), this.rows);
+  }
+}
+
+function copyInto<T extends Float64Array | Uint32Array | Uint16Array | Uint8Array>(target: T, source: T): T {
+  target.set(source);
+  return target;
+}
+
+function emptyTotals(): RequestTotals {
+  return { requests: 0, rateLimited: 0, faults: 0, rowsAccepted: 0, rowsRejected: 0 };
+}
+
+/** Outcomes of requests the rate limiter admitted: only these spend from a window. */
+const ADMITTED: ReadonlySet<Outcome> = new Set(['ok', 'rejected', 'invalid', 'fault-lost-response']);
+
+export function spentQuota(record: RequestRecord): boolean {
+  return ADMITTED.has(record.outcome);
+}
+
+/**
+ * The most requests matching `counts` found in any `seconds`-long sliding span: what a vendor enforcing that window
+ * would have seen, so a benchmark can show a lane ran at, and never over, its ceiling.
+ */
+export function peakPerWindow(
+  records: readonly RequestRecord[],
+  seconds: number,
+  counts: (record: RequestRecord) => boolean = spentQuota,
+): number {
+  const times = records
+    .filter(counts)
+    .map((r) => r.at)
+    .sort((a, b) => a - b);
+  const ms = seconds * 1000;
+  let peak = 0;
+  let first = 0;
+  for (let last = 0; last < times.length; last += 1) {
+    while (times[first]! <= times[last]! - ms) first += 1;
+    peak = Math.max(peak, last - first + 1);
+  }
+  return peak;
+}
