@@ -5,7 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { findAccount, type LoadedConfig } from '../config/accounts.js';
 import { ConfigError, formatZodIssues } from '../core/errors.js';
 import { MappingSchema, type Mapping } from '../core/mapping.js';
-import { SourceRefSchema, type SourceRef } from '../core/source-refs.js';
+import { SourceRefSchema, type SourceRef } from '../core/source-registry.js';
 import { SyncInputSchema, type SyncRequest } from '../core/contract.js';
 import { configPath, loadCliConfig } from './config-path.js';
 

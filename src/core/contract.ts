@@ -8,9 +8,9 @@ import {
   CursorSchema,
   FilePinSchema,
   PositionSchema,
-  SourceRefSchema,
   type Since,
 } from './source-refs.js';
+import { SourceRefSchema } from './source-registry.js';
 import { RejectsTableRefSchema, type RejectsTableReport } from './rejects-ref.js';
 
 /** The share of the account's plan a sync may use: 1 is the whole ceiling. */

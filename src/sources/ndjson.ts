@@ -1,11 +1,13 @@
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import { z } from 'zod';
-import { ConfigError } from '../core/errors.js';
 import { scanByteRanges } from './byte-ranges.js';
-import { pinFile } from './pin.js';
+import { assertReadable, pinFile } from './source-file.js';
 import type { ChunkRange, Cursor, FilePin } from '../core/source-refs.js';
 import type { ScanResult, Source, SourceRow } from './source.js';
+import { admitSourceFile } from './boundary.js';
+import type { SourceKind } from './source-kind.js';
+import { ndjsonRef } from '../core/file-refs.js';
+import type { RefOf } from '../core/source-kind.js';
 
 /** How many rows `columns()` looks at: enough to see optional keys, few enough to answer at once. */
 export const COLUMN_SAMPLE_ROWS = 1000;
@@ -83,7 +85,7 @@ export class NdjsonSource implements Source {
    * grows past MAX_LINE_BYTES stops being kept: the rest of it is only counted, up to its newline.
    */
   private async *lines(start: number, end?: number): AsyncGenerator<Line> {
-    await this.assertReadable();
+    await assertReadable('NDJSON file', this.path);
     // createReadStream's `end` is inclusive.
     const stream = createReadStream(this.path, { start, end: end === undefined ? undefined : end - 1 });
     let pending: Buffer[] = [];
@@ -124,14 +126,6 @@ export class NdjsonSource implements Source {
     if (last) yield last;
   }
 
-  private async assertReadable(): Promise<void> {
-    try {
-      await stat(this.path);
-    } catch {
-      throw new ConfigError(`NDJSON file ${this.path} does not exist or cannot be read`);
-    }
-  }
-
   /**
    * The keys of the first COLUMN_SAMPLE_ROWS readable rows, in order of first appearance. A key seen
    * only further down is still read into its rows, but a mapping cannot name it up front.
@@ -166,3 +160,9 @@ export class NdjsonSource implements Source {
     }
   }
 }
+
+/** A file under one of the config's `sources.files.roots`, opened by its real path. */
+export const ndjsonKind = {
+  ...ndjsonRef,
+  open: async (ref, context) => new NdjsonSource(await admitSourceFile(ref.path, context.boundary)),
+} satisfies SourceKind<RefOf<typeof ndjsonRef>>;

@@ -1,3 +1,4 @@
+// What a file source checks of its file: that it is there, and still the version the sync prepared.
 import { stat } from 'node:fs/promises';
 import { ConfigError } from '../core/errors.js';
 import type { FilePin } from '../core/source-refs.js';
@@ -23,5 +24,14 @@ export function assertPinned(file: string, pinned: FilePin, now: FilePin): void 
       `source file ${file} changed during the sync (${changes.join(', ')}): rows already read came from the ` +
         'version it had at prepare; start a new sync of the file as it is now',
     );
+  }
+}
+
+/** Fails, naming the file and its kind (`CSV file`), when the file is missing or cannot be read. */
+export async function assertReadable(what: string, path: string): Promise<void> {
+  try {
+    await stat(path);
+  } catch {
+    throw new ConfigError(`${what} ${path} does not exist or cannot be read`);
   }
 }
