@@ -3,7 +3,13 @@ import { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
 import { tableAllowed, tableRefused, type SourceBoundary } from './boundary.js';
 import { leasePool, POSTGRES_CONFIG_ERRORS, type PoolLease } from './postgres-connection.js';
-import { quoteIdentifier, quoteQualifiedName, type ChunkRange, type Cursor, type Position } from '../core/source-refs.js';
+import {
+  quoteIdentifier,
+  quoteQualifiedName,
+  type ChunkRange,
+  type Cursor,
+  type Position,
+} from '../core/source-refs.js';
 import { PairPositionSchema, postgresRef, type PostgresSourceRef } from '../core/postgres-ref.js';
 import type { SourceKind } from './source-kind.js';
 import { type ScanResult, type Source, type SourceRow } from './source.js';

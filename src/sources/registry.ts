@@ -4,7 +4,10 @@ import { ndjsonKind } from './ndjson.js';
 import { postgresKind } from './postgres.js';
 import { sourceKinds } from './source-kind.js';
 
-export const SOURCE_KINDS = sourceKinds([csvKind, ndjsonKind, postgresKind]);
+/** The list the registry is built from: a test extends it with a kind of its own. */
+export const SOURCE_KIND_LIST = [csvKind, ndjsonKind, postgresKind] as const;
+
+export const SOURCE_KINDS = sourceKinds(SOURCE_KIND_LIST);
 
 /**
  * Opens the source a reference names, inside the boundary: a file by its real path once it is found under a root, a
