@@ -6,6 +6,7 @@ import { findAccount, type LoadedConfig } from '../config/accounts.js';
 import { ConfigError, formatZodIssues } from '../core/errors.js';
 import { MappingSchema, type Mapping } from '../core/mapping.js';
 import { SourceRefSchema, type SourceRef } from '../core/source-registry.js';
+import { SOURCE_KINDS } from '../sources/registry.js';
 import { SyncInputSchema, type SyncRequest } from '../core/contract.js';
 import { configPath, loadCliConfig } from './config-path.js';
 
@@ -103,9 +104,7 @@ export function sourceRef(options: SyncOptions): SourceRef {
   }
   const parsed = SourceRefSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError(`invalid source:\n${formatZodIssues(parsed.error)}`);
-  const source = parsed.data;
-  // File paths are read by the workers: make them independent of where the CLI ran.
-  return source.kind === 'postgres' ? source : { ...source, path: resolve(source.path) };
+  return SOURCE_KINDS.anchor(parsed.data);
 }
 
 function parseJson(flag: string, text: string): unknown {

@@ -3,13 +3,10 @@ import { open } from 'node:fs/promises';
 import { CsvError, parse, type Options } from 'csv-parse';
 import { ConfigError } from '../core/errors.js';
 import { scanByteRanges } from './byte-ranges.js';
-import { assertReadable, pinFile } from './source-file.js';
+import { assertReadable, fileSourceKind, pinFile } from './source-file.js';
 import type { ChunkRange, Cursor, FilePin } from '../core/source-refs.js';
 import type { ScanResult, Source, SourceRow } from './source.js';
-import { admitSourceFile } from './boundary.js';
-import type { SourceKind } from './source-kind.js';
 import { csvRef } from '../core/file-refs.js';
-import type { RefOf } from '../core/source-kind.js';
 
 /** A record past this size is a quote left open, not data: it is refused before it fills the worker's memory. */
 const MAX_RECORD_BYTES = 1024 * 1024;
@@ -196,8 +193,4 @@ function clamp(position: number, end: number | undefined): number {
   return end === undefined ? position : Math.min(position, end);
 }
 
-/** A file under one of the config's `sources.files.roots`, opened by its real path. */
-export const csvKind = {
-  ...csvRef,
-  open: async (ref, context) => new CsvSource(await admitSourceFile(ref.path, context.boundary)),
-} satisfies SourceKind<RefOf<typeof csvRef>>;
+export const csvKind = fileSourceKind(csvRef, (path) => new CsvSource(path));

@@ -1,13 +1,10 @@
 import { createReadStream } from 'node:fs';
 import { z } from 'zod';
 import { scanByteRanges } from './byte-ranges.js';
-import { assertReadable, pinFile } from './source-file.js';
+import { assertReadable, fileSourceKind, pinFile } from './source-file.js';
 import type { ChunkRange, Cursor, FilePin } from '../core/source-refs.js';
 import type { ScanResult, Source, SourceRow } from './source.js';
-import { admitSourceFile } from './boundary.js';
-import type { SourceKind } from './source-kind.js';
 import { ndjsonRef } from '../core/file-refs.js';
-import type { RefOf } from '../core/source-kind.js';
 
 /** How many rows `columns()` looks at: enough to see optional keys, few enough to answer at once. */
 export const COLUMN_SAMPLE_ROWS = 1000;
@@ -161,8 +158,4 @@ export class NdjsonSource implements Source {
   }
 }
 
-/** A file under one of the config's `sources.files.roots`, opened by its real path. */
-export const ndjsonKind = {
-  ...ndjsonRef,
-  open: async (ref, context) => new NdjsonSource(await admitSourceFile(ref.path, context.boundary)),
-} satisfies SourceKind<RefOf<typeof ndjsonRef>>;
+export const ndjsonKind = fileSourceKind(ndjsonRef, (path) => new NdjsonSource(path));

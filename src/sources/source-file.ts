@@ -1,7 +1,27 @@
 // What a file source checks of its file: that it is there, and still the version the sync prepared.
 import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { ConfigError } from '../core/errors.js';
+import type { SourceRefKind } from '../core/source-kind.js';
 import type { FilePin } from '../core/source-refs.js';
+import { admitSourceFile } from './boundary.js';
+import type { SourceKind } from './source-kind.js';
+import type { Source } from './source.js';
+
+/**
+ * A kind of file: opened by its real path once it is found under one of the config's `sources.files.roots`, its
+ * path made absolute wherever the reference was written, since workers read it from their own directory.
+ */
+export function fileSourceKind<Ref extends { kind: string; path: string }>(
+  refKind: SourceRefKind<Ref>,
+  reader: (path: string) => Source,
+): SourceKind<Ref> {
+  return {
+    ...refKind,
+    open: async (ref, context) => reader(await admitSourceFile(ref.path, context.boundary)),
+    anchor: (ref) => ({ ...ref, path: resolve(ref.path) }),
+  };
+}
 
 /** The file's inode, size and modification time, as a sync pins it at prepare. */
 export async function pinFile(path: string): Promise<FilePin> {

@@ -19,10 +19,13 @@ export interface SourceContext {
 export interface SourceKind<Ref extends { kind: string }> extends SourceRefKind<Ref> {
   /** Opens the source a reference names, inside the context's boundary: nothing outside it is read. */
   open(ref: Ref, context: SourceContext): Promise<Source>;
+  /** The reference as any worker reads it, wherever it was written (a file's path made absolute); absent: as is. */
+  anchor?(ref: Ref): Ref;
 }
 
 export interface SourceKinds<Ref extends { kind: string }> extends SourceRefKinds<Ref> {
   open(ref: Ref, context: SourceContext): Promise<Source>;
+  anchor(ref: Ref): Ref;
 }
 
 /** The kinds of a list, opened by the kind each reference names: what the references' half derives, and open. */
@@ -32,8 +35,10 @@ export function sourceKinds<const Kinds extends readonly SourceKind<any>[]>(
 ): SourceKinds<RefOf<Kinds[number]>> {
   type Ref = RefOf<Kinds[number]>;
   const refs = sourceRefKinds(kinds);
+  const of = (ref: Ref) => refs.kindOf(ref) as SourceKind<Ref>;
   return {
     ...refs,
-    open: (ref: Ref, context: SourceContext) => (refs.kindOf(ref) as SourceKind<Ref>).open(ref, context),
+    open: (ref, context) => of(ref).open(ref, context),
+    anchor: (ref) => of(ref).anchor?.(ref) ?? ref,
   };
 }

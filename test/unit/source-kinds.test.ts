@@ -1,6 +1,6 @@
 import { mkdtemp, realpath, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { describeSource, SOURCE_REFS } from '../../src/core/source-registry.js';
 import { START } from '../../src/core/source-refs.js';
@@ -39,6 +39,16 @@ describe('source kinds', () => {
       name: 'public.leads',
       changes: 'changes by updated_at',
     });
+  });
+
+  it('make a file path absolute for the workers, and leave a table as it is', () => {
+    const table = { kind: 'postgres', connection: 'main', table: 'leads', key: 'id' } as const;
+
+    expect(SOURCE_KINDS.anchor({ kind: 'csv', path: 'leads.csv' })).toEqual({
+      kind: 'csv',
+      path: resolve('leads.csv'),
+    });
+    expect(SOURCE_KINDS.anchor(table)).toEqual(table);
   });
 
   it('resume only a kind read in increments', () => {
