@@ -17,7 +17,8 @@ import type { Source } from '../src/sources/source.js';
 import { FirstRowIndex } from '../src/rejects/first-rows.js';
 import { PauseWatches } from './pause-watch.js';
 import type { RejectsRef } from '../src/core/rejects-ref.js';
-import { openRejectsSink, type RejectsSink } from '../src/rejects/sink.js';
+import { openRejectsSink } from '../src/rejects/open-sink.js';
+import type { RejectsSink } from '../src/rejects/types.js';
 import { vendorFor } from '../src/vendors/registry.js';
 import type { Vendor, VendorClient } from '../src/vendors/types.js';
 

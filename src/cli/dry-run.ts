@@ -11,7 +11,8 @@ import { readChunkRows, recordCheck } from '../../activities/chunk-rows.js';
 import type { SyncRequest } from '../core/contract.js';
 import { FirstRowIndex } from '../rejects/first-rows.js';
 import { recordLanes } from '../core/record-lanes.js';
-import { writeChunkRejects, writeRejectsReport, type Reject } from '../rejects/files.js';
+import { writeChunkRejects, writeRejectsReport } from '../rejects/files.js';
+import type { Reject } from '../rejects/types.js';
 
 /** Rows read per step: one page of the source, whatever the lanes' batch sizes. */
 const READ_ROWS = 1_000;
