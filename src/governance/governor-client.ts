@@ -13,7 +13,7 @@ import {
   type WindowHeadroom,
 } from '../core/governor-protocol.js';
 import type { QuotaReading } from '../core/plans.js';
-import { laneAllowances } from '../core/allowance.js';
+import { syncAllowances } from '../core/allowance.js';
 import { CoalescedReservations } from './coalesced-reservations.js';
 import type { LaneName, Window } from '../core/plans.js';
 
@@ -201,7 +201,7 @@ export function reserveRequest(account: Account, lane: LaneName, calls: number, 
     lane: spent,
     windows: laneWindows(account, spent),
   }));
-  const othersRate = laneAllowances(lanes)
+  const othersRate = syncAllowances(account.effectivePlan)
     .filter((other) => lanes[other.lane]?.alsoSpends.includes(lane))
     .reduce((sum, other) => sum + other.callsPerSecond, 0);
   if (othersRate > 0) {
