@@ -3,7 +3,7 @@ import { findAccount, type Account, type LoadedConfig } from '../src/config/acco
 import { resolveCredentials } from '../src/config/credentials.js';
 import { type Redactor } from '../src/observability/redactor.js';
 import { workerRedactor } from '../src/config/secrets.js';
-import { GovernorClient } from '../src/governance/governor-client.js';
+import { CallPacer } from '../src/governance/call-pacer.js';
 import {
   leasePool,
   postgresConnectionResolver,
@@ -43,7 +43,7 @@ export interface ConnectedAccount {
  * (LeadSquared's ProspectIDs) and keep-alive connections are shared by every chunk.
  */
 export class ActivityContext {
-  readonly governor: GovernorClient;
+  readonly governor: CallPacer;
   /** Which syncs with chunks here were paused: their calls not yet sent stop. */
   readonly pauses: PauseWatches;
   /** Every secret this worker holds: whatever an error says passes through it before leaving the process. */
@@ -55,7 +55,7 @@ export class ActivityContext {
   private readonly pools = new Map<string, PoolLease>();
 
   constructor(readonly deps: ActivityDeps) {
-    this.governor = new GovernorClient(deps.client, deps.workflowTaskQueue);
+    this.governor = new CallPacer(deps.client, deps.workflowTaskQueue);
     this.pauses = PauseWatches.forClient(deps.client);
     this.redactor = workerRedactor(deps.config, deps.env ?? process.env);
     this.firstRows = new FirstRowIndex(deps.config.rejectsDirectory);

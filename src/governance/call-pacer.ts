@@ -18,10 +18,10 @@ import { CoalescedReservations } from './coalesced-reservations.js';
 import type { LaneName, Window } from '../core/plans.js';
 
 /**
- * The activity side of the account governor: reserves a slot for each vendor call and waits for it,
+ * Paces vendor calls by the account governor, on the activity side: reserves a slot for each call and waits for it,
  * so calls from any number of worker processes land inside the account's windows.
  */
-export class GovernorClient {
+export class CallPacer {
   private readonly reservations = new CoalescedReservations();
   /** Slots to give back, by account and ledgers, sent together at the end of the turn: a stopped chunk frees many. */
   private readonly releases = new Map<string, { account: Account; ledgers: string[]; slots: number[] }>();
