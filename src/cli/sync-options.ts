@@ -89,7 +89,8 @@ export function sourceRef(options: SyncOptions): SourceRef {
   }
   let raw: unknown;
   if (options.file !== undefined) {
-    raw = { kind: /\.(ndjson|jsonl)$/i.test(options.file) ? 'ndjson' : 'csv', path: resolve(options.file) };
+    // A file no kind claims by its ending is read as CSV, the format most exports come in.
+    raw = { kind: SOURCE_KINDS.kindOfFile(options.file) ?? 'csv', path: resolve(options.file) };
   } else if (options.table !== undefined) {
     raw = {
       kind: 'postgres',

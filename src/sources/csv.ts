@@ -193,4 +193,4 @@ function clamp(position: number, end: number | undefined): number {
   return end === undefined ? position : Math.min(position, end);
 }
 
-export const csvKind = fileSourceKind(csvRef, (path) => new CsvSource(path));
+export const csvKind = fileSourceKind(csvRef, (path) => new CsvSource(path), ['.csv']);

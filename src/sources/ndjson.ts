@@ -158,4 +158,4 @@ export class NdjsonSource implements Source {
   }
 }
 
-export const ndjsonKind = fileSourceKind(ndjsonRef, (path) => new NdjsonSource(path));
+export const ndjsonKind = fileSourceKind(ndjsonRef, (path) => new NdjsonSource(path), ['.ndjson', '.jsonl']);

@@ -15,9 +15,11 @@ import type { Source } from './source.js';
 export function fileSourceKind<Ref extends { kind: string; path: string }>(
   refKind: SourceRefKind<Ref>,
   reader: (path: string) => Source,
+  fileExtensions: readonly string[],
 ): SourceKind<Ref> {
   return {
     ...refKind,
+    fileExtensions,
     open: async (ref, context) => reader(await admitSourceFile(ref.path, context.boundary)),
     anchor: (ref) => ({ ...ref, path: resolve(ref.path) }),
   };

@@ -21,11 +21,15 @@ export interface SourceKind<Ref extends { kind: string }> extends SourceRefKind<
   open(ref: Ref, context: SourceContext): Promise<Source>;
   /** The reference as any worker reads it, wherever it was written (a file's path made absolute); absent: as is. */
   anchor?(ref: Ref): Ref;
+  /** The endings (lower case, with the dot) of the files that are of this kind: how `--file` tells kinds apart. */
+  fileExtensions?: readonly string[];
 }
 
 export interface SourceKinds<Ref extends { kind: string }> extends SourceRefKinds<Ref> {
   open(ref: Ref, context: SourceContext): Promise<Source>;
   anchor(ref: Ref): Ref;
+  /** The kind of a file, by its name's ending; undefined for an ending no kind claims. */
+  kindOfFile(path: string): Ref['kind'] | undefined;
 }
 
 /** The kinds of a list, opened by the kind each reference names: what the references' half derives, and open. */
@@ -40,5 +44,7 @@ export function sourceKinds<const Kinds extends readonly SourceKind<any>[]>(
     ...refs,
     open: (ref, context) => of(ref).open(ref, context),
     anchor: (ref) => of(ref).anchor?.(ref) ?? ref,
+    kindOfFile: (path) =>
+      kinds.find((kind) => kind.fileExtensions?.some((ending) => path.toLowerCase().endsWith(ending)))?.kind,
   };
 }

@@ -51,6 +51,15 @@ describe('source kinds', () => {
     expect(SOURCE_KINDS.anchor(table)).toEqual(table);
   });
 
+  it('tell file kinds apart by the ending of the name', () => {
+    expect(['a.csv', 'a.NDJSON', 'a.jsonl', 'a.txt'].map(SOURCE_KINDS.kindOfFile)).toEqual([
+      'csv',
+      'ndjson',
+      'ndjson',
+      undefined,
+    ]);
+  });
+
   it('resume only a kind read in increments', () => {
     const since = { value: '2024-01-01', key: '7' };
     const table = { kind: 'postgres', connection: 'main', table: 'leads', key: 'id', cursorColumn: 'at' } as const;
