@@ -10,9 +10,10 @@ import {
   postgresLookBack,
   type PoolLease,
 } from '../src/sources/postgres-connection.js';
-import { assertPinned } from '../src/sources/pin.js';
+import { assertPinned } from '../src/sources/source-file.js';
 import { openSource } from '../src/sources/registry.js';
-import type { FilePin, SourceRef } from '../src/core/source-refs.js';
+import type { FilePin } from '../src/core/source-refs.js';
+import { describeSource, type SourceRef } from '../src/core/source-registry.js';
 import type { Source } from '../src/sources/source.js';
 import { FirstRowIndex } from '../src/rejects/first-rows.js';
 import { PauseWatches } from './pause-watch.js';
@@ -73,7 +74,7 @@ export class ActivityContext {
       postgresLookBackSeconds: postgresLookBack(this.deps.config),
     });
     const check = async () => {
-      if (pinned && source.pin && ref.kind !== 'postgres') assertPinned(ref.path, pinned, await source.pin());
+      if (pinned && source.pin) assertPinned(describeSource(ref).label, pinned, await source.pin());
     };
     try {
       await check();

@@ -40,6 +40,7 @@ import { backoffSignal, pauseUpdate, progressQuery, resumeUpdate, throttleUpdate
 import { splitTail } from '../src/core/tail-split.js';
 import type { RejectsReport } from '../src/core/rejects-ref.js';
 import { markLanded, nextSince, startWatermark } from '../src/core/watermark.js';
+import { describeSource } from '../src/core/source-registry.js';
 import { LeadsyncAccount, LeadsyncSource, LeadsyncState, LeadsyncVendor } from '../src/core/search-attributes.js';
 import { parseArgument } from './arguments.js';
 import { describeProgress } from './progress.js';
@@ -115,7 +116,7 @@ function parseInput(input: SyncInput): SyncRequest {
 async function prepare(request: SyncRequest): Promise<Carried> {
   upsertSearchAttributes([
     { key: LeadsyncAccount, value: request.account },
-    { key: LeadsyncSource, value: describeSource(request) },
+    { key: LeadsyncSource, value: describeSource(request.source).address },
     { key: LeadsyncState, value: 'preparing' },
   ]);
   const plan = await control.prepareSync(request);
@@ -151,10 +152,6 @@ function chunkSizes(rows: number, size: number): number[] {
 /** A chunk that stopped sending because the sync was paused (activities/push-chunk.ts). */
 function stoppedByPause(err: unknown): boolean {
   return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === FailureType.syncPaused;
-}
-
-function describeSource({ source }: SyncRequest): string {
-  return source.kind === 'postgres' ? `postgres:${source.connection}/${source.table}` : `${source.kind}:${source.path}`;
 }
 
 type Outcome = 'done' | 'continue' | 'cancelled' | 'failed';
