@@ -187,12 +187,16 @@ export interface LeadSquaredSyncFixture {
  * Sets up (beforeAll) and tears down (afterAll) a LeadSquared account with its worker and a client. The fields are
  * filled in before the first test runs: read them inside tests, not at the top of the file.
  */
-export function leadSquaredSyncFixture(account: LeadSquaredAccountSetup): LeadSquaredSyncFixture {
+export function leadSquaredSyncFixture(
+  account: LeadSquaredAccountSetup,
+  /** Changes the account's config before the worker reads it (e.g. `withTestDatabase`). */
+  configure: (setup: LeadSquaredSetup) => Promise<LeadSquaredSetup> = async (setup) => setup,
+): LeadSquaredSyncFixture {
   const fixture = {} as LeadSquaredSyncFixture;
   let worker: { stop(): Promise<void> } | undefined;
   let connection: Connection | undefined;
   beforeAll(async () => {
-    fixture.setup = await leadSquaredAccount(account);
+    fixture.setup = await configure(await leadSquaredAccount(account));
     worker = await startTestWorker(fixture.setup);
     ({ client: fixture.client, connection } = await testClient());
   });
