@@ -14,7 +14,7 @@ import {
   type RunningLeadSquaredSimulator,
 } from '../../src/vendors/leadsquared/simulator/server.js';
 import { KEYED_CONVERTERS_PATH } from '../../src/temporal/codec.js';
-import { LeadsyncWorker, WORKFLOWS_PATH } from '../../src/worker/worker.js';
+import { LeadsyncWorker, WORKFLOWS_PATH, type LeadsyncWorkerOptions } from '../../src/worker/worker.js';
 import { connectTestClient, testTemporal, uniqueName, uniqueTaskQueue } from './temporal.js';
 
 let bundle: Promise<WorkflowBundle> | undefined;
@@ -102,8 +102,10 @@ export async function leadSquaredAccount(setup: LeadSquaredAccountSetup): Promis
  * cluster of the test's own, with its TLS); stop it in afterAll.
  */
 export async function startTestWorker(
-  setup: LeadSquaredSetup,
+  setup: Pick<LeadSquaredSetup, 'config' | 'taskQueue'>,
   temporal: { address: string; namespace: string; tls?: TLSConfig } = testTemporal(),
+  /** Another bundle (an encrypting one), the environment it reads secrets from, a fetch that records. */
+  options: Pick<LeadsyncWorkerOptions, 'workflowBundle' | 'env' | 'fetch'> = {},
 ): Promise<{ stop(): Promise<void> }> {
   const worker = await LeadsyncWorker.create({
     config: setup.config,
@@ -112,6 +114,7 @@ export async function startTestWorker(
     tls: temporal.tls,
     taskQueue: setup.taskQueue,
     workflowBundle: await workflowBundle(),
+    ...options,
   });
   const running = worker.run();
   return {
@@ -124,6 +127,19 @@ export async function startTestWorker(
 
 export async function testClient(): Promise<{ client: Client; connection: Connection }> {
   return connectTestClient();
+}
+
+/** A client the test file's tests share, connected in beforeAll and closed in afterAll: read it inside tests. */
+export function testClientFixture(): { client: Client } {
+  const fixture = {} as { client: Client };
+  let connection: Connection | undefined;
+  beforeAll(async () => {
+    ({ client: fixture.client, connection } = await testClient());
+  });
+  afterAll(async () => {
+    await connection?.close();
+  });
+  return fixture;
 }
 
 export interface LeadRow {
