@@ -10,7 +10,13 @@ import { openPostgresSource, type PostgresSource } from '../../src/sources/postg
 import { postgresSinceAfter } from '../../src/core/postgres-position.js';
 import type { SourceBoundary } from '../../src/sources/boundary.js';
 import { openSource } from '../../src/sources/registry.js';
-import { PostgresSourceSchema, START, type ChunkRange, type Cursor, type PostgresSourceRef } from '../../src/core/source-refs.js';
+import {
+  PostgresSourceSchema,
+  START,
+  type ChunkRange,
+  type Cursor,
+  type PostgresSourceRef,
+} from '../../src/core/source-refs.js';
 import { type Source, type SourceRow } from '../../src/sources/source.js';
 import { TEST_POSTGRES_URL } from '../helpers/postgres-table.js';
 
