@@ -7,6 +7,7 @@ import type { Client, Connection, TLSConfig } from '@temporalio/client';
 import { bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
 import { stringify as toYaml } from 'yaml';
 import { afterAll, beforeAll } from 'vitest';
+import { startSync, type SyncHandle } from '../../src/api/syncs.js';
 import { loadConfig, type LoadedConfig } from '../../src/config/accounts.js';
 import {
   startLeadSquaredSimulator,
@@ -168,6 +169,16 @@ export function csvLines(rows: LeadRow[]): string[] {
 }
 
 export const LEAD_HEADER = ['EmailAddress', 'FirstName', 'LastName'];
+
+/** Starts a sync of `rows`, written to a CSV file in the setup's directory, into the setup's account on its queue. */
+export async function startLeadsSync(client: Client, setup: LeadSquaredSetup, rows: LeadRow[]): Promise<SyncHandle> {
+  const file = await writeCsv(setup.directory, 'leads.csv', LEAD_HEADER, csvLines(rows));
+  return startSync(
+    client,
+    { account: setup.accountName, source: { kind: 'csv', path: file } },
+    { taskQueue: setup.taskQueue },
+  );
+}
 
 /**
  * A `leadsync worker` child process on the setup's queues, as a user would run it; kill it to test recovery. `env`
