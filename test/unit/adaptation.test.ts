@@ -10,7 +10,14 @@ import {
   recover,
   type LaneAdaptation,
 } from '../../src/core/adaptation.js';
-import { earliestSlot, emptyLedger, pacedWindows, pause, recordSlot, type Ledger } from '../../src/core/ledger.js';
+import {
+  earliestSlot,
+  emptyLedger,
+  pacedWindows,
+  pause,
+  recordSlot,
+  type Ledger,
+} from '../../src/core/ledger.js';
 import { SharedKeyTenant } from '../../src/simulation/shared-tenant.js';
 import { SlidingWindowLimiter, bindingWindow } from '../../src/simulation/sliding-window.js';
 import { PLANS } from '../../src/core/plans.js';

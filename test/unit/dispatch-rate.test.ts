@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { PLANS, TASK_QUEUE_PARTITIONS, dispatchRate, laneQueueRate, sustainedRate } from '../../src/core/plans.js';
+import {
+  PLANS,
+  TASK_QUEUE_PARTITIONS,
+  dispatchRate,
+  laneQueueRate,
+  sustainedRate,
+} from '../../src/core/plans.js';
 
 describe('task-queue dispatch rate', () => {
   it("is SmartLead's per-second ceiling, not its hourly rate: the governor keeps the minute and the hour", () => {
