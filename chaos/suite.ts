@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { stringify as toYaml } from 'yaml';
 import { startSync, type SyncHandle } from '../src/api/syncs.js';
-import type { FaultOptions } from '../src/simulation/faults.js';
+import { seededRandom, type FaultOptions } from '../src/simulation/faults.js';
 import { startLeadSquaredSimulator, type RunningLeadSquaredSimulator } from '../src/vendors/leadsquared/simulator/server.js';
 import { startSmartLeadSimulator, type RunningSmartLeadSimulator } from '../src/vendors/smartlead/simulator/server.js';
 import type { SyncInput, SyncResult } from '../src/core/contract.js';
@@ -489,17 +489,6 @@ async function freePort(): Promise<number> {
   const { port } = server.address() as { port: number };
   await new Promise((resolve) => server.close(resolve));
   return port;
-}
-
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
 }
 
 /** The figures of a run, one line per scenario and a total. */

@@ -64,7 +64,7 @@ export class FaultInjector {
 }
 
 /** mulberry32: small, fast and good enough to spread faults; unseeded runs start anywhere. */
-function seededRandom(seed = Math.floor(Math.random() * 2 ** 32)): () => number {
+export function seededRandom(seed = Math.floor(Math.random() * 2 ** 32)): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;

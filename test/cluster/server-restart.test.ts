@@ -1,16 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
-import { startSync, syncProgress } from '../../src/api/syncs.js';
+import { syncProgress } from '../../src/api/syncs.js';
 import { ownClusterFixture } from '../helpers/cluster.js';
-import {
-  LEAD_HEADER,
-  csvLines,
-  leadRows,
-  leadSquaredAccount,
-  startTestWorker,
-  writeCsv,
-} from '../helpers/sync-harness.js';
+import { leadRows, leadSquaredAccount, startLeadsSync, startTestWorker } from '../helpers/sync-harness.js';
 
 const ROWS = 300;
 
@@ -26,12 +19,7 @@ describe('a sync on a Temporal cluster whose server restarts', () => {
     try {
       const client = new Client({ connection, namespace: temporal.namespace });
       const rows = leadRows(ROWS);
-      const file = await writeCsv(setup.directory, 'leads.csv', LEAD_HEADER, csvLines(rows));
-      const handle = await startSync(
-        client,
-        { account: setup.accountName, source: { kind: 'csv', path: file } },
-        { taskQueue: setup.taskQueue },
-      );
+      const handle = await startLeadsSync(client, setup, rows);
       while (((await syncProgress(handle).catch(() => undefined))?.counts.read ?? 0) < 60) await sleep(250);
 
       await own.cluster.restart();

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redactor } from '../../src/observability/redactor.js';
 import { TransientError } from '../../src/vendors/errors.js';
 import { requestJson } from '../../src/vendors/http.js';
+import { failure } from '../helpers/failure.js';
 
 // undici's real failures (not hand-made look-alikes): a socket destroyed before and during the body, a hang.
 const SECRET = 'real-server-secret-1234';
@@ -34,15 +35,6 @@ afterAll(async () => {
 
 const options = { timeoutMs: 300, redactor: new Redactor([SECRET]) };
 const get = (path: string) => requestJson({ method: 'GET', url: new URL(`${base}${path}?key=${SECRET}`) }, options);
-
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(err instanceof Error)) throw new Error('expected the call to fail');
-  return err;
-}
 
 describe('requestJson against a real server', () => {
   it('redacts a secret echoed from the query string', async () => {

@@ -13,6 +13,7 @@ import {
 } from '../../src/vendors/errors.js';
 import { LeadSquaredClient } from '../../src/vendors/leadsquared/api.js';
 import type { LeadRecord } from '../../src/vendors/types.js';
+import { failure } from '../helpers/failure.js';
 
 const KEYS = { accessKey: 'sim-access-key-1', secretKey: 'sim-secret-key-1' };
 /** Room enough that only the tests about rate limits meet one. */
@@ -36,15 +37,6 @@ function clientOf(sim: RunningLeadSquaredSimulator, keys = KEYS): LeadSquaredCli
 
 function lead(row: number, email = `lead${row}@example.com`, fields: Record<string, string> = {}): LeadRecord {
   return { row, email, fields: { FirstName: `First${row}`, ...fields } };
-}
-
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  const outcome = await promise.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  if (!(outcome instanceof Error)) throw new Error('expected the call to fail');
-  return outcome;
 }
 
 describe('LeadSquared simulator, driven by the real client', () => {

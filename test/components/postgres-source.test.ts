@@ -9,10 +9,11 @@ import {
 import { openPostgresSource, type PostgresSource } from '../../src/sources/postgres.js';
 import type { SourceBoundary } from '../../src/sources/boundary.js';
 import { openSource } from '../../src/sources/registry.js';
-import { START, type ChunkRange, type Cursor } from '../../src/core/source-refs.js';
+import { START } from '../../src/core/source-refs.js';
 import { PostgresSourceSchema, postgresSinceAfter, type PostgresSourceRef } from '../../src/core/postgres-ref.js';
 import { type Source, type SourceRow } from '../../src/sources/source.js';
 import { TEST_POSTGRES_URL } from '../helpers/postgres-table.js';
+import { readChunk, scanToEnd } from '../helpers/source-scan.js';
 
 const resolve = postgresConnectionResolver(
   { test: { urlEnv: 'LEADSYNC_TEST_POSTGRES_URL' } },
@@ -60,34 +61,9 @@ function open(ref: Omit<PostgresSourceRef, 'kind' | 'connection'>): PostgresSour
   return source;
 }
 
-async function readAll(source: Source, range: ChunkRange): Promise<SourceRow[]> {
-  const rows: SourceRow[] = [];
-  for await (const row of source.read(range)) rows.push(row);
-  return rows;
-}
-
 function values(row: SourceRow): Record<string, string> {
   if (!('values' in row)) throw new Error(`row ${row.row} unreadable: ${row.unreadable}`);
   return row.values;
-}
-
-/** Scans to the end in chunks of the given sizes, reading every chunk as a worker would. */
-async function syncAll(source: Source, sizes: number[], from: Cursor = START) {
-  const chunks: ChunkRange[] = [];
-  const rows: SourceRow[] = [];
-  let cursor = from;
-  for (let scans = 0; ; scans++) {
-    if (scans > 1000) throw new Error('scan never finished');
-    const result = await source.scan(cursor, sizes);
-    for (const chunk of result.chunks) {
-      const read = await readAll(source, chunk);
-      expect(read).toHaveLength(chunk.rows);
-      chunks.push(chunk);
-      rows.push(...read);
-    }
-    cursor = result.cursor;
-    if (result.done) return { chunks, rows, cursor };
-  }
 }
 
 describe('PostgreSQL source', () => {
@@ -101,7 +77,7 @@ describe('PostgreSQL source', () => {
 
     expect(await source.columns()).toEqual(['id', 'email', 'score']);
     expect(await source.countRows()).toBe(103);
-    const { chunks, rows, cursor } = await syncAll(source, [10, 10, 10]);
+    const { chunks, rows, cursor } = await scanToEnd(source, [10, 10, 10]);
 
     expect(chunks.map((c) => c.rows)).toEqual([...Array(10).fill(10), 3]);
     expect(chunks.map((c) => c.firstRow)).toEqual(chunks.map((_, i) => 1 + i * 10));
@@ -142,7 +118,7 @@ describe('PostgreSQL source', () => {
     );
     const ref = { table, key: 'id', cursorColumn: 'updated_at' };
 
-    const first = await syncAll(open(ref), [7, 7]);
+    const first = await scanToEnd(open(ref), [7, 7]);
     expect(first.rows.map((r) => Number(values(r).id)).sort((a, b) => a - b)).toEqual(
       Array.from({ length: 60 }, (_, i) => i + 1),
     );
@@ -161,7 +137,7 @@ describe('PostgreSQL source', () => {
 
     const second = open({ ...ref, since });
     expect(await second.countRows()).toBe(26);
-    const run2 = await syncAll(second, [4, 4, 4]);
+    const run2 = await scanToEnd(second, [4, 4, 4]);
     const seen = run2.rows.map((r) => values(r).id);
     // Row 50000 went in behind the cursor without moving its cursor value: by design, it is not read.
     expect(seen).toEqual([
@@ -186,7 +162,7 @@ describe('PostgreSQL source', () => {
          (2, '2024-03-01 00:00:00+05:30', '2024-03-01 00:00:00', '0900-01-01', false, '', -1, 0)`,
     );
     const source = open({ table, key: 'id' });
-    const { rows } = await syncAll(source, [10]);
+    const { rows } = await scanToEnd(source, [10]);
 
     expect(rows.map(values)).toEqual([
       {
@@ -282,11 +258,11 @@ describe('PostgreSQL source', () => {
     await admin.query(`INSERT INTO ${table} SELECT generate_series(1, 1000)`);
     const source = open({ table, key: 'id' });
     const { chunks } = await source.scan(START, [1000]);
-    await readAll(source, chunks[0]!);
+    await readChunk(source, chunks[0]!);
     const pool = leasePool(TEST_POSTGRES_URL);
     const query = vi.spyOn(pool.pool, 'query');
 
-    const rows = await readAll(source, chunks[0]!);
+    const rows = await readChunk(source, chunks[0]!);
 
     expect(rows).toHaveLength(1000);
     expect(query).toHaveBeenCalledTimes(1);

@@ -15,6 +15,7 @@ import {
 } from '../../src/vendors/errors.js';
 import { SmartLeadApi, smartLead, type SmartLeadLead } from '../../src/vendors/smartlead/index.js';
 import type { LeadRecord, VendorClient } from '../../src/vendors/types.js';
+import { failure } from '../helpers/failure.js';
 
 const API_KEY = 'sim-api-key-1';
 const CAMPAIGN = 42;
@@ -61,15 +62,6 @@ function lead(row: number, email = `lead${row}@example.com`): LeadRecord {
 
 function slLead(n: number): SmartLeadLead {
   return { email: `lead${n}@example.com`, first_name: `First${n}` };
-}
-
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  const outcome = await promise.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  if (!(outcome instanceof Error)) throw new Error('expected the call to fail');
-  return outcome;
 }
 
 describe('SmartLead simulator, driven by the real client', () => {

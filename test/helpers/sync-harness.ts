@@ -7,6 +7,7 @@ import type { Client, Connection, TLSConfig } from '@temporalio/client';
 import { bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
 import { stringify as toYaml } from 'yaml';
 import { afterAll, beforeAll } from 'vitest';
+import { startSync, type SyncHandle } from '../../src/api/syncs.js';
 import { loadConfig, type LoadedConfig } from '../../src/config/accounts.js';
 import {
   startLeadSquaredSimulator,
@@ -14,7 +15,7 @@ import {
   type RunningLeadSquaredSimulator,
 } from '../../src/vendors/leadsquared/simulator/server.js';
 import { KEYED_CONVERTERS_PATH } from '../../src/temporal/codec.js';
-import { LeadsyncWorker, WORKFLOWS_PATH } from '../../src/worker/worker.js';
+import { LeadsyncWorker, WORKFLOWS_PATH, type LeadsyncWorkerOptions } from '../../src/worker/worker.js';
 import { connectTestClient, testTemporal, uniqueName, uniqueTaskQueue } from './temporal.js';
 
 let bundle: Promise<WorkflowBundle> | undefined;
@@ -102,8 +103,10 @@ export async function leadSquaredAccount(setup: LeadSquaredAccountSetup): Promis
  * cluster of the test's own, with its TLS); stop it in afterAll.
  */
 export async function startTestWorker(
-  setup: LeadSquaredSetup,
+  setup: Pick<LeadSquaredSetup, 'config' | 'taskQueue'>,
   temporal: { address: string; namespace: string; tls?: TLSConfig } = testTemporal(),
+  /** Another bundle (an encrypting one), the environment it reads secrets from, a fetch that records. */
+  options: Pick<LeadsyncWorkerOptions, 'workflowBundle' | 'env' | 'fetch'> = {},
 ): Promise<{ stop(): Promise<void> }> {
   const worker = await LeadsyncWorker.create({
     config: setup.config,
@@ -112,6 +115,7 @@ export async function startTestWorker(
     tls: temporal.tls,
     taskQueue: setup.taskQueue,
     workflowBundle: await workflowBundle(),
+    ...options,
   });
   const running = worker.run();
   return {
@@ -124,6 +128,19 @@ export async function startTestWorker(
 
 export async function testClient(): Promise<{ client: Client; connection: Connection }> {
   return connectTestClient();
+}
+
+/** A client the test file's tests share, connected in beforeAll and closed in afterAll: read it inside tests. */
+export function testClientFixture(): { client: Client } {
+  const fixture = {} as { client: Client };
+  let connection: Connection | undefined;
+  beforeAll(async () => {
+    ({ client: fixture.client, connection } = await testClient());
+  });
+  afterAll(async () => {
+    await connection?.close();
+  });
+  return fixture;
 }
 
 export interface LeadRow {
@@ -152,6 +169,16 @@ export function csvLines(rows: LeadRow[]): string[] {
 }
 
 export const LEAD_HEADER = ['EmailAddress', 'FirstName', 'LastName'];
+
+/** Starts a sync of `rows`, written to a CSV file in the setup's directory, into the setup's account on its queue. */
+export async function startLeadsSync(client: Client, setup: LeadSquaredSetup, rows: LeadRow[]): Promise<SyncHandle> {
+  const file = await writeCsv(setup.directory, 'leads.csv', LEAD_HEADER, csvLines(rows));
+  return startSync(
+    client,
+    { account: setup.accountName, source: { kind: 'csv', path: file } },
+    { taskQueue: setup.taskQueue },
+  );
+}
 
 /**
  * A `leadsync worker` child process on the setup's queues, as a user would run it; kill it to test recovery. `env`
@@ -187,12 +214,16 @@ export interface LeadSquaredSyncFixture {
  * Sets up (beforeAll) and tears down (afterAll) a LeadSquared account with its worker and a client. The fields are
  * filled in before the first test runs: read them inside tests, not at the top of the file.
  */
-export function leadSquaredSyncFixture(account: LeadSquaredAccountSetup): LeadSquaredSyncFixture {
+export function leadSquaredSyncFixture(
+  account: LeadSquaredAccountSetup,
+  /** Changes the account's config before the worker reads it (e.g. `withTestDatabase`). */
+  configure: (setup: LeadSquaredSetup) => Promise<LeadSquaredSetup> = async (setup) => setup,
+): LeadSquaredSyncFixture {
   const fixture = {} as LeadSquaredSyncFixture;
   let worker: { stop(): Promise<void> } | undefined;
   let connection: Connection | undefined;
   beforeAll(async () => {
-    fixture.setup = await leadSquaredAccount(account);
+    fixture.setup = await configure(await leadSquaredAccount(account));
     worker = await startTestWorker(fixture.setup);
     ({ client: fixture.client, connection } = await testClient());
   });

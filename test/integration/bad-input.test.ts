@@ -1,20 +1,22 @@
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { WorkflowFailedError, type Client, type Connection } from '@temporalio/client';
+import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify as toYaml } from 'yaml';
 import { startSync } from '../../src/api/syncs.js';
-import { loadConfig, parseConfig } from '../../src/config/accounts.js';
+import { parseConfig } from '../../src/config/accounts.js';
 import type { SyncInput, SyncResult } from '../../src/core/contract.js';
 import {
   startLeadSquaredSimulator,
   type RunningLeadSquaredSimulator,
 } from '../../src/vendors/leadsquared/simulator/server.js';
-import { startSmartLeadSimulator, type RunningSmartLeadSimulator } from '../../src/vendors/smartlead/simulator/server.js';
-import { LeadsyncWorker } from '../../src/worker/worker.js';
-import { testClient, workflowBundle } from '../helpers/sync-harness.js';
-import { testTemporal, uniqueName, uniqueTaskQueue } from '../helpers/temporal.js';
+import {
+  startSmartLeadSimulator,
+  type RunningSmartLeadSimulator,
+} from '../../src/vendors/smartlead/simulator/server.js';
+import { startConfiguredWorker, type ConfiguredWorker } from '../helpers/configured-worker.js';
+import { uniqueName, uniqueTaskQueue } from '../helpers/temporal.js';
+import { workflowFailure, type WorkflowFailure } from '../helpers/workflow-failure.js';
 
 const CAMPAIGN = 7;
 
@@ -37,10 +39,7 @@ describe('bad input', () => {
   let directory: string;
   let leadsquared: RunningLeadSquaredSimulator;
   let smartlead: RunningSmartLeadSimulator;
-  let worker: LeadsyncWorker;
-  let running: Promise<void>;
-  let client: Client;
-  let connection: Connection;
+  let worker: ConfiguredWorker;
   const taskQueue = uniqueTaskQueue('bad-input');
 
   beforeAll(async () => {
@@ -59,10 +58,9 @@ describe('bad input', () => {
       baseUrl: leadsquared.baseUrl,
       credentials: { accessKeyEnv, secretKeyEnv },
     });
-    const configPath = join(directory, 'leadsync.yaml');
-    await writeFile(
-      configPath,
-      toYaml({
+    worker = await startConfiguredWorker(
+      join(directory, 'leadsync.yaml'),
+      {
         accounts: {
           [accounts.lsq]: lsqAccount(variable('access'), variable('secret')),
           [accounts.wrongKeys]: lsqAccount(variable('access'), variable('wrong_secret')),
@@ -75,40 +73,22 @@ describe('bad input', () => {
           },
         },
         rejects: { directory: join(directory, 'rejects') },
-      }),
-    );
-    worker = await LeadsyncWorker.create({
-      config: await loadConfig(configPath),
-      ...testTemporal(),
+      },
       taskQueue,
-      workflowBundle: await workflowBundle(),
-    });
-    running = worker.run();
-    ({ client, connection } = await testClient());
+    );
   });
 
   afterAll(async () => {
-    worker?.shutdown();
-    await running;
-    await connection?.close();
+    await worker?.stop();
     await leadsquared?.stop();
     await smartlead?.stop();
   });
 
   const sync = async (input: SyncInput): Promise<SyncResult> =>
-    (await startSync(client, input, { taskQueue })).result();
+    (await startSync(worker.client, input, { taskQueue })).result();
 
   /** The sync's own failure, as `leadsync sync` prints it: the innermost cause says what is wrong. */
-  const failureOf = async (input: SyncInput): Promise<{ type: string | undefined; message: string }> => {
-    const error = await sync(input).then(
-      () => undefined,
-      (err: unknown) => err,
-    );
-    expect(error).toBeInstanceOf(WorkflowFailedError);
-    let cause = (error as WorkflowFailedError).cause as (Error & { type?: string; cause?: Error }) | undefined;
-    while (cause?.cause) cause = cause.cause as typeof cause;
-    return { type: cause?.type, message: cause?.message ?? '' };
-  };
+  const failureOf = (input: SyncInput): Promise<WorkflowFailure> => workflowFailure(sync(input));
 
   const file = async (fileName: string, content: string | Buffer): Promise<string> => {
     const path = join(directory, fileName);
@@ -289,7 +269,7 @@ describe('bad input', () => {
   });
 
   it('refuses workflow input from outside the typed client (the temporal CLI) with the path of the bad value', async () => {
-    const handle = await client.workflow.start('leadSync', {
+    const handle = await worker.client.workflow.start('leadSync', {
       taskQueue,
       workflowId: uniqueName('bad-input-raw'),
       args: [{ account: accounts.lsq, source: { kind: 'csv' }, share: 3 }],

@@ -1,148 +1,77 @@
 import { execFileSync } from 'node:child_process';
-import { appendFile, mkdir, mkdtemp, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { appendFile, mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { ActivityFailure, WorkflowFailedError, type Client, type Connection } from '@temporalio/client';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify as toYaml } from 'yaml';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { pauseSync, resumeSync, startSync, syncProgress, type SyncHandle } from '../../src/api/syncs.js';
-import { loadConfig } from '../../src/config/accounts.js';
 import { laneTaskQueue } from '../../src/core/task-queues.js';
-import {
-  startLeadSquaredSimulator,
-  type RunningLeadSquaredSimulator,
-} from '../../src/vendors/leadsquared/simulator/server.js';
 import type { SyncInput, SyncResult } from '../../src/core/contract.js';
 import { syncFileName } from '../../src/rejects/files.js';
-import { LeadsyncWorker } from '../../src/worker/worker.js';
 import { eventually } from '../helpers/run-cli.js';
-import { LeadsTable, TEST_POSTGRES_URL } from '../helpers/postgres-table.js';
-import { testClient, workflowBundle } from '../helpers/sync-harness.js';
-import { testTemporal, uniqueName, uniqueTaskQueue } from '../helpers/temporal.js';
+import { sourceBoundaryFixture } from '../helpers/source-boundary.js';
+import { uniqueName } from '../helpers/temporal.js';
+import { workflowFailure } from '../helpers/workflow-failure.js';
 
 /**
  * A workflow input comes from whoever can write to the namespace. Each hostile input here must be refused with a
  * message that says what is allowed, before anything outside the config's boundary is opened, removed or sent.
  */
 describe('the trust boundary', () => {
-  const name = uniqueName('boundary');
-  const variable = (what: string) => `${name}_${what}`.replace(/[^A-Za-z0-9]/g, '_').toUpperCase();
-  const accessKey = uniqueName('access');
-  const secretKey = uniqueName('secret');
-  const account = `${name}-lsq`;
-  const taskQueue = uniqueTaskQueue('boundary');
-  let directory: string;
-  let data: string;
+  const boundary = sourceBoundaryFixture({ prefix: 'boundary', tables: (listed) => [`public.${listed}`] });
+  const { name, account, taskQueue } = boundary;
   let outside: string;
-  let rejectsDirectory: string;
-  let leadsquared: RunningLeadSquaredSimulator;
-  let worker: LeadsyncWorker;
-  let running: Promise<void>;
-  let client: Client;
-  let connection: Connection;
-  let admin: pg.Client;
-  let allowed: LeadsTable;
-  let forbidden: LeadsTable;
 
   beforeAll(async () => {
-    directory = await mkdtemp(join(tmpdir(), 'leadsync-boundary-'));
-    data = join(directory, 'data');
-    outside = join(directory, 'outside');
-    rejectsDirectory = join(directory, 'rejects');
-    await Promise.all([mkdir(data), mkdir(outside), mkdir(join(directory, 'config'))]);
+    outside = join(boundary.directory, 'outside');
+    await mkdir(outside);
     await writeFile(join(outside, 'secret.csv'), `EmailAddress,TOPSECRETCOLUMN\nsecret@example.com,TOPSECRETVALUE\n`);
-    admin = new pg.Client({ connectionString: TEST_POSTGRES_URL });
-    await admin.connect();
-    allowed = await LeadsTable.create(admin, 'leadsync_boundary_allowed');
-    forbidden = await LeadsTable.create(admin, 'leadsync_boundary_forbidden');
-    await allowed.upsert(1, 3, '2024-01-01T00:00:00Z', 'v1');
-    await forbidden.upsert(1, 3, '2024-01-01T00:00:00Z', 'v1');
-    leadsquared = await startLeadSquaredSimulator({ plan: 'enterprise', accessKey, secretKey });
-    Object.assign(process.env, { [variable('access')]: accessKey, [variable('secret')]: secretKey });
-    const configPath = join(directory, 'config', 'leadsync.yaml');
-    await writeFile(
-      configPath,
-      toYaml({
-        accounts: {
-          [account]: {
-            vendor: 'leadsquared',
-            plan: 'enterprise',
-            baseUrl: leadsquared.baseUrl,
-            credentials: { accessKeyEnv: variable('access'), secretKeyEnv: variable('secret') },
-          },
-        },
-        sources: {
-          files: { roots: ['../data'] },
-          postgres: { testdb: { url: TEST_POSTGRES_URL, tables: [`public.${allowed.name}`] } },
-        },
-        rejects: { directory: rejectsDirectory },
-      }),
-    );
-    worker = await LeadsyncWorker.create({
-      config: await loadConfig(configPath),
-      ...testTemporal(),
-      taskQueue,
-      workflowBundle: await workflowBundle(),
-    });
-    running = worker.run();
-    ({ client, connection } = await testClient());
+    await boundary.unlisted.upsert(1, 3, '2024-01-01T00:00:00Z', 'v1');
   });
 
-  afterAll(async () => {
-    worker?.shutdown();
-    await running;
-    await connection?.close();
-    await leadsquared?.stop();
-    await allowed?.drop();
-    await forbidden?.drop();
-    await admin?.end();
-  });
-
-  const requests = () => leadsquared.report({ requests: false }).totals.requests;
+  const requests = () => boundary.leadsquared.report({ requests: false }).totals.requests;
 
   const leadsFile = async (fileName: string, lines: string[]): Promise<string> => {
-    const path = join(data, fileName);
+    const path = join(boundary.data, fileName);
     await writeFile(path, ['EmailAddress,FirstName', ...lines, ''].join('\n'));
     return path;
   };
 
-  /** The innermost cause of a failed workflow: what `leadsync sync` prints. */
-  const failureOf = async (result: Promise<unknown>) => {
-    const error = await result.then(
-      () => undefined,
-      (err: unknown) => err,
-    );
-    expect(error).toBeInstanceOf(WorkflowFailedError);
-    let cause = (error as WorkflowFailedError).cause as (Error & { type?: string; cause?: Error }) | undefined;
-    const activity = cause instanceof ActivityFailure ? cause : undefined;
-    while (cause?.cause) cause = cause.cause as typeof cause;
-    return { type: cause?.type, message: cause?.message ?? '', retryState: activity?.retryState };
-  };
-
   const start = (input: SyncInput, workflowId?: string): Promise<SyncHandle> =>
-    startSync(client, input, { taskQueue, ...(workflowId ? { workflowId } : {}) });
+    startSync(boundary.client, input, { taskQueue, ...(workflowId ? { workflowId } : {}) });
 
   it('refuses files outside the roots, through .. or links, and tables the connection does not list, echoing nothing', async () => {
-    await symlink(join(outside, 'secret.csv'), join(data, 'link.csv'));
-    await symlink(outside, join(data, 'linked-directory'));
-    execFileSync('mkfifo', [join(data, 'fifo.csv')]);
-    await writeFile(join(data, '.env'), 'TOPSECRETNAME=TOPSECRETVALUE\n');
+    await symlink(join(outside, 'secret.csv'), join(boundary.data, 'link.csv'));
+    await symlink(outside, join(boundary.data, 'linked-directory'));
+    execFileSync('mkfifo', [join(boundary.data, 'fifo.csv')]);
+    await writeFile(join(boundary.data, '.env'), 'TOPSECRETNAME=TOPSECRETVALUE\n');
     const before = requests();
     const fileRefusal = /source file refused: it is not under a directory this worker may read sources from \(.*data;/;
-    const tableRefusal = new RegExp(`connection 'testdb' lets syncs read only public\\.${allowed.name} \\(sources`);
+    const tableRefusal = new RegExp(
+      `connection 'testdb' lets syncs read only public\\.${boundary.listed.name} \\(sources`,
+    );
     const cases: [string, SyncInput['source'], RegExp][] = [
       ['the environment of the worker', { kind: 'csv', path: '/proc/self/environ' }, fileRefusal],
-      ['a path climbing out with ..', { kind: 'csv', path: join(data, '..', 'outside', 'secret.csv') }, fileRefusal],
-      ['a link to a file outside', { kind: 'csv', path: join(data, 'link.csv') }, fileRefusal],
       [
-        'a file under a linked directory',
-        { kind: 'ndjson', path: join(data, 'linked-directory', 'secret.csv') },
+        'a path climbing out with ..',
+        { kind: 'csv', path: join(boundary.data, '..', 'outside', 'secret.csv') },
         fileRefusal,
       ],
-      ['a hidden file under a root', { kind: 'csv', path: join(data, '.env') }, fileRefusal],
-      ['a FIFO that would block the read', { kind: 'csv', path: join(data, 'fifo.csv') }, /is not a regular file/],
-      ['an unlisted table', { kind: 'postgres', connection: 'testdb', table: forbidden.name, key: 'id' }, tableRefusal],
+      ['a link to a file outside', { kind: 'csv', path: join(boundary.data, 'link.csv') }, fileRefusal],
+      [
+        'a file under a linked directory',
+        { kind: 'ndjson', path: join(boundary.data, 'linked-directory', 'secret.csv') },
+        fileRefusal,
+      ],
+      ['a hidden file under a root', { kind: 'csv', path: join(boundary.data, '.env') }, fileRefusal],
+      [
+        'a FIFO that would block the read',
+        { kind: 'csv', path: join(boundary.data, 'fifo.csv') },
+        /is not a regular file/,
+      ],
+      [
+        'an unlisted table',
+        { kind: 'postgres', connection: 'testdb', table: boundary.unlisted.name, key: 'id' },
+        tableRefusal,
+      ],
       [
         'an unlisted schema-qualified table',
         { kind: 'postgres', connection: 'testdb', table: 'pg_catalog.pg_authid', key: 'oid' },
@@ -150,7 +79,7 @@ describe('the trust boundary', () => {
       ],
     ];
     for (const [what, source, message] of cases) {
-      const failure = await failureOf((await start({ account, source })).result());
+      const failure = await workflowFailure((await start({ account, source })).result());
       expect({ what, ...failure }).toMatchObject({
         what,
         type: 'ConfigError',
@@ -163,7 +92,7 @@ describe('the trust boundary', () => {
     // Inside the boundary the same worker reads a listed table, by its unqualified name too, and a file.
     const table = await start({
       account,
-      source: { kind: 'postgres', connection: 'testdb', table: allowed.name, key: 'id' },
+      source: { kind: 'postgres', connection: 'testdb', table: boundary.listed.name, key: 'id' },
       mapping: { EmailAddress: 'email', FirstName: 'first_name' },
     });
     expect(await table.result()).toMatchObject({ read: 3, accepted: 3 });
@@ -178,20 +107,20 @@ describe('the trust boundary', () => {
     for (const [input, message] of [
       [{ account: 'constructor', source: { kind: 'csv', path: file } }, /unknown account 'constructor'/],
       [
-        { account, source: { kind: 'postgres', connection: 'constructor', table: allowed.name, key: 'id' } },
+        { account, source: { kind: 'postgres', connection: 'constructor', table: boundary.listed.name, key: 'id' } },
         /no PostgreSQL connection named 'constructor'/,
       ],
     ] as const) {
-      const failure = await failureOf((await start(input)).result());
+      const failure = await workflowFailure((await start(input)).result());
       expect(failure).toMatchObject({ type: 'ConfigError', message: expect.stringMatching(message) });
     }
   });
 
   it('encodes every sync id into its own rejects file: . and .. remove nothing, and look-alike ids never share one', async () => {
-    const sentinel = join(directory, 'sentinel');
+    const sentinel = join(boundary.directory, 'sentinel');
     await writeFile(sentinel, 'the parent of the rejects directory');
-    await mkdir(rejectsDirectory, { recursive: true });
-    await writeFile(join(rejectsDirectory, 'another-sync.rejects.csv'), 'row,field,reason\n');
+    await mkdir(boundary.rejectsDirectory, { recursive: true });
+    await writeFile(join(boundary.rejectsDirectory, 'another-sync.rejects.csv'), 'row,field,reason\n');
     const ids = ['..', '.', `${name}/weekly`, `${name}:weekly`, `${name}_weekly`];
     const results: SyncResult[] = [];
     for (const [i, id] of ids.entries()) {
@@ -207,17 +136,19 @@ describe('the trust boundary', () => {
     const reports = results.map((result) => result.rejectsFile!);
     expect(new Set(reports).size).toBe(ids.length);
     for (const [i, report] of reports.entries()) {
-      expect(dirname(report)).toBe(rejectsDirectory);
-      expect(report).toBe(join(rejectsDirectory, `${syncFileName(ids[i]!)}.rejects.csv`));
+      expect(dirname(report)).toBe(boundary.rejectsDirectory);
+      expect(report).toBe(join(boundary.rejectsDirectory, `${syncFileName(ids[i]!)}.rejects.csv`));
       expect((await readFile(report, 'utf8')).split('\n')[1]).toMatch(new RegExp(`^${i + 1},EmailAddress,`));
     }
     expect(await readFile(sentinel, 'utf8')).toBe('the parent of the rejects directory');
-    expect((await readdir(rejectsDirectory)).filter((f) => !f.endsWith('.tmp'))).toContain('another-sync.rejects.csv');
+    expect((await readdir(boundary.rejectsDirectory)).filter((f) => !f.endsWith('.tmp'))).toContain(
+      'another-sync.rejects.csv',
+    );
   });
 
   it('takes where rejects go from the config, never from a forged carried argument, and checks every argument', async () => {
     const file = await leadsFile('carried.csv', [`carried-${name}@example.com,Ok`, 'not-an-email,Bad']);
-    const evil = join(directory, 'evil');
+    const evil = join(boundary.directory, 'evil');
     const carried = (taskQueueOfLane: string) => ({
       plan: {
         vendor: 'leadsquared',
@@ -237,7 +168,9 @@ describe('the trust boundary', () => {
       paused: false,
     });
     const raw = (workflowType: string, args: unknown[]) =>
-      client.workflow.start(workflowType, { taskQueue, workflowId: uniqueName('raw'), args }).then((h) => h.result());
+      boundary.client.workflow
+        .start(workflowType, { taskQueue, workflowId: uniqueName('raw'), args })
+        .then((h) => h.result());
     const input = { account, source: { kind: 'csv', path: file } };
 
     const forged = (await raw('leadSync', [
@@ -245,11 +178,11 @@ describe('the trust boundary', () => {
       carried(laneTaskQueue('leadsquared', account, 'general')),
     ])) as SyncResult;
     expect(forged).toMatchObject({ read: 2, accepted: 1, rejected: 1 });
-    expect(dirname(forged.rejectsFile!)).toBe(rejectsDirectory);
+    expect(dirname(forged.rejectsFile!)).toBe(boundary.rejectsDirectory);
     await expect(stat(evil)).rejects.toThrow(/ENOENT/);
 
     // A lane moved to another queue (one without the lane's rate limit) runs nowhere.
-    const moved = await failureOf(raw('leadSync', [input, carried(taskQueue)]));
+    const moved = await workflowFailure(raw('leadSync', [input, carried(taskQueue)]));
     expect(moved.message).toMatch(/runs only on task queue leadsync\.leadsquared\./);
 
     const invalid: [string, unknown[], RegExp][] = [
@@ -265,7 +198,7 @@ describe('the trust boundary', () => {
       ],
     ];
     for (const [type, args, message] of invalid) {
-      const failure = await failureOf(raw(type, args));
+      const failure = await workflowFailure(raw(type, args));
       expect({ workflowType: type, ...failure }).toMatchObject({
         workflowType: type,
         type: 'ConfigError',
@@ -275,7 +208,7 @@ describe('the trust boundary', () => {
   });
 
   it("drops a governor's release signal that does not read as one, and goes on granting slots", async () => {
-    const governor = await client.workflow.start('accountGovernor', {
+    const governor = await boundary.client.workflow.start('accountGovernor', {
       taskQueue,
       workflowId: uniqueName('governor'),
       args: [{ account: `${name}-released` }],
@@ -321,10 +254,10 @@ describe('the trust boundary', () => {
     await appendFile(file, `pinned-late-${name}@example.com,After\n`);
     await resumeSync(handle);
 
-    const failure = await failureOf(handle.result());
+    const failure = await workflowFailure(handle.result());
     expect(failure.type).toBe('ConfigError');
     expect(failure.message).toContain(`source file ${file} changed during the sync`);
-    expect(leadsquared.leads().filter((lead) => lead.email.startsWith('pinned-'))).toHaveLength(0);
+    expect(boundary.leadsquared.leads().filter((lead) => lead.email.startsWith('pinned-'))).toHaveLength(0);
   });
 
   it('fails a sync whose rejects cannot be written, once, with the reason, instead of resending its calls', async () => {
@@ -334,10 +267,12 @@ describe('the trust boundary', () => {
       source: { kind: 'csv', path: await leadsFile('unwritable.csv', lines) },
     });
     // Where the first chunk's rejects file goes is now a directory: writing it fails, as on a full disk.
-    await mkdir(join(rejectsDirectory, syncFileName(handle.workflowId), '1.ndjson', 'in-the-way'), { recursive: true });
+    await mkdir(join(boundary.rejectsDirectory, syncFileName(handle.workflowId), '1.ndjson', 'in-the-way'), {
+      recursive: true,
+    });
     await resumeSync(handle);
 
-    const failure = await failureOf(handle.result());
+    const failure = await workflowFailure(handle.result());
     expect(failure.type).toBe('ConfigError');
     expect(failure.message).toMatch(/the rejects of the chunk at row 1 cannot be written to .*: E[A-Z]+: .*free space/);
     // One attempt of the chunk, not retried: its calls were not sent again.
@@ -345,6 +280,8 @@ describe('the trust boundary', () => {
     const attempts = (history.events ?? []).flatMap((event) => event.activityTaskStartedEventAttributes?.attempt ?? []);
     expect(attempts.length).toBeGreaterThan(0);
     expect(Math.max(...attempts)).toBe(1);
-    expect(leadsquared.leads().filter((lead) => lead.email === `unwritable-${name}@example.com`)).toHaveLength(1);
+    expect(boundary.leadsquared.leads().filter((lead) => lead.email === `unwritable-${name}@example.com`)).toHaveLength(
+      1,
+    );
   });
 });

@@ -14,13 +14,13 @@ import {
   payloadCodecFromEnv,
 } from '../../src/temporal/codec.js';
 import { startCodecServer, type RunningCodecServer } from '../../src/temporal/codec-server.js';
-import { LeadsyncWorker } from '../../src/worker/worker.js';
 import {
   LEAD_HEADER,
   csvLines,
   encryptingWorkflowBundle,
   leadRows,
   leadSquaredAccount,
+  startTestWorker,
   writeCsv,
   type LeadSquaredSetup,
 } from '../helpers/sync-harness.js';
@@ -159,26 +159,20 @@ describe('payload encryption', () => {
 
   describe('on a worker and client holding the key', () => {
     let setup: LeadSquaredSetup;
-    let worker: LeadsyncWorker;
-    let running: Promise<void>;
+    let worker: { stop(): Promise<void> } | undefined;
     let connection: Connection;
 
     beforeAll(async () => {
       setup = await leadSquaredAccount({ plan: 'enterprise' });
-      worker = await LeadsyncWorker.create({
-        config: setup.config,
-        ...testTemporal(),
-        taskQueue: setup.taskQueue,
+      worker = await startTestWorker(setup, undefined, {
         workflowBundle: await encryptingWorkflowBundle(),
         env: env(),
       });
-      running = worker.run();
       connection = await Connection.connect({ address: testTemporal().address });
     });
 
     afterAll(async () => {
-      worker?.shutdown();
-      await running;
+      await worker?.stop();
       await connection?.close();
       await setup?.simulator.stop();
     });

@@ -7,8 +7,12 @@ import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSync } from '../../src/api/syncs.js';
 import { PAYLOAD_KEY_ENV, dataConverterFromEnv } from '../../src/temporal/codec.js';
-import { LeadsyncWorker } from '../../src/worker/worker.js';
-import { encryptingWorkflowBundle, leadSquaredAccount, type LeadSquaredSetup } from '../helpers/sync-harness.js';
+import {
+  encryptingWorkflowBundle,
+  leadSquaredAccount,
+  startTestWorker,
+  type LeadSquaredSetup,
+} from '../helpers/sync-harness.js';
 import { leadsync } from '../helpers/run-cli.js';
 import { testTemporal, uniqueName } from '../helpers/temporal.js';
 
@@ -23,30 +27,25 @@ describe('secrets the worker reads from its environment', () => {
   const payloadKey = randomBytes(32).toString('base64');
   let setup: LeadSquaredSetup;
   let env: NodeJS.ProcessEnv;
-  let worker: LeadsyncWorker;
-  let running: Promise<void>;
+  let worker: { stop(): Promise<void> } | undefined;
   let connection: Connection;
 
   beforeAll(async () => {
     setup = await leadSquaredAccount({ plan: 'enterprise' });
     env = { ...process.env, [databaseVariable]: databaseUrl, [PAYLOAD_KEY_ENV]: payloadKey };
-    worker = await LeadsyncWorker.create({
-      config: {
-        ...setup.config,
-        postgresConnections: { crm: { urlEnv: databaseVariable, tables: [], lookBackSeconds: 0 } },
-      },
-      ...testTemporal(),
-      taskQueue: setup.taskQueue,
+    const config = {
+      ...setup.config,
+      postgresConnections: { crm: { urlEnv: databaseVariable, tables: [], lookBackSeconds: 0 } },
+    };
+    worker = await startTestWorker({ ...setup, config }, undefined, {
       workflowBundle: await encryptingWorkflowBundle(),
       env,
     });
-    running = worker.run();
     connection = await Connection.connect({ address: testTemporal().address });
   });
 
   afterAll(async () => {
-    worker?.shutdown();
-    await running;
+    await worker?.stop();
     await connection?.close();
     await setup?.simulator.stop();
   });

@@ -2,19 +2,17 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { WorkflowFailedError, type Client, type Connection } from '@temporalio/client';
+import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { startSync } from '../../src/api/syncs.js';
 import {
   LEAD_HEADER,
   csvLines,
   leadRows,
-  leadSquaredAccount,
+  leadSquaredSyncFixture,
   startTestWorker,
-  testClient,
   writeCsv,
-  type LeadSquaredSetup,
 } from '../helpers/sync-harness.js';
 import { testTemporal } from '../helpers/temporal.js';
 
@@ -43,46 +41,34 @@ async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure>
 }
 
 describe('a sync that cannot work', () => {
-  let setup: LeadSquaredSetup;
-  let worker: { stop(): Promise<void> };
-  let client: Client;
-  let connection: Connection;
+  const fixture = leadSquaredSyncFixture({ plan: 'enterprise' });
   let file: string;
 
   beforeAll(async () => {
-    setup = await leadSquaredAccount({ plan: 'enterprise' });
-    worker = await startTestWorker(setup);
-    ({ client, connection } = await testClient());
-    file = await writeCsv(setup.directory, 'leads.csv', LEAD_HEADER, csvLines(leadRows(10)));
-  });
-
-  afterAll(async () => {
-    await worker?.stop();
-    await connection?.close();
-    await setup?.simulator.stop();
+    file = await writeCsv(fixture.setup.directory, 'leads.csv', LEAD_HEADER, csvLines(leadRows(10)));
   });
 
   it('fails at once on wrong credentials, naming the account and never the key, before any lead is written', async () => {
-    const secretVariable = Object.keys(setup.env).find((k) => k.endsWith('_SECRET_KEY'))!;
+    const secretVariable = Object.keys(fixture.setup.env).find((k) => k.endsWith('_SECRET_KEY'))!;
     const realSecret = process.env[secretVariable]!;
     const wrongSecret = `wrong-${realSecret}`;
     // The worker reads credentials when it first connects the account: a second worker holds the wrong one.
-    const badSetup = { ...setup, taskQueue: `${setup.taskQueue}-bad` };
+    const badSetup = { ...fixture.setup, taskQueue: `${fixture.setup.taskQueue}-bad` };
     process.env[secretVariable] = wrongSecret;
     const badWorker = await startTestWorker(badSetup);
     try {
       const handle = await startSync(
-        client,
-        { account: setup.accountName, source: { kind: 'csv', path: file } },
+        fixture.client,
+        { account: fixture.setup.accountName, source: { kind: 'csv', path: file } },
         { taskQueue: badSetup.taskQueue },
       );
 
       const failure = await failureOf(handle.result());
 
       expect(failure.type).toBe('AuthError');
-      expect(failure.message).toContain(setup.accountName);
+      expect(failure.message).toContain(fixture.setup.accountName);
       expect(failure.message).not.toContain(wrongSecret);
-      expect(setup.simulator.report({ requests: false }).leads.count).toBe(0);
+      expect(fixture.setup.simulator.report({ requests: false }).leads.count).toBe(0);
     } finally {
       process.env[secretVariable] = realSecret;
       await badWorker.stop();
@@ -91,9 +77,9 @@ describe('a sync that cannot work', () => {
 
   it('fails at once on an account the worker has no config for, naming the account', async () => {
     const handle = await startSync(
-      client,
+      fixture.client,
       { account: 'no-such-account', source: { kind: 'csv', path: file } },
-      { taskQueue: setup.taskQueue },
+      { taskQueue: fixture.setup.taskQueue },
     );
 
     const failure = await failureOf(handle.result());
@@ -103,29 +89,29 @@ describe('a sync that cannot work', () => {
   }, 60_000);
 
   it('fails at once on a mapping that names a column the file lacks, before any vendor call', async () => {
-    const before = setup.simulator.report({ requests: false }).totals.requests;
+    const before = fixture.setup.simulator.report({ requests: false }).totals.requests;
     const handle = await startSync(
-      client,
+      fixture.client,
       {
-        account: setup.accountName,
+        account: fixture.setup.accountName,
         source: { kind: 'csv', path: file },
         mapping: { EmailAddress: 'email_address', FirstName: 'FirstName' },
       },
-      { taskQueue: setup.taskQueue },
+      { taskQueue: fixture.setup.taskQueue },
     );
 
     const failure = await failureOf(handle.result());
 
     expect(failure.type).toBe('ConfigError');
     expect(failure.message).toContain("no column 'email_address'");
-    expect(setup.simulator.report({ requests: false }).totals.requests).toBe(before);
+    expect(fixture.setup.simulator.report({ requests: false }).totals.requests).toBe(before);
   }, 60_000);
 
   it('refuses a bad config file with exit code 2 and a message naming the file and the key', async () => {
-    const config = join(setup.directory, 'bad.yaml');
+    const config = join(fixture.setup.directory, 'bad.yaml');
     await writeFile(
       config,
-      `accounts:\n  acme:\n    vendor: leadsquared\n    plan: platinum\n    baseUrl: ${setup.simulator.baseUrl}\n    credentials: { accessKeyEnv: A, secretKeyEnv: B }\n`,
+      `accounts:\n  acme:\n    vendor: leadsquared\n    plan: platinum\n    baseUrl: ${fixture.setup.simulator.baseUrl}\n    credentials: { accessKeyEnv: A, secretKeyEnv: B }\n`,
     );
 
     const run = await leadsync(['sync', '--config', config, '--account', 'acme', '--file', file]);
@@ -136,7 +122,7 @@ describe('a sync that cannot work', () => {
   }, 60_000);
 
   it('refuses an unknown account with exit code 2 before starting anything', async () => {
-    const run = await leadsync(['sync', '--config', setup.configPath, '--account', 'nope', '--file', file]);
+    const run = await leadsync(['sync', '--config', fixture.setup.configPath, '--account', 'nope', '--file', file]);
 
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/unknown account 'nope'/);

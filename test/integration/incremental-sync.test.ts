@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { WorkflowFailedError, type Client, type Connection, type ScheduleHandle } from '@temporalio/client';
+import { WorkflowFailedError, type ScheduleHandle } from '@temporalio/client';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createSyncSchedule, triggerSyncSchedule } from '../../src/api/schedules.js';
@@ -14,24 +14,18 @@ import {
   TEST_POSTGRES_URL,
   withTestDatabase,
 } from '../helpers/postgres-table.js';
-import { leadSquaredAccount, startTestWorker, testClient, type LeadSquaredSetup } from '../helpers/sync-harness.js';
+import { leadSquaredSyncFixture } from '../helpers/sync-harness.js';
 import { uniqueName } from '../helpers/temporal.js';
 
 const MAPPING: Mapping = { EmailAddress: 'email', FirstName: 'first_name' };
 
 describe('incremental and scheduled syncs from a PostgreSQL table', () => {
-  let setup: LeadSquaredSetup;
-  let worker: { stop(): Promise<void> };
-  let client: Client;
-  let connection: Connection;
+  const fixture = leadSquaredSyncFixture({ plan: 'enterprise' }, (setup) => withTestDatabase(setup));
   let admin: pg.Client;
   const tables: LeadsTable[] = [];
   const schedules: ScheduleHandle[] = [];
 
   beforeAll(async () => {
-    setup = await withTestDatabase(await leadSquaredAccount({ plan: 'enterprise' }));
-    worker = await startTestWorker(setup);
-    ({ client, connection } = await testClient());
     admin = new pg.Client({ connectionString: TEST_POSTGRES_URL });
     await admin.connect();
   });
@@ -39,14 +33,11 @@ describe('incremental and scheduled syncs from a PostgreSQL table', () => {
   afterEach(async () => {
     await Promise.all(schedules.splice(0).map((s) => s.delete()));
     await Promise.all(tables.splice(0).map((t) => t.drop()));
-    setup.simulator.reset();
+    fixture.setup.simulator.reset();
   });
 
   afterAll(async () => {
-    await worker?.stop();
-    await connection?.close();
     await admin?.end();
-    await setup?.simulator.stop();
   });
 
   async function table(): Promise<LeadsTable> {
@@ -62,7 +53,7 @@ describe('incremental and scheduled syncs from a PostgreSQL table', () => {
     connection = TEST_CONNECTION,
   ): SyncInput {
     return {
-      account: setup.accountName,
+      account: fixture.setup.accountName,
       source: {
         kind: 'postgres',
         connection,
@@ -76,8 +67,8 @@ describe('incremental and scheduled syncs from a PostgreSQL table', () => {
   }
 
   function sync(syncInput: SyncInput, chunksPerRun?: number) {
-    return client.workflow.start<typeof leadSync>('leadSync', {
-      taskQueue: setup.taskQueue,
+    return fixture.client.workflow.start<typeof leadSync>('leadSync', {
+      taskQueue: fixture.setup.taskQueue,
       workflowId: uniqueName('incremental'),
       args: chunksPerRun === undefined ? [syncInput] : [syncInput, undefined, chunksPerRun],
     });
@@ -85,7 +76,7 @@ describe('incremental and scheduled syncs from a PostgreSQL table', () => {
 
   /** How many upserts reached each lead, by email: the one count that shows a row pushed twice or never. */
   function writes(): Map<string, number> {
-    return new Map(setup.simulator.leads().map((lead) => [lead.email, lead.writes]));
+    return new Map(fixture.setup.simulator.leads().map((lead) => [lead.email, lead.writes]));
   }
 
   function expectWrites(expected: Record<number, number>): void {
@@ -121,7 +112,7 @@ describe('incremental and scheduled syncs from a PostgreSQL table', () => {
     expect(second).toMatchObject({ read: 20, accepted: 20, rejected: 0 });
     expect(second.nextSince).toEqual({ value: '2024-01-02 00:00:00+00', key: '14' });
     expectWrites({ ...range(1, 70, 1), ...range(5, 14, 2) });
-    expect(setup.simulator.leads().find((l) => l.email === email(5))?.fields.FirstName).toBe('v2-5');
+    expect(fixture.setup.simulator.leads().find((l) => l.email === email(5))?.fields.FirstName).toBe('v2-5');
 
     // Run 3: 30 rows change at one shared instant, among them rows changed before; then a run with no change.
     await leads.upsert(1, 30, '2024-01-03T00:00:00Z', 'v3');
@@ -161,7 +152,7 @@ describe('incremental and scheduled syncs from a PostgreSQL table', () => {
     expect(result).toMatchObject({ totalRows: 400, read: 400, accepted: 400, rejected: 0 });
     expect(result.nextSince).toEqual({ value: '2024-02-01 00:00:00+00', key: '400' });
     expectWrites(range(1, 400, 1));
-    const latest = await client.workflow.getHandle(handle.workflowId).describe();
+    const latest = await fixture.client.workflow.getHandle(handle.workflowId).describe();
     expect(latest.runId).not.toBe(handle.firstExecutionRunId);
   }, 240_000);
 
@@ -176,17 +167,17 @@ describe('incremental and scheduled syncs from a PostgreSQL table', () => {
     expect(((failure as WorkflowFailedError).cause?.cause as Error | undefined)?.message).toContain(
       "mapping of FirstName: the source has no column 'frist_name'",
     );
-    expect(setup.simulator.report({ requests: false }).totals.requests).toBe(0);
+    expect(fixture.setup.simulator.report({ requests: false }).totals.requests).toBe(0);
   }, 60_000);
 
   it('hands the cursor from one scheduled run to the next', async () => {
     const leads = await table();
     await leads.upsert(1, 30, '2024-04-01T00:00:00Z', 'v1');
-    const schedule = await createSyncSchedule(client, {
+    const schedule = await createSyncSchedule(fixture.client, {
       scheduleId: uniqueName('schedule'),
       input: input(leads),
       every: '1h',
-      taskQueue: setup.taskQueue,
+      taskQueue: fixture.setup.taskQueue,
       // Only the triggers below start runs.
       paused: true,
     });
@@ -208,7 +199,8 @@ describe('incremental and scheduled syncs from a PostgreSQL table', () => {
     for (;;) {
       const { info } = await schedule.describe();
       const action = info.recentActions[run - 1];
-      if (action) return client.workflow.getHandle(action.action.workflow.workflowId).result() as Promise<SyncResult>;
+      if (action)
+        return fixture.client.workflow.getHandle(action.action.workflow.workflowId).result() as Promise<SyncResult>;
       await sleep(200);
     }
   }

@@ -8,6 +8,7 @@ import {
   leadRows,
   leadSquaredAccount,
   spawnCliWorker,
+  startLeadsSync,
   startTestWorker,
   stopChild,
   testClient,
@@ -32,13 +33,7 @@ describe('a LeadSquared sync that meets trouble', () => {
     const worker = await startTestWorker(setup);
     try {
       const rows = leadRows(120);
-      const file = await writeCsv(setup.directory, 'leads.csv', LEAD_HEADER, csvLines(rows));
-
-      const handle = await startSync(
-        client,
-        { account: setup.accountName, source: { kind: 'csv', path: file } },
-        { taskQueue: setup.taskQueue },
-      );
+      const handle = await startLeadsSync(client, setup, rows);
       const result = await handle.result();
 
       expect(result).toMatchObject({ read: 120, accepted: 120, rejected: 0 });

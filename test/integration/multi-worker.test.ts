@@ -1,20 +1,17 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSync } from '../../src/api/syncs.js';
 import { laneTaskQueue } from '../../src/core/task-queues.js';
 import { findPlan } from '../../src/core/plans.js';
 import { peakPerWindow, spentQuota, type RequestRecord } from '../../src/simulation/request-log.js';
 import { eventually, temporalJson } from '../helpers/run-cli.js';
 import {
-  LEAD_HEADER,
-  csvLines,
   leadRows,
   leadSquaredAccount,
   spawnCliWorker,
   stopChild,
+  startLeadsSync,
   testClient,
-  writeCsv,
   type LeadSquaredSetup,
 } from '../helpers/sync-harness.js';
 
@@ -52,12 +49,7 @@ describe('three `leadsync worker` processes on one server', () => {
     }
 
     const rows = leadRows(ROWS);
-    const file = await writeCsv(setup.directory, 'leads.csv', LEAD_HEADER, csvLines(rows));
-    const handle = await startSync(
-      client,
-      { account: setup.accountName, source: { kind: 'csv', path: file } },
-      { taskQueue: setup.taskQueue },
-    );
+    const handle = await startLeadsSync(client, setup, rows);
     const result = await handle.result();
 
     expect(result).toMatchObject({ totalRows: ROWS, read: ROWS, accepted: ROWS, rejected: 0 });

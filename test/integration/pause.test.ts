@@ -1,12 +1,11 @@
-import type { Client, Connection } from '@temporalio/client';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { pauseSync, resumeSync, startSync, syncProgress } from '../../src/api/syncs.js';
-import { LeadsyncWorker } from '../../src/worker/worker.js';
 import { governorStateQuery, governorWorkflowId } from '../../src/core/governor-protocol.js';
 import { eventually } from '../helpers/run-cli.js';
 import { SMARTLEAD_HEADER, smartLeadAccount, smartLeadLines } from '../helpers/smartlead-harness.js';
-import { testClient, workflowBundle, writeCsv } from '../helpers/sync-harness.js';
-import { testTemporal, uniqueName } from '../helpers/temporal.js';
+import { cleanupsAfterEach } from '../helpers/cleanups.js';
+import { startTestWorker, testClientFixture, writeCsv } from '../helpers/sync-harness.js';
+import { uniqueName } from '../helpers/temporal.js';
 
 /**
  * Three calls per 15 s, 10 rows a call, 50 rows: the credential check and the first two uploads go at once, and the
@@ -16,21 +15,8 @@ const WINDOW = { limit: 3, seconds: 15 };
 const ROWS = 50;
 
 describe('pausing a sync', () => {
-  let client: Client;
-  let connection: Connection;
-  const cleanups: (() => Promise<void>)[] = [];
-
-  beforeAll(async () => {
-    ({ client, connection } = await testClient());
-  });
-
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
-
-  afterAll(async () => {
-    await connection?.close();
-  });
+  const shared = testClientFixture();
+  const cleanups = cleanupsAfterEach();
 
   it('stops its calls at once: chunks waiting for their slots send nothing and give the slots back', async () => {
     const setup = await smartLeadAccount({
@@ -40,22 +26,12 @@ describe('pausing a sync', () => {
       rowsPerCall: 10,
     });
     cleanups.push(() => setup.simulator.stop());
-    const worker = await LeadsyncWorker.create({
-      config: setup.config,
-      address: testTemporal().address,
-      namespace: testTemporal().namespace,
-      taskQueue: setup.taskQueue,
-      workflowBundle: await workflowBundle(),
-    });
-    const running = worker.run();
-    cleanups.push(async () => {
-      worker.shutdown();
-      await running;
-    });
+    const worker = await startTestWorker(setup);
+    cleanups.push(() => worker.stop());
     const lines = smartLeadLines(ROWS);
     const file = await writeCsv(setup.directory, `${uniqueName('leads')}.csv`, SMARTLEAD_HEADER, lines);
     const handle = await startSync(
-      client,
+      shared.client,
       { account: setup.accountName, source: { kind: 'csv', path: file }, target: { campaignId: setup.campaignId } },
       { taskQueue: setup.taskQueue },
     );
@@ -75,7 +51,7 @@ describe('pausing a sync', () => {
     expect(paused.state).toBe('paused');
 
     await eventually(chunksWaiting, (n) => n === 0);
-    const governor = client.workflow.getHandle(governorWorkflowId(setup.accountName));
+    const governor = shared.client.workflow.getHandle(governorWorkflowId(setup.accountName));
     const slotsAhead = await eventually(
       async () => (await governor.query(governorStateQuery)).ledgers.general!.slots.filter((slot) => slot > pausedAt),
       (slots) => slots.length === 0,

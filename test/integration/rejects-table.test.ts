@@ -1,4 +1,4 @@
-import { WorkflowFailedError, type Client, type Connection } from '@temporalio/client';
+import { WorkflowFailedError } from '@temporalio/client';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { summary } from '../../src/cli/follow.js';
@@ -7,16 +7,7 @@ import { startSync } from '../../src/api/syncs.js';
 import { postgresConnectionResolver } from '../../src/sources/postgres-connection.js';
 import { openTableRejectsSink, type StoredReject } from '../../src/rejects/table.js';
 import { TEST_CONNECTION, TEST_POSTGRES_URL, withTestDatabase } from '../helpers/postgres-table.js';
-import {
-  LEAD_HEADER,
-  csvLines,
-  leadRows,
-  leadSquaredAccount,
-  startTestWorker,
-  testClient,
-  writeCsv,
-  type LeadSquaredSetup,
-} from '../helpers/sync-harness.js';
+import { LEAD_HEADER, csvLines, leadRows, leadSquaredSyncFixture, writeCsv } from '../helpers/sync-harness.js';
 
 // A general lane of 50 calls a second, one row a call: a chunk carries CHUNK_ROWS calls, so each chunk below has one bad
 // row to report beside good rows to send, and a lost answer to any of its calls retries the whole chunk.
@@ -24,47 +15,38 @@ const window = { limit: 50, seconds: 1 };
 const CHUNK_ROWS = callsPerChunk(window.limit / window.seconds);
 
 describe('a sync whose config sends rejects to a PostgreSQL table', () => {
-  let setup: LeadSquaredSetup;
-  let worker: { stop(): Promise<void> } | undefined;
-  let client: Client;
-  let connection: Connection;
-  let admin: pg.Client;
   // The config names a table in a schema the tests create and drop: absent, prepare cannot make the table.
   const schema = `leadsync_rejects_it_${process.pid}_${Date.now()}`;
   const table = `${schema}.sync_rejects`;
+  const fixture = leadSquaredSyncFixture(
+    {
+      plan: 'custom',
+      simulator: { plan: { general: [window], bulk: [window] } },
+      account: { lanes: { general: { windows: [window], rowsPerCall: 1 } } },
+    },
+    (setup) => withTestDatabase(setup, { rejects: { table: { connection: TEST_CONNECTION, table } } }),
+  );
+  let admin: pg.Client;
 
   beforeAll(async () => {
-    setup = await withTestDatabase(
-      await leadSquaredAccount({
-        plan: 'custom',
-        simulator: { plan: { general: [window], bulk: [window] } },
-        account: { lanes: { general: { windows: [window], rowsPerCall: 1 } } },
-      }),
-      { rejects: { table: { connection: TEST_CONNECTION, table } } },
-    );
-    worker = await startTestWorker(setup);
-    ({ client, connection } = await testClient());
     admin = new pg.Client({ connectionString: TEST_POSTGRES_URL });
     await admin.connect();
   });
 
   afterEach(async () => {
     await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    setup.simulator.setFaults({});
-    setup.simulator.reset();
+    fixture.setup.simulator.setFaults({});
+    fixture.setup.simulator.reset();
   });
 
   afterAll(async () => {
-    await worker?.stop();
-    await connection?.close();
     await admin?.end();
-    await setup?.simulator.stop();
   });
 
   async function storedRejects(syncId: string): Promise<StoredReject[]> {
     const sink = openTableRejectsSink(
       { connection: TEST_CONNECTION, table },
-      postgresConnectionResolver(setup.config.postgresConnections),
+      postgresConnectionResolver(fixture.setup.config.postgresConnections),
     );
     try {
       const rejects: StoredReject[] = [];
@@ -76,11 +58,11 @@ describe('a sync whose config sends rejects to a PostgreSQL table', () => {
   }
 
   it('fails at prepare, naming the table and connection, before any vendor call when the table cannot be made', async () => {
-    const file = await writeCsv(setup.directory, 'few.csv', LEAD_HEADER, csvLines(leadRows(3)));
+    const file = await writeCsv(fixture.setup.directory, 'few.csv', LEAD_HEADER, csvLines(leadRows(3)));
     const handle = await startSync(
-      client,
-      { account: setup.accountName, source: { kind: 'csv', path: file } },
-      { taskQueue: setup.taskQueue },
+      fixture.client,
+      { account: fixture.setup.accountName, source: { kind: 'csv', path: file } },
+      { taskQueue: fixture.setup.taskQueue },
     );
 
     const failure = await handle.result().catch((err: unknown) => err);
@@ -90,7 +72,7 @@ describe('a sync whose config sends rejects to a PostgreSQL table', () => {
     expect(cause?.message).toContain(
       `rejects table ${table} (connection '${TEST_CONNECTION}'): the schema does not exist`,
     );
-    expect(setup.simulator.report({ requests: false }).totals.requests).toBe(0);
+    expect(fixture.setup.simulator.report({ requests: false }).totals.requests).toBe(0);
   }, 60_000);
 
   it('writes every bad row to the table once, through retried chunks, and the result says where they are', async () => {
@@ -104,14 +86,14 @@ describe('a sync whose config sends rejects to a PostgreSQL table', () => {
       lines.push(...rows.slice(0, 2), `not-an-email-${chunk},Bad,Row`, ...rows.slice(2));
       bad.push(chunk * CHUNK_ROWS + 3);
     }
-    const file = await writeCsv(setup.directory, 'mixed.csv', LEAD_HEADER, lines);
+    const file = await writeCsv(fixture.setup.directory, 'mixed.csv', LEAD_HEADER, lines);
     // One answer in ten vanishes after the vendor acted: most chunks run again, and report their bad row again.
-    setup.simulator.setFaults({ lostResponseRate: 0.1, seed: 11 });
+    fixture.setup.simulator.setFaults({ lostResponseRate: 0.1, seed: 11 });
 
     const handle = await startSync(
-      client,
-      { account: setup.accountName, source: { kind: 'csv', path: file } },
-      { taskQueue: setup.taskQueue },
+      fixture.client,
+      { account: fixture.setup.accountName, source: { kind: 'csv', path: file } },
+      { taskQueue: fixture.setup.taskQueue },
     );
     const result = await handle.result();
 
@@ -139,7 +121,7 @@ describe('a sync whose config sends rejects to a PostgreSQL table', () => {
       expect(reject.reason).toContain('not a valid email');
       expect(reject.chunkFirstRow).toBeLessThanOrEqual(Number(reject.row));
     }
-    const report = setup.simulator.report({ requests: false });
+    const report = fixture.setup.simulator.report({ requests: false });
     expect(report.totals.faults).toBeGreaterThan(0);
     expect(report.leads.count).toBe(good.length);
     expect(summary(result)).toContain(

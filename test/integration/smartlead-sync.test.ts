@@ -2,13 +2,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import type { Client, Connection } from '@temporalio/client';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startSync } from '../../src/api/syncs.js';
 import { peakPerWindow } from '../../src/simulation/request-log.js';
 import type { SyncInput } from '../../src/core/contract.js';
-import { LeadsyncWorker } from '../../src/worker/worker.js';
-import { testClient, workflowBundle, writeCsv } from '../helpers/sync-harness.js';
+import { cleanupsAfterEach } from '../helpers/cleanups.js';
+import { startTestWorker, testClientFixture, writeCsv } from '../helpers/sync-harness.js';
 import {
   SMARTLEAD_HEADER,
   smartLeadAccount,
@@ -29,21 +28,8 @@ interface Answered {
 }
 
 describe('a SmartLead sync', () => {
-  let client: Client;
-  let connection: Connection;
-  const cleanups: (() => Promise<void>)[] = [];
-
-  beforeAll(async () => {
-    ({ client, connection } = await testClient());
-  });
-
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
-
-  afterAll(async () => {
-    await connection?.close();
-  });
+  const shared = testClientFixture();
+  const cleanups = cleanupsAfterEach();
 
   /** An account on its own simulator with a worker in this process; `answers` collects what the vendor said. */
   async function account(options: SmartLeadAccountSetup) {
@@ -55,26 +41,15 @@ describe('a SmartLead sync', () => {
       answers.push({ at: Date.now(), status: response.status, retryAfter: response.headers.get('retry-after') });
       return response;
     };
-    const worker = await LeadsyncWorker.create({
-      config: setup.config,
-      address: testTemporal().address,
-      namespace: testTemporal().namespace,
-      taskQueue: setup.taskQueue,
-      workflowBundle: await workflowBundle(),
-      fetch: recording,
-    });
-    const running = worker.run();
-    cleanups.push(async () => {
-      worker.shutdown();
-      await running;
-    });
+    const worker = await startTestWorker(setup, undefined, { fetch: recording });
+    cleanups.push(() => worker.stop());
     return { setup, answers };
   }
 
   async function sync(setup: SmartLeadSetup, lines: string[], input: Partial<SyncInput> = {}) {
     const file = await writeCsv(setup.directory, `${uniqueName('leads')}.csv`, SMARTLEAD_HEADER, lines);
     const handle = await startSync(
-      client,
+      shared.client,
       {
         account: setup.accountName,
         source: { kind: 'csv', path: file },

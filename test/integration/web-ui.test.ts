@@ -1,21 +1,11 @@
 import { execFile } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Client, Connection } from '@temporalio/client';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cancelSync, startSync, syncProgress, type SyncHandle } from '../../src/api/syncs.js';
 import { REPO_ROOT, eventually } from '../helpers/run-cli.js';
-import {
-  LEAD_HEADER,
-  csvLines,
-  leadRows,
-  leadSquaredAccount,
-  startTestWorker,
-  testClient,
-  writeCsv,
-  type LeadSquaredSetup,
-} from '../helpers/sync-harness.js';
+import { LEAD_HEADER, csvLines, leadRows, leadSquaredSyncFixture, writeCsv } from '../helpers/sync-harness.js';
 import { testTemporal } from '../helpers/temporal.js';
 
 const OUTPUT = join(REPO_ROOT, 'test-output', 'web-ui');
@@ -33,10 +23,7 @@ function ensureChromium(): Promise<string> {
 }
 
 describe('the Temporal Web UI', () => {
-  let setup: LeadSquaredSetup;
-  let worker: { stop(): Promise<void> };
-  let client: Client;
-  let connection: Connection;
+  const fixture = leadSquaredSyncFixture({ plan: 'lite' });
   let browser: Browser;
   let handle: SyncHandle | undefined;
 
@@ -44,12 +31,10 @@ describe('the Temporal Web UI', () => {
     const executablePath = await ensureChromium();
     // Root in a container has no user namespaces for Chromium's sandbox; the page is our own local UI.
     browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
-    setup = await leadSquaredAccount({ plan: 'lite' });
-    worker = await startTestWorker(setup);
-    ({ client, connection } = await testClient());
     await mkdir(OUTPUT, { recursive: true });
   });
 
+  // Runs before the fixture's own teardown (after-hooks run last-registered first): the worker is still there.
   afterAll(async () => {
     if (handle)
       await cancelSync(handle).then(
@@ -57,19 +42,16 @@ describe('the Temporal Web UI', () => {
         () => undefined,
       );
     await browser?.close();
-    await worker?.stop();
-    await connection?.close();
-    await setup?.simulator.stop();
   });
 
   it('finds a running sync by its account and shows its current details', async () => {
     const { uiUrl, namespace } = testTemporal();
     if (!uiUrl) throw new Error('this test needs the dev server started by the integration setup (with its Web UI)');
-    const file = await writeCsv(setup.directory, 'leads.csv', LEAD_HEADER, csvLines(leadRows(ROWS)));
+    const file = await writeCsv(fixture.setup.directory, 'leads.csv', LEAD_HEADER, csvLines(leadRows(ROWS)));
     handle = await startSync(
-      client,
-      { account: setup.accountName, source: { kind: 'csv', path: file } },
-      { taskQueue: setup.taskQueue },
+      fixture.client,
+      { account: fixture.setup.accountName, source: { kind: 'csv', path: file } },
+      { taskQueue: fixture.setup.taskQueue },
     );
     const id = handle.workflowId;
     const running = handle;
@@ -79,7 +61,7 @@ describe('the Temporal Web UI', () => {
     );
 
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    const query = `LeadsyncAccount="${setup.accountName}"`;
+    const query = `LeadsyncAccount="${fixture.setup.accountName}"`;
     await page.goto(`${uiUrl}/namespaces/${namespace}/workflows?query=${encodeURIComponent(query)}`);
     const row = page.getByRole('link', { name: id });
     await untilShown(page, async () => ((await row.isVisible()) ? row : undefined));
@@ -103,10 +85,10 @@ describe('the Temporal Web UI', () => {
     await page.screenshot({ path: join(OUTPUT, 'sync-current-details.png') });
     await writeFile(join(OUTPUT, 'sync-current-details.txt'), `${details}\n`);
 
-    expect(details).toMatch(new RegExp(`^running · account ${setup.accountName} \\(leadsquared\\)$`, 'm'));
+    expect(details).toMatch(new RegExp(`^running · account ${fixture.setup.accountName} \\(leadsquared\\)$`, 'm'));
     expect(details).toMatch(/^rows \d+ of 2000 \(\d+%\): \d+ accepted, 0 rejected$/m);
     expect(details).toMatch(/^rate [\d.]+ rows\/s on average; the plan sustains [\d.]+ rows\/s$/m);
-    expect(await renderedMarkdown(page, /into account/)).toContain(`into account ${setup.accountName}`);
+    expect(await renderedMarkdown(page, /into account/)).toContain(`into account ${fixture.setup.accountName}`);
     await expect(
       page
         .getByText(/bulk lane: rows \d+-\d+/)

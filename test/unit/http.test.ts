@@ -2,21 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { Redactor } from '../../src/observability/redactor.js';
 import { TransientError } from '../../src/vendors/errors.js';
 import { requestJson, type HttpOptions } from '../../src/vendors/http.js';
+import { failure } from '../helpers/failure.js';
 
 const SECRET = 's3cr3t-Key/With+Chars';
 const url = new URL(`https://api.example.test/v2/Thing.svc/Get?key=${encodeURIComponent(SECRET)}`);
 
 function options(fake: (input: URL, init: RequestInit) => Promise<Response>, timeoutMs = 1000): HttpOptions {
   return { timeoutMs, redactor: new Redactor([SECRET]), fetch: fake as typeof fetch };
-}
-
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(err instanceof Error)) throw new Error('expected the call to fail');
-  return err;
 }
 
 function networkError(message: string, cause: Error & { code?: string }): TypeError {

@@ -5,9 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/core/errors.js';
 import { COLUMN_SAMPLE_ROWS, MAX_LINE_BYTES, NdjsonSource, parseLine } from '../../src/sources/ndjson.js';
 import { openSource } from '../../src/sources/registry.js';
-import { START, type ChunkRange } from '../../src/core/source-refs.js';
+import { START } from '../../src/core/source-refs.js';
 import { SourceRefSchema } from '../../src/core/source-registry.js';
-import { type SourceRow } from '../../src/sources/source.js';
+import { scanToEnd } from '../helpers/source-scan.js';
 
 let dir: string;
 let files = 0;
@@ -24,30 +24,6 @@ async function file(content: string): Promise<string> {
   const path = join(dir, `source-${files++}.ndjson`);
   await writeFile(path, content);
   return path;
-}
-
-async function readAll(source: NdjsonSource, range: ChunkRange): Promise<SourceRow[]> {
-  const rows: SourceRow[] = [];
-  for await (const row of source.read(range)) rows.push(row);
-  return rows;
-}
-
-/** Scans to the end in chunks of the given sizes and reads every chunk. */
-async function syncAll(source: NdjsonSource, sizes: number[]) {
-  const chunks: ChunkRange[] = [];
-  const rows: SourceRow[] = [];
-  let cursor = START;
-  for (;;) {
-    const result = await source.scan(cursor, sizes);
-    for (const chunk of result.chunks) {
-      const read = await readAll(source, chunk);
-      expect(read).toHaveLength(chunk.rows);
-      chunks.push(chunk);
-      rows.push(...read);
-    }
-    cursor = result.cursor;
-    if (result.done) return { chunks, rows, cursor };
-  }
 }
 
 describe('parseLine', () => {
@@ -87,7 +63,7 @@ describe('NDJSON source', () => {
 
     expect(await source.countRows()).toBe(4);
     expect(await source.columns()).toEqual(['email', 'n', 'extra']);
-    const { rows, cursor } = await syncAll(source, [10]);
+    const { rows, cursor } = await scanToEnd(source, [10]);
     expect(rows).toEqual([
       { row: 1, values: { email: 'a@x.io', n: '1' } },
       { row: 2, unreadable: expect.stringMatching(/^not valid JSON/) },
@@ -108,7 +84,7 @@ describe('NDJSON source', () => {
     const source = new NdjsonSource(path);
 
     for (const sizes of [[1], [7, 7, 7], [10], [96], [97], [200]]) {
-      const { chunks, rows } = await syncAll(source, sizes);
+      const { chunks, rows } = await scanToEnd(source, sizes);
       expect(rows.map((r) => r.row)).toEqual(Array.from({ length: 97 }, (_, i) => i + 1));
       expect(rows.map((r) => ('values' in r ? Number(r.values.id) : -r.row))).toEqual(
         lines.map((l, i) => (l === '{"broken"' ? -(i + 1) : i + 1)),
@@ -128,7 +104,7 @@ describe('NDJSON source', () => {
     const body = Array.from({ length: rows }, (_, i) => (i === 3 ? long : `{"id":${i + 1}}`)).join('\n');
     const source = new NdjsonSource(await file(body));
 
-    const { chunks, rows: read } = await syncAll(source, [5000, 5000]);
+    const { chunks, rows: read } = await scanToEnd(source, [5000, 5000]);
     expect(chunks.map((c) => c.rows)).toEqual([5000, 5000, 5000, 5000]);
     expect(read).toHaveLength(rows);
     expect(read[3]).toMatchObject({ values: { email: 'long@x.io', bio: expect.stringMatching(/^x{200000}$/) } });
@@ -145,7 +121,7 @@ describe('NDJSON source', () => {
     const held = () => process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
     const before = held();
 
-    const { chunks, rows } = await syncAll(source, [1, 1]);
+    const { chunks, rows } = await scanToEnd(source, [1, 1]);
 
     expect(held() - before).toBeLessThan(50 * 1024 * 1024);
     expect(chunks.map((c) => c.rows)).toEqual([1, 1, 1]);

@@ -3,6 +3,7 @@ import { parseConfig } from '../../src/config/accounts.js';
 import { AuthError, NotFoundError } from '../../src/vendors/errors.js';
 import { vendorFor } from '../../src/vendors/registry.js';
 import { smartLead } from '../../src/vendors/smartlead/index.js';
+import { failure } from '../helpers/failure.js';
 
 const account = parseConfig(
   {
@@ -27,15 +28,6 @@ function fakeFetch(status: number, body: unknown, headers: Record<string, string
     return new Response(typeof body === 'string' ? body : JSON.stringify(body), { status, headers });
   };
   return { calls, fetch: fake as typeof fetch };
-}
-
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(err instanceof Error)) throw new Error('expected the call to fail');
-  return err;
 }
 
 describe('smartLead vendor', () => {
