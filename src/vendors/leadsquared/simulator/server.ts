@@ -10,6 +10,7 @@ import type { ReportOptions, RunningSimulator, SimulatorReport } from '../../../
 import { SlidingWindowLimiter } from '../../../simulation/sliding-window.js';
 import { BARE_SERVER_ERROR, LeadSquaredEndpoints, errorEnvelope, type LeadSquaredQuirks } from './endpoints.js';
 import { LeadSquaredStore, type StoredActivity, type StoredLead } from './store.js';
+import { LEADSQUARED_PLANS } from '../plans.js';
 
 /** Windows per lane, for an account whose limits differ from every published plan. */
 export interface LeadSquaredCustomPlan {
@@ -203,12 +204,12 @@ function noQuirks(): LeadSquaredQuirks {
 
 function laneWindows(plan: string | LeadSquaredCustomPlan): Record<'general' | 'bulk', Window[]> {
   if (typeof plan !== 'string') return { general: plan.general, bulk: plan.bulk };
-  const found = findPlan('leadsquared', plan);
+  const found = findPlan(LEADSQUARED_PLANS, plan);
   const general = found?.lanes.general;
   const bulk = found?.lanes.bulk;
   if (!general || !bulk) {
     throw new ConfigError(
-      `unknown LeadSquared plan '${plan}' (known: ${planNames('leadsquared').join(', ')}; or give windows per lane)`,
+      `unknown LeadSquared plan '${plan}' (known: ${planNames(LEADSQUARED_PLANS).join(', ')}; or give windows per lane)`,
     );
   }
   return { general: general.windows, bulk: bulk.windows };

@@ -12,6 +12,7 @@ import { SlidingWindowLimiter, bindingWindow, type WindowUsage } from '../../../
 import { SmartLeadEndpoints, failure } from './endpoints.js';
 import { CampaignSeedSchema, type CampaignSeed } from './schemas.js';
 import { SmartLeadStore, type LeadWrites, type StoredCampaign, type StoredCampaignLead } from './store.js';
+import { SMARTLEAD_PLANS } from '../plans.js';
 
 /** Windows for a key whose limits differ from the published plans (Enterprise: custom). */
 export interface SmartLeadCustomPlan {
@@ -309,10 +310,10 @@ function endpointFor(
 
 function planWindows(plan: string | SmartLeadCustomPlan): Window[] {
   if (typeof plan !== 'string') return plan.windows;
-  const windows = findPlan('smartlead', plan)?.lanes.general?.windows;
+  const windows = findPlan(SMARTLEAD_PLANS, plan)?.lanes.general?.windows;
   if (!windows) {
     throw new ConfigError(
-      `unknown SmartLead plan '${plan}' (known: ${planNames('smartlead').join(', ')}; or give custom windows)`,
+      `unknown SmartLead plan '${plan}' (known: ${planNames(SMARTLEAD_PLANS).join(', ')}; or give custom windows)`,
     );
   }
   return windows;
