@@ -7,7 +7,7 @@ import { ConfigError, formatZodIssues } from '../core/errors.js';
 import { MappingSchema, type Mapping } from '../core/mapping.js';
 import { SourceRefSchema, type SourceRef } from '../core/source-refs.js';
 import { SyncInputSchema, type SyncRequest } from '../core/contract.js';
-import { VENDORS } from '../vendors/registry.js';
+import { VENDORS, type VendorRegistry } from '../vendors/registry.js';
 import { configPath, loadCliConfig } from './config-path.js';
 
 /** What `sync` and `schedule create` both take to say what to push where; the vendors' target flags besides. */
@@ -27,7 +27,7 @@ export interface SyncOptions {
 }
 
 /** The flags of SyncOptions, on a command that takes them. */
-export function addSyncOptions(command: Command): Command {
+export function addSyncOptions(command: Command, registry: VendorRegistry = VENDORS): Command {
   command
     .requiredOption('--account <name>', 'account of the config file to sync into')
     .option('--file <path>', 'CSV file with a header row, or NDJSON (.ndjson, .jsonl): one JSON object per line')
@@ -40,7 +40,7 @@ export function addSyncOptions(command: Command): Command {
     .option('--records <kind>', 'leads, or activities (EmailAddress, ActivityEvent, ActivityNote, ...)', 'leads')
     .option('--config <path>', 'config file (default: $LEADSYNC_CONFIG, else leadsync.yaml)')
     .option('--mapping <path>', 'JSON or YAML file: vendor field -> source column (default: columns named as fields)');
-  for (const flag of VENDORS.targetFlags()) command.option(flag.flags, flag.description);
+  for (const flag of registry.targetFlags()) command.option(flag.flags, flag.description);
   return command.option('--share <fraction>', 'use only this share of the plan, 0 < share <= 1', '1');
 }
 
@@ -75,10 +75,10 @@ export async function syncRequestFrom(options: SyncOptions): Promise<{ request: 
 }
 
 /** The keys of a sync's target the vendors' target flags set (SmartLead's --campaign: campaignId). */
-function targetFrom(options: SyncOptions): Record<string, unknown> {
+export function targetFrom(options: SyncOptions, registry: VendorRegistry = VENDORS): Record<string, unknown> {
   const given = new Map<string, unknown>(Object.entries(options));
   return Object.fromEntries(
-    VENDORS.targetFlags().flatMap((flag) => {
+    registry.targetFlags().flatMap((flag) => {
       const value = given.get(new Option(flag.flags).attributeName());
       return value ? [[flag.targetKey, value]] : [];
     }),

@@ -14,7 +14,7 @@ import { installRuntime } from '../../observability/runtime.js';
 import type { RunningSimulator } from '../../simulation/simulator.js';
 import { existingTemporalCluster, startDevServer, type TemporalEndpoint } from '../../temporal/dev-server.js';
 import { LEADSYNC_SEARCH_ATTRIBUTES } from '../../core/search-attributes.js';
-import { VENDORS } from '../../vendors/registry.js';
+import { VENDORS, type VendorRegistry } from '../../vendors/registry.js';
 import { LeadsyncWorker } from '../../worker/worker.js';
 import { followProgress, summary } from '../follow.js';
 import { loadCliConfig } from '../config-path.js';
@@ -121,13 +121,16 @@ async function temporalEndpoint(options: DevOptions): Promise<TemporalEndpoint> 
  * An account whose credential variables are unset gets a simulator of its vendor and plan: the config is pointed at
  * it and the variables set to its keys, in this process only.
  */
-async function simulateAccountsWithoutCredentials(config: LoadedConfig): Promise<RunningSimulator[]> {
+export async function simulateAccountsWithoutCredentials(
+  config: Pick<LoadedConfig, 'accounts'>,
+  registry: VendorRegistry = VENDORS,
+): Promise<RunningSimulator[]> {
   const simulators: RunningSimulator[] = [];
   for (const account of Object.values(config.accounts)) {
     const variables = Object.values(account.credentials);
     if (variables.every((variable) => process.env[variable])) continue;
     const keys = Object.fromEntries(variables.map((variable) => [variable, randomBytes(12).toString('hex')]));
-    const vendor = VENDORS.named(account.vendor);
+    const vendor = registry.named(account.vendor);
     const simulator = await vendor.simulator.startFor(account.effectivePlan, resolveCredentials(account, keys));
     Object.assign(process.env, keys);
     account.baseUrl = simulator.baseUrl;

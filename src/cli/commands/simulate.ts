@@ -1,18 +1,18 @@
 import type { Command } from 'commander';
 import { planNames } from '../../core/plans.js';
 import type { RunningSimulator } from '../../simulation/simulator.js';
-import { VENDORS } from '../../vendors/registry.js';
+import { VENDORS, type VendorRegistry } from '../../vendors/registry.js';
 import type { Vendor } from '../../vendors/types.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
-export function registerSimulate(program: Command): void {
+export function registerSimulate(program: Command, registry: VendorRegistry = VENDORS): void {
   const simulate = program
     .command('simulate')
     .description(
       'run a vendor simulator: the documented API with its rate limits enforced strictly, faults on request, and an admin API (report, leads, faults, reset) to see what landed',
     );
-  for (const vendor of VENDORS.vendors) registerVendor(simulate, vendor);
+  for (const vendor of registry.vendors) registerVendor(simulate, vendor);
 }
 
 /** `simulate <vendor>`: the flags every simulator takes, then the vendor's own. */
