@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { ConfigError, formatZodIssues } from '../core/errors.js';
+import { ConfigError } from '../core/errors.js';
 import type { Window } from '../core/plans.js';
 import type { FaultOptions } from './faults.js';
+import { parseOptions } from './serve.js';
 
 /** The parts of `leadsync simulate <vendor>`'s flags every vendor shares: each vendor's own schema extends these. */
 
@@ -42,9 +43,7 @@ export function keyOf(flag: unknown, variable: keyof typeof SIMULATOR_KEY_DEFAUL
 }
 
 export function parseFlags<S extends z.ZodType>(schema: S, flags: Record<string, unknown>): z.output<S> {
-  const parsed = schema.safeParse(flags);
-  if (!parsed.success) throw new ConfigError(`invalid simulate options:\n${formatZodIssues(parsed.error)}`);
-  return parsed.data;
+  return parseOptions(schema, flags, 'simulate options');
 }
 
 /** The windows `--plan custom` needs from a repeatable flag. */

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { ConfigError, formatZodIssues } from '../../../core/errors.js';
+import { ConfigError } from '../../../core/errors.js';
 import { WindowSchema, findPlan, planNames, type Window } from '../../../core/plans.js';
-import { ADMIN_PATH, answerAdmin, isAdminRequest } from '../../../simulation/admin.js';
-import { FaultInjector, FaultOptionsSchema, type FaultOptions } from '../../../simulation/faults.js';
-import { startJsonServer, type SimRequest } from '../../../simulation/json-server.js';
-import { answerVendorRequest, type Endpoint, type VendorProtocol } from '../../../simulation/pipeline.js';
+import { FaultInjector, FaultOptionsSchema } from '../../../simulation/faults.js';
+import type { SimRequest } from '../../../simulation/json-server.js';
+import { parseOptions, serveSimulator } from '../../../simulation/serve.js';
+import type { Endpoint, VendorProtocol } from '../../../simulation/pipeline.js';
 import { RequestLog } from '../../../simulation/request-log.js';
 import type { ReportOptions, RunningSimulator, SimulatorReport } from '../../../simulation/simulator.js';
 import { SlidingWindowLimiter } from '../../../simulation/sliding-window.js';
@@ -68,11 +68,7 @@ const API_PREFIX = '/v2/';
 export async function startLeadSquaredSimulator(
   options: LeadSquaredSimulatorOptions,
 ): Promise<RunningLeadSquaredSimulator> {
-  const parsed = LeadSquaredSimulatorOptionsSchema.safeParse(options);
-  if (!parsed.success) {
-    throw new ConfigError(`invalid LeadSquared simulator options:\n${formatZodIssues(parsed.error)}`);
-  }
-  const config = parsed.data;
+  const config = parseOptions(LeadSquaredSimulatorOptionsSchema, options, 'LeadSquared simulator options');
   const lanes = laneWindows(config.plan);
   let store = new LeadSquaredStore(config.uniqueFields);
   const keys = { accessKey: config.accessKey, secretKey: config.secretKey };
@@ -136,20 +132,20 @@ export async function startLeadSquaredSimulator(
     },
   };
 
-  const state = { limiter: () => limiter, faults, log };
-  const server = await startJsonServer(
-    (request) =>
-      isAdminRequest(request)
-        ? answerAdmin(request, {
-            report,
-            leads: () => store.leads(),
-            activities: () => store.activities(),
-            setFaults: (f) => faults.set(f),
-            reset,
-          })
-        : answerVendorRequest(request, protocol, state),
-    { host: config.host, port: config.port },
-  );
+  const running = await serveSimulator({
+    vendor: 'leadsquared',
+    listen: { host: config.host, port: config.port },
+    apiPrefix: API_PREFIX,
+    protocol,
+    state: { limiter: () => limiter, faults, log },
+    admin: {
+      report,
+      leads: () => store.leads(),
+      activities: () => store.activities(),
+      setFaults: (f) => faults.set(f),
+      reset,
+    },
+  });
 
   function report({ requests = true }: ReportOptions = {}): SimulatorReport {
     const counts = store.counts();
@@ -181,13 +177,7 @@ export async function startLeadSquaredSimulator(
   }
 
   return {
-    vendor: 'leadsquared',
-    baseUrl: `${server.origin}${API_PREFIX}`,
-    adminUrl: `${server.origin}${ADMIN_PATH}`,
-    report,
-    setFaults: (f: FaultOptions) => faults.set(f),
-    reset,
-    stop: () => server.close(),
+    ...running,
     leads: () => store.leads(),
     activities: () => store.activities(),
     setKeys: (next) => Object.assign(keys, next),
