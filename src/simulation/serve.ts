@@ -19,7 +19,8 @@ export interface SimulatorServer {
   apiPrefix: string;
   protocol: VendorProtocol;
   state: SimulationState;
-  admin: AdminApi;
+  /** The admin API but for faults, which are the state's. */
+  admin: Omit<AdminApi, 'setFaults'>;
   /** What else stopping takes (SmartLead's shared-key tenant), before the server closes. */
   beforeStop?(): void;
 }
@@ -29,7 +30,8 @@ export interface SimulatorServer {
  * The result is what every simulator has in common; a vendor's own adds its stores and knobs.
  */
 export async function serveSimulator(simulator: SimulatorServer): Promise<RunningSimulator> {
-  const { protocol, state, admin } = simulator;
+  const { protocol, state } = simulator;
+  const admin: AdminApi = { ...simulator.admin, setFaults: (faults) => state.faults.set(faults) };
   const server = await startJsonServer(
     (request) =>
       isAdminRequest(request) ? answerAdmin(request, admin) : answerVendorRequest(request, protocol, state),

@@ -134,7 +134,7 @@ export async function startLeadSquaredSimulator(
 
   const running = await serveSimulator({
     vendor: 'leadsquared',
-    listen: { host: config.host, port: config.port },
+    listen: config,
     apiPrefix: API_PREFIX,
     protocol,
     state: { limiter: () => limiter, faults, log },
@@ -142,7 +142,6 @@ export async function startLeadSquaredSimulator(
       report,
       leads: () => store.leads(),
       activities: () => store.activities(),
-      setFaults: (f) => faults.set(f),
       reset,
     },
   });

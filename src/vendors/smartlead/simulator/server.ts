@@ -169,7 +169,7 @@ export async function startSmartLeadSimulator(options: SmartLeadSimulatorOptions
 
   const running = await serveSimulator({
     vendor: 'smartlead',
-    listen: { host: config.host, port: config.port },
+    listen: config,
     apiPrefix: API_PREFIX,
     protocol,
     state: { limiter: () => limiter, faults, log },
@@ -177,7 +177,6 @@ export async function startSmartLeadSimulator(options: SmartLeadSimulatorOptions
       report,
       leads: () => store.allLeads(),
       activities: () => [],
-      setFaults: (f) => faults.set(f),
       reset,
       route: adminRoute,
     },
