@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { laneAllowances, rowsPerSecond } from '../../src/core/allowance.js';
+import { laneAllowances, rowsPerSecond, syncAllowances } from '../../src/core/allowance.js';
 import { LEADSQUARED_PLANS } from '../../src/vendors/leadsquared/plans.js';
 import { SMARTLEAD_PLANS } from '../../src/vendors/smartlead/plans.js';
 
@@ -29,5 +29,26 @@ describe('lane allowances', () => {
 
   it('gives Lite (2 per 5 s) one bulk call and one single call per window', () => {
     expect(rowsPerSecond(LEADSQUARED_PLANS.lite!.lanes)).toBeCloseTo((50 + 1) / 5);
+  });
+
+  it('carries activities 25 to a bulk call, at the calls per second leads get', () => {
+    const plan = LEADSQUARED_PLANS.enterprise!;
+
+    const activities = syncAllowances(plan, 'activities');
+
+    expect(activities.find((a) => a.lane === 'bulk')).toMatchObject({ callsPerSecond: 0.2, rowsPerCall: 25 });
+    expect(activities.map((a) => a.callsPerSecond)).toEqual(syncAllowances(plan).map((a) => a.callsPerSecond));
+  });
+
+  it('leaves out a lane the other lanes leave no calls', () => {
+    const lanes = LEADSQUARED_PLANS.lite!.lanes;
+    const plan = {
+      ...LEADSQUARED_PLANS.lite!,
+      lanes: { ...lanes, general: { ...lanes.general!, windows: [{ limit: 1, seconds: 5 }] } },
+    };
+
+    const allowances = syncAllowances(plan);
+
+    expect(allowances.map((a) => a.lane)).toEqual(['bulk']);
   });
 });
