@@ -2,7 +2,7 @@ import { applyMapping, identityMapping, type Mapping } from '../src/core/mapping
 import type { ChunkRange } from '../src/core/source-refs.js';
 import type { Source } from '../src/sources/source.js';
 import { ConfigError } from '../src/core/errors.js';
-import type { FieldProblem, LeadRecord, Vendor } from '../src/vendors/types.js';
+import type { FieldProblem, VendorRecord, Vendor } from '../src/vendors/types.js';
 import type { Records } from '../src/core/contract.js';
 import type { Reject } from '../src/rejects/types.js';
 
@@ -16,7 +16,7 @@ export function recordCheck(vendor: Vendor, records: Records): (fields: Record<s
 
 /** One chunk's rows (leads or activities) after mapping and the vendor's checks: the ones to send, and why the others cannot be. */
 export interface ChunkRows {
-  leads: LeadRecord[];
+  leads: VendorRecord[];
   rejects: Reject[];
   /** Rows read, good and bad. */
   rows: number;
@@ -35,7 +35,7 @@ export async function readChunkRows(
 ): Promise<ChunkRows> {
   const fieldsOf = mapping ?? identityMapping(await source.columns());
   const check = recordCheck(vendor, records);
-  const leads: LeadRecord[] = [];
+  const leads: VendorRecord[] = [];
   const rejects: Reject[] = [];
   let rows = 0;
   // A file's byte range holds exactly the rows its scan counted (a table's key range may gain rows: they are read).

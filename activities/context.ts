@@ -20,7 +20,7 @@ import { PauseWatches } from './pause-watch.js';
 import type { RejectsRef } from '../src/core/rejects-ref.js';
 import { openRejectsSink } from '../src/rejects/open-sink.js';
 import type { RejectsSink } from '../src/rejects/types.js';
-import { vendorFor } from '../src/vendors/registry.js';
+import { VENDORS } from '../src/vendors/registry.js';
 import type { Vendor, VendorClient } from '../src/vendors/types.js';
 
 /** What the activities need from the worker process that hosts them. Credentials never leave it. */
@@ -137,7 +137,7 @@ export class ActivityContext {
     const cached = this.connected.get(name);
     if (cached) return cached;
     const account = this.account(name);
-    const vendor = vendorFor(account.vendor);
+    const vendor = VENDORS.named(account.vendor);
     const credentials = resolveCredentials(account, this.deps.env ?? process.env);
     const client = vendor.connect(account, credentials, { timeoutMs: account.timeoutMs, fetch: this.deps.fetch });
     const connected = { account, vendor, client };

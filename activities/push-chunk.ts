@@ -12,7 +12,7 @@ import type { ChunkResult, ChunkTask } from '../src/core/contract.js';
 import { FailureType } from '../src/core/failures.js';
 import { rejectedRows, unattributedReject } from '../src/rejects/types.js';
 import { BatchRefusedError, BatchTooLargeError, RateLimitedError, TransientError } from '../src/vendors/errors.js';
-import type { LeadRecord, Pace, RowOutcome } from '../src/vendors/types.js';
+import type { VendorRecord, Pace, RowOutcome } from '../src/vendors/types.js';
 import type { ActivityContext, ConnectedAccount } from './context.js';
 import { toActivityFailure } from './failures.js';
 import { withHeartbeats } from './heartbeat.js';
@@ -217,10 +217,10 @@ function chunkMetrics(context: ActivityContext, task: ChunkTask): ReturnType<typ
  * rate limit, refused keys) stops those still waiting for their slot, and the chunk is retried whole: leads are
  * upserted by email, activities checked against what the lead already has.
  */
-async function sendCalls(sending: Sending, leads: LeadRecord[]): Promise<RowOutcome[]> {
+async function sendCalls(sending: Sending, leads: VendorRecord[]): Promise<RowOutcome[]> {
   const { task, signal } = sending;
   const size = Math.min(task.rowsPerCall ?? leads.length, statedMaximum(sending) ?? Infinity);
-  const batches: LeadRecord[][] = [];
+  const batches: VendorRecord[][] = [];
   for (let i = 0; i < leads.length; i += size) batches.push(leads.slice(i, i + size));
   const stop = new AbortController();
   const stopped = AbortSignal.any([signal, stop.signal]);
@@ -248,7 +248,7 @@ async function sendCalls(sending: Sending, leads: LeadRecord[]): Promise<RowOutc
  * sync to fail saying what to fix. `resent`: this batch may have landed before (a lost answer), which activities,
  * not idempotent at the vendor, check before posting again.
  */
-async function send(sending: Sending, leads: LeadRecord[], resent = activityInfo().attempt > 1): Promise<RowOutcome[]> {
+async function send(sending: Sending, leads: VendorRecord[], resent = activityInfo().attempt > 1): Promise<RowOutcome[]> {
   if (leads.length === 0) return [];
   for (let attempt = 1; ; attempt++) {
     try {
@@ -292,7 +292,7 @@ async function send(sending: Sending, leads: LeadRecord[], resent = activityInfo
 
 async function sendInParts(
   sending: Sending,
-  leads: LeadRecord[],
+  leads: VendorRecord[],
   size: number,
   resent: boolean,
 ): Promise<RowOutcome[]> {
@@ -304,7 +304,7 @@ async function sendInParts(
 }
 
 /** One paced call for the whole batch (activities: the lookups and reads they need, then the post). */
-async function callOnce(sending: Sending, leads: LeadRecord[], resent: boolean): Promise<RowOutcome[]> {
+async function callOnce(sending: Sending, leads: VendorRecord[], resent: boolean): Promise<RowOutcome[]> {
   const { context, connected, task, calls, refusals, signal } = sending;
   const { account, client } = connected;
   if (task.records === 'activities' && client.postActivities) {

@@ -6,7 +6,7 @@ import { SourceRefSchema } from '../src/core/source-registry.js';
 import { type ScanResult } from '../src/sources/source.js';
 import { readChunkRows } from './chunk-rows.js';
 import { RecordsSchema } from '../src/core/contract.js';
-import { vendorFor } from '../src/vendors/registry.js';
+import { VENDORS } from '../src/vendors/registry.js';
 import type { ActivityContext } from './context.js';
 import { toActivityFailure } from './failures.js';
 import { withHeartbeats } from './heartbeat.js';
@@ -39,7 +39,7 @@ export async function scanChunks(context: ActivityContext, request: ScanRequest)
         async (source) => {
           const scan = await source.scan(request.cursor, request.sizes);
           if (request.records !== 'leads' || request.account === undefined) return scan;
-          const vendor = vendorFor(context.account(request.account).vendor);
+          const vendor = VENDORS.named(context.account(request.account).vendor);
           const syncId = activityInfo().workflowExecution?.workflowId;
           if (syncId === undefined) return scan;
           for (const chunk of scan.chunks) {

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { rowsPerSecond as planRowsPerSecond } from '../src/core/allowance.js';
-import { PLANS, type Plan } from '../src/core/plans.js';
+import { type Plan } from '../src/core/plans.js';
 import { formatTable } from '../src/cli/table.js';
 import { peakPerWindow, spentQuota, type RequestRecord } from '../src/simulation/request-log.js';
 import { startLeadSquaredSimulator } from '../src/vendors/leadsquared/simulator/server.js';
 import { writeLeadsCsv, type BenchTemporal } from './harness.js';
 import { actionsPerThousandRows, type ActionCounts } from './temporal-actions.js';
+import { LEADSQUARED_PLANS } from '../src/vendors/leadsquared/plans.js';
 
 export interface PlanRun {
   plan: string;
@@ -32,7 +33,7 @@ export async function benchLeadSquaredPlans(
   plans?: string[],
 ): Promise<PlanRun[]> {
   const runs: PlanRun[] = [];
-  for (const plan of Object.values(PLANS.leadsquared).filter((p) => !plans || plans.includes(p.name))) {
+  for (const plan of Object.values(LEADSQUARED_PLANS).filter((p) => !plans || plans.includes(p.name))) {
     runs.push(await benchPlan(temporal, plan, seconds));
     process.stderr.write(`${planTable(runs.slice(-1))}\n`);
   }

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { earliestSlot, emptyLedger, pacedWindows, recordSlot } from '../src/core/ledger.js';
-import { PLANS, type Window } from '../src/core/plans.js';
+import { type Window } from '../src/core/plans.js';
 import { formatTable } from '../src/cli/table.js';
 import { spentQuota, type RequestRecord } from '../src/simulation/request-log.js';
 import { startSmartLeadSimulator } from '../src/vendors/smartlead/simulator/server.js';
 import { writeLeadsCsv, type BenchTemporal } from './harness.js';
 import { actionsPerThousandRows, type ActionCounts } from './temporal-actions.js';
+import { SMARTLEAD_PLANS } from '../src/vendors/smartlead/plans.js';
 
 /** One SmartLead scenario: a plan, how fast the simulator runs, how much of the key another client spends. */
 export interface SmartLeadScenario {
@@ -107,7 +108,7 @@ export async function benchSmartLead(temporal: BenchTemporal, scenarios: SmartLe
 }
 
 async function benchScenario(temporal: BenchTemporal, scenario: SmartLeadScenario): Promise<SmartLeadRun> {
-  const planWindows = PLANS.smartlead[scenario.plan]!.lanes.general!.windows;
+  const planWindows = SMARTLEAD_PLANS[scenario.plan]!.lanes.general!.windows;
   const windows = planWindows.map((w) => ({ ...w, seconds: w.seconds / scenario.timeScale }));
   // A call's lateness and the simulator's own delays are real time and do not shrink with its windows: a wider
   // margin keeps a time-scaled run as safe as a real one, at a quarter percent of its hour.

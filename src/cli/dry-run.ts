@@ -6,7 +6,7 @@ import { checkMapping, identityMapping } from '../core/mapping.js';
 import { postgresConnectionResolver, postgresLookBack } from '../sources/postgres-connection.js';
 import { openSource } from '../sources/registry.js';
 import { START, type Cursor } from '../core/source-refs.js';
-import { vendorFor } from '../vendors/registry.js';
+import { VENDORS } from '../vendors/registry.js';
 import { readChunkRows, recordCheck } from '../../activities/chunk-rows.js';
 import type { SyncRequest } from '../core/contract.js';
 import { FirstRowIndex } from '../rejects/first-rows.js';
@@ -50,7 +50,7 @@ export interface DryRunReport {
  */
 export async function dryRun(config: LoadedConfig, request: SyncRequest, runId: string): Promise<DryRunReport> {
   const account = findAccount(config, request.account);
-  const vendor = vendorFor(account.vendor);
+  const vendor = VENDORS.named(account.vendor);
   const target = vendor.targetSchema.safeParse(request.target);
   if (!target.success) {
     throw new ConfigError(`a sync to ${vendor.name} needs a target:\n${formatZodIssues(target.error)}`);

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { findAccount, type LoadedConfig } from '../config/accounts.js';
 import { ConfigError, formatZodIssues } from '../core/errors.js';
@@ -8,9 +8,10 @@ import { MappingSchema, type Mapping } from '../core/mapping.js';
 import { SourceRefSchema, type SourceRef } from '../core/source-registry.js';
 import { SOURCE_KINDS } from '../sources/registry.js';
 import { SyncInputSchema, type SyncRequest } from '../core/contract.js';
+import { VENDORS, type VendorRegistry } from '../vendors/registry.js';
 import { configPath, loadCliConfig } from './config-path.js';
 
-/** What `sync` and `schedule create` both take to say what to push where. */
+/** What `sync` and `schedule create` both take to say what to push where; the vendors' target flags besides. */
 export interface SyncOptions {
   config?: string;
   account: string;
@@ -23,13 +24,12 @@ export interface SyncOptions {
   sinceJson?: string;
   records?: string;
   mapping?: string;
-  campaign?: string;
   share?: string;
 }
 
 /** The flags of SyncOptions, on a command that takes them. */
-export function addSyncOptions(command: Command): Command {
-  return command
+export function addSyncOptions(command: Command, registry: VendorRegistry = VENDORS): Command {
+  command
     .requiredOption('--account <name>', 'account of the config file to sync into')
     .option('--file <path>', 'CSV file with a header row, or NDJSON (.ndjson, .jsonl): one JSON object per line')
     .option('--table <name>', "PostgreSQL table or view (schema.table), read through a connection of the config's")
@@ -40,9 +40,9 @@ export function addSyncOptions(command: Command): Command {
     .option('--source-json <json>', 'the source as a SourceRef JSON object (kind csv, ndjson or postgres)')
     .option('--records <kind>', 'leads, or activities (EmailAddress, ActivityEvent, ActivityNote, ...)', 'leads')
     .option('--config <path>', 'config file (default: $LEADSYNC_CONFIG, else leadsync.yaml)')
-    .option('--mapping <path>', 'JSON or YAML file: vendor field -> source column (default: columns named as fields)')
-    .option('--campaign <id>', 'SmartLead campaign to add the leads to')
-    .option('--share <fraction>', 'use only this share of the plan, 0 < share <= 1', '1');
+    .option('--mapping <path>', 'JSON or YAML file: vendor field -> source column (default: columns named as fields)');
+  for (const flag of registry.targetFlags()) command.option(flag.flags, flag.description);
+  return command.option('--share <fraction>', 'use only this share of the plan, 0 < share <= 1', '1');
 }
 
 /**
@@ -68,11 +68,22 @@ export async function syncRequestFrom(options: SyncOptions): Promise<{ request: 
     source,
     records: options.records ?? 'leads',
     ...(options.mapping ? { mapping: await readMapping(options.mapping) } : {}),
-    target: options.campaign ? { campaignId: options.campaign } : {},
+    target: targetFrom(options),
     share,
   });
   if (!parsed.success) throw new ConfigError(`invalid sync input:\n${formatZodIssues(parsed.error)}`);
   return { request: parsed.data, config };
+}
+
+/** The keys of a sync's target the vendors' target flags set (SmartLead's --campaign: campaignId). */
+export function targetFrom(options: SyncOptions, registry: VendorRegistry = VENDORS): Record<string, unknown> {
+  const given = new Map<string, unknown>(Object.entries(options));
+  return Object.fromEntries(
+    registry.targetFlags().flatMap((flag) => {
+      const value = given.get(new Option(flag.flags).attributeName());
+      return value ? [[flag.targetKey, value]] : [];
+    }),
+  );
 }
 
 /** Exactly one of --file, --table or --source-json says where the rows are. */

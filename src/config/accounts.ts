@@ -3,7 +3,6 @@ import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import {
-  ACTIVITIES_PER_BULK_CALL,
   LaneNameSchema,
   LanePlanSchema,
   PlanSchema,
@@ -12,6 +11,8 @@ import {
   planNames,
   type Plan,
 } from '../core/plans.js';
+import { VENDORS, type VendorRegistry } from '../vendors/registry.js';
+import type { Vendor } from '../vendors/types.js';
 import type { SourceBoundary } from '../sources/boundary.js';
 import { PostgresConnectionSchema, type PostgresConnection } from '../sources/postgres-connection.js';
 import { RejectsTableRefSchema, type RejectsTableRef } from '../core/rejects-ref.js';
@@ -59,17 +60,23 @@ const AccountBaseSchema = z.object({
   timeoutMs: z.number().int().positive().default(30_000),
 });
 
-export const LeadSquaredAccountSchema = AccountBaseSchema.extend({
-  vendor: z.literal('leadsquared'),
-  credentials: z.object({ accessKeyEnv: EnvRefSchema, secretKeyEnv: EnvRefSchema }).strict(),
-}).strict();
+/** An account of one vendor: the common keys, and an environment variable for each of the vendor's credentials. */
+function vendorAccountSchema(vendor: Vendor) {
+  const credentials = Object.fromEntries(vendor.credentialKeys.map((key) => [`${key}Env`, EnvRefSchema]));
+  return AccountBaseSchema.extend({
+    vendor: z.literal(vendor.name),
+    credentials: z.object(credentials).strict(),
+  }).strict();
+}
 
-export const SmartLeadAccountSchema = AccountBaseSchema.extend({
-  vendor: z.literal('smartlead'),
-  credentials: z.object({ apiKeyEnv: EnvRefSchema }).strict(),
-}).strict();
+/** An account of any vendor of the registry, told apart by `vendor`. */
+export function accountSchemaOf(registry: VendorRegistry) {
+  const [first, ...more] = registry.vendors.map(vendorAccountSchema);
+  if (!first) throw new Error('a vendor registry without vendors');
+  return z.discriminatedUnion('vendor', [first, ...more]);
+}
 
-export const AccountSchema = z.discriminatedUnion('vendor', [LeadSquaredAccountSchema, SmartLeadAccountSchema]);
+export const AccountSchema = accountSchemaOf(VENDORS);
 
 const DEFAULT_REJECTS_DIRECTORY = '.leadsync/rejects';
 
@@ -200,13 +207,19 @@ export function parseConfig(raw: unknown, path: string): LoadedConfig {
 }
 
 /** The named plan with the account's lane overrides applied; `custom` requires every lane to be given. */
-export function effectivePlan(accountName: string, account: AccountConfig, path: string): Plan {
+export function effectivePlan(
+  accountName: string,
+  account: AccountConfig,
+  path: string,
+  registry: VendorRegistry = VENDORS,
+): Plan {
   const where = `${path}: accounts.${accountName}`;
+  const vendor = registry.named(account.vendor);
   const isCustom = account.plan.toLowerCase() === 'custom';
-  const base = isCustom ? undefined : findPlan(account.vendor, account.plan);
+  const base = isCustom ? undefined : findPlan(vendor.plans, account.plan);
   if (!isCustom && !base) {
     throw new ConfigError(
-      `${where}.plan: unknown ${account.vendor} plan '${account.plan}' (known: ${planNames(account.vendor).join(', ')}, custom)`,
+      `${where}.plan: unknown ${account.vendor} plan '${account.plan}' (known: ${planNames(vendor.plans).join(', ')}, custom)`,
     );
   }
   const lanes: Plan['lanes'] = {};
@@ -233,7 +246,7 @@ export function effectivePlan(accountName: string, account: AccountConfig, path:
     vendor: account.vendor,
     name: isCustom ? 'custom' : base!.name,
     lanes,
-    activitiesPerCall: base?.activitiesPerCall ?? ACTIVITIES_PER_BULK_CALL[account.vendor],
+    activitiesPerCall: base?.activitiesPerCall ?? vendor.activitiesPerCall,
   });
 }
 

@@ -16,9 +16,7 @@ export const PROCESS_SECRET_VARIABLES = [
 /** Every variable a config names a secret by: account credentials and PostgreSQL connection URLs. */
 export function configSecretVariables(config: LoadedConfig): string[] {
   return [
-    ...Object.values(config.accounts).flatMap((account) =>
-      Object.values(account.credentials as Record<string, string>),
-    ),
+    ...Object.values(config.accounts).flatMap((account) => Object.values(account.credentials)),
     ...Object.values(config.postgresConnections).flatMap((connection) =>
       'urlEnv' in connection ? [connection.urlEnv] : [],
     ),

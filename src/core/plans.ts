@@ -30,7 +30,14 @@ export const LanePlanSchema = z.object({
 });
 export type LanePlan = z.infer<typeof LanePlanSchema>;
 
-export const VendorNameSchema = z.enum(['leadsquared', 'smartlead']);
+/**
+ * A vendor's name. The core cannot know which vendors this build has (they sit above it): it only keeps a name to a
+ * short identifier that cannot be an object's own key such as `__proto__`. The vendor registry checks the name itself
+ * (the config's account union, the worker's connect) before any call.
+ */
+export const VendorNameSchema = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,31}$/, 'a vendor name is a short lowercase identifier');
 export type VendorName = z.infer<typeof VendorNameSchema>;
 
 export const PlanSchema = z.object({
@@ -42,67 +49,17 @@ export const PlanSchema = z.object({
 });
 export type Plan = z.infer<typeof PlanSchema>;
 
-const per5s = (limit: number): Window => ({ limit, seconds: 5 });
+/** One vendor's published plans by lowercase name (../shared/seeds): each vendor keeps its own. */
+export type PlanTable = Readonly<Record<string, Plan>>;
 
-/**
- * Rows an activity bulk call takes: the endpoint's own limit, whatever the plan (seed; apidocs: post-bulk-activities-on-
- * leads, "up to 25 activities in a single call"), so a custom plan keeps it too.
- */
-export const ACTIVITIES_PER_BULK_CALL: Partial<Record<VendorName, number>> = { leadsquared: 25 };
-
-function leadSquaredPlan(name: string, generalPer5s: number): Plan {
-  return {
-    vendor: 'leadsquared',
-    name,
-    lanes: {
-      general: { windows: [per5s(generalPer5s)], rowsPerCall: 1, alsoSpends: [] },
-      // The seed does not say whether a bulk call also counts against the general limit: assume it does.
-      bulk: { windows: [per5s(1)], rowsPerCall: 50, alsoSpends: ['general'] },
-    },
-    activitiesPerCall: ACTIVITIES_PER_BULK_CALL.leadsquared,
-  };
+export function planNames(plans: PlanTable): string[] {
+  return Object.keys(plans);
 }
 
-function smartLeadPlan(name: string, perSecond: number, perMinute: number, perHour: number): Plan {
-  return {
-    vendor: 'smartlead',
-    name,
-    lanes: {
-      general: {
-        windows: [
-          { limit: perSecond, seconds: 1 },
-          { limit: perMinute, seconds: 60 },
-          { limit: perHour, seconds: 3600 },
-        ],
-        rowsPerCall: 400,
-        alsoSpends: [],
-      },
-    },
-  };
-}
-
-/** Every plan of the vendors' rate-limit pages (../shared/seeds), as published. */
-export const PLANS: Readonly<Record<VendorName, Readonly<Record<string, Plan>>>> = {
-  leadsquared: {
-    lite: leadSquaredPlan('lite', 2),
-    pro: leadSquaredPlan('pro', 5),
-    super: leadSquaredPlan('super', 10),
-    basic: leadSquaredPlan('basic', 10),
-    standard: leadSquaredPlan('standard', 15),
-    enterprise: leadSquaredPlan('enterprise', 25),
-  },
-  smartlead: {
-    standard: smartLeadPlan('standard', 10, 60, 1000),
-    pro: smartLeadPlan('pro', 20, 120, 3000),
-  },
-};
-
-export function planNames(vendor: VendorName): string[] {
-  return Object.keys(PLANS[vendor]);
-}
-
-export function findPlan(vendor: VendorName, name: string): Plan | undefined {
-  return PLANS[vendor][name.toLowerCase()];
+export function findPlan(plans: PlanTable, name: string): Plan | undefined {
+  const key = name.toLowerCase();
+  // An own property only: `constructor` is no plan.
+  return Object.hasOwn(plans, key) ? plans[key] : undefined;
 }
 
 /** The long-run sustainable call rate of a set of windows: the tightest limit/seconds. */

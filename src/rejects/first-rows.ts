@@ -1,6 +1,6 @@
 import { appendFile, mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { LeadRecord } from '../vendors/types.js';
+import type { VendorRecord } from '../vendors/types.js';
 import { RejectsWriteError, syncRejectsDirectory } from './files.js';
 import type { Reject } from './types.js';
 
@@ -32,7 +32,7 @@ export class FirstRowIndex {
   constructor(private readonly rejectsDirectory: string) {}
 
   /** Records the leads of a scanned chunk, in row order. */
-  async record(syncId: string, leads: readonly LeadRecord[]): Promise<void> {
+  async record(syncId: string, leads: readonly VendorRecord[]): Promise<void> {
     if (leads.length === 0) return;
     const cached = await this.load(syncId);
     const fresh = leads.filter((lead) => (cached.first.get(lead.email) ?? Infinity) > lead.row);
@@ -51,11 +51,11 @@ export class FirstRowIndex {
   /** Splits a chunk's leads into those to send and those a row before them already carries, as rejects. */
   async separate(
     syncId: string,
-    leads: readonly LeadRecord[],
+    leads: readonly VendorRecord[],
     emailField: string,
-  ): Promise<{ leads: LeadRecord[]; duplicates: Reject[] }> {
+  ): Promise<{ leads: VendorRecord[]; duplicates: Reject[] }> {
     const cached = await this.load(syncId);
-    const kept: LeadRecord[] = [];
+    const kept: VendorRecord[] = [];
     const duplicates: Reject[] = [];
     for (const lead of leads) {
       const first = cached.first.get(lead.email);

@@ -1,12 +1,22 @@
 import type { z } from 'zod';
-import type { Account } from '../config/accounts.js';
-import type { LaneName, QuotaReading, VendorName } from '../core/plans.js';
+import type { LaneName, Plan, PlanTable, QuotaReading, VendorName } from '../core/plans.js';
+import type { RunningSimulator } from '../simulation/simulator.js';
 
-/** One source row after mapping: the vendor's field names and their values. `row` is the 1-based data row. */
-/** Secrets of one account, read from the worker's environment. Never passed to Temporal. */
-export type Credentials = Record<string, string>;
+/** Secrets of one account by the vendor's names for them, read from the worker's environment. Never passed to Temporal. */
+export type Credentials<Key extends string = string> = Readonly<Record<Key, string>>;
 
-export interface LeadRecord {
+/** What a client needs of a configured account: the config's accounts have more (plan, pacing), none of it secret. */
+export interface VendorAccount {
+  name: string;
+  vendor: VendorName;
+  baseUrl: string;
+}
+
+/**
+ * One source row after mapping, a lead or an activity: the vendor's field names and their values. `row` is the
+ * 1-based data row.
+ */
+export interface VendorRecord {
   row: number;
   email: string;
   fields: Record<string, string>;
@@ -47,7 +57,7 @@ export type Pace = <T>(call: () => Promise<T>, lane?: LaneName) => Promise<T>;
 /** A client bound to one account and its credentials. Whole-call failures throw a VendorError. */
 export interface VendorClient {
   /** One call on `lane` carrying at most the lane's rowsPerCall leads, upserted by email. */
-  upsertLeads(lane: LaneName, leads: LeadRecord[], target: unknown): Promise<CallResult>;
+  upsertLeads(lane: LaneName, leads: VendorRecord[], target: unknown): Promise<CallResult>;
   /**
    * Posts activities (records whose fields the vendor's checkActivity passed) on `lane`, making as many calls as
    * the lane needs, each through `pace`. `retried`: an earlier attempt may have landed some of them. Absent for
@@ -55,7 +65,7 @@ export interface VendorClient {
    */
   postActivities?(
     lane: LaneName,
-    activities: LeadRecord[],
+    activities: VendorRecord[],
     pace: Pace,
     options: { retried: boolean },
   ): Promise<RowOutcome[]>;
@@ -68,16 +78,60 @@ export interface VendorClientOptions {
   fetch?: typeof fetch;
 }
 
-/** Everything vendor-specific, behind one small interface; see registry.ts. */
-export interface Vendor {
+/** A flag of `leadsync sync` and `schedule create` that sets one key of a sync's target (SmartLead: --campaign). */
+export interface TargetFlag {
+  /** Commander's spelling, e.g. `--campaign <id>`. */
+  flags: string;
+  description: string;
+  /** The target key the flag's value goes to. */
+  targetKey: string;
+}
+
+/** A flag of `leadsync simulate <vendor>` beyond the common ones (plan, port, faults). */
+export interface SimulateFlag {
+  flags: string;
+  description: string;
+  defaultValue?: string | boolean;
+  /** Given more than once, the values collect in a list. */
+  repeatable?: boolean;
+}
+
+/** How `leadsync simulate <vendor>` runs the vendor's simulator from its flags. */
+export interface SimulateCommand {
+  description: string;
+  defaultPlan: string;
+  defaultPort: number;
+  flags: readonly SimulateFlag[];
+  /** Starts the simulator from the parsed flags: the vendor's own and the common ones; a ConfigError says what is wrong. */
+  start(flags: Record<string, unknown>): Promise<RunningSimulator>;
+}
+
+/**
+ * Everything a vendor is to leadsync, in one module of the vendor's folder: the registry (registry.ts) lists these and
+ * derives the rest (the config's accounts, `leadsync plans`, the CLI, dev's simulators). `Key` names its credentials.
+ */
+export interface Vendor<Key extends string = string> {
   name: VendorName;
+  /** Published plans by lowercase name; an account names one, or `custom`. */
+  plans: PlanTable;
+  /** Rows an activity bulk call takes whatever the plan, where the vendor has activities: a custom plan keeps it. */
+  activitiesPerCall?: number;
+  /** The secrets an account holds; the config names each by an environment variable, `<key>Env`. */
+  credentialKeys: readonly Key[];
   /** The vendor's name for the email field, which every lead must have. */
   emailField: string;
   /** What a sync to this vendor needs beyond the account (SmartLead: the campaign). */
   targetSchema: z.ZodType;
+  /** The CLI flags that set the target's keys. */
+  targetFlags: readonly TargetFlag[];
   /** Vendor rules on fields (names, lengths) checked before a row is sent. */
   checkLead(fields: Record<string, string>): FieldProblem[];
   /** The same for an activity, where the vendor has them: the lead's email, the event, its time and fields. */
   checkActivity?(fields: Record<string, string>): FieldProblem[];
-  connect(account: Account, credentials: Credentials, options: VendorClientOptions): VendorClient;
+  connect(account: VendorAccount, credentials: Credentials<Key>, options: VendorClientOptions): VendorClient;
+  simulator: {
+    /** A simulator that enforces `plan` (a named plan's published windows, a custom one's own) and takes `credentials`. */
+    startFor(plan: Plan, credentials: Credentials<Key>): Promise<RunningSimulator>;
+    command: SimulateCommand;
+  };
 }

@@ -9,7 +9,7 @@ import { loadCorpus, type CorpusExchange } from '../../src/vendors/corpus.js';
 import { type BatchTooLargeError, type RateLimitedError, VendorError } from '../../src/vendors/errors.js';
 import { NOTE_DATA_KEY, type ActivityByEmail } from '../../src/vendors/leadsquared/sales-activities.js';
 import { LeadSquaredClient } from '../../src/vendors/leadsquared/api.js';
-import type { LeadRecord, RowOutcome } from '../../src/vendors/types.js';
+import type { VendorRecord, RowOutcome } from '../../src/vendors/types.js';
 
 const CORPUS = loadCorpus(join(import.meta.dirname, '../../src/vendors/leadsquared/corpus'));
 const KEYS = { accessKey: 'contract-access-key', secretKey: 'contract-secret-key' };
@@ -122,7 +122,7 @@ function callFor(client: LeadSquaredClient, exchange: CorpusExchange): Promise<u
   }
 }
 
-function leadOf(attributes: unknown, row: number): LeadRecord {
+function leadOf(attributes: unknown, row: number): VendorRecord {
   const pairs = attributes as { Attribute: string; Value: string }[];
   const fields = Object.fromEntries(pairs.filter((p) => p.Attribute !== 'SearchBy').map((p) => [p.Attribute, p.Value]));
   return { row, email: fields.EmailAddress!, fields };

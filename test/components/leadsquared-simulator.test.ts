@@ -12,7 +12,7 @@ import {
   TransientError,
 } from '../../src/vendors/errors.js';
 import { LeadSquaredClient } from '../../src/vendors/leadsquared/api.js';
-import type { LeadRecord } from '../../src/vendors/types.js';
+import type { VendorRecord } from '../../src/vendors/types.js';
 import { failure } from '../helpers/failure.js';
 
 const KEYS = { accessKey: 'sim-access-key-1', secretKey: 'sim-secret-key-1' };
@@ -35,7 +35,7 @@ function clientOf(sim: RunningLeadSquaredSimulator, keys = KEYS): LeadSquaredCli
   return new LeadSquaredClient({ accountName: 'sim', baseUrl: sim.baseUrl, ...keys, timeoutMs: 5_000 });
 }
 
-function lead(row: number, email = `lead${row}@example.com`, fields: Record<string, string> = {}): LeadRecord {
+function lead(row: number, email = `lead${row}@example.com`, fields: Record<string, string> = {}): VendorRecord {
   return { row, email, fields: { FirstName: `First${row}`, ...fields } };
 }
 

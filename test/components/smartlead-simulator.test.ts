@@ -14,7 +14,7 @@ import {
   UnexpectedResponseError,
 } from '../../src/vendors/errors.js';
 import { SmartLeadApi, smartLead, type SmartLeadLead } from '../../src/vendors/smartlead/index.js';
-import type { LeadRecord, VendorClient } from '../../src/vendors/types.js';
+import type { VendorRecord, VendorClient } from '../../src/vendors/types.js';
 import { failure } from '../helpers/failure.js';
 
 const API_KEY = 'sim-api-key-1';
@@ -56,7 +56,7 @@ function vendorClientOf(sim: RunningSmartLeadSimulator): VendorClient {
   return smartLead.connect(config.accounts.sim!, { apiKey: API_KEY }, { timeoutMs: 5_000 });
 }
 
-function lead(row: number, email = `lead${row}@example.com`): LeadRecord {
+function lead(row: number, email = `lead${row}@example.com`): VendorRecord {
   return { row, email, fields: { first_name: `First${row}`, 'custom_fields.tier': 'gold' } };
 }
 

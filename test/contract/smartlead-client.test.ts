@@ -9,7 +9,7 @@ import {
   VendorError,
 } from '../../src/vendors/errors.js';
 import { smartLead, smartLeadApi } from '../../src/vendors/smartlead/index.js';
-import type { CallResult, LeadRecord } from '../../src/vendors/types.js';
+import type { CallResult, VendorRecord } from '../../src/vendors/types.js';
 
 /**
  * Every exchange of the SmartLead corpus, answered to the real client by a fetch that gives the recorded answer: what
@@ -68,7 +68,7 @@ async function replay(exchange: CorpusExchange): Promise<{ result?: unknown; err
   throw new Error(`no client method sends ${method} ${path}`);
 }
 
-function leadsOf(exchange: CorpusExchange): LeadRecord[] {
+function leadsOf(exchange: CorpusExchange): VendorRecord[] {
   const body = exchange.request.body as { lead_list: { email: string }[] };
   return body.lead_list.map((lead, i) => ({ row: i + 1, email: lead.email, fields: { email: lead.email } }));
 }

@@ -3,13 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify as toYaml } from 'yaml';
 import { loadConfig, type LoadedConfig } from '../../src/config/accounts.js';
-import { PLANS, type Window } from '../../src/core/plans.js';
+import { type Window } from '../../src/core/plans.js';
 import {
   startSmartLeadSimulator,
   type RunningSmartLeadSimulator,
   type SmartLeadSimulatorOptions,
 } from '../../src/vendors/smartlead/simulator/server.js';
 import { uniqueName, uniqueTaskQueue } from './temporal.js';
+import { SMARTLEAD_PLANS } from '../../src/vendors/smartlead/plans.js';
 
 export interface SmartLeadAccountSetup {
   /** A plan of the seed's table; the simulator enforces it, shrunk by `timeScale`. */
@@ -43,7 +44,7 @@ export interface SmartLeadSetup {
 export async function smartLeadAccount(setup: SmartLeadAccountSetup): Promise<SmartLeadSetup> {
   const timeScale = setup.timeScale ?? 1;
   const scaled = (windows: readonly Window[]) => windows.map((w) => ({ ...w, seconds: w.seconds / timeScale }));
-  const planWindows = PLANS.smartlead[setup.plan]!.lanes.general!.windows;
+  const planWindows = SMARTLEAD_PLANS[setup.plan]!.lanes.general!.windows;
   const windows = scaled(setup.configuredWindows ?? planWindows);
   const accountName = uniqueName('sl');
   const apiKey = uniqueName('key');

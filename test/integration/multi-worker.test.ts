@@ -14,6 +14,7 @@ import {
   testClient,
   type LeadSquaredSetup,
 } from '../helpers/sync-harness.js';
+import { LEADSQUARED_PLANS } from '../../src/vendors/leadsquared/plans.js';
 
 const WORKERS = 3;
 /** About 40 s at Enterprise: a few hundred general-lane calls, enough for three processes to share. */
@@ -59,7 +60,7 @@ describe('three `leadsync worker` processes on one server', () => {
     expect(rows.every((row) => stored.has(row.EmailAddress.toLowerCase()))).toBe(true);
 
     // The strict reading of LeadSquared's limits: a bulk call spends from the general window too.
-    const plan = findPlan('leadsquared', 'enterprise')!;
+    const plan = findPlan(LEADSQUARED_PLANS, 'enterprise')!;
     const general = plan.lanes.general!.windows[0]!;
     const bulk = plan.lanes.bulk!.windows[0]!;
     const onBulk = (r: RequestRecord) => spentQuota(r) && r.lane === 'bulk';

@@ -10,19 +10,12 @@ import {
   recover,
   type LaneAdaptation,
 } from '../../src/core/adaptation.js';
-import {
-  earliestSlot,
-  emptyLedger,
-  pacedWindows,
-  pause,
-  recordSlot,
-  type Ledger,
-} from '../../src/core/ledger.js';
+import { earliestSlot, emptyLedger, pacedWindows, pause, recordSlot, type Ledger } from '../../src/core/ledger.js';
 import { SharedKeyTenant } from '../../src/simulation/shared-tenant.js';
 import { SlidingWindowLimiter, bindingWindow } from '../../src/simulation/sliding-window.js';
-import { PLANS } from '../../src/core/plans.js';
+import { SMARTLEAD_PLANS } from '../../src/vendors/smartlead/plans.js';
 
-const STANDARD = PLANS.smartlead.standard!.lanes.general!.windows;
+const STANDARD = SMARTLEAD_PLANS.standard!.lanes.general!.windows;
 const [perSecond, perMinute, perHour] = STANDARD as [(typeof STANDARD)[0], (typeof STANDARD)[0], (typeof STANDARD)[0]];
 
 /** Two refusals of `window`, the second at `at`: the first is forgiven, the second cuts. */

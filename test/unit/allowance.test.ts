@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { laneAllowances, rowsPerSecond, syncAllowances } from '../../src/core/allowance.js';
-import { PLANS } from '../../src/core/plans.js';
+import { LEADSQUARED_PLANS } from '../../src/vendors/leadsquared/plans.js';
+import { SMARTLEAD_PLANS } from '../../src/vendors/smartlead/plans.js';
 
 describe('lane allowances', () => {
   it('gives the bulk lane its ceiling and the general lane what bulk calls leave (Enterprise: 14.8 rows/s)', () => {
-    const lanes = PLANS.leadsquared.enterprise!.lanes;
+    const lanes = LEADSQUARED_PLANS.enterprise!.lanes;
 
     const allowances = laneAllowances(lanes);
 
@@ -14,24 +15,24 @@ describe('lane allowances', () => {
   });
 
   it('leaves the general lane whole when bulk calls do not count against it', () => {
-    const lanes = { ...PLANS.leadsquared.pro!.lanes, bulk: { ...PLANS.leadsquared.pro!.lanes.bulk!, alsoSpends: [] } };
+    const lanes = { ...LEADSQUARED_PLANS.pro!.lanes, bulk: { ...LEADSQUARED_PLANS.pro!.lanes.bulk!, alsoSpends: [] } };
 
     expect(rowsPerSecond(lanes)).toBeCloseTo(10 + 1);
   });
 
   it('binds SmartLead Standard to its hourly window, not its burst', () => {
-    const [general] = laneAllowances(PLANS.smartlead.standard!.lanes);
+    const [general] = laneAllowances(SMARTLEAD_PLANS.standard!.lanes);
 
     expect(general?.callsPerSecond).toBeCloseTo(1000 / 3600);
     expect(general?.rowsPerSecond).toBeCloseTo((1000 / 3600) * 400);
   });
 
   it('gives Lite (2 per 5 s) one bulk call and one single call per window', () => {
-    expect(rowsPerSecond(PLANS.leadsquared.lite!.lanes)).toBeCloseTo((50 + 1) / 5);
+    expect(rowsPerSecond(LEADSQUARED_PLANS.lite!.lanes)).toBeCloseTo((50 + 1) / 5);
   });
 
   it('carries activities 25 to a bulk call, at the calls per second leads get', () => {
-    const plan = PLANS.leadsquared.enterprise!;
+    const plan = LEADSQUARED_PLANS.enterprise!;
 
     const activities = syncAllowances(plan, 'activities');
 
@@ -40,9 +41,9 @@ describe('lane allowances', () => {
   });
 
   it('leaves out a lane the other lanes leave no calls', () => {
-    const lanes = PLANS.leadsquared.lite!.lanes;
+    const lanes = LEADSQUARED_PLANS.lite!.lanes;
     const plan = {
-      ...PLANS.leadsquared.lite!,
+      ...LEADSQUARED_PLANS.lite!,
       lanes: { ...lanes, general: { ...lanes.general!, windows: [{ limit: 1, seconds: 5 }] } },
     };
 

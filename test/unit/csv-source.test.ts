@@ -7,7 +7,7 @@ import { CsvSource } from '../../src/sources/csv.js';
 import { START } from '../../src/core/source-refs.js';
 import { type SourceRow } from '../../src/sources/source.js';
 import { readChunkRows } from '../../activities/chunk-rows.js';
-import { vendorFor } from '../../src/vendors/registry.js';
+import { VENDORS } from '../../src/vendors/registry.js';
 
 async function csv(content: string | Buffer): Promise<CsvSource> {
   const path = join(await mkdtemp(join(tmpdir(), 'leadsync-csv-')), 'rows.csv');
@@ -76,9 +76,9 @@ describe('a chunk of a file', () => {
     const { chunks } = await source.scan(START, [10]);
     const forged = { ...chunks[0]!, to: Number.MAX_SAFE_INTEGER };
 
-    await expect(readChunkRows(source, vendorFor('leadsquared'), undefined, forged, 'leads')).rejects.toThrow(
+    await expect(readChunkRows(source, VENDORS.named('leadsquared'), undefined, forged, 'leads')).rejects.toThrow(
       /the chunk at row 1 holds more than the 10 rows its scan counted/,
     );
-    expect((await readChunkRows(source, vendorFor('leadsquared'), undefined, chunks[0]!, 'leads')).rows).toBe(10);
+    expect((await readChunkRows(source, VENDORS.named('leadsquared'), undefined, chunks[0]!, 'leads')).rows).toBe(10);
   });
 });

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FirstRowIndex } from '../../src/rejects/first-rows.js';
 import { FileRejectsSink, syncRejectsDirectory } from '../../src/rejects/files.js';
-import type { LeadRecord } from '../../src/vendors/types.js';
+import type { VendorRecord } from '../../src/vendors/types.js';
 
-const lead = (row: number, email: string): LeadRecord => ({ row, email, fields: { EmailAddress: email } });
+const lead = (row: number, email: string): VendorRecord => ({ row, email, fields: { EmailAddress: email } });
 
 describe('the first row of each lead in a sync', () => {
   it('rejects later rows of an email as duplicates of the first, whichever chunk is pushed first', async () => {

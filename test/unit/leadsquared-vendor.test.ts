@@ -3,7 +3,7 @@ import { parseConfig } from '../../src/config/accounts.js';
 import { ConfigError } from '../../src/core/errors.js';
 import { BatchTooLargeError } from '../../src/vendors/errors.js';
 import { leadSquared } from '../../src/vendors/leadsquared/index.js';
-import { vendorFor } from '../../src/vendors/registry.js';
+import { VENDORS } from '../../src/vendors/registry.js';
 
 const account = parseConfig(
   {
@@ -31,7 +31,7 @@ function recordingFetch(body: unknown) {
 
 describe('leadSquared vendor', () => {
   it('is registered under its name', () => {
-    expect(vendorFor('leadsquared')).toBe(leadSquared);
+    expect(VENDORS.named('leadsquared')).toBe(leadSquared);
   });
 
   it('upserts one lead per call on the general lane, keys in headers and not in the URL', async () => {
@@ -60,8 +60,9 @@ describe('leadSquared vendor', () => {
   });
 
   it('names the missing credential of the account', () => {
-    expect(() => leadSquared.connect(account, { accessKey: 'k' }, { timeoutMs: 1000 })).toThrow(ConfigError);
-    expect(() => leadSquared.connect(account, { accessKey: 'k' }, { timeoutMs: 1000 })).toThrow(/'acme'.*secretKey/);
+    const withoutSecret = { accessKey: 'k' } as Parameters<typeof leadSquared.connect>[1];
+    expect(() => leadSquared.connect(account, withoutSecret, { timeoutMs: 1000 })).toThrow(ConfigError);
+    expect(() => leadSquared.connect(account, withoutSecret, { timeoutMs: 1000 })).toThrow(/'acme'.*secretKey/);
   });
 
   it('takes no sync target beyond the account', () => {

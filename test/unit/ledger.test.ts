@@ -9,7 +9,7 @@ import {
   slotsIn,
   type Ledger,
 } from '../../src/core/ledger.js';
-import { PLANS } from '../../src/core/plans.js';
+import { SMARTLEAD_PLANS } from '../../src/vendors/smartlead/plans.js';
 
 function reserveMany(ledgers: { ledger: Ledger; windows: ReturnType<typeof pacedWindows> }[], count: number, from = 0) {
   const slots: number[] = [];
@@ -136,7 +136,7 @@ describe('ledger', () => {
   });
 
   it('holds every Pro window over two hours of slots, reserved out of order by two syncs at once', () => {
-    const pro = PLANS.smartlead.pro!.lanes.general!.windows;
+    const pro = SMARTLEAD_PLANS.pro!.lanes.general!.windows;
     const lane = { ledger: emptyLedger(), windows: pacedWindows(pro, 0) };
     const half = {
       ledger: lane.ledger,

@@ -3,6 +3,7 @@ import { parseConfig } from '../../src/config/accounts.js';
 import type { Plan } from '../../src/core/plans.js';
 import { findPlan } from '../../src/core/plans.js';
 import { recordLanes } from '../../src/core/record-lanes.js';
+import { LEADSQUARED_PLANS } from '../../src/vendors/leadsquared/plans.js';
 
 const window = { limit: 100, seconds: 1 };
 const customLanes = {
@@ -24,7 +25,7 @@ function customPlan(lanes: typeof customLanes): Plan {
 
 describe('the rows a LeadSquared bulk call carries, by kind of record', () => {
   it('is 50 leads and 25 activities on a published plan', () => {
-    const plan = findPlan('leadsquared', 'enterprise')!;
+    const plan = findPlan(LEADSQUARED_PLANS, 'enterprise')!;
 
     expect(recordLanes(plan, 'leads').bulk?.rowsPerCall).toBe(50);
     expect(recordLanes(plan, 'activities').bulk?.rowsPerCall).toBe(25);

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { addLeadsOutcomes } from '../../src/vendors/smartlead/outcomes.js';
 import { AddLeadsAnswerSchema, CampaignLeadsPageSchema } from '../../src/vendors/smartlead/schemas.js';
-import type { LeadRecord } from '../../src/vendors/types.js';
+import type { VendorRecord } from '../../src/vendors/types.js';
 
-const sent: LeadRecord[] = [
+const sent: VendorRecord[] = [
   { row: 1, email: 'ann@acme.com', fields: {} },
   { row: 2, email: 'not-an-email', fields: {} },
   { row: 3, email: 'Bob@Acme.com', fields: {} },

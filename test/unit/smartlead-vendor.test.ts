@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/accounts.js';
 import { AuthError, NotFoundError } from '../../src/vendors/errors.js';
-import { vendorFor } from '../../src/vendors/registry.js';
+import { VENDORS } from '../../src/vendors/registry.js';
 import { smartLead } from '../../src/vendors/smartlead/index.js';
 import { failure } from '../helpers/failure.js';
 
@@ -32,7 +32,7 @@ function fakeFetch(status: number, body: unknown, headers: Record<string, string
 
 describe('smartLead vendor', () => {
   it('is registered under its name', () => {
-    expect(vendorFor('smartlead')).toBe(smartLead);
+    expect(VENDORS.named('smartlead')).toBe(smartLead);
   });
 
   it('takes a campaign id as a number or as digits, with optional settings', () => {

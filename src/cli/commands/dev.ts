@@ -4,16 +4,17 @@ import { resolve } from 'node:path';
 import { Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import { startSync } from '../../api/syncs.js';
-import { type Account, type LoadedConfig } from '../../config/accounts.js';
+import type { LoadedConfig } from '../../config/accounts.js';
+import { resolveCredentials } from '../../config/credentials.js';
 import { workerRedactor } from '../../config/secrets.js';
 import { readEnvironment } from '../../config/environment.js';
 import { ConfigError } from '../../core/errors.js';
 import { JsonLogger } from '../../observability/logger.js';
 import { installRuntime } from '../../observability/runtime.js';
 import type { RunningSimulator } from '../../simulation/simulator.js';
-import { startSimulator } from '../../simulation/registry.js';
 import { existingTemporalCluster, startDevServer, type TemporalEndpoint } from '../../temporal/dev-server.js';
 import { LEADSYNC_SEARCH_ATTRIBUTES } from '../../core/search-attributes.js';
+import { VENDORS, type VendorRegistry } from '../../vendors/registry.js';
 import { LeadsyncWorker } from '../../worker/worker.js';
 import { followProgress, summary } from '../follow.js';
 import { loadCliConfig } from '../config-path.js';
@@ -120,13 +121,17 @@ async function temporalEndpoint(options: DevOptions): Promise<TemporalEndpoint> 
  * An account whose credential variables are unset gets a simulator of its vendor and plan: the config is pointed at
  * it and the variables set to its keys, in this process only.
  */
-async function simulateAccountsWithoutCredentials(config: LoadedConfig): Promise<RunningSimulator[]> {
+export async function simulateAccountsWithoutCredentials(
+  config: Pick<LoadedConfig, 'accounts'>,
+  registry: VendorRegistry = VENDORS,
+): Promise<RunningSimulator[]> {
   const simulators: RunningSimulator[] = [];
   for (const account of Object.values(config.accounts)) {
-    const variables = Object.values(account.credentials as Record<string, string>);
+    const variables = Object.values(account.credentials);
     if (variables.every((variable) => process.env[variable])) continue;
     const keys = Object.fromEntries(variables.map((variable) => [variable, randomBytes(12).toString('hex')]));
-    const simulator = await simulatorFor(account, keys);
+    const vendor = registry.named(account.vendor);
+    const simulator = await vendor.simulator.startFor(account.effectivePlan, resolveCredentials(account, keys));
     Object.assign(process.env, keys);
     account.baseUrl = simulator.baseUrl;
     simulators.push(simulator);
@@ -135,18 +140,4 @@ async function simulateAccountsWithoutCredentials(config: LoadedConfig): Promise
     );
   }
   return simulators;
-}
-
-function simulatorFor(account: Account, keys: Record<string, string>): Promise<RunningSimulator> {
-  const key = (name: string) => keys[(account.credentials as Record<string, string>)[name]!]!;
-  const lanes = account.effectivePlan.lanes;
-  if (account.vendor === 'leadsquared') {
-    const plan =
-      account.effectivePlan.name === 'custom'
-        ? { general: lanes.general!.windows, bulk: lanes.bulk!.windows }
-        : account.plan;
-    return startSimulator('leadsquared', { plan, accessKey: key('accessKeyEnv'), secretKey: key('secretKeyEnv') });
-  }
-  const plan = account.effectivePlan.name === 'custom' ? { windows: lanes.general!.windows } : account.plan;
-  return startSimulator('smartlead', { plan, apiKey: key('apiKeyEnv'), campaigns: [{ id: 1 }] });
 }

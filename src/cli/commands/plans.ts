@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { rowsPerSecond, syncAllowances } from '../../core/allowance.js';
-import { PLANS, type Plan } from '../../core/plans.js';
+import type { Plan } from '../../core/plans.js';
+import { VENDORS } from '../../vendors/registry.js';
 import { formatTable } from '../table.js';
 
 export function registerPlans(program: Command): void {
@@ -11,7 +12,7 @@ export function registerPlans(program: Command): void {
     )
     .option('--json', 'print the plans as JSON')
     .action((options: { json?: boolean }) => {
-      const plans = Object.values(PLANS).flatMap((byName) => Object.values(byName));
+      const plans = VENDORS.plans();
       process.stdout.write(options.json ? `${JSON.stringify(plans, null, 2)}\n` : `${plansTable(plans)}\n`);
     });
 }

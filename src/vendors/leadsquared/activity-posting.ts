@@ -1,5 +1,5 @@
 import type { LaneName } from '../../core/plans.js';
-import type { LeadRecord, Pace, RowOutcome } from '../types.js';
+import type { VendorRecord, Pace, RowOutcome } from '../types.js';
 import { retryRead } from '../read-retry.js';
 import { activityFromRecord, isSameActivity, type RetrievedActivity } from './sales-activities.js';
 import type { LeadSquaredClient } from './api.js';
@@ -13,7 +13,7 @@ import { EMAIL_ATTRIBUTE } from './fields.js';
 export async function postActivities(
   client: LeadSquaredClient,
   lane: LaneName,
-  records: LeadRecord[],
+  records: VendorRecord[],
   pace: Pace,
   retried: boolean,
 ): Promise<RowOutcome[]> {
@@ -31,7 +31,7 @@ export async function postActivities(
  * ProspectActivity.svc/Create needs the lead's ProspectID: from the cache (a leads sync just wrote it) or one more
  * paced lookup. A lead that does not exist rejects the row; the activity would have nothing to hang on.
  */
-async function postSingleActivity(client: LeadSquaredClient, record: LeadRecord, pace: Pace): Promise<RowOutcome> {
+async function postSingleActivity(client: LeadSquaredClient, record: VendorRecord, pace: Pace): Promise<RowOutcome> {
   const prospectId = await prospectIdOf(client, record.email, pace);
   if (prospectId === undefined) {
     return {
@@ -57,10 +57,10 @@ function prospectIdOf(client: LeadSquaredClient, email: string, pace: Pace): Pro
  */
 async function alreadyPosted(
   client: LeadSquaredClient,
-  records: LeadRecord[],
+  records: VendorRecord[],
   pace: Pace,
-): Promise<{ landed: RowOutcome[]; unsent: LeadRecord[] }> {
-  const byEmail = new Map<string, LeadRecord[]>();
+): Promise<{ landed: RowOutcome[]; unsent: VendorRecord[] }> {
+  const byEmail = new Map<string, VendorRecord[]>();
   for (const record of records) byEmail.set(record.email, [...(byEmail.get(record.email) ?? []), record]);
   // The leads are read at once: each read waits for its own slot, so a chunk's reads take the lane's time, not the
   // sum of their round trips.
@@ -71,9 +71,9 @@ async function alreadyPosted(
 async function postedOnLead(
   client: LeadSquaredClient,
   email: string,
-  rows: LeadRecord[],
+  rows: VendorRecord[],
   pace: Pace,
-): Promise<{ landed: RowOutcome[]; unsent: LeadRecord[] }> {
+): Promise<{ landed: RowOutcome[]; unsent: VendorRecord[] }> {
   const prospectId = await prospectIdOf(client, email, pace);
   if (prospectId === undefined) return { landed: [], unsent: rows };
   const stored: RetrievedActivity[] = [];
@@ -81,7 +81,7 @@ async function postedOnLead(
     stored.push(...(await activitiesOf(client, prospectId, event, pace)));
   }
   const landed: RowOutcome[] = [];
-  const unsent: LeadRecord[] = [];
+  const unsent: VendorRecord[] = [];
   const matched = new Set<number>();
   for (const row of rows) {
     const activity = activityFromRecord(row);

@@ -1,6 +1,6 @@
 import { Redactor } from '../../observability/redactor.js';
 import { requestJson, type JsonRequest } from '../http.js';
-import type { LeadRecord, RowOutcome } from '../types.js';
+import type { VendorRecord, RowOutcome } from '../types.js';
 import {
   activityBody,
   activityByEmailBody,
@@ -58,7 +58,7 @@ export class LeadSquaredClient {
   }
 
   /** Lead.CreateOrUpdate, matched by email. */
-  async createOrUpdateLead(lead: LeadRecord): Promise<RowOutcome> {
+  async createOrUpdateLead(lead: VendorRecord): Promise<RowOutcome> {
     const answer = await this.call('POST', 'LeadManagement.svc/Lead.CreateOrUpdate', {
       query: { postUpdatedLead: 'false' },
       body: leadAttributes(lead),
@@ -68,7 +68,7 @@ export class LeadSquaredClient {
   }
 
   /** Lead/Bulk/CreateOrUpdate: one outcome per lead, in the order given. */
-  async bulkCreateOrUpdateLeads(leads: readonly LeadRecord[]): Promise<RowOutcome[]> {
+  async bulkCreateOrUpdateLeads(leads: readonly VendorRecord[]): Promise<RowOutcome[]> {
     if (leads.length === 0) return [];
     const answer = await this.call('POST', 'LeadManagement.svc/Lead/Bulk/CreateOrUpdate', {
       body: leads.map(leadAttributes),

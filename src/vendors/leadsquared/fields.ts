@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { FieldProblem, LeadRecord } from '../types.js';
+import type { FieldProblem, VendorRecord } from '../types.js';
 
 /** A lead as LeadSquared takes it: attribute-value pairs, by schema name. */
 export interface Attribute {
@@ -35,7 +35,7 @@ const EmailSchema = z.email();
  * The attribute array of an upsert matched by email. Empty values are left out: a blank cell in a source means
  * "not known here", and sending it would erase what the lead already has in LeadSquared.
  */
-export function leadAttributes(lead: LeadRecord): Attribute[] {
+export function leadAttributes(lead: VendorRecord): Attribute[] {
   const attributes: Attribute[] = [{ Attribute: EMAIL_ATTRIBUTE, Value: lead.email }];
   for (const [name, value] of Object.entries(lead.fields)) {
     if (name !== EMAIL_ATTRIBUTE && value !== '') attributes.push({ Attribute: name, Value: value });
@@ -45,7 +45,7 @@ export function leadAttributes(lead: LeadRecord): Attribute[] {
 }
 
 /** The names a vendor reason about this lead may mention, to say which field was at fault. */
-export function leadFieldNames(lead: LeadRecord): string[] {
+export function leadFieldNames(lead: VendorRecord): string[] {
   return [EMAIL_ATTRIBUTE, ...Object.keys(lead.fields).filter((name) => name !== EMAIL_ATTRIBUTE)];
 }
 

@@ -1,24 +1,28 @@
 import { z } from 'zod';
-import type { Account } from '../../config/accounts.js';
 import { ConfigError } from '../../core/errors.js';
-import type { Credentials } from '../types.js';
 import { BatchTooLargeError } from '../errors.js';
-import type { LeadRecord, Vendor, VendorClient, VendorClientOptions } from '../types.js';
+import type { Credentials, Vendor, VendorAccount, VendorClient, VendorClientOptions, VendorRecord } from '../types.js';
 import { checkActivity } from './sales-activities.js';
 import { postActivities } from './activity-posting.js';
 import { LeadSquaredClient } from './api.js';
 import { EMAIL_ATTRIBUTE, checkLead } from './fields.js';
+import { ACTIVITIES_PER_BULK_CALL, LEADSQUARED_PLANS } from './plans.js';
+import { simulateLeadSquared } from './simulator/command.js';
+import { startLeadSquaredSimulator } from './simulator/server.js';
 
 export { LeadSquaredClient, type LeadSquaredClientOptions } from './api.js';
 export type { ActivityByEmail, ActivityRecord } from './sales-activities.js';
+
+/** The two keys of LeadSquared's API, sent with every call. */
+type LeadSquaredCredential = 'accessKey' | 'secretKey';
 
 /** An address no lead has: verify() looks it up to prove the keys work without touching data. */
 const VERIFY_EMAIL = 'leadsync-verify@example.invalid';
 
 /** The account's LeadSquared API, with the methods beyond the Vendor interface (lookups, activities). */
 export function leadSquaredClient(
-  account: Account,
-  credentials: Credentials,
+  account: VendorAccount,
+  credentials: Credentials<LeadSquaredCredential>,
   options: VendorClientOptions,
 ): LeadSquaredClient {
   if (account.vendor !== 'leadsquared') {
@@ -38,17 +42,21 @@ export function leadSquaredClient(
   });
 }
 
-export const leadSquared: Vendor = {
+export const leadSquared: Vendor<LeadSquaredCredential> = {
   name: 'leadsquared',
+  plans: LEADSQUARED_PLANS,
+  activitiesPerCall: ACTIVITIES_PER_BULK_CALL,
+  credentialKeys: ['accessKey', 'secretKey'],
   emailField: EMAIL_ATTRIBUTE,
   // Leads land in the account itself: a sync names nothing more.
   targetSchema: z.object({}).strict(),
+  targetFlags: [],
   checkLead,
   checkActivity,
   connect(account, credentials, options): VendorClient {
     const client = leadSquaredClient(account, credentials, options);
     return {
-      async upsertLeads(lane, leads: LeadRecord[]) {
+      async upsertLeads(lane, leads: VendorRecord[]) {
         if (lane === 'bulk') return { outcomes: await client.bulkCreateOrUpdateLeads(leads) };
         const [lead, ...more] = leads;
         if (more.length > 0) {
@@ -64,5 +72,13 @@ export const leadSquared: Vendor = {
         await client.getLeadByEmail(VERIFY_EMAIL);
       },
     };
+  },
+  simulator: {
+    startFor(plan, { accessKey, secretKey }) {
+      const { general, bulk } = plan.lanes;
+      const windows = plan.name === 'custom' ? { general: general!.windows, bulk: bulk!.windows } : plan.name;
+      return startLeadSquaredSimulator({ plan: windows, accessKey, secretKey });
+    },
+    command: simulateLeadSquared,
   },
 };

@@ -1,4 +1,4 @@
-import type { FieldProblem, LeadRecord } from '../types.js';
+import type { FieldProblem, VendorRecord } from '../types.js';
 import { EMAIL_ATTRIBUTE, checkLead } from './fields.js';
 
 /** One activity to post on a lead. `row` is the 1-based source row, as for leads. */
@@ -140,7 +140,7 @@ export function checkActivity(fields: Record<string, string>): FieldProblem[] {
 }
 
 /** An activity row that checkActivity passed, as the bulk-by-email endpoint takes it. */
-export function activityFromRecord({ row, email, fields }: LeadRecord): ActivityByEmail {
+export function activityFromRecord({ row, email, fields }: VendorRecord): ActivityByEmail {
   const custom = Object.entries(fields).filter(([name]) => ACTIVITY_FIELD.test(name));
   const note = fields[ACTIVITY_NOTE];
   const at = fields[ACTIVITY_DATE_TIME];

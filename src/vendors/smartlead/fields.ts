@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { FieldProblem, LeadRecord } from '../types.js';
+import type { FieldProblem, VendorRecord } from '../types.js';
 import type { SmartLeadLead } from './schemas.js';
 
 /**
@@ -75,7 +75,7 @@ export function checkLead(fields: Record<string, string>): FieldProblem[] {
  * The lead as the API takes it, from a row checkLead passed. Blank values are left out, so a blank cell never
  * erases what SmartLead holds.
  */
-export function toSmartLeadLead(record: LeadRecord): SmartLeadLead {
+export function toSmartLeadLead(record: VendorRecord): SmartLeadLead {
   const lead: SmartLeadLead = { email: record.email.trim() };
   const custom: Record<string, string> = {};
   for (const [field, value] of Object.entries(record.fields)) {

@@ -1,13 +1,22 @@
 import { z } from 'zod';
-import type { Account } from '../../config/accounts.js';
-import type { Credentials } from '../types.js';
 import { ConfigError } from '../../core/errors.js';
 import { BatchRefusedError } from '../errors.js';
-import type { CallResult, LeadRecord, Vendor, VendorClient, VendorClientOptions } from '../types.js';
+import type {
+  CallResult,
+  Credentials,
+  Vendor,
+  VendorAccount,
+  VendorClient,
+  VendorClientOptions,
+  VendorRecord,
+} from '../types.js';
 import { SmartLeadApi, UnreadableAnswerError } from './api.js';
 import { EMAIL_FIELD, checkLead, toSmartLeadLead } from './fields.js';
 import { addLeadsOutcomes } from './outcomes.js';
+import { SMARTLEAD_PLANS } from './plans.js';
 import { AddLeadsSettingsSchema } from './schemas.js';
+import { simulateSmartLead } from './simulator/command.js';
+import { startSmartLeadSimulator } from './simulator/server.js';
 
 export { MAX_LEADS_PAGE, SmartLeadApi, UnreadableAnswerError, type Answered, type SmartLeadApiOptions } from './api.js';
 export { MAX_LEADS_PER_CALL } from './classify.js';
@@ -35,7 +44,11 @@ export const SmartLeadTargetSchema = z
 export type SmartLeadTarget = z.output<typeof SmartLeadTargetSchema>;
 
 /** The account's SmartLead API, with the endpoints beyond the Vendor interface (campaigns, leads, analytics). */
-export function smartLeadApi(account: Account, credentials: Credentials, options: VendorClientOptions): SmartLeadApi {
+export function smartLeadApi(
+  account: VendorAccount,
+  credentials: Credentials<'apiKey'>,
+  options: VendorClientOptions,
+): SmartLeadApi {
   if (account.vendor !== 'smartlead') {
     throw new ConfigError(`account '${account.name}' is a ${account.vendor} account, not a SmartLead one`);
   }
@@ -50,10 +63,15 @@ export function smartLeadApi(account: Account, credentials: Credentials, options
   });
 }
 
-export const smartLead: Vendor = {
+export const smartLead: Vendor<'apiKey'> = {
   name: 'smartlead',
+  plans: SMARTLEAD_PLANS,
+  credentialKeys: ['apiKey'],
   emailField: EMAIL_FIELD,
   targetSchema: SmartLeadTargetSchema,
+  targetFlags: [
+    { flags: '--campaign <id>', description: 'SmartLead campaign to add the leads to', targetKey: 'campaignId' },
+  ],
   checkLead,
   connect(account, credentials, options): VendorClient {
     const api = smartLeadApi(account, credentials, options);
@@ -90,11 +108,19 @@ export const smartLead: Vendor = {
       },
     };
   },
+  simulator: {
+    // One campaign for dev's sync to go to.
+    startFor(plan, { apiKey }) {
+      const windows = plan.name === 'custom' ? { windows: plan.lanes.general!.windows } : plan.name;
+      return startSmartLeadSimulator({ plan: windows, apiKey, campaigns: [{ id: 1 }] });
+    },
+    command: simulateSmartLead,
+  },
 };
 
 const REASON_EXCERPT_CHARS = 500;
 
-function rejectAll(leads: readonly LeadRecord[], reason: string): CallResult {
+function rejectAll(leads: readonly VendorRecord[], reason: string): CallResult {
   return { outcomes: leads.map((lead) => ({ row: lead.row, status: 'rejected', reason })) };
 }
 
@@ -103,6 +129,6 @@ function excerpt(text: string): string {
   return flat.length > REASON_EXCERPT_CHARS ? `${flat.slice(0, REASON_EXCERPT_CHARS)}…` : flat;
 }
 
-function accountLabel(account: Account): string {
+function accountLabel(account: VendorAccount): string {
   return `smartlead account '${account.name}'`;
 }

@@ -1,4 +1,4 @@
-import type { LeadRecord, RowOutcome, UnattributedRefusal } from '../types.js';
+import type { VendorRecord, RowOutcome, UnattributedRefusal } from '../types.js';
 import { EMAIL_FIELD } from './fields.js';
 import { NOT_ADDED_WITHOUT_REASON, type AddLeadsResult } from './schemas.js';
 
@@ -21,7 +21,7 @@ export interface AddLeadsOutcomes {
  * leads in the campaign (added, already there, repeated), rows beyond those and beyond every stated refusal were not
  * added either: SmartLead's own fields say so, whatever its wording.
  */
-export function addLeadsOutcomes(result: AddLeadsResult, sent: readonly LeadRecord[]): AddLeadsOutcomes {
+export function addLeadsOutcomes(result: AddLeadsResult, sent: readonly VendorRecord[]): AddLeadsOutcomes {
   const refused = new Map(result.refused.map((r) => [normalise(r.email), r.reason]));
   const outcomes = sent.map((lead): RowOutcome => {
     const reason = refused.get(normalise(lead.email));

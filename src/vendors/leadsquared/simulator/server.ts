@@ -1,15 +1,16 @@
 import { z } from 'zod';
-import { ConfigError, formatZodIssues } from '../../../core/errors.js';
+import { ConfigError } from '../../../core/errors.js';
 import { WindowSchema, findPlan, planNames, type Window } from '../../../core/plans.js';
-import { ADMIN_PATH, answerAdmin, isAdminRequest } from '../../../simulation/admin.js';
-import { FaultInjector, FaultOptionsSchema, type FaultOptions } from '../../../simulation/faults.js';
-import { startJsonServer, type SimRequest } from '../../../simulation/json-server.js';
-import { answerVendorRequest, type Endpoint, type VendorProtocol } from '../../../simulation/pipeline.js';
+import { FaultInjector, FaultOptionsSchema } from '../../../simulation/faults.js';
+import type { SimRequest } from '../../../simulation/json-server.js';
+import { parseOptions, serveSimulator } from '../../../simulation/serve.js';
+import type { Endpoint, VendorProtocol } from '../../../simulation/pipeline.js';
 import { RequestLog } from '../../../simulation/request-log.js';
 import type { ReportOptions, RunningSimulator, SimulatorReport } from '../../../simulation/simulator.js';
 import { SlidingWindowLimiter } from '../../../simulation/sliding-window.js';
 import { BARE_SERVER_ERROR, LeadSquaredEndpoints, errorEnvelope, type LeadSquaredQuirks } from './endpoints.js';
 import { LeadSquaredStore, type StoredActivity, type StoredLead } from './store.js';
+import { LEADSQUARED_PLANS } from '../plans.js';
 
 /** Windows per lane, for an account whose limits differ from every published plan. */
 export interface LeadSquaredCustomPlan {
@@ -67,11 +68,7 @@ const API_PREFIX = '/v2/';
 export async function startLeadSquaredSimulator(
   options: LeadSquaredSimulatorOptions,
 ): Promise<RunningLeadSquaredSimulator> {
-  const parsed = LeadSquaredSimulatorOptionsSchema.safeParse(options);
-  if (!parsed.success) {
-    throw new ConfigError(`invalid LeadSquared simulator options:\n${formatZodIssues(parsed.error)}`);
-  }
-  const config = parsed.data;
+  const config = parseOptions(LeadSquaredSimulatorOptionsSchema, options, 'LeadSquared simulator options');
   const lanes = laneWindows(config.plan);
   let store = new LeadSquaredStore(config.uniqueFields);
   const keys = { accessKey: config.accessKey, secretKey: config.secretKey };
@@ -135,20 +132,19 @@ export async function startLeadSquaredSimulator(
     },
   };
 
-  const state = { limiter: () => limiter, faults, log };
-  const server = await startJsonServer(
-    (request) =>
-      isAdminRequest(request)
-        ? answerAdmin(request, {
-            report,
-            leads: () => store.leads(),
-            activities: () => store.activities(),
-            setFaults: (f) => faults.set(f),
-            reset,
-          })
-        : answerVendorRequest(request, protocol, state),
-    { host: config.host, port: config.port },
-  );
+  const running = await serveSimulator({
+    vendor: 'leadsquared',
+    listen: config,
+    apiPrefix: API_PREFIX,
+    protocol,
+    state: { limiter: () => limiter, faults, log },
+    admin: {
+      report,
+      leads: () => store.leads(),
+      activities: () => store.activities(),
+      reset,
+    },
+  });
 
   function report({ requests = true }: ReportOptions = {}): SimulatorReport {
     const counts = store.counts();
@@ -180,13 +176,7 @@ export async function startLeadSquaredSimulator(
   }
 
   return {
-    vendor: 'leadsquared',
-    baseUrl: `${server.origin}${API_PREFIX}`,
-    adminUrl: `${server.origin}${ADMIN_PATH}`,
-    report,
-    setFaults: (f: FaultOptions) => faults.set(f),
-    reset,
-    stop: () => server.close(),
+    ...running,
     leads: () => store.leads(),
     activities: () => store.activities(),
     setKeys: (next) => Object.assign(keys, next),
@@ -203,12 +193,12 @@ function noQuirks(): LeadSquaredQuirks {
 
 function laneWindows(plan: string | LeadSquaredCustomPlan): Record<'general' | 'bulk', Window[]> {
   if (typeof plan !== 'string') return { general: plan.general, bulk: plan.bulk };
-  const found = findPlan('leadsquared', plan);
+  const found = findPlan(LEADSQUARED_PLANS, plan);
   const general = found?.lanes.general;
   const bulk = found?.lanes.bulk;
   if (!general || !bulk) {
     throw new ConfigError(
-      `unknown LeadSquared plan '${plan}' (known: ${planNames('leadsquared').join(', ')}; or give windows per lane)`,
+      `unknown LeadSquared plan '${plan}' (known: ${planNames(LEADSQUARED_PLANS).join(', ')}; or give windows per lane)`,
     );
   }
   return { general: general.windows, bulk: bulk.windows };

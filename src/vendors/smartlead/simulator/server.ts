@@ -1,10 +1,11 @@
 import { z } from 'zod';
-import { ConfigError, formatZodIssues } from '../../../core/errors.js';
+import { ConfigError } from '../../../core/errors.js';
 import { WindowSchema, findPlan, planNames, sustainedRate, type Window } from '../../../core/plans.js';
-import { ADMIN_PATH, answerAdmin, isAdminRequest, refuse } from '../../../simulation/admin.js';
-import { FaultInjector, FaultOptionsSchema, type FaultOptions } from '../../../simulation/faults.js';
-import { startJsonServer, type SimRequest } from '../../../simulation/json-server.js';
-import { answerVendorRequest, type Endpoint, type VendorProtocol } from '../../../simulation/pipeline.js';
+import { refuse } from '../../../simulation/admin.js';
+import { FaultInjector, FaultOptionsSchema } from '../../../simulation/faults.js';
+import type { SimRequest } from '../../../simulation/json-server.js';
+import { parseOptions, serveSimulator } from '../../../simulation/serve.js';
+import type { Endpoint, VendorProtocol } from '../../../simulation/pipeline.js';
 import { RequestLog } from '../../../simulation/request-log.js';
 import { SharedKeyTenant } from '../../../simulation/shared-tenant.js';
 import type { ReportOptions, RunningSimulator, SimulatorReport } from '../../../simulation/simulator.js';
@@ -12,6 +13,7 @@ import { SlidingWindowLimiter, bindingWindow, type WindowUsage } from '../../../
 import { SmartLeadEndpoints, failure } from './endpoints.js';
 import { CampaignSeedSchema, type CampaignSeed } from './schemas.js';
 import { SmartLeadStore, type LeadWrites, type StoredCampaign, type StoredCampaignLead } from './store.js';
+import { SMARTLEAD_PLANS } from '../plans.js';
 
 /** Windows for a key whose limits differ from the published plans (Enterprise: custom). */
 export interface SmartLeadCustomPlan {
@@ -81,11 +83,7 @@ const CAMPAIGN_ROUTE = /^\/campaigns\/(\d+)(?:\/(leads|analytics)(?:\/(\d+))?)?\
  * X-RateLimit-* headers on every answer and Retry-After on a 429.
  */
 export async function startSmartLeadSimulator(options: SmartLeadSimulatorOptions): Promise<RunningSmartLeadSimulator> {
-  const parsed = SmartLeadSimulatorOptionsSchema.safeParse(options);
-  if (!parsed.success) {
-    throw new ConfigError(`invalid SmartLead simulator options:\n${formatZodIssues(parsed.error)}`);
-  }
-  const config = parsed.data;
+  const config = parseOptions(SmartLeadSimulatorOptionsSchema, options, 'SmartLead simulator options');
   const windows = planWindows(config.plan).map((w) => ({ limit: w.limit, seconds: w.seconds / config.timeScale }));
   const newStore = () => {
     const fresh = new SmartLeadStore();
@@ -169,21 +167,21 @@ export async function startSmartLeadSimulator(options: SmartLeadSimulatorOptions
     return config.timeScale === 1 ? String(Math.ceil(atMs / 1000)) : String(Math.ceil(atMs) / 1000);
   }
 
-  const state = { limiter: () => limiter, faults, log };
-  const server = await startJsonServer(
-    (request) =>
-      isAdminRequest(request)
-        ? answerAdmin(request, {
-            report,
-            leads: () => store.allLeads(),
-            activities: () => [],
-            setFaults: (f) => faults.set(f),
-            reset,
-            route: adminRoute,
-          })
-        : answerVendorRequest(request, protocol, state),
-    { host: config.host, port: config.port },
-  );
+  const running = await serveSimulator({
+    vendor: 'smartlead',
+    listen: config,
+    apiPrefix: API_PREFIX,
+    protocol,
+    state: { limiter: () => limiter, faults, log },
+    admin: {
+      report,
+      leads: () => store.allLeads(),
+      activities: () => [],
+      reset,
+      route: adminRoute,
+    },
+    beforeStop: () => sharedKey.stop(),
+  });
   sharedKey.start();
 
   function adminRoute(method: string, path: string, request: SimRequest) {
@@ -237,16 +235,7 @@ export async function startSmartLeadSimulator(options: SmartLeadSimulatorOptions
   }
 
   return {
-    vendor: 'smartlead',
-    baseUrl: `${server.origin}${API_PREFIX}`,
-    adminUrl: `${server.origin}${ADMIN_PATH}`,
-    report,
-    setFaults: (f: FaultOptions) => faults.set(f),
-    reset,
-    stop: () => {
-      sharedKey.stop();
-      return server.close();
-    },
+    ...running,
     leads: (campaignId) =>
       campaignId === undefined ? store.allLeads() : store.campaign(campaignId) ? store.leads(campaignId) : [],
     campaigns: () => store.campaigns(),
@@ -309,10 +298,10 @@ function endpointFor(
 
 function planWindows(plan: string | SmartLeadCustomPlan): Window[] {
   if (typeof plan !== 'string') return plan.windows;
-  const windows = findPlan('smartlead', plan)?.lanes.general?.windows;
+  const windows = findPlan(SMARTLEAD_PLANS, plan)?.lanes.general?.windows;
   if (!windows) {
     throw new ConfigError(
-      `unknown SmartLead plan '${plan}' (known: ${planNames('smartlead').join(', ')}; or give custom windows)`,
+      `unknown SmartLead plan '${plan}' (known: ${planNames(SMARTLEAD_PLANS).join(', ')}; or give custom windows)`,
     );
   }
   return windows;
