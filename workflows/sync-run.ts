@@ -18,25 +18,23 @@ import type { LaneName } from '../src/core/plans.js';
 import type { ChunkRange } from '../src/core/source-refs.js';
 import {
   ShareSchema,
-  ZERO_COUNTS,
   type Carried,
   type RejectsReportRequest,
   type ChunkResult,
   type LaneRun,
-  type SyncCounts,
   type SyncProgress,
   type SyncRequest,
   type SyncResult,
   type SyncState,
 } from '../src/core/contract.js';
-import { callsPerChunk, callsPerChunkBeforeWindows } from '../src/core/chunk-size.js';
 import { FailureType } from '../src/core/failures.js';
 import { backoffSignal, pauseUpdate, progressQuery, resumeUpdate, throttleUpdate } from '../src/core/sync-messages.js';
-import { splitTail } from '../src/core/tail-split.js';
 import type { RejectsReport } from '../src/core/rejects-ref.js';
-import { markLanded, nextSince } from '../src/core/watermark.js';
+import { markLanded } from '../src/core/watermark.js';
 import { LeadsyncState } from '../src/core/search-attributes.js';
+import { chunkRows, maxInFlight, scanWants, type ChunkTerms } from './lane-flow.js';
 import { describeProgress } from './progress.js';
+import { carriedOn, countChunk, syncProgress, syncResult } from './sync-state.js';
 
 /** The activities a run calls, each proxied with the retry policy the workflow gives it (workflows/sync.ts). */
 export interface SyncRunActivities {
@@ -46,12 +44,8 @@ export interface SyncRunActivities {
   chunks: Pick<ActivityInterfaceFor<SyncActivities>, 'pushChunk'>;
 }
 
-/** Each lane gets this many seconds of its allowance cut into chunks per scan: enough to stay busy, little to carry. */
-const PAGE_SECONDS = 10;
 /** Chunks carry a window's worth of calls (src/core/chunk-size.ts) in syncs started since this patch. */
 const WINDOW_CHUNKS = 'chunks-carry-a-window';
-/** Chunks each lane keeps in flight at the least (syncs started since WINDOW_CHUNKS). */
-const MIN_IN_FLIGHT = 4;
 
 function describeRows(chunk: ChunkRange): string {
   const last = chunk.firstRow + chunk.rows - 1;
@@ -60,12 +54,6 @@ function describeRows(chunk: ChunkRange): string {
 
 function sumOf(values: readonly number[]): number {
   return values.reduce((a, b) => a + b, 0);
-}
-
-/** `rows` cut into chunks of `size`, the last one shorter. */
-function chunkSizes(rows: number, size: number): number[] {
-  const sizes = Array<number>(Math.floor(rows / size)).fill(size);
-  return rows % size > 0 ? [...sizes, rows % size] : sizes;
 }
 
 /** A chunk that stopped sending because the sync was paused (activities/push-chunk.ts). */
@@ -163,32 +151,13 @@ export class SyncRun {
 
   private scanAhead(sync: Carried): void {
     if (this.scanning || sync.scanned) return;
-    const pending = (lane: LaneRun) => this.pending(sync, lane.lane).length;
-    const low = (lane: LaneRun) => pending(lane) < this.pageChunks(lane);
-    // Every lane gets its page whenever one runs low (up to two pages waiting), so the lanes hold rows in proportion
-    // to their rates and the source's last rows do not all fall to whichever lane asked last: at Pro, a general lane
-    // of 0.8 rows/s left with the tail ran 10 s past the bulk lane.
-    const proportional = patched(WINDOW_CHUNKS) && sync.plan.lanes.some(low);
-    let wanted = sync.plan.lanes.map((lane) => {
-      const chunks =
-        low(lane) || (proportional && pending(lane) < 2 * this.pageChunks(lane)) ? this.pageChunks(lane) : 0;
-      return { lane: lane.lane, sizes: Array<number>(chunks).fill(this.chunkRows(lane)) };
-    });
-    const remaining = sync.plan.totalRows - (sync.cursor.nextRow - 1);
-    if (proportional && remaining > 0 && remaining <= wanted.reduce((sum, w) => sum + sumOf(w.sizes), 0)) {
-      // The source's last rows: split so that the lanes finish together, not a page each.
-      const split = splitTail(
-        sync.plan.lanes.map((lane) => ({
-          rowsPerSecond: this.rowsPerSecond(lane),
-          queuedSeconds: this.queuedRows(sync, lane) / this.rowsPerSecond(lane),
-        })),
-        remaining,
-      );
-      wanted = wanted.map((w, i) => ({
-        lane: w.lane,
-        sizes: chunkSizes(split[i]!, this.chunkRows(sync.plan.lanes[i]!)),
-      }));
-    }
+    const terms = this.chunkTerms();
+    const lanes = sync.plan.lanes.map((lane) => ({
+      lane,
+      pendingChunks: this.pending(sync, lane.lane).length,
+      queuedRows: this.queuedRows(sync, lane, terms),
+    }));
+    const wanted = scanWants(lanes, sync.plan.totalRows - (sync.cursor.nextRow - 1), terms);
     const sizes = wanted.flatMap((w) => w.sizes);
     if (sizes.length === 0) return;
     this.scanning = true;
@@ -252,23 +221,23 @@ export class SyncRun {
     throw ApplicationFailure.nonRetryable(`sync failed, ${failure.message}${where}`, failure.type);
   }
 
-  private chunkRows(lane: LaneRun): number {
-    return lane.rowsPerCall * this.callsPerChunk(lane);
-  }
-
-  private rowsPerSecond(lane: LaneRun): number {
-    return lane.callsPerSecond * this.request.share * lane.rowsPerCall;
+  /**
+   * What chunks are cut by. Read where a lane's chunks are sized or counted, never before: the patch's marker goes
+   * into the history where the sync first asked, and a replay must ask at the same place.
+   */
+  private chunkTerms(): ChunkTerms {
+    return { share: this.request.share, windowChunks: patched(WINDOW_CHUNKS) };
   }
 
   /** Rows the lane holds, pending or in flight (a chunk in flight counted as full). */
-  private queuedRows(sync: Carried, lane: LaneRun): number {
+  private queuedRows(sync: Carried, lane: LaneRun, terms: ChunkTerms): number {
     const pendingRows = sumOf(this.pending(sync, lane.lane).map((chunk) => chunk.rows));
-    return pendingRows + (this.inFlight.get(lane.lane) ?? 0) * this.chunkRows(lane);
+    return pendingRows + (this.inFlight.get(lane.lane) ?? 0) * chunkRows(lane, terms);
   }
 
   private startChunks(sync: Carried, lane: LaneRun): void {
     const pending = this.pending(sync, lane.lane);
-    while (pending.length > 0 && (this.inFlight.get(lane.lane) ?? 0) < this.maxInFlight(lane)) {
+    while (pending.length > 0 && (this.inFlight.get(lane.lane) ?? 0) < maxInFlight(lane, this.chunkTerms())) {
       const chunk = pending.shift()!;
       this.inFlight.set(lane.lane, (this.inFlight.get(lane.lane) ?? 0) + 1);
       const done = () => this.inFlight.set(lane.lane, (this.inFlight.get(lane.lane) ?? 1) - 1);
@@ -277,7 +246,7 @@ export class SyncRun {
           done();
           this.completedThisRun++;
           markLanded(sync.landed, chunk);
-          this.count(sync.counts, result);
+          countChunk(sync.counts, result);
           this.changed();
         },
         (err: unknown) => {
@@ -315,29 +284,6 @@ export class SyncRun {
     );
   }
 
-  /**
-   * Enough chunks in flight that the lane never waits on a worker round trip, and no more. At least MIN_IN_FLIGHT: a
-   * lane whose sustained rate is low may still burst (SmartLead: a minute's 60 calls at 10 a second), and a round trip
-   * through a queue of 4 partitions takes long enough that two one-call chunks could not keep up with the burst.
-   */
-  private maxInFlight(lane: LaneRun): number {
-    const enough = Math.min(200, Math.ceil(this.chunksPerSecond(lane) * 3) + 1);
-    return patched(WINDOW_CHUNKS) ? Math.max(MIN_IN_FLIGHT, enough) : enough;
-  }
-
-  private pageChunks(lane: LaneRun): number {
-    return Math.max(1, Math.ceil(this.chunksPerSecond(lane) * PAGE_SECONDS));
-  }
-
-  private chunksPerSecond(lane: LaneRun): number {
-    return (lane.callsPerSecond * this.request.share) / this.callsPerChunk(lane);
-  }
-
-  private callsPerChunk(lane: LaneRun): number {
-    const rate = lane.callsPerSecond * this.request.share;
-    return patched(WINDOW_CHUNKS) ? callsPerChunk(rate) : callsPerChunkBeforeWindows(rate);
-  }
-
   private pending(sync: Carried, lane: LaneName): ChunkRange[] {
     return (sync.pending[lane] ??= []);
   }
@@ -348,16 +294,6 @@ export class SyncRun {
 
   private drained(sync: Carried): boolean {
     return sync.scanned && sync.plan.lanes.every((lane) => this.pending(sync, lane.lane).length === 0);
-  }
-
-  private count(counts: SyncCounts, result: ChunkResult): void {
-    counts.read += result.rows;
-    counts.accepted += result.accepted;
-    counts.rejected += result.rejected;
-    // Both absent before rows refused without a name were counted: a chunk result, or counts carried from such a run.
-    counts.unattributed = (counts.unattributed ?? 0) + (result.unattributed ?? 0);
-    counts.retried += result.retries;
-    counts.calls += result.calls;
   }
 
   private control(change: () => void): SyncProgress {
@@ -384,50 +320,19 @@ export class SyncRun {
   }
 
   progress(): SyncProgress {
-    const sync = this.sync;
-    const counts = sync?.counts ?? ZERO_COUNTS;
-    const startedAt = sync?.startedAt ?? this.startedAt;
-    const elapsed = Math.max(1, Date.now() - startedAt) / 1000;
-    const waiting = this.backoffUntil !== undefined && this.backoffUntil > Date.now();
-    return {
-      state: this.state,
-      account: this.request.account,
-      counts: { ...counts },
-      share: this.request.share,
-      rowsPerSecond: counts.read / elapsed,
-      startedAt,
-      run: sync?.run ?? 0,
-      ...(sync
-        ? {
-            vendor: sync.plan.vendor,
-            totalRows: sync.plan.totalRows,
-            ceilingRowsPerSecond: sync.plan.rowsPerSecond * this.request.share,
-          }
-        : {}),
-      ...(waiting ? { backoffUntil: this.backoffUntil } : {}),
-    };
+    const { state, request, sync, startedAt, backoffUntil } = this;
+    return syncProgress({ state, request, sync, startedAt, backoffUntil }, Date.now());
   }
 
   carry(): Carried {
-    const sync = this.prepared();
-    return { ...sync, paused: this.paused, run: sync.run + 1 };
+    return carriedOn(this.prepared(), this.paused);
   }
 
   rejectsReportRequest(): RejectsReportRequest {
     return { syncId: workflowInfo().workflowId };
   }
 
-  /** The counts, and where the rejects are: a report file's path (a string), or a table's report. */
   result(rejects: RejectsReport): SyncResult {
-    const sync = this.prepared();
-    const since = nextSince(this.request.source, sync.landed);
-    return {
-      ...sync.counts,
-      totalRows: sync.plan.totalRows,
-      ...(typeof rejects === 'string' ? { rejectsFile: rejects } : rejects ? { rejectsTable: rejects } : {}),
-      seconds: (Date.now() - sync.startedAt) / 1000,
-      cancelled: this.cancelled,
-      ...(since ? { nextSince: since } : {}),
-    };
+    return syncResult(this.request, this.prepared(), rejects, this.cancelled, Date.now());
   }
 }
