@@ -83,21 +83,10 @@ describe('the ledgers a call spends from', () => {
   });
 
   it('refuses a lane the plan does not have', () => {
-    const smartLead = parseConfig(
-      {
-        accounts: {
-          outbound: {
-            vendor: 'smartlead',
-            plan: 'standard',
-            baseUrl: 'https://server.smartlead.ai/api/v1',
-            credentials: { apiKeyEnv: 'SMARTLEAD_API_KEY' },
-          },
-        },
-      },
-      'leadsync.yaml',
-    ).accounts.outbound!;
+    const { general } = account.effectivePlan.lanes;
+    const generalOnly = { ...account, effectivePlan: { ...account.effectivePlan, lanes: { general } } };
 
-    expect(() => reserveRequest(smartLead, 'bulk', 1)).toThrow(/has no lane 'bulk'/);
+    expect(() => reserveRequest(generalOnly, 'bulk', 1)).toThrow(/has no lane 'bulk'/);
   });
 });
 
