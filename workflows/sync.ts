@@ -32,9 +32,9 @@ const control = proxyActivities<SyncActivities>({
 
 /**
  * Chunk attempts retry at the policy's level without limit, for a rate limit retries at the vendor's time
- * (nextRetryDelay) for as long as it takes; the chunk bounds every other fault itself (push-chunk.ts: calls retried
- * in place, then split, then the chunk's attempts) and fails non-retryably, which fails the sync. The heartbeat
- * timeout finds a dead worker in seconds.
+ * (nextRetryDelay) for as long as it takes; the chunk bounds every other fault itself (activities/chunk-faults.ts:
+ * calls retried in place, then split, then the chunk's attempts) and fails non-retryably, which fails the sync. The
+ * heartbeat timeout finds a dead worker in seconds.
  */
 const chunks = proxyActivities<SyncActivities>({
   startToCloseTimeout: '10 minutes',
