@@ -1,7 +1,8 @@
 import { activityInfo } from '@temporalio/activity';
 import { z } from 'zod';
 import { MappingSchema } from '../src/core/mapping.js';
-import { CursorSchema, FilePinSchema, SourceRefSchema } from '../src/core/source-refs.js';
+import { CursorSchema, FilePinSchema } from '../src/core/source-refs.js';
+import { SourceRefSchema } from '../src/core/source-registry.js';
 import { type ScanResult } from '../src/sources/source.js';
 import { readChunkRows } from './chunk-rows.js';
 import { RecordsSchema } from '../src/core/contract.js';

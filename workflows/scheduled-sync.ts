@@ -1,6 +1,7 @@
 import { ApplicationFailure, ParentClosePolicy, executeChild, workflowInfo } from '@temporalio/workflow';
 import { SyncInputSchema, type SyncInput, type SyncResult } from '../src/core/contract.js';
 import { HandedOnSchema } from '../src/core/watermark.js';
+import { SOURCE_REFS } from '../src/core/source-registry.js';
 import { FailureType } from '../src/core/failures.js';
 import { parseArgument } from './arguments.js';
 import { leadSync } from './sync.js';
@@ -23,7 +24,7 @@ export async function scheduledSync(raw: SyncInput): Promise<SyncResult> {
     );
   }
   const since = previous.data.nextSince;
-  const source = since && input.source.kind === 'postgres' ? { ...input.source, since } : input.source;
+  const source = since ? SOURCE_REFS.resumeFrom(input.source, since) : input.source;
   return executeChild(leadSync, {
     args: [{ ...input, source }],
     workflowId: `${info.workflowId}-sync`,

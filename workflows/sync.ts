@@ -19,6 +19,7 @@ import {
 } from '../src/core/contract.js';
 import { NON_RETRYABLE } from '../src/core/failures.js';
 import { startWatermark } from '../src/core/watermark.js';
+import { describeSource } from '../src/core/source-registry.js';
 import { LeadsyncAccount, LeadsyncSource, LeadsyncState, LeadsyncVendor } from '../src/core/search-attributes.js';
 import { parseArgument } from './arguments.js';
 import { SyncRun } from './sync-run.js';
@@ -87,7 +88,7 @@ function parseInput(input: SyncInput): SyncRequest {
 async function prepare(request: SyncRequest): Promise<Carried> {
   upsertSearchAttributes([
     { key: LeadsyncAccount, value: request.account },
-    { key: LeadsyncSource, value: describeSource(request) },
+    { key: LeadsyncSource, value: describeSource(request.source).address },
     { key: LeadsyncState, value: 'preparing' },
   ]);
   const plan = await control.prepareSync(request);
@@ -103,8 +104,4 @@ async function prepare(request: SyncRequest): Promise<Carried> {
     run: 0,
     paused: false,
   };
-}
-
-function describeSource({ source }: SyncRequest): string {
-  return source.kind === 'postgres' ? `postgres:${source.connection}/${source.table}` : `${source.kind}:${source.path}`;
 }

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { ConfigError, formatZodIssues } from '../core/errors.js';
 import { WORKFLOW_TASK_QUEUE } from '../core/task-queues.js';
 import { SyncInputSchema, type SyncInput, type SyncResult } from '../core/contract.js';
+import { describeSource } from '../core/source-registry.js';
 import { LeadsyncAccount } from '../core/search-attributes.js';
 import type { scheduledSync } from '../../workflows/scheduled-sync.js';
 
@@ -74,13 +75,13 @@ export async function createSyncSchedule(client: Client, options: SyncScheduleOp
       taskQueue,
       workflowId: scheduleId,
       typedSearchAttributes: [{ key: LeadsyncAccount, value: input.account }],
-      staticSummary: `Scheduled sync of ${describeSource(input.source)} into account ${input.account}`,
+      staticSummary: `Scheduled sync of ${scheduledSource(input.source)} into account ${input.account}`,
     },
     policies: { overlap, catchupWindow: catchupWindow as `${number}h`, pauseOnFailure: true },
     // What `schedule list` shows, as the person wrote it: the server keeps a cron only as calendar ranges.
     memo: {
       account: input.account,
-      source: describeSource(input.source),
+      source: scheduledSource(input.source),
       when: every ? `every ${every}` : `cron ${cron}`,
     },
     typedSearchAttributes: [{ key: LeadsyncAccount, value: input.account }],
@@ -135,7 +136,8 @@ export async function recentRuns(client: Client, description: ScheduleDescriptio
   );
 }
 
-function describeSource(source: SyncInput['source']): string {
-  if (source.kind !== 'postgres') return source.path;
-  return `table ${source.table}${source.cursorColumn ? ` (changes by ${source.cursorColumn})` : ''}`;
+/** What a schedule reads, for `schedule list` and the Web UI: an incremental source says how it follows changes. */
+function scheduledSource(source: SyncInput['source']): string {
+  const { label, changes } = describeSource(source);
+  return changes ? `${label} (${changes})` : label;
 }

@@ -3,6 +3,7 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import { WORKFLOW_TASK_QUEUE } from '../core/task-queues.js';
 import { ConfigError, formatZodIssues } from '../core/errors.js';
 import { SyncInputSchema, type SyncInput, type SyncProgress, type SyncResult } from '../core/contract.js';
+import { describeSource } from '../core/source-registry.js';
 import type { leadSync } from '../../workflows/sync.js';
 import { pauseUpdate, progressQuery, resumeUpdate, throttleUpdate } from '../core/sync-messages.js';
 
@@ -25,7 +26,7 @@ export async function startSync(client: Client, input: SyncInput, options: Start
     taskQueue: options.taskQueue ?? WORKFLOW_TASK_QUEUE,
     workflowId: options.workflowId ?? newSyncId(parsed.data.account),
     args: [parsed.data],
-    staticSummary: `Sync ${describe(parsed.data.source)} into account ${parsed.data.account}`,
+    staticSummary: `Sync ${describeSource(parsed.data.source).label} into account ${parsed.data.account}`,
   });
 }
 
@@ -61,8 +62,4 @@ export function throttleSync(handle: SyncHandle, share: number): Promise<SyncPro
 /** Chunks in flight finish, no new one starts, the rejects report is written, and the result says `cancelled`. */
 export async function cancelSync(handle: SyncHandle): Promise<void> {
   await handle.cancel();
-}
-
-function describe(source: SyncInput['source']): string {
-  return source.kind === 'postgres' ? `table ${source.table}` : source.path;
 }

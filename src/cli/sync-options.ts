@@ -5,7 +5,8 @@ import { parse as parseYaml } from 'yaml';
 import { findAccount, type LoadedConfig } from '../config/accounts.js';
 import { ConfigError, formatZodIssues } from '../core/errors.js';
 import { MappingSchema, type Mapping } from '../core/mapping.js';
-import { SourceRefSchema, type SourceRef } from '../core/source-refs.js';
+import { SourceRefSchema, type SourceRef } from '../core/source-registry.js';
+import { SOURCE_KINDS } from '../sources/registry.js';
 import { SyncInputSchema, type SyncRequest } from '../core/contract.js';
 import { configPath, loadCliConfig } from './config-path.js';
 
@@ -88,7 +89,8 @@ export function sourceRef(options: SyncOptions): SourceRef {
   }
   let raw: unknown;
   if (options.file !== undefined) {
-    raw = { kind: /\.(ndjson|jsonl)$/i.test(options.file) ? 'ndjson' : 'csv', path: resolve(options.file) };
+    // A file no kind claims by its ending is read as CSV, the format most exports come in.
+    raw = { kind: SOURCE_KINDS.kindOfFile(options.file) ?? 'csv', path: resolve(options.file) };
   } else if (options.table !== undefined) {
     raw = {
       kind: 'postgres',
@@ -103,9 +105,7 @@ export function sourceRef(options: SyncOptions): SourceRef {
   }
   const parsed = SourceRefSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError(`invalid source:\n${formatZodIssues(parsed.error)}`);
-  const source = parsed.data;
-  // File paths are read by the workers: make them independent of where the CLI ran.
-  return source.kind === 'postgres' ? source : { ...source, path: resolve(source.path) };
+  return SOURCE_KINDS.anchor(parsed.data);
 }
 
 function parseJson(flag: string, text: string): unknown {

@@ -3,14 +3,8 @@
 import { z } from 'zod';
 import { LaneNameSchema, VendorNameSchema } from './plans.js';
 import { MappingSchema } from './mapping.js';
-import {
-  ChunkRangeSchema,
-  CursorSchema,
-  FilePinSchema,
-  PositionSchema,
-  SourceRefSchema,
-  type Since,
-} from './source-refs.js';
+import { ChunkRangeSchema, CursorSchema, FilePinSchema, PositionSchema, type Since } from './source-refs.js';
+import { SourceRefSchema } from './source-registry.js';
 import { RejectsTableRefSchema, type RejectsTableReport } from './rejects-ref.js';
 
 /** The share of the account's plan a sync may use: 1 is the whole ceiling. */

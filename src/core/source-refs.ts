@@ -1,25 +1,10 @@
+// Workflow-safe: zod only. What every source kind shares: positions, chunk ranges, cursors and pins cross Temporal,
+// rows never do. Each kind owns what a position means (a file: a byte offset; a table: a key) and its reference
+// (src/core/source-registry.ts).
 import { z } from 'zod';
 
-/**
- * Where a sync reads its rows. Only this reference crosses Temporal: never the rows themselves.
- * Each source kind owns what a position means (CSV: a byte offset; a table: a key).
- */
-export const CsvSourceSchema = z
-  .object({
-    kind: z.literal('csv'),
-    path: z.string().min(1, 'a CSV source needs a path'),
-  })
-  .strict();
-
-export const NdjsonSourceSchema = z
-  .object({
-    kind: z.literal('ndjson'),
-    path: z.string().min(1, 'an NDJSON source needs a path'),
-  })
-  .strict();
-
 /** An unquoted-style name, quoted when used: the ref can never carry SQL. Exact case, as in the catalog. */
-const IdentifierSchema = z
+export const IdentifierSchema = z
   .string()
   .max(63, 'PostgreSQL names are at most 63 characters')
   .regex(/^[A-Za-z_][A-Za-z0-9_$]*$/, 'must be a plain column name (letters, digits, _ and $)');
@@ -57,35 +42,6 @@ const CursorValueSchema = z.union([z.string(), z.number()]);
 /** A place in incremental order: rows with (cursorColumn, key) > (value, key) come after it. */
 export const SinceSchema = z.object({ value: CursorValueSchema, key: CursorValueSchema }).strict();
 export type Since = z.infer<typeof SinceSchema>;
-
-/**
- * A table or view. Rows go in `key` order, or in (`cursorColumn`, `key`) order for incremental syncs,
- * starting after `since` when given. `key` must be unique and not null; there is no free-form filter.
- */
-export const PostgresSourceSchema = z
-  .object({
-    kind: z.literal('postgres'),
-    /** The name of a connection in the config; the connection string itself never enters a reference. */
-    connection: PostgresConnectionNameSchema,
-    table: qualifiedNameSchema('table or view'),
-    key: IdentifierSchema,
-    cursorColumn: IdentifierSchema.optional(),
-    /** Where the previous incremental sync stopped: only rows with (cursorColumn, key) > (value, key) are read. */
-    since: SinceSchema.optional(),
-  })
-  .strict()
-  .refine((ref) => ref.since === undefined || ref.cursorColumn !== undefined, {
-    path: ['since'],
-    message: 'since needs a cursorColumn to compare against',
-  });
-
-export const SourceRefSchema = z.discriminatedUnion('kind', [
-  CsvSourceSchema,
-  NdjsonSourceSchema,
-  PostgresSourceSchema,
-]);
-export type SourceRef = z.infer<typeof SourceRefSchema>;
-export type PostgresSourceRef = z.infer<typeof PostgresSourceSchema>;
 
 export const PositionSchema = z.union([z.number(), z.string()]);
 export type Position = z.infer<typeof PositionSchema>;

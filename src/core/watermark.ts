@@ -1,7 +1,7 @@
 // Workflow-safe: the sync workflow keeps its high-water mark with these.
 import { z } from 'zod';
-import { postgresSinceAfter } from './postgres-position.js';
-import { SinceSchema, type ChunkRange, type Position, type Since, type SourceRef } from './source-refs.js';
+import { SOURCE_REFS, type SourceRef } from './source-registry.js';
+import { SinceSchema, type ChunkRange, type Position, type Since } from './source-refs.js';
 
 /**
  * How far in source order every row has landed (accepted by the vendor or reported as a reject): all rows before
@@ -34,8 +34,7 @@ export function markLanded(mark: Watermark, chunk: ChunkRange): void {
  * when none did. Undefined for a source that is not incremental.
  */
 export function nextSince(source: SourceRef, mark: Watermark): Since | undefined {
-  if (source.kind !== 'postgres' || source.cursorColumn === undefined) return undefined;
-  return mark.position === null ? source.since : postgresSinceAfter(mark.position);
+  return SOURCE_REFS.sinceAfter(source, mark.position);
 }
 
 /** What one run of a recurring sync reads of the run before it: the mark it reached, nothing else of its result. */

@@ -1,11 +1,12 @@
 import { createReadStream } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { CsvError, parse, type Options } from 'csv-parse';
 import { ConfigError } from '../core/errors.js';
 import { scanByteRanges } from './byte-ranges.js';
-import { pinFile } from './pin.js';
+import { assertReadable, fileSourceKind, pinFile } from './source-file.js';
 import type { ChunkRange, Cursor, FilePin } from '../core/source-refs.js';
 import type { ScanResult, Source, SourceRow } from './source.js';
+import { csvRef } from '../core/file-refs.js';
 
 /** A record past this size is a quote left open, not data: it is refused before it fills the worker's memory. */
 const MAX_RECORD_BYTES = 1024 * 1024;
@@ -107,7 +108,7 @@ export class CsvSource implements Source {
   }
 
   private async header(): Promise<{ columns: string[]; dataStart: number }> {
-    await this.assertReadable();
+    await assertReadable('CSV file', this.path);
     for await (const record of this.records(0)) {
       if ('unreadable' in record) {
         throw new ConfigError(`CSV file ${this.path}: the header row cannot be read: ${record.unreadable}`);
@@ -125,14 +126,6 @@ export class CsvSource implements Source {
       return { columns, dataStart: record.to };
     }
     throw new ConfigError(`CSV file ${this.path} is empty: it needs a header row`);
-  }
-
-  private async assertReadable(): Promise<void> {
-    try {
-      await stat(this.path);
-    } catch {
-      throw new ConfigError(`CSV file ${this.path} does not exist or cannot be read`);
-    }
   }
 
   async columns(): Promise<string[]> {
@@ -199,3 +192,5 @@ function describeCsvError(err: CsvError, at: number): string {
 function clamp(position: number, end: number | undefined): number {
   return end === undefined ? position : Math.min(position, end);
 }
+
+export const csvKind = fileSourceKind(csvRef, (path) => new CsvSource(path), ['.csv']);

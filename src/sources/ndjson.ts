@@ -1,11 +1,10 @@
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import { z } from 'zod';
-import { ConfigError } from '../core/errors.js';
 import { scanByteRanges } from './byte-ranges.js';
-import { pinFile } from './pin.js';
+import { assertReadable, fileSourceKind, pinFile } from './source-file.js';
 import type { ChunkRange, Cursor, FilePin } from '../core/source-refs.js';
 import type { ScanResult, Source, SourceRow } from './source.js';
+import { ndjsonRef } from '../core/file-refs.js';
 
 /** How many rows `columns()` looks at: enough to see optional keys, few enough to answer at once. */
 export const COLUMN_SAMPLE_ROWS = 1000;
@@ -83,7 +82,7 @@ export class NdjsonSource implements Source {
    * grows past MAX_LINE_BYTES stops being kept: the rest of it is only counted, up to its newline.
    */
   private async *lines(start: number, end?: number): AsyncGenerator<Line> {
-    await this.assertReadable();
+    await assertReadable('NDJSON file', this.path);
     // createReadStream's `end` is inclusive.
     const stream = createReadStream(this.path, { start, end: end === undefined ? undefined : end - 1 });
     let pending: Buffer[] = [];
@@ -124,14 +123,6 @@ export class NdjsonSource implements Source {
     if (last) yield last;
   }
 
-  private async assertReadable(): Promise<void> {
-    try {
-      await stat(this.path);
-    } catch {
-      throw new ConfigError(`NDJSON file ${this.path} does not exist or cannot be read`);
-    }
-  }
-
   /**
    * The keys of the first COLUMN_SAMPLE_ROWS readable rows, in order of first appearance. A key seen
    * only further down is still read into its rows, but a mapping cannot name it up front.
@@ -166,3 +157,5 @@ export class NdjsonSource implements Source {
     }
   }
 }
+
+export const ndjsonKind = fileSourceKind(ndjsonRef, (path) => new NdjsonSource(path), ['.ndjson', '.jsonl']);

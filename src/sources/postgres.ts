@@ -3,8 +3,15 @@ import { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
 import { tableAllowed, tableRefused, type SourceBoundary } from './boundary.js';
 import { leasePool, POSTGRES_CONFIG_ERRORS, type PoolLease } from './postgres-connection.js';
-import { PairPositionSchema } from '../core/postgres-position.js';
-import { quoteIdentifier, quoteQualifiedName, type ChunkRange, type Cursor, type Position, type PostgresSourceRef } from '../core/source-refs.js';
+import {
+  quoteIdentifier,
+  quoteQualifiedName,
+  type ChunkRange,
+  type Cursor,
+  type Position,
+} from '../core/source-refs.js';
+import { PairPositionSchema, postgresRef, type PostgresSourceRef } from '../core/postgres-ref.js';
+import type { SourceKind } from './source-kind.js';
 import { type ScanResult, type Source, type SourceRow } from './source.js';
 
 /** Rows fetched per query by read(): memory holds one page, whatever the size of the range. */
@@ -326,3 +333,19 @@ export function openPostgresSource(
 ): PostgresSource {
   return new PostgresSource(ref, leasePool(resolveConnectionString(ref.connection)), boundary, lookBackSeconds);
 }
+
+/** A table or view of a connection in the config's `sources.postgres`, if that connection lists it. */
+export const postgresKind = {
+  ...postgresRef,
+  open: async (ref, context) => {
+    if (!context.resolvePostgresConnection) {
+      throw new ConfigError(`PostgreSQL source ${ref.table}: no PostgreSQL connections are configured`);
+    }
+    return openPostgresSource(
+      ref,
+      context.resolvePostgresConnection,
+      context.boundary,
+      context.postgresLookBackSeconds?.(ref.connection),
+    );
+  },
+} satisfies SourceKind<PostgresSourceRef>;

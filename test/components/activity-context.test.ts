@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { ActivityContext } from '../../activities/context.js';
 import { parseConfig } from '../../src/config/accounts.js';
 import { leasePool } from '../../src/sources/postgres-connection.js';
-import type { SourceRef } from '../../src/core/source-refs.js';
+import type { SourceRef } from '../../src/core/source-registry.js';
 import { TEST_CONNECTION, TEST_POSTGRES_URL } from '../helpers/postgres-table.js';
 
 describe("a worker's activity context", () => {

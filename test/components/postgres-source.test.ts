@@ -7,10 +7,10 @@ import {
   PostgresConnectionSchema,
 } from '../../src/sources/postgres-connection.js';
 import { openPostgresSource, type PostgresSource } from '../../src/sources/postgres.js';
-import { postgresSinceAfter } from '../../src/core/postgres-position.js';
 import type { SourceBoundary } from '../../src/sources/boundary.js';
 import { openSource } from '../../src/sources/registry.js';
-import { PostgresSourceSchema, START, type ChunkRange, type Cursor, type PostgresSourceRef } from '../../src/core/source-refs.js';
+import { START, type ChunkRange, type Cursor } from '../../src/core/source-refs.js';
+import { PostgresSourceSchema, postgresSinceAfter, type PostgresSourceRef } from '../../src/core/postgres-ref.js';
 import { type Source, type SourceRow } from '../../src/sources/source.js';
 import { TEST_POSTGRES_URL } from '../helpers/postgres-table.js';
 

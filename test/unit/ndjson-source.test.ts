@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/core/errors.js';
 import { COLUMN_SAMPLE_ROWS, MAX_LINE_BYTES, NdjsonSource, parseLine } from '../../src/sources/ndjson.js';
 import { openSource } from '../../src/sources/registry.js';
-import { SourceRefSchema, START, type ChunkRange } from '../../src/core/source-refs.js';
+import { START, type ChunkRange } from '../../src/core/source-refs.js';
+import { SourceRefSchema } from '../../src/core/source-registry.js';
 import { type SourceRow } from '../../src/sources/source.js';
 
 let dir: string;

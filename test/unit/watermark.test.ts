@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ChunkRange, SourceRef } from '../../src/core/source-refs.js';
+import type { SourceRef } from '../../src/core/source-registry.js';
+import type { ChunkRange } from '../../src/core/source-refs.js';
 import { markLanded, nextSince, startWatermark } from '../../src/core/watermark.js';
 
 const chunk = (firstRow: number, rows: number, to: string | number): ChunkRange => ({ from: 0, to, firstRow, rows });

@@ -7,7 +7,7 @@ import {
   triggerSyncSchedule,
   type SyncOverlap,
 } from '../../api/schedules.js';
-import type { SourceRef } from '../../core/source-refs.js';
+import { describeSource, type SourceRef } from '../../core/source-registry.js';
 import { addSyncOptions, syncRequestFrom, type SyncOptions } from '../sync-options.js';
 import { formatTable } from '../table.js';
 import { withClient } from '../temporal-connection.js';
@@ -137,8 +137,7 @@ export function registerSchedule(program: Command): void {
 }
 
 function defaultScheduleId(account: string, source: SourceRef): string {
-  const name = source.kind === 'postgres' ? source.table : (source.path.split('/').at(-1) ?? source.kind);
-  return `leadsync-${account}-${name}`.replace(/[^A-Za-z0-9._-]/g, '-');
+  return `leadsync-${account}-${describeSource(source).name}`.replace(/[^A-Za-z0-9._-]/g, '-');
 }
 
 function describeText(shown: Record<string, unknown> & { recentRuns: Awaited<ReturnType<typeof recentRuns>> }): string {

@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/accounts.js';
 import type { Reservation, ReserveRequest } from '../../src/core/governor-protocol.js';
-import { GovernorClient, reserveRequest } from '../../src/governance/governor-client.js';
+import { CallPacer, reserveRequest } from '../../src/governance/call-pacer.js';
 
 const account = parseConfig(
   {
@@ -44,7 +44,7 @@ function governorAnswering(answers: ((request: ReserveRequest) => Reservation)[]
       }),
     },
   };
-  return { governor: new GovernorClient(client as unknown as Client, 'workflows'), requests, signals };
+  return { pacer: new CallPacer(client as unknown as Client, 'workflows'), requests, signals };
 }
 
 const at =
@@ -92,19 +92,19 @@ describe('the ledgers a call spends from', () => {
 
 describe('a call paced by the governor', () => {
   it('is made at its slot, and its answer returned', async () => {
-    const { governor, requests } = governorAnswering([at(Date.now())]);
+    const { pacer, requests } = governorAnswering([at(Date.now())]);
 
-    const answer = await governor.paced(account, 'general', 1, async () => 'ok');
+    const answer = await pacer.paced(account, 'general', 1, async () => 'ok');
 
     expect(answer).toBe('ok');
     expect(requests).toEqual([reserveRequest(account, 'general', 1, 1)]);
   });
 
   it('tells the governor of a quota reading lower than our own calls explain', async () => {
-    const { governor, signals } = governorAnswering([at(Date.now(), [{ limit: 25, remaining: 20 }])]);
+    const { pacer, signals } = governorAnswering([at(Date.now(), [{ limit: 25, remaining: 20 }])]);
     const reading = { limit: 25, remaining: 12, resetAtMs: Date.now() + 5_000 };
 
-    await governor.paced(account, 'general', 1, async () => reading, { quotaOf: (answer) => answer });
+    await pacer.paced(account, 'general', 1, async () => reading, { quotaOf: (answer) => answer });
 
     expect(signals).toHaveLength(1);
     expect(signals[0]).toMatchObject({ workflowId: expect.stringContaining('acme'), name: 'report' });
@@ -112,24 +112,24 @@ describe('a call paced by the governor', () => {
   });
 
   it('says nothing of a reading that matches ours, or of a window the governor did not expect', async () => {
-    const { governor, signals } = governorAnswering([
+    const { pacer, signals } = governorAnswering([
       at(Date.now(), [{ limit: 25, remaining: 20 }]),
       at(Date.now(), [{ limit: 25, remaining: 20 }]),
     ]);
     const asRead = (reading: { limit: number; remaining: number }) => async () => ({ ...reading, resetAtMs: 0 });
 
-    await governor.paced(account, 'general', 1, asRead({ limit: 25, remaining: 20 }), { quotaOf: (a) => a });
-    await governor.paced(account, 'general', 1, asRead({ limit: 100, remaining: 1 }), { quotaOf: (a) => a });
+    await pacer.paced(account, 'general', 1, asRead({ limit: 25, remaining: 20 }), { quotaOf: (a) => a });
+    await pacer.paced(account, 'general', 1, asRead({ limit: 100, remaining: 1 }), { quotaOf: (a) => a });
 
     expect(signals).toEqual([]);
   });
 
   it('gives back a slot missed by more than half the margin, and asks for a new one', async () => {
     const missed = Date.now() - 1_000;
-    const { governor, requests, signals } = governorAnswering([at(missed), at(Date.now())]);
+    const { pacer, requests, signals } = governorAnswering([at(missed), at(Date.now())]);
     let calls = 0;
 
-    await governor.paced(account, 'general', 1, async () => calls++);
+    await pacer.paced(account, 'general', 1, async () => calls++);
     await afterTurn();
 
     expect(calls).toBe(1);
@@ -145,11 +145,11 @@ describe('a call paced by the governor', () => {
 
   it('gives its slot back when stopped before the call is sent, and never makes the call', async () => {
     const slot = Date.now() + 60_000;
-    const { governor, signals } = governorAnswering([at(slot)]);
+    const { pacer, signals } = governorAnswering([at(slot)]);
     const stop = new AbortController();
     let called = false;
 
-    const pacing = governor.paced(account, 'general', 1, async () => (called = true), { signal: stop.signal });
+    const pacing = pacer.paced(account, 'general', 1, async () => (called = true), { signal: stop.signal });
     await afterTurn();
     stop.abort();
 
