@@ -6,8 +6,11 @@ import type { FieldProblem, VendorRecord, Vendor } from '../src/vendors/types.js
 import type { Records } from '../src/core/contract.js';
 import type { Reject } from '../src/rejects/types.js';
 
+/** What of a vendor reading a chunk needs: its email field and its rules on fields. */
+export type RowChecks = Pick<Vendor, 'name' | 'emailField' | 'checkLead' | 'checkActivity'>;
+
 /** The vendor's checks for rows of this kind; a vendor without activities cannot take an activities sync. */
-export function recordCheck(vendor: Vendor, records: Records): (fields: Record<string, string>) => FieldProblem[] {
+export function recordCheck(vendor: RowChecks, records: Records): (fields: Record<string, string>) => FieldProblem[] {
   if (records === 'leads') return (fields) => vendor.checkLead(fields);
   const { checkActivity } = vendor;
   if (!checkActivity) throw new ConfigError(`${vendor.name} has no activities: sync leads into it`);
@@ -28,7 +31,7 @@ export interface ChunkRows {
  */
 export async function readChunkRows(
   source: Source,
-  vendor: Vendor,
+  vendor: RowChecks,
   mapping: Mapping | undefined,
   range: ChunkRange,
   records: Records,

@@ -11,9 +11,10 @@ import { readChunkRows } from './chunk-rows.js';
 import type { ChunkResult, ChunkTask } from '../src/core/contract.js';
 import { FailureType } from '../src/core/failures.js';
 import { rejectedRows, unattributedReject } from '../src/rejects/types.js';
-import { BatchRefusedError, BatchTooLargeError, RateLimitedError, TransientError } from '../src/vendors/errors.js';
+import { BatchTooLargeError, RateLimitedError } from '../src/vendors/errors.js';
 import type { VendorRecord, Pace, RowOutcome } from '../src/vendors/types.js';
 import type { ActivityContext, ConnectedAccount } from './context.js';
+import { afterFailedCall, boundedFailure, REFUSAL_SPLIT_CALLS } from './chunk-faults.js';
 import { toActivityFailure } from './failures.js';
 import { withHeartbeats } from './heartbeat.js';
 import { backoffSignal } from '../src/core/sync-messages.js';
@@ -125,22 +126,6 @@ function laneOf(account: Account, task: ChunkTask): number {
   return Math.min(task.rowsPerCall ?? lane.rowsPerCall, lane.rowsPerCall);
 }
 
-/** Attempts of one vendor call that fails transiently (5xx, timeout, dropped connection) before its rows are split. */
-const CALL_ATTEMPTS = 3;
-/**
- * Attempts of a one-row call before that row is rejected for faults. A lost answer looks like any other fault, and the
- * write behind it may have landed: on a link losing a tenth of its answers, three in a row rejected about one good
- * row in a thousand, six reject one in a million; a row the vendor keeps failing on costs about 16 s more.
- */
-const ROW_CALL_ATTEMPTS = 6;
-const FIRST_CALL_RETRY_PAUSE_MS = 500;
-/**
- * Attempts of a chunk that fails for anything but a rate limit (the source or the rejects store unreachable, a bug):
- * with the retry policy's backoff about two minutes, then the sync fails saying what went wrong. A rate limit is not
- * a fault: it retries at the vendor's time as long as it takes.
- */
-const CHUNK_FAULT_ATTEMPTS = 8;
-
 /** Vendor calls a chunk made, and those it made again in place after a transient fault. */
 interface Calls {
   made: number;
@@ -165,16 +150,6 @@ function learnMaximum({ context, task }: Sending, maxRows: number): void {
   maxima.set(key, Math.min(maxima.get(key) ?? Infinity, maxRows));
 }
 
-/**
- * Extra calls a chunk may spend splitting batches the vendor refused whole without naming a row (BatchRefusedError:
- * SmartLead's "lead validation failed", a LeadSquared bulk refusal). Halving finds k refused rows of n in about
- * 2k*log2(n/k) calls, but when the vendor refuses every row it takes 2n-1: 799 calls for SmartLead's 400, over 13
- * minutes at its 60 calls a minute, past the chunk's 10-minute start-to-close, so the chunk would time out and start
- * over, a stall. 32 calls (about half a minute at that rate, on top of the chunk's own calls) still find 2-3 refused
- * rows of 400 exactly; past it, the batches still refused are rejected whole with the vendor's message.
- */
-export const REFUSAL_SPLIT_CALLS = 32;
-
 /** What the vendor refused without naming rows over a chunk's calls (reason -> rows), and the split calls left. */
 interface Refusals {
   unnamed: Map<string, number>;
@@ -189,15 +164,6 @@ interface Sending {
   calls: Calls;
   refusals: Refusals;
   signal: AbortSignal;
-}
-
-function boundedFailure(failure: Error, attempt: number): Error {
-  if (!(failure instanceof ApplicationFailure) || failure.nonRetryable) return failure;
-  if (failure.type === FailureType.rateLimited || attempt < CHUNK_FAULT_ATTEMPTS) return failure;
-  return ApplicationFailure.nonRetryable(
-    `${failure.message} (the chunk failed ${attempt} attempts in a row)`,
-    failure.type ?? 'Error',
-  );
 }
 
 /** The lane's series on this worker's Prometheus endpoint; recorders of one lane add to the same series. */
@@ -241,12 +207,11 @@ async function sendCalls(sending: Sending, leads: VendorRecord[]): Promise<RowOu
 }
 
 /**
- * One vendor call for the whole batch, retried in place a few times when it fails transiently, and split when it
- * still fails or the vendor says it is too large (halves, or the vendor's stated maximum): the rows that can land
- * land, and a single row that keeps failing is rejected with the vendor's last message. A rate limit, refused keys
- * or an answer the vendor never gives fail the chunk's attempt, for Temporal's retry at the vendor's time or for the
- * sync to fail saying what to fix. `resent`: this batch may have landed before (a lost answer), which activities,
- * not idempotent at the vendor, check before posting again.
+ * One vendor call for the whole batch; when it fails, the batch is retried in place, split or rejected as
+ * afterFailedCall decides, so that the rows that can land land. A rate limit, refused keys or an answer the vendor
+ * never gives fail the chunk's attempt, for Temporal's retry at the vendor's time or for the sync to fail saying what
+ * to fix. `resent`: this batch may have landed before (a lost answer), which activities, not idempotent at the
+ * vendor, check before posting again.
  */
 async function send(sending: Sending, leads: VendorRecord[], resent = activityInfo().attempt > 1): Promise<RowOutcome[]> {
   if (leads.length === 0) return [];
@@ -254,38 +219,22 @@ async function send(sending: Sending, leads: VendorRecord[], resent = activityIn
     try {
       return await callOnce(sending, leads, resent || attempt > 1);
     } catch (err) {
-      if (err instanceof BatchRefusedError && leads.length > 1 && sending.refusals.splitCalls < 2) {
-        const reason =
-          `${err.reason} (the vendor refused these ${leads.length} rows together; not split further, ` +
-          `the chunk spent its ${REFUSAL_SPLIT_CALLS} calls finding refused rows)`;
-        return leads.map((lead) => ({ row: lead.row, status: 'rejected', reason }));
+      const next = afterFailedCall(err, leads.length, attempt, sending.refusals.splitCalls);
+      switch (next.step) {
+        case 'reject':
+          return leads.map((lead) => ({ row: lead.row, status: 'rejected', reason: next.reason }));
+        case 'retry':
+          sending.calls.retried++;
+          await sleep(next.pauseMs, undefined, { signal: sending.signal });
+          continue;
+        case 'split':
+          if (next.stated !== undefined) learnMaximum(sending, next.stated);
+          sending.refusals.splitCalls -= next.splitCalls;
+          if (next.afterFault) sending.calls.retried++;
+          return sendInParts(sending, leads, next.size, next.afterFault || resent || attempt > 1);
+        case 'fail':
+          throw err;
       }
-      if (err instanceof BatchTooLargeError) {
-        if (leads.length === 1) {
-          const reason = `the vendor refused the row as too large: ${err.message}`;
-          return [{ row: leads[0]!.row, status: 'rejected', reason }];
-        }
-        // The maximum the vendor names, kept for the worker's later calls; halves when it names none.
-        const { maxRows } = err;
-        const stated = maxRows !== undefined && maxRows >= 1 && maxRows < leads.length ? maxRows : undefined;
-        if (stated !== undefined) learnMaximum(sending, stated);
-        const size = stated ?? Math.ceil(leads.length / 2);
-        if (err instanceof BatchRefusedError) sending.refusals.splitCalls -= Math.ceil(leads.length / size);
-        return sendInParts(sending, leads, size, resent || attempt > 1);
-      }
-      if (!(err instanceof TransientError)) throw err;
-      const attempts = leads.length === 1 ? ROW_CALL_ATTEMPTS : CALL_ATTEMPTS;
-      if (attempt < attempts) {
-        sending.calls.retried++;
-        await sleep(FIRST_CALL_RETRY_PAUSE_MS * 2 ** (attempt - 1), undefined, { signal: sending.signal });
-        continue;
-      }
-      if (leads.length === 1) {
-        const reason = `${err.message} (still failing after ${ROW_CALL_ATTEMPTS} attempts)`;
-        return [{ row: leads[0]!.row, status: 'rejected', reason }];
-      }
-      sending.calls.retried++;
-      return sendInParts(sending, leads, Math.ceil(leads.length / 2), true);
     }
   }
 }

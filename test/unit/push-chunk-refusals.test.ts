@@ -6,7 +6,8 @@ import type { Client } from '@temporalio/client';
 import { noopMetricMeter, type Logger } from '@temporalio/common';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ActivityContext } from '../../activities/context.js';
-import { pushChunk, REFUSAL_SPLIT_CALLS } from '../../activities/push-chunk.js';
+import { REFUSAL_SPLIT_CALLS } from '../../activities/chunk-faults.js';
+import { pushChunk } from '../../activities/push-chunk.js';
 import { parseConfig } from '../../src/config/accounts.js';
 import { laneTaskQueue } from '../../src/core/task-queues.js';
 import { openSource } from '../../src/sources/registry.js';
@@ -39,12 +40,21 @@ interface Upload {
   emails: string[];
 }
 
-/** SmartLead's add-leads endpoint: a batch holding a refused lead is answered 422; the rest are added, or blocked. */
-function smartLeadFetch(refused: ReadonlySet<string>, blocked: ReadonlySet<string>, uploads: Upload[]): typeof fetch {
+/**
+ * SmartLead's add-leads endpoint: the first `serverErrors` calls are answered 503; then a batch holding a refused
+ * lead is answered 422; the rest are added, or blocked.
+ */
+function smartLeadFetch(
+  refused: ReadonlySet<string>,
+  blocked: ReadonlySet<string>,
+  uploads: Upload[],
+  serverErrors = 0,
+): typeof fetch {
   const fake = async (_url: URL, init: RequestInit) => {
     const body = JSON.parse(String(init.body)) as { lead_list: { email: string }[] };
     const emails = body.lead_list.map((lead) => lead.email);
     uploads.push({ emails });
+    if (uploads.length <= serverErrors) return new Response('upstream unavailable', { status: 503 });
     if (emails.some((email) => refused.has(email))) {
       const error = { code: 'VALIDATION_ERROR', message: 'lead validation failed' };
       return new Response(JSON.stringify({ error }), { status: 422 });
@@ -79,7 +89,7 @@ afterEach(async () => {
 
 async function runChunk(
   rows: number,
-  vendor: { refused?: ReadonlySet<string>; blocked?: ReadonlySet<string> },
+  vendor: { refused?: ReadonlySet<string>; blocked?: ReadonlySet<string>; serverErrors?: number },
 ): Promise<{ result: ChunkResult; uploads: Upload[]; report: string }> {
   const csv = join(directory, 'leads.csv');
   await writeFile(csv, ['email', ...Array.from({ length: rows }, (_, i) => `lead${i + 1}@acme.com`)].join('\n') + '\n');
@@ -93,7 +103,7 @@ async function runChunk(
     client: {} as Client,
     workflowTaskQueue: 'unused',
     env: { SMARTLEAD_API_KEY: 'sl-key' },
-    fetch: smartLeadFetch(vendor.refused ?? new Set(), vendor.blocked ?? new Set(), uploads),
+    fetch: smartLeadFetch(vendor.refused ?? new Set(), vendor.blocked ?? new Set(), uploads, vendor.serverErrors),
   });
   // Every slot granted at once: what is under test is how the chunk spends its calls, not their pace.
   Object.defineProperty(context, 'governor', {
@@ -176,5 +186,22 @@ describe('pushChunk and what the vendor refuses', () => {
     expect(reasons).toHaveLength(400);
     expect(reasons.every((reason) => reason.includes('lead validation failed'))).toBe(true);
     expect(reasons.some((reason) => reason.includes('not split further'))).toBe(true);
+  });
+});
+
+describe('pushChunk and vendor faults', () => {
+  it('sends a call again in place after a transient fault, counting the retry', async () => {
+    const { result, uploads } = await runChunk(400, { serverErrors: 1 });
+
+    expect(uploads.map((upload) => upload.emails.length)).toEqual([400, 400]);
+    expect(result).toMatchObject({ rows: 400, accepted: 400, rejected: 0, calls: 2, retries: 1 });
+  });
+
+  it('halves a batch still failing after three attempts, and lands both halves', async () => {
+    const { result, uploads } = await runChunk(400, { serverErrors: 3 });
+
+    expect(uploads.map((upload) => upload.emails.length)).toEqual([400, 400, 400, 200, 200]);
+    // Two calls again in place, and the split: each a retry of rows that may have landed.
+    expect(result).toMatchObject({ rows: 400, accepted: 400, rejected: 0, calls: 5, retries: 3 });
   });
 });

@@ -1,0 +1,163 @@
+import type { Client } from '@temporalio/client';
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/accounts.js';
+import type { Reservation, ReserveRequest } from '../../src/core/governor-protocol.js';
+import { CallPacer, reserveRequest } from '../../src/governance/call-pacer.js';
+
+const account = parseConfig(
+  {
+    accounts: {
+      acme: {
+        vendor: 'leadsquared',
+        plan: 'pro',
+        baseUrl: 'https://api-us11.leadsquared.com/v2',
+        credentials: { accessKeyEnv: 'LSQ_ACCESS_KEY', secretKeyEnv: 'LSQ_SECRET_KEY' },
+        pacing: { marginMs: 200 },
+      },
+    },
+  },
+  'leadsync.yaml',
+).accounts.acme!;
+
+interface Sent {
+  workflowId: string;
+  name: string;
+  arg: unknown;
+}
+
+/** A Temporal client whose governor answers each reserve update with the next of `answers`, and records signals. */
+function governorAnswering(answers: ((request: ReserveRequest) => Reservation)[]) {
+  const requests: ReserveRequest[] = [];
+  const signals: Sent[] = [];
+  const client = {
+    workflow: {
+      executeUpdateWithStart: async (_update: unknown, { args }: { args: [ReserveRequest] }) => {
+        requests.push(args[0]);
+        const answer = answers.shift();
+        if (!answer) throw new Error('no more reservations expected');
+        return answer(args[0]);
+      },
+      getHandle: (workflowId: string) => ({
+        signal: async (definition: { name: string }, arg: unknown) => {
+          signals.push({ workflowId, name: definition.name, arg });
+        },
+      }),
+    },
+  };
+  return { pacer: new CallPacer(client as unknown as Client, 'workflows'), requests, signals };
+}
+
+const at =
+  (slot: number, headroom: { limit: number; remaining: number }[] = []) =>
+  () => ({
+    slots: [slot],
+    headroom: [headroom],
+  });
+
+/** Signals are sent at the end of the turn (releases) or awaited (reports): both are out after this. */
+const afterTurn = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('the ledgers a call spends from', () => {
+  it('spends a general call from the general ledger and its own share, leaving room for the bulk lane', () => {
+    const general = account.effectivePlan.lanes.general!.windows;
+
+    const request = reserveRequest(account, 'general', 3, 0.5);
+
+    expect(request).toEqual({
+      spends: [
+        { ledger: 'general', lane: 'general', windows: general },
+        // The bulk lane spends one general call per 5 s: the general lane's own calls leave it that room.
+        { ledger: 'general:own', lane: 'general', windows: general.map((w) => ({ ...w, limit: w.limit - 1 })) },
+      ],
+      share: 0.5,
+      calls: 3,
+      marginMs: 200,
+    });
+  });
+
+  it('spends a bulk call from the bulk ledger and the general ledger it also counts against', () => {
+    const request = reserveRequest(account, 'bulk', 1);
+
+    expect(request.spends.map((spend) => spend.ledger)).toEqual(['bulk', 'general']);
+    expect(request.share).toBe(1);
+  });
+
+  it('refuses a lane the plan does not have', () => {
+    const { general } = account.effectivePlan.lanes;
+    const generalOnly = { ...account, effectivePlan: { ...account.effectivePlan, lanes: { general } } };
+
+    expect(() => reserveRequest(generalOnly, 'bulk', 1)).toThrow(/has no lane 'bulk'/);
+  });
+});
+
+describe('a call paced by the governor', () => {
+  it('is made at its slot, and its answer returned', async () => {
+    const { pacer, requests } = governorAnswering([at(Date.now())]);
+
+    const answer = await pacer.paced(account, 'general', 1, async () => 'ok');
+
+    expect(answer).toBe('ok');
+    expect(requests).toEqual([reserveRequest(account, 'general', 1, 1)]);
+  });
+
+  it('tells the governor of a quota reading lower than our own calls explain', async () => {
+    const { pacer, signals } = governorAnswering([at(Date.now(), [{ limit: 25, remaining: 20 }])]);
+    const reading = { limit: 25, remaining: 12, resetAtMs: Date.now() + 5_000 };
+
+    await pacer.paced(account, 'general', 1, async () => reading, { quotaOf: (answer) => answer });
+
+    expect(signals).toHaveLength(1);
+    expect(signals[0]).toMatchObject({ workflowId: expect.stringContaining('acme'), name: 'report' });
+    expect(signals[0]!.arg).toMatchObject({ kind: 'quota', lane: 'general', reading });
+  });
+
+  it('says nothing of a reading that matches ours, or of a window the governor did not expect', async () => {
+    const { pacer, signals } = governorAnswering([
+      at(Date.now(), [{ limit: 25, remaining: 20 }]),
+      at(Date.now(), [{ limit: 25, remaining: 20 }]),
+    ]);
+    const asRead = (reading: { limit: number; remaining: number }) => async () => ({ ...reading, resetAtMs: 0 });
+
+    await pacer.paced(account, 'general', 1, asRead({ limit: 25, remaining: 20 }), { quotaOf: (a) => a });
+    await pacer.paced(account, 'general', 1, asRead({ limit: 100, remaining: 1 }), { quotaOf: (a) => a });
+
+    expect(signals).toEqual([]);
+  });
+
+  it('gives back a slot missed by more than half the margin, and asks for a new one', async () => {
+    const missed = Date.now() - 1_000;
+    const { pacer, requests, signals } = governorAnswering([at(missed), at(Date.now())]);
+    let calls = 0;
+
+    await pacer.paced(account, 'general', 1, async () => calls++);
+    await afterTurn();
+
+    expect(calls).toBe(1);
+    expect(requests).toHaveLength(2);
+    expect(signals).toEqual([
+      {
+        workflowId: expect.stringContaining('acme'),
+        name: 'release',
+        arg: { ledgers: ['general', 'general:own'], slots: [missed] },
+      },
+    ]);
+  });
+
+  it('gives its slot back when stopped before the call is sent, and never makes the call', async () => {
+    const slot = Date.now() + 60_000;
+    const { pacer, signals } = governorAnswering([at(slot)]);
+    const stop = new AbortController();
+    let called = false;
+
+    const pacing = pacer.paced(account, 'general', 1, async () => (called = true), { signal: stop.signal });
+    await afterTurn();
+    stop.abort();
+
+    await expect(pacing).rejects.toThrow();
+    await afterTurn();
+    expect(called).toBe(false);
+    expect(signals.map((sent) => [sent.name, sent.arg])).toEqual([
+      ['release', { ledgers: ['general', 'general:own'], slots: [slot] }],
+    ]);
+  });
+});

@@ -1,0 +1,338 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  allHandlersFinished,
+  condition,
+  isCancellation,
+  sleep,
+  patched,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+  type ActivityInterfaceFor,
+} from '@temporalio/workflow';
+import type { SyncActivities } from '../activities/index.js';
+import type { LaneName } from '../src/core/plans.js';
+import type { ChunkRange } from '../src/core/source-refs.js';
+import {
+  ShareSchema,
+  type Carried,
+  type RejectsReportRequest,
+  type ChunkResult,
+  type LaneRun,
+  type SyncProgress,
+  type SyncRequest,
+  type SyncResult,
+  type SyncState,
+} from '../src/core/contract.js';
+import { FailureType } from '../src/core/failures.js';
+import { backoffSignal, pauseUpdate, progressQuery, resumeUpdate, throttleUpdate } from '../src/core/sync-messages.js';
+import type { RejectsReport } from '../src/core/rejects-ref.js';
+import { markLanded } from '../src/core/watermark.js';
+import { LeadsyncState } from '../src/core/search-attributes.js';
+import { chunkRows, maxInFlight, scanWants, type ChunkTerms } from './lane-flow.js';
+import { describeProgress } from './progress.js';
+import { carriedOn, countChunk, syncProgress, syncResult } from './sync-state.js';
+
+/** The activities a run calls, each proxied with the retry policy the workflow gives it (workflows/sync.ts). */
+export interface SyncRunActivities {
+  /** Reading the source and writing the rejects report. */
+  control: Pick<ActivityInterfaceFor<SyncActivities>, 'scanChunks' | 'writeRejectsReport'>;
+  /** Pushing a chunk, on its lane's task queue. */
+  chunks: Pick<ActivityInterfaceFor<SyncActivities>, 'pushChunk'>;
+}
+
+/** Chunks carry a window's worth of calls (src/core/chunk-size.ts) in syncs started since this patch. */
+const WINDOW_CHUNKS = 'chunks-carry-a-window';
+
+function describeRows(chunk: ChunkRange): string {
+  const last = chunk.firstRow + chunk.rows - 1;
+  return `row${last > chunk.firstRow ? `s ${chunk.firstRow}-${last}` : ` ${chunk.firstRow}`}`;
+}
+
+function sumOf(values: readonly number[]): number {
+  return values.reduce((a, b) => a + b, 0);
+}
+
+/** A chunk that stopped sending because the sync was paused (activities/push-chunk.ts). */
+function stoppedByPause(err: unknown): boolean {
+  return (
+    err instanceof ActivityFailure &&
+    err.cause instanceof ApplicationFailure &&
+    err.cause.type === FailureType.syncPaused
+  );
+}
+
+export type Outcome = 'done' | 'continue' | 'cancelled' | 'failed';
+
+/** How long chunks in flight may go on once the sync is cancelled or has failed, before they are cancelled too. */
+const STOP_GRACE = '20 seconds';
+
+/** One run of a sync: its lanes, what is pending and in flight on each, and the controls a person can use. */
+export class SyncRun {
+  /** Set once prepared (or carried over from the previous run). */
+  private sync: Carried | undefined;
+  private readonly inFlight = new Map<LaneName, number>();
+  private scanning = false;
+  private cancelled = false;
+  private paused = false;
+  private changes = 0;
+  private completedThisRun = 0;
+  private backoffUntil: number | undefined;
+  private state: SyncState = 'preparing';
+  private readonly startedAt = Date.now();
+  /** What ended the sync early, from a chunk or a scan no retry could help: the sync stops and says it. */
+  private failure: { message: string; type: string } | undefined;
+  /** Where chunk activities run, so that a sync stopping can cancel those still in flight after STOP_GRACE. */
+  private chunkScope: CancellationScope | undefined;
+  private stopping = false;
+
+  constructor(
+    private readonly request: SyncRequest,
+    private readonly activities: SyncRunActivities,
+  ) {}
+
+  listen(): void {
+    setHandler(progressQuery, () => this.progress());
+    setHandler(pauseUpdate, () => this.control(() => (this.paused = true)));
+    setHandler(resumeUpdate, () => this.control(() => (this.paused = false)));
+    setHandler(throttleUpdate, (share) => this.control(() => (this.request.share = share)), {
+      validator: (share) => {
+        const parsed = ShareSchema.safeParse(share);
+        if (!parsed.success) throw new Error(`throttle: ${parsed.error.issues[0]?.message ?? 'invalid share'}`);
+      },
+    });
+    setHandler(backoffSignal, ({ until }) => {
+      this.backoffUntil = Math.max(this.backoffUntil ?? 0, until);
+      this.changed();
+    });
+  }
+
+  begin(sync: Carried): void {
+    this.sync = sync;
+    this.paused ||= sync.paused;
+    this.enter(this.paused ? 'paused' : 'running');
+  }
+
+  cancel(): void {
+    this.cancelled = true;
+    this.changed();
+  }
+
+  /**
+   * Keeps every lane's chunks in flight up to what its allowance can use, scanning ahead a page at a time, until
+   * the source is drained (done), the run has spent its history budget (continue), or the sync is cancelled, in
+   * which case the chunks in flight finish so the counts stay true.
+   */
+  async pushChunks(chunksPerRun: number): Promise<Outcome> {
+    const sync = this.prepared();
+    // Created inside the sync's non-cancellable scope: only stop() cancels it, never the workflow's cancellation.
+    this.chunkScope ??= new CancellationScope();
+    for (;;) {
+      const rolling = this.completedThisRun >= chunksPerRun || workflowInfo().continueAsNewSuggested;
+      const stopped = this.cancelled || this.failure !== undefined;
+      if (!stopped && !rolling) {
+        this.scanAhead(sync);
+        if (!this.paused) for (const lane of sync.plan.lanes) this.startChunks(sync, lane);
+      }
+      if (stopped) this.stopChunksInFlight();
+      if (this.totalInFlight() === 0 && !this.scanning) {
+        if (this.failure) return 'failed';
+        if (this.cancelled) return 'cancelled';
+        if (this.drained(sync)) return 'done';
+        if (rolling) return 'continue';
+      }
+      const seen = this.changes;
+      await condition(() => this.changes !== seen);
+    }
+  }
+
+  private scanAhead(sync: Carried): void {
+    if (this.scanning || sync.scanned) return;
+    const terms = this.chunkTerms();
+    const lanes = sync.plan.lanes.map((lane) => ({
+      lane,
+      pendingChunks: this.pending(sync, lane.lane).length,
+      queuedRows: this.queuedRows(sync, lane, terms),
+    }));
+    const wanted = scanWants(lanes, sync.plan.totalRows - (sync.cursor.nextRow - 1), terms);
+    const sizes = wanted.flatMap((w) => w.sizes);
+    if (sizes.length === 0) return;
+    this.scanning = true;
+    const pin = sync.plan.pin;
+    const request = {
+      source: this.request.source,
+      cursor: sync.cursor,
+      sizes,
+      ...(pin ? { pin } : {}),
+      account: this.request.account,
+      records: this.request.records,
+      ...(this.request.mapping ? { mapping: this.request.mapping } : {}),
+    };
+    void this.activities.control.scanChunks(request).then(
+      (scan) => {
+        let next = 0;
+        for (const w of wanted) {
+          this.pending(sync, w.lane).push(...scan.chunks.slice(next, next + w.sizes.length));
+          next += w.sizes.length;
+        }
+        sync.cursor = scan.cursor;
+        sync.scanned = scan.done;
+        this.scanning = false;
+        this.changed();
+      },
+      (err: unknown) => {
+        this.scanning = false;
+        this.failed('reading the source', err);
+      },
+    );
+  }
+
+  /** Once stopping, chunks in flight get STOP_GRACE to finish (their counts stay true), then are cancelled. */
+  private stopChunksInFlight(): void {
+    if (this.stopping || this.totalInFlight() === 0) return;
+    this.stopping = true;
+    void sleep(STOP_GRACE).then(() => this.chunkScope?.cancel());
+  }
+
+  /** A chunk or a scan failed for good: no more chunks start, and the sync fails with what the failure says. */
+  private failed(where: string, err: unknown): void {
+    if (isCancellation(err)) return this.changed();
+    const cause = err instanceof ActivityFailure ? (err.cause ?? err) : err;
+    this.failure ??= {
+      message: `${where}: ${cause instanceof Error ? cause.message : String(cause)}`,
+      type: cause instanceof ApplicationFailure && cause.type ? cause.type : 'SyncFailed',
+    };
+    this.changed();
+  }
+
+  /** Writes the rejects report of the rows done so far (best effort), and ends the sync as Failed. */
+  async fail(): Promise<never> {
+    const failure = this.failure ?? { message: 'the sync stopped', type: 'SyncFailed' };
+    this.enter('writing-rejects');
+    const rejects = await this.activities.control
+      .writeRejectsReport(this.rejectsReportRequest())
+      .catch(() => undefined);
+    this.enter('failed');
+    await condition(allHandlersFinished);
+    const where = typeof rejects === 'string' ? `; rejects so far: ${rejects}` : '';
+    throw ApplicationFailure.nonRetryable(`sync failed, ${failure.message}${where}`, failure.type);
+  }
+
+  /**
+   * What chunks are cut by. Read where a lane's chunks are sized or counted, never before: the patch's marker goes
+   * into the history where the sync first asked, and a replay must ask at the same place.
+   */
+  private chunkTerms(): ChunkTerms {
+    return { share: this.request.share, windowChunks: patched(WINDOW_CHUNKS) };
+  }
+
+  /** Rows the lane holds, pending or in flight (a chunk in flight counted as full). */
+  private queuedRows(sync: Carried, lane: LaneRun, terms: ChunkTerms): number {
+    const pendingRows = sumOf(this.pending(sync, lane.lane).map((chunk) => chunk.rows));
+    return pendingRows + (this.inFlight.get(lane.lane) ?? 0) * chunkRows(lane, terms);
+  }
+
+  private startChunks(sync: Carried, lane: LaneRun): void {
+    const pending = this.pending(sync, lane.lane);
+    while (pending.length > 0 && (this.inFlight.get(lane.lane) ?? 0) < maxInFlight(lane, this.chunkTerms())) {
+      const chunk = pending.shift()!;
+      this.inFlight.set(lane.lane, (this.inFlight.get(lane.lane) ?? 0) + 1);
+      const done = () => this.inFlight.set(lane.lane, (this.inFlight.get(lane.lane) ?? 1) - 1);
+      void this.pushChunk(sync, lane, chunk).then(
+        (result) => {
+          done();
+          this.completedThisRun++;
+          markLanded(sync.landed, chunk);
+          countChunk(sync.counts, result);
+          this.changed();
+        },
+        (err: unknown) => {
+          done();
+          if (!stoppedByPause(err)) return this.failed(`${lane.lane} lane, ${describeRows(chunk)}`, err);
+          // Back at the head of its lane, sent whole on resume.
+          pending.unshift(chunk);
+          this.changed();
+        },
+      );
+    }
+  }
+
+  private pushChunk(sync: Carried, lane: LaneRun, chunk: ChunkRange): Promise<ChunkResult> {
+    const scope = this.chunkScope ?? CancellationScope.current();
+    return scope.run(() =>
+      this.activities.chunks.pushChunk.executeWithOptions(
+        { taskQueue: lane.taskQueue, summary: `${lane.lane} lane: ${describeRows(chunk)}` },
+        [
+          {
+            syncId: workflowInfo().workflowId,
+            account: this.request.account,
+            lane: lane.lane,
+            records: this.request.records,
+            source: this.request.source,
+            mapping: this.request.mapping,
+            target: this.request.target,
+            share: this.request.share,
+            rowsPerCall: lane.rowsPerCall,
+            chunk,
+            ...(sync.plan.pin ? { pin: sync.plan.pin } : {}),
+          },
+        ],
+      ),
+    );
+  }
+
+  private pending(sync: Carried, lane: LaneName): ChunkRange[] {
+    return (sync.pending[lane] ??= []);
+  }
+
+  private totalInFlight(): number {
+    return [...this.inFlight.values()].reduce((a, b) => a + b, 0);
+  }
+
+  private drained(sync: Carried): boolean {
+    return sync.scanned && sync.plan.lanes.every((lane) => this.pending(sync, lane.lane).length === 0);
+  }
+
+  private control(change: () => void): SyncProgress {
+    change();
+    if (this.sync && !this.cancelled) this.enter(this.paused ? 'paused' : 'running');
+    this.changed();
+    return this.progress();
+  }
+
+  enter(state: SyncState): void {
+    if (state !== this.state) upsertSearchAttributes([{ key: LeadsyncState, value: state }]);
+    this.state = state;
+    setCurrentDetails(describeProgress(this.progress()));
+  }
+
+  private changed(): void {
+    this.changes++;
+    setCurrentDetails(describeProgress(this.progress()));
+  }
+
+  private prepared(): Carried {
+    if (!this.sync) throw new Error('the sync is not prepared yet');
+    return this.sync;
+  }
+
+  progress(): SyncProgress {
+    const { state, request, sync, startedAt, backoffUntil } = this;
+    return syncProgress({ state, request, sync, startedAt, backoffUntil }, Date.now());
+  }
+
+  carry(): Carried {
+    return carriedOn(this.prepared(), this.paused);
+  }
+
+  rejectsReportRequest(): RejectsReportRequest {
+    return { syncId: workflowInfo().workflowId };
+  }
+
+  result(rejects: RejectsReport): SyncResult {
+    return syncResult(this.request, this.prepared(), rejects, this.cancelled, Date.now());
+  }
+}

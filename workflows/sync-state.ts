@@ -1,0 +1,84 @@
+import {
+  ZERO_COUNTS,
+  type Carried,
+  type ChunkResult,
+  type SyncCounts,
+  type SyncProgress,
+  type SyncRequest,
+  type SyncResult,
+  type SyncState,
+} from '../src/core/contract.js';
+import type { RejectsReport } from '../src/core/rejects-ref.js';
+import { nextSince } from '../src/core/watermark.js';
+
+/** Adds a chunk's result to the sync's counts. */
+export function countChunk(counts: SyncCounts, result: ChunkResult): void {
+  counts.read += result.rows;
+  counts.accepted += result.accepted;
+  counts.rejected += result.rejected;
+  // Both absent before rows refused without a name were counted: a chunk result, or counts carried from such a run.
+  counts.unattributed = (counts.unattributed ?? 0) + (result.unattributed ?? 0);
+  counts.retried += result.retries;
+  counts.calls += result.calls;
+}
+
+/** A run as a person watching it sees it; `sync` is absent until prepared, and `startedAt` stands in for it. */
+export interface RunView {
+  state: SyncState;
+  request: SyncRequest;
+  sync: Carried | undefined;
+  startedAt: number;
+  backoffUntil: number | undefined;
+}
+
+/** The sync's progress at `now` (epoch ms): its counts, its rate since it started, and a backoff still pending. */
+export function syncProgress(
+  { state, request, sync, startedAt: runStartedAt, backoffUntil }: RunView,
+  now: number,
+): SyncProgress {
+  const counts = sync?.counts ?? ZERO_COUNTS;
+  const startedAt = sync?.startedAt ?? runStartedAt;
+  const elapsed = Math.max(1, now - startedAt) / 1000;
+  const waiting = backoffUntil !== undefined && backoffUntil > now;
+  return {
+    state,
+    account: request.account,
+    counts: { ...counts },
+    share: request.share,
+    rowsPerSecond: counts.read / elapsed,
+    startedAt,
+    run: sync?.run ?? 0,
+    ...(sync
+      ? {
+          vendor: sync.plan.vendor,
+          totalRows: sync.plan.totalRows,
+          ceilingRowsPerSecond: sync.plan.rowsPerSecond * request.share,
+        }
+      : {}),
+    ...(waiting ? { backoffUntil } : {}),
+  };
+}
+
+/** The counts, and where the rejects are: a report file's path (a string), or a table's report. */
+export function syncResult(
+  request: SyncRequest,
+  sync: Carried,
+  rejects: RejectsReport,
+  cancelled: boolean,
+  now: number,
+): SyncResult {
+  const since = nextSince(request.source, sync.landed);
+  return {
+    ...sync.counts,
+    totalRows: sync.plan.totalRows,
+    ...(typeof rejects === 'string' ? { rejectsFile: rejects } : rejects ? { rejectsTable: rejects } : {}),
+    seconds: (now - sync.startedAt) / 1000,
+    cancelled,
+    ...(since ? { nextSince: since } : {}),
+  };
+}
+
+/** What this run hands the next on continue-as-new: its state as is, whether paused, and the next run's number. */
+export function carriedOn(sync: Carried, paused: boolean): Carried {
+  return { ...sync, paused, run: sync.run + 1 };
+}
