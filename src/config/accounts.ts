@@ -33,16 +33,20 @@ const LaneOverrideSchema = z
   })
   .strict();
 
-const PacingSchema = z
-  .object({
-    /**
-     * Slack added to every window: it absorbs how late a call may leave after its slot (up to half of it) and the
-     * spread of network and event-loop delays on the way to the vendor. 150 ms let a 429 through on a loaded
-     * 2-core machine; 300 ms costs 6% of a 5-second window, but 23% of a 1-second one, which wants about 100.
-     */
-    marginMs: z.number().int().min(0).max(10_000).default(300),
-  })
-  .strict();
+/** How an account paces its calls; the margin's default is the vendor's (`Vendor.defaultMarginMs`). */
+function pacingSchema(defaultMarginMs: number) {
+  return z
+    .object({
+      /**
+       * Slack added to every window: it absorbs how late a call may leave after its slot (up to half of it) and the
+       * spread of network and event-loop delays on the way to the vendor. 150 ms let a 429 through on a loaded
+       * 2-core machine; 300 ms costs 6% of a 5-second window, but 23% of a 1-second one, which wants about 100.
+       */
+      marginMs: z.number().int().min(0).max(10_000).default(defaultMarginMs),
+    })
+    .strict()
+    .default({ marginMs: defaultMarginMs });
+}
 
 const AccountBaseSchema = z.object({
   /** A plan of the vendor's page (see `leadsync plans`), or `custom` with every lane's windows given. */
@@ -55,7 +59,6 @@ const AccountBaseSchema = z.object({
    * since the keys go with every call.
    */
   allowPlainHttp: z.boolean().default(false),
-  pacing: PacingSchema.default({ marginMs: 300 }),
   /** Request timeout per vendor call. */
   timeoutMs: z.number().int().positive().default(30_000),
 });
@@ -66,6 +69,7 @@ function vendorAccountSchema(vendor: Vendor) {
   return AccountBaseSchema.extend({
     vendor: z.literal(vendor.name),
     credentials: z.object(credentials).strict(),
+    pacing: pacingSchema(vendor.defaultMarginMs),
   }).strict();
 }
 

@@ -114,6 +114,12 @@ export interface Vendor<Key extends string = string> {
   name: VendorName;
   /** Published plans by lowercase name; an account names one, or `custom`. */
   plans: PlanTable;
+  /**
+   * The pacing margin of an account that sets none (`pacing.marginMs`): slack added to each of the vendor's windows
+   * against calls landing later than their slot. It costs margin / window of the rate, so it is the vendor's: its
+   * windows' length sets what a millisecond of safety costs.
+   */
+  defaultMarginMs: number;
   /** Rows an activity bulk call takes whatever the plan, where the vendor has activities: a custom plan keeps it. */
   activitiesPerCall?: number;
   /** The secrets an account holds; the config names each by an environment variable, `<key>Env`. */

@@ -66,6 +66,8 @@ export function smartLeadApi(
 export const smartLead: Vendor<'apiKey'> = {
   name: 'smartlead',
   plans: SMARTLEAD_PLANS,
+  // Windows of a minute and more: 300 ms is half a percent, and covers 400-row uploads landing one body apart.
+  defaultMarginMs: 300,
   credentialKeys: ['apiKey'],
   emailField: EMAIL_FIELD,
   targetSchema: SmartLeadTargetSchema,
