@@ -116,13 +116,12 @@ export async function benchSmartLead(temporal: BenchTemporal, scenarios: SmartLe
 async function benchScenario(temporal: BenchTemporal, scenario: SmartLeadScenario): Promise<SmartLeadRun> {
   const planWindows = PLANS.smartlead[scenario.plan]!.lanes.general!.windows;
   const windows = planWindows.map((w) => ({ ...w, seconds: w.seconds / scenario.timeScale }));
-  const marginMs = MARGIN_MS;
   const left = (w: Window) => Math.floor(w.limit * (1 - scenario.sharedShare));
   // Enough rows to keep the account at its ceiling for the whole run, and not many more.
   const calls = callsWithin(
     windows.map((w) => ({ ...w, limit: left(w) })),
     (scenario.seconds / scenario.timeScale) * 1000,
-    marginMs,
+    MARGIN_MS,
   );
   const rows = calls * scenario.rowsPerCall;
   const name = `bench-sl-${scenario.plan}-${randomBytes(3).toString('hex')}`;
@@ -148,7 +147,7 @@ async function benchScenario(temporal: BenchTemporal, scenario: SmartLeadScenari
             baseUrl: simulator.baseUrl,
             credentials: { apiKeyEnv: variable },
             lanes: { general: { ...(scaled ? { windows } : {}), rowsPerCall: scenario.rowsPerCall } },
-            pacing: { marginMs },
+            pacing: { marginMs: MARGIN_MS },
           },
         },
         { [variable]: apiKey },
