@@ -4,7 +4,7 @@ import type { Source } from '../src/sources/source.js';
 import { ConfigError } from '../src/core/errors.js';
 import type { FieldProblem, LeadRecord, Vendor } from '../src/vendors/types.js';
 import type { Records } from '../src/core/contract.js';
-import type { Reject } from '../src/rejects/files.js';
+import type { Reject } from '../src/rejects/types.js';
 
 /** The vendor's checks for rows of this kind; a vendor without activities cannot take an activities sync. */
 export function recordCheck(vendor: Vendor, records: Records): (fields: Record<string, string>) => FieldProblem[] {

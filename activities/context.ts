@@ -3,7 +3,7 @@ import { findAccount, type Account, type LoadedConfig } from '../src/config/acco
 import { resolveCredentials } from '../src/config/credentials.js';
 import { type Redactor } from '../src/observability/redactor.js';
 import { workerRedactor } from '../src/config/secrets.js';
-import { GovernorClient } from '../src/governance/governor-client.js';
+import { CallPacer } from '../src/governance/call-pacer.js';
 import {
   leasePool,
   postgresConnectionResolver,
@@ -17,7 +17,8 @@ import type { Source } from '../src/sources/source.js';
 import { FirstRowIndex } from '../src/rejects/first-rows.js';
 import { PauseWatches } from './pause-watch.js';
 import type { RejectsRef } from '../src/core/rejects-ref.js';
-import { openRejectsSink, type RejectsSink } from '../src/rejects/sink.js';
+import { openRejectsSink } from '../src/rejects/open-sink.js';
+import type { RejectsSink } from '../src/rejects/types.js';
 import { vendorFor } from '../src/vendors/registry.js';
 import type { Vendor, VendorClient } from '../src/vendors/types.js';
 
@@ -42,7 +43,7 @@ export interface ConnectedAccount {
  * (LeadSquared's ProspectIDs) and keep-alive connections are shared by every chunk.
  */
 export class ActivityContext {
-  readonly governor: GovernorClient;
+  readonly governor: CallPacer;
   /** Which syncs with chunks here were paused: their calls not yet sent stop. */
   readonly pauses: PauseWatches;
   /** Every secret this worker holds: whatever an error says passes through it before leaving the process. */
@@ -54,7 +55,7 @@ export class ActivityContext {
   private readonly pools = new Map<string, PoolLease>();
 
   constructor(readonly deps: ActivityDeps) {
-    this.governor = new GovernorClient(deps.client, deps.workflowTaskQueue);
+    this.governor = new CallPacer(deps.client, deps.workflowTaskQueue);
     this.pauses = PauseWatches.forClient(deps.client);
     this.redactor = workerRedactor(deps.config, deps.env ?? process.env);
     this.firstRows = new FirstRowIndex(deps.config.rejectsDirectory);

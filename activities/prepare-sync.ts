@@ -1,11 +1,10 @@
 import { activityInfo } from '@temporalio/activity';
-import { laneAllowances } from '../src/core/allowance.js';
+import { syncAllowances } from '../src/core/allowance.js';
 import { laneTaskQueue } from '../src/core/task-queues.js';
 import { ConfigError, formatZodIssues } from '../src/core/errors.js';
 import { checkMapping, identityMapping, type Mapping } from '../src/core/mapping.js';
 import { recordCheck } from './chunk-rows.js';
 import type { SyncPlan, SyncRequest } from '../src/core/contract.js';
-import { recordLanes } from '../src/core/record-lanes.js';
 import type { Vendor } from '../src/vendors/types.js';
 import type { ActivityContext } from './context.js';
 import { toActivityFailure } from './failures.js';
@@ -46,14 +45,12 @@ export async function prepareSync(context: ActivityContext, request: SyncRequest
       await context.withRejectsSink((sink) => sink.prepare(activityInfo().workflowExecution?.workflowId));
       // The check is a vendor call like any other: it takes a slot, so it cannot push a busy account over a window.
       await context.governor.paced(account, 'general', 1, () => client.verify(target.data));
-      const lanes = laneAllowances(recordLanes(account.effectivePlan, request.records))
-        .filter((allowance) => allowance.callsPerSecond > 0)
-        .map((allowance) => ({
-          lane: allowance.lane,
-          taskQueue: laneTaskQueue(account.vendor, account.name, allowance.lane),
-          rowsPerCall: allowance.rowsPerCall,
-          callsPerSecond: allowance.callsPerSecond,
-        }));
+      const lanes = syncAllowances(account.effectivePlan, request.records).map((allowance) => ({
+        lane: allowance.lane,
+        taskQueue: laneTaskQueue(account.vendor, account.name, allowance.lane),
+        rowsPerCall: allowance.rowsPerCall,
+        callsPerSecond: allowance.callsPerSecond,
+      }));
       return {
         vendor: account.vendor,
         planName: account.effectivePlan.name,

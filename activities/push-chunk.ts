@@ -10,7 +10,7 @@ import { recordLanes } from '../src/core/record-lanes.js';
 import { readChunkRows } from './chunk-rows.js';
 import type { ChunkResult, ChunkTask } from '../src/core/contract.js';
 import { FailureType } from '../src/core/failures.js';
-import { rejectedRows, unattributedReject } from '../src/rejects/files.js';
+import { rejectedRows, unattributedReject } from '../src/rejects/types.js';
 import { BatchRefusedError, BatchTooLargeError, RateLimitedError, TransientError } from '../src/vendors/errors.js';
 import type { LeadRecord, Pace, RowOutcome } from '../src/vendors/types.js';
 import type { ActivityContext, ConnectedAccount } from './context.js';

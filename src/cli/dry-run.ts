@@ -1,6 +1,6 @@
 import { findAccount, type LoadedConfig } from '../config/accounts.js';
 import { ConfigError, formatZodIssues } from '../core/errors.js';
-import { laneAllowances } from '../core/allowance.js';
+import { syncAllowances } from '../core/allowance.js';
 import type { LaneName } from '../core/plans.js';
 import { checkMapping, identityMapping } from '../core/mapping.js';
 import { postgresConnectionResolver, postgresLookBack } from '../sources/postgres-connection.js';
@@ -10,8 +10,8 @@ import { vendorFor } from '../vendors/registry.js';
 import { readChunkRows, recordCheck } from '../../activities/chunk-rows.js';
 import type { SyncRequest } from '../core/contract.js';
 import { FirstRowIndex } from '../rejects/first-rows.js';
-import { recordLanes } from '../core/record-lanes.js';
-import { writeChunkRejects, writeRejectsReport, type Reject } from '../rejects/files.js';
+import { writeChunkRejects, writeRejectsReport } from '../rejects/files.js';
+import type { Reject } from '../rejects/types.js';
 
 /** Rows read per step: one page of the source, whatever the lanes' batch sizes. */
 const READ_ROWS = 1_000;
@@ -94,9 +94,7 @@ export async function dryRun(config: LoadedConfig, request: SyncRequest, runId: 
     await source.close?.();
   }
   const rejectsFile = await writeRejectsReport(config.rejectsDirectory, runId);
-  const allowances = laneAllowances(recordLanes(account.effectivePlan, request.records)).filter(
-    (a) => a.callsPerSecond > 0,
-  );
+  const allowances = syncAllowances(account.effectivePlan, request.records);
   const planRate = allowances.reduce((sum, a) => sum + a.rowsPerSecond, 0);
   // Each lane carries rows in proportion to its share of the plan's rows per second, as the sync's scans deal them.
   let dealt = 0;

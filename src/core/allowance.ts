@@ -1,4 +1,6 @@
-import { sustainedRate, type LaneName, type LanePlan } from './plans.js';
+import type { Records } from './contract.js';
+import { sustainedRate, type LaneName, type LanePlan, type Plan } from './plans.js';
+import { recordLanes } from './record-lanes.js';
 
 export type Lanes = Partial<Record<LaneName, LanePlan>>;
 
@@ -34,6 +36,16 @@ export function laneAllowances(lanes: Lanes): LaneAllowance[] {
     });
   }
   return result;
+}
+
+/**
+ * The lanes a sync of `records` runs on an account's plan, each with its allowance: the one reckoning of them that the
+ * worker's task queues, the governor's slots, prepareSync, the dry run and the plans table share. A lane the others
+ * leave no calls is left out, as no sync can use it. Without a kind, the plan's own lanes (those of leads): what the
+ * task queues and the governor go by, whatever a sync carries.
+ */
+export function syncAllowances(plan: Plan, records: Records = 'leads'): LaneAllowance[] {
+  return laneAllowances(recordLanes(plan, records)).filter((allowance) => allowance.callsPerSecond > 0);
 }
 
 function headroom(lanes: Lanes, lane: LaneName, spent: Map<LaneName, number>): number {

@@ -3,21 +3,8 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { finished } from 'node:stream/promises';
-import { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
-import type { RejectsSink } from './sink.js';
-
-/**
- * A row that did not land: which row, which field (when one is to blame), and why, in the vendor's words if theirs.
- * No row: a number of rows the vendor refused without naming them (the reason says how many and why; see
- * `unattributedReject`), as guessing which would lose a good row or keep a bad one.
- */
-export const RejectSchema = z.object({
-  row: z.number().int().positive().optional(),
-  field: z.string().optional(),
-  reason: z.string(),
-});
-export type Reject = z.infer<typeof RejectSchema>;
+import { RejectSchema, type Reject, type RejectsSink } from './types.js';
 
 /** File names stay well under the 255 bytes file systems allow, suffixes included. */
 const MAX_NAME_BYTES = 160;
@@ -38,16 +25,6 @@ export function syncFileName(syncId: string): string {
     .join('');
   if (encoded.length <= MAX_NAME_BYTES) return encoded;
   return `${encoded.slice(0, MAX_NAME_BYTES - 65)}~${createHash('sha256').update(syncId).digest('hex')}`;
-}
-
-/** The report's line for `count` rows of a chunk the vendor refused for `reason` without naming them. */
-export function unattributedReject(count: number, reason: string): Reject {
-  return { reason: `${count} row${count === 1 ? '' : 's'} refused by the vendor, not named: ${reason}` };
-}
-
-/** Rows the rejects name, each once however many fields it failed on. */
-export function rejectedRows(rejects: readonly Reject[]): number {
-  return new Set(rejects.flatMap((reject) => (reject.row === undefined ? [] : [reject.row]))).size;
 }
 
 /**

@@ -1,7 +1,8 @@
 import { appendFile, mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LeadRecord } from '../vendors/types.js';
-import { RejectsWriteError, syncRejectsDirectory, type Reject } from './files.js';
+import { RejectsWriteError, syncRejectsDirectory } from './files.js';
+import type { Reject } from './types.js';
 
 /** Syncs whose index a worker keeps in memory at once; an evicted one is read back from its log when next used. */
 const CACHED_SYNCS = 8;

@@ -4,8 +4,7 @@ import { ConfigError } from '../core/errors.js';
 import { leasePool, POSTGRES_CONFIG_ERRORS, type PoolLease } from '../sources/postgres-connection.js';
 import { quoteIdentifier, quoteQualifiedName } from '../core/source-refs.js';
 import type { RejectsTableRef, RejectsTableReport } from '../core/rejects-ref.js';
-import type { RejectsSink } from './sink.js';
-import type { Reject } from './files.js';
+import type { Reject, RejectsSink } from './types.js';
 
 /** Source rows per query when reading rejects back: memory holds one page, however many a sync rejected. */
 const READ_PAGE_ROWS = 1000;

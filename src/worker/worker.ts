@@ -3,7 +3,7 @@ import { Client, type Connection, type TLSConfig } from '@temporalio/client';
 import { Worker, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
 import { ActivityContext, createActivities } from '../../activities/index.js';
 import type { LoadedConfig } from '../config/accounts.js';
-import { laneAllowances } from '../core/allowance.js';
+import { syncAllowances } from '../core/allowance.js';
 import { WORKFLOW_TASK_QUEUE, laneTaskQueue } from '../core/task-queues.js';
 import { laneQueueRate } from '../core/plans.js';
 import { dataConverterFromEnv } from '../temporal/codec.js';
@@ -123,11 +123,9 @@ export class LeadsyncWorker {
 /** Every lane of every configured account that a sync can use, with its task-queue backstop (laneQueueRate). */
 export function laneWorkers(config: LoadedConfig): LaneWorker[] {
   return Object.values(config.accounts).flatMap((account) =>
-    laneAllowances(account.effectivePlan.lanes)
-      .filter((allowance) => allowance.callsPerSecond > 0)
-      .map((allowance) => ({
-        taskQueue: laneTaskQueue(account.vendor, account.name, allowance.lane),
-        maxTaskQueueActivitiesPerSecond: laneQueueRate(account.effectivePlan.lanes[allowance.lane]!.windows),
-      })),
+    syncAllowances(account.effectivePlan).map((allowance) => ({
+      taskQueue: laneTaskQueue(account.vendor, account.name, allowance.lane),
+      maxTaskQueueActivitiesPerSecond: laneQueueRate(account.effectivePlan.lanes[allowance.lane]!.windows),
+    })),
   );
 }

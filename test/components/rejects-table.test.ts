@@ -3,9 +3,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/core/errors.js';
 import { postgresConnectionResolver } from '../../src/sources/postgres-connection.js';
 import { RejectsTableRefSchema } from '../../src/core/rejects-ref.js';
-import { openRejectsSink, type RejectsSink } from '../../src/rejects/sink.js';
+import { openRejectsSink } from '../../src/rejects/open-sink.js';
+import { unattributedReject, type RejectsSink } from '../../src/rejects/types.js';
 import { openTableRejectsSink, type StoredReject, type TableRejectsSink } from '../../src/rejects/table.js';
-import { FileRejectsSink, unattributedReject } from '../../src/rejects/files.js';
+import { FileRejectsSink } from '../../src/rejects/files.js';
 import { TEST_POSTGRES_URL } from '../helpers/postgres-table.js';
 
 const resolve = postgresConnectionResolver({ warehouse: { url: TEST_POSTGRES_URL } });

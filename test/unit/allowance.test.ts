@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { laneAllowances, rowsPerSecond } from '../../src/core/allowance.js';
+import { laneAllowances, rowsPerSecond, syncAllowances } from '../../src/core/allowance.js';
 import { PLANS } from '../../src/core/plans.js';
 
 describe('lane allowances', () => {
@@ -28,5 +28,26 @@ describe('lane allowances', () => {
 
   it('gives Lite (2 per 5 s) one bulk call and one single call per window', () => {
     expect(rowsPerSecond(PLANS.leadsquared.lite!.lanes)).toBeCloseTo((50 + 1) / 5);
+  });
+
+  it('carries activities 25 to a bulk call, at the calls per second leads get', () => {
+    const plan = PLANS.leadsquared.enterprise!;
+
+    const activities = syncAllowances(plan, 'activities');
+
+    expect(activities.find((a) => a.lane === 'bulk')).toMatchObject({ callsPerSecond: 0.2, rowsPerCall: 25 });
+    expect(activities.map((a) => a.callsPerSecond)).toEqual(syncAllowances(plan).map((a) => a.callsPerSecond));
+  });
+
+  it('leaves out a lane the other lanes leave no calls', () => {
+    const lanes = PLANS.leadsquared.lite!.lanes;
+    const plan = {
+      ...PLANS.leadsquared.lite!,
+      lanes: { ...lanes, general: { ...lanes.general!, windows: [{ limit: 1, seconds: 5 }] } },
+    };
+
+    const allowances = syncAllowances(plan);
+
+    expect(allowances.map((a) => a.lane)).toEqual(['bulk']);
   });
 });

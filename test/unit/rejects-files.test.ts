@@ -2,7 +2,8 @@ import { mkdir, mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FileRejectsSink, unattributedReject } from '../../src/rejects/files.js';
+import { FileRejectsSink } from '../../src/rejects/files.js';
+import { unattributedReject } from '../../src/rejects/types.js';
 
 describe('rejects as files', () => {
   it('reports a retried chunk once, with what its last attempt rejected, in row order', async () => {

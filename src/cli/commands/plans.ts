@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { laneAllowances, rowsPerSecond } from '../../core/allowance.js';
+import { rowsPerSecond, syncAllowances } from '../../core/allowance.js';
 import { PLANS, type Plan } from '../../core/plans.js';
 import { formatTable } from '../table.js';
 
@@ -18,7 +18,7 @@ export function registerPlans(program: Command): void {
 
 export function plansTable(plans: Plan[]): string {
   const rows = plans.flatMap((plan) =>
-    laneAllowances(plan.lanes).map((allowance) => {
+    syncAllowances(plan).map((allowance) => {
       const lane = plan.lanes[allowance.lane]!;
       return [
         plan.vendor,

@@ -1,7 +1,27 @@
-import { ConfigError, formatZodIssues } from '../core/errors.js';
-import { RejectsTableRefSchema, type RejectsRef, type RejectsReport } from '../core/rejects-ref.js';
-import { openTableRejectsSink } from './table.js';
-import { FileRejectsSink, type Reject } from './files.js';
+import { z } from 'zod';
+import type { RejectsReport } from '../core/rejects-ref.js';
+
+/**
+ * A row that did not land: which row, which field (when one is to blame), and why, in the vendor's words if theirs.
+ * No row: a number of rows the vendor refused without naming them (the reason says how many and why; see
+ * `unattributedReject`), as guessing which would lose a good row or keep a bad one.
+ */
+export const RejectSchema = z.object({
+  row: z.number().int().positive().optional(),
+  field: z.string().optional(),
+  reason: z.string(),
+});
+export type Reject = z.infer<typeof RejectSchema>;
+
+/** The report's line for `count` rows of a chunk the vendor refused for `reason` without naming them. */
+export function unattributedReject(count: number, reason: string): Reject {
+  return { reason: `${count} row${count === 1 ? '' : 's'} refused by the vendor, not named: ${reason}` };
+}
+
+/** Rows the rejects name, each once however many fields it failed on. */
+export function rejectedRows(rejects: readonly Reject[]): number {
+  return new Set(rejects.flatMap((reject) => (reject.row === undefined ? [] : [reject.row]))).size;
+}
 
 /**
  * Where a sync's rejected rows are kept, whatever holds them. Every chunk writes its own rejects, replacing what an
@@ -25,15 +45,4 @@ export interface RejectsSink {
 export interface RejectsSinkContext {
   /** The connection string of a configured PostgreSQL connection, by name. */
   resolvePostgresConnection: (name: string) => string;
-}
-
-/** The sink a reference names: its table when it has one, else files under its directory. */
-export function openRejectsSink(ref: RejectsRef, context: RejectsSinkContext): RejectsSink {
-  if (ref.rejectsTable) {
-    // The reference crossed Temporal: it is checked again before any of it reaches SQL.
-    const table = RejectsTableRefSchema.safeParse(ref.rejectsTable);
-    if (!table.success) throw new ConfigError(`invalid rejects table reference:\n${formatZodIssues(table.error)}`);
-    return openTableRejectsSink(table.data, context.resolvePostgresConnection);
-  }
-  return new FileRejectsSink(ref.rejectsDirectory);
 }

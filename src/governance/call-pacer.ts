@@ -13,15 +13,15 @@ import {
   type WindowHeadroom,
 } from '../core/governor-protocol.js';
 import type { QuotaReading } from '../core/plans.js';
-import { laneAllowances } from '../core/allowance.js';
+import { syncAllowances } from '../core/allowance.js';
 import { CoalescedReservations } from './coalesced-reservations.js';
 import type { LaneName, Window } from '../core/plans.js';
 
 /**
- * The activity side of the account governor: reserves a slot for each vendor call and waits for it,
+ * Paces vendor calls by the account governor, on the activity side: reserves a slot for each call and waits for it,
  * so calls from any number of worker processes land inside the account's windows.
  */
-export class GovernorClient {
+export class CallPacer {
   private readonly reservations = new CoalescedReservations();
   /** Slots to give back, by account and ledgers, sent together at the end of the turn: a stopped chunk frees many. */
   private readonly releases = new Map<string, { account: Account; ledgers: string[]; slots: number[] }>();
@@ -201,7 +201,7 @@ export function reserveRequest(account: Account, lane: LaneName, calls: number, 
     lane: spent,
     windows: laneWindows(account, spent),
   }));
-  const othersRate = laneAllowances(lanes)
+  const othersRate = syncAllowances(account.effectivePlan)
     .filter((other) => lanes[other.lane]?.alsoSpends.includes(lane))
     .reduce((sum, other) => sum + other.callsPerSecond, 0);
   if (othersRate > 0) {
