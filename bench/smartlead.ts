@@ -6,14 +6,15 @@ import { spentQuota, type RequestRecord } from '../src/simulation/request-log.js
 import { startSmartLeadSimulator } from '../src/vendors/smartlead/simulator/server.js';
 import { writeLeadsCsv, type BenchTemporal } from './harness.js';
 import { actionsPerThousandRows, type ActionCounts } from './temporal-actions.js';
+import { smartLead } from '../src/vendors/smartlead/index.js';
 import { SMARTLEAD_PLANS } from '../src/vendors/smartlead/plans.js';
 
 /**
- * The default `pacing.marginMs`, which a user's account has: 400-row uploads granted the same slot land one body's
- * handling apart (up to 433 ms after their slot at a load average of 12), and with 150 ms Pro per minute drew 429s.
- * On a time-scaled run it is a quarter percent of the scaled hour: lateness is real time and does not shrink.
+ * The margin a SmartLead account has by default: 400-row uploads granted the same slot land one body's handling apart
+ * (up to 433 ms after their slot at a load average of 12), and with 150 ms Pro per minute drew 429s. On a time-scaled
+ * run it is a quarter percent of the scaled hour: lateness is real time and does not shrink.
  */
-const MARGIN_MS = 300;
+const MARGIN_MS = smartLead.defaultMarginMs;
 
 /** One SmartLead scenario: a plan, how fast the simulator runs, how much of the key another client spends. */
 export interface SmartLeadScenario {
