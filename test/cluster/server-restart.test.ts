@@ -13,10 +13,7 @@ describe('a sync on a Temporal cluster whose server restarts', () => {
 
   it('finishes with every row landed once when the server restarts mid-sync on the database it keeps', async () => {
     const temporal = { address: own.cluster.address, namespace: own.cluster.namespace };
-    // The server restarts on the cores the worker and the simulator share: its start-up stalls them for longer than
-    // LeadSquared's default 200 ms margin absorbs (one 429 in a run), so this file, which pins durability, keeps the
-    // margin of a worker that does not share its machine with a starting server.
-    const setup = await leadSquaredAccount({ plan: 'enterprise', account: { pacing: { marginMs: 300 } } });
+    const setup = await leadSquaredAccount({ plan: 'enterprise' });
     const worker = await startTestWorker(setup, temporal);
     const connection = await Connection.connect({ address: temporal.address });
     try {
