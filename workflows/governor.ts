@@ -15,6 +15,7 @@ import {
 import {
   earliestSlot,
   emptyLedger,
+  moveSlot,
   pacedWindows,
   pause,
   recordSlot,
@@ -25,8 +26,10 @@ import {
   GovernorInputSchema,
   LaneReportSchema,
   ReserveRequestSchema,
+  SlotMovesSchema,
   SlotReleaseSchema,
   governorStateQuery,
+  moveSignal,
   releaseSignal,
   reportSignal,
   reserveUpdate,
@@ -136,6 +139,17 @@ export async function accountGovernor(raw: GovernorInput): Promise<void> {
     for (const name of ledgers) {
       const ledger = state.ledgers[name];
       if (ledger) for (const at of slots) releaseSlot(ledger, at);
+    }
+  });
+
+  setHandler(moveSignal, (raw) => {
+    // Dropped unless it reads as moves, as releases are. A move only shifts a slot the ledger holds: it adds none.
+    const parsed = SlotMovesSchema.safeParse(raw);
+    if (!parsed.success) return;
+    const { ledgers, moves } = parsed.data;
+    for (const name of ledgers) {
+      const ledger = state.ledgers[name];
+      if (ledger) for (const { from, to } of moves) moveSlot(ledger, from, to);
     }
   });
 

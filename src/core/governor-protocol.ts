@@ -84,6 +84,16 @@ export const SlotReleaseSchema = z
   .object({ ledgers: z.array(LedgerNameSchema).max(8), slots: z.array(TimeSchema).max(10_000) })
   .strict();
 
+/** Slots to move later, where the vendor may have counted their calls: a signal, bounded as releases are. */
+export const SlotMovesSchema = z
+  .object({
+    ledgers: z.array(LedgerNameSchema).max(8),
+    moves: z
+      .array(z.object({ from: TimeSchema, to: TimeSchema }).strict().refine((m) => m.to > m.from, 'must move later'))
+      .max(10_000),
+  })
+  .strict();
+
 export interface ReserveRequest {
   /**
    * Every ledger the call spends from, each with its windows as the plan gives them: the lane the call is made on
@@ -165,6 +175,12 @@ export interface SlotRelease {
   slots: number[];
 }
 export const releaseSignal = defineSignal<[SlotRelease]>('release');
+/** Slots whose calls were answered late, to be moved to where the vendor may have counted them. */
+export interface SlotMoves {
+  ledgers: string[];
+  moves: { from: number; to: number }[];
+}
+export const moveSignal = defineSignal<[SlotMoves]>('move');
 export const governorStateQuery = defineQuery<GovernorState>('state');
 
 /** The governor's workflow type, as workflows/index.ts exports it: activities start it by name. */

@@ -142,6 +142,18 @@ export function releaseSlot(ledger: Ledger, at: number): void {
   if (next > 0 && ledger.slots[next - 1] === at) ledger.slots.splice(next - 1, 1);
 }
 
+/**
+ * Moves a slot whose call the vendor may have counted later than the slot (its answer came late): the ledger then
+ * holds the call where the vendor may hold it, and grants no later call into a window the vendor sees full. A slot
+ * the ledger no longer holds is left alone: released, or forgotten as out of every window.
+ */
+export function moveSlot(ledger: Ledger, from: number, to: number): void {
+  const next = firstAfter(ledger.slots, from);
+  if (next === 0 || ledger.slots[next - 1] !== from) return;
+  ledger.slots.splice(next - 1, 1);
+  ledger.slots.splice(firstAfter(ledger.slots, to), 0, to);
+}
+
 export function pause(ledger: Ledger, until: number): void {
   ledger.pausedUntil = Math.max(ledger.pausedUntil, until);
 }

@@ -4,6 +4,7 @@ import type { Account } from '../config/accounts.js';
 import {
   GOVERNOR_WORKFLOW_TYPE,
   governorWorkflowId,
+  moveSignal,
   releaseSignal,
   reportSignal,
   reserveUpdate,
@@ -15,6 +16,7 @@ import {
 import type { QuotaReading } from '../core/plans.js';
 import { syncAllowances } from '../core/allowance.js';
 import { CoalescedReservations } from './coalesced-reservations.js';
+import { LateAnswers } from './late-answers.js';
 import type { LaneName, Window } from '../core/plans.js';
 
 /**
@@ -23,8 +25,12 @@ import type { LaneName, Window } from '../core/plans.js';
  */
 export class CallPacer {
   private readonly reservations = new CoalescedReservations();
-  /** Slots to give back, by account and ledgers, sent together at the end of the turn: a stopped chunk frees many. */
-  private readonly releases = new Map<string, { account: Account; ledgers: string[]; slots: number[] }>();
+  private readonly lateAnswers = new LateAnswers();
+  /**
+   * Signals to the governor sent together at the end of the turn, by signal, account and ledgers: a stopped chunk
+   * gives back many slots at once, and a stall makes a chunk's calls late together.
+   */
+  private readonly batches = new Map<string, { items: unknown[]; sent: Promise<void> }>();
 
   constructor(
     private readonly client: Client,
@@ -34,8 +40,9 @@ export class CallPacer {
 
   /**
    * Runs `call` at a slot granted on `lane`. A slot missed by more than half the margin is given back and a new one
-   * asked for: the margin only covers calls made close to their slot. When the answer carries a quota reading
-   * (`quotaOf`) showing less left than our own calls explain, the governor hears of it.
+   * asked for: the margin only covers calls made close to their slot. So is a slot that a call of this process
+   * answered late now crowds (LateAnswers). When the answer carries a quota reading (`quotaOf`) showing less left
+   * than our own calls explain, the governor hears of it.
    */
   async paced<T>(
     account: Account,
@@ -45,7 +52,10 @@ export class CallPacer {
     options: PacedOptions<T> = {},
   ): Promise<T> {
     const lateAfterMs = account.pacing.marginMs / 2;
+    const request = reserveRequest(account, lane, 1, share);
+    const ledgers = request.spends.map((spend) => spend.ledger);
     for (;;) {
+      const heard = this.lateAnswers.heard();
       const { slot, headroom } = await this.reservations.take(`${account.name}\u0000${lane}\u0000${share}`, (calls) =>
         this.reserve(account, lane, calls, share),
       );
@@ -55,17 +65,24 @@ export class CallPacer {
         options.signal?.throwIfAborted();
       } catch (err) {
         // Stopped before its call was sent (its sync paused, its chunk failed): the slot is free for another call.
-        this.release(account, reserveRequest(account, lane, 1, share), slot);
+        this.release(account, ledgers, slot);
         throw err;
       }
       const sentAt = Date.now();
       if (sentAt - slot > lateAfterMs) {
         // Never sent: give the slot back, or it holds a call's room in every window it is in. SmartLead Pro per minute
         // lost 4 to 16 of each minute's 120 calls so, and needed a fourth minute for three minutes' rows.
-        this.release(account, reserveRequest(account, lane, 1, share), slot);
+        this.release(account, ledgers, slot);
+        continue;
+      }
+      if (this.lateAnswers.crowds(ledgers, slot, heard, shortestSpanMs(request))) {
+        this.release(account, ledgers, slot);
+        await this.lateAnswers.heardAll();
         continue;
       }
       const result = await call();
+      const lateBy = sentAt - slot + this.lateAnswers.excess(`${account.name}\u0000${lane}`, sentAt, Date.now());
+      if (lateBy > lateAfterMs) this.move(account, ledgers, slot, slot + lateBy);
       const reading = options.quotaOf?.(result);
       if (reading && belowExpected(reading, headroom)) {
         // Best effort: a lost reading costs at most a 429, which is reported and honoured anyway.
@@ -140,28 +157,43 @@ export class CallPacer {
   }
 
   /** Best effort: a slot not given back is only a call's room left unused until its window passes. */
-  private release(account: Account, request: ReserveRequest, slot: number): void {
-    const ledgers = request.spends.map((spend) => spend.ledger);
-    const key = `${account.name}\u0000${ledgers.join('\u0000')}`;
-    const pending = this.releases.get(key);
+  private release(account: Account, ledgers: string[], slot: number): void {
+    const key = `release\u0000${account.name}\u0000${ledgers.join('\u0000')}`;
+    this.batched(key, slot, (slots) => this.governor(account).signal(releaseSignal, { ledgers, slots })).catch(
+      () => undefined,
+    );
+  }
+
+  /** Best effort, as a release: a move lost leaves the ledger as it was (a 429 at worst, reported and honoured). */
+  private move(account: Account, ledgers: string[], from: number, to: number): void {
+    const key = `move\u0000${account.name}\u0000${ledgers.join('\u0000')}`;
+    const told = this.batched(key, { from, to }, (moves) => this.governor(account).signal(moveSignal, { ledgers, moves }));
+    this.lateAnswers.moved(ledgers, from, to, told);
+  }
+
+  /** Sends `item` with the others of the same `key` (signal, account, ledgers) that come in this turn. */
+  private batched<T>(key: string, item: T, send: (items: T[]) => Promise<void>): Promise<void> {
+    const pending = this.batches.get(key) as { items: T[]; sent: Promise<void> } | undefined;
     if (pending) {
-      pending.slots.push(slot);
-      return;
+      pending.items.push(item);
+      return pending.sent;
     }
-    this.releases.set(key, { account, ledgers, slots: [slot] });
+    const items = [item];
     // After the turn's promise callbacks: an abort settles the waiting calls' sleeps one microtask after another.
-    setImmediate(() => {
-      const batch = this.releases.get(key)!;
-      this.releases.delete(key);
-      this.client.workflow
-        .getHandle(governorWorkflowId(account.name))
-        .signal(releaseSignal, { ledgers: batch.ledgers, slots: batch.slots })
-        .catch(() => undefined);
+    const sent = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      this.batches.delete(key);
+      return send(items);
     });
+    this.batches.set(key, { items, sent });
+    return sent;
+  }
+
+  private governor(account: Account) {
+    return this.client.workflow.getHandle(governorWorkflowId(account.name));
   }
 
   private async signal(account: Account, report: LaneReport): Promise<void> {
-    await this.client.workflow.getHandle(governorWorkflowId(account.name)).signal(reportSignal, report);
+    await this.governor(account).signal(reportSignal, report);
   }
 }
 
@@ -212,4 +244,10 @@ export function reserveRequest(account: Account, lane: LaneName, calls: number, 
     spends.push({ ledger: `${lane}:own`, lane, windows: own });
   }
   return { spends, share, calls, marginMs: account.pacing.marginMs };
+}
+
+/** The shortest window the call spends from, as the governor enforces it: the span a moved call can crowd. */
+function shortestSpanMs(request: ReserveRequest): number {
+  const seconds = Math.min(...request.spends.flatMap((spend) => spend.windows.map((w) => w.seconds)));
+  return seconds * 1000 + request.marginMs;
 }

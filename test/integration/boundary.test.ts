@@ -207,7 +207,7 @@ describe('the trust boundary', () => {
     }
   });
 
-  it("drops a governor's release signal that does not read as one, and goes on granting slots", async () => {
+  it("drops a governor's release or move signal that does not read as one, and goes on granting slots", async () => {
     const governor = await boundary.client.workflow.start('accountGovernor', {
       taskQueue,
       workflowId: uniqueName('governor'),
@@ -218,17 +218,29 @@ describe('the trust boundary', () => {
       calls: 1,
       marginMs: 0,
     };
-    await governor.executeUpdate('reserve', { args: [reserve] });
+    const first = await governor.executeUpdate<{ slots: number[] }, [typeof reserve]>('reserve', { args: [reserve] });
+    const [slot] = first.slots as [number];
 
     for (const release of [{ ledgers: ['__proto__'], slots: [1] }, { ledgers: 5, slots: [] }, 'anything']) {
       await governor.signal('release', release);
     }
+    for (const move of [
+      { ledgers: ['general'], moves: [{ from: slot, to: slot - 1 }] },
+      { ledgers: ['general'], moves: [{ from: slot }] },
+      'anything',
+    ]) {
+      await governor.signal('move', move);
+    }
+    await governor.signal('move', { ledgers: ['general'], moves: [{ from: slot, to: slot + 700 }] });
     const granted = await Promise.race([
       governor.executeUpdate<{ slots: number[] }, [typeof reserve]>('reserve', { args: [reserve] }),
       new Promise<'no answer'>((done) => setTimeout(() => done('no answer'), 30_000)),
     ]);
 
     expect(granted).toMatchObject({ slots: [expect.any(Number)] });
+    const state = await governor.query<{ ledgers: Record<string, { slots: number[] }> }>('state');
+    expect(state.ledgers.general!.slots).toContain(slot + 700);
+    expect(state.ledgers.general!.slots).not.toContain(slot);
     const history = await governor.fetchHistory();
     expect(history.events?.filter((event) => event.workflowTaskFailedEventAttributes)).toEqual([]);
     await governor.terminate('test done');

@@ -161,3 +161,56 @@ describe('a call paced by the governor', () => {
     ]);
   });
 });
+
+describe('a call answered late', () => {
+  const quickly = async () => 'ok';
+  const after = (ms: number) => () => new Promise<string>((resolve) => setTimeout(() => resolve('ok'), ms));
+  /** A slot at the moment the governor is asked. */
+  const now = () => at(Date.now())();
+
+  it('moves its slot to where the vendor may have counted it, when it took longer than usual by half the margin', async () => {
+    const { pacer, signals } = governorAnswering([now, now]);
+    await pacer.paced(account, 'general', 1, quickly);
+
+    await pacer.paced(account, 'general', 1, after(300));
+    await afterTurn();
+
+    expect(signals.map((sent) => sent.name)).toEqual(['move']);
+    const { ledgers, moves } = signals[0]!.arg as { ledgers: string[]; moves: { from: number; to: number }[] };
+    expect(ledgers).toEqual(['general', 'general:own']);
+    expect(moves).toHaveLength(1);
+    expect(moves[0]!.to - moves[0]!.from).toBeGreaterThanOrEqual(300 - 5);
+  });
+
+  it('makes a call of the same process, granted before the governor heard, ask again when it crowds the window', async () => {
+    const start = Date.now();
+    const later = start + 1_500;
+    const twoSlots = () => ({ slots: [start, later], headroom: [[], []] });
+    const { pacer, requests, signals } = governorAnswering([at(start), twoSlots, now]);
+    await pacer.paced(account, 'general', 1, quickly);
+
+    const [late, crowded] = await Promise.all([
+      pacer.paced(account, 'general', 1, after(300)),
+      pacer.paced(account, 'general', 1, quickly),
+    ]);
+    await afterTurn();
+
+    expect([late, crowded]).toEqual(['ok', 'ok']);
+    expect(requests.map((request) => request.calls)).toEqual([1, 2, 1]);
+    expect(signals.map((sent) => [sent.name, sent.name === 'release' ? sent.arg : undefined])).toEqual([
+      ['move', undefined],
+      ['release', { ledgers: ['general', 'general:own'], slots: [later] }],
+    ]);
+  });
+
+  it('leaves alone a call answered in its usual time', async () => {
+    const { pacer, requests, signals } = governorAnswering([now, now]);
+
+    await pacer.paced(account, 'general', 1, after(100));
+    await pacer.paced(account, 'general', 1, after(100));
+    await afterTurn();
+
+    expect(requests).toHaveLength(2);
+    expect(signals).toEqual([]);
+  });
+});

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   earliestSlot,
   emptyLedger,
+  moveSlot,
   pacedWindows,
   pause,
   recordSlot,
@@ -35,6 +36,17 @@ describe('ledger', () => {
 
     expect(bulk.ledger.slots).toEqual([first]);
     expect(earliestSlot([bulk], 0)).toBe(second);
+  });
+
+  it('moves a late-answered slot where the vendor may have counted it, so the next call waits a window from there', () => {
+    const bulk = { ledger: emptyLedger(), windows: pacedWindows([{ limit: 1, seconds: 5 }], 200) };
+    const [first] = reserveMany([bulk], 1);
+
+    moveSlot(bulk.ledger, first!, first! + 700);
+    moveSlot(bulk.ledger, 12_345, 13_000);
+
+    expect(bulk.ledger.slots).toEqual([first! + 700]);
+    expect(earliestSlot([bulk], 0)).toBe(first! + 700 + 5200);
   });
 
   it('lets a full window of calls go at once, then holds the next until the first has left the window', () => {

@@ -1,0 +1,81 @@
+/** Answer times kept per lane: the quickest of them is what an answer takes when nothing holds it up. */
+const LATENCY_SAMPLES = 16;
+/** Moves older than this cannot crowd a window any lane still has ahead. */
+const REMEMBER_MS = 5 * 60 * 1000;
+
+/** A slot moved later, to where the vendor may have counted its call. `seq` orders moves as they were found. */
+interface Move {
+  seq: number;
+  ledgers: readonly string[];
+  from: number;
+  to: number;
+}
+
+/**
+ * What one worker process knows of its calls answered late. A call sent on time can still reach the vendor's count
+ * late (the worker or the vendor stalled on the way), and then the governor's ledger holds it earlier than the
+ * vendor does: the next window's calls, already granted, would be one too many. An answer slower than the lane's
+ * quickest recent one by more than half the margin moves its slot (the governor hears of it), and every call of this
+ * process granted before the governor heard, whose slot the moved call now crowds, asks again.
+ *
+ * Calls of other worker processes granted before the move are not asked again: a stall that holds up one process's
+ * calls shows in that process's answers, and its own calls are the ones it crowds first.
+ */
+export class LateAnswers {
+  private readonly latencies = new Map<string, number[]>();
+  private moves: Move[] = [];
+  private lastSeq = 0;
+  /** Moves the governor has not acknowledged yet, and the signal that carries each. */
+  private readonly unheard = new Map<number, Promise<void>>();
+
+  /**
+   * How much later than its usual answer time the call answered: 0 when it is the lane's first answer, or as
+   * quick as the quickest of the last few.
+   */
+  excess(lane: string, sentAt: number, answeredAt: number): number {
+    const latency = answeredAt - sentAt;
+    const samples = this.latencies.get(lane) ?? [];
+    const usual = samples.length > 0 ? Math.min(...samples) : latency;
+    samples.push(latency);
+    if (samples.length > LATENCY_SAMPLES) samples.shift();
+    this.latencies.set(lane, samples);
+    return Math.max(0, latency - usual);
+  }
+
+  /** Records a move; `told` settles once the governor has it (or the signal failed: it will not have it then). */
+  moved(ledgers: readonly string[], from: number, to: number, told: Promise<unknown>): void {
+    const seq = ++this.lastSeq;
+    this.moves = this.moves.filter((m) => m.to > to - REMEMBER_MS);
+    this.moves.push({ seq, ledgers, from, to });
+    const heard = told.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.unheard.set(seq, heard);
+    void heard.then(() => this.unheard.delete(seq));
+  }
+
+  /** The last move the governor has surely heard of: a slot asked for now is granted with every move up to it. */
+  heard(): number {
+    return this.unheard.size > 0 ? Math.min(...this.unheard.keys()) - 1 : this.lastSeq;
+  }
+
+  /** Settles once the governor has heard of every move recorded so far. */
+  async heardAll(): Promise<void> {
+    await Promise.all(this.unheard.values());
+  }
+
+  /**
+   * Whether a move the governor had not heard of when `slot` was granted puts a call into a window `slot` is in:
+   * the windows that gained the moved call are those reaching past its old slot and holding its new one.
+   */
+  crowds(ledgers: readonly string[], slot: number, heardWhenGranted: number, spanMs: number): boolean {
+    return this.moves.some(
+      (m) =>
+        m.seq > heardWhenGranted &&
+        m.from < slot &&
+        slot < m.to + spanMs &&
+        m.ledgers.some((ledger) => ledgers.includes(ledger)),
+    );
+  }
+}
