@@ -33,7 +33,7 @@ try {
     const runs = await benchLeadSquaredPlans(temporal, seconds, values.plans?.split(','));
     process.stdout.write(
       `\nLeadSquared plans (strict reading: a bulk call also spends a general request; windows paced with a ` +
-        `${MARGIN_MS} ms margin, at most ${(100 * steadyStateShare()).toFixed(1)}% of the plan in steady state)\n`,
+        `${MARGIN_MS} ms margin, the default, at most ${(100 * steadyStateShare()).toFixed(1)}% of the plan in steady state)\n`,
     );
     process.stdout.write(`${planTable(runs)}\n`);
   }

@@ -22,17 +22,17 @@ function marginOf(name: keyof typeof ACCOUNTS, pacing?: unknown): number | undef
 }
 
 describe('the pacing margin of an account', () => {
-  it("is the vendor's when the account sets none: 300 ms for LeadSquared and SmartLead", () => {
-    expect(marginOf('leads')).toBe(300);
+  it("is the vendor's when the account sets none: 200 ms for LeadSquared, 300 ms for SmartLead", () => {
+    expect(marginOf('leads')).toBe(200);
     expect(marginOf('outreach')).toBe(300);
   });
 
   it("is the vendor's when the pacing section leaves it out", () => {
-    expect(marginOf('leads', {})).toBe(300);
+    expect(marginOf('leads', {})).toBe(200);
   });
 
   it('is the one the account sets', () => {
-    expect(marginOf('leads', { marginMs: 200 })).toBe(200);
+    expect(marginOf('leads', { marginMs: 300 })).toBe(300);
     expect(marginOf('outreach', { marginMs: 0 })).toBe(0);
   });
 });
