@@ -19,6 +19,14 @@ const FIRST_CALL_RETRY_PAUSE_MS = 500;
 export const CHUNK_FAULT_ATTEMPTS = 8;
 
 /**
+ * Times one call is refused for rate before its chunk's attempt fails. Each refusal is reported, and the call waits
+ * for a slot after the vendor's time, so these are a vendor stricter than the plan (the governor cuts the lane's
+ * windows at each) or another client on the key; the chunk's retry then waits at Temporal's level instead, and sends
+ * the chunk's calls that landed again.
+ */
+export const RATE_LIMITED_CALL_ATTEMPTS = 5;
+
+/**
  * Extra calls a chunk may spend splitting batches the vendor refused whole without naming a row (BatchRefusedError:
  * SmartLead's "lead validation failed", a LeadSquared bulk refusal). Halving finds k refused rows of n in about
  * 2k*log2(n/k) calls, but when the vendor refuses every row it takes 2n-1: 799 calls for SmartLead's 400, over 13

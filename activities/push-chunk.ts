@@ -14,7 +14,7 @@ import { rejectedRows, unattributedReject } from '../src/rejects/types.js';
 import { BatchTooLargeError, RateLimitedError } from '../src/vendors/errors.js';
 import type { VendorRecord, Pace, RowOutcome } from '../src/vendors/types.js';
 import type { ActivityContext, ConnectedAccount } from './context.js';
-import { afterFailedCall, boundedFailure, REFUSAL_SPLIT_CALLS } from './chunk-faults.js';
+import { afterFailedCall, boundedFailure, RATE_LIMITED_CALL_ATTEMPTS, REFUSAL_SPLIT_CALLS } from './chunk-faults.js';
 import { toActivityFailure } from './failures.js';
 import { withHeartbeats } from './heartbeat.js';
 import { backoffSignal } from '../src/core/sync-messages.js';
@@ -88,28 +88,33 @@ export async function pushChunk(context: ActivityContext, task: ChunkTask): Prom
         nonRetryable: true,
       });
     }
-    if (err instanceof RateLimitedError) {
-      const account = context.account(task.account);
-      chunkMetrics(context, task).rateLimited(err.retryAfterMs);
-      // Best effort, both: the retry happens at the vendor's time whether or not the governor and the sync heard.
-      await Promise.all([
-        context.governor
-          .reportRateLimited(account, task.lane, err.retryAfterStated ? err.retryAfterMs : undefined, {
-            window: err.window,
-            refusedLimit: err.refusedLimit,
-          })
-          .catch(() => undefined),
-        // So the sync can tell a person watching it what it is waiting for, and until when.
-        context.deps.client.workflow
-          .getHandle(task.syncId)
-          .signal(backoffSignal, { lane: task.lane, until: Date.now() + err.retryAfterMs })
-          .catch(() => undefined),
-      ]);
-    }
+    if (err instanceof RateLimitedError) await heardRefusal(context, task, err);
     throw boundedFailure(toActivityFailure(err, context.redactor), activityInfo().attempt);
   } finally {
     pause.stop();
   }
+}
+
+/**
+ * Tells the governor the vendor refused a call for rate, so every call on the lane waits the vendor's time, and the
+ * sync, so a person watching it sees what it waits for and until when. Best effort, both: the refused call is sent
+ * again at a slot after the vendor's time whether or not they heard.
+ */
+async function heardRefusal(context: ActivityContext, task: ChunkTask, err: RateLimitedError): Promise<void> {
+  const account = context.account(task.account);
+  chunkMetrics(context, task).rateLimited(err.retryAfterMs);
+  await Promise.all([
+    context.governor
+      .reportRateLimited(account, task.lane, err.retryAfterStated ? err.retryAfterMs : undefined, {
+        window: err.window,
+        refusedLimit: err.refusedLimit,
+      })
+      .catch(() => undefined),
+    context.deps.client.workflow
+      .getHandle(task.syncId)
+      .signal(backoffSignal, { lane: task.lane, until: Date.now() + err.retryAfterMs })
+      .catch(() => undefined),
+  ]);
 }
 
 /**
@@ -179,9 +184,9 @@ function chunkMetrics(context: ActivityContext, task: ChunkTask): ReturnType<typ
 
 /**
  * The chunk's rows in calls of the lane's size (or the smaller maximum the vendor stated), made at once so that their
- * slots come in one reservation. Faults are handled call by call (see send); the first call that fails the chunk (a
- * rate limit, refused keys) stops those still waiting for their slot, and the chunk is retried whole: leads are
- * upserted by email, activities checked against what the lead already has.
+ * slots come in one reservation. Faults are handled call by call (see send); the first call that fails the chunk
+ * (refused keys, a rate limit that outlasts its attempts in place) stops those still waiting for their slot, and the
+ * chunk is retried whole: leads are upserted by email, activities checked against what the lead already has.
  */
 async function sendCalls(sending: Sending, leads: VendorRecord[]): Promise<RowOutcome[]> {
   const { task, signal } = sending;
@@ -208,22 +213,31 @@ async function sendCalls(sending: Sending, leads: VendorRecord[]): Promise<RowOu
 
 /**
  * One vendor call for the whole batch; when it fails, the batch is retried in place, split or rejected as
- * afterFailedCall decides, so that the rows that can land land. A rate limit, refused keys or an answer the vendor
- * never gives fail the chunk's attempt, for Temporal's retry at the vendor's time or for the sync to fail saying what
- * to fix. `resent`: this batch may have landed before (a lost answer), which activities, not idempotent at the
- * vendor, check before posting again.
+ * afterFailedCall decides, so that the rows that can land land. A call refused for rate is sent again alone at a slot
+ * after the vendor's time (a refused call wrote nothing, and the chunk's calls that landed are not sent twice), up to
+ * RATE_LIMITED_CALL_ATTEMPTS; past them, and on refused keys or an answer the vendor never gives, the chunk's attempt
+ * fails, for Temporal's retry at the vendor's time or for the sync to fail saying what to fix. `resent`: this batch
+ * may have landed before (a lost answer), which activities, not idempotent at the vendor, check before posting again.
  */
 async function send(sending: Sending, leads: VendorRecord[], resent = activityInfo().attempt > 1): Promise<RowOutcome[]> {
   if (leads.length === 0) return [];
-  for (let attempt = 1; ; attempt++) {
+  for (let attempt = 1, refusedForRate = 0; ; ) {
     try {
       return await callOnce(sending, leads, resent || attempt > 1);
     } catch (err) {
+      if (err instanceof RateLimitedError && ++refusedForRate < RATE_LIMITED_CALL_ATTEMPTS) {
+        sending.calls.retried++;
+        await heardRefusal(sending.context, sending.task, err);
+        // The governor holds the lane's next slots past the vendor's time too, unless the report was lost.
+        await sleep(err.retryAfterMs, undefined, { signal: sending.signal });
+        continue;
+      }
       const next = afterFailedCall(err, leads.length, attempt, sending.refusals.splitCalls);
       switch (next.step) {
         case 'reject':
           return leads.map((lead) => ({ row: lead.row, status: 'rejected', reason: next.reason }));
         case 'retry':
+          attempt++;
           sending.calls.retried++;
           await sleep(next.pauseMs, undefined, { signal: sending.signal });
           continue;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { pauseSync, resumeSync, startSync, syncProgress } from '../../src/api/syncs.js';
 import { governorStateQuery, governorWorkflowId } from '../../src/core/governor-protocol.js';
+import { PAUSE_CHECK_MS } from '../../activities/pause-watch.js';
 import { eventually } from '../helpers/run-cli.js';
 import { SMARTLEAD_HEADER, smartLeadAccount, smartLeadLines } from '../helpers/smartlead-harness.js';
 import { cleanupsAfterEach } from '../helpers/cleanups.js';
@@ -45,15 +46,19 @@ describe('pausing a sync', () => {
       (p) => p.counts.read > 0,
     );
     await eventually(chunksWaiting, (n) => n > 0);
+    // Paused while the next window's slots lie seconds ahead: a pause is seen within a second (PauseWatches), and a
+    // call whose slot came first is sent.
+    const governor = shared.client.workflow.getHandle(governorWorkflowId(setup.accountName));
+    const ledger = async () => (await governor.query(governorStateQuery)).ledgers.general!.slots;
+    await eventually(ledger, (slots) => slots.some((slot) => slot > Date.now() + 3 * PAUSE_CHECK_MS));
     const requestsBefore = setup.simulator.report().totals.requests;
     const paused = await pauseSync(handle);
     const pausedAt = Date.now();
     expect(paused.state).toBe('paused');
 
     await eventually(chunksWaiting, (n) => n === 0);
-    const governor = shared.client.workflow.getHandle(governorWorkflowId(setup.accountName));
     const slotsAhead = await eventually(
-      async () => (await governor.query(governorStateQuery)).ledgers.general!.slots.filter((slot) => slot > pausedAt),
+      async () => (await ledger()).filter((slot) => slot > pausedAt),
       (slots) => slots.length === 0,
     );
 

@@ -49,10 +49,17 @@ function smartLeadFetch(
   blocked: ReadonlySet<string>,
   uploads: Upload[],
   serverErrors = 0,
+  rateLimitedCalls: ReadonlySet<number> = new Set(),
 ): typeof fetch {
+  let calls = 0;
   const fake = async (_url: URL, init: RequestInit) => {
     const body = JSON.parse(String(init.body)) as { lead_list: { email: string }[] };
     const emails = body.lead_list.map((lead) => lead.email);
+    if (rateLimitedCalls.has(++calls)) {
+      // Refused for rate: nothing of the batch was added.
+      const error = { message: 'Rate limit exceeded' };
+      return new Response(JSON.stringify(error), { status: 429, headers: { 'Retry-After': '1' } });
+    }
     uploads.push({ emails });
     if (uploads.length <= serverErrors) return new Response('upstream unavailable', { status: 503 });
     if (emails.some((email) => refused.has(email))) {
@@ -89,8 +96,15 @@ afterEach(async () => {
 
 async function runChunk(
   rows: number,
-  vendor: { refused?: ReadonlySet<string>; blocked?: ReadonlySet<string>; serverErrors?: number },
-): Promise<{ result: ChunkResult; uploads: Upload[]; report: string }> {
+  vendor: {
+    refused?: ReadonlySet<string>;
+    blocked?: ReadonlySet<string>;
+    serverErrors?: number;
+    /** Which calls, counting from 1, the vendor refuses for rate. */
+    rateLimitedCalls?: ReadonlySet<number>;
+  },
+  rowsPerCall = 400,
+): Promise<{ result: ChunkResult; uploads: Upload[]; report: string; rateLimitReports: unknown[] }> {
   const csv = join(directory, 'leads.csv');
   await writeFile(csv, ['email', ...Array.from({ length: rows }, (_, i) => `lead${i + 1}@acme.com`)].join('\n') + '\n');
   const source = { kind: 'csv' as const, path: csv };
@@ -100,14 +114,25 @@ async function runChunk(
   const uploads: Upload[] = [];
   const context = new ActivityContext({
     config,
-    client: {} as Client,
+    // The sync hears of a refusal for rate by signal; nothing here listens.
+    client: { workflow: { getHandle: () => ({ signal: async () => undefined }) } } as unknown as Client,
     workflowTaskQueue: 'unused',
     env: { SMARTLEAD_API_KEY: 'sl-key' },
-    fetch: smartLeadFetch(vendor.refused ?? new Set(), vendor.blocked ?? new Set(), uploads, vendor.serverErrors),
+    fetch: smartLeadFetch(
+      vendor.refused ?? new Set(),
+      vendor.blocked ?? new Set(),
+      uploads,
+      vendor.serverErrors,
+      vendor.rateLimitedCalls,
+    ),
   });
+  const rateLimitReports: unknown[] = [];
   // Every slot granted at once: what is under test is how the chunk spends its calls, not their pace.
   Object.defineProperty(context, 'governor', {
-    value: { paced: (...args: unknown[]) => (args[3] as () => unknown)() },
+    value: {
+      paced: (...args: unknown[]) => (args[3] as () => unknown)(),
+      reportRateLimited: async (...args: unknown[]) => void rateLimitReports.push(args.slice(1)),
+    },
   });
   const task: ChunkTask = {
     syncId: 'refusals',
@@ -118,7 +143,7 @@ async function runChunk(
     mapping: undefined,
     target: { campaignId: 42 },
     share: 1,
-    rowsPerCall: 400,
+    rowsPerCall,
     chunk,
   };
   const activity = new Context(
@@ -133,7 +158,7 @@ async function runChunk(
   );
   const result = await asyncLocalStorage.run(activity, () => pushChunk(context, task));
   const report = await readFile(join(directory, 'refusals', `${chunk.firstRow}.ndjson`), 'utf8').catch(() => '');
-  return { result, uploads, report };
+  return { result, uploads, report, rateLimitReports };
 }
 
 const email = (row: number) => `lead${row}@acme.com`;
@@ -203,5 +228,17 @@ describe('pushChunk and vendor faults', () => {
     expect(uploads.map((upload) => upload.emails.length)).toEqual([400, 400, 400, 200, 200]);
     // Two calls again in place, and the split: each a retry of rows that may have landed.
     expect(result).toMatchObject({ rows: 400, accepted: 400, rejected: 0, calls: 5, retries: 3 });
+  });
+});
+
+describe('pushChunk and a rate limit', () => {
+  it('sends a call refused for rate again alone, after the time the vendor named, and no landed row twice', async () => {
+    const { result, uploads, rateLimitReports } = await runChunk(300, { rateLimitedCalls: new Set([2]) }, 100);
+
+    const sent = uploads.flatMap((upload) => upload.emails);
+    expect(new Set(sent).size).toBe(300);
+    expect(sent).toHaveLength(300);
+    expect(result).toMatchObject({ rows: 300, accepted: 300, rejected: 0, calls: 4, retries: 1 });
+    expect(rateLimitReports).toEqual([['general', 1_000, expect.anything()]]);
   });
 });
