@@ -25,6 +25,12 @@ export const CHUNK_FAULT_ATTEMPTS = 8;
  * the chunk's calls that landed again.
  */
 export const RATE_LIMITED_CALL_ATTEMPTS = 5;
+/**
+ * The longest vendor's time a refused call waits for in place. Longer (a per-hour window spent) and the chunk's
+ * attempt fails instead: an hour's wait belongs to Temporal's retry timer, not to an activity heartbeating past its
+ * 10-minute start-to-close.
+ */
+export const RATE_LIMITED_WAIT_IN_PLACE_MS = 60_000;
 
 /**
  * Extra calls a chunk may spend splitting batches the vendor refused whole without naming a row (BatchRefusedError:

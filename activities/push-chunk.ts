@@ -14,7 +14,13 @@ import { rejectedRows, unattributedReject } from '../src/rejects/types.js';
 import { BatchTooLargeError, RateLimitedError } from '../src/vendors/errors.js';
 import type { VendorRecord, Pace, RowOutcome } from '../src/vendors/types.js';
 import type { ActivityContext, ConnectedAccount } from './context.js';
-import { afterFailedCall, boundedFailure, RATE_LIMITED_CALL_ATTEMPTS, REFUSAL_SPLIT_CALLS } from './chunk-faults.js';
+import {
+  afterFailedCall,
+  boundedFailure,
+  RATE_LIMITED_CALL_ATTEMPTS,
+  RATE_LIMITED_WAIT_IN_PLACE_MS,
+  REFUSAL_SPLIT_CALLS,
+} from './chunk-faults.js';
 import { toActivityFailure } from './failures.js';
 import { withHeartbeats } from './heartbeat.js';
 import { backoffSignal } from '../src/core/sync-messages.js';
@@ -213,11 +219,12 @@ async function sendCalls(sending: Sending, leads: VendorRecord[]): Promise<RowOu
 
 /**
  * One vendor call for the whole batch; when it fails, the batch is retried in place, split or rejected as
- * afterFailedCall decides, so that the rows that can land land. A call refused for rate is sent again alone at a slot
- * after the vendor's time (a refused call wrote nothing, and the chunk's calls that landed are not sent twice), up to
- * RATE_LIMITED_CALL_ATTEMPTS; past them, and on refused keys or an answer the vendor never gives, the chunk's attempt
- * fails, for Temporal's retry at the vendor's time or for the sync to fail saying what to fix. `resent`: this batch
- * may have landed before (a lost answer), which activities, not idempotent at the vendor, check before posting again.
+ * afterFailedCall decides, so that the rows that can land land. A call refused for rate is sent again alone at a
+ * slot after the vendor's time (a refused call wrote nothing, and the chunk's calls that landed are not sent twice),
+ * up to RATE_LIMITED_CALL_ATTEMPTS times and for waits up to RATE_LIMITED_WAIT_IN_PLACE_MS. Past them, and on refused
+ * keys or an answer the vendor never gives, the chunk's attempt fails, for Temporal's retry at the vendor's time or
+ * for the sync to fail saying what to fix. `resent`: this batch may have landed before (a lost answer), which
+ * activities, not idempotent at the vendor, check before posting again.
  */
 async function send(sending: Sending, leads: VendorRecord[], resent = activityInfo().attempt > 1): Promise<RowOutcome[]> {
   if (leads.length === 0) return [];
@@ -225,7 +232,11 @@ async function send(sending: Sending, leads: VendorRecord[], resent = activityIn
     try {
       return await callOnce(sending, leads, resent || attempt > 1);
     } catch (err) {
-      if (err instanceof RateLimitedError && ++refusedForRate < RATE_LIMITED_CALL_ATTEMPTS) {
+      if (
+        err instanceof RateLimitedError &&
+        err.retryAfterMs <= RATE_LIMITED_WAIT_IN_PLACE_MS &&
+        ++refusedForRate < RATE_LIMITED_CALL_ATTEMPTS
+      ) {
         sending.calls.retried++;
         await heardRefusal(sending.context, sending.task, err);
         // The governor holds the lane's next slots past the vendor's time too, unless the report was lost.
