@@ -1,5 +1,9 @@
-/** Answer times kept per lane: the quickest of them is what an answer takes when nothing holds it up. */
-const LATENCY_SAMPLES = 16;
+/**
+ * Answer times kept per lane. The slowest of them is what an answer may take when nothing stalls: the calls of one
+ * slot leave together and come back one after another (Enterprise's 24 single upserts span 100 ms and more), and
+ * that spread was there when the vendor counted them on time.
+ */
+const LATENCY_SAMPLES = 32;
 /** Moves older than this cannot crowd a window any lane still has ahead. */
 const REMEMBER_MS = 5 * 60 * 1000;
 
@@ -14,9 +18,10 @@ interface Move {
 /**
  * What one worker process knows of its calls answered late. A call sent on time can still reach the vendor's count
  * late (the worker or the vendor stalled on the way), and then the governor's ledger holds it earlier than the
- * vendor does: the next window's calls, already granted, would be one too many. An answer slower than the lane's
- * quickest recent one by more than half the margin moves its slot (the governor hears of it), and every call of this
- * process granted before the governor heard, whose slot the moved call now crowds, asks again.
+ * vendor does: the next window's calls, already granted, would be one too many. A call sent late, plus what its
+ * answer took past the lane's slowest recent one, more than half the margin after its slot moves that slot (the
+ * governor hears of it), and every call of this process granted before the governor heard, whose slot the moved call
+ * now crowds, asks again.
  *
  * Calls of other worker processes granted before the move are not asked again: a stall that holds up one process's
  * calls shows in that process's answers, and its own calls are the ones it crowds first.
@@ -29,13 +34,13 @@ export class LateAnswers {
   private readonly unheard = new Map<number, Promise<void>>();
 
   /**
-   * How much later than its usual answer time the call answered: 0 when it is the lane's first answer, or as
-   * quick as the quickest of the last few.
+   * How much later the call answered than the slowest of the lane's recent answers: 0 when it is the lane's first
+   * answer, or no slower than those.
    */
   excess(lane: string, sentAt: number, answeredAt: number): number {
     const latency = answeredAt - sentAt;
     const samples = this.latencies.get(lane) ?? [];
-    const usual = samples.length > 0 ? Math.min(...samples) : latency;
+    const usual = samples.length > 0 ? Math.max(...samples) : latency;
     samples.push(latency);
     if (samples.length > LATENCY_SAMPLES) samples.shift();
     this.latencies.set(lane, samples);
