@@ -82,7 +82,8 @@ export class CallPacer {
       }
       const result = await call();
       const lateBy = sentAt - slot + this.lateAnswers.excess(`${account.name}\u0000${lane}`, sentAt, Date.now());
-      if (lateBy > lateAfterMs) this.move(account, ledgers, slot, slot + lateBy);
+      // Past the whole margin: within it, the window after the call was paced to leave the vendor room for it.
+      if (lateBy > account.pacing.marginMs) this.move(account, ledgers, slot, slot + lateBy);
       const reading = options.quotaOf?.(result);
       if (reading && belowExpected(reading, headroom)) {
         // Best effort: a lost reading costs at most a 429, which is reported and honoured anyway.

@@ -19,7 +19,7 @@ interface Move {
  * What one worker process knows of its calls answered late. A call sent on time can still reach the vendor's count
  * late (the worker or the vendor stalled on the way), and then the governor's ledger holds it earlier than the
  * vendor does: the next window's calls, already granted, would be one too many. A call sent late, plus what its
- * answer took past the lane's slowest recent one, more than half the margin after its slot moves that slot (the
+ * answer took past the lane's slowest recent one, more than the margin after its slot moves that slot (the
  * governor hears of it), and every call of this process granted before the governor heard, whose slot the moved call
  * now crowds, asks again.
  *

@@ -168,7 +168,7 @@ describe('a call answered late', () => {
   /** A slot at the moment the governor is asked. */
   const now = () => at(Date.now())();
 
-  it('moves its slot to where the vendor may have counted it, when it took longer than usual by half the margin', async () => {
+  it('moves its slot to where the vendor may have counted it, when that is more than the margin after its slot', async () => {
     const { pacer, signals } = governorAnswering([now, now]);
     await pacer.paced(account, 'general', 1, quickly);
 
