@@ -12,6 +12,11 @@ interface Cached {
   first: Map<string, number>;
   /** How far into the log `first` has read: only what other workers appended since is read next time. */
   offset: number;
+  /**
+   * The read of the log under way, if any. Reads go one at a time: two from the same offset would each advance it by
+   * what they read, and the next would start inside a line ("97<TAB>lead-197@..." read from its second digit).
+   */
+  reading: Promise<void>;
 }
 
 /**
@@ -74,9 +79,17 @@ export class FirstRowIndex {
   private async load(syncId: string): Promise<Cached> {
     let cached = this.cache.get(syncId);
     this.cache.delete(syncId);
-    cached ??= { first: new Map(), offset: 0 };
+    cached ??= { first: new Map(), offset: 0, reading: Promise.resolve() };
     this.cache.set(syncId, cached);
     while (this.cache.size > CACHED_SYNCS) this.cache.delete(this.cache.keys().next().value!);
+    const read = cached.reading.then(() => this.readAppended(syncId, cached));
+    cached.reading = read.catch(() => undefined);
+    await read;
+    return cached;
+  }
+
+  /** Reads what was appended to the sync's log since `cached.offset` into `cached.first`. */
+  private async readAppended(syncId: string, cached: Cached): Promise<void> {
     const path = join(syncRejectsDirectory(this.rejectsDirectory, syncId), LOG);
     const file = await open(path).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') return undefined;
@@ -86,7 +99,7 @@ export class FirstRowIndex {
       // Cleared (a new run of the sync id): start over.
       cached.first.clear();
       cached.offset = 0;
-      return cached;
+      return;
     }
     try {
       const { size } = await file.stat();
@@ -94,7 +107,7 @@ export class FirstRowIndex {
         cached.first.clear();
         cached.offset = 0;
       }
-      if (size === cached.offset) return cached;
+      if (size === cached.offset) return;
       const buffer = Buffer.alloc(size - cached.offset);
       const { bytesRead } = await file.read(buffer, 0, buffer.length, cached.offset);
       const text = buffer.subarray(0, bytesRead).toString('utf8');
@@ -108,7 +121,6 @@ export class FirstRowIndex {
         if ((cached.first.get(email) ?? Infinity) > row) cached.first.set(email, row);
       }
       cached.offset += Buffer.byteLength(text.slice(0, complete));
-      return cached;
     } finally {
       await file.close();
     }

@@ -52,4 +52,33 @@ describe('the first row of each lead in a sync', () => {
     await new FileRejectsSink(directory).prepare('sync');
     expect((await index.separate('sync', [lead(9, 'b@x.io')], 'EmailAddress')).duplicates).toEqual([]);
   });
+
+  it('reads what other workers appended once however many chunks ask at the same time, and never from mid-line', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'leadsync-first-rows-'));
+    const scanner = new FirstRowIndex(directory);
+    const pusher = new FirstRowIndex(directory);
+    const rows = (from: number, to: number) =>
+      Array.from({ length: to - from + 1 }, (_, i) => lead(from + i, `lead-${from + i}@x.io`));
+    await scanner.record('sync', rows(1, 100));
+    await pusher.separate('sync', rows(1, 1), 'EmailAddress');
+
+    // Two chunks of the pusher's worker read the scanner's next page at the same time.
+    await scanner.record('sync', rows(101, 200));
+    await Promise.all([
+      pusher.separate('sync', rows(101, 101), 'EmailAddress'),
+      pusher.separate('sync', rows(102, 102), 'EmailAddress'),
+    ]);
+    await scanner.record('sync', rows(201, 300));
+    const later = await pusher.separate(
+      'sync',
+      [...rows(197, 197), lead(350, 'lead-210@x.io'), lead(351, 'lead-97@x.io')],
+      'EmailAddress',
+    );
+
+    expect(later.leads.map((l) => l.row)).toEqual([197]);
+    expect(later.duplicates.map((d) => [d.row, d.reason.split(':')[0]])).toEqual([
+      [350, 'duplicate of row 210'],
+      [351, 'duplicate of row 97'],
+    ]);
+  });
 });
