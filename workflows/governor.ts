@@ -16,6 +16,7 @@ import {
   earliestSlot,
   emptyLedger,
   moveSlot,
+  type Ledger,
   pacedWindows,
   pause,
   recordSlot,
@@ -136,10 +137,7 @@ export async function accountGovernor(raw: GovernorInput): Promise<void> {
     const parsed = SlotReleaseSchema.safeParse(raw);
     if (!parsed.success) return;
     const { ledgers, slots } = parsed.data;
-    for (const name of ledgers) {
-      const ledger = state.ledgers[name];
-      if (ledger) for (const at of slots) releaseSlot(ledger, at);
-    }
+    for (const ledger of heldLedgers(state, ledgers)) for (const at of slots) releaseSlot(ledger, at);
   });
 
   setHandler(moveSignal, (raw) => {
@@ -147,10 +145,7 @@ export async function accountGovernor(raw: GovernorInput): Promise<void> {
     const parsed = SlotMovesSchema.safeParse(raw);
     if (!parsed.success) return;
     const { ledgers, moves } = parsed.data;
-    for (const name of ledgers) {
-      const ledger = state.ledgers[name];
-      if (ledger) for (const { from, to } of moves) moveSlot(ledger, from, to);
-    }
+    for (const ledger of heldLedgers(state, ledgers)) for (const { from, to } of moves) moveSlot(ledger, from, to);
   });
 
   setHandler(governorStateQuery, () => state);
@@ -165,6 +160,11 @@ export async function accountGovernor(raw: GovernorInput): Promise<void> {
     }
     if (state.reservations === seen) return;
   }
+}
+
+/** The ledgers of these names the governor holds: a slot in a ledger it never opened is not its to give or move. */
+function heldLedgers(state: GovernorState, names: readonly string[]): Ledger[] {
+  return names.flatMap((name) => state.ledgers[name] ?? []);
 }
 
 function shareOf(windows: Window[], share: number): Window[] {
