@@ -84,12 +84,23 @@ export const SlotReleaseSchema = z
   .object({ ledgers: z.array(LedgerNameSchema).max(8), slots: z.array(TimeSchema).max(10_000) })
   .strict();
 
+/**
+ * The furthest a slot may move. Calls time out long before it (30 s by default): a move further is no late answer's,
+ * and a forged one would hold the lane's windows for nothing. A move refused leaves the slot where it was.
+ */
+const MAX_MOVE_MS = 10 * 60 * 1000;
+
 /** Slots to move later, where the vendor may have counted their calls: a signal, bounded as releases are. */
 export const SlotMovesSchema = z
   .object({
     ledgers: z.array(LedgerNameSchema).max(8),
     moves: z
-      .array(z.object({ from: TimeSchema, to: TimeSchema }).strict().refine((m) => m.to > m.from, 'must move later'))
+      .array(
+        z
+          .object({ from: TimeSchema, to: TimeSchema })
+          .strict()
+          .refine((m) => m.to > m.from && m.to - m.from <= MAX_MOVE_MS, 'must move later, by at most 10 minutes'),
+      )
       .max(10_000),
   })
   .strict();

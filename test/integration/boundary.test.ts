@@ -227,6 +227,7 @@ describe('the trust boundary', () => {
     for (const move of [
       { ledgers: ['general'], moves: [{ from: slot, to: slot - 1 }] },
       { ledgers: ['general'], moves: [{ from: slot }] },
+      { ledgers: ['general'], moves: [{ from: slot, to: slot + 24 * 3600 * 1000 }] },
       'anything',
     ]) {
       await governor.signal('move', move);
