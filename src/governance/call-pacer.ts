@@ -80,8 +80,10 @@ export class CallPacer {
         await this.lateAnswers.heardAll();
         continue;
       }
+      const laneKey = `${account.name}\u0000${lane}`;
+      const usual = this.lateAnswers.usual(laneKey);
       const result = await call();
-      const lateBy = sentAt - slot + this.lateAnswers.excess(`${account.name}\u0000${lane}`, sentAt, Date.now());
+      const lateBy = sentAt - slot + this.lateAnswers.excess(laneKey, usual, sentAt, Date.now());
       // Past the whole margin: within it, the window after the call was paced to leave the vendor room for it.
       if (lateBy > account.pacing.marginMs) this.move(account, ledgers, slot, slot + lateBy);
       const reading = options.quotaOf?.(result);
@@ -168,7 +170,9 @@ export class CallPacer {
   /** Best effort, as a release: a move lost leaves the ledger as it was (a 429 at worst, reported and honoured). */
   private move(account: Account, ledgers: string[], from: number, to: number): void {
     const key = `move\u0000${account.name}\u0000${ledgers.join('\u0000')}`;
-    const told = this.batched(key, { from, to }, (moves) => this.governor(account).signal(moveSignal, { ledgers, moves }));
+    const told = this.batched(key, { from, to }, (moves) =>
+      this.governor(account).signal(moveSignal, { ledgers, moves }),
+    );
     this.lateAnswers.moved(ledgers, from, to, told);
   }
 

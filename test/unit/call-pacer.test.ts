@@ -1,23 +1,10 @@
 import type { Client } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/accounts.js';
 import type { Reservation, ReserveRequest } from '../../src/core/governor-protocol.js';
 import { CallPacer, reserveRequest } from '../../src/governance/call-pacer.js';
+import { LEADSQUARED_ACCOUNT, parsedAccount } from '../helpers/accounts.js';
 
-const account = parseConfig(
-  {
-    accounts: {
-      acme: {
-        vendor: 'leadsquared',
-        plan: 'pro',
-        baseUrl: 'https://api-us11.leadsquared.com/v2',
-        credentials: { accessKeyEnv: 'LSQ_ACCESS_KEY', secretKeyEnv: 'LSQ_SECRET_KEY' },
-        pacing: { marginMs: 200 },
-      },
-    },
-  },
-  'leadsync.yaml',
-).accounts.acme!;
+const account = parsedAccount('acme', { ...LEADSQUARED_ACCOUNT, pacing: { marginMs: 200 } });
 
 interface Sent {
   workflowId: string;
@@ -201,6 +188,27 @@ describe('a call answered late', () => {
       ['move', undefined],
       ['release', { ledgers: ['general', 'general:own'], slots: [later] }],
     ]);
+  });
+
+  it('moves the slots of a burst whose answers came back ever later, each only a little after the one before', async () => {
+    const slot = Date.now();
+    const burst = (request: ReserveRequest) => ({
+      slots: Array.from({ length: request.calls }, () => slot),
+      headroom: Array.from({ length: request.calls }, () => []),
+    });
+    const { pacer, signals } = governorAnswering([now, burst]);
+    await pacer.paced(account, 'general', 1, quickly);
+
+    // Ten calls of one slot answered 40 ms apart: the last ones reach past the 200 ms margin.
+    await Promise.all(Array.from({ length: 10 }, (_, i) => pacer.paced(account, 'general', 1, after(40 * (i + 1)))));
+    await afterTurn();
+
+    const moves = signals.flatMap((sent) => (sent.arg as { moves: { from: number; to: number }[] }).moves);
+    expect(signals.every((sent) => sent.name === 'move')).toBe(true);
+    // 240 ms to 400 ms moved (200 ms is on the edge); those answered well within the margin stay put.
+    expect(moves.length).toBeGreaterThanOrEqual(5);
+    expect(moves.length).toBeLessThanOrEqual(7);
+    expect(moves.every((move) => move.from === slot && move.to - slot > 200)).toBe(true);
   });
 
   it('leaves alone a call answered in its usual time', async () => {

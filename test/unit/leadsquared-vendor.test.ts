@@ -1,23 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/accounts.js';
 import { ConfigError } from '../../src/core/errors.js';
 import { BatchTooLargeError } from '../../src/vendors/errors.js';
 import { leadSquared } from '../../src/vendors/leadsquared/index.js';
 import { VENDORS } from '../../src/vendors/registry.js';
+import { LEADSQUARED_ACCOUNT, parsedAccount } from '../helpers/accounts.js';
 
-const account = parseConfig(
-  {
-    accounts: {
-      acme: {
-        vendor: 'leadsquared',
-        plan: 'pro',
-        baseUrl: 'https://api-us11.leadsquared.com/v2',
-        credentials: { accessKeyEnv: 'LSQ_ACCESS_KEY', secretKeyEnv: 'LSQ_SECRET_KEY' },
-      },
-    },
-  },
-  'leadsync.yaml',
-).accounts.acme!;
+const account = parsedAccount('acme', LEADSQUARED_ACCOUNT);
 const credentials = { accessKey: 'u$AccessKey-1234', secretKey: 'SecretKey-5678' };
 
 function recordingFetch(body: unknown) {

@@ -1,24 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/accounts.js';
+import { LEADSQUARED_ACCOUNT, SMARTLEAD_ACCOUNT, parsedAccount } from '../helpers/accounts.js';
 
 const ACCOUNTS = {
-  leads: {
-    vendor: 'leadsquared',
-    plan: 'enterprise',
-    baseUrl: 'https://api-us11.leadsquared.com/v2/',
-    credentials: { accessKeyEnv: 'LSQ_ACCESS', secretKeyEnv: 'LSQ_SECRET' },
-  },
-  outreach: {
-    vendor: 'smartlead',
-    plan: 'pro',
-    baseUrl: 'https://server.smartlead.ai/api/v1/',
-    credentials: { apiKeyEnv: 'SMARTLEAD_KEY' },
-  },
+  leads: { ...LEADSQUARED_ACCOUNT, plan: 'enterprise' },
+  outreach: { ...SMARTLEAD_ACCOUNT, plan: 'pro' },
 };
 
 function marginOf(name: keyof typeof ACCOUNTS, pacing?: unknown): number | undefined {
-  const account = { ...ACCOUNTS[name], ...(pacing === undefined ? {} : { pacing }) };
-  return parseConfig({ accounts: { [name]: account } }, '/etc/leadsync.yaml').accounts[name]?.pacing.marginMs;
+  return parsedAccount(name, { ...ACCOUNTS[name], ...(pacing === undefined ? {} : { pacing }) }).pacing.marginMs;
 }
 
 describe('the pacing margin of an account', () => {

@@ -13,6 +13,7 @@ import { laneTaskQueue } from '../../src/core/task-queues.js';
 import { openSource } from '../../src/sources/registry.js';
 import { START } from '../../src/core/source-refs.js';
 import type { ChunkResult, ChunkTask } from '../../src/core/contract.js';
+import { SMARTLEAD_ACCOUNT } from '../helpers/accounts.js';
 
 // pushChunk run as the worker runs it (an activity context, the real SmartLead client, CSV source and rejects files),
 // with a fetch answering as SmartLead does and a governor granting every slot at once: no Temporal server is needed.
@@ -22,12 +23,7 @@ function configIn(directory: string) {
   return parseConfig(
     {
       accounts: {
-        outbound: {
-          vendor: 'smartlead',
-          plan: 'standard',
-          baseUrl: 'https://server.smartlead.ai/api/v1',
-          credentials: { apiKeyEnv: 'SMARTLEAD_API_KEY' },
-        },
+        outbound: SMARTLEAD_ACCOUNT,
       },
       sources: { files: { roots: [directory] } },
       rejects: { directory },

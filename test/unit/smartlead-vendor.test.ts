@@ -1,23 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/accounts.js';
 import { AuthError, NotFoundError } from '../../src/vendors/errors.js';
 import { VENDORS } from '../../src/vendors/registry.js';
 import { smartLead } from '../../src/vendors/smartlead/index.js';
+import { SMARTLEAD_ACCOUNT, parsedAccount } from '../helpers/accounts.js';
 import { failure } from '../helpers/failure.js';
 
-const account = parseConfig(
-  {
-    accounts: {
-      outbound: {
-        vendor: 'smartlead',
-        plan: 'standard',
-        baseUrl: 'https://server.smartlead.ai/api/v1',
-        credentials: { apiKeyEnv: 'SMARTLEAD_API_KEY' },
-      },
-    },
-  },
-  'leadsync.yaml',
-).accounts.outbound!;
+const account = parsedAccount('outbound', SMARTLEAD_ACCOUNT);
 const API_KEY = 'sl_key/with+chars-123456';
 const credentials = { apiKey: API_KEY };
 
