@@ -102,25 +102,16 @@ export async function pushChunk(context: ActivityContext, task: ChunkTask): Prom
 }
 
 /**
- * Tells the governor the vendor refused a call for rate, so every call on the lane waits the vendor's time, and the
- * sync, so a person watching it sees what it waits for and until when. Best effort, both: the refused call is sent
- * again at a slot after the vendor's time whether or not they heard.
+ * Tells the sync the vendor refused a call for rate, so a person watching it sees what it waits for and until when
+ * (the call pacer has told the governor, with the call's grant). Best effort: the refused call is sent again at a
+ * slot after the vendor's time whether or not the sync heard.
  */
 async function heardRefusal(context: ActivityContext, task: ChunkTask, err: RateLimitedError): Promise<void> {
-  const account = context.account(task.account);
   chunkMetrics(context, task).rateLimited(err.retryAfterMs);
-  await Promise.all([
-    context.governor
-      .reportRateLimited(account, task.lane, err.retryAfterStated ? err.retryAfterMs : undefined, {
-        window: err.window,
-        refusedLimit: err.refusedLimit,
-      })
-      .catch(() => undefined),
-    context.deps.client.workflow
-      .getHandle(task.syncId)
-      .signal(backoffSignal, { lane: task.lane, until: Date.now() + err.retryAfterMs })
-      .catch(() => undefined),
-  ]);
+  await context.deps.client.workflow
+    .getHandle(task.syncId)
+    .signal(backoffSignal, { lane: task.lane, until: Date.now() + err.retryAfterMs })
+    .catch(() => undefined);
 }
 
 /**
@@ -226,9 +217,13 @@ async function sendCalls(sending: Sending, leads: VendorRecord[]): Promise<RowOu
  * for the sync to fail saying what to fix. `resent`: this batch may have landed before (a lost answer), which
  * activities, not idempotent at the vendor, check before posting again.
  */
-async function send(sending: Sending, leads: VendorRecord[], resent = activityInfo().attempt > 1): Promise<RowOutcome[]> {
+async function send(
+  sending: Sending,
+  leads: VendorRecord[],
+  resent = activityInfo().attempt > 1,
+): Promise<RowOutcome[]> {
   if (leads.length === 0) return [];
-  for (let attempt = 1, refusedForRate = 0; ; ) {
+  for (let attempt = 1, refusedForRate = 0; ;) {
     try {
       return await callOnce(sending, leads, resent || attempt > 1);
     } catch (err) {

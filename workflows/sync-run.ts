@@ -28,7 +28,14 @@ import {
   type SyncState,
 } from '../src/core/contract.js';
 import { FailureType } from '../src/core/failures.js';
-import { backoffSignal, pauseUpdate, progressQuery, resumeUpdate, throttleUpdate } from '../src/core/sync-messages.js';
+import {
+  backoffSignal,
+  pauseUpdate,
+  progressQuery,
+  readBackoff,
+  resumeUpdate,
+  throttleUpdate,
+} from '../src/core/sync-messages.js';
 import type { RejectsReport } from '../src/core/rejects-ref.js';
 import { markLanded } from '../src/core/watermark.js';
 import { LeadsyncState } from '../src/core/search-attributes.js';
@@ -104,8 +111,10 @@ export class SyncRun {
         if (!parsed.success) throw new Error(`throttle: ${parsed.error.issues[0]?.message ?? 'invalid share'}`);
       },
     });
-    setHandler(backoffSignal, ({ until }) => {
-      this.backoffUntil = Math.max(this.backoffUntil ?? 0, until);
+    setHandler(backoffSignal, (raw) => {
+      const backoff = readBackoff(raw, Date.now());
+      if (!backoff) return;
+      this.backoffUntil = Math.max(this.backoffUntil ?? 0, backoff.until);
       this.changed();
     });
   }

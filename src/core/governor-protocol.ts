@@ -5,9 +5,25 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { z } from 'zod';
 import type { LaneAdaptation } from './adaptation.js';
 import type { Ledger } from './ledger.js';
-import { LaneNameSchema, WindowSchema, type LaneName, type QuotaReading, type Window } from './plans.js';
+import { MAX_MESSAGE_WAIT_MS } from './messages.js';
+import { LaneNameSchema, WindowSchema, type LaneName, type Window } from './plans.js';
 
 const TimeSchema = z.number().finite().nonnegative();
+/** Ledgers one call spends from: its lane, the lanes it also spends from, and a lane's own share. */
+const MAX_SPENDS = 4;
+/** Windows a lane has: SmartLead's three, with room for what a vendor or an account adds. */
+const MAX_WINDOWS = 8;
+const MarginSchema = z.number().int().min(0).max(60_000);
+/** A window as a message may name it: no vendor counts over a day, nor a million calls in one. */
+const MessageWindowSchema = z
+  .object({ limit: z.number().int().positive().max(1_000_000), seconds: z.number().positive().max(86_400) })
+  .strict();
+/** A wait a message may ask for, clamped to the longest a vendor window lasts (a far-off one would stall a lane). */
+const WaitSchema = z
+  .number()
+  .finite()
+  .nonnegative()
+  .transform((ms) => Math.min(ms, MAX_MESSAGE_WAIT_MS));
 
 /** A lane's ledger, or a lane's own share of it (`<lane>:own`): never a name that could be an object's key. */
 const LedgerNameSchema = z.string().regex(/^(general|bulk)(:own)?$/, 'must be a lane, or a lane:own share');
@@ -23,10 +39,24 @@ const WindowAdaptationSchema = z
   })
   .strict();
 
+/** A grant's token, as the governor's workflow makes them (uuid4): never a name that could be an object's key. */
+const GrantTokenSchema = z.string().regex(/^[0-9a-f-]{36}$/, 'must be a grant token');
+
+const GrantSchema = z
+  .object({
+    lane: LaneNameSchema,
+    ledgers: z.array(LedgerNameSchema).max(MAX_SPENDS),
+    slots: z.array(TimeSchema).max(10_000),
+    lastSlot: TimeSchema,
+  })
+  .strict();
+
+const LaneTermsSchema = z.object({ windows: z.array(WindowSchema).max(MAX_WINDOWS), marginMs: MarginSchema }).strict();
+
 const GovernorStateSchema = z
   .object({
     ledgers: z.record(LedgerNameSchema, LedgerSchema),
-    vendorWindows: z.partialRecord(LaneNameSchema, z.array(WindowSchema)),
+    vendorWindows: z.partialRecord(LaneNameSchema, z.array(WindowSchema).max(MAX_WINDOWS)),
     adaptations: z.partialRecord(
       LaneNameSchema,
       z.record(z.string().regex(/^[0-9.e+-]+$/, 'must be a window span in seconds'), WindowAdaptationSchema),
@@ -34,6 +64,10 @@ const GovernorStateSchema = z
     reservations: z.number().int().nonnegative(),
     rateLimitReports: z.number().int().nonnegative(),
     quotaReports: z.number().int().nonnegative(),
+    // Absent from governors that ran before grants.
+    grants: z.record(GrantTokenSchema, GrantSchema).optional(),
+    lanes: z.partialRecord(LaneNameSchema, LaneTermsSchema).optional(),
+    droppedMessages: z.number().int().nonnegative().optional(),
   })
   .strict();
 
@@ -47,42 +81,62 @@ export const GovernorInputSchema = z
 export const ReserveRequestSchema = z
   .object({
     spends: z
-      .array(z.object({ ledger: LedgerNameSchema, lane: LaneNameSchema, windows: z.array(WindowSchema) }))
-      .min(1),
+      .array(
+        z
+          .object({
+            ledger: LedgerNameSchema,
+            lane: LaneNameSchema,
+            windows: z.array(WindowSchema).min(1).max(MAX_WINDOWS),
+          })
+          .strict(),
+      )
+      .min(1)
+      .max(MAX_SPENDS),
     share: z.number().gt(0).max(1).optional(),
     calls: z.number().int().min(1).max(10_000),
-    marginMs: z.number().int().min(0).max(60_000),
+    marginMs: MarginSchema,
   })
   .strict();
 
+/**
+ * What the vendor said of a call made at one of a grant's slots. The lanes, windows and margin are the grant's, as
+ * its reservation gave them: a report names none of its own.
+ */
 export const LaneReportSchema = z.discriminatedUnion('kind', [
   z
     .object({
       kind: z.literal('rate-limited'),
-      lanes: z.array(LaneNameSchema),
+      grant: GrantTokenSchema,
+      /** Epoch ms when the vendor answered. */
       at: TimeSchema,
-      retryAfterMs: TimeSchema,
-      windows: z.array(WindowSchema).optional(),
-      refused: WindowSchema.optional(),
-      window: WindowSchema.optional(),
+      retryAfterMs: WaitSchema,
+      /** The limit of the window that refused, when the answer says which (SmartLead's X-RateLimit-Limit). */
+      refusedLimit: z.number().int().positive().optional(),
+      /** The window the vendor says it enforces, when it says; tighter than the configured one means the plan is wrong. */
+      window: MessageWindowSchema.optional(),
     })
     .strict(),
   z
     .object({
       kind: z.literal('quota'),
-      lane: LaneNameSchema,
+      grant: GrantTokenSchema,
+      /** Epoch ms when the call was sent: the vendor counted its window back from about then. */
       at: TimeSchema,
-      reading: z.object({ limit: z.number(), remaining: z.number(), resetAtMs: z.number() }).strict(),
-      windows: z.array(WindowSchema),
-      marginMs: z.number().int().min(0),
+      reading: z
+        .object({
+          limit: z.number().int().nonnegative().max(1_000_000),
+          remaining: z.number().int().nonnegative().max(1_000_000),
+          resetAtMs: TimeSchema,
+        })
+        .strict(),
     })
     .strict(),
 ]);
+export type LaneReport = z.input<typeof LaneReportSchema>;
 
-/** Slots to give back: a signal, so anyone who can signal the governor can send one. */
-export const SlotReleaseSchema = z
-  .object({ ledgers: z.array(LedgerNameSchema).max(8), slots: z.array(TimeSchema).max(10_000) })
-  .strict();
+/** Slots of a grant to give back: a signal, so anyone who can signal the governor can send one. */
+export const SlotReleaseSchema = z.object({ grant: GrantTokenSchema, slots: z.array(TimeSchema).max(10_000) }).strict();
+export type SlotRelease = z.input<typeof SlotReleaseSchema>;
 
 /**
  * The furthest a slot may move. Calls time out long before it (30 s by default): a move further is no late answer's,
@@ -90,10 +144,10 @@ export const SlotReleaseSchema = z
  */
 const MAX_MOVE_MS = 10 * 60 * 1000;
 
-/** Slots to move later, where the vendor may have counted their calls: a signal, bounded as releases are. */
+/** Slots of a grant to move later, where the vendor may have counted their calls: a signal, bounded as releases are. */
 export const SlotMovesSchema = z
   .object({
-    ledgers: z.array(LedgerNameSchema).max(8),
+    grant: GrantTokenSchema,
     moves: z
       .array(
         z
@@ -104,6 +158,7 @@ export const SlotMovesSchema = z
       .max(10_000),
   })
   .strict();
+export type SlotMoves = z.input<typeof SlotMovesSchema>;
 
 export interface ReserveRequest {
   /**
@@ -122,6 +177,8 @@ export interface ReserveRequest {
 }
 
 export interface Reservation {
+  /** The token that messages about these calls (release, move, report) quote: only its holder speaks for them. */
+  grant: string;
   /** Epoch ms at which each call may be made; a caller that misses its slot by more than half the margin asks again. */
   slots: number[];
   /**
@@ -136,31 +193,6 @@ export interface WindowHeadroom {
   remaining: number;
 }
 
-export type LaneReport =
-  | {
-      kind: 'rate-limited';
-      lanes: LaneName[];
-      /** Epoch ms when the vendor answered. */
-      at: number;
-      retryAfterMs: number;
-      /** The plan's windows of the lane the call was made on (the first of `lanes`); absent from older workers. */
-      windows?: Window[];
-      /** The window of the plan that refused, when the answer says which (SmartLead's X-RateLimit-Limit). */
-      refused?: Window;
-      /** The window the vendor says it enforces, when it says; tighter than the configured one means the plan is wrong. */
-      window?: Window;
-    }
-  | {
-      kind: 'quota';
-      lane: LaneName;
-      /** Epoch ms when the call was sent: the vendor counted its window back from about then. */
-      at: number;
-      reading: QuotaReading;
-      /** The plan's windows of the lane; the reading names one of them by its limit. */
-      windows: Window[];
-      marginMs: number;
-    };
-
 export interface GovernorState {
   ledgers: Record<string, Ledger>;
   /** Windows the vendor told us about, enforced on top of the configured ones. */
@@ -170,7 +202,24 @@ export interface GovernorState {
   reservations: number;
   rateLimitReports: number;
   quotaReports: number;
+  /** Reservations by token, while their calls may still be released, moved or reported on. */
+  grants?: Record<string, Grant>;
+  /** Each lane's windows and margin as the last reservation on it gave them: what reports are read against. */
+  lanes?: Partial<Record<LaneName, { windows: Window[]; marginMs: number }>>;
+  /** Signals dropped as malformed, out of bounds, or quoting no live grant. */
+  droppedMessages?: number;
 }
+
+/** One reservation's calls: the lanes they spend from, and the slots not yet released or moved. */
+export interface Grant {
+  lane: LaneName;
+  ledgers: string[];
+  slots: number[];
+  lastSlot: number;
+}
+
+/** The governor's state as its query shows it: the grants only counted, their tokens kept back. */
+export type GovernorView = Omit<GovernorState, 'grants'> & { grants: number };
 
 export interface GovernorInput {
   account: string;
@@ -180,19 +229,9 @@ export interface GovernorInput {
 export const reserveUpdate = defineUpdate<Reservation, [ReserveRequest]>('reserve');
 export const reportSignal = defineSignal<[LaneReport]>('report');
 
-/** Slots granted whose calls were never sent, to be given back: the ledgers of the reservation, and the slots. */
-export interface SlotRelease {
-  ledgers: string[];
-  slots: number[];
-}
 export const releaseSignal = defineSignal<[SlotRelease]>('release');
-/** Slots whose calls were answered late, to be moved to where the vendor may have counted them. */
-export interface SlotMoves {
-  ledgers: string[];
-  moves: { from: number; to: number }[];
-}
 export const moveSignal = defineSignal<[SlotMoves]>('move');
-export const governorStateQuery = defineQuery<GovernorState>('state');
+export const governorStateQuery = defineQuery<GovernorView>('state');
 
 /** The governor's workflow type, as workflows/index.ts exports it: activities start it by name. */
 export const GOVERNOR_WORKFLOW_TYPE = 'accountGovernor';

@@ -17,6 +17,7 @@ import type { QuotaReading } from '../core/plans.js';
 import { syncAllowances } from '../core/allowance.js';
 import { CoalescedReservations } from './coalesced-reservations.js';
 import { LateAnswers } from './late-answers.js';
+import { RateLimitedError } from '../vendors/errors.js';
 import type { LaneName, Window } from '../core/plans.js';
 
 /**
@@ -27,7 +28,7 @@ export class CallPacer {
   private readonly reservations = new CoalescedReservations();
   private readonly lateAnswers = new LateAnswers();
   /**
-   * Signals to the governor sent together at the end of the turn, by signal, account and ledgers: a stopped chunk
+   * Signals to the governor sent together at the end of the turn, by signal and grant: a stopped chunk
    * gives back many slots at once, and a stall makes a chunk's calls late together.
    */
   private readonly batches = new Map<string, { items: unknown[]; sent: Promise<void> }>();
@@ -56,40 +57,44 @@ export class CallPacer {
     const ledgers = request.spends.map((spend) => spend.ledger);
     for (;;) {
       const heard = this.lateAnswers.heard();
-      const { slot, headroom } = await this.reservations.take(`${account.name}\u0000${lane}\u0000${share}`, (calls) =>
-        this.reserve(account, lane, calls, share),
+      const { grant, slot, headroom } = await this.reservations.take(
+        `${account.name}\u0000${lane}\u0000${share}`,
+        (calls) => this.reserve(account, lane, calls, share),
       );
       try {
         const wait = slot - Date.now();
-        if (wait > 0) await sleep(wait, undefined, { signal: options.signal });
+        if (wait > 0) await sleepFor(wait, options.signal);
         options.signal?.throwIfAborted();
       } catch (err) {
         // Stopped before its call was sent (its sync paused, its chunk failed): the slot is free for another call.
-        this.release(account, ledgers, slot);
+        this.release(account, grant, slot);
         throw err;
       }
       const sentAt = Date.now();
       if (sentAt - slot > lateAfterMs) {
         // Never sent: give the slot back, or it holds a call's room in every window it is in. SmartLead Pro per minute
         // lost 4 to 16 of each minute's 120 calls so, and needed a fourth minute for three minutes' rows.
-        this.release(account, ledgers, slot);
+        this.release(account, grant, slot);
         continue;
       }
       if (this.lateAnswers.crowds(ledgers, slot, heard, shortestSpanMs(request))) {
-        this.release(account, ledgers, slot);
+        this.release(account, grant, slot);
         await this.lateAnswers.heardAll();
         continue;
       }
       const laneKey = `${account.name}\u0000${lane}`;
       const usual = this.lateAnswers.usual(laneKey);
-      const result = await call();
+      const result = await call().catch(async (err: unknown) => {
+        if (err instanceof RateLimitedError) await this.reportRefused(account, grant, err);
+        throw err;
+      });
       const lateBy = sentAt - slot + this.lateAnswers.excess(laneKey, usual, sentAt, Date.now());
       // Past the whole margin: within it, the window after the call was paced to leave the vendor room for it.
-      if (lateBy > account.pacing.marginMs) this.move(account, ledgers, slot, slot + lateBy);
+      if (lateBy > account.pacing.marginMs) this.move(account, ledgers, grant, slot, slot + lateBy);
       const reading = options.quotaOf?.(result);
       if (reading && belowExpected(reading, headroom)) {
         // Best effort: a lost reading costs at most a 429, which is reported and honoured anyway.
-        await this.reportQuota(account, lane, sentAt, reading).catch(() => undefined);
+        await this.signal(account, { kind: 'quota', grant, at: sentAt, reading }).catch(() => undefined);
       }
       return result;
     }
@@ -118,65 +123,39 @@ export class CallPacer {
   }
 
   /**
-   * Tells the governor the vendor refused for rate, so every caller on the lanes waits, not just this one, and the
-   * lane's windows adapt. `refusedLimit` is the limit of the window that refused, when the answer says it. When the
-   * vendor did not say when to retry (`retryAfterMs` undefined), the lanes wait for the margin: what a stall on the
-   * way can have bunched into the vendor's window has left it by then, and pressure that persists shows as a second
-   * refusal, which cuts.
+   * Tells the governor the vendor refused a call for rate, so every caller on the lanes waits, not just this one, and
+   * the lane's windows adapt. When the vendor did not say when to retry, the lanes wait for the margin: what a stall
+   * on the way can have bunched into the vendor's window has left it by then, and pressure that persists shows as a
+   * second refusal, which cuts. Best effort: the refused call is sent again at a slot after the vendor's time whether
+   * or not the governor heard.
    */
-  async reportRateLimited(
-    account: Account,
-    lane: LaneName,
-    retryAfterMs: number | undefined,
-    details: { window?: Window; refusedLimit?: number } = {},
-  ): Promise<void> {
-    const windows = laneWindows(account, lane);
-    const refused = windows.find((w) => w.limit === details.refusedLimit);
+  private async reportRefused(account: Account, grant: string, err: RateLimitedError): Promise<void> {
     await this.signal(account, {
       kind: 'rate-limited',
-      lanes: spentLanes(account, lane),
+      grant,
       at: Date.now(),
-      retryAfterMs: retryAfterMs ?? account.pacing.marginMs,
-      windows,
-      ...(refused ? { refused } : {}),
-      ...(details.window ? { window: details.window } : {}),
-    });
-  }
-
-  /**
-   * Tells the governor what the vendor said is left of a window after the call sent at `sentAt`. The time of
-   * sending, not the slot: a call sent late may reach the vendor after ours of later slots, which must not then be
-   * taken for someone else's.
-   */
-  async reportQuota(account: Account, lane: LaneName, sentAt: number, reading: QuotaReading): Promise<void> {
-    await this.signal(account, {
-      kind: 'quota',
-      lane,
-      at: sentAt,
-      reading,
-      windows: laneWindows(account, lane),
-      marginMs: account.pacing.marginMs,
-    });
+      retryAfterMs: err.retryAfterStated ? err.retryAfterMs : account.pacing.marginMs,
+      ...(err.refusedLimit !== undefined ? { refusedLimit: err.refusedLimit } : {}),
+      ...(err.window ? { window: err.window } : {}),
+    }).catch(() => undefined);
   }
 
   /** Best effort: a slot not given back is only a call's room left unused until its window passes. */
-  private release(account: Account, ledgers: string[], slot: number): void {
-    const key = `release\u0000${account.name}\u0000${ledgers.join('\u0000')}`;
-    this.batched(key, slot, (slots) => this.governor(account).signal(releaseSignal, { ledgers, slots })).catch(
-      () => undefined,
-    );
+  private release(account: Account, grant: string, slot: number): void {
+    this.batched(`release\u0000${grant}`, slot, (slots) =>
+      this.governor(account).signal(releaseSignal, { grant, slots }),
+    ).catch(() => undefined);
   }
 
   /** Best effort, as a release: a move lost leaves the ledger as it was (a 429 at worst, reported and honoured). */
-  private move(account: Account, ledgers: string[], from: number, to: number): void {
-    const key = `move\u0000${account.name}\u0000${ledgers.join('\u0000')}`;
-    const told = this.batched(key, { from, to }, (moves) =>
-      this.governor(account).signal(moveSignal, { ledgers, moves }),
+  private move(account: Account, ledgers: string[], grant: string, from: number, to: number): void {
+    const told = this.batched(`move\u0000${grant}`, { from, to }, (moves) =>
+      this.governor(account).signal(moveSignal, { grant, moves }),
     );
     this.lateAnswers.moved(ledgers, from, to, told);
   }
 
-  /** Sends `item` with the others of the same `key` (signal, account, ledgers) that come in this turn. */
+  /** Sends `item` with the others of the same `key` (signal and grant) that come in this turn. */
   private batched<T>(key: string, item: T, send: (items: T[]) => Promise<void>): Promise<void> {
     const pending = this.batches.get(key) as { items: T[]; sent: Promise<void> } | undefined;
     if (pending) {
@@ -206,6 +185,18 @@ export interface PacedOptions<T> {
   signal?: AbortSignal;
   /** The vendor's quota reading in the call's answer, if it gives one. */
   quotaOf?: (result: T) => QuotaReading | undefined;
+}
+
+/**
+ * Node fires a timer longer than 2^31 - 1 ms at once: a wait that long (a slot far off, by a fault anywhere) would
+ * turn into no wait at all and send the call unpaced. Longer waits are slept in parts.
+ */
+const LONGEST_TIMER_MS = 2 ** 31 - 1;
+
+async function sleepFor(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  for (let left = ms; left > 0; left -= LONGEST_TIMER_MS) {
+    await sleep(Math.min(left, LONGEST_TIMER_MS), undefined, { signal });
+  }
 }
 
 /** The vendor counts more of the window than the governor expected from our own calls. */

@@ -2,6 +2,8 @@ import type { Reservation, WindowHeadroom } from '../core/governor-protocol.js';
 
 /** One call's share of a reservation: its slot, and what the lane's windows should have left after it. */
 export interface Grant {
+  /** The reservation's token: messages about the call quote it. */
+  grant: string;
   slot: number;
   headroom: WindowHeadroom[];
 }
@@ -41,8 +43,8 @@ export class CoalescedReservations {
     while (queue.waiting.length > 0) {
       const batch = queue.waiting.splice(0);
       try {
-        const { slots, headroom } = await reserve(batch.length);
-        batch.forEach((waiting, i) => waiting.resolve({ slot: slots[i]!, headroom: headroom[i] ?? [] }));
+        const { grant, slots, headroom } = await reserve(batch.length);
+        batch.forEach((waiting, i) => waiting.resolve({ grant, slot: slots[i]!, headroom: headroom[i] ?? [] }));
       } catch (err) {
         for (const waiting of batch) waiting.reject(err);
       }

@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
 import type { Reservation, ReserveRequest } from '../../src/core/governor-protocol.js';
 import { CallPacer, reserveRequest } from '../../src/governance/call-pacer.js';
+import { RateLimitedError } from '../../src/vendors/errors.js';
 import { LEADSQUARED_ACCOUNT, parsedAccount } from '../helpers/accounts.js';
 
 const account = parsedAccount('acme', { ...LEADSQUARED_ACCOUNT, pacing: { marginMs: 200 } });
@@ -34,9 +35,14 @@ function governorAnswering(answers: ((request: ReserveRequest) => Reservation)[]
   return { pacer: new CallPacer(client as unknown as Client, 'workflows'), requests, signals };
 }
 
+/** Each reservation's token, as the governor would hand them out. */
+let grants = 0;
+const nextGrant = () => `00000000-0000-4000-8000-${String(++grants).padStart(12, '0')}`;
+
 const at =
   (slot: number, headroom: { limit: number; remaining: number }[] = []) =>
   () => ({
+    grant: nextGrant(),
     slots: [slot],
     headroom: [headroom],
   });
@@ -95,7 +101,32 @@ describe('a call paced by the governor', () => {
 
     expect(signals).toHaveLength(1);
     expect(signals[0]).toMatchObject({ workflowId: expect.stringContaining('acme'), name: 'report' });
-    expect(signals[0]!.arg).toMatchObject({ kind: 'quota', lane: 'general', reading });
+    expect(signals[0]!.arg).toEqual({ kind: 'quota', grant: expect.any(String), at: expect.any(Number), reading });
+  });
+
+  it("tells the governor of a refusal for rate, quoting the call's grant, and passes the refusal on", async () => {
+    const reservation = at(Date.now());
+    const { pacer, signals } = governorAnswering([reservation]);
+    const refusal = new RateLimitedError('API calls exceeded the limit of 25 in 5 second(s)', 5_000, {
+      limit: 25,
+      seconds: 5,
+    });
+
+    const pacing = pacer.paced(account, 'general', 1, async () => Promise.reject(refusal));
+
+    await expect(pacing).rejects.toBe(refusal);
+    expect(signals.map((sent) => [sent.name, sent.arg])).toEqual([
+      [
+        'report',
+        {
+          kind: 'rate-limited',
+          grant: expect.stringMatching(/^00000000-/),
+          at: expect.any(Number),
+          retryAfterMs: 5_000,
+          window: { limit: 25, seconds: 5 },
+        },
+      ],
+    ]);
   });
 
   it('says nothing of a reading that matches ours, or of a window the governor did not expect', async () => {
@@ -125,7 +156,7 @@ describe('a call paced by the governor', () => {
       {
         workflowId: expect.stringContaining('acme'),
         name: 'release',
-        arg: { ledgers: ['general', 'general:own'], slots: [missed] },
+        arg: { grant: expect.any(String), slots: [missed] },
       },
     ]);
   });
@@ -144,7 +175,7 @@ describe('a call paced by the governor', () => {
     await afterTurn();
     expect(called).toBe(false);
     expect(signals.map((sent) => [sent.name, sent.arg])).toEqual([
-      ['release', { ledgers: ['general', 'general:own'], slots: [slot] }],
+      ['release', { grant: expect.any(String), slots: [slot] }],
     ]);
   });
 });
@@ -163,8 +194,8 @@ describe('a call answered late', () => {
     await afterTurn();
 
     expect(signals.map((sent) => sent.name)).toEqual(['move']);
-    const { ledgers, moves } = signals[0]!.arg as { ledgers: string[]; moves: { from: number; to: number }[] };
-    expect(ledgers).toEqual(['general', 'general:own']);
+    const { grant, moves } = signals[0]!.arg as { grant: string; moves: { from: number; to: number }[] };
+    expect(grant).toMatch(/^00000000-/);
     expect(moves).toHaveLength(1);
     expect(moves[0]!.to - moves[0]!.from).toBeGreaterThanOrEqual(300 - 5);
   });
@@ -172,7 +203,7 @@ describe('a call answered late', () => {
   it('makes a call of the same process, granted before the governor heard, ask again when it crowds the window', async () => {
     const start = Date.now();
     const later = start + 1_500;
-    const twoSlots = () => ({ slots: [start, later], headroom: [[], []] });
+    const twoSlots = () => ({ grant: nextGrant(), slots: [start, later], headroom: [[], []] });
     const { pacer, requests, signals } = governorAnswering([at(start), twoSlots, now]);
     await pacer.paced(account, 'general', 1, quickly);
 
@@ -186,13 +217,14 @@ describe('a call answered late', () => {
     expect(requests.map((request) => request.calls)).toEqual([1, 2, 1]);
     expect(signals.map((sent) => [sent.name, sent.name === 'release' ? sent.arg : undefined])).toEqual([
       ['move', undefined],
-      ['release', { ledgers: ['general', 'general:own'], slots: [later] }],
+      ['release', { grant: expect.any(String), slots: [later] }],
     ]);
   });
 
   it('moves the slots of a burst whose answers came back ever later, each only a little after the one before', async () => {
     const slot = Date.now();
     const burst = (request: ReserveRequest) => ({
+      grant: nextGrant(),
       slots: Array.from({ length: request.calls }, () => slot),
       headroom: Array.from({ length: request.calls }, () => []),
     });

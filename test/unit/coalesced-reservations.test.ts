@@ -12,7 +12,7 @@ function fakeGovernor() {
       requests.push(calls);
       answers.push(() => {
         const slots = Array.from({ length: calls }, () => next++);
-        resolve({ slots, headroom: slots.map((slot) => [{ limit: 60, remaining: 59 - slot }]) });
+        resolve({ grant: `grant-${requests.length}`, slots, headroom: slots.map((slot) => [{ limit: 60, remaining: 59 - slot }]) });
       });
     });
   return { requests, reserve, answerNext: () => answers.shift()!() };
@@ -34,7 +34,7 @@ describe('coalesced reservations', () => {
     expect(governor.requests).toEqual([1, 3]);
     governor.answerNext();
 
-    expect(await first).toEqual({ slot: 0, headroom: [{ limit: 60, remaining: 59 }] });
+    expect(await first).toEqual({ grant: 'grant-1', slot: 0, headroom: [{ limit: 60, remaining: 59 }] });
     expect((await Promise.all(later)).map((grant) => grant.slot)).toEqual([1, 2, 3]);
   });
 

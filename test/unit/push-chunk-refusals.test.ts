@@ -108,10 +108,18 @@ async function runChunk(
   const [chunk] = (await (await openSource(source, { boundary: config.boundary })).scan(START, [rows])).chunks;
   if (!chunk) throw new Error('the CSV gave no chunk');
   const uploads: Upload[] = [];
+  const rateLimitReports: unknown[] = [];
   const context = new ActivityContext({
     config,
-    // The sync hears of a refusal for rate by signal; nothing here listens.
-    client: { workflow: { getHandle: () => ({ signal: async () => undefined }) } } as unknown as Client,
+    // The sync hears of a refusal for rate by signal (the governor from the call pacer, not under test here).
+    client: {
+      workflow: {
+        getHandle: (workflowId: string) => ({
+          signal: async (signal: { name: string }, arg: unknown) =>
+            void rateLimitReports.push([workflowId, signal.name, arg]),
+        }),
+      },
+    } as unknown as Client,
     workflowTaskQueue: 'unused',
     env: { SMARTLEAD_API_KEY: 'sl-key' },
     fetch: smartLeadFetch(
@@ -122,13 +130,9 @@ async function runChunk(
       vendor.rateLimitedCalls,
     ),
   });
-  const rateLimitReports: unknown[] = [];
   // Every slot granted at once: what is under test is how the chunk spends its calls, not their pace.
   Object.defineProperty(context, 'governor', {
-    value: {
-      paced: (...args: unknown[]) => (args[3] as () => unknown)(),
-      reportRateLimited: async (...args: unknown[]) => void rateLimitReports.push(args.slice(1)),
-    },
+    value: { paced: (...args: unknown[]) => (args[3] as () => unknown)() },
   });
   const task: ChunkTask = {
     syncId: 'refusals',
@@ -229,12 +233,15 @@ describe('pushChunk and vendor faults', () => {
 
 describe('pushChunk and a rate limit', () => {
   it('sends a call refused for rate again alone, after the time the vendor named, and no landed row twice', async () => {
+    const refusedAt = Date.now();
     const { result, uploads, rateLimitReports } = await runChunk(300, { rateLimitedCalls: new Set([2]) }, 100);
 
     const sent = uploads.flatMap((upload) => upload.emails);
     expect(new Set(sent).size).toBe(300);
     expect(sent).toHaveLength(300);
     expect(result).toMatchObject({ rows: 300, accepted: 300, rejected: 0, calls: 4, retries: 1 });
-    expect(rateLimitReports).toEqual([['general', 1_000, expect.anything()]]);
+    expect(rateLimitReports).toEqual([['refusals', 'backoff', { lane: 'general', until: expect.any(Number) }]]);
+    const { until } = (rateLimitReports[0] as [string, string, { until: number }])[2];
+    expect(until - refusedAt).toBeGreaterThanOrEqual(1_000);
   });
 });

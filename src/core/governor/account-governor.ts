@@ -1,0 +1,219 @@
+import { adaptedWindows, onQuotaReading, onRefused, ownCalls, recover } from '../adaptation.js';
+import {
+  earliestSlot,
+  emptyLedger,
+  moveSlot,
+  pacedWindows,
+  pause,
+  recordSlot,
+  releaseSlot,
+  type Ledger,
+} from '../ledger.js';
+import {
+  LaneReportSchema,
+  ReserveRequestSchema,
+  SlotMovesSchema,
+  SlotReleaseSchema,
+  type GovernorState,
+  type GovernorView,
+  type Grant,
+  type Reservation,
+  type WindowHeadroom,
+} from '../governor-protocol.js';
+import { MAX_MESSAGE_WAIT_MS, nearNow, readMessage } from '../messages.js';
+import type { LaneName, Window } from '../plans.js';
+
+/**
+ * How long after its last slot a grant still answers for its calls: a release comes before a call is sent, a move or
+ * a report with the call's answer, and calls time out in seconds. Later messages quoting it are dropped.
+ */
+export const GRANT_TTL_MS = 2 * 60 * 1000;
+
+/**
+ * The account governor's state and the four things that change it: `reserve` grants call slots, `report` hears what
+ * the vendor said of a call, `release` gives back slots whose calls were never sent, `move` shifts slots whose calls
+ * the vendor may have counted late. Pure and deterministic (it runs in the governor workflow, on workflow time, with
+ * the workflow's random tokens); every method takes `now`.
+ *
+ * Every message but a reservation comes as a signal, which anyone with access to the namespace can send and nothing
+ * can refuse. So each is read where nothing throws, bounded in time and size, and acted on only when it quotes a
+ * grant: the token a reservation handed out, which names the lanes and slots the message may touch. A release or a
+ * move frees or shifts only a slot its grant holds, once. What does not read so is dropped and counted.
+ */
+export class AccountGovernor {
+  private constructor(
+    private readonly state: GovernorState,
+    private readonly newToken: () => string,
+  ) {}
+
+  static start(carried: GovernorState | undefined, newToken: () => string): AccountGovernor {
+    const fresh: GovernorState = {
+      ledgers: {},
+      vendorWindows: {},
+      adaptations: {},
+      reservations: 0,
+      rateLimitReports: 0,
+      quotaReports: 0,
+    };
+    return new AccountGovernor({ ...fresh, ...carried }, newToken);
+  }
+
+  /** Reservations granted so far, over every run of the governor: the workflow ends when this stops moving. */
+  get reservations(): number {
+    return this.state.reservations;
+  }
+
+  /** Checks a reservation before it is accepted: an update's validator may throw, and the caller hears why. */
+  static validateReserve(raw: unknown): void {
+    const parsed = ReserveRequestSchema.safeParse(raw);
+    if (!parsed.success) throw new Error(`malformed reservation request: ${parsed.error.issues[0]?.message}`);
+  }
+
+  /**
+   * One slot per call, each the earliest that keeps every window of every ledger the call spends from within its
+   * limit (as the sync's share and the vendor's adaptation leave it), and a grant that answers for them.
+   */
+  reserve(raw: unknown, now: number): Reservation {
+    const request = ReserveRequestSchema.parse(raw);
+    this.forgetGrants(now);
+    const ledgers = request.spends.map(({ ledger, lane, windows }) => {
+      // What the vendor says it enforces, and what others on the key leave us, bind the lane as a whole, not a
+      // lane's own share of it.
+      const whole = ledger === lane;
+      const adaptation = whole ? this.state.adaptations[lane] : undefined;
+      if (adaptation) recover(adaptation, now);
+      const usable = adaptedWindows([...windows, ...(whole ? (this.state.vendorWindows[lane] ?? []) : [])], adaptation);
+      return {
+        ledger: (this.state.ledgers[ledger] ??= emptyLedger()),
+        windows: pacedWindows(shareOf(usable, request.share ?? 1), request.marginMs),
+      };
+    });
+    const called = request.spends[0]!;
+    const slots: number[] = [];
+    const headroom: WindowHeadroom[][] = [];
+    for (let i = 0; i < request.calls; i++) {
+      const at = earliestSlot(ledgers, now);
+      recordSlot(ledgers, at, now);
+      slots.push(at);
+      headroom.push(
+        called.windows.map((w) => ({
+          limit: w.limit,
+          remaining: w.limit - ownCalls(this.state.ledgers[called.ledger]!, w, at, request.marginMs),
+        })),
+      );
+    }
+    this.state.reservations += request.calls;
+    (this.state.lanes ??= {})[called.lane] = { windows: called.windows, marginMs: request.marginMs };
+    const grant = this.newToken();
+    (this.state.grants ??= {})[grant] = {
+      lane: called.lane,
+      ledgers: request.spends.map((spend) => spend.ledger),
+      slots: [...slots],
+      lastSlot: Math.max(...slots),
+    };
+    return { grant, slots, headroom };
+  }
+
+  /** The vendor refused a call for rate, or said how full a window is after one: the lane pauses or adapts. */
+  report(raw: unknown, now: number): void {
+    const report = readMessage(LaneReportSchema, raw);
+    const grant = report && nearNow(report.at, now) ? this.grantOf(report.grant, now) : undefined;
+    const terms = grant && this.state.lanes?.[grant.lane];
+    if (!report || !grant || !terms) return this.drop();
+    if (report.kind === 'quota') {
+      this.state.quotaReports += 1;
+      const ledger = this.state.ledgers[grant.lane];
+      if (!ledger) return;
+      const reading = { ...report.reading, resetAtMs: Math.min(report.reading.resetAtMs, now + MAX_MESSAGE_WAIT_MS) };
+      const adaptation = (this.state.adaptations[grant.lane] ??= {});
+      onQuotaReading(adaptation, ledger, terms.windows, reading, report.at, terms.marginMs);
+      return;
+    }
+    this.state.rateLimitReports += 1;
+    // Calls in flight when the first 429 came are refused too: one event, one cut.
+    const repeat = report.at < (this.state.ledgers[grant.lane]?.pausedUntil ?? 0);
+    for (const lane of lanesOf(grant)) {
+      pause((this.state.ledgers[lane] ??= emptyLedger()), report.at + report.retryAfterMs);
+    }
+    const refused = terms.windows.find((w) => w.limit === report.refusedLimit);
+    onRefused((this.state.adaptations[grant.lane] ??= {}), terms.windows, refused, report.at, repeat);
+    if (report.window) this.adoptVendorWindow(grant.lane, report.window);
+  }
+
+  /** Slots whose calls were never sent, given back for other calls to take. */
+  release(raw: unknown, now: number): void {
+    const release = readMessage(SlotReleaseSchema, raw);
+    const grant = release && this.grantOf(release.grant, now);
+    if (!release || !grant) return this.drop();
+    for (const at of release.slots) {
+      if (!takeSlot(grant, at)) continue;
+      for (const ledger of this.ledgersOf(grant)) releaseSlot(ledger, at);
+    }
+  }
+
+  /** Slots whose calls were answered late, moved to where the vendor may have counted them: a move adds no slot. */
+  move(raw: unknown, now: number): void {
+    const moves = readMessage(SlotMovesSchema, raw);
+    const grant = moves && this.grantOf(moves.grant, now);
+    if (!moves || !grant) return this.drop();
+    for (const { from, to } of moves.moves) {
+      if (!takeSlot(grant, from)) continue;
+      for (const ledger of this.ledgersOf(grant)) moveSlot(ledger, from, to);
+    }
+  }
+
+  /** What the state query shows: everything but the grants' tokens, which would let a reader speak for a worker. */
+  view(): GovernorView {
+    const { grants, ...rest } = this.state;
+    return { ...rest, grants: Object.keys(grants ?? {}).length };
+  }
+
+  /** What the next run starts from, on continue-as-new. */
+  carried(): GovernorState {
+    return this.state;
+  }
+
+  private grantOf(token: string, now: number): Grant | undefined {
+    const grant = Object.hasOwn(this.state.grants ?? {}, token) ? this.state.grants![token] : undefined;
+    return grant && now - grant.lastSlot <= GRANT_TTL_MS ? grant : undefined;
+  }
+
+  private forgetGrants(now: number): void {
+    const grants = this.state.grants ?? {};
+    for (const [token, grant] of Object.entries(grants)) {
+      if (now - grant.lastSlot > GRANT_TTL_MS) delete grants[token];
+    }
+  }
+
+  /** The ledgers a grant spends from that the governor holds. */
+  private ledgersOf(grant: Grant): Ledger[] {
+    return grant.ledgers.flatMap((name) => this.state.ledgers[name] ?? []);
+  }
+
+  private drop(): void {
+    this.state.droppedMessages = (this.state.droppedMessages ?? 0) + 1;
+  }
+
+  private adoptVendorWindow(lane: LaneName, window: Window): void {
+    const known = this.state.vendorWindows[lane] ?? [];
+    if (known.some((w) => w.seconds === window.seconds && w.limit <= window.limit)) return;
+    this.state.vendorWindows[lane] = [...known.filter((w) => w.seconds !== window.seconds), window];
+  }
+}
+
+/** Removes one of the grant's slots at `at`, if it holds one: each slot is released or moved once at most. */
+function takeSlot(grant: Grant, at: number): boolean {
+  const i = grant.slots.indexOf(at);
+  if (i < 0) return false;
+  grant.slots.splice(i, 1);
+  return true;
+}
+
+/** The lanes a grant's calls spend from, the called lane first: its ledgers but a lane's own share. */
+function lanesOf(grant: Grant): LaneName[] {
+  return grant.ledgers.filter((name): name is LaneName => !name.includes(':'));
+}
+
+function shareOf(windows: Window[], share: number): Window[] {
+  return share === 1 ? windows : windows.map((w) => ({ ...w, limit: Math.max(1, Math.floor(w.limit * share)) }));
+}

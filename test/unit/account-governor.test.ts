@@ -1,0 +1,244 @@
+import { describe, expect, it } from 'vitest';
+import { AccountGovernor, GRANT_TTL_MS } from '../../src/core/governor/account-governor.js';
+import type { Reservation, ReserveRequest } from '../../src/core/governor-protocol.js';
+import { MAX_MESSAGE_WAIT_MS } from '../../src/core/messages.js';
+import { reserveRequest } from '../../src/governance/call-pacer.js';
+import { LEADSQUARED_ACCOUNT, parsedAccount } from '../helpers/accounts.js';
+
+const account = parsedAccount('acme', { ...LEADSQUARED_ACCOUNT, plan: 'enterprise', pacing: { marginMs: 200 } });
+const T0 = 1_800_000_000_000;
+
+/** A governor whose grant tokens count up, as uuid4 would hand out distinct ones. */
+function governor(): AccountGovernor {
+  let tokens = 0;
+  return AccountGovernor.start(undefined, () => `00000000-0000-4000-8000-${String(++tokens).padStart(12, '0')}`);
+}
+
+const general = (calls: number): ReserveRequest => reserveRequest(account, 'general', calls);
+const bulk = (calls: number): ReserveRequest => reserveRequest(account, 'bulk', calls);
+const generalSlots = (g: AccountGovernor) => g.view().ledgers.general!.slots;
+
+/** A value that throws whenever it is looked into: what a plain payload reads as under LEADSYNC_REQUIRE_ENCRYPTED. */
+const refusedPayload = new Proxy(
+  {},
+  {
+    get: () => {
+      throw new Error('refused');
+    },
+    has: () => {
+      throw new Error('refused');
+    },
+    ownKeys: () => {
+      throw new Error('refused');
+    },
+    getPrototypeOf: () => {
+      throw new Error('refused');
+    },
+  },
+);
+
+describe('the account governor reserving', () => {
+  it('grants each call the earliest slot within every window, under one grant token', () => {
+    const g = governor();
+
+    const first = g.reserve(general(30), T0);
+
+    // Enterprise: 25 general calls per 5 s, one of which the bulk lane keeps: 24 now, the rest a window later.
+    expect(first.grant).toMatch(/^[0-9a-f-]{36}$/);
+    expect(first.slots.filter((slot) => slot === T0)).toHaveLength(24);
+    expect(Math.min(...first.slots.filter((slot) => slot > T0))).toBeGreaterThanOrEqual(T0 + 5_200);
+    expect(g.reservations).toBe(30);
+  });
+
+  it('hands out a new token for every reservation', () => {
+    const g = governor();
+
+    const tokens = new Set([g.reserve(general(1), T0).grant, g.reserve(general(1), T0).grant]);
+
+    expect(tokens.size).toBe(2);
+  });
+
+  it('refuses, before accepting it, a reservation that spends from more ledgers than a call can', () => {
+    const request = general(1);
+    const tooMany = { ...request, spends: Array.from({ length: 5 }, () => request.spends[0]!) };
+
+    expect(() => AccountGovernor.validateReserve(tooMany)).toThrow(/malformed reservation request/);
+    expect(() => AccountGovernor.validateReserve(refusedPayload)).toThrow();
+    expect(() => AccountGovernor.validateReserve(request)).not.toThrow();
+  });
+});
+
+describe('the account governor hearing a refusal for rate', () => {
+  const refusal = (grant: string, at: number, retryAfterMs: number) => ({
+    kind: 'rate-limited',
+    grant,
+    at,
+    retryAfterMs,
+  });
+
+  it("pauses every lane the grant's calls spend from until the vendor's time", () => {
+    const g = governor();
+    const { grant } = g.reserve(bulk(1), T0);
+
+    g.report(refusal(grant, T0 + 100, 5_000), T0 + 100);
+
+    expect(g.view().ledgers.bulk!.pausedUntil).toBe(T0 + 5_100);
+    expect(g.view().ledgers.general!.pausedUntil).toBe(T0 + 5_100);
+    expect(g.view().rateLimitReports).toBe(1);
+  });
+
+  it('waits at most an hour, however far off the time the message names', () => {
+    const g = governor();
+    const { grant } = g.reserve(general(1), T0);
+
+    g.report(refusal(grant, T0, 1e15), T0);
+
+    expect(g.view().ledgers.general!.pausedUntil).toBe(T0 + MAX_MESSAGE_WAIT_MS);
+    expect(g.reserve(general(1), T0).slots[0]).toBe(T0 + MAX_MESSAGE_WAIT_MS);
+  });
+
+  it('drops a report that quotes no grant, an unknown or expired one, or a time far from now', () => {
+    const g = governor();
+    const { grant, slots } = g.reserve(general(1), T0);
+    const reports = [
+      { kind: 'rate-limited', at: T0, retryAfterMs: 5_000 },
+      refusal('00000000-0000-4000-8000-999999999999', T0, 5_000),
+      refusal(grant, T0 - 3_600_000, 5_000),
+      { ...refusal(grant, T0, 5_000), lanes: ['general'] },
+      null,
+      refusedPayload,
+    ];
+
+    for (const report of reports) g.report(report, T0);
+    g.report(refusal(grant, slots[0]! + GRANT_TTL_MS + 1, 5_000), slots[0]! + GRANT_TTL_MS + 1);
+
+    expect(g.view().ledgers.general!.pausedUntil).toBe(0);
+    expect(g.view().rateLimitReports).toBe(0);
+    expect(g.view().droppedMessages).toBe(reports.length + 1);
+  });
+
+  it('reads a quota reading against the windows and margin of the reservation it quotes', () => {
+    const g = governor();
+    const { grant } = g.reserve(general(1), T0);
+
+    // One call of ours in the window, yet the vendor says 20 of 25 are gone: another client spends 19.
+    g.report({ kind: 'quota', grant, at: T0, reading: { limit: 25, remaining: 5, resetAtMs: T0 + 5_000 } }, T0);
+
+    expect(g.view().quotaReports).toBe(1);
+    expect(g.view().adaptations.general?.['5']?.factor).toBeCloseTo(6 / 25);
+  });
+});
+
+describe('the account governor giving back slots', () => {
+  it('frees a slot its grant holds, for the next call to take', () => {
+    const g = governor();
+    const first = g.reserve(general(24), T0);
+    const { grant, slots } = g.reserve(general(1), T0);
+    expect(slots[0]).toBe(T0 + 5_200);
+
+    g.release({ grant, slots }, T0);
+
+    expect(generalSlots(g)).toEqual(first.slots);
+    expect(g.reserve(general(1), T0).slots).toEqual(slots);
+  });
+
+  it("frees only its grant's slot, once, though other grants hold slots at the same time", () => {
+    const g = governor();
+    const a = g.reserve(general(1), T0);
+    const b = g.reserve(general(12), T0);
+    expect(b.slots.every((slot) => slot === a.slots[0])).toBe(true);
+
+    g.release({ grant: a.grant, slots: [T0, T0] }, T0);
+    g.release({ grant: a.grant, slots: [T0] }, T0);
+
+    expect(generalSlots(g)).toEqual(b.slots);
+  });
+
+  it('drops a release quoting no grant, or slots read from the state query', () => {
+    const g = governor();
+    g.reserve(general(24), T0);
+    const seen = generalSlots(g);
+
+    g.release({ ledgers: ['general', 'general:own'], slots: seen }, T0);
+    g.release({ grant: '00000000-0000-4000-8000-999999999999', slots: seen }, T0);
+    g.release(refusedPayload, T0);
+
+    expect(generalSlots(g)).toHaveLength(24);
+    expect(g.view().droppedMessages).toBe(3);
+  });
+});
+
+describe('the account governor moving slots', () => {
+  it('moves a slot its grant holds to where the vendor may have counted it, once, adding none', () => {
+    const g = governor();
+    const { grant } = g.reserve(general(2), T0);
+
+    g.move({ grant, moves: [{ from: T0, to: T0 + 400 }] }, T0 + 500);
+    g.move(
+      {
+        grant,
+        moves: [
+          { from: T0, to: T0 + 900 },
+          { from: T0, to: T0 + 900 },
+        ],
+      },
+      T0 + 1_000,
+    );
+
+    expect(generalSlots(g)).toEqual([T0 + 400, T0 + 900]);
+  });
+
+  it("leaves alone a move of another grant's slot, or of a slot the grant never held", () => {
+    const g = governor();
+    const a: Reservation = g.reserve(general(1), T0);
+    const b = g.reserve(general(1), T0);
+
+    g.move({ grant: a.grant, moves: [{ from: T0 + 1, to: T0 + 400 }] }, T0);
+    g.move({ grant: b.grant, moves: [{ from: T0, to: T0 + 700 }] }, T0);
+    g.move({ grant: b.grant, moves: [{ from: T0, to: T0 + 700 }] }, T0);
+
+    expect(generalSlots(g)).toEqual([T0, T0 + 700]);
+  });
+
+  it('drops a move further than ten minutes, or earlier', () => {
+    const g = governor();
+    const { grant } = g.reserve(general(1), T0);
+
+    g.move({ grant, moves: [{ from: T0, to: T0 + 3_600_000 }] }, T0);
+    g.move({ grant, moves: [{ from: T0, to: T0 - 1 }] }, T0);
+
+    expect(generalSlots(g)).toEqual([T0]);
+    expect(g.view().droppedMessages).toBe(2);
+  });
+});
+
+describe('the account governor carried on', () => {
+  it('shows its state without the grant tokens', () => {
+    const g = governor();
+    const { grant } = g.reserve(general(3), T0);
+
+    const view = g.view();
+
+    expect(view.grants).toBe(1);
+    expect(JSON.stringify(view)).not.toContain(grant);
+  });
+
+  it("keeps its grants across continue-as-new, so a call's messages still count", () => {
+    const g = governor();
+    const { grant, slots } = g.reserve(general(25), T0);
+
+    const next = AccountGovernor.start(structuredClone(g.carried()), () => 'unused');
+    next.release({ grant, slots: slots.slice(-1) }, T0);
+
+    expect(next.view().ledgers.general!.slots).toHaveLength(24);
+  });
+
+  it('forgets a grant once its last slot is two minutes past', () => {
+    const g = governor();
+    g.reserve(general(1), T0);
+
+    g.reserve(general(1), T0 + GRANT_TTL_MS + 1);
+
+    expect(g.view().grants).toBe(1);
+  });
+});
