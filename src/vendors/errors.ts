@@ -7,13 +7,23 @@ export abstract class VendorError extends Error {
     'rate-limited' | 'auth' | 'transient' | 'batch-too-large' | 'unexpected-response' | 'not-found';
 }
 
+/**
+ * The longest a refusal for rate makes anything wait. SmartLead's longest window is an hour and LeadSquared's five
+ * seconds: a vendor (or a proxy before it) naming a longer wait is wrong, and taken literally would stall the account,
+ * or overflow a timer and send at once.
+ */
+export const MAX_VENDOR_WAIT_MS = 60 * 60 * 1000;
+
 /** The vendor refused for rate: retry at `retryAfterMs`, and tell the governor what the vendor said. */
 export class RateLimitedError extends VendorError {
   readonly kind = 'rate-limited';
   override name = 'RateLimitedError';
+  /** The wait as leadsync takes it: what the vendor named, within [0, MAX_VENDOR_WAIT_MS]. */
+  readonly retryAfterMs: number;
   constructor(
     message: string,
-    readonly retryAfterMs: number,
+    /** The wait the vendor named, as it named it. */
+    readonly statedRetryAfterMs: number,
     /** The window the vendor says it enforces, when it says (LeadSquared: "limit of 25 in 5 second(s)"). */
     readonly window?: { limit: number; seconds: number },
     /** The limit of the window that refused, when the vendor names it (SmartLead: X-RateLimit-Limit on a 429). */
@@ -24,7 +34,15 @@ export class RateLimitedError extends VendorError {
      */
     readonly retryAfterStated = true,
   ) {
-    super(message);
+    const clamped = Number.isFinite(statedRetryAfterMs)
+      ? Math.min(Math.max(0, statedRetryAfterMs), MAX_VENDOR_WAIT_MS)
+      : MAX_VENDOR_WAIT_MS;
+    super(
+      clamped === statedRetryAfterMs
+        ? message
+        : `${message}; the vendor asked for a wait of ${statedRetryAfterMs} ms, leadsync waits ${clamped} ms`,
+    );
+    this.retryAfterMs = clamped;
   }
 }
 

@@ -3,6 +3,7 @@ import {
   AuthError,
   BatchRefusedError,
   BatchTooLargeError,
+  MAX_VENDOR_WAIT_MS,
   NotFoundError,
   RateLimitedError,
   UnexpectedResponseError,
@@ -33,6 +34,16 @@ describe('SmartLead call classification', () => {
     expect((withHeader as RateLimitedError).retryAfterMs).toBe(7_000);
     expect((withoutHeader as RateLimitedError).retryAfterMs).toBe(30_000);
     expect(withoutHeader?.message).toContain('RATE_LIMIT_EXCEEDED: Too many requests.');
+  });
+
+  it('waits at most an hour however long a 429 says, and says what it was asked', () => {
+    const body = { error: { code: 'RATE_LIMIT_EXCEEDED', message: 'Too many requests.' } };
+
+    const failure = callFailure(answer(429, body, { 'retry-after': '99999999999' }), campaign, NOW);
+
+    expect((failure as RateLimitedError).retryAfterMs).toBe(MAX_VENDOR_WAIT_MS);
+    expect((failure as RateLimitedError).statedRetryAfterMs).toBe(99_999_999_999_000);
+    expect(failure?.message).toContain('the vendor asked for a wait of 99999999999000 ms, leadsync waits 3600000 ms');
   });
 
   it('makes a plain-text 429 of the analytics endpoints a RateLimitedError too', () => {
@@ -168,6 +179,15 @@ describe('quotaOf', () => {
 
     expect(quota('42')?.resetAtMs).toBe(NOW + 42_000);
     expect(quota(String(NOW + 5_000))?.resetAtMs).toBe(NOW + 5_000);
+  });
+
+  it('reads a reset further than an hour away as an hour away', () => {
+    const reset = (value: string) =>
+      quotaOf(new Headers({ 'x-ratelimit-limit': '60', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': value }), NOW)
+        ?.resetAtMs;
+
+    expect(reset(String(NOW / 1000 + 86_400))).toBe(NOW + MAX_VENDOR_WAIT_MS);
+    expect(reset('1e15')).toBe(NOW + MAX_VENDOR_WAIT_MS);
   });
 
   it('reads nothing when a header is missing or not a number', () => {

@@ -2,6 +2,7 @@ import {
   AuthError,
   BatchRefusedError,
   BatchTooLargeError,
+  MAX_VENDOR_WAIT_MS,
   NotFoundError,
   RateLimitedError,
   UnexpectedResponseError,
@@ -141,10 +142,11 @@ export function quotaOf(headers: Headers, nowMs = Date.now()): QuotaReading | un
   return { limit, remaining, resetAtMs: resetAtMs(reset, nowMs) };
 }
 
+/** When the window resets, never further than the longest wait a vendor may impose (a far one would stall the lane). */
 function resetAtMs(reset: number, nowMs: number): number {
-  if (reset < SMALLEST_UNIX_RESET) return nowMs + reset * 1000;
-  if (reset > LARGEST_UNIX_SECONDS_RESET) return reset;
-  return reset * 1000;
+  const at =
+    reset < SMALLEST_UNIX_RESET ? nowMs + reset * 1000 : reset > LARGEST_UNIX_SECONDS_RESET ? reset : reset * 1000;
+  return Math.min(at, nowMs + MAX_VENDOR_WAIT_MS);
 }
 
 /**
