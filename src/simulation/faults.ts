@@ -3,14 +3,17 @@ import { z } from 'zod';
 const Rate = z.number().min(0).max(1);
 
 /**
- * Faults a simulator injects, each a share of requests from 0 to 1. `errorRate` and `dropRate` strike before the
- * request is handled (nothing is written, no quota is spent); `lostResponseRate` strikes after a write succeeded,
- * dropping the connection without an answer, the case that tests idempotency; `slowMs` delays `slowRate` of the
- * answers. A `seed` makes which requests are struck repeatable.
+ * Faults a simulator injects, each a share of requests from 0 to 1. `errorRate`, `bareErrorRate` and `dropRate` strike
+ * before the request is handled (nothing is written, no quota is spent); `lostResponseRate` strikes after a write
+ * succeeded, dropping the connection without an answer, the case that tests idempotency; `slowMs` delays `slowRate` of
+ * the answers. A `seed` makes which requests are struck repeatable.
  */
 export const FaultOptionsSchema = z
   .object({
+    /** A 500 as the vendor sends its own failures: in its error envelope (LeadSquared's MX envelope, SmartLead's). */
     errorRate: Rate.default(0),
+    /** A 500 with no envelope, as a proxy or load balancer in front of the vendor answers. */
+    bareErrorRate: Rate.default(0),
     dropRate: Rate.default(0),
     lostResponseRate: Rate.default(0),
     slowMs: z.number().int().min(0).default(0),
@@ -19,12 +22,15 @@ export const FaultOptionsSchema = z
     seed: z.number().int().optional(),
   })
   .strict()
-  .refine((f) => f.errorRate + f.dropRate <= 1, 'errorRate + dropRate cannot exceed 1');
+  .refine(
+    (f) => f.errorRate + f.bareErrorRate + f.dropRate <= 1,
+    'errorRate + bareErrorRate + dropRate cannot exceed 1',
+  );
 export type FaultOptions = z.input<typeof FaultOptionsSchema>;
 type Faults = z.output<typeof FaultOptionsSchema>;
 
 /** What strikes a request before it is handled. */
-export type EarlyFault = 'drop' | 'error' | undefined;
+export type EarlyFault = 'drop' | 'error' | 'bare-error' | undefined;
 
 /** Draws, request by request, which faults strike; the draws are in a fixed order so a seed replays exactly. */
 export class FaultInjector {
@@ -46,10 +52,13 @@ export class FaultInjector {
   }
 
   beforeHandling(): EarlyFault {
-    if (this.faults.dropRate === 0 && this.faults.errorRate === 0) return undefined;
+    const { dropRate, errorRate, bareErrorRate } = this.faults;
+    if (dropRate + errorRate + bareErrorRate === 0) return undefined;
+    // One draw, in the same order as before bare errors existed: a seed without them replays as it did.
     const draw = this.random();
-    if (draw < this.faults.dropRate) return 'drop';
-    if (draw < this.faults.dropRate + this.faults.errorRate) return 'error';
+    if (draw < dropRate) return 'drop';
+    if (draw < dropRate + errorRate) return 'error';
+    if (draw < dropRate + errorRate + bareErrorRate) return 'bare-error';
     return undefined;
   }
 

@@ -23,6 +23,7 @@ export const CommonFlagsSchema = z.object({
   port: Count.min(0).max(65_535),
   host: z.string().min(1),
   errorRate: Rate.optional(),
+  bareErrorRate: Rate.optional(),
   dropRate: Rate.optional(),
   lostResponseRate: Rate.optional(),
   slowMs: Count.min(0).optional(),
@@ -53,9 +54,9 @@ export function requiredWindows(windows: Window[] | undefined, flag: string): Wi
 }
 
 export function faultsOf(flags: z.output<typeof CommonFlagsSchema>): FaultOptions {
-  const { errorRate, dropRate, lostResponseRate, slowMs, slowRate, seed } = flags;
+  const { errorRate, bareErrorRate, dropRate, lostResponseRate, slowMs, slowRate, seed } = flags;
   return Object.fromEntries(
-    Object.entries({ errorRate, dropRate, lostResponseRate, slowMs, slowRate, seed }).filter(
+    Object.entries({ errorRate, bareErrorRate, dropRate, lostResponseRate, slowMs, slowRate, seed }).filter(
       ([, v]) => v !== undefined,
     ),
   );

@@ -26,12 +26,16 @@ export interface Answer {
   headers?: Record<string, string>;
 }
 
+/** A 500 without the vendor's envelope, as a proxy or load balancer in front of it answers. */
+export const BARE_SERVER_ERROR = { status: 500, body: 'Internal Server Error' } as const;
+
 /** How one vendor speaks: its routes, its credentials check and the envelopes of its refusals. */
 export interface VendorProtocol {
   endpointFor(request: SimRequest): Endpoint | undefined;
   notFound(request: SimRequest): Answer;
   /** A refusal when the credentials are missing or wrong. */
   authenticate(request: SimRequest): Answer | undefined;
+  /** A failure of the vendor's own, in the envelope the vendor wraps them in. */
   serverError(): Answer;
   rateLimited(refusal: { refusedBy: LaneWindow; retryAfterMs: number }, usage: WindowUsage[], nowMs: number): Answer;
   /** Headers every admitted answer carries (SmartLead's X-RateLimit-*). */
@@ -46,8 +50,8 @@ export interface SimulationState {
 }
 
 /**
- * Every request goes the same way: route (unknown: 404), credentials, early faults (500, drop: nothing written, no
- * quota spent), the rate limit, the endpoint, then the late faults (the answer lost after the write, a slow answer).
+ * Every request goes the same way: route (unknown: 404), credentials, early faults (a 500 enveloped or bare, a drop:
+ * nothing written, no quota spent), the rate limit, the endpoint, then the late faults (the answer lost after the write, a slow answer).
  * Each request is recorded once, with the outcome the client was meant to see.
  */
 export function answerVendorRequest(
@@ -77,8 +81,8 @@ export function answerVendorRequest(
     record(endpoint.lane, 0, 'fault-drop');
     return { drop: true };
   }
-  if (early === 'error') {
-    const answer = protocol.serverError();
+  if (early === 'error' || early === 'bare-error') {
+    const answer = early === 'error' ? protocol.serverError() : BARE_SERVER_ERROR;
     record(endpoint.lane, answer.status, 'fault-500');
     return answer;
   }

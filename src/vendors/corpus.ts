@@ -18,10 +18,15 @@ export const CorpusSourceSchema = z.union([
 ]);
 
 /**
- * How sure the record is: `documented` (the vendor's own pages or seed say so), `observed` (independent clients show
- * it happening), `assumed` (the record is silent: the client is tolerant here, and the note says how).
+ * What the record shows of the answer:
+ * - `documented`: the vendor's page (or the seed, or the vendor's published spec) shows this body: a source quotes it,
+ *   naming every key of it;
+ * - `independent-client`: a client or report written by someone else shows this body (repository and file, thread);
+ * - `inferred`: the record shows part of it (the status, the text, the fields) and the rest follows from it: the note
+ *   says which part is which;
+ * - `assumed`: the record is silent: the client is tolerant here, and the note says how.
  */
-export const CorpusStandingSchema = z.enum(['documented', 'observed', 'assumed']);
+export const CorpusStandingSchema = z.enum(['documented', 'independent-client', 'inferred', 'assumed']);
 
 export const CorpusExchangeSchema = z
   .object({
@@ -62,8 +67,38 @@ export const CorpusExchangeSchema = z
     /** Whether the vendor's simulator can be made to give this answer (false for answers only a fault injects). */
     simulated: z.boolean().default(true),
   })
-  .strict();
+  .strict()
+  .superRefine((exchange, ctx) => {
+    if (exchange.standing === 'inferred' || exchange.standing === 'assumed') {
+      if (!exchange.note) {
+        ctx.addIssue({ code: 'custom', path: ['note'], message: `${exchange.standing}: say what it rests on` });
+      }
+    }
+    if (exchange.standing !== 'documented') return;
+    const quoted = exchange.sources.map((source) => source.quote ?? '').join('\n');
+    const unshown = shownParts(exchange.response.body).filter((part) => !quotes(quoted, part));
+    if (unshown.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['standing'],
+        message: `documented, but no source quotes the body's ${unshown.join(', ')}: quote the page, or say what it is`,
+      });
+    }
+  });
 export type CorpusExchange = z.infer<typeof CorpusExchangeSchema>;
+
+/** What a quote must show of a body to document it: its keys (a list's, its first element's), or its text. */
+function shownParts(body: unknown): string[] {
+  const shape = Array.isArray(body) ? (body as unknown[])[0] : body;
+  if (typeof shape === 'string') return [shape];
+  if (shape === null || typeof shape !== 'object') return [];
+  return Object.keys(shape);
+}
+
+function quotes(quoted: string, part: string): boolean {
+  if (!/^\w+$/.test(part)) return quoted.includes(part);
+  return new RegExp(`\\b${part}\\b`).test(quoted);
+}
 
 /** Every exchange of a vendor's corpus folder, by file name, validated: a malformed fixture fails loudly. */
 export function loadCorpus(directory: string): Map<string, CorpusExchange> {

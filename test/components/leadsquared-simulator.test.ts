@@ -265,6 +265,44 @@ describe('LeadSquared simulator faults', () => {
     expect(report.leads.count).toBe(40 - transient);
   });
 
+  it('answers an injected 500 as LeadSquared wraps its own failures, in the MX envelope, and a bare one on request', async () => {
+    const sim = await start({ faults: { errorRate: 1 } });
+    const send = () =>
+      fetch(new URL('LeadManagement.svc/Lead.CreateOrUpdate', sim.baseUrl), {
+        method: 'POST',
+        headers: { 'x-LSQ-AccessKey': KEYS.accessKey, 'x-LSQ-SecretKey': KEYS.secretKey },
+        body: JSON.stringify([{ Attribute: 'EmailAddress', Value: 'a@example.com' }]),
+      });
+
+    const enveloped = await send();
+    const envelopedBody = (await enveloped.json()) as Record<string, unknown>;
+    sim.setFaults({ bareErrorRate: 1 });
+    const bare = await send();
+
+    expect(enveloped.status).toBe(500);
+    expect(envelopedBody).toEqual({
+      Status: 'Error',
+      ExceptionType: 'NullReferenceException',
+      ExceptionMessage: 'There was an error processing the request.',
+    });
+    expect(bare.status).toBe(500);
+    expect(await bare.text()).toBe('Internal Server Error');
+    expect(sim.report().requests.map((r) => r.outcome)).toEqual(['fault-500', 'fault-500']);
+    expect(sim.leads()).toHaveLength(0);
+  });
+
+  it('has the client retry an injected enveloped 500 on one lead and in bulk, never reject the rows', async () => {
+    const sim = await start({ faults: { errorRate: 1 } });
+    const client = clientOf(sim);
+
+    const single = await failure(client.createOrUpdateLead(lead(1)));
+    const bulk = await failure(client.bulkCreateOrUpdateLeads([lead(2), lead(3)]));
+
+    expect(single).toBeInstanceOf(TransientError);
+    expect(single.message).toContain('HTTP 500: NullReferenceException: There was an error processing the request.');
+    expect(bulk).toBeInstanceOf(TransientError);
+  });
+
   it('drops the connection before handling, writing nothing', async () => {
     const sim = await start({ faults: { dropRate: 1 } });
 

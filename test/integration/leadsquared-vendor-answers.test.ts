@@ -138,6 +138,25 @@ describe('a LeadSquared account whose bulk endpoint takes 25 leads, not the seed
   }, 180_000);
 });
 
+describe('LeadSquared 500s in the MX envelope that are faults of the vendor, not refusals', () => {
+  const fixture = leadSquaredSyncFixture(fastAccount());
+
+  it('lands every one of 300 leads, none rejected, with a fifth of the calls answered a NullReferenceException 500', async () => {
+    fixture.setup.simulator.reset();
+    const file = await writeCsv(fixture.setup.directory, 'faults.csv', LEAD_HEADER, csvLines(leadRows(300)));
+
+    fixture.setup.simulator.setFaults({ errorRate: 0.2, seed: 11 });
+    const result = await (await start(fixture, file)).result();
+    fixture.setup.simulator.setFaults({});
+
+    const faults = fixture.setup.simulator.report().requests.filter((r) => r.outcome === 'fault-500');
+    expect(faults.length).toBeGreaterThan(0);
+    expect(result).toMatchObject({ read: 300, accepted: 300, rejected: 0 });
+    expect(await rejectLines(result.rejectsFile)).toEqual([]);
+    expect(fixture.setup.simulator.leads()).toHaveLength(300);
+  }, 180_000);
+});
+
 describe('LeadSquared leads the vendor keeps failing on', () => {
   const fixture = leadSquaredSyncFixture(fastAccount());
 
@@ -153,8 +172,12 @@ describe('LeadSquared leads the vendor keeps failing on', () => {
     expect(result.retried).toBeGreaterThan(0);
     const rejects = await rejectLines(result.rejectsFile);
     expect(rejects.map((line) => Number(line.split(',')[0]))).toEqual([31, 100]);
-    for (const line of rejects)
-      expect(line).toMatch(/HTTP 500: Internal Server Error \(still failing after 6 attempts\)/);
+    // The vendor's own failure, in its envelope: reported with its message once the row's attempts are spent.
+    for (const line of rejects) {
+      expect(line).toMatch(
+        /HTTP 500: NullReferenceException: There was an error processing the request\. \(still failing after 6 attempts\)/,
+      );
+    }
     expect(fixture.setup.simulator.leads()).toHaveLength(118);
   }, 180_000);
 });

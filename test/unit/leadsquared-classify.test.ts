@@ -123,6 +123,58 @@ describe('LeadSquared whole-call failures', () => {
     });
   });
 
+  it.each([
+    ['MXDuplicateEntryException', 'A Lead with same Phone Number already exists.'],
+    ['MXInvalidInputException', 'Invalid value for FirstName'],
+    ['MXMandatoryAttributeMissingException', "'EmailAddress' is mandatory"],
+  ])(
+    'rejects a single row refused with %s on HTTP 500, a refusal LeadSquared documents or clients show',
+    (type, text) => {
+      const body = { Status: 'Error', ExceptionType: type, ExceptionMessage: text };
+
+      expect(singleWriteResult(answer(500, body), row7).outcome).toMatchObject({
+        row: 7,
+        status: 'rejected',
+        reason: `${type}: ${text}`,
+      });
+    },
+  );
+
+  it.each([
+    [
+      'an exception of the server',
+      { ExceptionType: 'NullReferenceException', ExceptionMessage: 'There was an error processing the request.' },
+      'NullReferenceException: There was an error processing the request.',
+    ],
+    [
+      'an MX type not known as a refusal',
+      { ExceptionType: 'MXSqlException', ExceptionMessage: 'database timeout' },
+      'MXSqlException: database timeout',
+    ],
+    ['no type at all', { ExceptionMessage: 'Something went wrong' }, 'Something went wrong'],
+  ])(
+    'retries a single write answered HTTP 500 in the envelope with %s, keeping the vendor message',
+    (_c, fields, text) => {
+      const err = thrown(() => singleWriteResult(answer(500, { Status: 'Error', ...fields }), row7));
+
+      expect(err).toBeInstanceOf(TransientError);
+      expect(err.message).toContain(`HTTP 500: ${text}`);
+    },
+  );
+
+  it('retries a bulk call answered HTTP 503 in the envelope with an unknown type, one row or many', () => {
+    const body = { Status: 'Error', ExceptionType: 'MXServiceUnavailableException', ExceptionMessage: 'try later' };
+
+    expect(thrown(() => bulkLeadResults(answer(503, body), rows(4)))).toBeInstanceOf(TransientError);
+    expect(thrown(() => bulkActivityResults(answer(503, body), rows(1, 2)))).toBeInstanceOf(TransientError);
+  });
+
+  it('still rejects a row refused in the envelope below 500, whatever the type', () => {
+    const body = { Status: 'Error', ExceptionType: 'MXSomethingNewException', ExceptionMessage: 'bad mx_City' };
+
+    expect(singleWriteResult(answer(400, body), row7).outcome).toMatchObject({ status: 'rejected', field: 'mx_City' });
+  });
+
   it('retries a read refused with an envelope or a bare 5xx: a read changes nothing', () => {
     const body = { Status: 'Error', ExceptionType: 'MXSqlException', ExceptionMessage: 'database unavailable' };
 
@@ -222,6 +274,30 @@ describe('LeadSquared row outcomes', () => {
       },
       { outcome: { row: 12, status: 'accepted' }, id: 'c' },
     ]);
+  });
+
+  it.each([
+    ['ErrorMessage', { RowNumber: 2, LeadId: null, ErrorMessage: 'Phone number is invalid' }],
+    [
+      'Errors[].Message',
+      { RowNumber: 2, LeadCreated: false, Errors: [{ Code: 'E1042', Message: 'Phone number is invalid' }] },
+    ],
+    ['Errors as texts', { RowNumber: 2, Errors: ['Phone number is invalid'] }],
+    ['a Message of another shape', { RowNumber: 2, LeadId: null, Message: { Description: 'Phone number is invalid' } }],
+  ])('rejects a bulk row whose answer carries its error in %s with that message', (_case, row) => {
+    const body = [{ RowNumber: 1, LeadId: 'a' }, row];
+
+    const [, second] = bulkLeadResults(answer(200, body), [
+      { row: 1, fieldNames: ['EmailAddress'] },
+      { row: 2, fieldNames: ['EmailAddress', 'Phone'] },
+    ]);
+
+    expect(second!.outcome).toMatchObject({
+      row: 2,
+      status: 'rejected',
+      field: 'Phone',
+      reason: expect.stringMatching(/^Phone number is invalid \(LeadSquared's answer for this row: \{"RowNumber":2/),
+    });
   });
 
   it('rejects a bulk row that carries only a Message and no id', () => {

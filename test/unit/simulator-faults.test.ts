@@ -27,6 +27,17 @@ describe('FaultInjector', () => {
     expect(drops).toBeLessThan(270);
   });
 
+  it('draws bare 500s beside enveloped ones, and replays a seed without them exactly as before they existed', () => {
+    const mixed = draws(new FaultInjector({ errorRate: 0.2, bareErrorRate: 0.1, dropRate: 0.1, seed: 7 }), 2_000);
+    const withoutBare = draws(new FaultInjector({ errorRate: 0.2, dropRate: 0.1, seed: 7 }), 2_000);
+
+    const bare = mixed.filter((d) => d === 'bare-error').length;
+    expect(bare).toBeGreaterThan(130);
+    expect(bare).toBeLessThan(270);
+    // The same draws: a request a bare 500 struck is one no other fault struck before.
+    mixed.forEach((d, i) => expect(d === 'bare-error' ? 'none' : d).toBe(withoutBare[i]));
+  });
+
   it('always strikes at rate 1', () => {
     const injector = new FaultInjector({ lostResponseRate: 1, slowMs: 50 });
 
@@ -37,6 +48,7 @@ describe('FaultInjector', () => {
   it('refuses rates outside 0..1 and early faults over 1 together', () => {
     expect(FaultOptionsSchema.safeParse({ errorRate: 1.5 }).success).toBe(false);
     expect(FaultOptionsSchema.safeParse({ errorRate: 0.6, dropRate: 0.6 }).success).toBe(false);
+    expect(FaultOptionsSchema.safeParse({ errorRate: 0.5, bareErrorRate: 0.3, dropRate: 0.3 }).success).toBe(false);
     expect(FaultOptionsSchema.safeParse({ errorRat: 0.1 }).success).toBe(false);
   });
 });

@@ -52,6 +52,22 @@ const AUTH_EXCEPTION = /unauthori[sz]ed|authenticat|access ?key|secret ?key|inva
 const ROW_NOUN = /\b(leads?|rows?|records?|activit(y|ies)|items?|entries)\b/i;
 const MAXIMUM = /\b(?:max(?:imum)?|up to|at most|more than|limit(?: of)?|allowed(?: is)?)\b\D{0,30}?(\d+)/i;
 const BODY_EXCERPT_CHARS = 300;
+/**
+ * Exception types LeadSquared sends for a refusal of what was sent, on HTTP 500 as on any status: the row's fault,
+ * never better for a retry. LeadSquared publishes no list of its types (its error page shows one by example, and says
+ * a 500 "could be many reasons"), so any other type on a 5xx is the vendor's own fault and is retried as transient:
+ * - MXMandatoryAttributeMissingException: the error page's example (apidocs.leadsquared.com/error-handling);
+ * - MXDuplicateEntryException: a unique field another lead holds, HTTP 500 (dpaluy/leadsquared specs; chatwoot's
+ *   LeadSquared client retries it by phone, chatwoot/chatwoot#13910);
+ * - MXInvalidInputException: a value or parameter refused (chatwoot/chatwoot's activity client spec).
+ */
+const ROW_REFUSAL_EXCEPTIONS: ReadonlySet<string> = new Set([
+  'MXMandatoryAttributeMissingException',
+  'MXDuplicateEntryException',
+  'MXInvalidInputException',
+]);
+/** Keys of a bulk row answer whose text may say why the row failed, whatever shape the answer has. */
+const REASON_KEY = /message|error|reason|description/i;
 
 /**
  * Failures of the whole call, whatever the endpoint: the rate limit (recognised by its envelope on any status first:
@@ -87,17 +103,17 @@ export function callFailure(answer: Answer): VendorError | undefined {
 }
 
 /**
- * Lead.CreateOrUpdate and ProspectActivity.svc/Create: one row, so an MX envelope that is not the call's is the row's
- * refusal, with the vendor's message, on any status (LeadSquared answers a duplicate phone with HTTP 500). Only a
- * 5xx without an envelope is transient.
+ * Lead.CreateOrUpdate and ProspectActivity.svc/Create: one row, so a refusal in the MX envelope that is not the call's
+ * is the row's, with the vendor's message, on any status (LeadSquared answers a duplicate phone with HTTP 500). A 5xx
+ * whose envelope is not a known refusal, or that has none, is transient: retried, and its message kept.
  */
 export function singleWriteResult(answer: Answer, sent: SentRow): WriteResult {
   const failure = callFailure(answer);
   if (failure) throw failure;
   const success = SuccessEnvelopeSchema.safeParse(answer.body);
   if (success.success && isOk(answer.status)) return { outcome: accepted(sent), id: success.data.Message.Id };
-  const envelope = errorEnvelope(answer.body);
-  if (envelope) return { outcome: rejected(sent, envelopeText(envelope)) };
+  const refusal = refusalOf(answer);
+  if (refusal) return { outcome: rejected(sent, envelopeText(refusal)) };
   if (answer.status >= 500) throw transient(answer);
   throw unexpected(answer);
 }
@@ -161,18 +177,29 @@ export function fieldNamedIn(text: string, names: readonly string[]): string | u
 function bulkCallRefusal(answer: Answer, sent: readonly SentRow[]): WriteResult[] | undefined {
   const failure = callFailure(answer) ?? batchTooLarge(answer);
   if (failure) throw failure;
-  const envelope = errorEnvelope(answer.body);
-  if (envelope) {
+  const refusal = refusalOf(answer);
+  if (refusal) {
     const [only, ...more] = sent;
-    if (only && more.length === 0) return [{ outcome: rejected(only, envelopeText(envelope)) }];
+    if (only && more.length === 0) return [{ outcome: rejected(only, envelopeText(refusal)) }];
     // Its envelope names no size and no rate limit: some rows' fault, found by splitting; one row's refusal is its own.
     throw new BatchRefusedError(
       `${answer.call}: LeadSquared refused the batch of ${sent.length} rows (HTTP ${answer.status})${detail(answer)}`,
-      envelopeText(envelope),
+      envelopeText(refusal),
     );
   }
   if (answer.status >= 500) throw transient(answer);
   if (!isOk(answer.status)) throw unexpected(answer);
+  return undefined;
+}
+
+/**
+ * The envelope of a refusal of what was sent. Below 500 any envelope is one; on a 5xx only a known refusal type is,
+ * since LeadSquared wraps its own failures in the same envelope, and a row refused for a vendor fault would be lost.
+ */
+function refusalOf(answer: Answer): ErrorEnvelope | undefined {
+  const envelope = errorEnvelope(answer.body);
+  if (!envelope) return undefined;
+  if (answer.status < 500 || ROW_REFUSAL_EXCEPTIONS.has(envelope.ExceptionType ?? '')) return envelope;
   return undefined;
 }
 
@@ -201,8 +228,8 @@ function batchTooLarge(answer: Answer): BatchTooLargeError | undefined {
 
 /**
  * Every row sent gets an outcome. The per-row failure shape is not documented, so a row answer that cannot be read
- * (no result for its RowNumber, an element of unknown shape, neither an id nor a reason) is that row's refusal with
- * the raw answer as the reason: never a failed call for the rows that did land. A rate-limited row fails the whole
+ * (no result for its RowNumber, an element of unknown shape, no id) is that row's refusal: with the vendor's message
+ * wherever the answer carries one, and the raw answer; never a failed call for the rows that did land. A rate-limited row fails the whole
  * call, since rejecting it would drop a row the vendor never looked at.
  */
 function matchRows(
@@ -224,20 +251,32 @@ function matchRows(
     const answered = byRowNumber.get(index + 1);
     if (!answered) return { outcome: rejected(row, `LeadSquared gave no result for this row${detail(answer)}`) };
     const { result, raw } = answered;
-    if (!result)
-      return { outcome: rejected(row, `LeadSquared's answer for this row could not be read: ${excerpt(raw)}`) };
-    const failure = rowFailureText(result);
+    const failure = result && rowFailureText(result);
     if (failure !== undefined) {
-      if (isRateLimit(result)) throw rateLimited(answer, failure);
+      if (result && isRateLimit(result)) throw rateLimited(answer, failure);
       return { outcome: rejected(row, failure) };
     }
-    const id = idOf(result);
-    if (!id) {
-      return {
-        outcome: rejected(row, `LeadSquared's answer for this row has neither an id nor a reason: ${excerpt(raw)}`),
-      };
+    const id = result && idOf(result);
+    if (id) return { outcome: accepted(row), id };
+    // A shape the client does not know, or no id: the vendor's own words first, wherever the row answer carries them.
+    const said = reasonsIn(raw);
+    if (said.length > 0) {
+      return { outcome: rejected(row, `${said.join('; ')} (LeadSquared's answer for this row: ${excerpt(raw)})`) };
     }
-    return { outcome: accepted(row), id };
+    const unread = result ? 'has neither an id nor a reason' : 'could not be read';
+    return { outcome: rejected(row, `LeadSquared's answer for this row ${unread}: ${excerpt(raw)}`) };
+  });
+}
+
+/** The texts under keys that say why (ErrorMessage, Errors[].Description...), at any depth, in order. */
+function reasonsIn(value: unknown, depth = 0): string[] {
+  if (depth > 3 || value === null || typeof value !== 'object') return [];
+  return Object.entries(value as Record<string, unknown>).flatMap(([key, inner]) => {
+    const listed: unknown[] = Array.isArray(inner) ? inner : [inner];
+    const texts = REASON_KEY.test(key)
+      ? listed.filter((v): v is string => typeof v === 'string' && v.trim() !== '')
+      : [];
+    return [...texts.map((text) => text.trim()), ...listed.flatMap((v) => reasonsIn(v, depth + 1))];
   });
 }
 

@@ -35,12 +35,22 @@ export interface BulkLimits {
 export interface LeadSquaredQuirks {
   /** Emails whose bulk row is refused in a shape the client does not know (the lead is not written). */
   unreadableRowFor: ReadonlySet<string>;
-  /** Emails that make any lead write carrying them fail with a bare 500, nothing written: a row the vendor chokes on. */
+  /**
+   * Emails that make any lead write carrying them fail with the vendor's own 500 (VENDOR_FAULT), nothing written: a
+   * row the vendor chokes on.
+   */
   failingFor: ReadonlySet<string>;
 }
 
-/** The bare 500 of a failure of the vendor's own: no MX envelope (the body is not documented). */
-export const BARE_SERVER_ERROR = { status: 500, body: 'Internal Server Error' } as const;
+/**
+ * A failure of the vendor's own: HTTP 500 in the MX envelope, as the error page says every 500 comes ("There could be
+ * many reasons for it"), with a type that is no refusal of the row: the .NET exception an independent client's spec
+ * shows LeadSquared answering (chatwoot/chatwoot, spec/services/crm/leadsquared/api/activity_client_spec.rb).
+ */
+export const VENDOR_FAULT = {
+  status: 500,
+  body: errorEnvelope('NullReferenceException', 'There was an error processing the request.'),
+} as const;
 
 /** The five endpoints, each a function of the store and the request. */
 export class LeadSquaredEndpoints {
@@ -61,7 +71,7 @@ export class LeadSquaredEndpoints {
     if ('reason' in lead) {
       return { status: 400, body: errorEnvelope(INVALID_INPUT, lead.reason), outcome: 'rejected', rowsRejected: 1 };
     }
-    if (this.quirks().failingFor.has(lead.email.toLowerCase())) return { ...BARE_SERVER_ERROR, outcome: 'fault-500' };
+    if (this.quirks().failingFor.has(lead.email.toLowerCase())) return { ...VENDOR_FAULT, outcome: 'fault-500' };
     const clash = this.store().uniqueClash(lead.email, lead.fields);
     if (clash) {
       const body = errorEnvelope(DUPLICATE_ENTRY, duplicateText(clash.field));
@@ -82,7 +92,7 @@ export class LeadSquaredEndpoints {
         const lead = attributes.success ? readLead(attributes.data) : undefined;
         return lead && 'email' in lead ? [lead.email.toLowerCase()] : [];
       });
-    if (emails.some((email) => failingFor.has(email))) return { ...BARE_SERVER_ERROR, outcome: 'fault-500' };
+    if (emails.some((email) => failingFor.has(email))) return { ...VENDOR_FAULT, outcome: 'fault-500' };
     let rows = 0;
     const results = parsed.data.map((element, index) => {
       const RowNumber = index + 1;

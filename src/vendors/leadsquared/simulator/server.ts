@@ -8,7 +8,7 @@ import type { Endpoint, VendorProtocol } from '../../../simulation/pipeline.js';
 import { RequestLog } from '../../../simulation/request-log.js';
 import type { ReportOptions, RunningSimulator, SimulatorReport } from '../../../simulation/simulator.js';
 import { SlidingWindowLimiter } from '../../../simulation/sliding-window.js';
-import { BARE_SERVER_ERROR, LeadSquaredEndpoints, errorEnvelope, type LeadSquaredQuirks } from './endpoints.js';
+import { LeadSquaredEndpoints, VENDOR_FAULT, errorEnvelope, type LeadSquaredQuirks } from './endpoints.js';
 import { LeadSquaredStore, type StoredActivity, type StoredLead } from './store.js';
 import { LEADSQUARED_PLANS } from '../plans.js';
 
@@ -118,8 +118,7 @@ export async function startLeadSquaredSimulator(
         body: errorEnvelope('MXUnAuthorizedAccessException', 'The access key or secret key is missing or invalid'),
       };
     },
-    // A failure of the vendor's own, not a refusal: a bare 500 without the MX envelope (the body is not documented).
-    serverError: () => BARE_SERVER_ERROR,
+    serverError: () => VENDOR_FAULT,
     rateLimited: ({ refusedBy }) => {
       const text = `API calls exceeded the limit of ${refusedBy.limit} in ${refusedBy.seconds} second(s)`;
       return {

@@ -1,0 +1,55 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CorpusExchangeSchema, loadCorpus, type CorpusExchange } from '../../src/vendors/corpus.js';
+
+const VENDORS = ['leadsquared', 'smartlead'];
+
+/** A 401 in LeadSquared's envelope, marked documented on a page that gives the status and no body. */
+const statusOnly = {
+  name: 'wrong keys: HTTP 401',
+  standing: 'documented',
+  sources: [
+    { page: 'https://apidocs.leadsquared.com/error-handling/', quote: '401 Unauthorized: invalid credentials' },
+  ],
+  request: { method: 'POST', path: 'LeadManagement.svc/Lead.CreateOrUpdate' },
+  response: { status: 401, body: { Status: 'Error', ExceptionType: 'MXUnAuthorizedAccessException' } },
+  expect: { failure: 'auth' },
+};
+
+function issuesOf(exchange: unknown): string[] {
+  const parsed = CorpusExchangeSchema.safeParse(exchange);
+  return parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+}
+
+describe('a vendor contract corpus', () => {
+  it.each(VENDORS)('%s: every exchange marked documented quotes the body it shows', (vendor) => {
+    const corpus = loadCorpus(join(import.meta.dirname, `../../src/vendors/${vendor}/corpus`));
+    const standings = new Set([...corpus.values()].map((exchange: CorpusExchange) => exchange.standing));
+
+    expect(corpus.size).toBeGreaterThan(20);
+    expect(standings.has('documented')).toBe(true);
+  });
+
+  it('refuses an exchange marked documented when no source quotes its body, naming what is not shown', () => {
+    expect(issuesOf(statusOnly)).toEqual([
+      "standing: documented, but no source quotes the body's Status, ExceptionType: quote the page, or say what it is",
+    ]);
+  });
+
+  it('takes it as documented once a source quotes every key of the body', () => {
+    const quoted = {
+      ...statusOnly,
+      sources: [{ page: statusOnly.sources[0]!.page, quote: '{"Status":"Error", "ExceptionType":"MX..."}' }],
+    };
+
+    expect(issuesOf(quoted)).toEqual([]);
+  });
+
+  it('takes it as inferred with a note saying which part the page shows, and refuses it without one', () => {
+    const inferred = { ...statusOnly, standing: 'inferred', note: 'The status is documented; the body is not.' };
+    const { note: _note, ...silent } = inferred;
+
+    expect(issuesOf(inferred)).toEqual([]);
+    expect(issuesOf(silent)).toEqual(['note: inferred: say what it rests on']);
+  });
+});
