@@ -4,7 +4,9 @@ import { Client, Connection } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { loadDataConverter } from '@temporalio/common/lib/internal-non-workflow/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSync } from '../../src/api/syncs.js';
+import { startSync, syncProgress } from '../../src/api/syncs.js';
+import { governorWorkflowId, releaseSignal, reportSignal } from '../../src/core/governor-protocol.js';
+import { backoffSignal } from '../../src/core/sync-messages.js';
 import {
   AesGcmPayloadCodec,
   ENCRYPTED_ENCODING,
@@ -24,6 +26,7 @@ import {
   writeCsv,
   type LeadSquaredSetup,
 } from '../helpers/sync-harness.js';
+import { eventually } from '../helpers/run-cli.js';
 import { testTemporal } from '../helpers/temporal.js';
 
 const UI_ORIGIN = 'http://localhost:8233';
@@ -246,6 +249,36 @@ describe('payload encryption', () => {
         expect(Buffer.from(stored.encodedAttributes!.metadata!.encoding!).toString()).toBe(ENCRYPTED_ENCODING);
       }
       expect(JSON.stringify(history)).not.toContain('no column');
+    });
+
+    it('drops a plain signal to a running sync and its governor, and neither fails a workflow task', async () => {
+      const { namespace } = testTemporal();
+      const file = await writeCsv(setup.directory, 'signalled.csv', LEAD_HEADER, csvLines(leadRows(200)));
+      const keyed = new Client({ connection, namespace, dataConverter: dataConverterFromEnv(env()) });
+      const keyless = new Client({ connection, namespace });
+      const handle = await startSync(
+        keyed,
+        { account: setup.accountName, source: { kind: 'csv', path: file } },
+        { taskQueue: setup.taskQueue },
+      );
+      await eventually(
+        () => syncProgress(handle),
+        (progress) => progress.counts.read > 0,
+      );
+
+      const governorId = governorWorkflowId(setup.accountName);
+      await keyless.workflow.getHandle(handle.workflowId).signal(backoffSignal, { lane: 'general', until: Date.now() });
+      await keyless.workflow.getHandle(governorId).signal(releaseSignal, { grant: 'forged', slots: [Date.now()] });
+      await keyless.workflow
+        .getHandle(governorId)
+        .signal(reportSignal, { kind: 'rate-limited', grant: 'forged', at: Date.now(), retryAfterMs: 1_000 });
+
+      expect(await handle.result()).toMatchObject({ read: 200, accepted: 200 });
+      for (const workflowId of [handle.workflowId, governorId]) {
+        const events = (await keyed.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+        expect(events.filter((event) => event.workflowExecutionSignaledEventAttributes).length).toBeGreaterThan(0);
+        expect(events.filter((event) => event.workflowTaskFailedEventAttributes)).toEqual([]);
+      }
     });
 
     it('fails a workflow started without the key, naming the setting, before anything runs', async () => {
