@@ -309,16 +309,27 @@ export const accounts: fc.Arbitrary<Account> = fc
     lanes: fc.oneof(leadSquaredLike, smartLeadLike, anyLanes),
     marginMs: fc.constantFrom(0, 100, 200, 300, 1000),
   })
-  .map(({ lanes, marginMs }) =>
-    parsedAccount('acme', {
+  .map(({ lanes, marginMs }) => {
+    const account = parsedAccount('acme', {
       vendor: 'leadsquared',
       plan: 'custom',
       lanes,
       baseUrl: 'https://api.example.com/v2',
       credentials: { accessKeyEnv: 'LSQ_ACCESS_KEY', secretKeyEnv: 'LSQ_SECRET_KEY' },
       pacing: { marginMs },
-    }),
-  );
+    });
+    // A counterexample shows the plan, not the whole parsed account.
+    return Object.assign(account, { [fc.toStringMethod]: () => describePlan(account) });
+  });
+
+/** `general 1/0.5s 10/60s; bulk 1/5s +general; margin 200ms` */
+function describePlan(account: Account): string {
+  const lanes = Object.entries(account.effectivePlan.lanes).map(([name, plan]) => {
+    const windows = plan.windows.map((w) => `${w.limit}/${w.seconds}s`).join(' ');
+    return [name, windows, ...plan.alsoSpends.map((other) => `+${other}`)].join(' ');
+  });
+  return `${[...lanes, `margin ${account.pacing.marginMs}ms`].join('; ')}`;
+}
 
 /** Mostly within a window of the last command, now and then past a minute's windows, rarely past an hour's. */
 const advance = fc.oneof(

@@ -100,7 +100,7 @@ describe('the governor ledger, over random plans and sequences', () => {
       fc.assert(
         fc.property(scenarios, ({ account, script }) => {
           play(new GovernorModel(account), script, (_step, _before, model) => {
-            expect(grantedOverfull(model)).toEqual([]);
+            expect(grantedOverfull(model).join('\n')).toBe('');
           });
         }),
         runOptions(SCENARIOS),
