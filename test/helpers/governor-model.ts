@@ -21,6 +21,9 @@ import { parsedAccount } from './accounts.js';
  * the pure functions of src/core/ledger.ts and src/core/adaptation.ts the way workflows/governor.ts combines them,
  * with every call it granted remembered, and arbitraries for plans and for sequences of what reaches a governor.
  * The spends of a reservation come from the pacer's own reserveRequest, on an account parsed from its config.
+ * The handlers themselves live in the workflow, so the model repeats them; it leaves out the windows a refusal says
+ * the vendor enforces (adopted on top of the plan's, so they only ever tighten), the parsing of messages, and
+ * continue-as-new.
  */
 
 /** Workflow time when a scenario starts: epoch milliseconds, so slot arithmetic runs at real magnitudes. */

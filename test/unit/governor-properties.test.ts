@@ -207,11 +207,11 @@ describe('the governor ledger, over random plans and sequences', () => {
         fc.property(scenarios, ({ account, script }) => {
           play(new GovernorModel(account), script, (step, before, model) => {
             for (const [lane, adapted] of adaptedPlan(model)) {
-              expect(withinPlan(model.account.effectivePlan.lanes[lane]!.windows, adapted)).toBe(true);
+              expectWithinPlan(model.account.effectivePlan.lanes[lane]!.windows, adapted);
               // A report only ever tightens; any other step leaves a window where it was, or brings it back up.
               const was = before.adapted.get(lane)!;
-              if (step.kind === 'report') expect(atLeast(was, adapted)).toBe(true);
-              else expect(atLeast(adapted, was)).toBe(true);
+              if (step.kind === 'report') expectNoHigher(adapted, was);
+              else expectNoHigher(was, adapted);
             }
           });
         }),
@@ -268,7 +268,7 @@ describe('one ledger operation, on any ledger', () => {
             from: timeFor(ledger),
             to: fc.oneof(timeFor(ledger), fc.double({ min: -1e6, max: 2e13, noNaN: true })),
           }),
-          { maxLength: 5 },
+          { maxLength: 3 },
         );
       fc.assert(
         fc.property(
@@ -317,7 +317,7 @@ describe('one ledger operation, on any ledger', () => {
   );
 
   it(
-    'keeps an empty ledger paused until its pause ends, however often paused',
+    'never shortens a pause, in whatever order pauses come',
     () => {
       fc.assert(
         fc.property(fc.array(fc.integer({ min: 0, max: 1e9 }), { minLength: 1, maxLength: 5 }), (pauses) => {
@@ -389,9 +389,9 @@ describe('lane adaptation, over random reports', () => {
             const before = adaptedWindows(plan, adaptation);
             hear(adaptation, plan, report, now);
             const after = adaptedWindows(plan, adaptation);
-            if (report.kind === 'quiet') expect(atLeast(after, before)).toBe(true);
-            else expect(atLeast(before, after)).toBe(true);
-            expect(withinPlan(plan, after)).toBe(true);
+            if (report.kind === 'quiet') expectNoHigher(before, after);
+            else expectNoHigher(after, before);
+            expectWithinPlan(plan, after);
             after.forEach((w, i) =>
               expect(w.limit).toBeGreaterThanOrEqual(Math.max(1, Math.floor(plan[i]!.limit * MIN_FACTOR))),
             );
@@ -441,14 +441,16 @@ function withoutOne(slots: readonly number[], at: number): number[] {
   return i < 0 ? [...slots] : [...slots.slice(0, i), ...slots.slice(i + 1)];
 }
 
-/** Same windows, same spans, each limit at least one call and at most the plan's. */
-function withinPlan(plan: readonly Window[], adapted: readonly Window[]): boolean {
-  return (
-    adapted.length === plan.length &&
-    adapted.every((w, i) => w.seconds === plan[i]!.seconds && w.limit >= 1 && w.limit <= plan[i]!.limit)
-  );
+/** The plan's windows, same spans, each limit at least one call and at most the plan's. */
+function expectWithinPlan(plan: readonly Window[], adapted: readonly Window[]): void {
+  expect(adapted.map((w) => w.seconds)).toEqual(plan.map((w) => w.seconds));
+  adapted.forEach((w, i) => {
+    expect(w.limit).toBeGreaterThanOrEqual(1);
+    expect(w.limit).toBeLessThanOrEqual(plan[i]!.limit);
+  });
 }
 
-function atLeast(adapted: readonly Window[], before: readonly Window[]): boolean {
-  return adapted.every((w, i) => w.limit >= before[i]!.limit);
+/** Each window of `lower` allows no more calls than the same window of `higher`. */
+function expectNoHigher(lower: readonly Window[], higher: readonly Window[]): void {
+  lower.forEach((w, i) => expect(w.limit).toBeLessThanOrEqual(higher[i]!.limit));
 }
