@@ -139,7 +139,11 @@ export class ActivityContext {
     const account = this.account(name);
     const vendor = VENDORS.named(account.vendor);
     const credentials = resolveCredentials(account, this.deps.env ?? process.env);
-    const client = vendor.connect(account, credentials, { timeoutMs: account.timeoutMs, fetch: this.deps.fetch });
+    const client = vendor.connect(account, credentials, {
+      timeoutMs: account.timeoutMs,
+      maxAnswerBytes: account.maxAnswerBytes,
+      fetch: this.deps.fetch,
+    });
     const connected = { account, vendor, client };
     this.connected.set(name, connected);
     return connected;

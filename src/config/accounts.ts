@@ -18,7 +18,8 @@ import { PostgresConnectionSchema, type PostgresConnection } from '../sources/po
 import { RejectsTableRefSchema, type RejectsTableRef } from '../core/rejects-ref.js';
 import { TemporalConfigSchema, type TemporalConfig } from './temporal.js';
 import { ConfigError, formatZodIssues } from '../core/errors.js';
-import { isHttpsOrLoopback } from './loopback.js';
+import { isHttpsOrLoopback } from '../core/loopback.js';
+import { DEFAULT_MAX_ANSWER_BYTES } from '../vendors/http.js';
 
 /** Credentials are named, never written: each is the name of an environment variable the worker reads. */
 const EnvRefSchema = z
@@ -52,15 +53,25 @@ const AccountBaseSchema = z.object({
   /** A plan of the vendor's page (see `leadsync plans`), or `custom` with every lane's windows given. */
   plan: z.string().min(1),
   lanes: z.partialRecord(LaneNameSchema, LaneOverrideSchema).default({}),
-  /** The keys go with every call: in clear text only as far as this machine (a simulator, a local proxy). */
-  baseUrl: z.url(),
   /**
-   * Plain http:// to another host, for a simulator on a private network (the compose file's): an explicit choice,
-   * since the keys go with every call.
+   * The keys go with every call: https:// only, plain http:// only as far as this machine (a simulator, a local
+   * proxy). No setting lets them cross a network in clear text.
    */
-  allowPlainHttp: z.boolean().default(false),
+  baseUrl: z.url().refine(isHttpsOrLoopback, {
+    message: 'must be https:// (http:// only to localhost, 127.0.0.0/8 or ::1): the keys go with every call',
+  }),
   /** Request timeout per vendor call. */
   timeoutMs: z.number().int().positive().default(30_000),
+  /**
+   * The largest answer read from the vendor, in bytes: past it the call fails and the connection is closed, so an
+   * answer cannot hold the worker's memory hostage.
+   */
+  maxAnswerBytes: z
+    .number()
+    .int()
+    .min(64 * 1024)
+    .max(256 * 1024 * 1024)
+    .default(DEFAULT_MAX_ANSWER_BYTES),
 });
 
 /** An account of one vendor: the common keys, and an environment variable for each of the vendor's credentials. */
@@ -178,12 +189,6 @@ export function parseConfig(raw: unknown, path: string): LoadedConfig {
   if (!parsed.success) throw new ConfigError(`invalid config file ${path}:\n${formatZodIssues(parsed.error)}`);
   const accounts: Record<string, Account> = {};
   for (const [name, config] of Object.entries(parsed.data.accounts)) {
-    if (!config.allowPlainHttp && !isHttpsOrLoopback(config.baseUrl)) {
-      throw new ConfigError(
-        `${path}: accounts.${name}.baseUrl: must be https:// (http:// only to localhost, 127.0.0.0/8 or ::1, ` +
-          `or with allowPlainHttp: true): the keys go with every call`,
-      );
-    }
     accounts[name] = { ...config, name, effectivePlan: effectivePlan(name, config, path) };
   }
   const { rejects, sources, temporal } = parsed.data;

@@ -3,41 +3,49 @@ import { Redactor, urlPasswords } from '../observability/redactor.js';
 
 /**
  * Variables leadsync (or a library it runs) reads secrets from, whatever the config says: the payload key, the codec
- * server's token, a Temporal Cloud API key or TLS key, and the PostgreSQL driver's fallback password.
+ * server's token, a Temporal Cloud API key or TLS key (given as PEM data, by either of the temporal CLI's names), and
+ * the PostgreSQL driver's fallback password.
  */
 export const PROCESS_SECRET_VARIABLES = [
   'LEADSYNC_PAYLOAD_KEY',
   'LEADSYNC_CODEC_TOKEN',
   'TEMPORAL_API_KEY',
+  'TEMPORAL_TLS_KEY_DATA',
   'TEMPORAL_TLS_CLIENT_KEY_DATA',
   'PGPASSWORD',
 ] as const;
 
-/** Every variable a config names a secret by: account credentials and PostgreSQL connection URLs. */
+/**
+ * Every variable a config names a secret by: account credentials, PostgreSQL connection URLs and the Temporal API
+ * key's variable.
+ */
 export function configSecretVariables(config: LoadedConfig): string[] {
   return [
     ...Object.values(config.accounts).flatMap((account) => Object.values(account.credentials)),
     ...Object.values(config.postgresConnections).flatMap((connection) =>
       'urlEnv' in connection ? [connection.urlEnv] : [],
     ),
+    ...(config.temporal?.apiKeyEnv ? [config.temporal.apiKeyEnv] : []),
   ];
 }
 
 /**
- * The one redactor of a worker process: every secret its environment holds for the config and for leadsync itself.
- * Whatever leaves the process (activity failures, log lines) passes it, so a message quoting the environment (a
- * source error echoing a file's first line, a driver error echoing its URL) carries none of them.
+ * The one redactor of a worker process: every secret its environment holds, for the config, for leadsync itself, and
+ * by its name (environmentRedactor's). Whatever leaves the process (activity failures, log lines) passes it, so a
+ * message quoting the environment (a source error echoing a file's first line, a driver error echoing its URL)
+ * carries none of them.
  */
 export function workerRedactor(config: LoadedConfig, env: NodeJS.ProcessEnv = process.env): Redactor {
-  return new Redactor(valuesOf([...configSecretVariables(config), ...PROCESS_SECRET_VARIABLES], env));
+  return environmentRedactor(env, configSecretVariables(config));
 }
 
-/** Names that say a variable holds a secret, for a process that has no config to name them (the CLI's own errors). */
+/** Names that say a variable holds a secret, for the variables no config names (another library's, a sidecar's). */
 const SECRET_NAME = /(^|_)(KEY|SECRET|TOKEN|PASSWORD|PASSWD|CREDENTIALS?)$/i;
 
 /**
- * A redactor for the CLI, which may print an error before or without a config: leadsync's own secret variables, any
- * variable named like a secret or holding a URL with a password, and those of the configs this process loaded.
+ * A redactor of a process's environment, for a worker and for the CLI (which may print an error before or without a
+ * config): leadsync's own secret variables, any variable named like a secret or holding a URL with a password, and
+ * those the configs this process loaded name.
  */
 export function environmentRedactor(
   env: NodeJS.ProcessEnv = process.env,

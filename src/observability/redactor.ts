@@ -2,14 +2,15 @@
  * Replaces every known secret in a text, so vendor echoes, quoted files and stack traces cannot leak one. Each
  * secret is looked for in every form a text may carry it: as is, URL-encoded (a path or query), form-encoded,
  * URL-decoded (a password written encoded in a connection URL), JSON-escaped; a connection URL's password also
- * alone, since a driver's message may quote it without the URL.
+ * alone, since a driver's message may quote it without the URL; each line of one over several lines (a PEM key)
+ * also alone, since a text read line by line quotes one line.
  */
 export class Redactor {
   private readonly forms: string[];
   constructor(secrets: Iterable<string>) {
     const forms = new Set<string>();
     for (const secret of secrets) {
-      for (const part of [secret, ...urlPasswords(secret)]) {
+      for (const part of [secret, ...urlPasswords(secret), ...secret.split(/\r?\n/)]) {
         for (const form of spellings(part)) if (form.length >= MIN_SECRET_CHARS) forms.add(form);
       }
     }

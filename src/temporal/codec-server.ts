@@ -4,7 +4,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { PayloadCodec } from '@temporalio/common';
 import { z } from 'zod';
+import { ConfigError } from '../core/errors.js';
+import { isLoopbackHost } from '../core/loopback.js';
 import { JsonPayloadSchema, fromJsonPayload, toJsonPayload } from './codec.js';
+
+/** The bearer token the codec server asks for; unset, it asks for none, and then binds only a loopback address. */
+export const CODEC_TOKEN_ENV = 'LEADSYNC_CODEC_TOKEN';
 
 /** The names a Host header may carry for a server on this machine, whatever its port. */
 export const LOOPBACK_HOST_NAMES: readonly string[] = ['localhost', '127.0.0.1', '[::1]'];
@@ -21,7 +26,8 @@ export interface CodecServerOptions {
   origins: readonly string[];
   /**
    * Every /encode and /decode must carry `Authorization: Bearer <token>` (the Temporal CLI's `--codec-auth`). Unset,
-   * anyone who reaches the port and passes the Host and Origin checks can decrypt.
+   * anyone who reaches the port and passes the Host and Origin checks can decrypt: the server then refuses to bind
+   * anything but a loopback address.
    */
   token?: string;
   /**
@@ -47,12 +53,20 @@ export interface RunningCodecServer {
  * the body limit.
  */
 export async function startCodecServer(options: CodecServerOptions): Promise<RunningCodecServer> {
+  const host = options.host ?? '127.0.0.1';
+  // The Host check stops a browser, not a script: one that reaches the port names localhost and is served.
+  if (options.token === undefined && !isLoopbackHost(host)) {
+    throw new ConfigError(
+      `codec-server: --host ${host} is not a loopback address, and without a token whoever reaches it can decrypt ` +
+        `every payload: set ${CODEC_TOKEN_ENV} to a bearer token, or bind 127.0.0.1`,
+    );
+  }
   const server: Server = createServer((request, response) => {
     answerCodecRequest(request, response, options).catch((err: unknown) => {
       if (!response.headersSent) send(response, 500, { error: err instanceof Error ? err.message : String(err) });
     });
   });
-  server.listen(options.port ?? 0, options.host ?? '127.0.0.1');
+  server.listen(options.port ?? 0, host);
   await once(server, 'listening');
   const { address, port } = server.address() as AddressInfo;
   return {

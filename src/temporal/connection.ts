@@ -5,6 +5,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { z } from 'zod';
 import { readEnvironment } from '../config/environment.js';
 import { ConfigError, formatZodIssues } from '../core/errors.js';
+import { isLoopbackHost } from '../core/loopback.js';
 import type { TemporalConfig } from '../config/temporal.js';
 
 const blankAsUnset = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
@@ -140,7 +141,14 @@ export async function temporalConnectionSettings(
     );
   }
   const useTls = explicit ?? (anyTlsSetting || apiKey !== undefined);
-  if (!useTls) return { address, namespace, tls: undefined, apiKey };
+  if (!useTls) {
+    refuseClearTextApiKey(address, undefined, apiKey, () => ({
+      apiKey: tlsEnv.TEMPORAL_API_KEY !== undefined ? 'TEMPORAL_API_KEY' : `${config!.path}: temporal.apiKeyEnv`,
+      tls: tlsEnv.TEMPORAL_TLS !== undefined ? 'TEMPORAL_TLS' : `${config!.path}: temporal.tls.enabled`,
+      address: set('TEMPORAL_ADDRESS') || !file?.address ? 'TEMPORAL_ADDRESS' : `${config!.path}: temporal.address`,
+    }));
+    return { address, namespace, tls: undefined, apiKey };
+  }
 
   const hasCert = Boolean(cert.path || cert.data);
   if (hasCert !== Boolean(key.path || key.data)) {
@@ -180,19 +188,43 @@ async function readPem(source: PemSource): Promise<Buffer | undefined> {
 }
 
 /** A client connection (for a Client: starting syncs, schedules, the governor's updates). */
-export function connectClient(settings: TemporalConnectionSettings): Promise<Connection> {
+export async function connectClient(settings: TemporalConnectionSettings): Promise<Connection> {
   return Connection.connect(connectionOptions(settings));
 }
 
 /** The worker's connection. */
-export function connectWorker(settings: TemporalConnectionSettings): Promise<NativeConnection> {
+export async function connectWorker(settings: TemporalConnectionSettings): Promise<NativeConnection> {
   return NativeConnection.connect(connectionOptions(settings));
 }
 
 function connectionOptions(settings: TemporalConnectionSettings) {
+  refuseClearTextApiKey(settings.address, settings.tls, settings.apiKey, () => ({
+    apiKey: 'apiKey',
+    tls: 'tls',
+    address: 'address',
+  }));
   return {
     address: settings.address,
     tls: settings.tls,
     ...(settings.apiKey !== undefined ? { apiKey: settings.apiKey } : {}),
   };
+}
+
+/**
+ * An API key goes with every call: without TLS, only to this machine (a dev server, a local proxy). `names` says which
+ * settings to change, as the caller knows them.
+ */
+function refuseClearTextApiKey(
+  address: string,
+  tls: TLSConfig | undefined,
+  apiKey: string | undefined,
+  names: () => { apiKey: string; tls: string; address: string },
+): void {
+  if (apiKey === undefined || tls !== undefined) return;
+  if (isLoopbackHost(address.includes(':') ? address.slice(0, address.lastIndexOf(':')) : address)) return;
+  const named = names();
+  throw new ConfigError(
+    `${named.apiKey}: the Temporal API key would go in clear text to ${address} (${named.address}), since TLS is off ` +
+      `(${named.tls}): turn TLS on, or reach Temporal on localhost`,
+  );
 }

@@ -1,3 +1,5 @@
+import { ConfigError } from '../core/errors.js';
+import { isHttpsOrLoopback } from '../core/loopback.js';
 import type { Redactor } from '../observability/redactor.js';
 import { TransientError, UnexpectedResponseError } from './errors.js';
 import { USER_AGENT } from './user-agent.js';
@@ -24,44 +26,85 @@ export interface JsonResponse {
 }
 
 export interface HttpOptions {
+  /** Names the caller in every error text: the vendor and the account, e.g. `LeadSquared account 'acme'`. */
+  label: string;
   timeoutMs: number;
+  /** The account's maxAnswerBytes; DEFAULT_MAX_ANSWER_BYTES when not given. */
+  maxAnswerBytes?: number;
   redactor: Redactor;
   fetch?: typeof fetch;
 }
+
+/**
+ * The largest answer read by default: 8 MiB. The largest documented answers are far below it: a page of 100 SmartLead
+ * leads is about 55 KB as the reference shows them (1 MB with twenty 500-character custom fields each), a
+ * LeadSquared bulk answer of 50 rows about 6 KB, a page of 50 activities or a lead with hundreds of fields some
+ * hundreds of KB. Reading an answer takes about 6 times its size at the peak (bytes, text, redacted text, parsed
+ * JSON): 8 MiB costs a worker some 50 MiB per call at worst.
+ */
+export const DEFAULT_MAX_ANSWER_BYTES = 8 * 1024 * 1024;
 
 /** How much of a 5xx body goes into the error text: enough to recognise the failure, not a whole HTML page. */
 const BODY_EXCERPT_CHARS = 300;
 
 /**
- * One JSON call with a deadline. Network failures, timeouts, dropped connections and 5xx become a
+ * One JSON call with a deadline and a size limit. Network failures, timeouts, dropped connections and 5xx become a
  * TransientError; every other answer is returned for the vendor to classify. Error texts name the call by
  * method, origin and path only, since a query string may carry credentials, and pass through the redactor
  * in case the vendor echoes a secret back.
  */
 export async function requestJson(request: JsonRequest, options: HttpOptions): Promise<JsonResponse> {
   const doFetch = options.fetch ?? fetch;
-  const call = `${request.method} ${request.url.origin}${request.url.pathname}`;
+  const call = `${options.label}: ${request.method} ${request.url.origin}${request.url.pathname}`;
+  // Every vendor call carries the account's keys; the config refuses such a baseUrl, this holds for any caller.
+  if (!isHttpsOrLoopback(request.url)) {
+    throw new ConfigError(
+      options.redactor.redact(
+        `${call}: refused to send the keys over plain http:// to another machine: the address must be https:// ` +
+          '(http:// only to localhost, 127.0.0.0/8 or ::1)',
+      ),
+    );
+  }
   const fail = (what: string) => new TransientError(options.redactor.redact(`${call}: ${what}`));
   const headers: Record<string, string> = { accept: 'application/json', 'user-agent': USER_AGENT, ...request.headers };
   if (request.body !== undefined) headers['content-type'] = 'application/json';
+  const maxBytes = options.maxAnswerBytes ?? DEFAULT_MAX_ANSWER_BYTES;
+  // One controller for the deadline and the size limit: either ends the call and closes its connection.
+  const abort = new AbortController();
+  const deadline = setTimeout(
+    () => abort.abort(new DOMException(`no answer within ${options.timeoutMs} ms`, 'TimeoutError')),
+    options.timeoutMs,
+  );
 
-  let text: string;
+  let text: string | undefined;
   let response: Response;
   try {
     response = await doFetch(request.url, {
       method: request.method,
       headers,
       body: request.body === undefined ? undefined : JSON.stringify(request.body),
-      signal: AbortSignal.timeout(options.timeoutMs),
+      signal: abort.signal,
       // A followed redirect would carry the keys (LeadSquared's headers, SmartLead's query) to wherever it points.
       redirect: 'manual',
     });
     // The body is read inside the same deadline: a connection dropped mid-body is as transient as one never made.
-    text = await response.text();
+    text = await readLimited(response, maxBytes, () => abort.abort());
   } catch (err) {
     if (isTimeout(err)) throw fail(`no answer within ${options.timeoutMs} ms`);
     if (isNetworkFailure(err)) throw fail(`network failure (${describeNetworkFailure(err)})`);
     throw new Error(options.redactor.redact(`${call}: ${errorMessage(err)}`));
+  } finally {
+    clearTimeout(deadline);
+  }
+  // Not transient: an answer's size follows from what was asked and what the account holds, so the same call draws
+  // the same answer again, and each retry would spend the lane's calls and the worker's memory on it.
+  if (text === undefined) {
+    throw new UnexpectedResponseError(
+      options.redactor.redact(
+        `${call}: HTTP ${response.status} answer larger than ${maxBytes} bytes (the account's maxAnswerBytes): ` +
+          'the rest was not read and the connection was closed',
+      ),
+    );
   }
 
   if (response.status >= 300 && response.status < 400) throw refusedRedirect(call, response, options.redactor);
@@ -72,6 +115,33 @@ export async function requestJson(request: JsonRequest, options: HttpOptions): P
     throw fail(`HTTP ${response.status}${redacted ? `: ${excerpt(redacted)}` : ''}`);
   }
   return { status: response.status, headers: response.headers, body: parseBody(redacted) };
+}
+
+/**
+ * The body as text, or undefined as soon as it passes `maxBytes`, declared or counted as it streams in (decoded, so
+ * a compressed answer is held to what it expands to): then `abort` closes the connection and nothing more is read.
+ */
+async function readLimited(response: Response, maxBytes: number, abort: () => void): Promise<string | undefined> {
+  if (Number(response.headers.get('content-length') ?? 0) > maxBytes) {
+    abort();
+    return undefined;
+  }
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      abort();
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  // As Response.text() decodes: UTF-8, a byte order mark dropped.
+  return new TextDecoder().decode(Buffer.concat(chunks));
 }
 
 /** A redirect fails the call for good: the fix is a baseUrl naming the address the vendor really answers on. */

@@ -75,6 +75,8 @@ export interface VendorClient {
 
 export interface VendorClientOptions {
   timeoutMs: number;
+  /** The account's maxAnswerBytes. */
+  maxAnswerBytes?: number;
   fetch?: typeof fetch;
 }
 

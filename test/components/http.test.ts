@@ -33,7 +33,7 @@ afterAll(async () => {
   await new Promise((resolve) => server.close(resolve));
 });
 
-const options = { timeoutMs: 300, redactor: new Redactor([SECRET]) };
+const options = { label: "LeadSquared account 'acme'", timeoutMs: 300, redactor: new Redactor([SECRET]) };
 const get = (path: string) => requestJson({ method: 'GET', url: new URL(`${base}${path}?key=${SECRET}`) }, options);
 
 describe('requestJson against a real server', () => {
@@ -51,7 +51,7 @@ describe('requestJson against a real server', () => {
     const err = await failure(get(path));
 
     expect(err).toBeInstanceOf(TransientError);
-    expect(err.message).toMatch(new RegExp(`^GET ${base}${path}: `));
+    expect(err.message.startsWith(`LeadSquared account 'acme': GET ${base}${path}: `)).toBe(true);
     expect(err.message).not.toContain(SECRET);
   });
 

@@ -6,6 +6,9 @@ import { stringify as toYaml } from 'yaml';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSync } from '../../src/api/syncs.js';
+import { workerRedactor } from '../../src/config/secrets.js';
+import { JsonLogger } from '../../src/observability/logger.js';
+import { installRuntime } from '../../src/observability/runtime.js';
 import { PAYLOAD_KEY_ENV, dataConverterFromEnv } from '../../src/temporal/codec.js';
 import {
   encryptingWorkflowBundle,
@@ -13,7 +16,7 @@ import {
   startTestWorker,
   type LeadSquaredSetup,
 } from '../helpers/sync-harness.js';
-import { leadsync } from '../helpers/run-cli.js';
+import { eventually, leadsync } from '../helpers/run-cli.js';
 import { testTemporal, uniqueName } from '../helpers/temporal.js';
 
 /**
@@ -25,6 +28,19 @@ describe('secrets the worker reads from its environment', () => {
   const databaseVariable = uniqueName('crm_url').replace(/\W/g, '_').toUpperCase();
   const databaseUrl = `postgres://leadsync:${encodeURIComponent(password)}@127.0.0.1:5432/test`;
   const payloadKey = randomBytes(32).toString('base64');
+  const secret = (what: string) => `${what}-${randomBytes(8).toString('hex')}`;
+  // Issue 19: the Temporal API key's variable (named by the config alone), TLS key data, and whatever else the
+  // environment holds under a secret's name. The PEM goes last: the "file" quotes up to its first line break.
+  const temporalKeyVariable = uniqueName('tcloud').replace(/\W/g, '_').toUpperCase();
+  const namedSecrets = {
+    [temporalKeyVariable]: secret('tcld'),
+    MAILER_API_KEY: secret('mailer'),
+    WEBHOOK_SECRET: secret('webhook'),
+    SMTP_PASSWORD: secret('smtp'),
+    GITHUB_TOKEN: secret('ghp'),
+    TEMPORAL_TLS_KEY_DATA: `-----BEGIN PRIVATE KEY-----\n${randomBytes(24).toString('base64')}\n-----END PRIVATE KEY-----\n`,
+  };
+  const logLines: string[] = [];
   let setup: LeadSquaredSetup;
   let env: NodeJS.ProcessEnv;
   let worker: { stop(): Promise<void> } | undefined;
@@ -32,11 +48,16 @@ describe('secrets the worker reads from its environment', () => {
 
   beforeAll(async () => {
     setup = await leadSquaredAccount({ plan: 'enterprise' });
-    env = { ...process.env, [databaseVariable]: databaseUrl, [PAYLOAD_KEY_ENV]: payloadKey };
+    env = { ...process.env, [databaseVariable]: databaseUrl, [PAYLOAD_KEY_ENV]: payloadKey, ...namedSecrets };
     const config = {
       ...setup.config,
       postgresConnections: { crm: { urlEnv: databaseVariable, tables: [], lookBackSeconds: 0 } },
+      temporal: { apiKeyEnv: temporalKeyVariable },
     };
+    // As `leadsync worker` does: the SDK's, workflows' and activities' logs through the worker's redactor.
+    installRuntime({
+      logger: new JsonLogger({ redactor: workerRedactor(config, env), sink: { write: (line) => logLines.push(line) } }),
+    });
     worker = await startTestWorker({ ...setup, config }, undefined, {
       workflowBundle: await encryptingWorkflowBundle(),
       env,
@@ -50,7 +71,7 @@ describe('secrets the worker reads from its environment', () => {
     await setup?.simulator.stop();
   });
 
-  it('are redacted from a failure that quotes them, for the client and in history', async () => {
+  it("are redacted from a failure that quotes them, for the client, in history and in the worker's log", async () => {
     const environ = Object.entries(env)
       .map(([name, value]) => `${name}=${value ?? ''}`)
       .join('\0');
@@ -73,11 +94,27 @@ describe('secrets the worker reads from its environment', () => {
     // The mechanism is real: the failure lists the "columns", variable names and all...
     expect(failure).toContain(`${databaseVariable}=[REDACTED]`);
     expect(failure).toContain(`${PAYLOAD_KEY_ENV}=[REDACTED]`);
+    expect(failure).toContain(`${temporalKeyVariable}=[REDACTED]`);
+    expect(failure).toContain('TEMPORAL_TLS_KEY_DATA=[REDACTED]');
     const history = JSON.stringify(await client.workflow.getHandle(handle.workflowId).fetchHistory());
-    // ...but no value the worker holds as a secret, in any spelling.
-    const secrets = [databaseUrl, password, encodeURIComponent(password), payloadKey, ...Object.values(setup.env)];
-    for (const [where, text] of Object.entries({ failure, history })) {
-      for (const secret of secrets) expect(text.includes(secret), `${where} holds a secret`).toBe(false);
+    // ...and the worker logged it (the failures' lines may come after the client has seen the failure)...
+    const logs = await eventually(
+      async () => logLines.join('\n'),
+      (text) => text.includes('Activity failed') && text.includes('Workflow failed'),
+      { timeoutMs: 10_000 },
+    );
+    expect(logs).toContain(`${temporalKeyVariable}=[REDACTED]`);
+    // ...but no value the worker holds as a secret, in any spelling, nor a line of the PEM.
+    const secrets = [
+      databaseUrl,
+      password,
+      encodeURIComponent(password),
+      payloadKey,
+      ...Object.values(setup.env),
+      ...Object.values(namedSecrets).flatMap((value) => value.split('\n').filter(Boolean)),
+    ];
+    for (const [where, text] of Object.entries({ failure, history, logs })) {
+      for (const secret of secrets) expect(text.includes(secret), `${where} holds ${secret}`).toBe(false);
     }
   });
 });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/accounts.js';
-import { isLoopbackHostname } from '../../src/config/loopback.js';
+import { isLoopbackHost } from '../../src/core/loopback.js';
 
-function configWith(baseUrl: string, postgres: Record<string, unknown> = {}, allowPlainHttp?: boolean) {
+function configWith(baseUrl: string, postgres: Record<string, unknown> = {}, more: Record<string, unknown> = {}) {
   return () =>
     parseConfig(
       {
@@ -11,7 +11,7 @@ function configWith(baseUrl: string, postgres: Record<string, unknown> = {}, all
             vendor: 'leadsquared',
             plan: 'pro',
             baseUrl,
-            ...(allowPlainHttp === undefined ? {} : { allowPlainHttp }),
+            ...more,
             credentials: { accessKeyEnv: 'ACME_ACCESS', secretKeyEnv: 'ACME_SECRET' },
           },
         },
@@ -39,20 +39,55 @@ describe('vendor baseUrl', () => {
     expect(configWith(baseUrl)().accounts.acme?.baseUrl).toBe(baseUrl);
   });
 
-  it('takes plain http to another machine only when the account says allowPlainHttp', () => {
+  it('has no setting that sends the keys over plain http to another machine', () => {
     const simulator = 'http://leadsquared-simulator:8090/v2/';
-    expect(configWith(simulator, {}, true)().accounts.acme?.baseUrl).toBe(simulator);
-    expect(configWith(simulator, {}, false)).toThrow(/allowPlainHttp: true/);
+    expect(configWith(simulator, {}, { allowPlainHttp: true })).toThrow(
+      /accounts\.acme: Unrecognized key: "allowPlainHttp"/,
+    );
   });
 
   it('takes loopback names only, not look-alikes', () => {
-    expect(['localhost', '127.0.0.1', '[::1]', 'LOCALHOST.'].map(isLoopbackHostname)).toEqual([true, true, true, true]);
-    expect(['localhost.evil.test', '127.0.0.1.nip.io', '128.0.0.1', '[::2]'].map(isLoopbackHostname)).toEqual([
+    expect(['localhost', '127.0.0.1', '[::1]', 'LOCALHOST.'].map(isLoopbackHost)).toEqual([true, true, true, true]);
+    expect(['localhost.evil.test', '127.0.0.1.nip.io', '128.0.0.1', '[::2]'].map(isLoopbackHost)).toEqual([
       false,
       false,
       false,
       false,
     ]);
+  });
+
+  it('reads a bind address in any spelling: loopback only for this machine', () => {
+    expect(['::1', '0:0:0:0:0:0:0:1', '127.1', '127.0.0.2', 'localhost'].map(isLoopbackHost)).toEqual([
+      true,
+      true,
+      true,
+      true,
+      true,
+    ]);
+    expect(['0.0.0.0', '::', '192.0.2.2', 'fd00::2', '::ffff:10.0.0.1', ''].map(isLoopbackHost)).toEqual([
+      false,
+      false,
+      false,
+      false,
+      false,
+      false,
+    ]);
+  });
+});
+
+describe('the largest vendor answer read', () => {
+  it('is 8 MiB unless the account says otherwise', () => {
+    expect(configWith('https://api.leadsquared.com/v2/')().accounts.acme?.maxAnswerBytes).toBe(8 * 1024 * 1024);
+    expect(
+      configWith('https://api.leadsquared.com/v2/', {}, { maxAnswerBytes: 32 * 1024 * 1024 })().accounts.acme
+        ?.maxAnswerBytes,
+    ).toBe(32 * 1024 * 1024);
+  });
+
+  it.each([0, 1024, 1024 ** 3, 1.5])('refuses %s bytes, naming the key', (maxAnswerBytes) => {
+    expect(configWith('https://api.leadsquared.com/v2/', {}, { maxAnswerBytes })).toThrow(
+      /accounts\.acme\.maxAnswerBytes: /,
+    );
   });
 });
 

@@ -1,14 +1,25 @@
 import { describe, expect, it } from 'vitest';
 import { Redactor } from '../../src/observability/redactor.js';
-import { TransientError } from '../../src/vendors/errors.js';
+import { ConfigError } from '../../src/core/errors.js';
+import { TransientError, UnexpectedResponseError } from '../../src/vendors/errors.js';
 import { requestJson, type HttpOptions } from '../../src/vendors/http.js';
 import { failure } from '../helpers/failure.js';
 
 const SECRET = 's3cr3t-Key/With+Chars';
 const url = new URL(`https://api.example.test/v2/Thing.svc/Get?key=${encodeURIComponent(SECRET)}`);
 
-function options(fake: (input: URL, init: RequestInit) => Promise<Response>, timeoutMs = 1000): HttpOptions {
-  return { timeoutMs, redactor: new Redactor([SECRET]), fetch: fake as typeof fetch };
+function options(
+  fake: (input: URL, init: RequestInit) => Promise<Response>,
+  timeoutMs = 1000,
+  maxAnswerBytes?: number,
+): HttpOptions {
+  return {
+    label: "LeadSquared account 'acme'",
+    timeoutMs,
+    maxAnswerBytes,
+    redactor: new Redactor([SECRET]),
+    fetch: fake as typeof fetch,
+  };
 }
 
 function networkError(message: string, cause: Error & { code?: string }): TypeError {
@@ -64,7 +75,9 @@ describe('requestJson', () => {
     );
 
     expect(err).toBeInstanceOf(TransientError);
-    expect(err.message).toBe('GET https://api.example.test/v2/Thing.svc/Get: HTTP 503: boom for [REDACTED]');
+    expect(err.message).toBe(
+      "LeadSquared account 'acme': GET https://api.example.test/v2/Thing.svc/Get: HTTP 503: boom for [REDACTED]",
+    );
   });
 
   it('returns a 5xx for the vendor to classify when asked', async () => {
@@ -129,4 +142,86 @@ describe('requestJson', () => {
     expect(err.message).not.toContain(SECRET);
     expect(err.message).not.toContain(encodeURIComponent(SECRET));
   });
+
+  it('reads an answer of exactly maxAnswerBytes, and fails one byte more as a fault of the call naming it and the cap', async () => {
+    const answer = (bytes: number) => async () => new Response(JSON.stringify('x'.repeat(bytes - 2)), { status: 200 });
+
+    const whole = await requestJson({ method: 'GET', url }, options(answer(1024), 1000, 1024));
+    const err = await failure(requestJson({ method: 'GET', url }, options(answer(1025), 1000, 1024)));
+
+    expect(whole.body).toBe('x'.repeat(1022));
+    expect(err).toBeInstanceOf(UnexpectedResponseError);
+    expect(err.message).toBe(
+      "LeadSquared account 'acme': GET https://api.example.test/v2/Thing.svc/Get: HTTP 200 answer larger than 1024 " +
+        "bytes (the account's maxAnswerBytes): the rest was not read and the connection was closed",
+    );
+  });
+
+  it('fails an answer whose declared length passes the cap without reading it, and closes the connection', async () => {
+    let signal: AbortSignal | undefined;
+    let pulled = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulled++;
+        controller.enqueue(new Uint8Array(64).fill(0x20));
+        if (pulled * 64 === 2 * 1024) controller.close();
+      },
+    });
+
+    const err = await failure(
+      requestJson(
+        { method: 'GET', url },
+        options(
+          async (_input, init) => {
+            signal = init.signal ?? undefined;
+            return new Response(body, { status: 200, headers: { 'content-length': String(2 * 1024) } });
+          },
+          1000,
+          1024,
+        ),
+      ),
+    );
+
+    expect(err).toBeInstanceOf(UnexpectedResponseError);
+    expect(err.message).toContain('larger than 1024 bytes');
+    expect(signal?.aborted).toBe(true);
+    // A stream pulls ahead to fill its queue once when built; reading would pull again.
+    expect(pulled).toBeLessThanOrEqual(1);
+  });
+
+  it.each(['http://api.example.test/v2/', 'http://10.0.0.5:8090/v2/', 'http://[fd00::2]:8090/v2/'])(
+    'refuses to send a call over plain http to another machine (%s) before connecting',
+    async (base) => {
+      let fetched = false;
+
+      const err = await failure(
+        requestJson(
+          { method: 'GET', url: new URL(`${base}Thing.svc/Get?key=${SECRET}`) },
+          options(async () => {
+            fetched = true;
+            return new Response('[]');
+          }),
+        ),
+      );
+
+      expect(fetched).toBe(false);
+      expect(err).toBeInstanceOf(ConfigError);
+      expect(err.message).toMatch(
+        /^LeadSquared account 'acme': GET http:\/\/.*: refused to send the keys over plain http/,
+      );
+      expect(err.message).not.toContain(SECRET);
+    },
+  );
+
+  it.each(['http://127.0.0.1:8090/v2/', 'http://localhost:8090/v2/', 'http://[::1]:8090/v2/'])(
+    'sends plain http to this machine (%s)',
+    async (base) => {
+      const response = await requestJson(
+        { method: 'GET', url: new URL(`${base}Thing.svc/Get`) },
+        options(async () => new Response('[]')),
+      );
+
+      expect(response.body).toEqual([]);
+    },
+  );
 });

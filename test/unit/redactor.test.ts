@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { toActivityFailure } from '../../activities/failures.js';
 import { parseConfig } from '../../src/config/accounts.js';
+import { JsonLogger } from '../../src/observability/logger.js';
 import { Redactor, urlPasswords } from '../../src/observability/redactor.js';
 import { environmentRedactor, workerRedactor } from '../../src/config/secrets.js';
 
@@ -10,9 +11,10 @@ const ENCODED_PASSWORD = encodeURIComponent(PASSWORD);
 const DATABASE_URL = `postgres://sync:${ENCODED_PASSWORD}@db.internal:5432/crm`;
 const PAYLOAD_KEY = 'q5V0n2n7mS1D8Qk3b8sE4n3o9bFhTqU9yQv6l2aX0cM=';
 
-function config() {
+function config(temporal?: unknown) {
   return parseConfig(
     {
+      ...(temporal === undefined ? {} : { temporal }),
       accounts: {
         acme: {
           vendor: 'leadsquared',
@@ -70,6 +72,15 @@ describe('Redactor', () => {
     );
   });
 
+  it('removes each line of a secret over several lines alone too, as a PEM key quoted line by line', () => {
+    const pem =
+      '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\r\nBKcwggSjAgEAAoIBAQC7\n-----END PRIVATE KEY-----\n';
+    const redactor = new Redactor([pem]);
+
+    expect(redactor.redact('line 2: BKcwggSjAgEAAoIBAQC7')).toBe('line 2: [REDACTED]');
+    expect(redactor.redact(`key ${JSON.stringify(pem)}`)).toBe('key "[REDACTED]"');
+  });
+
   it('replaces the longest secret first, and leaves values too short to be secrets alone', () => {
     const redactor = new Redactor(['abcd', 'abcdefgh', 'xy', '']);
     expect(redactor.redact('abcdefgh abcd xy')).toBe('[REDACTED] [REDACTED] xy');
@@ -107,6 +118,59 @@ describe('workerRedactor', () => {
     expect(everything).not.toContain(PAYLOAD_KEY);
     expect(redacted).toMatchObject({ type: 'SourceError', nonRetryable: true });
     expect(redacted.details).toEqual([{ url: '[REDACTED]' }, 'key [REDACTED]']);
+  });
+});
+
+describe("the worker's redactor over its environment", () => {
+  const pem = (body: string) => `-----BEGIN PRIVATE KEY-----\n${body}\n-----END PRIVATE KEY-----\n`;
+  // Named by the config alone, or by leadsync, or by the shape of their names: each must be redacted. No value holds
+  // another, so each is found by its own variable.
+  const secrets = {
+    ACME_TEMPORAL: 'tcld-from-config-6666',
+    TEMPORAL_TLS_KEY_DATA: pem('MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcw'),
+    TEMPORAL_TLS_CLIENT_KEY_DATA: pem('MIIEvgIBADANBgkqhkiG9w0BAQEFAASCBKgw'),
+    MAILER_API_KEY: 'mailer-key-1111',
+    WEBHOOK_SECRET: 'webhook-secret-2222',
+    SMTP_PASSWORD: 'smtp-password-3333',
+    GITHUB_TOKEN: 'ghp_token_4444',
+    lowercase_token: 'lower-token-5555',
+  };
+  const visible = { NOTE: 'visible-value', KEYBOARD: 'keyboard-layout', TOKENS_USED: '12345' };
+  const workerEnv = { ...env, ...secrets, ...visible };
+  const values = [...Object.values(env).filter((v) => v !== 'visible-value'), ...Object.values(secrets)];
+  const quoted = Object.entries(workerEnv)
+    .map(([name, value]) => `${name}=${value}`)
+    .join(', ');
+
+  it("holds the Temporal API key's variable, TLS key data and every *_KEY, *_SECRET, *_PASSWORD and *_TOKEN", () => {
+    const redactor = workerRedactor(config({ apiKeyEnv: 'ACME_TEMPORAL' }), workerEnv);
+
+    const redacted = redactor.redact(quoted);
+
+    for (const value of values) {
+      for (const line of value.split('\n').filter(Boolean)) expect(redacted).not.toContain(line);
+    }
+    expect(redacted).toContain('NOTE=visible-value, KEYBOARD=keyboard-layout, TOKENS_USED=12345');
+  });
+
+  it('lets none of them into a log line or an activity failure', () => {
+    const redactor = workerRedactor(config({ apiKeyEnv: 'ACME_TEMPORAL' }), workerEnv);
+    const lines: string[] = [];
+    const logger = new JsonLogger({ redactor, sink: { write: (line: string) => lines.push(line) } });
+
+    logger.error(`source failed: ${quoted}`, { error: new Error(quoted), env: workerEnv });
+    const failure = toActivityFailure(new Error(`mapping: no column 'email' (columns: ${quoted})`), redactor);
+    const texts = { 'log line': lines.join('\n'), failure: failure.message };
+
+    expect(lines).toHaveLength(1);
+    for (const [where, text] of Object.entries(texts)) {
+      for (const value of values) {
+        for (const form of [value, JSON.stringify(value).slice(1, -1)]) {
+          expect(text.includes(form), `${where} holds ${JSON.stringify(value)}`).toBe(false);
+        }
+      }
+      expect(text).toContain('ACME_TEMPORAL=[REDACTED], TEMPORAL_TLS_KEY_DATA=[REDACTED], ');
+    }
   });
 });
 

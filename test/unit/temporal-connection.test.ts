@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/accounts.js';
 import { ConfigError } from '../../src/core/errors.js';
-import { temporalConnectionSettings } from '../../src/temporal/connection.js';
+import { connectClient, connectWorker, temporalConnectionSettings } from '../../src/temporal/connection.js';
 
 let dir: string;
 const CERT = '-----BEGIN CERTIFICATE-----\nclient\n-----END CERTIFICATE-----\n';
@@ -84,6 +84,40 @@ describe('temporalConnectionSettings', () => {
     expect((failure as Error).message).toMatch(message);
   });
 
+  it.each([
+    [
+      { TEMPORAL_ADDRESS: 'temporal.internal:7233' },
+      /^TEMPORAL_API_KEY: .* clear text to temporal.internal:7233 \(TEMPORAL_ADDRESS\), since TLS is off \(TEMPORAL_TLS\)/,
+    ],
+    [{ TEMPORAL_ADDRESS: '192.0.2.7:7233' }, /^TEMPORAL_API_KEY: .* clear text to 192.0.2.7:7233/],
+  ])('refuses to send an API key without TLS to another machine (%j), naming the settings', async (env, message) => {
+    const failure = await temporalConnectionSettings({
+      ...env,
+      TEMPORAL_API_KEY: 'secret-key-value',
+      TEMPORAL_TLS: 'false',
+    }).catch((err: unknown) => err);
+
+    expect(failure).toBeInstanceOf(ConfigError);
+    expect((failure as Error).message).toMatch(message);
+    expect((failure as Error).message).not.toContain('secret-key-value');
+  });
+
+  it.each(['localhost:7233', '127.0.0.1:7233'])(
+    'sends an API key without TLS to this machine (%s), as to a dev server',
+    async (address) => {
+      expect(
+        await temporalConnectionSettings({ TEMPORAL_ADDRESS: address, TEMPORAL_API_KEY: 'k', TEMPORAL_TLS: 'false' }),
+      ).toMatchObject({ address, tls: undefined, apiKey: 'k' });
+    },
+  );
+
+  it('refuses a connection given an API key without TLS to another machine, whoever built its settings', async () => {
+    const settings = { address: 'temporal.internal:7233', namespace: 'default', tls: undefined, apiKey: 'k' };
+
+    await expect(connectClient(settings)).rejects.toThrow(ConfigError);
+    await expect(connectWorker(settings)).rejects.toThrow(/clear text to temporal.internal:7233/);
+  });
+
   it('never puts an API key or PEM data into an error', async () => {
     const failure = await temporalConnectionSettings({
       TEMPORAL_API_KEY: 'secret-key-value',
@@ -125,6 +159,23 @@ describe('temporalConnectionSettings', () => {
       });
       await expect(temporalConnectionSettings({}, loaded)).rejects.toThrow(
         /temporal.apiKeyEnv names ACME_TEMPORAL_KEY, which is not set/,
+      );
+    });
+
+    it('refuses an API key it names without TLS to another machine, naming its keys', async () => {
+      const loaded = config({
+        address: 'temporal.internal:7233',
+        apiKeyEnv: 'ACME_TEMPORAL_KEY',
+        tls: { enabled: false },
+      });
+
+      const failure = await temporalConnectionSettings({ ACME_TEMPORAL_KEY: 'k' }, loaded).catch((err: unknown) => err);
+
+      expect(failure).toBeInstanceOf(ConfigError);
+      expect((failure as Error).message).toBe(
+        `${join(dir, 'leadsync.yaml')}: temporal.apiKeyEnv: the Temporal API key would go in clear text to ` +
+          `temporal.internal:7233 (${join(dir, 'leadsync.yaml')}: temporal.address), since TLS is off ` +
+          `(${join(dir, 'leadsync.yaml')}: temporal.tls.enabled): turn TLS on, or reach Temporal on localhost`,
       );
     });
 

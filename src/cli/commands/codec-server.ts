@@ -2,10 +2,12 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { ConfigError, formatZodIssues } from '../../core/errors.js';
 import { PAYLOAD_KEY_ENV, payloadCodecFromEnv } from '../../temporal/codec.js';
-import { DEFAULT_CODEC_BODY_LIMIT, LOOPBACK_HOST_NAMES, startCodecServer } from '../../temporal/codec-server.js';
-
-/** The bearer token the codec server asks for; unset, it asks for none. */
-export const CODEC_TOKEN_ENV = 'LEADSYNC_CODEC_TOKEN';
+import {
+  CODEC_TOKEN_ENV,
+  DEFAULT_CODEC_BODY_LIMIT,
+  LOOPBACK_HOST_NAMES,
+  startCodecServer,
+} from '../../temporal/codec-server.js';
 
 const FlagsSchema = z.object({
   port: z.coerce.number().int().min(0).max(65_535),
@@ -28,7 +30,7 @@ export function registerCodecServer(program: Command): void {
     .option('--port <port>', 'port to listen on', '8081')
     .option(
       '--host <host>',
-      'interface to bind; loopback unless told, since whoever reaches it can decrypt',
+      `interface to bind; loopback unless told, since whoever reaches it can decrypt (another needs $${CODEC_TOKEN_ENV})`,
       '127.0.0.1',
     )
     .option('--origin <url...>', 'Web UI origin allowed to call the endpoint from a browser (repeatable)', [

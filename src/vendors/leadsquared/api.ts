@@ -29,6 +29,7 @@ export interface LeadSquaredClientOptions {
   accessKey: string;
   secretKey: string;
   timeoutMs: number;
+  maxAnswerBytes?: number;
   fetch?: typeof fetch;
   /** ProspectIDs remembered, by email; 10,000 by default. */
   prospectCacheSize?: number;
@@ -166,7 +167,13 @@ export class LeadSquaredClient {
         body,
         returnServerErrors: true,
       },
-      { timeoutMs: this.options.timeoutMs, redactor: this.redactor, fetch: this.options.fetch },
+      {
+        label: `LeadSquared account '${this.options.accountName}'`,
+        timeoutMs: this.options.timeoutMs,
+        maxAnswerBytes: this.options.maxAnswerBytes,
+        redactor: this.redactor,
+        fetch: this.options.fetch,
+      },
     );
     return {
       call: `LeadSquared account '${this.options.accountName}', ${method} ${path}`,

@@ -38,6 +38,7 @@ export function leadSquaredClient(
     accessKey,
     secretKey,
     timeoutMs: options.timeoutMs,
+    maxAnswerBytes: options.maxAnswerBytes,
     fetch: options.fetch,
   });
 }

@@ -24,6 +24,7 @@ export interface SmartLeadApiOptions {
   baseUrl: string;
   apiKey: string;
   timeoutMs: number;
+  maxAnswerBytes?: number;
   /** Names the caller in every error text, e.g. `smartlead account 'outbound'`. */
   label: string;
   fetch?: typeof fetch;
@@ -134,7 +135,13 @@ export class SmartLeadApi {
     url.searchParams.set('api_key', this.options.apiKey);
     const response = await requestJson(
       { method: request.method, url, body: request.body },
-      { timeoutMs: this.options.timeoutMs, redactor: this.redactor, fetch: this.options.fetch },
+      {
+        label: this.options.label,
+        timeoutMs: this.options.timeoutMs,
+        maxAnswerBytes: this.options.maxAnswerBytes,
+        redactor: this.redactor,
+        fetch: this.options.fetch,
+      },
     );
     const answer = {
       call: `${this.options.label}: ${request.method} ${request.path}`,

@@ -58,6 +58,7 @@ export function smartLeadApi(
     baseUrl: account.baseUrl,
     apiKey,
     timeoutMs: options.timeoutMs,
+    maxAnswerBytes: options.maxAnswerBytes,
     label: accountLabel(account),
     fetch: options.fetch,
   });
