@@ -1,37 +1,27 @@
 import fc from 'fast-check';
 import type { Account } from '../../src/config/accounts.js';
-import { adaptedWindows, onQuotaReading, onRefused, recover, type LaneAdaptation } from '../../src/core/adaptation.js';
-import {
-  earliestSlot,
-  emptyLedger,
-  moveSlot,
-  pacedWindows,
-  pause,
-  recordSlot,
-  releaseSlot,
-  type Ledger,
-  type PacedWindow,
-} from '../../src/core/ledger.js';
+import type { LaneAdaptation } from '../../src/core/adaptation.js';
+import { AccountGovernor } from '../../src/core/governor/account-governor.js';
+import type { Ledger, PacedWindow } from '../../src/core/ledger.js';
 import type { LaneName, Window } from '../../src/core/plans.js';
 import { reserveRequest } from '../../src/governance/call-pacer.js';
 import { parsedAccount } from './accounts.js';
 
 /*
- * A model of the account governor for property-based tests: the governor's state (ledgers and adaptations) driven by
- * the pure functions of src/core/ledger.ts and src/core/adaptation.ts the way workflows/governor.ts combines them,
- * with every call it granted remembered, and arbitraries for plans and for sequences of what reaches a governor.
- * The spends of a reservation come from the pacer's own reserveRequest, on an account parsed from its config.
- * The handlers themselves live in the workflow, so the model repeats them; it leaves out the windows a refusal says
- * the vendor enforces (adopted on top of the plan's, so they only ever tighten), the parsing of messages, and
- * continue-as-new.
+ * The account governor driven for property-based tests: the real state class (src/core/governor), with every call it
+ * granted remembered by the token its reservation handed out, and arbitraries for plans and for sequences of what
+ * reaches a governor. The spends of a reservation come from the pacer's own reserveRequest, on an account parsed
+ * from its config. Left out: the windows a refusal says the vendor enforces (adopted on top of the plan's, so they
+ * only ever tighten), and continue-as-new.
  */
 
 /** Workflow time when a scenario starts: epoch milliseconds, so slot arithmetic runs at real magnitudes. */
 export const START_MS = 1_700_000_000_000;
 
-/** A call the governor let go: the slot it granted, and the ledgers it spends from. */
+/** A call the governor let go: the slot it granted, its reservation's token, and the ledgers it spends from. */
 export interface Grant {
   at: number;
+  token: string;
   ledgers: readonly string[];
   /** Given back: its call was never sent, so it is in no vendor window. */
   released: boolean;
@@ -69,14 +59,28 @@ export type Step =
   | { kind: 'none' };
 
 export class GovernorModel {
-  readonly ledgers: Record<string, Ledger> = {};
-  readonly adaptations: Partial<Record<LaneName, LaneAdaptation>> = {};
   readonly grants: Grant[] = [];
+  /** The state class under test, for properties that send it raw messages. */
+  readonly governor: AccountGovernor;
 
   constructor(
     readonly account: Account,
     public now = START_MS,
-  ) {}
+  ) {
+    let tokens = 0;
+    this.governor = AccountGovernor.start(
+      undefined,
+      () => `00000000-0000-4000-8000-${String(++tokens).padStart(12, '0')}`,
+    );
+  }
+
+  get ledgers(): Record<string, Ledger> {
+    return this.governor.view().ledgers;
+  }
+
+  get adaptations(): Partial<Record<LaneName, LaneAdaptation>> {
+    return this.governor.view().adaptations;
+  }
 
   get marginMs(): number {
     return this.account.pacing.marginMs;
@@ -98,29 +102,21 @@ export class GovernorModel {
   /** The governor's reserve update: `calls` slots on `lane` for a sync holding `share` of the plan. */
   reserve(lane: LaneName, calls: number, share: number): Step {
     const request = reserveRequest(this.account, lane, calls, share);
-    const spends = request.spends.map(({ ledger, lane: spent, windows }) => {
-      // As the governor: adaptation binds a lane as a whole, not a lane's own share of it.
-      const adaptation = ledger === spent ? this.adaptations[spent] : undefined;
-      if (adaptation) recover(adaptation, this.now);
-      const usable = adaptedWindows(windows, adaptation).map((w) => ({
-        ...w,
-        limit: Math.max(1, Math.floor(w.limit * share)),
-      }));
-      return { ledger: (this.ledgers[ledger] ??= emptyLedger()), windows: pacedWindows(usable, request.marginMs) };
-    });
-    const held = request.spends.map((spend, i) => ({
-      ledger: spend.ledger,
-      windows: spends[i]!.windows,
-      pausedUntil: spends[i]!.ledger.pausedUntil,
+    const held = this.governor.pacing(request, this.now).map((spend, i) => ({
+      ledger: request.spends[i]!.ledger,
+      windows: spend.windows,
+      pausedUntil: spend.ledger.pausedUntil,
     }));
-    const slots: number[] = [];
-    for (let i = 0; i < calls; i++) {
-      const at = earliestSlot(spends, this.now);
-      recordSlot(spends, at, this.now);
-      slots.push(at);
-      this.grants.push({ at, ledgers: held.map((h) => h.ledger), released: false });
+    const { grant: token, slots } = this.governor.reserve(request, this.now);
+    for (const at of slots) {
+      this.grants.push({ at, token, ledgers: held.map((h) => h.ledger), released: false });
     }
     return { kind: 'reserve', slots, spends: held };
+  }
+
+  /** The last slot a reservation granted: its grant answers for its calls until GRANT_TTL_MS after it. */
+  lastSlotOf(token: string): number {
+    return Math.max(...this.grants.filter((g) => g.token === token).map((g) => g.at));
   }
 
   /** Calls granted and neither sent late nor given back: the ones a release or a move may name. */
@@ -128,12 +124,9 @@ export class GovernorModel {
     return this.grants.filter((g) => !g.released && g.movedTo === undefined);
   }
 
-  /** The governor's release signal for one granted call, in every ledger it spends from. */
+  /** The governor's release signal for one granted call. */
   release(grant: Grant): Step {
-    for (const name of grant.ledgers) {
-      const ledger = this.ledgers[name];
-      if (ledger) releaseSlot(ledger, grant.at);
-    }
+    this.governor.release({ grant: grant.token, slots: [grant.at] }, this.now);
     grant.released = true;
     return { kind: 'release', grant };
   }
@@ -145,29 +138,25 @@ export class GovernorModel {
   move(grant: Grant, lateByMs: number): Step {
     const to = grant.at + lateByMs;
     this.now = Math.max(this.now, to);
-    for (const name of grant.ledgers) {
-      const ledger = this.ledgers[name];
-      if (ledger) moveSlot(ledger, grant.at, to);
-    }
+    this.governor.move({ grant: grant.token, moves: [{ from: grant.at, to }] }, this.now);
     grant.movedTo = to;
     return { kind: 'move', grant, to };
   }
 
-  /** The governor's report signal for a rate-limit refusal on `lane`, refused by the plan window `refused` if named. */
+  /** The governor's report signal for a rate-limit refusal of a call on `lane`, by the plan window `refused` if named. */
   reportRateLimited(lane: LaneName, at: number, retryAfterMs: number, refused?: Window): Step {
-    const windows = this.laneWindows(lane);
-    const repeat = at < (this.ledgers[lane]?.pausedUntil ?? 0);
-    for (const spent of this.spentLanes(lane)) pause((this.ledgers[spent] ??= emptyLedger()), at + retryAfterMs);
-    onRefused((this.adaptations[lane] ??= {}), windows, refused, at, repeat);
+    const grant = this.lastGrantOn(lane);
+    if (grant) {
+      const refusedLimit = refused ? { refusedLimit: refused.limit } : {};
+      this.governor.report({ kind: 'rate-limited', grant, at, retryAfterMs, ...refusedLimit }, this.now);
+    }
     return { kind: 'report' };
   }
 
-  /** The governor's report signal for a quota reading on `lane`, at the time its call was sent. */
+  /** The governor's report signal for a quota reading after a call on `lane`, at the time it was sent. */
   reportQuota(lane: LaneName, reading: { limit: number; remaining: number; resetAtMs: number }, at: number): Step {
-    const ledger = this.ledgers[lane];
-    if (ledger) {
-      onQuotaReading((this.adaptations[lane] ??= {}), ledger, this.laneWindows(lane), reading, at, this.marginMs);
-    }
+    const grant = this.lastGrantOn(lane);
+    if (grant) this.governor.report({ kind: 'quota', grant, at, reading }, this.now);
     return { kind: 'report' };
   }
 
@@ -205,11 +194,9 @@ export class GovernorModel {
     return this.account.effectivePlan.lanes[lane]!.windows;
   }
 
-  /** The lanes a call on `lane` spends from, as a refusal reports them: the whole lanes of its reservation. */
-  private spentLanes(lane: LaneName): LaneName[] {
-    return reserveRequest(this.account, lane, 1)
-      .spends.filter((spend) => spend.ledger === spend.lane)
-      .map((spend) => spend.lane);
+  /** The token of the latest reservation on `lane`: a report speaks for a call, and quotes its grant. */
+  private lastGrantOn(lane: LaneName): string | undefined {
+    return this.grants.findLast((g) => g.ledgers[0] === lane)?.token;
   }
 
   /** A command's lane, or general on a plan without it: commands are drawn before the plan is known to shrink alone. */

@@ -193,9 +193,9 @@ describe('the account governor moving slots', () => {
     const a: Reservation = g.reserve(general(1), T0);
     const b = g.reserve(general(1), T0);
 
-    g.move({ grant: a.grant, moves: [{ from: T0 + 1, to: T0 + 400 }] }, T0);
-    g.move({ grant: b.grant, moves: [{ from: T0, to: T0 + 700 }] }, T0);
-    g.move({ grant: b.grant, moves: [{ from: T0, to: T0 + 700 }] }, T0);
+    g.move({ grant: a.grant, moves: [{ from: T0 + 1, to: T0 + 400 }] }, T0 + 1_000);
+    g.move({ grant: b.grant, moves: [{ from: T0, to: T0 + 700 }] }, T0 + 1_000);
+    g.move({ grant: b.grant, moves: [{ from: T0, to: T0 + 700 }] }, T0 + 1_000);
 
     expect(generalSlots(g)).toEqual([T0, T0 + 700]);
   });
@@ -209,6 +209,15 @@ describe('the account governor moving slots', () => {
 
     expect(generalSlots(g)).toEqual([T0]);
     expect(g.view().droppedMessages).toBe(2);
+  });
+
+  it('holds a move said to lie ahead of its clock at its clock: the call was answered before the move was sent', () => {
+    const g = governor();
+    const { grant } = g.reserve(general(1), T0);
+
+    g.move({ grant, moves: [{ from: T0, to: T0 + 60_000 }] }, T0 + 999);
+
+    expect(generalSlots(g)).toEqual([T0 + 999]);
   });
 });
 

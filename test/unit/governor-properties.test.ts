@@ -9,14 +9,12 @@ import type { LaneAdaptation } from '../../src/core/adaptation.js';
 import {
   earliestSlot,
   emptyLedger,
-  moveSlot,
   pacedWindows,
   pause,
   releaseSlot,
   type Ledger,
   type PacedWindow,
 } from '../../src/core/ledger.js';
-import { SlotMovesSchema } from '../../src/core/governor-protocol.js';
 import type { LaneName, Window } from '../../src/core/plans.js';
 import {
   GovernorModel,
@@ -28,6 +26,7 @@ import {
   type Command,
   type Step,
 } from '../helpers/governor-model.js';
+import { GRANT_TTL_MS } from '../../src/core/governor/account-governor.js';
 
 const SCENARIOS = 150;
 const CASES = 300;
@@ -183,14 +182,16 @@ describe('the governor ledger, over random plans and sequences', () => {
   );
 
   it(
-    "on a release, frees that call's slot in each ledger it spends from, and nothing else",
+    "on a release, frees that call's slot in each ledger it spends from, and nothing else; past its grant's life, nothing",
     () => {
       fc.assert(
         fc.property(scenarios, ({ account, script }) => {
           play(new GovernorModel(account), script, (step, before, model) => {
             if (step.kind !== 'release') return;
+            const live = model.now - model.lastSlotOf(step.grant.token) <= GRANT_TTL_MS;
             for (const name of step.grant.ledgers) {
-              expect(model.ledgers[name]!.slots).toEqual(withoutOne(before.ledgers[name]!.slots, step.grant.at));
+              const was = before.ledgers[name]!.slots;
+              expect(model.ledgers[name]!.slots).toEqual(live ? withoutOne(was, step.grant.at) : was);
             }
           });
         }),
@@ -259,28 +260,77 @@ describe('one ledger operation, on any ledger', () => {
   );
 
   it(
-    'moves, as the governor takes move signals, only later and never adds a slot',
+    "releases, as the governor takes release signals whatever slots they name, only the quoted grant's, once each",
     () => {
-      // Whatever a signal carries: the schema keeps what the governor applies.
-      const signals = (ledger: Ledger) =>
-        fc.array(
-          fc.record({
-            from: timeFor(ledger),
-            to: fc.oneof(timeFor(ledger), fc.double({ min: -1e6, max: 2e13, noNaN: true })),
-          }),
-          { maxLength: 3 },
-        );
       fc.assert(
         fc.property(
-          ledgers.chain((ledger) => fc.tuple(fc.constant(ledger), signals(ledger))),
-          ([ledger, moves]) => {
-            const before = [...ledger.slots];
-            const parsed = SlotMovesSchema.safeParse({ ledgers: ['general'], moves });
+          accounts,
+          fc.integer({ min: 1, max: 20 }),
+          fc.integer({ min: 1, max: 20 }),
+          fc.array(fc.nat({ max: 39 }), { maxLength: 60 }),
+          (account, ownCalls, otherCalls, picks) => {
+            const model = new GovernorModel(account);
+            model.reserve('general', ownCalls, 1);
+            model.reserve('general', otherCalls, 1);
+            const own = model.grants.slice(0, ownCalls);
+            const every = model.grants.map((g) => g.at);
+            const before = [...model.ledgers.general!.slots];
 
-            for (const { from, to } of parsed.success ? parsed.data.moves : []) moveSlot(ledger, from, to);
+            // Any slot of either reservation, named any number of times.
+            model.governor.release(
+              { grant: own[0]!.token, slots: picks.map((i) => every[i % every.length]!) },
+              START_MS,
+            );
 
-            expect(ledger.slots).toHaveLength(before.length);
-            ledger.slots.forEach((slot, i) => expect(slot).toBeGreaterThanOrEqual(before[i]!));
+            const freed = [...before];
+            for (const slot of model.ledgers.general!.slots) freed.splice(freed.indexOf(slot), 1);
+            const ownLeft = own.map((g) => g.at);
+            for (const slot of freed) {
+              expect(ownLeft).toContain(slot);
+              ownLeft.splice(ownLeft.indexOf(slot), 1);
+            }
+          },
+        ),
+        runOptions(CASES),
+      );
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    'moves, as the governor takes move signals whatever they carry and whenever heard, only later and never adds a slot',
+    () => {
+      const time = fc.oneof(
+        fc.integer({ min: START_MS - 10_000, max: START_MS + 120_000 }),
+        fc.double({ min: -1e6, max: 2e13, noNaN: true }),
+      );
+      const moves = fc.array(fc.record({ from: fc.oneof(fc.nat({ max: 40 }), time), to: time }), { maxLength: 4 });
+      fc.assert(
+        fc.property(
+          accounts,
+          fc.integer({ min: 1, max: 40 }),
+          moves,
+          fc.integer({ min: 0, max: 200_000 }),
+          (account, calls, signalled, heardAfterMs) => {
+            const model = new GovernorModel(account);
+            model.reserve('general', calls, 1);
+            const { token } = model.grants[0]!;
+            const slots = model.grants.map((g) => g.at);
+            const before = Object.fromEntries(Object.entries(model.ledgers).map(([name, l]) => [name, [...l.slots]]));
+            // Small `from`s pick one of the grant's slots, so that moves of real slots are common.
+            const moves = signalled.map(({ from, to }) => ({
+              from: from <= 40 ? slots[from % slots.length]! : from,
+              to,
+            }));
+
+            model.governor.move({ grant: token, moves }, START_MS + heardAfterMs);
+
+            for (const [name, slotsBefore] of Object.entries(before)) {
+              const after = model.ledgers[name]!.slots;
+              expect(after).toHaveLength(slotsBefore.length);
+              after.forEach((slot, i) => expect(slot).toBeGreaterThanOrEqual(slotsBefore[i]!));
+              expect(Math.max(...after)).toBeLessThanOrEqual(Math.max(...slotsBefore, START_MS + heardAfterMs));
+            }
           },
         ),
         runOptions(CASES),

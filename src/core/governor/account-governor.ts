@@ -8,6 +8,7 @@ import {
   recordSlot,
   releaseSlot,
   type Ledger,
+  type PacedWindow,
 } from '../ledger.js';
 import {
   LaneReportSchema,
@@ -18,6 +19,7 @@ import {
   type GovernorView,
   type Grant,
   type Reservation,
+  type ReserveRequest,
   type WindowHeadroom,
 } from '../governor-protocol.js';
 import { MAX_MESSAGE_WAIT_MS, nearNow, readMessage } from '../messages.js';
@@ -76,18 +78,7 @@ export class AccountGovernor {
   reserve(raw: unknown, now: number): Reservation {
     const request = ReserveRequestSchema.parse(raw);
     this.forgetGrants(now);
-    const ledgers = request.spends.map(({ ledger, lane, windows }) => {
-      // What the vendor says it enforces, and what others on the key leave us, bind the lane as a whole, not a
-      // lane's own share of it.
-      const whole = ledger === lane;
-      const adaptation = whole ? this.state.adaptations[lane] : undefined;
-      if (adaptation) recover(adaptation, now);
-      const usable = adaptedWindows([...windows, ...(whole ? (this.state.vendorWindows[lane] ?? []) : [])], adaptation);
-      return {
-        ledger: (this.state.ledgers[ledger] ??= emptyLedger()),
-        windows: pacedWindows(shareOf(usable, request.share ?? 1), request.marginMs),
-      };
-    });
+    const ledgers = this.pacing(request, now);
     const called = request.spends[0]!;
     const slots: number[] = [];
     const headroom: WindowHeadroom[][] = [];
@@ -112,6 +103,25 @@ export class AccountGovernor {
       lastSlot: Math.max(...slots),
     };
     return { grant, slots, headroom };
+  }
+
+  /**
+   * Each ledger a reservation spends from, with its windows as enforced now: the plan's (and what the vendor says it
+   * enforces), cut to the sync's share and to what the vendor's answers leave us, widened by the margin.
+   */
+  pacing(request: ReserveRequest, now: number): { ledger: Ledger; windows: PacedWindow[] }[] {
+    return request.spends.map(({ ledger, lane, windows }) => {
+      // What the vendor says it enforces, and what others on the key leave us, bind the lane as a whole, not a
+      // lane's own share of it.
+      const whole = ledger === lane;
+      const adaptation = whole ? this.state.adaptations[lane] : undefined;
+      if (adaptation) recover(adaptation, now);
+      const usable = adaptedWindows([...windows, ...(whole ? (this.state.vendorWindows[lane] ?? []) : [])], adaptation);
+      return {
+        ledger: (this.state.ledgers[ledger] ??= emptyLedger()),
+        windows: pacedWindows(shareOf(usable, request.share ?? 1), request.marginMs),
+      };
+    });
   }
 
   /** The vendor refused a call for rate, or said how full a window is after one: the lane pauses or adapts. */
@@ -157,8 +167,11 @@ export class AccountGovernor {
     const grant = moves && this.grantOf(moves.grant, now);
     if (!moves || !grant) return this.drop();
     for (const { from, to } of moves.moves) {
-      if (!takeSlot(grant, from)) continue;
-      for (const ledger of this.ledgersOf(grant)) moveSlot(ledger, from, to);
+      // A move follows the call's answer, so it names a time already past; one said to lie ahead (a worker's clock
+      // ahead of the server's) is taken as now: held later, the slot would leave room at `from` before `to` comes.
+      const at = Math.min(to, now);
+      if (at <= from || !takeSlot(grant, from)) continue;
+      for (const ledger of this.ledgersOf(grant)) moveSlot(ledger, from, at);
     }
   }
 
