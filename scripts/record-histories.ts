@@ -12,8 +12,13 @@
  * - a sync paused while its chunks wait for their slots (the chunks fail SyncPaused and give their slots back to the
  *   governor with a `release` signal), then resumed;
  * - a sync whose key is revoked mid-sync, which ends Failed naming the account;
+ * - a sync cancelled mid-way, which lets its chunks in flight finish and ends with its counts;
  * - leadsThenActivities and scheduledSync (started directly, as a schedule would), each with its leadSync child;
  * - the account governor that served them all.
+ * Then a second account, on a vendor that answers one call in twenty 1.5 s late, whose governor is started to
+ * continue-as-new every 300 events: its first run holds `move` signals (the late answers' slots) and a continue-as-new.
+ * The chunks of the rate-limited sync send calls refused for rate again in place (a chunk result with retries at its
+ * first attempt).
  */
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -22,7 +27,7 @@ import { execFile } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { pauseSync, resumeSync, startSync, syncProgress, type SyncHandle } from '../src/api/syncs.js';
+import { cancelSync, pauseSync, resumeSync, startSync, syncProgress, type SyncHandle } from '../src/api/syncs.js';
 import type { SyncInput } from '../src/core/contract.js';
 import { ensureTemporalCli } from '../src/temporal/cli-build.js';
 import { BenchTemporal, writeLeadsCsv } from '../bench/harness.js';
@@ -31,6 +36,7 @@ import { governorWorkflowId } from '../src/core/governor-protocol.js';
 
 const OUT = join(import.meta.dirname, '..', 'test', 'fixtures', 'histories');
 const ACCOUNT = 'recorded';
+const LATE_ACCOUNT = 'recorded-late';
 const KEYS = { accessKey: 'rec-access', secretKey: 'rec-secret' };
 
 /** The history in the proto JSON that `temporal workflow show` writes and the replayer reads. */
@@ -136,6 +142,60 @@ async function recordFailedSync(
   await record(temporal, 'lead-sync-failed-key-revoked', handle.workflowId);
 }
 
+async function recordCancelledSync(temporal: BenchTemporal, client: Client, taskQueue: string): Promise<void> {
+  const handle = await startSync(
+    client,
+    { account: ACCOUNT, source: { kind: 'csv', path: await writeLeadsCsv(600, 'cancelled') } },
+    { taskQueue, workflowId: `recorded-cancelled-${Date.now()}` },
+  );
+  await until(async () => (await syncProgress(handle)).counts.read > 0, 'the first rows to land');
+  await cancelSync(handle);
+  const result = await handle.result();
+  if (!result.cancelled) throw new Error('the cancelled sync ended without saying so: nothing to record');
+  await record(temporal, 'lead-sync-cancelled', handle.workflowId);
+}
+
+/** A sync on an account whose vendor answers late now and then, and its governor's first run, which continues as new. */
+async function recordMovedAndContinuedGovernor(temporal: BenchTemporal): Promise<void> {
+  const late = await startLeadSquaredSimulator({
+    plan: 'enterprise',
+    ...KEYS,
+    faults: { slowMs: 1_500, slowRate: 0.05, seed: 19 },
+  });
+  try {
+    const governor = await temporal.client.workflow.start('accountGovernor', {
+      taskQueue: 'bench-recorded-late',
+      workflowId: governorWorkflowId(LATE_ACCOUNT),
+      args: [{ account: LATE_ACCOUNT, eventsPerRun: 300 }],
+    });
+    await temporal.withWorker(
+      { name: LATE_ACCOUNT, settings: recordedAccount(late.baseUrl) },
+      { REC_AK: KEYS.accessKey, REC_SK: KEYS.secretKey },
+      async (taskQueue) => {
+        const handle = await startSync(
+          temporal.client,
+          { account: LATE_ACCOUNT, source: { kind: 'csv', path: await writeLeadsCsv(1_500, 'late') } },
+          { taskQueue, workflowId: `recorded-late-${Date.now()}` },
+        );
+        await handle.result();
+      },
+    );
+    await governor.terminate('recorded');
+    await record(temporal, 'account-governor-moved-then-continued', governor.workflowId, governor.firstExecutionRunId);
+  } finally {
+    await late.stop();
+  }
+}
+
+function recordedAccount(baseUrl: string): Record<string, unknown> {
+  return {
+    vendor: 'leadsquared',
+    plan: 'enterprise',
+    baseUrl,
+    credentials: { accessKeyEnv: 'REC_AK', secretKeyEnv: 'REC_SK' },
+  };
+}
+
 async function recordLeadsThenActivities(temporal: BenchTemporal, client: Client, taskQueue: string): Promise<void> {
   const emails = Array.from({ length: 10 }, (_, i) => `both-${i + 1}@example.com`);
   const leads = await writeCsv(
@@ -177,15 +237,7 @@ const temporal = await BenchTemporal.start();
 const simulator = await startLeadSquaredSimulator({ plan: 'pro', ...KEYS });
 try {
   await temporal.withWorker(
-    {
-      name: ACCOUNT,
-      settings: {
-        vendor: 'leadsquared',
-        plan: 'enterprise',
-        baseUrl: simulator.baseUrl,
-        credentials: { accessKeyEnv: 'REC_AK', secretKeyEnv: 'REC_SK' },
-      },
-    },
+    { name: ACCOUNT, settings: recordedAccount(simulator.baseUrl) },
     { REC_AK: KEYS.accessKey, REC_SK: KEYS.secretKey },
     async (taskQueue) => {
       const { client } = temporal;
@@ -194,6 +246,7 @@ try {
       await recordFailedSync(temporal, client, taskQueue, (revoked) =>
         simulator.setKeys(revoked ? { accessKey: 'revoked', secretKey: 'revoked' } : KEYS),
       );
+      await recordCancelledSync(temporal, client, taskQueue);
       await recordLeadsThenActivities(temporal, client, taskQueue);
       await recordScheduledSync(temporal, client, taskQueue);
     },
@@ -201,6 +254,7 @@ try {
   const governor = temporal.client.workflow.getHandle(governorWorkflowId(ACCOUNT));
   await governor.terminate('recorded');
   await record(temporal, 'account-governor-served-paused-and-failed', governorWorkflowId(ACCOUNT));
+  await recordMovedAndContinuedGovernor(temporal);
   const totals = simulator.report({ requests: false }).totals;
   process.stdout.write(`simulator: ${JSON.stringify(totals)}\nhistories written to ${OUT}\n`);
 } finally {

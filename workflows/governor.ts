@@ -25,6 +25,7 @@ const EVENTS_PER_RUN = 8_000;
 export async function accountGovernor(raw: GovernorInput): Promise<void> {
   const input = parseArgument('governor input', GovernorInputSchema, raw);
   const governor = AccountGovernor.start(input.carried, uuid4);
+  const eventsPerRun = input.eventsPerRun ?? EVENTS_PER_RUN;
 
   setHandler(reserveUpdate, (request) => governor.reserve(request, Date.now()), {
     validator: AccountGovernor.validateReserve,
@@ -37,10 +38,10 @@ export async function accountGovernor(raw: GovernorInput): Promise<void> {
 
   for (;;) {
     const seen = governor.reservations;
-    const mustRoll = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > EVENTS_PER_RUN;
+    const mustRoll = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > eventsPerRun;
     if (await condition(mustRoll, IDLE_MS)) {
       await condition(allHandlersFinished);
-      return continueAsNew<typeof accountGovernor>({ account: input.account, carried: governor.carried() });
+      return continueAsNew<typeof accountGovernor>({ ...input, carried: governor.carried() });
     }
     if (governor.reservations === seen) return;
   }

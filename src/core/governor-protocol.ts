@@ -75,6 +75,11 @@ export const GovernorInputSchema = z
   .object({
     account: z.string().regex(/^[a-z0-9][a-z0-9-_]*$/i, 'must be an account name of the config'),
     carried: GovernorStateSchema.optional(),
+    /**
+     * History events per run before continue-as-new (8,000 when absent): lower only so that a recording or a test
+     * sees one soon. Whoever starts a governor can set it; the worst it does is continue-as-new more often.
+     */
+    eventsPerRun: z.number().int().min(100).max(8_000).optional(),
   })
   .strict();
 
@@ -221,10 +226,7 @@ export interface Grant {
 /** The governor's state as its query shows it: the grants only counted, their tokens kept back. */
 export type GovernorView = Omit<GovernorState, 'grants'> & { grants: number };
 
-export interface GovernorInput {
-  account: string;
-  carried?: GovernorState;
-}
+export type GovernorInput = z.input<typeof GovernorInputSchema>;
 
 export const reserveUpdate = defineUpdate<Reservation, [ReserveRequest]>('reserve');
 export const reportSignal = defineSignal<[LaneReport]>('report');

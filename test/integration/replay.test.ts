@@ -8,8 +8,10 @@ const HISTORIES = join(import.meta.dirname, '..', 'fixtures', 'histories');
 
 /** An event of a history as `temporal workflow show --output json` writes it: only the fields asserted on. */
 interface HistoryEvent {
+  eventId: string;
   eventType: string;
-  activityTaskStartedEventAttributes?: { lastFailure?: Failure };
+  activityTaskStartedEventAttributes?: { lastFailure?: Failure; attempt?: number };
+  activityTaskCompletedEventAttributes?: { startedEventId?: string; result?: { payloads?: { data?: string }[] } };
   activityTaskFailedEventAttributes?: { failure?: Failure };
   workflowExecutionFailedEventAttributes?: { failure?: Failure };
   workflowExecutionCompletedEventAttributes?: { result?: { payloads?: { data?: string }[] } };
@@ -34,6 +36,17 @@ function resultOf(events: HistoryEvent[]): unknown {
   return data === undefined ? undefined : JSON.parse(Buffer.from(data, 'base64').toString('utf8'));
 }
 
+/** The chunk results of activities that completed at their first attempt. */
+function firstAttemptResults(events: HistoryEvent[]): unknown[] {
+  const attempts = new Map(events.map((e) => [e.eventId, e.activityTaskStartedEventAttributes?.attempt]));
+  return events.flatMap((e) => {
+    const completed = e.activityTaskCompletedEventAttributes;
+    const data = completed?.result?.payloads?.[0]?.data;
+    if (!completed || data === undefined || attempts.get(completed.startedEventId ?? '') !== 1) return [];
+    return [JSON.parse(Buffer.from(data, 'base64').toString('utf8'))];
+  });
+}
+
 /**
  * What each history of scripts/record-histories.ts was recorded to hold: a recording that loses one of them no longer
  * guards the path it was made for.
@@ -49,6 +62,18 @@ const RECORDED: Record<string, (events: HistoryEvent[]) => void> = {
         .filter(has('WORKFLOW_EXECUTION_SIGNALED'))
         .map((e) => e.workflowExecutionSignaledEventAttributes?.signalName),
     ).toContain('backoff');
+    expect(events.at(-1)?.eventType).toBe('EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW');
+    // A call refused for rate sent again in place: its chunk completed at its first attempt, with a retry counted.
+    expect(firstAttemptResults(events)).toContainEqual(expect.objectContaining({ retries: expect.any(Number) }));
+    expect(firstAttemptResults(events).some((r) => (r as { retries: number }).retries > 0)).toBe(true);
+  },
+  'lead-sync-cancelled.json': (events) => {
+    expect(events.some(has('WORKFLOW_EXECUTION_CANCEL_REQUESTED'))).toBe(true);
+    expect(resultOf(events)).toMatchObject({ cancelled: true });
+  },
+  'account-governor-moved-then-continued.json': (events) => {
+    const signals = events.map((e) => e.workflowExecutionSignaledEventAttributes?.signalName);
+    expect(signals).toContain('move');
     expect(events.at(-1)?.eventType).toBe('EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW');
   },
   'lead-sync-rate-limited-last-run.json': (events) => {
