@@ -309,6 +309,38 @@ describe('bad input', () => {
     expect(leadsquared.report({ requests: false }).totals.requests).toBe(before);
   });
 
+  it('keeps the rejects report of a closed sync whose workflow id a new sync uses again, each report naming its run', async () => {
+    const workflowId = uniqueName('bad-input-again');
+    const first = await startSync(
+      worker.client,
+      {
+        account: accounts.lsq,
+        source: { kind: 'csv', path: await file('again-1.csv', `EmailAddress\nnot-an-email\n`) },
+      },
+      { taskQueue, workflowId },
+    );
+    const firstReport = (await first.result()).rejectsFile!;
+
+    const second = await startSync(
+      worker.client,
+      {
+        account: accounts.lsq,
+        source: { kind: 'csv', path: await file('again-2.csv', `EmailAddress\nagain-${name}@example.com\nbad\n`) },
+      },
+      { taskQueue, workflowId },
+    );
+    const secondReport = (await second.result()).rejectsFile!;
+
+    expect(firstReport).toBe(join(directory, 'rejects', `${workflowId}.${first.firstExecutionRunId}.rejects.csv`));
+    expect(secondReport).toBe(join(directory, 'rejects', `${workflowId}.${second.firstExecutionRunId}.rejects.csv`));
+    expect((await readFile(firstReport, 'utf8')).split('\n').slice(1, -1)).toEqual([
+      expect.stringMatching(/^1,EmailAddress,/),
+    ]);
+    expect((await readFile(secondReport, 'utf8')).split('\n').slice(1, -1)).toEqual([
+      expect.stringMatching(/^2,EmailAddress,/),
+    ]);
+  });
+
   it('names the account and key of an unknown plan in the config file', () => {
     const raw = {
       accounts: {
