@@ -227,13 +227,9 @@ async function sendCalls(sending: Sending, leads: VendorRecord[]): Promise<RowOu
  * for the sync to fail saying what to fix. `resent`: this batch may have landed before (a lost answer), which
  * activities, not idempotent at the vendor, check before posting again.
  */
-async function send(
-  sending: Sending,
-  leads: VendorRecord[],
-  resent = activityInfo().attempt > 1,
-): Promise<RowOutcome[]> {
+async function send(sending: Sending, leads: VendorRecord[], resent = activityInfo().attempt > 1): Promise<RowOutcome[]> {
   if (leads.length === 0) return [];
-  for (let attempt = 1, refusedForRate = 0; ;) {
+  for (let attempt = 1, refusedForRate = 0; ; ) {
     try {
       return await callOnce(sending, leads, resent || attempt > 1);
     } catch (err) {

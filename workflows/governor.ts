@@ -1,5 +1,17 @@
-import { allHandlersFinished, condition, continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
-import { adaptedWindows, onQuotaReading, onRefused, ownCalls, recover } from '../src/core/adaptation.js';
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import {
+  adaptedWindows,
+  onQuotaReading,
+  onRefused,
+  ownCalls,
+  recover,
+} from '../src/core/adaptation.js';
 import {
   earliestSlot,
   emptyLedger,

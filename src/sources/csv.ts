@@ -86,7 +86,7 @@ export class CsvSource implements Source {
     try {
       for await (const { record, info } of stream.pipe(parser) as AsyncIterable<ParsedRecord>) {
         const to = start + info.bytes;
-        // The start of the record over the size, cut off where the bound stopped: never a row.
+        // A record reaching past where the one over the size starts is that one, or what the bound cut off: no row.
         if (size.over !== undefined && to > size.over) break;
         yield { from: yieldedTo, to, fields: record };
         yieldedTo = to;
