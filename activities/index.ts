@@ -53,7 +53,9 @@ export function createActivities(context: ActivityContext) {
     writeRejectsReport: async (raw: RejectsReportRequest): Promise<RejectsReport> => {
       const request = checked('writeRejectsReport', RejectsReportRequestSchema, raw, (r) => r.syncId);
       return context
-        .withRejectsSink((sink) => sink.report(request.syncId))
+        .withRejectsSink((sink) =>
+          sink.report({ syncId: request.syncId, ...(request.runId ? { runId: request.runId } : {}) }),
+        )
         .catch((err: unknown) => {
           throw toActivityFailure(err, context.redactor);
         });

@@ -42,7 +42,10 @@ export async function prepareSync(context: ActivityContext, request: SyncRequest
       // The rejects sink is made ready now (a directory created and written to, a table created or checked): one that
       // cannot take rejects fails the sync before any vendor call.
       const rejects = context.rejects();
-      await context.withRejectsSink((sink) => sink.prepare(activityInfo().workflowExecution?.workflowId));
+      await context.withRejectsSink((sink) => sink.prepare());
+      // Prepare runs once per sync, in its first run: that run's id keeps the sync's rejects apart from those of any
+      // other sync that uses the same workflow id, through every continue-as-new.
+      const runId = activityInfo().workflowExecution?.runId;
       // The check is a vendor call like any other: it takes a slot, so it cannot push a busy account over a window.
       await context.governor.paced(account, 'general', 1, () => client.verify(target.data));
       const lanes = syncAllowances(account.effectivePlan, request.records).map((allowance) => ({
@@ -59,6 +62,7 @@ export async function prepareSync(context: ActivityContext, request: SyncRequest
         rowsPerSecond: lanes.reduce((sum, lane) => sum + lane.callsPerSecond * lane.rowsPerCall, 0),
         ...rejects,
         ...(pin ? { pin } : {}),
+        ...(runId ? { runId } : {}),
       };
     });
   } catch (err) {

@@ -40,6 +40,7 @@ export async function pushChunk(context: ActivityContext, task: ChunkTask): Prom
       const metrics = chunkMetrics(context, task);
       const connected = context.connect(task.account);
       const rowsPerCall = laneOf(connected.account, task);
+      const owner = { syncId: task.syncId, ...(task.runId ? { runId: task.runId } : {}) };
       const read = await context.withSource(
         task.source,
         (source) => readChunkRows(source, connected.vendor, task.mapping, task.chunk, task.records ?? 'leads'),
@@ -49,7 +50,7 @@ export async function pushChunk(context: ActivityContext, task: ChunkTask): Prom
       const { leads, duplicates } =
         task.records === 'activities'
           ? { leads: read.leads, duplicates: [] }
-          : await context.firstRows.separate(task.syncId, read.leads, connected.vendor.emailField);
+          : await context.firstRows.separate(owner, read.leads, connected.vendor.emailField);
       const rows = read.rows;
       const rejects = [...read.rejects, ...duplicates];
       const calls: Calls = { made: 0, retried: 0, onCall: () => metrics.request() };
@@ -67,7 +68,7 @@ export async function pushChunk(context: ActivityContext, task: ChunkTask): Prom
       // keeps a row's fields in order, and the lines for rows not named come last.
       rejects.sort((a, b) => (a.row ?? Infinity) - (b.row ?? Infinity));
       for (const [reason, count] of refusals.unnamed) rejects.push(unattributedReject(count, reason));
-      await context.withRejectsSink((sink) => sink.writeChunk(task.syncId, task.chunk.firstRow, rejects));
+      await context.withRejectsSink((sink) => sink.writeChunk(owner, task.chunk.firstRow, rejects));
       // Rows refused but not named are among those the outcomes call accepted (CallResult.unattributed).
       const accepted = outcomes.filter((o) => o.status === 'accepted').length - unattributed;
       // A row with several bad fields has a line per field in the report, but is one rejected row.

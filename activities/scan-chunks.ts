@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { MappingSchema } from '../src/core/mapping.js';
 import { CursorSchema, FilePinSchema } from '../src/core/source-refs.js';
 import { SourceRefSchema } from '../src/core/source-registry.js';
+import { RunIdSchema } from '../src/core/rejects-ref.js';
 import { type ScanResult } from '../src/sources/source.js';
 import { readChunkRows } from './chunk-rows.js';
 import { RecordsSchema } from '../src/core/contract.js';
@@ -19,6 +20,8 @@ export const ScanRequestSchema = z.object({
   sizes: z.array(z.number().int().positive().max(1_000_000)).min(1).max(10_000),
   /** The source file as prepare found it: a scan of a file that changed since fails the sync. */
   pin: FilePinSchema.optional(),
+  /** The run whose first rows the scan records (SyncPlan.runId); absent in scans of syncs prepared before. */
+  runId: RunIdSchema.optional(),
   /** Absent in scans scheduled before leads were deduplicated: those record no first rows. */
   account: z.string().min(1).optional(),
   records: RecordsSchema.optional(),
@@ -44,7 +47,7 @@ export async function scanChunks(context: ActivityContext, request: ScanRequest)
           if (syncId === undefined) return scan;
           for (const chunk of scan.chunks) {
             const { leads } = await readChunkRows(source, vendor, request.mapping, chunk, 'leads');
-            await context.firstRows.record(syncId, leads);
+            await context.firstRows.record({ syncId, ...(request.runId ? { runId: request.runId } : {}) }, leads);
           }
           return scan;
         },

@@ -170,12 +170,13 @@ export class SyncRun {
     const sizes = wanted.flatMap((w) => w.sizes);
     if (sizes.length === 0) return;
     this.scanning = true;
-    const pin = sync.plan.pin;
+    const { pin, runId } = sync.plan;
     const request = {
       source: this.request.source,
       cursor: sync.cursor,
       sizes,
       ...(pin ? { pin } : {}),
+      ...(runId ? { runId } : {}),
       account: this.request.account,
       records: this.request.records,
       ...(this.request.mapping ? { mapping: this.request.mapping } : {}),
@@ -287,6 +288,7 @@ export class SyncRun {
             rowsPerCall: lane.rowsPerCall,
             chunk,
             ...(sync.plan.pin ? { pin: sync.plan.pin } : {}),
+            ...(sync.plan.runId ? { runId: sync.plan.runId } : {}),
           },
         ],
       ),
@@ -338,7 +340,8 @@ export class SyncRun {
   }
 
   rejectsReportRequest(): RejectsReportRequest {
-    return { syncId: workflowInfo().workflowId };
+    const { runId } = this.prepared().plan;
+    return { syncId: workflowInfo().workflowId, ...(runId ? { runId } : {}) };
   }
 
   result(rejects: RejectsReport): SyncResult {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { WORKFLOW_TASK_QUEUE } from '../core/task-queues.js';
 import { ConfigError, formatZodIssues } from '../core/errors.js';
 import { SyncInputSchema, type SyncInput, type SyncProgress, type SyncResult } from '../core/contract.js';
@@ -13,13 +13,23 @@ import { pauseUpdate, progressQuery, resumeUpdate, throttleUpdate } from '../cor
  */
 export type SyncHandle = WorkflowHandle<typeof leadSync>;
 
+/**
+ * A sync just started: its run id (firstExecutionRunId) is the one its rejects are kept under, apart from any other
+ * sync that uses the same workflow id.
+ */
+export type StartedSync = WorkflowHandleWithFirstExecutionRunId<typeof leadSync>;
+
 export interface StartSyncOptions {
   workflowId?: string;
   taskQueue?: string;
 }
 
 /** Validates the input here, where the caller can fix it, then starts the sync workflow. */
-export async function startSync(client: Client, input: SyncInput, options: StartSyncOptions = {}): Promise<SyncHandle> {
+export async function startSync(
+  client: Client,
+  input: SyncInput,
+  options: StartSyncOptions = {},
+): Promise<StartedSync> {
   const parsed = SyncInputSchema.safeParse(input);
   if (!parsed.success) throw new ConfigError(`invalid sync input:\n${formatZodIssues(parsed.error)}`);
   return client.workflow.start<typeof leadSync>('leadSync', {

@@ -48,7 +48,9 @@ export interface DryRunReport {
  * source and mapping are checked first (as prepareSync does), then every chunk goes through the chunk activity's
  * own read-map-check code. Rejects go to a report file like a sync's; the estimate is the plan's ceiling.
  */
-export async function dryRun(config: LoadedConfig, request: SyncRequest, runId: string): Promise<DryRunReport> {
+export async function dryRun(config: LoadedConfig, request: SyncRequest, dryRunId: string): Promise<DryRunReport> {
+  // A dry run's id is its own: its rejects are under that id alone.
+  const owner = { syncId: dryRunId };
   const account = findAccount(config, request.account);
   const vendor = VENDORS.named(account.vendor);
   const target = vendor.targetSchema.safeParse(request.target);
@@ -78,14 +80,14 @@ export async function dryRun(config: LoadedConfig, request: SyncRequest, runId: 
         const { leads, duplicates } =
           request.records === 'leads'
             ? await firstRows
-                .record(runId, read.leads)
-                .then(() => firstRows.separate(runId, read.leads, vendor.emailField))
+                .record(owner, read.leads)
+                .then(() => firstRows.separate(owner, read.leads, vendor.emailField))
             : { leads: read.leads, duplicates: [] };
         const rejects = [...read.rejects, ...duplicates];
         rows += read.rows;
         valid += leads.length;
         shown.push(...rejects.slice(0, SHOWN_REJECTS - shown.length));
-        await writeChunkRejects(config.rejectsDirectory, runId, chunk.firstRow, rejects);
+        await writeChunkRejects(config.rejectsDirectory, owner, chunk.firstRow, rejects);
       }
       cursor = scan.cursor;
       if (scan.done) break;
@@ -93,7 +95,7 @@ export async function dryRun(config: LoadedConfig, request: SyncRequest, runId: 
   } finally {
     await source.close?.();
   }
-  const rejectsFile = await writeRejectsReport(config.rejectsDirectory, runId);
+  const rejectsFile = await writeRejectsReport(config.rejectsDirectory, owner);
   const allowances = syncAllowances(account.effectivePlan, request.records);
   const planRate = allowances.reduce((sum, a) => sum + a.rowsPerSecond, 0);
   // Each lane carries rows in proportion to its share of the plan's rows per second, as the sync's scans deal them.

@@ -38,10 +38,14 @@ export function summary(result: SyncResult): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** Where a table's rejects are, as a person would query them: `3 rows in table t (connection c), WHERE sync_id = '…'`. */
+/**
+ * Where a table's rejects are, as a person would query them:
+ * `3 rows in table t (connection c), WHERE sync_id = '…' AND run_id = '…'`.
+ */
 export function describeRejectsTable(report: RejectsTableReport): string {
+  const quoted = (value: string) => `'${value.replace(/'/g, "''")}'`;
   return (
     `${report.rows} row${report.rows === 1 ? '' : 's'} in table ${report.table} (connection ${report.connection}), ` +
-    `WHERE sync_id = '${report.syncId.replace(/'/g, "''")}'`
+    `WHERE sync_id = ${quoted(report.syncId)}${report.runId === undefined ? '' : ` AND run_id = ${quoted(report.runId)}`}`
   );
 }

@@ -5,7 +5,7 @@ import { LaneNameSchema, VendorNameSchema } from './plans.js';
 import { MappingSchema } from './mapping.js';
 import { ChunkRangeSchema, CursorSchema, FilePinSchema, PositionSchema, type Since } from './source-refs.js';
 import { SourceRefSchema } from './source-registry.js';
-import { RejectsTableRefSchema, type RejectsTableReport } from './rejects-ref.js';
+import { RejectsTableRefSchema, RunIdSchema, type RejectsTableReport } from './rejects-ref.js';
 
 /** The share of the account's plan a sync may use: 1 is the whole ceiling. */
 export const ShareSchema = z.number().gt(0, 'share must be above 0').max(1, 'share is at most 1 (the whole plan)');
@@ -61,6 +61,11 @@ export const SyncPlanSchema = z
     rejectsTable: RejectsTableRefSchema.optional(),
     /** The source file as prepare found it; absent for a table, and in plans made before files were pinned. */
     pin: FilePinSchema.optional(),
+    /**
+     * The run that prepared the sync, which its rejects are kept under: a sync that uses a closed sync's workflow id
+     * again keeps its own. Absent in plans made before rejects were kept by run: those write where they did then.
+     */
+    runId: RunIdSchema.optional(),
   })
   .strict();
 export type SyncPlan = z.infer<typeof SyncPlanSchema>;
@@ -88,6 +93,8 @@ export const ChunkTaskSchema = z.object({
   chunk: ChunkRangeSchema,
   /** The source file as prepare found it: a chunk of a file that changed since fails the sync. */
   pin: FilePinSchema.optional(),
+  /** The run whose rejects the chunk's go with (SyncPlan.runId); absent in tasks of syncs prepared before. */
+  runId: RunIdSchema.optional(),
   /** Ignored: tasks scheduled before the worker's config alone decided where rejects go carry them. */
   rejectsDirectory: z.string().optional(),
   rejectsTable: z.unknown().optional(),
@@ -147,9 +154,15 @@ export interface SyncProgress {
 export interface SyncResult extends SyncCounts {
   totalRows: number;
   /**
-   * CSV of rejected rows: row, field, reason (a line with no row: rows the vendor refused without naming them). Absent when no row was rejected, or when they went to a table. */
+   * CSV of this sync's rejected rows: row, field, reason (a line with no row: rows the vendor refused without naming
+   * them). Named for the workflow id and the run, so a later sync with the same id has its own. Absent when no row
+   * was rejected, or when they went to a table.
+   */
   rejectsFile?: string;
-  /** The table holding the rejected rows (those with `sync_id = syncId`), when the config names one; absent if none. */
+  /**
+   * The table holding this sync's rejected rows (those with `sync_id = syncId` and `run_id = runId`), when the config
+   * names one; absent if none.
+   */
   rejectsTable?: RejectsTableReport;
   seconds: number;
   cancelled: boolean;
@@ -196,6 +209,8 @@ export const ChunksPerRunSchema = z.number().int().min(1).max(10_000);
 /** What the rejects report activity is asked: checked like a chunk task, for the same reason. */
 export const RejectsReportRequestSchema = z.object({
   syncId: z.string().min(1),
+  /** The run whose rejects to report (SyncPlan.runId); absent for syncs prepared before rejects were kept by run. */
+  runId: RunIdSchema.optional(),
   /** Ignored, as are the chunks': the worker's config says where the rejects are. */
   rejectsDirectory: z.string().optional(),
   rejectsTable: z.unknown().optional(),

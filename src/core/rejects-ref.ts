@@ -21,9 +21,26 @@ export interface RejectsRef {
   rejectsTable?: RejectsTableRef;
 }
 
-/** Where a finished sync's rejects are, when they went to a table: the rows with `sync_id = syncId`. */
-export interface RejectsTableReport extends RejectsTableRef {
+/**
+ * A run of a sync, as Temporal names it: a workflow id may be used again once its sync is closed, and each sync's
+ * rejects are kept under the run that prepared it. Checked before it names a file or reaches SQL.
+ */
+export const RunIdSchema = z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be a Temporal run id');
+
+/**
+ * Whose rejects: a sync by its workflow id, and the run that prepared it. The run is absent for a sync prepared
+ * before rejects were kept by run (its history still holds that plan), and for a dry run, whose id is its own.
+ */
+export interface RejectsOwner {
   syncId: string;
+  runId?: string;
+}
+
+/**
+ * Where a finished sync's rejects are, when they went to a table: the rows with `sync_id = syncId` and
+ * `run_id = runId` (`run_id IS NULL` for a sync prepared before rejects were kept by run).
+ */
+export interface RejectsTableReport extends RejectsTableRef, RejectsOwner {
   /** Rejected rows (a row with several bad fields has a line per field, and counts once). */
   rows: number;
 }

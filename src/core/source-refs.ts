@@ -66,13 +66,16 @@ export const START: Cursor = { position: null, nextRow: 1 };
 
 /**
  * What a file was when a sync prepared it: a later read that finds another file (inode), or the same one rewritten
- * (size, modification time in nanoseconds), fails the sync rather than reading shifted or different rows.
+ * (size, modification time in nanoseconds, and the change time, which a rewrite moves even when the modification time
+ * is set back), fails the sync rather than reading shifted or different rows.
  */
 export const FilePinSchema = z
   .object({
     inode: z.string().regex(/^\d+$/),
     size: z.number().int().nonnegative(),
     modifiedNs: z.string().regex(/^\d+$/),
+    /** Absent in pins taken before the change time was pinned: a sync's history may still carry one. */
+    changedNs: z.string().regex(/^\d+$/).optional(),
   })
   .strict();
 export type FilePin = z.infer<typeof FilePinSchema>;

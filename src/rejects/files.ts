@@ -4,6 +4,7 @@ import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promise
 import { dirname, join, resolve } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { ConfigError } from '../core/errors.js';
+import type { RejectsOwner } from '../core/rejects-ref.js';
 import { RejectSchema, type Reject, type RejectsSink } from './types.js';
 
 /** File names stay well under the 255 bytes file systems allow, suffixes included. */
@@ -29,19 +30,27 @@ export function syncFileName(syncId: string): string {
 
 /**
  * Rejects are written per chunk, to a file named for the chunk's first row: a retried chunk overwrites its own
- * file, so a row rejected on two attempts is reported once. The report merges them in row order at the end.
+ * file, so a row rejected on two attempts is reported once. The report merges them in row order at the end. Each
+ * run of a sync id has a directory of its own under the sync's (`<sync>/<run>/`), so a sync that uses a closed
+ * sync's id again never touches its rejects; a sync prepared before runs were kept apart uses `<sync>/` itself.
  */
-export function syncRejectsDirectory(rejectsDirectory: string, syncId: string): string {
-  return within(rejectsDirectory, syncFileName(syncId));
+export function syncRejectsDirectory(rejectsDirectory: string, owner: RejectsOwner): string {
+  const sync = within(rejectsDirectory, syncFileName(owner.syncId));
+  return owner.runId === undefined ? sync : within(sync, syncFileName(owner.runId));
 }
 
-function rejectsReportPath(rejectsDirectory: string, syncId: string): string {
-  return within(rejectsDirectory, `${syncFileName(syncId)}.rejects.csv`);
+/**
+ * `<sync>.<run>.rejects.csv` beside the other syncs' reports (`<sync>.rejects.csv` for a sync prepared before runs
+ * were kept apart). Neither name can be another's: the encoding of an id never writes a `.`.
+ */
+function rejectsReportPath(rejectsDirectory: string, owner: RejectsOwner): string {
+  const run = owner.runId === undefined ? '' : `.${syncFileName(owner.runId)}`;
+  return within(rejectsDirectory, `${syncFileName(owner.syncId)}${run}.rejects.csv`);
 }
 
-/** A name joined to the rejects directory, proven to stay inside it whatever the name. */
-function within(rejectsDirectory: string, name: string): string {
-  const root = resolve(rejectsDirectory);
+/** A name joined to a directory, proven to stay inside it whatever the name. */
+function within(directory: string, name: string): string {
+  const root = resolve(directory);
   const path = resolve(root, name);
   if (dirname(path) !== root) throw new ConfigError(`rejects file name ${JSON.stringify(name)} leaves ${root}`);
   return path;
@@ -78,11 +87,11 @@ export class RejectsWriteError extends ConfigError {
 
 export async function writeChunkRejects(
   rejectsDirectory: string,
-  syncId: string,
+  owner: RejectsOwner,
   firstRow: number,
   rejects: readonly Reject[],
 ): Promise<void> {
-  const directory = syncRejectsDirectory(rejectsDirectory, syncId);
+  const directory = syncRejectsDirectory(rejectsDirectory, owner);
   // The chunk's first row names its file: only a whole number, whatever a forged chunk carries.
   if (!Number.isSafeInteger(firstRow) || firstRow < 1) {
     throw new ConfigError(`the chunk's first row ${JSON.stringify(firstRow)} is not a row number`);
@@ -102,18 +111,18 @@ export async function writeChunkRejects(
 }
 
 /**
- * Merges the chunk files into `<syncId>.rejects.csv` (row, field, reason; row empty on a chunk's line for rows the
- * vendor refused without naming them); undefined when nothing was rejected.
+ * Merges the chunk files of a run into its report (row, field, reason; row empty on a chunk's line for rows the
+ * vendor refused without naming them), and says where it is; undefined when nothing was rejected.
  */
-export async function writeRejectsReport(rejectsDirectory: string, syncId: string): Promise<string | undefined> {
-  const directory = syncRejectsDirectory(rejectsDirectory, syncId);
+export async function writeRejectsReport(rejectsDirectory: string, owner: RejectsOwner): Promise<string | undefined> {
+  const directory = syncRejectsDirectory(rejectsDirectory, owner);
   const files = await readdir(directory).catch(() => [] as string[]);
   const chunks = files
     .filter((f) => /^\d+\.ndjson$/.test(f))
     .map((f) => Number(f.slice(0, -'.ndjson'.length)))
     .sort((a, b) => a - b);
   if (chunks.length === 0) return undefined;
-  const report = rejectsReportPath(rejectsDirectory, syncId);
+  const report = rejectsReportPath(rejectsDirectory, owner);
   const temporary = `${report}.${randomBytes(6).toString('hex')}.tmp`;
   try {
     const out = createWriteStream(temporary);
@@ -145,10 +154,9 @@ export class FileRejectsSink implements RejectsSink {
 
   /**
    * Creates the rejects directory and proves it writable (a file written, renamed and removed), before any vendor
-   * call; then clears what an earlier run of the same sync id left (its chunk files and report), as the table sink
-   * does. Only names made by syncFileName are removed: never `.`, `..` or another sync's files.
+   * call. Nothing is cleared: a new run's rejects go to a directory of its own, and an earlier run's stay as they were.
    */
-  async prepare(syncId?: string): Promise<void> {
+  async prepare(): Promise<void> {
     const probe = join(resolve(this.rejectsDirectory), `.probe-${randomBytes(6).toString('hex')}`);
     try {
       await mkdir(this.rejectsDirectory, { recursive: true });
@@ -157,17 +165,14 @@ export class FileRejectsSink implements RejectsSink {
     } catch (err) {
       throw new RejectsWriteError(`the rejects directory ${resolve(this.rejectsDirectory)} is not writable`, err);
     }
-    if (syncId === undefined) return;
-    await rm(syncRejectsDirectory(this.rejectsDirectory, syncId), { recursive: true, force: true });
-    await rm(rejectsReportPath(this.rejectsDirectory, syncId), { force: true });
   }
 
-  writeChunk(syncId: string, firstRow: number, rejects: readonly Reject[]): Promise<void> {
-    return writeChunkRejects(this.rejectsDirectory, syncId, firstRow, rejects);
+  writeChunk(owner: RejectsOwner, firstRow: number, rejects: readonly Reject[]): Promise<void> {
+    return writeChunkRejects(this.rejectsDirectory, owner, firstRow, rejects);
   }
 
-  report(syncId: string): Promise<string | undefined> {
-    return writeRejectsReport(this.rejectsDirectory, syncId);
+  report(owner: RejectsOwner): Promise<string | undefined> {
+    return writeRejectsReport(this.rejectsDirectory, owner);
   }
 
   async close(): Promise<void> {}

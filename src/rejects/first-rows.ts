@@ -1,5 +1,6 @@
 import { appendFile, mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { RejectsOwner } from '../core/rejects-ref.js';
 import type { VendorRecord } from '../vendors/types.js';
 import { RejectsWriteError, syncRejectsDirectory } from './files.js';
 import type { Reject } from './types.js';
@@ -26,10 +27,10 @@ interface Cached {
  * at a time, each recording the emails of the chunks it cuts before any of them is handed out.
  *
  * Kept out of the workflow (a million emails are no workflow state): an append-only log of `row<TAB>email<TAB>` lines
- * beside the sync's rejects files, `<rejects directory>/<sync>/first-rows.log`, so every worker sharing the rejects
- * directory sees it, and each worker holds an in-memory map of the logs it uses, reading only what was appended
- * since. Retry-safe: a scan retried records the same rows again, and the smallest row of an email wins, so a row is
- * never a duplicate of itself; prepare clears the log with the rest of the sync's rejects.
+ * beside the run's rejects files, `<rejects directory>/<sync>/<run>/first-rows.log`, so every worker sharing the
+ * rejects directory sees it, and each worker holds an in-memory map of the logs it uses, reading only what was
+ * appended since. Retry-safe: a scan retried records the same rows again, and the smallest row of an email wins, so a
+ * row is never a duplicate of itself. A sync that uses a closed sync's id again has a log of its own.
  */
 export class FirstRowIndex {
   private readonly cache = new Map<string, Cached>();
@@ -37,12 +38,12 @@ export class FirstRowIndex {
   constructor(private readonly rejectsDirectory: string) {}
 
   /** Records the leads of a scanned chunk, in row order. */
-  async record(syncId: string, leads: readonly VendorRecord[]): Promise<void> {
+  async record(owner: RejectsOwner, leads: readonly VendorRecord[]): Promise<void> {
     if (leads.length === 0) return;
-    const cached = await this.load(syncId);
+    const cached = await this.load(owner);
     const fresh = leads.filter((lead) => (cached.first.get(lead.email) ?? Infinity) > lead.row);
     if (fresh.length === 0) return;
-    const directory = syncRejectsDirectory(this.rejectsDirectory, syncId);
+    const directory = syncRejectsDirectory(this.rejectsDirectory, owner);
     try {
       await mkdir(directory, { recursive: true });
       // One write per chunk, led by a newline, each line ended by a tab: a line torn by a worker killed mid-write
@@ -55,11 +56,11 @@ export class FirstRowIndex {
 
   /** Splits a chunk's leads into those to send and those a row before them already carries, as rejects. */
   async separate(
-    syncId: string,
+    owner: RejectsOwner,
     leads: readonly VendorRecord[],
     emailField: string,
   ): Promise<{ leads: VendorRecord[]; duplicates: Reject[] }> {
-    const cached = await this.load(syncId);
+    const cached = await this.load(owner);
     const kept: VendorRecord[] = [];
     const duplicates: Reject[] = [];
     for (const lead of leads) {
@@ -75,28 +76,29 @@ export class FirstRowIndex {
     return { leads: kept, duplicates };
   }
 
-  /** The sync's map, brought up to date with what the log holds now. */
-  private async load(syncId: string): Promise<Cached> {
-    let cached = this.cache.get(syncId);
-    this.cache.delete(syncId);
+  /** The run's map, brought up to date with what the log holds now. */
+  private async load(owner: RejectsOwner): Promise<Cached> {
+    // Cached by the log's path: one per run of a sync id.
+    const path = join(syncRejectsDirectory(this.rejectsDirectory, owner), LOG);
+    let cached = this.cache.get(path);
+    this.cache.delete(path);
     cached ??= { first: new Map(), offset: 0, reading: Promise.resolve() };
-    this.cache.set(syncId, cached);
+    this.cache.set(path, cached);
     while (this.cache.size > CACHED_SYNCS) this.cache.delete(this.cache.keys().next().value!);
-    const read = cached.reading.then(() => this.readAppended(syncId, cached));
+    const read = cached.reading.then(() => this.readAppended(path, cached));
     cached.reading = read.catch(() => undefined);
     await read;
     return cached;
   }
 
-  /** Reads what was appended to the sync's log since `cached.offset` into `cached.first`. */
-  private async readAppended(syncId: string, cached: Cached): Promise<void> {
-    const path = join(syncRejectsDirectory(this.rejectsDirectory, syncId), LOG);
+  /** Reads what was appended to the log at `path` since `cached.offset` into `cached.first`. */
+  private async readAppended(path: string, cached: Cached): Promise<void> {
     const file = await open(path).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') return undefined;
       throw new RejectsWriteError(`the first rows of the sync's leads cannot be read from ${path}`, err);
     });
     if (!file) {
-      // Cleared (a new run of the sync id): start over.
+      // Not written yet, or removed since: start over.
       cached.first.clear();
       cached.offset = 0;
       return;

@@ -3,13 +3,13 @@ import { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
 import { leasePool, POSTGRES_CONFIG_ERRORS, type PoolLease } from '../sources/postgres-connection.js';
 import { quoteIdentifier, quoteQualifiedName } from '../core/source-refs.js';
-import type { RejectsTableRef, RejectsTableReport } from '../core/rejects-ref.js';
+import type { RejectsOwner, RejectsTableRef, RejectsTableReport } from '../core/rejects-ref.js';
 import type { Reject, RejectsSink } from './types.js';
 
 /** Source rows per query when reading rejects back: memory holds one page, however many a sync rejected. */
 const READ_PAGE_ROWS = 1000;
 
-/** The columns the sink writes and reads; a table made elsewhere must have them. */
+/** The columns the sink writes and reads; a table made elsewhere must have them. run_id is added when missing. */
 const COLUMNS = ['sync_id', 'chunk_first_row', 'row', 'field', 'reason', 'rejected_at'];
 
 // The pool hands every value over as PostgreSQL's text (see postgres-connection.ts): numbers are coerced here.
@@ -44,8 +44,11 @@ export type StoredReject = z.infer<typeof StoredRejectSchema>;
 
 /**
  * Rejects as rows of a PostgreSQL table, one per (row, field) refused: sync_id, chunk_first_row, row, field, reason,
- * rejected_at; a NULL row is a chunk's count of rows the vendor refused without naming them (said in the reason). A chunk deletes what an earlier attempt of it wrote and inserts its own in one transaction, so a
- * retried chunk reports once. The table's name is checked by its schema and double-quoted; values are parameters.
+ * rejected_at, run_id; a NULL row is a chunk's count of rows the vendor refused without naming them (said in the
+ * reason). A chunk deletes what an earlier attempt of it wrote and inserts its own in one transaction, so a retried
+ * chunk reports once. Each run of a sync id has its own rows (run_id), so a sync that uses a closed sync's id again
+ * leaves that sync's rejects as they were; a sync prepared before runs were kept apart has NULL there. The table's
+ * name is checked by its schema and double-quoted; values are parameters.
  */
 export class TableRejectsSink implements RejectsSink {
   private readonly table: string;
@@ -60,13 +63,15 @@ export class TableRejectsSink implements RejectsSink {
   }
 
   /**
-   * Creates the table if it is missing, checks that it has the columns and that this user may insert, delete and
-   * read, and deletes what an earlier run of the same sync id left: the table then holds only this run's rejects.
+   * Creates the table if it is missing, or adds run_id to a table made before runs were kept apart; then checks that
+   * it has the columns and that this user may insert, delete and read. Nothing is deleted: earlier runs' rows stay.
    */
-  async prepare(syncId?: string): Promise<void> {
+  async prepare(): Promise<void> {
     await this.explained(async () => {
       if (!(await this.exists())) await this.create();
+      // A table of another shape is refused before anything of it changes.
       await this.lease.pool.query(`SELECT ${COLUMNS.map(quoteIdentifier).join(', ')} FROM ${this.table} LIMIT 0`);
+      await this.addRunColumn();
       const { rows } = await this.lease.pool.query({
         text: `SELECT has_table_privilege($1::text, 'INSERT') AS can_insert, has_table_privilege($1::text, 'DELETE') AS can_delete,
                       has_table_privilege($1::text, 'SELECT') AS can_select`,
@@ -79,17 +84,15 @@ export class TableRejectsSink implements RejectsSink {
           `${this.where}: permission denied: this user may not ${missing.map((p) => p.toUpperCase()).join(', ')}`,
         );
       }
-      if (syncId !== undefined) {
-        await this.lease.pool.query({ text: `DELETE FROM ${this.table} WHERE sync_id = $1`, values: [syncId] });
-      }
     });
   }
 
-  async writeChunk(syncId: string, firstRow: number, rejects: readonly Reject[]): Promise<void> {
+  async writeChunk(owner: RejectsOwner, firstRow: number, rejects: readonly Reject[]): Promise<void> {
+    const run = ofRun(owner, 3);
     await this.explained(async () => {
       const clear = {
-        text: `DELETE FROM ${this.table} WHERE sync_id = $1 AND chunk_first_row = $2`,
-        values: [syncId, firstRow],
+        text: `DELETE FROM ${this.table} WHERE sync_id = $1 AND chunk_first_row = $2${run.where}`,
+        values: [owner.syncId, firstRow, ...run.values],
       };
       if (rejects.length === 0) {
         // An earlier attempt may have rejected rows that this one landed.
@@ -98,43 +101,48 @@ export class TableRejectsSink implements RejectsSink {
       }
       await this.transaction(async (client) => {
         await client.query(clear);
-        // Three arrays, whatever the number of rejects: no statement grows with the chunk.
+        // Three arrays, whatever the number of rejects: no statement grows with the chunk. A sync prepared before runs
+        // were kept apart writes as it did then, to a table that may not have run_id yet.
+        const runColumn = owner.runId === undefined ? '' : ', run_id';
         await client.query({
-          text: `INSERT INTO ${this.table} (sync_id, chunk_first_row, "row", field, reason)
-                 SELECT $1, $2, r."row", r.field, r.reason
+          text: `INSERT INTO ${this.table} (sync_id, chunk_first_row, "row", field, reason${runColumn})
+                 SELECT $1, $2, r."row", r.field, r.reason${owner.runId === undefined ? '' : ', $6'}
                  FROM unnest($3::bigint[], $4::text[], $5::text[]) AS r("row", field, reason)`,
           values: [
-            syncId,
+            owner.syncId,
             firstRow,
             rejects.map((r) => r.row),
             rejects.map((r) => r.field ?? null),
             rejects.map((r) => r.reason),
+            ...run.values,
           ],
         });
       });
     });
   }
 
-  async report(syncId: string): Promise<RejectsTableReport | undefined> {
+  async report(owner: RejectsOwner): Promise<RejectsTableReport | undefined> {
+    const run = ofRun(owner, 2);
     const { rows } = await this.explained(() =>
       this.lease.pool.query({
-        text: `SELECT count(DISTINCT "row") AS rows, count(*) AS lines FROM ${this.table} WHERE sync_id = $1`,
-        values: [syncId],
+        text: `SELECT count(DISTINCT "row") AS rows, count(*) AS lines FROM ${this.table} WHERE sync_id = $1${run.where}`,
+        values: [owner.syncId, ...run.values],
       }),
     );
     // `rows` counts the rows named; lines with no row (refusals the vendor did not attribute) still make a report.
     const count = CountRowSchema.parse(rows[0]);
-    return count.lines === 0 ? undefined : { ...this.ref, syncId, rows: count.rows };
+    return count.lines === 0 ? undefined : { ...this.ref, ...owner, rows: count.rows };
   }
 
-  /** The sync's rejects in row order (by chunk, then row, field and reason), a page of source rows at a time. */
-  async *read(syncId: string): AsyncGenerator<StoredReject> {
+  /** A run's rejects in row order (by chunk, then row, field and reason), a page of source rows at a time. */
+  async *read(owner: RejectsOwner): AsyncGenerator<StoredReject> {
     let from = 1;
     for (;;) {
       const next = await this.explained(() =>
         this.lease.pool.query({
-          text: `SELECT min(chunk_first_row) AS first FROM ${this.table} WHERE sync_id = $1 AND chunk_first_row >= $2`,
-          values: [syncId, from],
+          text: `SELECT min(chunk_first_row) AS first FROM ${this.table}
+                 WHERE sync_id = $1 AND chunk_first_row >= $2${ofRun(owner, 3).where}`,
+          values: [owner.syncId, from, ...ofRun(owner, 3).values],
         }),
       );
       const first = FirstChunkRowSchema.parse(next.rows[0]).first;
@@ -142,9 +150,9 @@ export class TableRejectsSink implements RejectsSink {
       const page = await this.explained(() =>
         this.lease.pool.query({
           text: `SELECT chunk_first_row AS "chunkFirstRow", "row", field, reason FROM ${this.table}
-                 WHERE sync_id = $1 AND chunk_first_row >= $2 AND chunk_first_row < $3
+                 WHERE sync_id = $1 AND chunk_first_row >= $2 AND chunk_first_row < $3${ofRun(owner, 4).where}
                  ORDER BY chunk_first_row, "row", field NULLS FIRST, reason`,
-          values: [syncId, first, first + READ_PAGE_ROWS],
+          values: [owner.syncId, first, first + READ_PAGE_ROWS, ...ofRun(owner, 4).values],
         }),
       );
       for (const row of page.rows) yield StoredRejectSchema.parse(row);
@@ -154,6 +162,31 @@ export class TableRejectsSink implements RejectsSink {
 
   close(): Promise<void> {
     return this.lease.release();
+  }
+
+  /**
+   * A table made before runs were kept apart gets run_id, once: its rows so far keep NULL there, as the syncs that
+   * wrote them were prepared before. Adding a column takes the table's owner; any other user is told what to run.
+   */
+  private async addRunColumn(): Promise<void> {
+    const { rows } = await this.lease.pool.query({
+      text: `SELECT EXISTS (SELECT 1 FROM pg_attribute
+                            WHERE attrelid = $1::regclass AND attname = 'run_id' AND NOT attisdropped) AS exists`,
+      values: [this.table],
+    });
+    if (ExistsRowSchema.parse(rows[0]).exists === 'true') return;
+    try {
+      await this.transaction(async (client) => {
+        await client.query({ text: 'SELECT pg_advisory_xact_lock(hashtext($1))', values: [this.table] });
+        await client.query(`ALTER TABLE ${this.table} ADD COLUMN IF NOT EXISTS run_id text`);
+      });
+    } catch (err) {
+      if (!(err instanceof pg.DatabaseError && err.code === '42501')) throw err;
+      throw new ConfigError(
+        `${this.where}: has no column run_id, which keeps apart the rejects of syncs that use a workflow id again, ` +
+          `and this user may not add it: ALTER TABLE ${this.table} ADD COLUMN run_id text (as the table's owner)`,
+      );
+    }
   }
 
   private async exists(): Promise<boolean> {
@@ -180,7 +213,8 @@ export class TableRejectsSink implements RejectsSink {
            "row" bigint,
            field text,
            reason text NOT NULL,
-           rejected_at timestamptz NOT NULL DEFAULT now()
+           rejected_at timestamptz NOT NULL DEFAULT now(),
+           run_id text
          )`,
       );
       await client.query(`CREATE INDEX IF NOT EXISTS ${index} ON ${this.table} (sync_id, chunk_first_row)`);
@@ -214,6 +248,17 @@ export class TableRejectsSink implements RejectsSink {
       throw explain(err, this.where);
     }
   }
+}
+
+/**
+ * The condition on run_id that keeps a run's rows apart, its parameter numbered `parameter`. A sync prepared before
+ * runs were kept apart has none: it reads and writes its rows by sync_id as it did then, and no run of the same id
+ * can have begun while it was open.
+ */
+function ofRun(owner: RejectsOwner, parameter: number): { where: string; values: string[] } {
+  return owner.runId === undefined
+    ? { where: '', values: [] }
+    : { where: ` AND run_id = $${parameter}`, values: [owner.runId] };
 }
 
 /** Opens the table of a reference on the configured connection it names (a pool shared in the process). */

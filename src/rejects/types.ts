@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { RejectsReport } from '../core/rejects-ref.js';
+import type { RejectsOwner, RejectsReport } from '../core/rejects-ref.js';
 
 /**
  * A row that did not land: which row, which field (when one is to blame), and why, in the vendor's words if theirs.
@@ -25,18 +25,19 @@ export function rejectedRows(rejects: readonly Reject[]): number {
 
 /**
  * Where a sync's rejected rows are kept, whatever holds them. Every chunk writes its own rejects, replacing what an
- * earlier attempt of the same chunk wrote, so a retried chunk reports once; nothing is gathered in the workflow.
+ * earlier attempt of the same chunk wrote, so a retried chunk reports once; nothing is gathered in the workflow. Each
+ * run of a sync id keeps its own: a sync that uses a closed sync's id again leaves that sync's rejects as they were.
  */
 export interface RejectsSink {
   /**
    * Before the first vendor call: makes sure the sync's rejects can be kept, so a sink that cannot take them fails
-   * the sync before anything is sent. Given the sync's id, it may clear what an earlier run of that id left.
+   * the sync before anything is sent.
    */
-  prepare(syncId?: string): Promise<void>;
+  prepare(): Promise<void>;
   /** The chunk's rejects (none is an answer too: an earlier attempt may have rejected rows this one landed). */
-  writeChunk(syncId: string, firstRow: number, rejects: readonly Reject[]): Promise<void>;
-  /** Once every chunk is done: where the sync's rejects are, or undefined when no row was rejected. */
-  report(syncId: string): Promise<RejectsReport>;
+  writeChunk(owner: RejectsOwner, firstRow: number, rejects: readonly Reject[]): Promise<void>;
+  /** Once every chunk is done: where exactly this run's rejects are, or undefined when no row was rejected. */
+  report(owner: RejectsOwner): Promise<RejectsReport>;
   /** Lets go of what the sink holds open (a database pool lease). */
   close(): Promise<void>;
 }

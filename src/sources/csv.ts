@@ -1,23 +1,26 @@
-import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import { CsvError, parse, type Options } from 'csv-parse';
-import { ConfigError } from '../core/errors.js';
+import { ConfigError, listNames } from '../core/errors.js';
 import { scanByteRanges } from './byte-ranges.js';
-import { assertReadable, fileSourceKind, pinFile } from './source-file.js';
+import { MAX_COLUMNS, MAX_ROW_BYTES } from './row-limits.js';
+import { fileSourceKind, type SourceFile } from './source-file.js';
 import type { ChunkRange, Cursor, FilePin } from '../core/source-refs.js';
 import type { ScanResult, Source, SourceRow } from './source.js';
 import { csvRef } from '../core/file-refs.js';
 
-/** A record past this size is a quote left open, not data: it is refused before it fills the worker's memory. */
-const MAX_RECORD_BYTES = 1024 * 1024;
-
+// The parser's own max_record_size counts the characters of the fields, not the delimiters: a line of a million
+// commas would pass it as a million empty fields held at once. Record sizes are bounded in bytes before it instead.
 const PARSE_OPTIONS: Options = {
   bom: true,
   info: true,
   relax_column_count: true,
   skip_empty_lines: true,
-  max_record_size: MAX_RECORD_BYTES,
 };
+
+const OVERSIZE = `is over ${MAX_ROW_BYTES} bytes: a quoted field is probably never closed`;
+const QUOTE = 0x22;
+const LINE_FEED = 0x0a;
+const CARRIAGE_RETURN = 0x0d;
 
 /** Decoding turns bytes that are not UTF-8 into U+FFFD; lead data holding one is corrupt either way. */
 const REPLACEMENT_CHARACTER = '\uFFFD';
@@ -34,10 +37,18 @@ type FileRecord = { from: number; to: number } & ({ fields: string[] } | { unrea
  * and read recover the same way, so a chunk reads exactly the rows its scan counted.
  */
 export class CsvSource implements Source {
-  constructor(private readonly path: string) {}
+  private readonly path: string;
+
+  constructor(private readonly file: SourceFile) {
+    this.path = file.path;
+  }
 
   pin(): Promise<FilePin> {
-    return pinFile(this.path);
+    return this.file.pin();
+  }
+
+  close(): Promise<void> {
+    return this.file.close();
   }
 
   private async *records(start: number, end?: number): AsyncGenerator<FileRecord> {
@@ -60,8 +71,8 @@ export class CsvSource implements Source {
   ): AsyncGenerator<FileRecord, { at: number; yieldedTo: number; reason: string } | undefined> {
     let parsedTo = start;
     let yieldedTo = start;
-    // `end` is exclusive here and inclusive for createReadStream.
-    const stream = createReadStream(this.path, { start, end: end === undefined ? undefined : end - 1 });
+    const size: RecordSize = {};
+    const stream = Readable.from(boundRecordSize(this.file.bytes(start, end), start, size), { objectMode: false });
     const options: Options = {
       ...PARSE_OPTIONS,
       on_record: (record, context) => {
@@ -70,57 +81,63 @@ export class CsvSource implements Source {
       },
     };
     const parser = parse(options);
+    // pipe() does not pass a read error on: without this the parser would wait for bytes that never come.
+    stream.once('error', (err) => parser.destroy(err));
     try {
       for await (const { record, info } of stream.pipe(parser) as AsyncIterable<ParsedRecord>) {
         const to = start + info.bytes;
+        // A record reaching past where the one over the size starts is that one, or what the bound cut off: no row.
+        if (size.over !== undefined && to > size.over) break;
         yield { from: yieldedTo, to, fields: record };
         yieldedTo = to;
       }
-      return undefined;
     } catch (err) {
       if (!(err instanceof CsvError)) throw err;
-      return { at: parsedTo, yieldedTo, reason: describeCsvError(err, parsedTo) };
+      // The parser's refusal of what the bound cut off is not the record's fault: its size is.
+      if (size.over === undefined || parsedTo < size.over) {
+        return { at: parsedTo, yieldedTo, reason: describeCsvError(err, parsedTo) };
+      }
     } finally {
       stream.destroy();
     }
+    if (size.over === undefined) return undefined;
+    return { at: size.over, yieldedTo, reason: `the record at byte ${size.over} ${OVERSIZE}` };
   }
 
   /** Where the line holding `position` ends (after its newline), skipping blank lines before it; at most `end`. */
   private async endOfLine(position: number, end?: number): Promise<number> {
-    const file = await open(this.path);
-    try {
-      const buffer = Buffer.alloc(64 * 1024);
-      let offset = position;
-      let content = false;
-      for (;;) {
-        const { bytesRead } = await file.read(buffer, 0, buffer.length, offset);
-        if (bytesRead === 0) return end === undefined ? offset : Math.min(offset, end);
-        for (let i = 0; i < bytesRead; i++) {
-          const byte = buffer[i]!;
-          if (byte === 0x0a && content) return clamp(offset + i + 1, end);
-          if (byte !== 0x0a && byte !== 0x0d) content = true;
-        }
-        offset += bytesRead;
+    const buffer = Buffer.alloc(64 * 1024);
+    let offset = position;
+    let content = false;
+    for (;;) {
+      const bytesRead = await this.file.readAt(buffer, offset);
+      if (bytesRead === 0) return end === undefined ? offset : Math.min(offset, end);
+      for (let i = 0; i < bytesRead; i++) {
+        const byte = buffer[i]!;
+        if (byte === 0x0a && content) return clamp(offset + i + 1, end);
+        if (byte !== 0x0a && byte !== 0x0d) content = true;
       }
-    } finally {
-      await file.close();
+      offset += bytesRead;
     }
   }
 
+  /** The header's columns, checked on every read of a chunk: one pass over them, however wide the file. */
   private async header(): Promise<{ columns: string[]; dataStart: number }> {
-    await assertReadable('CSV file', this.path);
     for await (const record of this.records(0)) {
       if ('unreadable' in record) {
         throw new ConfigError(`CSV file ${this.path}: the header row cannot be read: ${record.unreadable}`);
       }
-      const columns = record.fields.map((c) => c.trim());
-      // A second column of one name would silently win over the first in every row.
-      const repeated = columns.findIndex((column, i) => columns.indexOf(column) !== i);
-      if (repeated !== -1) {
-        const first = columns.indexOf(columns[repeated]!);
+      if (record.fields.length > MAX_COLUMNS) {
         throw new ConfigError(
-          `CSV file ${this.path}: column '${columns[repeated]}' appears twice in the header ` +
-            `(columns ${first + 1} and ${repeated + 1}): rename one`,
+          `CSV file ${this.path}: the header has ${record.fields.length} columns, over the ${MAX_COLUMNS} a file may have`,
+        );
+      }
+      const columns = record.fields.map((c) => c.trim());
+      const repeated = repeatedColumn(columns);
+      if (repeated) {
+        throw new ConfigError(
+          `CSV file ${this.path}: column '${repeated.column}' appears twice in the header ` +
+            `(columns ${repeated.first} and ${repeated.second}): rename one`,
         );
       }
       return { columns, dataStart: record.to };
@@ -154,6 +171,22 @@ export class CsvSource implements Source {
   }
 }
 
+/**
+ * The first name a header repeats, with the (1-based) columns of its first two places: a second column of one name
+ * would silently win over the first in every row. One pass, as every read of a chunk checks its file's header.
+ */
+export function repeatedColumn(
+  columns: readonly string[],
+): { column: string; first: number; second: number } | undefined {
+  const seen = new Map<string, number>();
+  for (const [i, column] of columns.entries()) {
+    const first = seen.get(column);
+    if (first !== undefined) return { column, first: first + 1, second: i + 1 };
+    seen.set(column, i);
+  }
+  return undefined;
+}
+
 interface ParsedRecord {
   record: string[];
   info: { bytes: number };
@@ -163,13 +196,51 @@ function rowOf(row: number, record: FileRecord, columns: readonly string[]): Sou
   if ('unreadable' in record) return { row, unreadable: record.unreadable };
   const { fields } = record;
   if (fields.length !== columns.length) {
-    return { row, unreadable: `expected ${columns.length} fields (${columns.join(', ')}), found ${fields.length}` };
+    return { row, unreadable: `expected ${columns.length} fields (${listNames(columns)}), found ${fields.length}` };
   }
   const garbled = columns.filter((_, i) => fields[i]!.includes(REPLACEMENT_CHARACTER));
   if (garbled.length > 0) {
-    return { row, unreadable: `column ${garbled.join(', ')}: bytes that are not UTF-8 (save the file as UTF-8)` };
+    return { row, unreadable: `column ${listNames(garbled)}: bytes that are not UTF-8 (save the file as UTF-8)` };
   }
   return { row, values: Object.fromEntries(columns.map((column, i) => [column, fields[i]!])) };
+}
+
+/** Where the first record over MAX_ROW_BYTES starts, once boundRecordSize has found one. */
+interface RecordSize {
+  over?: number;
+}
+
+/**
+ * The bytes of a file from `start`, up to the first record over MAX_ROW_BYTES (its delimiters and quotes counted):
+ * where that record starts goes to `size.over`, and what follows it is never handed on. Records end at a line end
+ * outside quotes, as they do for the parser in any file it reads (a quote it would not take fails the record there
+ * anyway). Decided by the bytes alone, so a scan and a read of the same bytes cut at the same record.
+ */
+async function* boundRecordSize(
+  chunks: AsyncIterable<Buffer>,
+  start: number,
+  size: RecordSize,
+): AsyncGenerator<Buffer> {
+  let position = start;
+  let recordStart = start;
+  let quoted = false;
+  for await (const chunk of chunks) {
+    for (let i = 0; i < chunk.length && size.over === undefined; i++) {
+      const byte = chunk[i]!;
+      // An escaped quote ("") turns quoting off and on again: only a field's opening and closing quotes count.
+      if (byte === QUOTE) quoted = !quoted;
+      else if (!quoted && (byte === LINE_FEED || byte === CARRIAGE_RETURN)) {
+        if (position + i - recordStart > MAX_ROW_BYTES) size.over = recordStart;
+        recordStart = position + i + 1;
+      }
+    }
+    position += chunk.length;
+    if (size.over === undefined && position - recordStart > MAX_ROW_BYTES) size.over = recordStart;
+    // The record over the size is handed on up to here: the parser holds at most a chunk past the bound of it.
+    yield chunk;
+    if (size.over !== undefined) return;
+  }
+  if (position - recordStart > MAX_ROW_BYTES) size.over = recordStart;
 }
 
 /** The parser's own messages count lines from where it started, which is not the file's line: say what is wrong. */
@@ -182,8 +253,6 @@ function describeCsvError(err: CsvError, at: number): string {
       return `${where} has a quote inside an unquoted field (quote the whole field and double the quote)`;
     case 'CSV_INVALID_CLOSING_QUOTE':
       return `${where} has text after the closing quote of a field`;
-    case 'CSV_MAX_RECORD_SIZE':
-      return `${where} is over ${MAX_RECORD_BYTES} bytes: a quoted field is probably never closed`;
     default:
       return `${where}: ${err.message.replace(/ at line \d+.*$/, '')}`;
   }
@@ -193,4 +262,4 @@ function clamp(position: number, end: number | undefined): number {
   return end === undefined ? position : Math.min(position, end);
 }
 
-export const csvKind = fileSourceKind(csvRef, (path) => new CsvSource(path), ['.csv']);
+export const csvKind = fileSourceKind(csvRef, (file) => new CsvSource(file), ['.csv']);

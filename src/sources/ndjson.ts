@@ -1,7 +1,8 @@
-import { createReadStream } from 'node:fs';
 import { z } from 'zod';
+import { ConfigError } from '../core/errors.js';
 import { scanByteRanges } from './byte-ranges.js';
-import { assertReadable, fileSourceKind, pinFile } from './source-file.js';
+import { MAX_COLUMNS, MAX_ROW_BYTES } from './row-limits.js';
+import { fileSourceKind, type SourceFile } from './source-file.js';
 import type { ChunkRange, Cursor, FilePin } from '../core/source-refs.js';
 import type { ScanResult, Source, SourceRow } from './source.js';
 import { ndjsonRef } from '../core/file-refs.js';
@@ -10,9 +11,6 @@ import { ndjsonRef } from '../core/file-refs.js';
 export const COLUMN_SAMPLE_ROWS = 1000;
 
 const NEWLINE = 0x0a;
-
-/** A line past this size is one rejected row, like a CSV record past the same size: never a worker's memory. */
-export const MAX_LINE_BYTES = 1024 * 1024;
 
 /** One non-blank line, or one too long to read (its bytes were counted, not kept). */
 type Line = ({ text: string } | { tooLong: number }) & {
@@ -40,7 +38,7 @@ const RecordSchema = z.record(z.string(), ScalarSchema, {
 });
 
 function tooLong(bytes: number): { unreadable: string } {
-  return { unreadable: `the line is ${bytes} bytes, over the ${MAX_LINE_BYTES} a row may have` };
+  return { unreadable: `the line is ${bytes} bytes, over the ${MAX_ROW_BYTES} a row may have` };
 }
 
 function toText(value: z.infer<typeof ScalarSchema>): string {
@@ -55,6 +53,10 @@ export function parseLine(text: string): { values: Record<string, string> } | { 
   } catch (err) {
     return { unreadable: `not valid JSON: ${(err as Error).message}` };
   }
+  // Counted before each field is checked: a line of 100,000 one-letter keys is one reject, not 100,000.
+  const fields = typeof json === 'object' && json !== null ? Object.keys(json).length : 0;
+  if (fields > MAX_COLUMNS)
+    return { unreadable: `the row has ${fields} fields, over the ${MAX_COLUMNS} a row may have` };
   const parsed = RecordSchema.safeParse(json);
   if (!parsed.success) {
     const reasons = parsed.error.issues.map((issue) =>
@@ -71,20 +73,21 @@ export function parseLine(text: string): { values: Record<string, string> } | { 
  * numbered from 1 over non-blank lines. Memory stays at one line plus a read buffer however big the file.
  */
 export class NdjsonSource implements Source {
-  constructor(private readonly path: string) {}
+  constructor(private readonly file: SourceFile) {}
 
   pin(): Promise<FilePin> {
-    return pinFile(this.path);
+    return this.file.pin();
+  }
+
+  close(): Promise<void> {
+    return this.file.close();
   }
 
   /**
    * Lines from byte `start` up to `end` (exclusive), blank ones skipped but still counted in offsets. A line that
-   * grows past MAX_LINE_BYTES stops being kept: the rest of it is only counted, up to its newline.
+   * grows past MAX_ROW_BYTES stops being kept: the rest of it is only counted, up to its newline.
    */
   private async *lines(start: number, end?: number): AsyncGenerator<Line> {
-    await assertReadable('NDJSON file', this.path);
-    // createReadStream's `end` is inclusive.
-    const stream = createReadStream(this.path, { start, end: end === undefined ? undefined : end - 1 });
     let pending: Buffer[] = [];
     let pendingBytes = 0;
     let offset = start;
@@ -99,14 +102,14 @@ export class NdjsonSource implements Source {
     const take = (part: Buffer): Line | undefined => {
       const length = pendingBytes + part.length;
       const line =
-        length > MAX_LINE_BYTES
+        length > MAX_ROW_BYTES
           ? { tooLong: length, end: (offset += length) }
           : toLine(Buffer.concat([...pending, part]));
       pending = [];
       pendingBytes = 0;
       return line;
     };
-    for await (const buffer of stream as AsyncIterable<Buffer>) {
+    for await (const buffer of this.file.bytes(start, end)) {
       let from = 0;
       for (let newline = buffer.indexOf(NEWLINE); newline !== -1; newline = buffer.indexOf(NEWLINE, from)) {
         const next = take(buffer.subarray(from, newline + 1));
@@ -116,7 +119,7 @@ export class NdjsonSource implements Source {
       if (from < buffer.length) {
         pendingBytes += buffer.length - from;
         // Past the limit the bytes are counted, not kept.
-        pending = pendingBytes > MAX_LINE_BYTES ? [] : [...pending, buffer.subarray(from)];
+        pending = pendingBytes > MAX_ROW_BYTES ? [] : [...pending, buffer.subarray(from)];
       }
     }
     const last = pendingBytes > 0 ? take(Buffer.alloc(0)) : undefined;
@@ -125,7 +128,8 @@ export class NdjsonSource implements Source {
 
   /**
    * The keys of the first COLUMN_SAMPLE_ROWS readable rows, in order of first appearance. A key seen
-   * only further down is still read into its rows, but a mapping cannot name it up front.
+   * only further down is still read into its rows, but a mapping cannot name it up front. Rows of keys all their own
+   * count against the columns a file may have, as a CSV header's do.
    */
   async columns(): Promise<string[]> {
     const columns = new Set<string>();
@@ -134,6 +138,12 @@ export class NdjsonSource implements Source {
       if (!('text' in line)) continue;
       const row = parseLine(line.text);
       if ('values' in row) Object.keys(row.values).forEach((key) => columns.add(key));
+      if (columns.size > MAX_COLUMNS) {
+        throw new ConfigError(
+          `NDJSON file ${this.file.path}: its first ${sampled + 1} rows carry more than ${MAX_COLUMNS} distinct ` +
+            'fields, the most a file may have',
+        );
+      }
       if (++sampled === COLUMN_SAMPLE_ROWS) break;
     }
     return [...columns];
@@ -158,4 +168,4 @@ export class NdjsonSource implements Source {
   }
 }
 
-export const ndjsonKind = fileSourceKind(ndjsonRef, (path) => new NdjsonSource(path), ['.ndjson', '.jsonl']);
+export const ndjsonKind = fileSourceKind(ndjsonRef, (file) => new NdjsonSource(file), ['.ndjson', '.jsonl']);

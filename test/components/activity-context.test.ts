@@ -1,6 +1,7 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
 import { ActivityContext } from '../../activities/context.js';
@@ -37,5 +38,33 @@ describe("a worker's activity context", () => {
 
     expect(second).toBe(first);
     expect(afterClose.pool).not.toBe(first);
+  });
+
+  it('fails a read of a file rewritten in place meanwhile, its size and modification time put back', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'leadsync-context-'));
+    const path = join(directory, 'leads.csv');
+    await writeFile(path, 'EmailAddress\nbefore@x.io\n');
+    // Whole seconds, so that the time put back is the same to the nanosecond.
+    await utimes(path, 1_700_000_000, 1_700_000_000);
+    const config = parseConfig({ accounts: {} }, join(directory, 'leadsync.yaml'));
+    const context = new ActivityContext({ config, client: new Client(), workflowTaskQueue: 'unused' });
+    const source: SourceRef = { kind: 'csv', path };
+    const pinned = await context.withSource(source, async (file) => file.pin!());
+
+    const read = context.withSource(
+      source,
+      async (file) => {
+        const rows = await file.countRows();
+        // The kernel stamps change times from a clock that moves in ticks of a few milliseconds.
+        await sleep(50);
+        await writeFile(path, 'EmailAddress\nchange@x.io\n');
+        await utimes(path, 1_700_000_000, 1_700_000_000);
+        return rows;
+      },
+      pinned,
+    );
+
+    await expect(read).rejects.toThrow(/leads\.csv changed during the sync \(rewritten in place/);
+    await context.close();
   });
 });

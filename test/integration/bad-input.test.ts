@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSync } from '../../src/api/syncs.js';
 import { parseConfig } from '../../src/config/accounts.js';
 import type { SyncInput, SyncResult } from '../../src/core/contract.js';
+import { MAX_MAPPING_FIELDS } from '../../src/core/mapping.js';
+import { MAX_COLUMNS } from '../../src/sources/row-limits.js';
 import {
   startLeadSquaredSimulator,
   type RunningLeadSquaredSimulator,
@@ -205,11 +207,18 @@ describe('bad input', () => {
     const leads = await file('leads.csv', `EmailAddress,FirstName\nok-${name}@example.com,Ok\n`);
     const smartleadLeads = await file('smartlead-leads.csv', `email,first_name\nok-${name}@example.com,Ok\n`);
     const empty = await file('empty.csv', '');
+    const wide = await file('wide.csv', `${Array.from({ length: MAX_COLUMNS + 1 }, (_, i) => `c${i}`).join(',')}\n`);
     const cases: [string, SyncInput, RegExp, string][] = [
       [
         'empty file',
         { account: accounts.lsq, source: { kind: 'csv', path: empty } },
         /empty\.csv is empty/,
+        'ConfigError',
+      ],
+      [
+        'header of more columns than a file may have',
+        { account: accounts.lsq, source: { kind: 'csv', path: wide } },
+        new RegExp(`wide\\.csv: the header has ${MAX_COLUMNS + 1} columns, over the ${MAX_COLUMNS} a file may have`),
         'ConfigError',
       ],
       [
@@ -278,6 +287,58 @@ describe('bad input', () => {
     expect(error).toBeInstanceOf(WorkflowFailedError);
     const cause = (error as WorkflowFailedError).cause!;
     expect(cause.message).toMatch(/invalid sync input: .*source\.path: .*share: share is at most 1/);
+  });
+
+  it('refuses a mapping of 50,000 fields in one message, before any vendor call', async () => {
+    const before = leadsquared.report({ requests: false }).totals.requests;
+    const path = await file('mapped.csv', `EmailAddress\nmapped-${name}@example.com\n`);
+    const mapping = Object.fromEntries(Array.from({ length: 50_000 }, (_, i) => [`mx_Field${i}`, 'EmailAddress']));
+    const handle = await worker.client.workflow.start('leadSync', {
+      taskQueue,
+      workflowId: uniqueName('bad-input-mapping'),
+      args: [{ account: accounts.lsq, source: { kind: 'csv', path }, mapping }],
+    });
+
+    const error = await handle.result().catch((err: unknown) => err);
+
+    expect(error).toBeInstanceOf(WorkflowFailedError);
+    expect((error as WorkflowFailedError).cause!.message).toBe(
+      `invalid sync input: mapping: the mapping has 50000 fields, over the ${MAX_MAPPING_FIELDS} a mapping may have: ` +
+        'map only the fields the sync writes',
+    );
+    expect(leadsquared.report({ requests: false }).totals.requests).toBe(before);
+  });
+
+  it('keeps the rejects report of a closed sync whose workflow id a new sync uses again, each report naming its run', async () => {
+    const workflowId = uniqueName('bad-input-again');
+    const first = await startSync(
+      worker.client,
+      {
+        account: accounts.lsq,
+        source: { kind: 'csv', path: await file('again-1.csv', `EmailAddress\nnot-an-email\n`) },
+      },
+      { taskQueue, workflowId },
+    );
+    const firstReport = (await first.result()).rejectsFile!;
+
+    const second = await startSync(
+      worker.client,
+      {
+        account: accounts.lsq,
+        source: { kind: 'csv', path: await file('again-2.csv', `EmailAddress\nagain-${name}@example.com\nbad\n`) },
+      },
+      { taskQueue, workflowId },
+    );
+    const secondReport = (await second.result()).rejectsFile!;
+
+    expect(firstReport).toBe(join(directory, 'rejects', `${workflowId}.${first.firstExecutionRunId}.rejects.csv`));
+    expect(secondReport).toBe(join(directory, 'rejects', `${workflowId}.${second.firstExecutionRunId}.rejects.csv`));
+    expect((await readFile(firstReport, 'utf8')).split('\n').slice(1, -1)).toEqual([
+      expect.stringMatching(/^1,EmailAddress,/),
+    ]);
+    expect((await readFile(secondReport, 'utf8')).split('\n').slice(1, -1)).toEqual([
+      expect.stringMatching(/^2,EmailAddress,/),
+    ]);
   });
 
   it('names the account and key of an unknown plan in the config file', () => {

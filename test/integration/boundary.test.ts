@@ -2,10 +2,10 @@ import { execFileSync } from 'node:child_process';
 import { appendFile, mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { pauseSync, resumeSync, startSync, syncProgress, type SyncHandle } from '../../src/api/syncs.js';
+import { pauseSync, resumeSync, startSync, syncProgress, type StartedSync } from '../../src/api/syncs.js';
 import { laneTaskQueue } from '../../src/core/task-queues.js';
 import type { SyncInput, SyncResult } from '../../src/core/contract.js';
-import { syncFileName } from '../../src/rejects/files.js';
+import { syncFileName, syncRejectsDirectory } from '../../src/rejects/files.js';
 import { eventually } from '../helpers/run-cli.js';
 import { sourceBoundaryFixture } from '../helpers/source-boundary.js';
 import { uniqueName } from '../helpers/temporal.js';
@@ -35,7 +35,7 @@ describe('the trust boundary', () => {
     return path;
   };
 
-  const start = (input: SyncInput, workflowId?: string): Promise<SyncHandle> =>
+  const start = (input: SyncInput, workflowId?: string): Promise<StartedSync> =>
     startSync(boundary.client, input, { taskQueue, ...(workflowId ? { workflowId } : {}) });
 
   it('refuses files outside the roots, through .. or links, and tables the connection does not list, echoing nothing', async () => {
@@ -123,6 +123,7 @@ describe('the trust boundary', () => {
     await writeFile(join(boundary.rejectsDirectory, 'another-sync.rejects.csv'), 'row,field,reason\n');
     const ids = ['..', '.', `${name}/weekly`, `${name}:weekly`, `${name}_weekly`];
     const results: SyncResult[] = [];
+    const runs: string[] = [];
     for (const [i, id] of ids.entries()) {
       // The bad row is row i + 1: each report must hold its own sync's row.
       const lines = ids.map((_, k) => (k === i ? `not-an-email-${k},Bad` : `ids-${i}-${k}-${name}@example.com,Good`));
@@ -130,6 +131,7 @@ describe('the trust boundary', () => {
         { account, source: { kind: 'csv', path: await leadsFile(`ids-${i}.csv`, lines) } },
         id,
       );
+      runs.push(handle.firstExecutionRunId);
       results.push(await handle.result());
     }
 
@@ -137,7 +139,7 @@ describe('the trust boundary', () => {
     expect(new Set(reports).size).toBe(ids.length);
     for (const [i, report] of reports.entries()) {
       expect(dirname(report)).toBe(boundary.rejectsDirectory);
-      expect(report).toBe(join(boundary.rejectsDirectory, `${syncFileName(ids[i]!)}.rejects.csv`));
+      expect(report).toBe(join(boundary.rejectsDirectory, `${syncFileName(ids[i]!)}.${runs[i]}.rejects.csv`));
       expect((await readFile(report, 'utf8')).split('\n')[1]).toMatch(new RegExp(`^${i + 1},EmailAddress,`));
     }
     expect(await readFile(sentinel, 'utf8')).toBe('the parent of the rejects directory');
@@ -248,7 +250,7 @@ describe('the trust boundary', () => {
   });
 
   /** Starts a sync paused, and waits until prepare has made its plan: nothing of the source was sent yet. */
-  const preparedAndPaused = async (input: SyncInput): Promise<SyncHandle> => {
+  const preparedAndPaused = async (input: SyncInput): Promise<StartedSync> => {
     const handle = await start(input);
     await pauseSync(handle);
     await eventually(
@@ -280,7 +282,8 @@ describe('the trust boundary', () => {
       source: { kind: 'csv', path: await leadsFile('unwritable.csv', lines) },
     });
     // Where the first chunk's rejects file goes is now a directory: writing it fails, as on a full disk.
-    await mkdir(join(boundary.rejectsDirectory, syncFileName(handle.workflowId), '1.ndjson', 'in-the-way'), {
+    const owner = { syncId: handle.workflowId, runId: handle.firstExecutionRunId };
+    await mkdir(join(syncRejectsDirectory(boundary.rejectsDirectory, owner), '1.ndjson', 'in-the-way'), {
       recursive: true,
     });
     await resumeSync(handle);

@@ -5,6 +5,7 @@ import { summary } from '../../src/cli/follow.js';
 import { callsPerChunk } from '../../src/core/chunk-size.js';
 import { startSync } from '../../src/api/syncs.js';
 import { postgresConnectionResolver } from '../../src/sources/postgres-connection.js';
+import type { RejectsOwner } from '../../src/core/rejects-ref.js';
 import { openTableRejectsSink, type StoredReject } from '../../src/rejects/table.js';
 import { TEST_CONNECTION, TEST_POSTGRES_URL, withTestDatabase } from '../helpers/postgres-table.js';
 import { LEAD_HEADER, csvLines, leadRows, leadSquaredSyncFixture, writeCsv } from '../helpers/sync-harness.js';
@@ -43,14 +44,14 @@ describe('a sync whose config sends rejects to a PostgreSQL table', () => {
     await admin?.end();
   });
 
-  async function storedRejects(syncId: string): Promise<StoredReject[]> {
+  async function storedRejects(owner: RejectsOwner): Promise<StoredReject[]> {
     const sink = openTableRejectsSink(
       { connection: TEST_CONNECTION, table },
       postgresConnectionResolver(fixture.setup.config.postgresConnections),
     );
     try {
       const rejects: StoredReject[] = [];
-      for await (const reject of sink.read(syncId)) rejects.push(reject);
+      for await (const reject of sink.read(owner)) rejects.push(reject);
       return rejects;
     } finally {
       await sink.close();
@@ -105,13 +106,9 @@ describe('a sync whose config sends rejects to a PostgreSQL table', () => {
     });
     expect(result.retried).toBeGreaterThan(0);
     expect(result.rejectsFile).toBeUndefined();
-    expect(result.rejectsTable).toEqual({
-      connection: TEST_CONNECTION,
-      table,
-      syncId: handle.workflowId,
-      rows: 20,
-    });
-    const stored = await storedRejects(handle.workflowId);
+    const owner = { syncId: handle.workflowId, runId: handle.firstExecutionRunId };
+    expect(result.rejectsTable).toEqual({ connection: TEST_CONNECTION, table, ...owner, rows: 20 });
+    const stored = await storedRejects(owner);
     expect(stored.map(({ row, field }) => ({ row, field }))).toEqual(
       bad.map((row) => ({ row, field: 'EmailAddress' })),
     );
@@ -125,7 +122,29 @@ describe('a sync whose config sends rejects to a PostgreSQL table', () => {
     expect(report.totals.faults).toBeGreaterThan(0);
     expect(report.leads.count).toBe(good.length);
     expect(summary(result)).toContain(
-      `rejects: 20 rows in table ${table} (connection ${TEST_CONNECTION}), WHERE sync_id = '${handle.workflowId}'`,
+      `rejects: 20 rows in table ${table} (connection ${TEST_CONNECTION}), ` +
+        `WHERE sync_id = '${handle.workflowId}' AND run_id = '${handle.firstExecutionRunId}'`,
     );
+
+    // A new sync under the closed sync's workflow id keeps its rejects apart, and leaves the earlier ones as they were.
+    fixture.setup.simulator.setFaults({});
+    const again = await writeCsv(fixture.setup.directory, 'again.csv', LEAD_HEADER, [
+      ...csvLines(leadRows(2)),
+      'not-an-email-again,Bad,Row',
+    ]);
+    const second = await startSync(
+      fixture.client,
+      { account: fixture.setup.accountName, source: { kind: 'csv', path: again } },
+      { taskQueue: fixture.setup.taskQueue, workflowId: handle.workflowId },
+    );
+    const secondOwner = { syncId: handle.workflowId, runId: second.firstExecutionRunId };
+    expect((await second.result()).rejectsTable).toEqual({
+      connection: TEST_CONNECTION,
+      table,
+      ...secondOwner,
+      rows: 1,
+    });
+    expect((await storedRejects(secondOwner)).map(({ row }) => row)).toEqual([3]);
+    expect(await storedRejects(owner)).toEqual(stored);
   }, 120_000);
 });

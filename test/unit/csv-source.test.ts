@@ -3,16 +3,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/core/errors.js';
-import { CsvSource } from '../../src/sources/csv.js';
+import { CsvSource, repeatedColumn } from '../../src/sources/csv.js';
+import { MAX_COLUMNS, MAX_ROW_BYTES } from '../../src/sources/row-limits.js';
 import { START } from '../../src/core/source-refs.js';
 import { type SourceRow } from '../../src/sources/source.js';
 import { readChunkRows } from '../../activities/chunk-rows.js';
 import { VENDORS } from '../../src/vendors/registry.js';
+import { openTestFile } from '../helpers/source-file.js';
 
 async function csv(content: string | Buffer): Promise<CsvSource> {
   const path = join(await mkdtemp(join(tmpdir(), 'leadsync-csv-')), 'rows.csv');
   await writeFile(path, content);
-  return new CsvSource(path);
+  return new CsvSource(await openTestFile(path));
 }
 
 /** Every row, read chunk by chunk as a sync would, with chunks of `size` rows. */
@@ -67,6 +69,52 @@ describe('CsvSource on malformed files', () => {
       /column 'email' appears twice in the header \(columns 1 and 3\): rename one/,
     );
     await expect(source.countRows()).rejects.toThrow(ConfigError);
+  });
+});
+
+describe('CsvSource on files past its caps', () => {
+  it('refuses a header of more columns than a file may have, naming the file and the cap', async () => {
+    const source = await csv(`${Array.from({ length: MAX_COLUMNS + 1 }, (_, i) => `c${i}`).join(',')}\nx\n`);
+    await expect(source.columns()).rejects.toThrow(
+      new RegExp(`rows\\.csv: the header has ${MAX_COLUMNS + 1} columns, over the ${MAX_COLUMNS} a file may have`),
+    );
+  });
+
+  it('takes a header as wide as a file may have, and finds the name it repeats', async () => {
+    const wide = Array.from({ length: MAX_COLUMNS }, (_, i) => `c${i}`);
+    expect(await (await csv(`${wide.join(',')}\n`)).columns()).toHaveLength(MAX_COLUMNS);
+    const repeated = await csv(`${[...wide.slice(0, -1), 'c0'].join(',')}\n`);
+    await expect(repeated.columns()).rejects.toThrow(/column 'c0' appears twice in the header \(columns 1 and 10000\)/);
+  });
+
+  it('checks a header in one pass: 50,000 names in well under the time a scan of pairs takes', () => {
+    // Every read of a chunk checks its file's header. A check of every pair (50,000^2 / 2 comparisons) takes seconds;
+    // one pass takes milliseconds, so the bound below holds on a loaded machine and fails on pairs.
+    const names = Array.from({ length: 50_000 }, (_, i) => `column_${i}`);
+    const started = performance.now();
+    expect(repeatedColumn(names)).toBeUndefined();
+    expect(repeatedColumn([...names, 'column_49999'])).toEqual({
+      column: 'column_49999',
+      first: 50_000,
+      second: 50_001,
+    });
+    expect(performance.now() - started).toBeLessThan(500);
+  });
+
+  it('reads a record of delimiters past the row size as one unreadable row, and keeps quoted line ends', async () => {
+    // The parser counts the characters of fields, not their delimiters: 2 million commas are 2 million empty fields.
+    const before = 'a,b\n1,"line one\nline ""two"""\n';
+    const source = await csv(`${before}2,${','.repeat(2 * MAX_ROW_BYTES)}\n3,ok\n`);
+    for (const size of [1, 50]) {
+      expect(await readAll(source, size)).toEqual([
+        { row: 1, values: { a: '1', b: 'line one\nline "two"' } },
+        {
+          row: 2,
+          unreadable: `the record at byte ${before.length} is over ${MAX_ROW_BYTES} bytes: a quoted field is probably never closed`,
+        },
+        { row: 3, values: { a: '3', b: 'ok' } },
+      ]);
+    }
   });
 });
 

@@ -3,28 +3,29 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FirstRowIndex } from '../../src/rejects/first-rows.js';
-import { FileRejectsSink, syncRejectsDirectory } from '../../src/rejects/files.js';
+import { syncRejectsDirectory } from '../../src/rejects/files.js';
 import type { VendorRecord } from '../../src/vendors/types.js';
 
 const lead = (row: number, email: string): VendorRecord => ({ row, email, fields: { EmailAddress: email } });
+const SYNC = { syncId: 'sync', runId: 'run-1' };
 
 describe('the first row of each lead in a sync', () => {
   it('rejects later rows of an email as duplicates of the first, whichever chunk is pushed first', async () => {
     const directory = await mkdtemp(join(tmpdir(), 'leadsync-first-rows-'));
     const scanner = new FirstRowIndex(directory);
     // Scans record chunks in row order; a retried scan records its chunk again.
-    await scanner.record('sync', [lead(1, 'a@x.io'), lead(2, 'b@x.io')]);
-    await scanner.record('sync', [lead(3, 'a@x.io'), lead(4, 'c@x.io'), lead(5, 'c@x.io')]);
-    await scanner.record('sync', [lead(3, 'a@x.io'), lead(4, 'c@x.io'), lead(5, 'c@x.io')]);
+    await scanner.record(SYNC, [lead(1, 'a@x.io'), lead(2, 'b@x.io')]);
+    await scanner.record(SYNC, [lead(3, 'a@x.io'), lead(4, 'c@x.io'), lead(5, 'c@x.io')]);
+    await scanner.record(SYNC, [lead(3, 'a@x.io'), lead(4, 'c@x.io'), lead(5, 'c@x.io')]);
 
     // Another worker, sharing the rejects directory, pushes the later chunk before the earlier one.
     const pusher = new FirstRowIndex(directory);
     const later = await pusher.separate(
-      'sync',
+      SYNC,
       [lead(3, 'a@x.io'), lead(4, 'c@x.io'), lead(5, 'c@x.io')],
       'EmailAddress',
     );
-    const earlier = await pusher.separate('sync', [lead(1, 'a@x.io'), lead(2, 'b@x.io')], 'EmailAddress');
+    const earlier = await pusher.separate(SYNC, [lead(1, 'a@x.io'), lead(2, 'b@x.io')], 'EmailAddress');
 
     expect(later.leads.map((l) => l.row)).toEqual([4]);
     expect(later.duplicates).toEqual([
@@ -33,24 +34,39 @@ describe('the first row of each lead in a sync', () => {
     ]);
     expect(earlier).toEqual({ leads: [lead(1, 'a@x.io'), lead(2, 'b@x.io')], duplicates: [] });
     // Another sync has its own leads.
-    expect((await pusher.separate('other', [lead(3, 'a@x.io')], 'EmailAddress')).duplicates).toEqual([]);
+    expect(
+      (await pusher.separate({ ...SYNC, syncId: 'other' }, [lead(3, 'a@x.io')], 'EmailAddress')).duplicates,
+    ).toEqual([]);
   });
 
-  it('reads past a line torn by a worker killed mid-write, and starts over when prepare clears the sync', async () => {
+  it('reads past a line torn by a worker killed mid-write', async () => {
     const directory = await mkdtemp(join(tmpdir(), 'leadsync-first-rows-'));
     const index = new FirstRowIndex(directory);
-    await index.record('sync', [lead(1, 'a@x.io')]);
-    const log = join(syncRejectsDirectory(directory, 'sync'), 'first-rows.log');
+    await index.record(SYNC, [lead(1, 'a@x.io')]);
+    const log = join(syncRejectsDirectory(directory, SYNC), 'first-rows.log');
     await appendFile(log, '7\tpartial@x');
-    await index.record('sync', [lead(2, 'b@x.io'), lead(9, 'b@x.io')]);
+    await index.record(SYNC, [lead(2, 'b@x.io'), lead(9, 'b@x.io')]);
 
     expect((await readFile(log, 'utf8')).split('\n')).toContain('2\tb@x.io\t');
-    expect(
-      (await index.separate('sync', [lead(9, 'b@x.io'), lead(8, 'partial@x')], 'EmailAddress')).duplicates,
-    ).toEqual([expect.objectContaining({ row: 9, reason: expect.stringMatching(/^duplicate of row 2:/) })]);
+    expect((await index.separate(SYNC, [lead(9, 'b@x.io'), lead(8, 'partial@x')], 'EmailAddress')).duplicates).toEqual([
+      expect.objectContaining({ row: 9, reason: expect.stringMatching(/^duplicate of row 2:/) }),
+    ]);
+  });
 
-    await new FileRejectsSink(directory).prepare('sync');
-    expect((await index.separate('sync', [lead(9, 'b@x.io')], 'EmailAddress')).duplicates).toEqual([]);
+  it('keeps the first rows of a sync that uses a closed sync id again apart, and the earlier run its own', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'leadsync-first-rows-'));
+    const index = new FirstRowIndex(directory);
+    await index.record(SYNC, [lead(1, 'a@x.io')]);
+    const again = { ...SYNC, runId: 'run-2' };
+
+    await index.record(again, [lead(5, 'b@x.io')]);
+
+    expect((await index.separate(again, [lead(9, 'a@x.io'), lead(7, 'b@x.io')], 'EmailAddress')).duplicates).toEqual([
+      expect.objectContaining({ row: 7, reason: expect.stringMatching(/^duplicate of row 5:/) }),
+    ]);
+    expect((await index.separate(SYNC, [lead(9, 'a@x.io'), lead(7, 'b@x.io')], 'EmailAddress')).duplicates).toEqual([
+      expect.objectContaining({ row: 9, reason: expect.stringMatching(/^duplicate of row 1:/) }),
+    ]);
   });
 
   it('reads what other workers appended once however many chunks ask at the same time, and never from mid-line', async () => {
@@ -59,18 +75,18 @@ describe('the first row of each lead in a sync', () => {
     const pusher = new FirstRowIndex(directory);
     const rows = (from: number, to: number) =>
       Array.from({ length: to - from + 1 }, (_, i) => lead(from + i, `lead-${from + i}@x.io`));
-    await scanner.record('sync', rows(1, 100));
-    await pusher.separate('sync', rows(1, 1), 'EmailAddress');
+    await scanner.record(SYNC, rows(1, 100));
+    await pusher.separate(SYNC, rows(1, 1), 'EmailAddress');
 
     // Two chunks of the pusher's worker read the scanner's next page at the same time.
-    await scanner.record('sync', rows(101, 200));
+    await scanner.record(SYNC, rows(101, 200));
     await Promise.all([
-      pusher.separate('sync', rows(101, 101), 'EmailAddress'),
-      pusher.separate('sync', rows(102, 102), 'EmailAddress'),
+      pusher.separate(SYNC, rows(101, 101), 'EmailAddress'),
+      pusher.separate(SYNC, rows(102, 102), 'EmailAddress'),
     ]);
-    await scanner.record('sync', rows(201, 300));
+    await scanner.record(SYNC, rows(201, 300));
     const later = await pusher.separate(
-      'sync',
+      SYNC,
       [...rows(197, 197), lead(350, 'lead-210@x.io'), lead(351, 'lead-97@x.io')],
       'EmailAddress',
     );

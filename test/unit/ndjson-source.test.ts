@@ -3,10 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/core/errors.js';
-import { COLUMN_SAMPLE_ROWS, MAX_LINE_BYTES, NdjsonSource, parseLine } from '../../src/sources/ndjson.js';
+import { COLUMN_SAMPLE_ROWS, NdjsonSource, parseLine } from '../../src/sources/ndjson.js';
+import { MAX_COLUMNS, MAX_ROW_BYTES } from '../../src/sources/row-limits.js';
 import { openSource } from '../../src/sources/registry.js';
 import { START } from '../../src/core/source-refs.js';
 import { SourceRefSchema } from '../../src/core/source-registry.js';
+import { openTestFile } from '../helpers/source-file.js';
 import { scanToEnd } from '../helpers/source-scan.js';
 
 let dir: string;
@@ -59,7 +61,7 @@ describe('NDJSON source', () => {
         '{"email":"b@x.io","address":{"city":"Pune"}}\n' +
         '{"email":"c@x.io","extra":false}', // no final newline
     );
-    const source = new NdjsonSource(path);
+    const source = new NdjsonSource(await openTestFile(path));
 
     expect(await source.countRows()).toBe(4);
     expect(await source.columns()).toEqual(['email', 'n', 'extra']);
@@ -81,7 +83,7 @@ describe('NDJSON source', () => {
     );
     // Blank lines between rows, and trailing ones, must not shift chunk edges or row numbers.
     const path = await file(lines.map((l, i) => (i % 10 === 0 ? `${l}\n\n` : `${l}\n`)).join('') + '\n\n');
-    const source = new NdjsonSource(path);
+    const source = new NdjsonSource(await openTestFile(path));
 
     for (const sizes of [[1], [7, 7, 7], [10], [96], [97], [200]]) {
       const { chunks, rows } = await scanToEnd(source, sizes);
@@ -102,7 +104,7 @@ describe('NDJSON source', () => {
     const long = JSON.stringify({ email: 'long@x.io', bio: 'x'.repeat(200_000) });
     const rows = 20_000;
     const body = Array.from({ length: rows }, (_, i) => (i === 3 ? long : `{"id":${i + 1}}`)).join('\n');
-    const source = new NdjsonSource(await file(body));
+    const source = new NdjsonSource(await openTestFile(await file(body)));
 
     const { chunks, rows: read } = await scanToEnd(source, [5000, 5000]);
     expect(chunks.map((c) => c.rows)).toEqual([5000, 5000, 5000, 5000]);
@@ -117,7 +119,7 @@ describe('NDJSON source', () => {
     const piece = 'x'.repeat(1024 * 1024);
     for (let i = 0; i < 100; i++) await appendFile(path, piece);
     await appendFile(path, '"}\n{"email":"after@x.io"}\n');
-    const source = new NdjsonSource(path);
+    const source = new NdjsonSource(await openTestFile(path));
     const held = () => process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
     const before = held();
 
@@ -127,33 +129,55 @@ describe('NDJSON source', () => {
     expect(chunks.map((c) => c.rows)).toEqual([1, 1, 1]);
     expect(rows).toEqual([
       { row: 1, values: { email: 'before@x.io' } },
-      { row: 2, unreadable: `the line is ${100 * 1024 * 1024 + 11} bytes, over the ${MAX_LINE_BYTES} a row may have` },
+      { row: 2, unreadable: `the line is ${100 * 1024 * 1024 + 11} bytes, over the ${MAX_ROW_BYTES} a row may have` },
       { row: 3, values: { email: 'after@x.io' } },
     ]);
     expect(await source.columns()).toEqual(['email']);
   });
 
+  it('reads a row of more fields than a file may have columns as one unreadable row', async () => {
+    const wide = JSON.stringify(Object.fromEntries(Array.from({ length: MAX_COLUMNS + 1 }, (_, i) => [`k${i}`, 1])));
+    const source = new NdjsonSource(await openTestFile(await file(`${wide}\n{"email":"a@x.io"}\n`)));
+
+    expect((await scanToEnd(source, [1])).rows).toEqual([
+      { row: 1, unreadable: `the row has ${MAX_COLUMNS + 1} fields, over the ${MAX_COLUMNS} a row may have` },
+      { row: 2, values: { email: 'a@x.io' } },
+    ]);
+  });
+
+  it('refuses a file whose sampled rows carry more distinct fields than a file may have columns', async () => {
+    const row = (n: number) =>
+      JSON.stringify(Object.fromEntries(Array.from({ length: MAX_COLUMNS / 2 }, (_, i) => [`r${n}k${i}`, 1])));
+    const source = new NdjsonSource(await openTestFile(await file(`${row(1)}\n${row(2)}\n${row(3)}\n`)));
+
+    await expect(source.columns()).rejects.toThrow(
+      new RegExp(`: its first 3 rows carry more than ${MAX_COLUMNS} distinct fields, the most a file may have`),
+    );
+  });
+
   it('samples the first rows for columns', async () => {
     const body = Array.from({ length: COLUMN_SAMPLE_ROWS }, () => '{"email":"a@x.io"}').join('\n');
-    const source = new NdjsonSource(await file(`${body}\n{"late":"1"}\n`));
+    const source = new NdjsonSource(await openTestFile(await file(`${body}\n{"late":"1"}\n`)));
     expect(await source.columns()).toEqual(['email']);
   });
 
   it('reads an empty file as no rows, and a missing one as a ConfigError', async () => {
-    const empty = new NdjsonSource(await file('\n\n'));
+    const empty = new NdjsonSource(await openTestFile(await file('\n\n')));
     expect(await empty.countRows()).toBe(0);
     expect(await empty.columns()).toEqual([]);
     expect(await empty.scan(START, [10])).toEqual({ chunks: [], cursor: { position: 0, nextRow: 1 }, done: true });
 
-    const missing = new NdjsonSource(join(dir, 'nope.ndjson'));
-    await expect(missing.countRows()).rejects.toThrow(ConfigError);
-    await expect(missing.scan(START, [1])).rejects.toThrow(/nope\.ndjson does not exist/);
+    const missing = openTestFile(join(dir, 'nope.ndjson'));
+    await expect(missing).rejects.toThrow(ConfigError);
+    await expect(missing).rejects.toThrow(/nope\.ndjson does not exist/);
   });
 
   it('opens from a reference', async () => {
     const ref = SourceRefSchema.parse({ kind: 'ndjson', path: await file('{"a":1}\n') });
     const boundary = { configPath: 'leadsync.yaml', fileRoots: [dir], tables: {} };
-    expect(await (await openSource(ref, { boundary })).countRows()).toBe(1);
+    const source = await openSource(ref, { boundary });
+    expect(await source.countRows()).toBe(1);
+    await source.close?.();
     expect(SourceRefSchema.safeParse({ kind: 'ndjson' }).success).toBe(false);
   });
 });

@@ -105,7 +105,8 @@ async function runChunk(
   await writeFile(csv, ['email', ...Array.from({ length: rows }, (_, i) => `lead${i + 1}@acme.com`)].join('\n') + '\n');
   const source = { kind: 'csv' as const, path: csv };
   const config = configIn(directory);
-  const [chunk] = (await (await openSource(source, { boundary: config.boundary })).scan(START, [rows])).chunks;
+  const opened = await openSource(source, { boundary: config.boundary });
+  const [chunk] = (await opened.scan(START, [rows]).finally(() => opened.close?.())).chunks;
   if (!chunk) throw new Error('the CSV gave no chunk');
   const uploads: Upload[] = [];
   const rateLimitReports: unknown[] = [];
