@@ -3,7 +3,10 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import { builtinModules } from 'node:module';
 
-const NODE_BUILTINS = builtinModules.map((name) => ({ name, message: 'Workflow code must not import Node built-ins.' }));
+const NODE_BUILTINS = builtinModules.map((name) => ({
+  name,
+  message: 'Workflow code must not import Node built-ins.',
+}));
 const OUTSIDE_THE_SANDBOX = [
   { group: ['node:*'], message: 'Workflow code must not import Node built-ins.' },
   { group: ['pg', 'pg/*', 'pg-*'], message: 'Workflow code must not reach a database.' },
@@ -19,9 +22,9 @@ const LEAVING = (folder) =>
     : folder === 'core/*'
       ? [{ group: ['../../*', '!../../core/*'], message: 'src/core/ imports nothing outside itself.' }]
       : [
-        { group: ['../activities/*'], message: 'Import activities as types only.', allowTypeImports: true },
-        { group: ['../src/*', '!../src/core'], message: 'Workflows import only from src/core/.' },
-      ];
+          { group: ['../activities/*'], message: 'Import activities as types only.', allowTypeImports: true },
+          { group: ['../src/*', '!../src/core'], message: 'Workflows import only from src/core/.' },
+        ];
 
 export default tseslint.config(
   { ignores: ['node_modules', 'dist', '.leadsync', 'test-output', 'bench-output', 'bin'] },
@@ -29,7 +32,10 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ['*.js', 'src/temporal/*.cjs'] }, tsconfigRootDir: import.meta.dirname },
+      parserOptions: {
+        projectService: { allowDefaultProject: ['*.js', 'src/temporal/*.cjs'] },
+        tsconfigRootDir: import.meta.dirname,
+      },
     },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
@@ -49,20 +55,29 @@ export default tseslint.config(
     // src/core/ and nothing else. No I/O, no Node built-ins, no database, no package that only runs outside a workflow.
     files: ['workflows/**/*.ts', 'src/core/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: NODE_BUILTINS, patterns: [...OUTSIDE_THE_SANDBOX, ...LEAVING('workflows')] }],
+      'no-restricted-imports': [
+        'error',
+        { paths: NODE_BUILTINS, patterns: [...OUTSIDE_THE_SANDBOX, ...LEAVING('workflows')] },
+      ],
     },
   },
   {
     files: ['src/core/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: NODE_BUILTINS, patterns: [...OUTSIDE_THE_SANDBOX, ...LEAVING('core')] }],
+      'no-restricted-imports': [
+        'error',
+        { paths: NODE_BUILTINS, patterns: [...OUTSIDE_THE_SANDBOX, ...LEAVING('core')] },
+      ],
     },
   },
   {
     // A folder of src/core (the governor's) reaches the rest of src/core one level up, and nothing beyond.
     files: ['src/core/*/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: NODE_BUILTINS, patterns: [...OUTSIDE_THE_SANDBOX, ...LEAVING('core/*')] }],
+      'no-restricted-imports': [
+        'error',
+        { paths: NODE_BUILTINS, patterns: [...OUTSIDE_THE_SANDBOX, ...LEAVING('core/*')] },
+      ],
     },
   },
 );

@@ -52,11 +52,14 @@ function firstAttemptResults(events: HistoryEvent[]): unknown[] {
  * guards the path it was made for.
  */
 const RECORDED: Record<string, (events: HistoryEvent[]) => void> = {
-  'lead-sync-rate-limited-first-run.json': (events) => {
+  'lead-sync-rate-limited-first-run-before-grants.json': (events) => {
+    // A chunk whose call was refused for rate, retried whole by Temporal at the vendor's time.
     const retriedAfter = events.map(
       (e) => e.activityTaskStartedEventAttributes?.lastFailure?.applicationFailureInfo?.type,
     );
     expect(retriedAfter).toContain('RateLimited');
+  },
+  'lead-sync-rate-limited-first-run.json': (events) => {
     expect(
       events
         .filter(has('WORKFLOW_EXECUTION_SIGNALED'))
@@ -109,6 +112,14 @@ const RECORDED: Record<string, (events: HistoryEvent[]) => void> = {
 };
 
 /**
+ * The id the history was recorded under: its file's name, less the `-before-<change>` of a history kept from before a
+ * change. A workflow's children take ids derived from its own, so a replay under another id starts other children.
+ */
+function recordedWorkflowId(file: string): string {
+  return basename(file, '.json').replace(/-before-[a-z-]+$/, '');
+}
+
+/**
  * Workflows change; running syncs and governors must replay through the change. Each recorded history (see
  * scripts/record-histories.ts) is replayed against today's workflow code: a non-deterministic change fails here.
  */
@@ -131,7 +142,7 @@ describe('recorded workflow histories', async () => {
       const history: unknown = JSON.parse(await readFile(join(HISTORIES, file), 'utf8'));
 
       await expect(
-        Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, basename(file, '.json')),
+        Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, recordedWorkflowId(file)),
       ).resolves.toBeUndefined();
     },
     60_000,

@@ -12,7 +12,11 @@ function fakeGovernor() {
       requests.push(calls);
       answers.push(() => {
         const slots = Array.from({ length: calls }, () => next++);
-        resolve({ grant: `grant-${requests.length}`, slots, headroom: slots.map((slot) => [{ limit: 60, remaining: 59 - slot }]) });
+        resolve({
+          grant: `grant-${requests.length}`,
+          slots,
+          headroom: slots.map((slot) => [{ limit: 60, remaining: 59 - slot }]),
+        });
       });
     });
   return { requests, reserve, answerNext: () => answers.shift()!() };
