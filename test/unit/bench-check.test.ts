@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { MAX_429S, MIN_SHARE_OF_PLAN, rateCheck, refusalCheck } from '../../bench/check.js';
+import { slidingUsage } from '../../bench/windows.js';
+import type { RequestRecord } from '../../src/simulation/request-log.js';
+
+const T0 = 1_700_000_000_000;
+
+function call(at: number, outcome: RequestRecord['outcome'] = 'ok', rows = 1): RequestRecord {
+  return { at: T0 + at, method: 'POST', path: '/v2/Lead.CreateOrUpdate', lane: 'general', status: 200, outcome, rows };
+}
+
+/** `limit` calls at the start of each of `windows` windows `everyMs` apart, 10 ms between calls: a paced lane. */
+function bursts(limit: number, windows: number, everyMs: number): RequestRecord[] {
+  return Array.from({ length: windows * limit }, (_, i) => call(Math.floor(i / limit) * everyMs + (i % limit) * 10));
+}
+
+describe('slidingUsage', () => {
+  it('measures a lane paced to 5 s windows plus a 200 ms margin at about 96% of its limit over 30 s of calls', () => {
+    const records = bursts(25, 6, 5_200);
+
+    const { mean, peak } = slidingUsage(records, 5_000);
+
+    expect(peak).toBe(25);
+    expect(mean / 25).toBeGreaterThan(MIN_SHARE_OF_PLAN);
+    expect(mean / 25).toBeLessThan(0.97);
+  });
+
+  it('measures a lane paced to windows twice as long at about half its limit', () => {
+    const records = bursts(25, 6, 10_400);
+
+    const { mean } = slidingUsage(records, 5_000);
+
+    expect(mean / 25).toBeGreaterThan(0.4);
+    expect(mean / 25).toBeLessThan(0.6);
+  });
+
+  it('counts only the calls the vendor admitted, weighted as asked', () => {
+    const admitted = bursts(2, 4, 1_000);
+    const refused = admitted.map((r) => ({ ...r, at: r.at + 5, outcome: 'rate-limited' as const, rows: 0 }));
+    const records = [...admitted, ...refused].sort((a, b) => a.at - b.at);
+
+    const calls = slidingUsage(records, 1_000);
+    const rows = slidingUsage(records, 1_000, (r) => r.rows * 50);
+
+    expect(calls.peak).toBe(2);
+    expect(rows.peak).toBe(100);
+    expect(rows.mean).toBeCloseTo(calls.mean * 50);
+  });
+
+  it('has no window inside a run shorter than one span, and says so', () => {
+    const { mean, windows } = slidingUsage(bursts(10, 1, 1_000), 60_000);
+
+    expect(windows).toBe(0);
+    expect(mean).toBe(0);
+  });
+});
+
+describe('bench check', () => {
+  it('passes a rate at 90% of the plan and fails one just under', () => {
+    expect(rateCheck('rate', 13.32, 14.8, 'rows/s', 2).pass).toBe(true);
+    expect(rateCheck('rate', 13.3, 14.8, 'rows/s', 2)).toEqual({
+      figure: 'rate',
+      measured: '13.30 rows/s (89.9%)',
+      threshold: '>= 13.32 (90% of 14.80)',
+      pass: false,
+    });
+  });
+
+  it(`passes ${MAX_429S} 429s and fails one more`, () => {
+    expect(refusalCheck('429s', MAX_429S, 100).pass).toBe(true);
+    expect(refusalCheck('429s', MAX_429S + 1, 100)).toEqual({
+      figure: '429s',
+      measured: `${MAX_429S + 1} of 100 requests`,
+      threshold: `<= ${MAX_429S}`,
+      pass: false,
+    });
+  });
+});
