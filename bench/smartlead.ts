@@ -2,10 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { earliestSlot, emptyLedger, pacedWindows, recordSlot } from '../src/core/ledger.js';
 import { type Window } from '../src/core/plans.js';
 import { formatTable } from '../src/cli/table.js';
+import { spentQuota, type RequestRecord } from '../src/simulation/request-log.js';
 import { startSmartLeadSimulator } from '../src/vendors/smartlead/simulator/server.js';
 import { writeLeadsCsv, type BenchTemporal } from './harness.js';
 import { actionsPerThousandRows, type ActionCounts } from './temporal-actions.js';
-import { shareOfWindow, slidingUsage } from './windows.js';
+import { shareOfWindow } from './windows.js';
 import { smartLead } from '../src/vendors/smartlead/index.js';
 import { SMARTLEAD_PLANS } from '../src/vendors/smartlead/plans.js';
 
@@ -166,7 +167,7 @@ async function benchScenario(temporal: BenchTemporal, scenario: SmartLeadScenari
     const report = simulator.report();
     const binding = planWindows.find((w) => w.seconds === scenario.bindingSeconds)!;
     const bindingSeconds = binding.seconds / scenario.timeScale;
-    const { mean, peak } = slidingUsage(report.requests, bindingSeconds * 1000);
+    const usage = slidingUsage(report.requests, bindingSeconds * 1000);
     return {
       scenario,
       rows,
@@ -175,8 +176,7 @@ async function benchScenario(temporal: BenchTemporal, scenario: SmartLeadScenari
       rateLimited: report.totals.rateLimited,
       allowance: binding.limit,
       leftToUs: left(binding),
-      mean,
-      peak,
+      ...usage,
       share: shareOfWindow(report.requests, { limit: left(binding), seconds: bindingSeconds })?.share,
       rowsPerSecond: rows / result.seconds,
       actions,
@@ -196,6 +196,24 @@ function callsWithin(windows: Window[], ms: number, marginMs: number): number {
     calls++;
   }
   return calls;
+}
+
+/**
+ * Our admitted requests in sliding windows of `spanMs` that lie inside the run (from the first request to the last),
+ * sampled at twenty starts per window: the mean is the sustained rate, the peak what a vendor would have counted at
+ * worst.
+ */
+function slidingUsage(records: readonly RequestRecord[], spanMs: number): { mean: number; peak: number } {
+  const times = records.filter(spentQuota).map((r) => r.at);
+  const first = times[0]!;
+  const last = times.at(-1)!;
+  const countFrom = (start: number) => times.filter((t) => t >= start && t < start + spanMs).length;
+  const counts: number[] = [];
+  for (let start = first; start + spanMs <= last; start += spanMs / 20) counts.push(countFrom(start));
+  return {
+    mean: counts.length > 0 ? counts.reduce((a, b) => a + b, 0) / counts.length : 0,
+    peak: Math.max(...times.map(countFrom)),
+  };
 }
 
 /** The window a scenario measures, as the table and `--smartlead-windows` name it. */
