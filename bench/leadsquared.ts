@@ -6,6 +6,7 @@ import { peakPerWindow, spentQuota, type RequestRecord } from '../src/simulation
 import { startLeadSquaredSimulator } from '../src/vendors/leadsquared/simulator/server.js';
 import { writeLeadsCsv, type BenchTemporal } from './harness.js';
 import { actionsPerThousandRows, type ActionCounts } from './temporal-actions.js';
+import { shareOfWindow } from './windows.js';
 import { LEADSQUARED_PLANS } from '../src/vendors/leadsquared/plans.js';
 import { leadSquared } from '../src/vendors/leadsquared/index.js';
 
@@ -16,10 +17,20 @@ export interface PlanRun {
   minimumSeconds: number;
   rowsPerSecond: number;
   maxRowsPerSecond: number;
+  /** Every request that reached the simulator, refused ones included, and those it refused with a 429. */
+  requests: number;
   rateLimited: number;
   /** Temporal actions the run spent, by type (undefined on a cluster without a metrics endpoint). */
   actions: ActionCounts | undefined;
-  lanes: { lane: 'general' | 'bulk'; allowed: number; peak: number; mean: number; windows: number }[];
+  lanes: {
+    lane: 'general' | 'bulk';
+    allowed: number;
+    peak: number;
+    mean: number;
+    windows: number;
+    /** The share of the lane's allowance the run reached, by the simulator's record (`shareOfWindow`). */
+    share: number | undefined;
+  }[];
 }
 
 const WINDOW_SECONDS = 5;
@@ -82,6 +93,7 @@ async function benchPlan(temporal: BenchTemporal, plan: Plan, seconds: number): 
       minimumSeconds: rows / maxRowsPerSecond,
       rowsPerSecond: rows / result.seconds,
       maxRowsPerSecond,
+      requests: report.totals.requests,
       rateLimited: report.totals.rateLimited,
       actions,
       lanes: [
@@ -117,6 +129,7 @@ function laneUsage(
     peak: peakPerWindow(records, WINDOW_SECONDS, counts),
     mean: windows > 0 ? inFullWindows / windows : 0,
     windows,
+    share: shareOfWindow(records, { limit: allowed, seconds: WINDOW_SECONDS }, counts)?.share,
   };
 }
 

@@ -1,4 +1,12 @@
 import { parseArgs } from 'node:util';
+import {
+  CHECKED_LEADSQUARED,
+  checkTable,
+  checkedSmartLeadScenario,
+  leadSquaredChecks,
+  smartLeadChecks,
+  type Check,
+} from './check.js';
 import { BenchTemporal } from './harness.js';
 import { MARGIN_MS, benchLeadSquaredPlans, planTable, steadyStateShare } from './leadsquared.js';
 import { SCALE_PLANS, benchScaleInOwnProcess, scaleTable, type ScaleRun } from './scale.js';
@@ -10,10 +18,13 @@ import { benchSmartLead, bindingWindowName, smartLeadScenarios, smartLeadTable }
  * `--vendors smartlead` runs one vendor's section, `--smartlead-windows minute` only its per-minute rows (`hour`: the
  * time-scaled per-hour and shared-key rows). `--scale` adds the long scale rows (`--scale-rows`, a million by default,
  * from PostgreSQL; `--scale-windows 5` keeps the plan counted in 5-second windows), each in a process of its own;
- * `--vendors none --scale` runs them alone.
+ * `--vendors none --scale` runs them alone. `--check` runs only the rows CI holds to thresholds (bench/check.ts) and
+ * exits non-zero when one is missed.
  */
-const { values } = parseArgs({
+const { values, tokens } = parseArgs({
+  tokens: true,
   options: {
+    check: { type: 'boolean', default: false },
     quick: { type: 'boolean', default: false },
     plans: { type: 'string' },
     vendors: { type: 'string', default: 'leadsquared,smartlead' },
@@ -23,11 +34,32 @@ const { values } = parseArgs({
     'scale-windows': { type: 'string', default: SCALE_PLANS.map((plan) => plan.window.seconds).join(',') },
   },
 });
-const vendors = values.vendors.split(',');
+// The check runs its own rows and none of the vendors' sections.
+const vendors = values.check ? [] : values.vendors.split(',');
+const chosen = tokens.filter((t) => t.kind === 'option' && t.name !== 'check').map((t) => `--${t.name}`);
+if (values.check && chosen.length > 0) {
+  throw new Error(`--check runs a fixed set of rows and takes no other option (given: ${chosen.join(', ')})`);
+}
 
 const temporal = await BenchTemporal.start();
 process.stdout.write(`${temporal.description}\n`);
 try {
+  if (values.check) {
+    const checks: Check[] = [];
+    const [leadSquaredRun] = await benchLeadSquaredPlans(temporal, CHECKED_LEADSQUARED.seconds, [
+      CHECKED_LEADSQUARED.plan,
+    ]);
+    checks.push(...leadSquaredChecks(leadSquaredRun!));
+    const [smartLeadRun] = await benchSmartLead(temporal, [checkedSmartLeadScenario()]);
+    checks.push(...smartLeadChecks(smartLeadRun!));
+    process.stdout.write(
+      `\nBench check: rates and 429s from the simulators' own record of every request that reached them\n` +
+        `${checkTable(checks)}\n`,
+    );
+    const failed = checks.filter((c) => !c.pass).length;
+    process.stdout.write(failed > 0 ? `${failed} of ${checks.length} checks failed\n` : `all checks passed\n`);
+    if (failed > 0) process.exitCode = 1;
+  }
   if (vendors.includes('leadsquared')) {
     const seconds = values.quick ? 32 : 60;
     const runs = await benchLeadSquaredPlans(temporal, seconds, values.plans?.split(','));

@@ -6,6 +6,7 @@ import { spentQuota, type RequestRecord } from '../src/simulation/request-log.js
 import { startSmartLeadSimulator } from '../src/vendors/smartlead/simulator/server.js';
 import { writeLeadsCsv, type BenchTemporal } from './harness.js';
 import { actionsPerThousandRows, type ActionCounts } from './temporal-actions.js';
+import { shareOfWindow } from './windows.js';
 import { smartLead } from '../src/vendors/smartlead/index.js';
 import { SMARTLEAD_PLANS } from '../src/vendors/smartlead/plans.js';
 
@@ -42,6 +43,8 @@ export interface SmartLeadRun {
   /** Our admitted requests per binding window: mean over sliding windows inside the run, and the most in any. */
   mean: number;
   peak: number;
+  /** The share of what the binding window leaves to us that the run reached (`shareOfWindow`). */
+  share: number | undefined;
   rowsPerSecond: number;
   /** Temporal actions the run spent, by type (undefined on a cluster without a metrics endpoint). */
   actions: ActionCounts | undefined;
@@ -163,7 +166,8 @@ async function benchScenario(temporal: BenchTemporal, scenario: SmartLeadScenari
     if (result.accepted !== rows) throw new Error(`${scenario.plan}: ${result.accepted} of ${rows} rows accepted`);
     const report = simulator.report();
     const binding = planWindows.find((w) => w.seconds === scenario.bindingSeconds)!;
-    const usage = slidingUsage(report.requests, (binding.seconds / scenario.timeScale) * 1000);
+    const bindingSeconds = binding.seconds / scenario.timeScale;
+    const usage = slidingUsage(report.requests, bindingSeconds * 1000);
     return {
       scenario,
       rows,
@@ -173,6 +177,7 @@ async function benchScenario(temporal: BenchTemporal, scenario: SmartLeadScenari
       allowance: binding.limit,
       leftToUs: left(binding),
       ...usage,
+      share: shareOfWindow(report.requests, { limit: left(binding), seconds: bindingSeconds })?.share,
       rowsPerSecond: rows / result.seconds,
       actions,
       ...(scenario.sharedShare > 0 && report.sharedKey ? { otherClient: report.sharedKey } : {}),
