@@ -5,7 +5,7 @@ import { cycles, importGraph, valueClosure } from '../helpers/import-graph.js';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /**
- * The layers, lowest first: a module imports from its own layer or below, never above. The README's layout table
+ * The layers, lowest first: a module imports from its own layer or below, never above. The layout table of docs/architecture.md
  * says what each folder holds.
  */
 const LAYERS: readonly (readonly string[])[] = [
@@ -25,7 +25,7 @@ const graph = importGraph(ROOT, ['src', 'activities', 'workflows']);
 
 function layerOf(module: string): number {
   const layer = LAYERS.findIndex((folders) => folders.some((folder) => module.startsWith(`${folder}/`)));
-  if (layer < 0) throw new Error(`${module} is in no layer: add its folder to LAYERS and to the README's layout`);
+  if (layer < 0) throw new Error(`${module} is in no layer: add its folder to LAYERS and to docs/architecture.md`);
   return layer;
 }
 

@@ -23,7 +23,11 @@ export function registerControl(program: Command): void {
       .action((id: string, options: { json?: boolean }) => control(id, options, act));
 
   command('status', "print a sync's progress", syncProgress);
-  command('pause', 'stop starting chunks; chunks in flight finish', pauseSync);
+  command(
+    'pause',
+    'stop sending: calls waiting for their slots give them back, and their chunks wait to be resumed',
+    pauseSync,
+  );
   command('resume', 'start chunks again', resumeSync);
   command('cancel', 'end the sync: chunks in flight finish, the rejects report is written', cancelSync);
   program
