@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { earliestSlot, emptyLedger, pacedWindows, recordSlot } from '../src/core/ledger.js';
+import { earliestSlot, emptyLedger, pacedWindows, recordSlot } from '../src/core/governor/ledger.js';
 import { type Window } from '../src/core/plans.js';
 import { formatTable } from '../src/cli/table.js';
 import { spentQuota, type RequestRecord } from '../src/simulation/request-log.js';

@@ -32,7 +32,7 @@ import type { SyncInput } from '../src/core/contract.js';
 import { ensureTemporalCli } from '../src/temporal/cli-build.js';
 import { BenchTemporal, writeLeadsCsv } from '../bench/harness.js';
 import { startLeadSquaredSimulator } from '../src/vendors/leadsquared/simulator/server.js';
-import { governorWorkflowId } from '../src/core/governor-protocol.js';
+import { governorWorkflowId } from '../src/core/governor/protocol.js';
 
 const OUT = join(import.meta.dirname, '..', 'test', 'fixtures', 'histories');
 const ACCOUNT = 'recorded';

@@ -8,7 +8,7 @@ import {
   reportSignal,
   reserveUpdate,
   type GovernorInput,
-} from '../src/core/governor-protocol.js';
+} from '../src/core/governor/protocol.js';
 import { parseArgument } from './arguments.js';
 
 /**

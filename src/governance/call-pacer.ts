@@ -12,7 +12,7 @@ import {
   type Reservation,
   type ReserveRequest,
   type WindowHeadroom,
-} from '../core/governor-protocol.js';
+} from '../core/governor/protocol.js';
 import type { QuotaReading } from '../core/plans.js';
 import { syncAllowances } from '../core/allowance.js';
 import { CoalescedReservations } from './coalesced-reservations.js';

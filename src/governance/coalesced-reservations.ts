@@ -1,4 +1,4 @@
-import type { Reservation, WindowHeadroom } from '../core/governor-protocol.js';
+import type { Reservation, WindowHeadroom } from '../core/governor/protocol.js';
 
 /** One call's share of a reservation: its slot, and what the lane's windows should have left after it. */
 export interface Grant {

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import type { Account } from '../../src/config/accounts.js';
-import type { LaneAdaptation } from '../../src/core/adaptation.js';
+import type { LaneAdaptation } from '../../src/core/governor/adaptation.js';
 import { AccountGovernor } from '../../src/core/governor/account-governor.js';
-import type { Ledger, PacedWindow } from '../../src/core/ledger.js';
+import type { Ledger, PacedWindow } from '../../src/core/governor/ledger.js';
 import type { LaneName, Window } from '../../src/core/plans.js';
 import { reserveRequest } from '../../src/governance/call-pacer.js';
 import { parsedAccount } from './accounts.js';

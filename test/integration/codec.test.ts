@@ -5,7 +5,7 @@ import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { loadDataConverter } from '@temporalio/common/lib/internal-non-workflow/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSync, syncProgress } from '../../src/api/syncs.js';
-import { governorWorkflowId, releaseSignal, reportSignal } from '../../src/core/governor-protocol.js';
+import { governorWorkflowId, releaseSignal, reportSignal } from '../../src/core/governor/protocol.js';
 import { backoffSignal } from '../../src/core/sync-messages.js';
 import {
   AesGcmPayloadCodec,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { pauseSync, resumeSync, startSync, syncProgress } from '../../src/api/syncs.js';
-import { governorStateQuery, governorWorkflowId } from '../../src/core/governor-protocol.js';
+import { governorStateQuery, governorWorkflowId } from '../../src/core/governor/protocol.js';
 import { PAUSE_CHECK_MS } from '../../activities/pause-watch.js';
 import { eventually } from '../helpers/run-cli.js';
 import { SMARTLEAD_HEADER, smartLeadAccount, smartLeadLines } from '../helpers/smartlead-harness.js';

@@ -6,7 +6,7 @@ import {
   moveSignal,
   releaseSignal,
   reportSignal,
-} from '../../src/core/governor-protocol.js';
+} from '../../src/core/governor/protocol.js';
 import { backoffSignal } from '../../src/core/sync-messages.js';
 import { eventually } from '../helpers/run-cli.js';
 import { LEAD_HEADER, csvLines, leadRows, leadSquaredSyncFixture, writeCsv } from '../helpers/sync-harness.js';

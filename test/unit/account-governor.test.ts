@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AccountGovernor, GRANT_TTL_MS } from '../../src/core/governor/account-governor.js';
-import type { Reservation, ReserveRequest } from '../../src/core/governor-protocol.js';
+import type { Reservation, ReserveRequest } from '../../src/core/governor/protocol.js';
 import { MAX_MESSAGE_WAIT_MS } from '../../src/core/messages.js';
 import { reserveRequest } from '../../src/governance/call-pacer.js';
 import { LEADSQUARED_ACCOUNT, parsedAccount } from '../helpers/accounts.js';

@@ -9,8 +9,15 @@ import {
   onRefused,
   recover,
   type LaneAdaptation,
-} from '../../src/core/adaptation.js';
-import { earliestSlot, emptyLedger, pacedWindows, pause, recordSlot, type Ledger } from '../../src/core/ledger.js';
+} from '../../src/core/governor/adaptation.js';
+import {
+  earliestSlot,
+  emptyLedger,
+  pacedWindows,
+  pause,
+  recordSlot,
+  type Ledger,
+} from '../../src/core/governor/ledger.js';
 import { SharedKeyTenant } from '../../src/simulation/shared-tenant.js';
 import { SlidingWindowLimiter, bindingWindow } from '../../src/simulation/sliding-window.js';
 import { SMARTLEAD_PLANS } from '../../src/vendors/smartlead/plans.js';

@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
-import type { Reservation, ReserveRequest } from '../../src/core/governor-protocol.js';
+import type { Reservation, ReserveRequest } from '../../src/core/governor/protocol.js';
 import { CallPacer, reserveRequest } from '../../src/governance/call-pacer.js';
 import { RateLimitedError } from '../../src/vendors/errors.js';
 import { LEADSQUARED_ACCOUNT, parsedAccount } from '../helpers/accounts.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CoalescedReservations } from '../../src/governance/coalesced-reservations.js';
-import type { Reservation } from '../../src/core/governor-protocol.js';
+import type { Reservation } from '../../src/core/governor/protocol.js';
 
 /** A governor stand-in: grants `calls` consecutive slots from `next`, answering when told to. */
 function fakeGovernor() {

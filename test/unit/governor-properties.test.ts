@@ -4,8 +4,8 @@
 // (FC_RUNS=<n> searches longer).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MIN_FACTOR, adaptedWindows, onQuotaReading, onRefused, recover } from '../../src/core/adaptation.js';
-import type { LaneAdaptation } from '../../src/core/adaptation.js';
+import { MIN_FACTOR, adaptedWindows, onQuotaReading, onRefused, recover } from '../../src/core/governor/adaptation.js';
+import type { LaneAdaptation } from '../../src/core/governor/adaptation.js';
 import {
   earliestSlot,
   emptyLedger,
@@ -14,7 +14,7 @@ import {
   releaseSlot,
   type Ledger,
   type PacedWindow,
-} from '../../src/core/ledger.js';
+} from '../../src/core/governor/ledger.js';
 import type { LaneName, Window } from '../../src/core/plans.js';
 import {
   GovernorModel,

@@ -9,7 +9,7 @@ import {
   releaseSlot,
   slotsIn,
   type Ledger,
-} from '../../src/core/ledger.js';
+} from '../../src/core/governor/ledger.js';
 import { SMARTLEAD_PLANS } from '../../src/vendors/smartlead/plans.js';
 
 function reserveMany(ledgers: { ledger: Ledger; windows: ReturnType<typeof pacedWindows> }[], count: number, from = 0) {

@@ -1,4 +1,4 @@
-import { adaptedWindows, onQuotaReading, onRefused, ownCalls, recover } from '../adaptation.js';
+import { adaptedWindows, onQuotaReading, onRefused, ownCalls, recover } from './adaptation.js';
 import {
   earliestSlot,
   emptyLedger,
@@ -9,7 +9,7 @@ import {
   releaseSlot,
   type Ledger,
   type PacedWindow,
-} from '../ledger.js';
+} from './ledger.js';
 import {
   LaneReportSchema,
   ReserveRequestSchema,
@@ -21,7 +21,7 @@ import {
   type Reservation,
   type ReserveRequest,
   type WindowHeadroom,
-} from '../governor-protocol.js';
+} from './protocol.js';
 import { MAX_MESSAGE_WAIT_MS, nearNow, readMessage } from '../messages.js';
 import type { LaneName, Window } from '../plans.js';
 

@@ -1,4 +1,4 @@
-import type { Window } from './plans.js';
+import type { Window } from '../plans.js';
 
 /**
  * The reservations of one lane of one account: the times (epoch ms) at which calls were or will be made.

@@ -1,5 +1,5 @@
 import { pause, slotsIn, type Ledger } from './ledger.js';
-import type { QuotaReading, Window } from './plans.js';
+import type { QuotaReading, Window } from '../plans.js';
 
 /**
  * How much of each window of a lane leadsync lets itself use, learned from the vendor's answers: another

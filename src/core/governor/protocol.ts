@@ -5,8 +5,8 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { z } from 'zod';
 import type { LaneAdaptation } from './adaptation.js';
 import type { Ledger } from './ledger.js';
-import { MAX_MESSAGE_WAIT_MS } from './messages.js';
-import { LaneNameSchema, WindowSchema, type LaneName, type Window } from './plans.js';
+import { MAX_MESSAGE_WAIT_MS } from '../messages.js';
+import { LaneNameSchema, WindowSchema, type LaneName, type Window } from '../plans.js';
 
 const TimeSchema = z.number().finite().nonnegative();
 /** Ledgers one call spends from: its lane, the lanes it also spends from, and a lane's own share. */
