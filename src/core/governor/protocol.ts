@@ -79,7 +79,7 @@ export const GovernorInputSchema = z
      * History events per run before continue-as-new (8,000 when absent): lower only so that a recording or a test
      * sees one soon. Whoever starts a governor can set it; the worst it does is continue-as-new more often.
      */
-    eventsPerRun: z.number().int().min(100).max(8_000).optional(),
+    eventsPerRun: z.number().int().min(20).max(8_000).optional(),
   })
   .strict();
 

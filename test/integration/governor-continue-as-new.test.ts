@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { startSync } from '../../src/api/syncs.js';
+import { GOVERNOR_WORKFLOW_TYPE, governorWorkflowId } from '../../src/core/governor/protocol.js';
+import { LEAD_HEADER, csvLines, leadRows, leadSquaredSyncFixture, writeCsv } from '../helpers/sync-harness.js';
+
+/**
+ * A governor continues as new long before its history grows large (8,000 events; here 30, so a test sees several):
+ * what it carries over (the ledgers, the grants of calls in flight) must keep every window, or the first calls of
+ * the next run would be granted into windows the vendor still counts full.
+ */
+describe('an account governor continuing as new under a running sync', () => {
+  const fixture = leadSquaredSyncFixture({ plan: 'enterprise' });
+
+  it('keeps pacing across its runs: every row lands once, with no 429', async () => {
+    const governor = await fixture.client.workflow.start(GOVERNOR_WORKFLOW_TYPE, {
+      taskQueue: fixture.setup.taskQueue,
+      workflowId: governorWorkflowId(fixture.setup.accountName),
+      args: [{ account: fixture.setup.accountName, eventsPerRun: 30 }],
+    });
+    const file = await writeCsv(fixture.setup.directory, 'leads.csv', LEAD_HEADER, csvLines(leadRows(400)));
+
+    const handle = await startSync(
+      fixture.client,
+      { account: fixture.setup.accountName, source: { kind: 'csv', path: file } },
+      { taskQueue: fixture.setup.taskQueue },
+    );
+    const result = await handle.result();
+
+    expect(result).toMatchObject({ read: 400, accepted: 400, rejected: 0 });
+    const latest = await fixture.client.workflow.getHandle(governor.workflowId).describe();
+    expect(latest.runId).not.toBe(governor.firstExecutionRunId);
+    const stored = fixture.setup.simulator.leads();
+    expect(stored).toHaveLength(400);
+    expect(stored.filter((lead) => lead.writes !== 1)).toEqual([]);
+    expect(fixture.setup.simulator.report({ requests: false }).totals.rateLimited).toBe(0);
+    await fixture.client.workflow.getHandle(governor.workflowId).terminate('test done');
+  }, 240_000);
+});
