@@ -17,6 +17,7 @@ import type { ActivityContext, ConnectedAccount } from './context.js';
 import {
   afterFailedCall,
   boundedFailure,
+  type NextStep,
   RATE_LIMITED_CALL_ATTEMPTS,
   RATE_LIMITED_WAIT_IN_PLACE_MS,
   REFUSAL_SPLIT_CALLS,
@@ -109,6 +110,11 @@ export async function pushChunk(context: ActivityContext, task: ChunkTask): Prom
  */
 async function heardRefusal(context: ActivityContext, task: ChunkTask, err: RateLimitedError): Promise<void> {
   chunkMetrics(context, task).rateLimited(err.retryAfterMs);
+  Context.current().log.info("the vendor refused a call for rate: the lane waits the vendor's time", {
+    ...chunkFields(task),
+    retryAfterMs: err.retryAfterMs,
+    ...(err.window ? { vendorWindow: err.window } : {}),
+  });
   await context.deps.client.workflow
     .getHandle(task.syncId)
     .signal(backoffSignal, { lane: task.lane, until: Date.now() + err.retryAfterMs })
@@ -240,6 +246,7 @@ async function send(
         continue;
       }
       const next = afterFailedCall(err, leads.length, attempt, sending.refusals.splitCalls);
+      logFailedCall(sending.task, err, leads.length, attempt, next);
       switch (next.step) {
         case 'reject':
           return leads.map((lead) => ({ row: lead.row, status: 'rejected', reason: next.reason }));
@@ -257,6 +264,32 @@ async function send(
           throw err;
       }
     }
+  }
+}
+
+/** The chunk's fields on every decision line: which sync, account, lane and rows it is about. */
+function chunkFields(task: ChunkTask): Record<string, unknown> {
+  return { syncId: task.syncId, account: task.account, lane: task.lane, chunkFirstRow: task.chunk.firstRow };
+}
+
+/** Says what a failed call made the chunk do: an operator reading the log sees why rows were rejected or split. */
+function logFailedCall(task: ChunkTask, err: unknown, rows: number, attempt: number, next: NextStep): void {
+  const fields = { ...chunkFields(task), rows, attempt, error: err instanceof Error ? err.message : String(err) };
+  // The worker's redacting logger, with the activity's own fields (workflow, attempt).
+  const log = Context.current().log;
+  switch (next.step) {
+    case 'reject':
+      return log.info('the vendor refused rows: they go to the rejects report', { ...fields, reason: next.reason });
+    case 'retry':
+      return log.debug('a vendor call failed: sending it again in place', { ...fields, pauseMs: next.pauseMs });
+    case 'split':
+      return log.info('a vendor call failed for its size or a fault: splitting it', {
+        ...fields,
+        size: next.size,
+        ...(next.stated !== undefined ? { statedMaximum: next.stated } : {}),
+      });
+    case 'fail':
+      return log.warn("a vendor call failed: the chunk's attempt fails", fields);
   }
 }
 

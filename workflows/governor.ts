@@ -1,5 +1,13 @@
-import { allHandlersFinished, condition, continueAsNew, setHandler, uuid4, workflowInfo } from '@temporalio/workflow';
-import { AccountGovernor } from '../src/core/governor/account-governor.js';
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  log,
+  setHandler,
+  uuid4,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { AccountGovernor, type GovernorNote } from '../src/core/governor/account-governor.js';
 import {
   GovernorInputSchema,
   governorStateQuery,
@@ -24,7 +32,7 @@ const EVENTS_PER_RUN = 8_000;
 
 export async function accountGovernor(raw: GovernorInput): Promise<void> {
   const input = parseArgument('governor input', GovernorInputSchema, raw);
-  const governor = AccountGovernor.start(input.carried, uuid4);
+  const governor = AccountGovernor.start(input.carried, uuid4, (note) => logNote(input.account, note));
   const eventsPerRun = input.eventsPerRun ?? EVENTS_PER_RUN;
 
   setHandler(reserveUpdate, (request) => governor.reserve(request, Date.now()), {
@@ -41,8 +49,25 @@ export async function accountGovernor(raw: GovernorInput): Promise<void> {
     const mustRoll = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > eventsPerRun;
     if (await condition(mustRoll, IDLE_MS)) {
       await condition(allHandlersFinished);
+      log.info('the account governor continues as new', {
+        account: input.account,
+        events: workflowInfo().historyLength,
+        reservations: governor.reservations,
+      });
       return continueAsNew<typeof accountGovernor>({ ...input, carried: governor.carried() });
     }
     if (governor.reservations === seen) return;
+  }
+}
+
+/** The governor's decisions, in the worker's log (the workflow logger: not repeated on replay). */
+function logNote(account: string, note: GovernorNote): void {
+  switch (note.kind) {
+    case 'window-cut':
+      return log.info("a window is cut to what the vendor's answers leave us", { account, ...note });
+    case 'window-restored':
+      return log.info('a window is back at its full limit', { account, ...note });
+    case 'lanes-paused':
+      return log.debug('the vendor refused a call for rate: the lanes wait', { account, ...note });
   }
 }

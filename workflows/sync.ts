@@ -3,8 +3,10 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  log,
   proxyActivities,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { SyncActivities } from '../activities/index.js';
 import {
@@ -71,6 +73,7 @@ export async function leadSync(
     if (outcome === 'failed') return run.fail();
     if (outcome === 'continue') {
       await condition(allHandlersFinished);
+      log.info('the sync continues as new', { syncId: workflowInfo().workflowId, account: request.account });
       return continueAsNew<typeof leadSync>(request, run.carry(), perRun);
     }
     run.enter('writing-rejects');

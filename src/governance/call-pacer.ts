@@ -1,5 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Context } from '@temporalio/activity';
 import { WithStartWorkflowOperation, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import type { Logger } from '@temporalio/common';
 import type { Account } from '../config/accounts.js';
 import {
   GOVERNOR_WORKFLOW_TYPE,
@@ -68,6 +70,11 @@ export class CallPacer {
       } catch (err) {
         // Stopped before its call was sent (its sync paused, its chunk failed): the slot is free for another call.
         this.release(account, grant, slot);
+        decisionLog()?.debug('a call stopped before its slot: the slot is given back', {
+          account: account.name,
+          lane,
+          slot,
+        });
         throw err;
       }
       const sentAt = Date.now();
@@ -75,10 +82,21 @@ export class CallPacer {
         // Never sent: give the slot back, or it holds a call's room in every window it is in. SmartLead Pro per minute
         // lost 4 to 16 of each minute's 120 calls so, and needed a fourth minute for three minutes' rows.
         this.release(account, grant, slot);
+        decisionLog()?.debug('a call missed its slot: the slot is given back and a new one asked for', {
+          account: account.name,
+          lane,
+          slot,
+          lateByMs: sentAt - slot,
+        });
         continue;
       }
       if (this.lateAnswers.crowds(ledgers, slot, heard, shortestSpanMs(request))) {
         this.release(account, grant, slot);
+        decisionLog()?.debug("a late answer crowds this call's slot: the slot is given back", {
+          account: account.name,
+          lane,
+          slot,
+        });
         await this.lateAnswers.heardAll();
         continue;
       }
@@ -90,7 +108,15 @@ export class CallPacer {
       });
       const lateBy = sentAt - slot + this.lateAnswers.excess(laneKey, usual, sentAt, Date.now());
       // Past the whole margin: within it, the window after the call was paced to leave the vendor room for it.
-      if (lateBy > account.pacing.marginMs) this.move(account, ledgers, grant, slot, slot + lateBy);
+      if (lateBy > account.pacing.marginMs) {
+        this.move(account, ledgers, grant, slot, slot + lateBy);
+        decisionLog()?.info('a call was answered late: its slot moves to where the vendor may have counted it', {
+          account: account.name,
+          lane,
+          slot,
+          lateByMs: lateBy,
+        });
+      }
       const reading = options.quotaOf?.(result);
       if (reading && belowExpected(reading, headroom)) {
         // Best effort: a lost reading costs at most a 429, which is reported and honoured anyway.
@@ -185,6 +211,15 @@ export interface PacedOptions<T> {
   signal?: AbortSignal;
   /** The vendor's quota reading in the call's answer, if it gives one. */
   quotaOf?: (result: T) => QuotaReading | undefined;
+}
+
+/** The running activity's logger (the worker's, redacting), or none outside an activity (a bench, a test). */
+function decisionLog(): Logger | undefined {
+  try {
+    return Context.current().log;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -18,6 +18,7 @@ import {
   type GovernorState,
   type GovernorView,
   type Grant,
+  type LaneReport,
   type Reservation,
   type ReserveRequest,
   type WindowHeadroom,
@@ -46,9 +47,15 @@ export class AccountGovernor {
   private constructor(
     private readonly state: GovernorState,
     private readonly newToken: () => string,
+    private readonly note: (note: GovernorNote) => void,
   ) {}
 
-  static start(carried: GovernorState | undefined, newToken: () => string): AccountGovernor {
+  /** `note` hears each decision an operator may want to see in the log: a window cut or restored, a lane paused. */
+  static start(
+    carried: GovernorState | undefined,
+    newToken: () => string,
+    note: (note: GovernorNote) => void = () => {},
+  ): AccountGovernor {
     const fresh: GovernorState = {
       ledgers: {},
       vendorWindows: {},
@@ -57,7 +64,7 @@ export class AccountGovernor {
       rateLimitReports: 0,
       quotaReports: 0,
     };
-    return new AccountGovernor({ ...fresh, ...carried }, newToken);
+    return new AccountGovernor({ ...fresh, ...carried }, newToken, note);
   }
 
   /** Reservations granted so far, over every run of the governor: the workflow ends when this stops moving. */
@@ -78,7 +85,9 @@ export class AccountGovernor {
   reserve(raw: unknown, now: number): Reservation {
     const request = ReserveRequestSchema.parse(raw);
     this.forgetGrants(now);
+    const before = this.factors();
     const ledgers = this.pacing(request, now);
+    this.noteChanges(before);
     const called = request.spends[0]!;
     const slots: number[] = [];
     const headroom: WindowHeadroom[][] = [];
@@ -130,6 +139,12 @@ export class AccountGovernor {
     const grant = report && nearNow(report.at, now) ? this.grantOf(report.grant, now) : undefined;
     const terms = grant && this.state.lanes?.[grant.lane];
     if (!report || !grant || !terms) return this.drop();
+    const before = this.factors();
+    this.hear(report, grant, terms, now);
+    this.noteChanges(before);
+  }
+
+  private hear(report: LaneReport, grant: Grant, terms: LaneTerms, now: number): void {
     if (report.kind === 'quota') {
       this.state.quotaReports += 1;
       const ledger = this.state.ledgers[grant.lane];
@@ -145,6 +160,7 @@ export class AccountGovernor {
     for (const lane of lanesOf(grant)) {
       pause((this.state.ledgers[lane] ??= emptyLedger()), report.at + report.retryAfterMs);
     }
+    this.note({ kind: 'lanes-paused', lanes: lanesOf(grant), until: report.at + report.retryAfterMs });
     const refused = terms.windows.find((w) => w.limit === report.refusedLimit);
     onRefused((this.state.adaptations[grant.lane] ??= {}), terms.windows, refused, report.at, repeat);
     if (report.window) this.adoptVendorWindow(grant.lane, report.window);
@@ -203,6 +219,27 @@ export class AccountGovernor {
     return grant.ledgers.flatMap((name) => this.state.ledgers[name] ?? []);
   }
 
+  /** Every window's share in use, by lane and span: 1 where the adaptation holds none. */
+  private factors(): Map<string, number> {
+    const factors = new Map<string, number>();
+    for (const [lane, adaptation] of Object.entries(this.state.adaptations)) {
+      for (const [seconds, window] of Object.entries(adaptation ?? {}))
+        factors.set(`${lane}/${seconds}`, window.factor);
+    }
+    return factors;
+  }
+
+  private noteChanges(before: Map<string, number>): void {
+    const after = this.factors();
+    for (const key of new Set([...before.keys(), ...after.keys()])) {
+      const [lane, seconds] = key.split('/') as [LaneName, string];
+      const was = before.get(key) ?? 1;
+      const is = after.get(key) ?? 1;
+      if (is < was) this.note({ kind: 'window-cut', lane, seconds: Number(seconds), factor: is });
+      else if (is === 1 && was < 1) this.note({ kind: 'window-restored', lane, seconds: Number(seconds) });
+    }
+  }
+
   private drop(): void {
     this.state.droppedMessages = (this.state.droppedMessages ?? 0) + 1;
   }
@@ -213,6 +250,14 @@ export class AccountGovernor {
     this.state.vendorWindows[lane] = [...known.filter((w) => w.seconds !== window.seconds), window];
   }
 }
+
+/** A decision of the governor's worth a line in the log. */
+export type GovernorNote =
+  | { kind: 'window-cut'; lane: LaneName; seconds: number; factor: number }
+  | { kind: 'window-restored'; lane: LaneName; seconds: number }
+  | { kind: 'lanes-paused'; lanes: LaneName[]; until: number };
+
+type LaneTerms = NonNullable<NonNullable<GovernorState['lanes']>[LaneName]>;
 
 /** Removes one of the grant's slots at `at`, if it holds one: each slot is released or moved once at most. */
 function takeSlot(grant: Grant, at: number): boolean {
