@@ -12,9 +12,10 @@ export function describeProgress(progress: SyncProgress): string {
     );
   }
   if (progress.ceilingRowsPerSecond !== undefined) {
-    // An average since the start: windows begin empty, so the first seconds can run above the sustained ceiling.
+    const recent = progress.recentRowsPerSecond;
     lines.push(
-      `rate ${progress.rowsPerSecond.toFixed(1)} rows/s on average; the plan sustains ` +
+      `rate ${recent === undefined ? 'being measured' : `${recent.toFixed(1)} rows/s over the last minute`} ` +
+        `(${progress.rowsPerSecond.toFixed(1)} since the start); the plan sustains ` +
         `${progress.ceilingRowsPerSecond.toFixed(1)} rows/s` +
         (progress.share < 1 ? ` (throttled to ${Math.round(progress.share * 100)}% of the plan)` : ''),
     );

@@ -41,6 +41,7 @@ import { markLanded } from '../src/core/watermark.js';
 import { LeadsyncState } from '../src/core/search-attributes.js';
 import { chunkRows, maxInFlight, scanWants, type ChunkTerms } from './lane-flow.js';
 import { describeProgress } from './progress.js';
+import { RecentRate } from './recent-rate.js';
 import { carriedOn, countChunk, syncProgress, syncResult } from './sync-state.js';
 
 /** The activities a run calls, each proxied with the retry policy the workflow gives it (workflows/sync.ts). */
@@ -88,6 +89,7 @@ export class SyncRun {
   private changes = 0;
   private completedThisRun = 0;
   private backoffUntil: number | undefined;
+  private readonly recentRate = new RecentRate();
   private state: SyncState = 'preparing';
   private readonly startedAt = Date.now();
   /** What ended the sync early, from a chunk or a scan no retry could help: the sync stops and says it. */
@@ -257,6 +259,7 @@ export class SyncRun {
           this.completedThisRun++;
           markLanded(sync.landed, chunk);
           countChunk(sync.counts, result);
+          this.recentRate.record(Date.now(), sync.counts.read);
           this.changed();
         },
         (err: unknown) => {
@@ -332,7 +335,9 @@ export class SyncRun {
 
   progress(): SyncProgress {
     const { state, request, sync, startedAt, backoffUntil } = this;
-    return syncProgress({ state, request, sync, startedAt, backoffUntil }, Date.now());
+    const now = Date.now();
+    const recentRowsPerSecond = this.recentRate.rowsPerSecond(now);
+    return syncProgress({ state, request, sync, startedAt, backoffUntil, recentRowsPerSecond }, now);
   }
 
   carry(): Carried {

@@ -29,11 +29,13 @@ export interface RunView {
   sync: Carried | undefined;
   startedAt: number;
   backoffUntil: number | undefined;
+  /** The rate over the last minute, when measured. */
+  recentRowsPerSecond?: number | undefined;
 }
 
 /** The sync's progress at `now` (epoch ms): its counts, its rate since it started, and a backoff still pending. */
 export function syncProgress(
-  { state, request, sync, startedAt: runStartedAt, backoffUntil }: RunView,
+  { state, request, sync, startedAt: runStartedAt, backoffUntil, recentRowsPerSecond }: RunView,
   now: number,
 ): SyncProgress {
   const counts = sync?.counts ?? ZERO_COUNTS;
@@ -46,6 +48,7 @@ export function syncProgress(
     counts: { ...counts },
     share: request.share,
     rowsPerSecond: counts.read / elapsed,
+    ...(recentRowsPerSecond !== undefined ? { recentRowsPerSecond } : {}),
     startedAt,
     run: sync?.run ?? 0,
     ...(sync

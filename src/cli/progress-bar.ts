@@ -11,7 +11,10 @@ export function progressLine(progress: SyncProgress): string {
   const bar = `[${'#'.repeat(filled)}${'.'.repeat(WIDTH - filled)}]`;
   const parts = [`${bar} ${Math.floor(fraction * 100)}%`, `${done}/${total ?? '?'} rows`, progress.state];
   if (progress.ceilingRowsPerSecond !== undefined) {
-    parts.push(`${progress.rowsPerSecond.toFixed(1)} of ${progress.ceilingRowsPerSecond.toFixed(1)} rows/s`);
+    // The last minute's rate: an average since the start runs far above the plan in a sync's first windows.
+    const recent = progress.recentRowsPerSecond;
+    const rate = recent === undefined ? 'measuring' : recent.toFixed(1);
+    parts.push(`${rate} of ${progress.ceilingRowsPerSecond.toFixed(1)} rows/s`);
   }
   if (total !== undefined && progress.state === 'running') {
     // The sync runs at the plan's ceiling (times its share): the estimate a dry run gives, kept up to date.

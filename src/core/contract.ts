@@ -144,6 +144,8 @@ export interface SyncProgress {
   /** Rows per second the plan allows (times the share), and what the sync achieved so far. */
   ceilingRowsPerSecond?: number;
   rowsPerSecond: number;
+  /** Rows per second over the last minute, once chunks have ended seconds apart (workflows/recent-rate.ts). */
+  recentRowsPerSecond?: number;
   startedAt: number;
   /** Continue-as-new runs so far. */
   run: number;
