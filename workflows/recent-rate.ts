@@ -2,12 +2,14 @@
 const RECENT_MS = 60_000;
 /** Less than this between the first and the last count says nothing yet: one window's calls land at once. */
 const MIN_SPAN_MS = 5_000;
+/** Counts this close after the first are the same window's calls, ended together (a chunk per lane, or more). */
+const BURST_MS = 2_000;
 
 /**
  * A sync's rate over its last minute, from the row counts at each chunk's end. An average since the start reads far
  * above the plan early on ("116.0 of 14.8 rows/s"): a sync's first windows start empty, and their calls all land in
- * their first second. Measured from the first count in the minute, the rows of that count are not in the rate, and
- * the time since the last count is: a sync that stalls shows its rate fall.
+ * their first second. Measured from the first counts in the minute (those ended together with the first), the rows
+ * of those counts are not in the rate, and the time since the last count is: a sync that stalls shows its rate fall.
  */
 export class RecentRate {
   private counts: { at: number; read: number }[] = [];
@@ -23,6 +25,7 @@ export class RecentRate {
     const first = this.counts[0];
     const last = this.counts.at(-1);
     if (!first || !last || last.at - first.at < MIN_SPAN_MS) return undefined;
-    return (last.read - first.read) / ((now - first.at) / 1000);
+    const base = this.counts.findLast((count) => count.at <= first.at + BURST_MS)!;
+    return (last.read - base.read) / ((now - base.at) / 1000);
   }
 }

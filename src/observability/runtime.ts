@@ -23,6 +23,26 @@ export const MetricsBindAddressSchema = z
 let installed: Runtime | undefined;
 
 /**
+ * Warnings the SDK gives for how leadsync is meant to run, said at DEBUG instead: every lane's Worker runs
+ * activities only (its queue's rate limit is the lane's ceiling), and the SDK warns at the start of each that it
+ * polls no workflow tasks. A user reading three such warnings at every start learns to skip warnings.
+ */
+const EXPECTED_WARNINGS = new Set(['No workflows registered, not polling for workflow tasks']);
+
+function withExpectedWarningsDemoted(logger: Logger): Logger {
+  const log: Logger['log'] = (level, message, meta) =>
+    logger.log(level === 'WARN' && EXPECTED_WARNINGS.has(message) ? 'DEBUG' : level, message, meta);
+  return {
+    log,
+    trace: (message, meta) => log('TRACE', message, meta),
+    debug: (message, meta) => log('DEBUG', message, meta),
+    info: (message, meta) => log('INFO', message, meta),
+    warn: (message, meta) => log('WARN', message, meta),
+    error: (message, meta) => log('ERROR', message, meta),
+  };
+}
+
+/**
  * Installs the process's Temporal runtime: logs through `logger`, metrics on one Prometheus endpoint. Must run
  * before any Worker or NativeConnection exists, because the SDK creates a default runtime on first use and a
  * runtime can be installed only once per process.
@@ -36,7 +56,7 @@ export function installRuntime(options: InstallRuntimeOptions): Runtime {
     bindAddress = parsed.data;
   }
   installed = Runtime.install({
-    logger: options.logger,
+    logger: withExpectedWarningsDemoted(options.logger),
     telemetryOptions: {
       // Forwarded, not printed by the native side, so every line on stderr is one of ours.
       logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} },

@@ -5,10 +5,16 @@ import { RecentRate } from '../../workflows/recent-rate.js';
 
 const T0 = 1_700_000_000_000;
 
-/** LeadSquared Enterprise at its ceiling: 74 rows land at the start of every 5.2 s window, the first at once. */
+/**
+ * LeadSquared Enterprise at its ceiling: 74 rows land at the start of every 5.2 s window, the first at once, in a bulk
+ * chunk (50 rows) and a general one (24) ending a little apart.
+ */
 function enterpriseWindows(rate: RecentRate, windows: number): number {
   let read = 0;
-  for (let i = 0; i < windows; i++) rate.record(T0 + i * 5_200 + 300, (read += 74));
+  for (let i = 0; i < windows; i++) {
+    rate.record(T0 + i * 5_200 + 300, (read += 50));
+    rate.record(T0 + i * 5_200 + 500, (read += 24));
+  }
   return read;
 }
 
