@@ -29,7 +29,7 @@ let installed: Runtime | undefined;
  */
 const EXPECTED_WARNINGS = new Set(['No workflows registered, not polling for workflow tasks']);
 
-function withExpectedWarningsDemoted(logger: Logger): Logger {
+export function withExpectedWarningsDemoted(logger: Logger): Logger {
   const log: Logger['log'] = (level, message, meta) =>
     logger.log(level === 'WARN' && EXPECTED_WARNINGS.has(message) ? 'DEBUG' : level, message, meta);
   return {
