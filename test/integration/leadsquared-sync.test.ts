@@ -1,7 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
+import { LEADSQUARED_PLANS } from '../../src/vendors/leadsquared/plans.js';
+import { vendorWindows } from '../helpers/vendor-windows.js';
 import { startSync } from '../../src/api/syncs.js';
 import { LEAD_HEADER, csvLines, leadRows, leadSquaredSyncFixture, writeCsv } from '../helpers/sync-harness.js';
+
+/** TOLERANCE_PLACEHOLDER */
+const OVER_LIMIT_TOLERANCE = 1;
+const RATE_LIMITED_TOLERANCE = 2;
 
 describe('a LeadSquared sync at the Enterprise plan', () => {
   const fixture = leadSquaredSyncFixture({ plan: 'enterprise' });
@@ -26,6 +32,11 @@ describe('a LeadSquared sync at the Enterprise plan', () => {
     const resent = fixture.setup.simulator.leads().reduce((sum, lead) => sum + lead.writes - 1, 0);
     expect(resent).toBe(report.leads.updated);
     expect(result.retried > 0 || resent === 0).toBe(true);
+    // The vendor's side of the ceiling: every request it received in each 5 s window, refused ones included.
+    const windows = vendorWindows(fixture.setup.simulator.report().requests, LEADSQUARED_PLANS.enterprise!.lanes);
+    console.info(`Enterprise, 1,000 rows: ${windows.summary}`);
+    expect(windows.over, windows.summary).toBeLessThanOrEqual(OVER_LIMIT_TOLERANCE);
+    expect(windows.rateLimited, windows.summary).toBeLessThanOrEqual(RATE_LIMITED_TOLERANCE);
   }, 240_000);
 
   it('lands the good rows of a file with bad ones and reports each bad row with its field and reason', async () => {
