@@ -13,12 +13,9 @@ import {
   type LeadSquaredSetup,
 } from '../helpers/sync-harness.js';
 import { LEADSQUARED_PLANS } from '../../src/vendors/leadsquared/plans.js';
-import { vendorWindows } from '../helpers/vendor-windows.js';
+import { LOADED_MACHINE_TOLERANCE, vendorWindows } from '../helpers/vendor-windows.js';
 
 const WORKERS = 3;
-/** TOLERANCE_PLACEHOLDER */
-const OVER_LIMIT_TOLERANCE = 1;
-const RATE_LIMITED_TOLERANCE = 2;
 /** About 40 s at Enterprise: a few hundred general-lane calls, enough for three processes to share. */
 const ROWS = 600;
 
@@ -64,8 +61,8 @@ describe('three `leadsync worker` processes on one server', () => {
     // Every request the vendor received, refused ones included, in each 5 s window of the strict reading (a bulk call
     // counts against the general lane too).
     const windows = vendorWindows(report.requests, LEADSQUARED_PLANS.enterprise!.lanes);
-    expect(windows.over, windows.summary).toBeLessThanOrEqual(OVER_LIMIT_TOLERANCE);
-    expect(windows.rateLimited, windows.summary).toBeLessThanOrEqual(RATE_LIMITED_TOLERANCE);
+    expect(windows.over, windows.summary).toBeLessThanOrEqual(LOADED_MACHINE_TOLERANCE.overLimit);
+    expect(windows.rateLimited, windows.summary).toBeLessThanOrEqual(LOADED_MACHINE_TOLERANCE.rateLimited);
 
     // The work really was shared: chunks ran in more than one of the processes.
     const history = await handle.fetchHistory();

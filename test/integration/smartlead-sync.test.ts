@@ -15,13 +15,10 @@ import {
   type SmartLeadSetup,
 } from '../helpers/smartlead-harness.js';
 import { testTemporal, uniqueName } from '../helpers/temporal.js';
-import { vendorWindows } from '../helpers/vendor-windows.js';
+import { LOADED_MACHINE_TOLERANCE, vendorWindows } from '../helpers/vendor-windows.js';
 
 /** The issue-11 case ran 48,000 rows; on a 10-call-a-second plan that many take about 12 s of calls. */
 const LARGE_SYNC_ROWS = 48_000;
-/** TOLERANCE_PLACEHOLDER */
-const OVER_LIMIT_TOLERANCE = 1;
-const RATE_LIMITED_TOLERANCE = 2;
 
 /** What the worker's vendor client was answered, as it saw it: the simulator's log has no headers. */
 interface Answered {
@@ -68,12 +65,19 @@ describe('a SmartLead sync', () => {
     return setup.simulator.leads(setup.campaignId).map((lead) => lead.email.toLowerCase());
   }
 
-  /** Every request SmartLead received, refused ones included, in each of the key's windows (per second, minute, hour). */
-  function expectWithinWindows(setup: SmartLeadSetup, what: string): void {
+  /**
+   * Every request SmartLead received, refused ones included, in each of the key's windows (per second, minute, hour):
+   * at most a loaded machine's tolerance over the limit, and at most `rateLimited` 429s.
+   */
+  function expectWithinWindows(
+    setup: SmartLeadSetup,
+    what: string,
+    rateLimited: number = LOADED_MACHINE_TOLERANCE.rateLimited,
+  ): void {
     const windows = vendorWindows(setup.simulator.report().requests, { general: { windows: setup.windows } });
     console.info(`${what}: ${windows.summary}`);
-    expect(windows.over, windows.summary).toBeLessThanOrEqual(OVER_LIMIT_TOLERANCE);
-    expect(windows.rateLimited, windows.summary).toBeLessThanOrEqual(RATE_LIMITED_TOLERANCE);
+    expect(windows.over, windows.summary).toBeLessThanOrEqual(LOADED_MACHINE_TOLERANCE.overLimit);
+    expect(windows.rateLimited, windows.summary).toBeLessThanOrEqual(rateLimited);
   }
 
   it('uploads 5,000 rows to a campaign on the Standard plan in calls of 400, each row stored once', async () => {
@@ -236,8 +240,11 @@ describe('a SmartLead sync', () => {
     expect(storedEmails(setup)).toHaveLength(5_000);
     const writes = setup.simulator.writes();
     expect(writes.total).toBe(5_000 + writes.resent);
-    // SHARED_PLACEHOLDER
-    expectWithinWindows(setup, 'shared key');
+    // The other integration's calls are not in the log: our own stay within the windows. The pacer learns of the
+    // other's share from the quota headers, and from a 429 where its calls land beside ours: 1 429 idle, 3 to 8 with
+    // two busy loops beside the test (the simulated integration then spends in bursts, its timer late). A pacer that
+    // does not wait for its slots drew 878.
+    expectWithinWindows(setup, 'shared key', 12);
   }, 120_000);
 
   it('holds every window with two worker processes on the same account', async () => {
