@@ -141,25 +141,46 @@ export function spentQuota(record: RequestRecord): boolean {
   return ADMITTED.has(record.outcome);
 }
 
+/** The busiest sliding span of some requests: how many it holds, and when the first and the last of them came. */
+export interface BusiestWindow {
+  requests: number;
+  from: number;
+  to: number;
+}
+
 /**
- * The most requests matching `counts` found in any `seconds`-long sliding span: what a vendor enforcing that window
- * would have seen, so a benchmark can show a lane ran at, and never over, its ceiling.
+ * The `seconds`-long sliding span holding the most requests matching `counts` (undefined when none matches): what a
+ * vendor enforcing that window would have seen at its fullest. A request exactly `seconds` older than another has
+ * left the window by then, as in the simulator's own limiter.
+ */
+export function busiestWindow(
+  records: readonly RequestRecord[],
+  seconds: number,
+  counts: (record: RequestRecord) => boolean = spentQuota,
+): BusiestWindow | undefined {
+  const times = records
+    .filter(counts)
+    .map((r) => r.at)
+    .sort((a, b) => a - b);
+  const ms = seconds * 1000;
+  let busiest: BusiestWindow | undefined;
+  let first = 0;
+  for (let last = 0; last < times.length; last += 1) {
+    while (times[first]! <= times[last]! - ms) first += 1;
+    const requests = last - first + 1;
+    if (!busiest || requests > busiest.requests) busiest = { requests, from: times[first]!, to: times[last]! };
+  }
+  return busiest;
+}
+
+/**
+ * The most requests matching `counts` found in any `seconds`-long sliding span, so a benchmark can show a lane ran
+ * at, and never over, its ceiling.
  */
 export function peakPerWindow(
   records: readonly RequestRecord[],
   seconds: number,
   counts: (record: RequestRecord) => boolean = spentQuota,
 ): number {
-  const times = records
-    .filter(counts)
-    .map((r) => r.at)
-    .sort((a, b) => a - b);
-  const ms = seconds * 1000;
-  let peak = 0;
-  let first = 0;
-  for (let last = 0; last < times.length; last += 1) {
-    while (times[first]! <= times[last]! - ms) first += 1;
-    peak = Math.max(peak, last - first + 1);
-  }
-  return peak;
+  return busiestWindow(records, seconds, counts)?.requests ?? 0;
 }

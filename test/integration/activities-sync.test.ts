@@ -4,6 +4,8 @@ import { startSync } from '../../src/api/syncs.js';
 import type { leadsThenActivities } from '../../workflows/leads-then-activities.js';
 import { LEAD_HEADER, csvLines, leadRows, leadSquaredSyncFixture, writeCsv } from '../helpers/sync-harness.js';
 import { uniqueName } from '../helpers/temporal.js';
+import { LEADSQUARED_PLANS } from '../../src/vendors/leadsquared/plans.js';
+import { LOADED_MACHINE_TOLERANCE, vendorWindows } from '../helpers/vendor-windows.js';
 
 const ACTIVITY_HEADER = ['EmailAddress', 'ActivityEvent', 'ActivityNote', 'ActivityDateTime', 'mx_Custom_1'];
 
@@ -50,6 +52,11 @@ describe('leads, then their activities, into LeadSquared in one workflow', () =>
     const paths = report.requests.map((r) => r.path);
     expect(paths.some((p) => p.endsWith('ProspectActivity.svc/Bulk/CustomActivity/Add/ByLeadField'))).toBe(true);
     expect(paths.some((p) => p.endsWith('ProspectActivity.svc/Create'))).toBe(true);
+    // Lookups, single posts and bulk calls, every request the vendor received in each 5 s window, refused ones included.
+    const windows = vendorWindows(report.requests, LEADSQUARED_PLANS.enterprise!.lanes);
+    console.info(`leads, then activities: ${windows.summary}`);
+    expect(windows.over, windows.summary).toBeLessThanOrEqual(LOADED_MACHINE_TOLERANCE.overLimit);
+    expect(windows.rateLimited, windows.summary).toBeLessThanOrEqual(LOADED_MACHINE_TOLERANCE.rateLimited);
 
     const rejects = (await readFile(result.activities!.rejectsFile!, 'utf8')).trim().split('\n').slice(1);
     expect(rejects).toHaveLength(3);

@@ -1,5 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
+import { LEADSQUARED_PLANS } from '../../src/vendors/leadsquared/plans.js';
+import { LOADED_MACHINE_TOLERANCE, vendorWindows } from '../helpers/vendor-windows.js';
 import { startSync } from '../../src/api/syncs.js';
 import { LEAD_HEADER, csvLines, leadRows, leadSquaredSyncFixture, writeCsv } from '../helpers/sync-harness.js';
 
@@ -26,6 +28,11 @@ describe('a LeadSquared sync at the Enterprise plan', () => {
     const resent = fixture.setup.simulator.leads().reduce((sum, lead) => sum + lead.writes - 1, 0);
     expect(resent).toBe(report.leads.updated);
     expect(result.retried > 0 || resent === 0).toBe(true);
+    // The vendor's side of the ceiling: every request it received in each 5 s window, refused ones included.
+    const windows = vendorWindows(fixture.setup.simulator.report().requests, LEADSQUARED_PLANS.enterprise!.lanes);
+    console.info(`Enterprise, 1,000 rows: ${windows.summary}`);
+    expect(windows.over, windows.summary).toBeLessThanOrEqual(LOADED_MACHINE_TOLERANCE.overLimit);
+    expect(windows.rateLimited, windows.summary).toBeLessThanOrEqual(LOADED_MACHINE_TOLERANCE.rateLimited);
   }, 240_000);
 
   it('lands the good rows of a file with bad ones and reports each bad row with its field and reason', async () => {

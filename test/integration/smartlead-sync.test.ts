@@ -4,7 +4,6 @@ import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
 import { startSync } from '../../src/api/syncs.js';
-import { peakPerWindow } from '../../src/simulation/request-log.js';
 import type { SyncInput } from '../../src/core/contract.js';
 import { cleanupsAfterEach } from '../helpers/cleanups.js';
 import { startTestWorker, testClientFixture, writeCsv } from '../helpers/sync-harness.js';
@@ -16,6 +15,7 @@ import {
   type SmartLeadSetup,
 } from '../helpers/smartlead-harness.js';
 import { testTemporal, uniqueName } from '../helpers/temporal.js';
+import { LOADED_MACHINE_TOLERANCE, vendorWindows } from '../helpers/vendor-windows.js';
 
 /** The issue-11 case ran 48,000 rows; on a 10-call-a-second plan that many take about 12 s of calls. */
 const LARGE_SYNC_ROWS = 48_000;
@@ -65,6 +65,21 @@ describe('a SmartLead sync', () => {
     return setup.simulator.leads(setup.campaignId).map((lead) => lead.email.toLowerCase());
   }
 
+  /**
+   * Every request SmartLead received, refused ones included, in each of the key's windows (per second, minute, hour):
+   * at most a loaded machine's tolerance over the limit, and at most `rateLimited` 429s.
+   */
+  function expectWithinWindows(
+    setup: SmartLeadSetup,
+    what: string,
+    rateLimited: number = LOADED_MACHINE_TOLERANCE.rateLimited,
+  ): void {
+    const windows = vendorWindows(setup.simulator.report().requests, { general: { windows: setup.windows } });
+    console.info(`${what}: ${windows.summary}`);
+    expect(windows.over, windows.summary).toBeLessThanOrEqual(LOADED_MACHINE_TOLERANCE.overLimit);
+    expect(windows.rateLimited, windows.summary).toBeLessThanOrEqual(rateLimited);
+  }
+
   it('uploads 5,000 rows to a campaign on the Standard plan in calls of 400, each row stored once', async () => {
     const { setup } = await account({ plan: 'standard' });
     const lines = smartLeadLines(5_000);
@@ -83,6 +98,7 @@ describe('a SmartLead sync', () => {
     expect(writes.total).toBe(5_000 + writes.resent);
     expect([...writes.perLead.values()].every((times) => times >= 1)).toBe(true);
     if (result.retried === 0) expect(writes.resent).toBe(0);
+    expectWithinWindows(setup, 'Standard, 5,000 rows');
   }, 120_000);
 
   it('makes every resend visible when answers are lost after the write: each lead stored once, resends counted', async () => {
@@ -139,6 +155,7 @@ describe('a SmartLead sync', () => {
     const writes = setup.simulator.writes();
     expect(writes.total).toBe(LARGE_SYNC_ROWS + writes.resent);
     expect(setup.simulator.report().totals.rowsRejected).toBeGreaterThanOrEqual(unsubscribed.length);
+    expectWithinWindows(setup, '10 calls a second, 48,000 rows');
   }, 300_000);
 
   it('splits a batch SmartLead refuses for lead validation: the others land, the refused lead is rejected', async () => {
@@ -223,7 +240,11 @@ describe('a SmartLead sync', () => {
     expect(storedEmails(setup)).toHaveLength(5_000);
     const writes = setup.simulator.writes();
     expect(writes.total).toBe(5_000 + writes.resent);
-    // How few 429s this draws is the bench's to measure (`npm run bench -- --vendors smartlead`), not a test's.
+    // The other integration's calls are not in the log: our own stay within the windows. The pacer learns of the
+    // other's share from the quota headers, and from a 429 where its calls land beside ours: 1 429 idle, 3 to 8 with
+    // two busy loops beside the test (the simulated integration then spends in bursts, its timer late). A pacer that
+    // does not wait for its slots drew 878.
+    expectWithinWindows(setup, 'shared key', 12);
   }, 120_000);
 
   it('holds every window with two worker processes on the same account', async () => {
@@ -236,10 +257,7 @@ describe('a SmartLead sync', () => {
 
     expect(result).toMatchObject({ read: 5_000, accepted: 5_000 });
     expect(storedEmails(setup)).toHaveLength(5_000);
-    const report = setup.simulator.report();
-    for (const window of setup.windows) {
-      expect(peakPerWindow(report.requests, window.seconds)).toBeLessThanOrEqual(window.limit);
-    }
+    expectWithinWindows(setup, 'two worker processes');
     const history = await handle.fetchHistory();
     const chunkWorkers = new Set(
       (history.events ?? [])

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RequestLog, peakPerWindow, type RequestRecord } from '../../src/simulation/request-log.js';
+import { RequestLog, busiestWindow, peakPerWindow, type RequestRecord } from '../../src/simulation/request-log.js';
 
 const T0 = 1_700_000_000_000;
 
@@ -56,5 +56,26 @@ describe('peakPerWindow', () => {
     expect(peakPerWindow(records, 5)).toBe(3);
     expect(peakPerWindow(records, 1)).toBe(2);
     expect(peakPerWindow(records, 5, () => true)).toBe(5);
+  });
+});
+
+describe('busiestWindow', () => {
+  it('names the first and last request of the fullest span, the first such span on a tie', () => {
+    const records = [record(0), record(3_000), record(5_000), record(5_100), record(5_200), record(9_000)];
+
+    expect(busiestWindow(records, 5)).toEqual({ requests: 4, from: T0 + 3_000, to: T0 + 5_200 });
+    expect(busiestWindow(records, 1)).toEqual({ requests: 3, from: T0 + 5_000, to: T0 + 5_200 });
+  });
+
+  it('counts refused requests when told to count every request', () => {
+    const records = [record(0), record(100, 'rate-limited'), record(200, 'fault-drop'), record(6_000)];
+
+    expect(busiestWindow(records, 5)).toEqual({ requests: 1, from: T0, to: T0 });
+    expect(busiestWindow(records, 5, () => true)).toEqual({ requests: 3, from: T0, to: T0 + 200 });
+  });
+
+  it('is undefined when no request counts', () => {
+    expect(busiestWindow([record(0, 'rate-limited')], 5)).toBeUndefined();
+    expect(peakPerWindow([], 5)).toBe(0);
   });
 });
