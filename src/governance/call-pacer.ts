@@ -54,7 +54,7 @@ export class CallPacer {
     call: () => Promise<T>,
     options: PacedOptions<T> = {},
   ): Promise<T> {
-    const lateAfterMs = account.pacing.marginMs / 2;
+    const lateAfterMs = Math.max(account.pacing.marginMs / 2, MIN_LATE_MS);
     const request = reserveRequest(account, lane, 1, share);
     const ledgers = request.spends.map((spend) => spend.ledger);
     for (;;) {
@@ -212,6 +212,12 @@ export interface PacedOptions<T> {
   /** The vendor's quota reading in the call's answer, if it gives one. */
   quotaOf?: (result: T) => QuotaReading | undefined;
 }
+
+/**
+ * A call this close after its slot is on time, whatever the margin: a timer wakes a millisecond or more late, and with
+ * a margin of 0 every call gave its slot back and asked again (a 1,000-row sync stalled).
+ */
+const MIN_LATE_MS = 20;
 
 /** The running activity's logger (the worker's, redacting), or none outside an activity (a bench, a test). */
 function decisionLog(): Logger | undefined {

@@ -161,6 +161,17 @@ describe('a call paced by the governor', () => {
     ]);
   });
 
+  it('takes a slot reached a few milliseconds late as on time, even with no margin', async () => {
+    const exact = parsedAccount('acme', { ...LEADSQUARED_ACCOUNT, pacing: { marginMs: 0 } });
+    const { pacer, requests, signals } = governorAnswering([at(Date.now() - 5)]);
+
+    await pacer.paced(exact, 'general', 1, async () => 'ok');
+    await afterTurn();
+
+    expect(requests).toHaveLength(1);
+    expect(signals).toEqual([]);
+  });
+
   it('gives its slot back when stopped before the call is sent, and never makes the call', async () => {
     const slot = Date.now() + 60_000;
     const { pacer, signals } = governorAnswering([at(slot)]);
