@@ -15,6 +15,7 @@ import {
   type LeadSquaredSetup,
 } from '../helpers/sync-harness.js';
 import { LEADSQUARED_PLANS } from '../../src/vendors/leadsquared/plans.js';
+import { auditWrites, onceEach } from '../helpers/write-counts.js';
 
 const WORKERS = 3;
 /** About 40 s at Enterprise: a few hundred general-lane calls, enough for three processes to share. */
@@ -58,6 +59,8 @@ describe('three `leadsync worker` processes on one server', () => {
     expect(report.leads.count).toBe(ROWS);
     const stored = new Set(setup.simulator.leads().map((lead) => lead.email));
     expect(rows.every((row) => stored.has(row.EmailAddress.toLowerCase()))).toBe(true);
+    // Three processes taking chunks from one queue still send each lead once.
+    expect(auditWrites(setup.simulator).times).toEqual(onceEach(rows.map((row) => row.EmailAddress)));
 
     // The strict reading of LeadSquared's limits: a bulk call spends from the general window too.
     const plan = findPlan(LEADSQUARED_PLANS, 'enterprise')!;

@@ -16,6 +16,8 @@ import {
   type SmartLeadSetup,
 } from '../helpers/smartlead-harness.js';
 import { testTemporal, uniqueName } from '../helpers/temporal.js';
+import { auditWrites, onceEach } from '../helpers/write-counts.js';
+import { campaignLeadKey } from '../../src/vendors/smartlead/simulator/store.js';
 
 /** The issue-11 case ran 48,000 rows; on a 10-call-a-second plan that many take about 12 s of calls. */
 const LARGE_SYNC_ROWS = 48_000;
@@ -65,6 +67,11 @@ describe('a SmartLead sync', () => {
     return setup.simulator.leads(setup.campaignId).map((lead) => lead.email.toLowerCase());
   }
 
+  /** Each of the lines' leads sent once to the setup's campaign: the writes when nothing needed sending again. */
+  function onceEachLine(setup: SmartLeadSetup, lines: readonly string[]): Map<string, number> {
+    return onceEach(lines.map((line) => campaignLeadKey(setup.campaignId, line.split(',')[0]!)));
+  }
+
   it('uploads 5,000 rows to a campaign on the Standard plan in calls of 400, each row stored once', async () => {
     const { setup } = await account({ plan: 'standard' });
     const lines = smartLeadLines(5_000);
@@ -78,11 +85,8 @@ describe('a SmartLead sync', () => {
     const stored = storedEmails(setup);
     expect(stored).toHaveLength(5_000);
     expect(new Set(stored)).toEqual(new Set(lines.map((line) => line.split(',')[0]!.toLowerCase())));
-    // Every write SmartLead received: each lead once, plus whatever a retried chunk sent again, all counted.
-    const writes = setup.simulator.writes();
-    expect(writes.total).toBe(5_000 + writes.resent);
-    expect([...writes.perLead.values()].every((times) => times >= 1)).toBe(true);
-    if (result.retried === 0) expect(writes.resent).toBe(0);
+    // SmartLead would dedupe a lead sent twice: only the writes it received show that none was.
+    expect(auditWrites(setup.simulator).times).toEqual(onceEachLine(setup, lines));
   }, 120_000);
 
   it('makes every resend visible when answers are lost after the write: each lead stored once, resends counted', async () => {
@@ -98,11 +102,13 @@ describe('a SmartLead sync', () => {
     expect(result).toMatchObject({ read: 1_000, accepted: 1_000, rejected: 0 });
     expect(storedEmails(setup)).toHaveLength(1_000);
     const lost = setup.simulator.report().requests.filter((r) => r.outcome === 'fault-lost-response');
-    const writes = setup.simulator.writes();
-    // A lost answer's leads were stored, then sent again by the retried chunk: SmartLead deduped them, the count did not.
+    // A lost answer's leads were stored, then sent again by the retried call: SmartLead deduped them, the log did not.
+    // Each resend follows a lost answer of the same lead, one resend per lost answer.
+    const writes = auditWrites(setup.simulator);
     expect(lost.length).toBeGreaterThan(0);
-    expect(writes.resent).toBeGreaterThanOrEqual(lost.reduce((sum, r) => sum + r.rows, 0));
-    expect(writes.total).toBe(1_000 + writes.resent);
+    expect(writes.duplicates).toEqual([]);
+    expect(writes.resent).toBe(writes.unanswered);
+    expect([...writes.times.keys()].sort()).toEqual([...onceEachLine(setup, lines).keys()].sort());
     expect(result.retried).toBeGreaterThanOrEqual(1);
   }, 150_000);
 
@@ -136,8 +142,7 @@ describe('a SmartLead sync', () => {
     );
     expect(counts.every((match) => match !== null)).toBe(true);
     expect(counts.reduce((sum, match) => sum + Number(match![1]), 0)).toBe(unsubscribed.length);
-    const writes = setup.simulator.writes();
-    expect(writes.total).toBe(LARGE_SYNC_ROWS + writes.resent);
+    expect(auditWrites(setup.simulator).times).toEqual(onceEachLine(setup, lines));
     expect(setup.simulator.report().totals.rowsRejected).toBeGreaterThanOrEqual(unsubscribed.length);
   }, 300_000);
 
@@ -154,6 +159,9 @@ describe('a SmartLead sync', () => {
     expect(report.slice(1)).toEqual([expect.stringMatching(/^23,,.*lead validation failed/)]);
     expect(storedEmails(setup)).toHaveLength(39);
     expect(storedEmails(setup)).not.toContain(refused);
+    // The refused batches wrote nothing: their parts, sent again, wrote each other lead once.
+    const written = lines.filter((line) => !line.startsWith(`${refused},`));
+    expect(auditWrites(setup.simulator).times).toEqual(onceEachLine(setup, written));
   }, 120_000);
 
   it('rejects invalid and unsubscribed leads with their reason, and takes leads already in the campaign', async () => {
@@ -221,8 +229,7 @@ describe('a SmartLead sync', () => {
 
     expect(result).toMatchObject({ read: 5_000, accepted: 5_000, rejected: 0 });
     expect(storedEmails(setup)).toHaveLength(5_000);
-    const writes = setup.simulator.writes();
-    expect(writes.total).toBe(5_000 + writes.resent);
+    expect(auditWrites(setup.simulator).times).toEqual(onceEachLine(setup, lines));
     // How few 429s this draws is the bench's to measure (`npm run bench -- --vendors smartlead`), not a test's.
   }, 120_000);
 
@@ -236,6 +243,7 @@ describe('a SmartLead sync', () => {
 
     expect(result).toMatchObject({ read: 5_000, accepted: 5_000 });
     expect(storedEmails(setup)).toHaveLength(5_000);
+    expect(auditWrites(setup.simulator).times).toEqual(onceEachLine(setup, lines));
     const report = setup.simulator.report();
     for (const window of setup.windows) {
       expect(peakPerWindow(report.requests, window.seconds)).toBeLessThanOrEqual(window.limit);
@@ -258,10 +266,12 @@ describe('a SmartLead sync', () => {
       rowsPerCall: 10,
     });
 
-    const { result } = await sync(setup, smartLeadLines(20));
+    const lines = smartLeadLines(20);
+    const { result } = await sync(setup, lines);
 
     expect(result).toMatchObject({ read: 20, accepted: 20 });
     expect(result.retried).toBeGreaterThanOrEqual(1);
+    expect(auditWrites(setup.simulator).times).toEqual(onceEachLine(setup, lines));
     const refusal = answers.find((a) => a.status === 429)!;
     expect(refusal.retryAfter).toBe('30');
     const requests = setup.simulator.report().requests;
