@@ -72,7 +72,7 @@ const INITIAL_CAPACITY = 1024;
 /**
  * Every request, kept in columns of typed arrays: a million-row benchmark makes hundreds of thousands of
  * requests, and one object each would cost far more memory and garbage collection than a few bytes a column.
- * Method and path are interned, since a simulator serves a handful of distinct ones.
+ * Method and path are interned, since a simulator serves a handful of distinct ones, and so are the names senders give.
  */
 export class RequestLog {
   private at = new Float64Array(INITIAL_CAPACITY);
@@ -89,11 +89,13 @@ export class RequestLog {
   private readonly routeIds = new Map<string, number>();
   private readonly senders = new Interned();
   private counts: RequestTotals = emptyTotals();
-  /** Every row written, as two columns: the row (its kind and key, interned) and the request that wrote it. */
-  private readonly rowKeys = new Interned();
-  private writtenRow = new Uint32Array(INITIAL_CAPACITY);
+  /**
+   * Every row written, in columns: its kind, its key and the request that wrote it. Grouped by key only when asked: a
+   * map of a million keys kept up to date would stall the simulator each time it rehashes (see ShardedMap).
+   */
+  private writtenKind = new Uint8Array(INITIAL_CAPACITY);
+  private writtenKey: string[] = [];
   private writtenBy = new Uint32Array(INITIAL_CAPACITY);
-  private writes = 0;
 
   /** Records a request and the rows it wrote; returns its index in records(). */
   add(record: RequestRecord, rowsRejected = 0, written: readonly WrittenRow[] = []): number {
@@ -129,11 +131,10 @@ export class RequestLog {
    */
   rowWrites(kind: WriteKind): Map<string, number[]> {
     const byKey = new Map<string, number[]>();
-    const prefix = `${kind}\u0000`;
-    for (let w = 0; w < this.writes; w += 1) {
-      const name = this.rowKeys.name(this.writtenRow[w]!);
-      if (!name.startsWith(prefix)) continue;
-      const key = name.slice(prefix.length);
+    const wanted = WRITE_KINDS.indexOf(kind);
+    for (let w = 0; w < this.writtenKey.length; w += 1) {
+      if (this.writtenKind[w] !== wanted) continue;
+      const key = this.writtenKey[w]!;
       const requests = byKey.get(key);
       if (requests) requests.push(this.writtenBy[w]!);
       else byKey.set(key, [this.writtenBy[w]!]);
@@ -166,21 +167,21 @@ export class RequestLog {
 
   clear(): void {
     this.length = 0;
-    this.writes = 0;
+    this.writtenKey = [];
     this.senders.clear();
-    this.rowKeys.clear();
     this.counts = emptyTotals();
   }
 
   private addWrite(row: WrittenRow, request: number): void {
-    if (this.writes === this.writtenRow.length) {
-      const capacity = this.writtenRow.length * 2;
-      this.writtenRow = copyInto(new Uint32Array(capacity), this.writtenRow);
+    const w = this.writtenKey.length;
+    if (w === this.writtenBy.length) {
+      const capacity = this.writtenBy.length * 2;
+      this.writtenKind = copyInto(new Uint8Array(capacity), this.writtenKind);
       this.writtenBy = copyInto(new Uint32Array(capacity), this.writtenBy);
     }
-    this.writtenRow[this.writes] = this.rowKeys.id(`${row.kind}\u0000${row.key}`);
-    this.writtenBy[this.writes] = request;
-    this.writes += 1;
+    this.writtenKind[w] = WRITE_KINDS.indexOf(row.kind);
+    this.writtenKey.push(row.key);
+    this.writtenBy[w] = request;
   }
 
   private routeId(method: string, path: string): number {
