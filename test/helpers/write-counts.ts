@@ -122,9 +122,8 @@ function explained(before: RequestRecord, again: RequestRecord, tries: Tries, di
   const [cut, next] = first.attempt < second.attempt ? [first, second] : [second, first];
   const cutStart = tries.get(tryId(cut))!;
   const nextStart = tries.get(tryId(next))!;
-  const died = (disruptions.ended ?? []).some(
-    (end) => end.pid === cut.pid && end.at >= cutStart && end.at <= nextStart,
-  );
+  // Whatever its process sent came before it died, though the simulator may read it a moment after the death was seen.
+  const died = (disruptions.ended ?? []).some((end) => end.pid === cut.pid && end.at <= nextStart);
   // A try under way when the server went down may be retried, and may even go on writing beside its retry until its
   // heartbeat tells it it was given up.
   const restarted = (disruptions.restarts ?? []).some((r) => cutStart <= r.to && nextStart >= r.from);

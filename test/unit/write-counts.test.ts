@@ -68,12 +68,15 @@ describe('auditWrites', () => {
       { at: 30_001, email: 'b@x.io', sender: chunk(2, OTHER) },
     ]);
 
-    const killed = auditWrites(log, 'lead', { ended: [{ pid: WORKER, at: T0 + 10_000 }] });
+    // The death seen before the simulator read the dead worker's last request: it had sent it before it died.
+    const killed = auditWrites(log, 'lead', { ended: [{ pid: WORKER, at: T0 - 5 }] });
     const otherKilled = auditWrites(log, 'lead', { ended: [{ pid: OTHER, at: T0 + 10_000 }] });
 
     expect(killed.duplicates.map((d) => d.key)).toEqual(['b@x.io']);
     expect(killed.duplicates[0]!.again).toMatch(new RegExp(`by pid ${WORKER}, run-1/7 try 1`));
     expect(otherKilled.duplicates.map((d) => d.key)).toEqual(['a@x.io', 'b@x.io', 'b@x.io']);
+    const diedAfterRetry = auditWrites(log, 'lead', { ended: [{ pid: WORKER, at: T0 + 40_000 }] });
+    expect(diedAfterRetry.duplicates.map((d) => d.key)).toEqual(['a@x.io', 'b@x.io', 'b@x.io']);
   });
 
   it("takes the resends of a try under way when the server restarted, even written beside its retry's", () => {
