@@ -11,12 +11,17 @@ import { Client, Connection } from '@temporalio/client';
 import { stringify as toYaml } from 'yaml';
 import { startSync, type SyncHandle } from '../src/api/syncs.js';
 import { seededRandom, type FaultOptions } from '../src/simulation/faults.js';
-import { startLeadSquaredSimulator, type RunningLeadSquaredSimulator } from '../src/vendors/leadsquared/simulator/server.js';
+import {
+  startLeadSquaredSimulator,
+  type RunningLeadSquaredSimulator,
+} from '../src/vendors/leadsquared/simulator/server.js';
 import { startSmartLeadSimulator, type RunningSmartLeadSimulator } from '../src/vendors/smartlead/simulator/server.js';
 import type { SyncInput, SyncResult } from '../src/core/contract.js';
 import { ensureTemporalCli } from '../src/temporal/cli-build.js';
 import { startDevServer, type DevServer } from '../src/temporal/dev-server.js';
 import { LEADSYNC_SEARCH_ATTRIBUTES } from '../src/core/search-attributes.js';
+import { TAG_SENDERS_PRELOAD } from '../test/helpers/tag-senders.js';
+import { auditWrites, type Disruptions, type WriteAudit } from '../test/helpers/write-counts.js';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TASK_QUEUE = 'leadsync-chaos';
@@ -87,12 +92,16 @@ export interface ScenarioReport {
   checked: number;
   /** Rows neither at the vendor nor in the rejects report, or good rows rejected. */
   lost: number;
-  /** Leads stored more than once, or stored without being in the source, and activities posted twice. */
+  /**
+   * Writes no fault explains (test/helpers/write-counts.ts): a lead sent again though the worker heard the answer to
+   * its earlier write and neither died nor lost its server in between; and leads stored more than once, or stored
+   * without being in the source.
+   */
   duplicated: number;
   /**
-   * Lead writes beyond the first per lead, as each simulator counted them (LeadSquared per lead, SmartLead per
-   * campaign and address): lead writes are at-least-once (a retried call resends its rows, an upsert by email, which
-   * SmartLead dedupes), so the numbers are reported, not expected to be 0. Stored leads and activities are exactly once.
+   * Lead writes beyond the first per lead, as each simulator's request log shows them (LeadSquared per lead, SmartLead
+   * per campaign and address), every one explained by a lost answer, a killed worker or a server restart: a resend of
+   * an upsert by email, which SmartLead dedupes.
    */
   leadSquaredResent: number;
   smartLeadResent: number;
@@ -211,6 +220,10 @@ async function runScenario(scenario: Scenario, context: ScenarioContext): Promis
   void results.finally(() => (finished = true));
   const injected = await injectFaults(scenario, context, () => finished);
   const [lsqResult, slResult] = await results;
+  const disruptions: Disruptions = {
+    ended: context.workers.ended.filter((end) => end.at >= started),
+    restarts: context.temporal.restarts.filter((restart) => restart.to >= started),
+  };
   const vendorFaults =
     leadsquared.report({ requests: false }).totals.faults + smartlead.report({ requests: false }).totals.faults;
   leadsquared.setFaults({});
@@ -228,6 +241,14 @@ async function runScenario(scenario: Scenario, context: ScenarioContext): Promis
     smartlead.leads(CAMPAIGN).map((lead) => lead.email),
     0,
   );
+  const lsqWrites = auditWrites(leadsquared, 'lead', disruptions);
+  const slWrites = auditWrites(smartlead, 'lead', disruptions);
+  for (const [vendor, writes] of [
+    ['LeadSquared', lsqWrites],
+    ['SmartLead', slWrites],
+  ] as const) {
+    logDuplicates(vendor, writes, context.log);
+  }
   return {
     scenario: scenario.name,
     rows: lsqFile.rows + slFile.rows,
@@ -237,11 +258,18 @@ async function runScenario(scenario: Scenario, context: ScenarioContext): Promis
     retried: lsqResult!.retried + slResult!.retried,
     checked: lsqCheck.checked + slCheck.checked,
     lost: lsqCheck.lost + slCheck.lost,
-    duplicated: lsqCheck.duplicated + slCheck.duplicated,
-    leadSquaredResent: leadsquared.leads().reduce((sum, lead) => sum + lead.writes - 1, 0),
-    smartLeadResent: smartlead.writes().resent,
+    duplicated: lsqCheck.duplicated + slCheck.duplicated + lsqWrites.duplicates.length + slWrites.duplicates.length,
+    leadSquaredResent: lsqWrites.resent,
+    smartLeadResent: slWrites.resent,
     seconds: Math.round((Date.now() - started) / 1000),
   };
+}
+
+function logDuplicates(vendor: string, writes: WriteAudit, log: (line: string) => void): void {
+  for (const duplicate of writes.duplicates.slice(0, 5)) {
+    log(`  ${vendor} ${duplicate.key} written again: ${duplicate.before}, then ${duplicate.again}`);
+  }
+  if (writes.duplicates.length > 5) log(`  ... and ${writes.duplicates.length - 5} more ${vendor} duplicates`);
 }
 
 /** Kills workers and restarts the server at random moments until the syncs finish or the scenario's quota is spent. */
@@ -355,6 +383,8 @@ function isUnavailable(err: unknown): boolean {
 class RestartableTemporal {
   private server: DevServer | undefined;
   readonly address: string;
+  /** When each restart stopped the server and when it answered again. */
+  readonly restarts: { from: number; to: number }[] = [];
 
   constructor(
     private readonly directory: string,
@@ -374,8 +404,10 @@ class RestartableTemporal {
   }
 
   async restart(): Promise<void> {
+    const from = Date.now();
     await this.stop();
     await this.start();
+    this.restarts.push({ from, to: Date.now() });
   }
 
   async stop(): Promise<void> {
@@ -384,11 +416,16 @@ class RestartableTemporal {
   }
 }
 
-/** Worker processes of the leadsync CLI; one that dies (killed, or lost to a server restart) is replaced. */
+/**
+ * Worker processes of the leadsync CLI, each naming itself in its vendor requests (test/helpers/tag-senders.ts); one
+ * that dies (killed, or lost to a server restart) is replaced.
+ */
 class WorkerPool {
   private readonly processes = new Set<ChildProcess>();
   private stopping = false;
   private readonly output: WriteStream;
+  /** Processes that died before the pool was stopped, and when. */
+  readonly ended: { pid: number; at: number }[] = [];
 
   constructor(
     private readonly size: number,
@@ -427,7 +464,18 @@ class WorkerPool {
   private spawn(): void {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', 'src/cli/main.ts', 'worker', '--config', this.options.configPath, '--task-queue', TASK_QUEUE],
+      [
+        '--import',
+        'tsx',
+        '--import',
+        TAG_SENDERS_PRELOAD,
+        'src/cli/main.ts',
+        'worker',
+        '--config',
+        this.options.configPath,
+        '--task-queue',
+        TASK_QUEUE,
+      ],
       {
         cwd: REPO_ROOT,
         env: {
@@ -444,7 +492,9 @@ class WorkerPool {
     this.processes.add(child);
     child.once('exit', () => {
       this.processes.delete(child);
-      if (!this.stopping) this.spawn();
+      if (this.stopping) return;
+      this.ended.push({ pid: child.pid!, at: Date.now() });
+      this.spawn();
     });
   }
 }

@@ -10,9 +10,18 @@ export interface SimRequest {
   bodyError?: string;
 }
 
-/** An answer: JSON unless the body is a string, sent after `delayMs`; or a connection dropped without one. */
+/**
+ * An answer: JSON unless the body is a string, sent after `delayMs`; or a connection dropped without one. `sent` hears
+ * whether the client was still connected to take the answer (one that timed out during a delay was not).
+ */
 export type SimAnswer =
-  | { status: number; body?: unknown; headers?: Record<string, string>; delayMs?: number }
+  | {
+      status: number;
+      body?: unknown;
+      headers?: Record<string, string>;
+      delayMs?: number;
+      sent?: (delivered: boolean) => void;
+    }
   | { drop: true; delayMs?: number };
 
 export type SimHandler = (request: SimRequest) => SimAnswer | Promise<SimAnswer>;
@@ -70,6 +79,11 @@ async function serve(req: IncomingMessage, res: ServerResponse, handler: SimHand
     req.socket.destroy();
     return;
   }
+  if (res.destroyed || req.socket.destroyed) {
+    answer.sent?.(false);
+    return;
+  }
+  res.once('close', () => answer.sent?.(res.writableFinished));
   send(res, answer);
 }
 

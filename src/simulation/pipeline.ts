@@ -1,16 +1,17 @@
 import type { LaneName } from '../core/plans.js';
 import type { FaultInjector } from './faults.js';
 import type { SimAnswer, SimRequest } from './json-server.js';
-import type { Outcome, RequestLog } from './request-log.js';
+import { SENDER_HEADER, type Outcome, type RequestLog, type WrittenRow } from './request-log.js';
 import type { LaneWindow, SlidingWindowLimiter, WindowUsage } from './sliding-window.js';
 
-/** What an endpoint did with an admitted request. `outcome` defaults to 'ok'. */
+/** What an endpoint did with an admitted request. `outcome` defaults to 'ok'; `written`: the rows it handled. */
 export interface EndpointAnswer {
   status: number;
   body: unknown;
   rows?: number;
   rowsRejected?: number;
   outcome?: Outcome;
+  written?: readonly WrittenRow[];
 }
 
 /** One vendor endpoint: the lane it is recorded under, the lanes whose windows it spends from, and its handler. */
@@ -51,8 +52,9 @@ export interface SimulationState {
 
 /**
  * Every request goes the same way: route (unknown: 404), credentials, early faults (a 500 enveloped or bare, a drop:
- * nothing written, no quota spent), the rate limit, the endpoint, then the late faults (the answer lost after the write, a slow answer).
- * Each request is recorded once, with the outcome the client was meant to see.
+ * nothing written, no quota spent), the rate limit, the endpoint, then the late faults (the answer lost after the
+ * write, a slow answer). Each request is recorded once, with the outcome the client was meant to see, the rows it
+ * wrote, and, once the answer was sent, whether the client was still there to take it.
  */
 export function answerVendorRequest(
   request: SimRequest,
@@ -61,10 +63,20 @@ export function answerVendorRequest(
   nowMs = Date.now(),
 ): SimAnswer {
   const endpoint = protocol.endpointFor(request);
-  const record = (lane: LaneName, status: number, outcome: Outcome, rows = 0, rowsRejected = 0) =>
+  const named = request.headers[SENDER_HEADER];
+  const sender = typeof named === 'string' ? { sender: named } : {};
+  const record = (
+    lane: LaneName,
+    status: number,
+    outcome: Outcome,
+    rows = 0,
+    rowsRejected = 0,
+    written: readonly WrittenRow[] = [],
+  ) =>
     state.log.add(
-      { at: nowMs, method: request.method, path: request.url.pathname, lane, status, outcome, rows },
+      { at: nowMs, method: request.method, path: request.url.pathname, lane, status, outcome, rows, ...sender },
       rowsRejected,
+      written,
     );
   if (!endpoint) {
     const answer = protocol.notFound(request);
@@ -97,14 +109,17 @@ export function answerVendorRequest(
   const result = endpoint.handle(request);
   const rows = result.rows ?? 0;
   if (state.faults.loseResponse()) {
-    record(endpoint.lane, 0, 'fault-lost-response', rows, result.rowsRejected);
+    record(endpoint.lane, 0, 'fault-lost-response', rows, result.rowsRejected, result.written);
     return { drop: true };
   }
-  record(endpoint.lane, result.status, result.outcome ?? 'ok', rows, result.rowsRejected);
+  const index = record(endpoint.lane, result.status, result.outcome ?? 'ok', rows, result.rowsRejected, result.written);
   return {
     status: result.status,
     body: result.body,
     headers: protocol.quotaHeaders?.(usage, nowMs),
     delayMs: state.faults.delayMs(),
+    sent: (delivered) => {
+      if (!delivered) state.log.markUndelivered(index);
+    },
   };
 }

@@ -20,6 +20,27 @@ export type Outcome = (typeof OUTCOMES)[number];
 const LANES: readonly LaneName[] = ['general', 'bulk'];
 
 /**
+ * The header a test's worker names itself in (which process, which try of which chunk), so the log can tell a resend
+ * that follows a killed worker from one a worker made twice. Never sent by leadsync itself.
+ */
+export const SENDER_HEADER = 'x-simulator-sender';
+
+/** What a written row is: SmartLead has leads only; LeadSquared leads and activities. */
+export const WRITE_KINDS = ['lead', 'activity'] as const;
+export type WriteKind = (typeof WRITE_KINDS)[number];
+
+/**
+ * A row a request handled: stored, or refused for the row's own sake (a bad email, a unique value another lead
+ * holds, a lead already in the campaign). A request refused whole (a rate limit, a fault before handling, an
+ * over-size or malformed body) wrote no row. `key` names the row as a resend of it would name it again: a lead's
+ * email, an activity's lead, event, note, time and fields.
+ */
+export interface WrittenRow {
+  kind: WriteKind;
+  key: string;
+}
+
+/**
  * One request as the simulator saw it. `path` never carries the query string (SmartLead's key travels there);
  * `rows` is how many rows this request stored; `status` is 0 when no answer was sent.
  */
@@ -31,6 +52,10 @@ export interface RequestRecord {
   status: number;
   outcome: Outcome;
   rows: number;
+  /** What the sender named itself in SENDER_HEADER, when it did. */
+  sender?: string;
+  /** The answer was ready, but its client had gone (timed out, or its process died) before it could be sent. */
+  undelivered?: true;
 }
 
 export interface RequestTotals {
@@ -47,7 +72,7 @@ const INITIAL_CAPACITY = 1024;
 /**
  * Every request, kept in columns of typed arrays: a million-row benchmark makes hundreds of thousands of
  * requests, and one object each would cost far more memory and garbage collection than a few bytes a column.
- * Method and path are interned, since a simulator serves a handful of distinct ones.
+ * Method and path are interned, since a simulator serves a handful of distinct ones, and so are the names senders give.
  */
 export class RequestLog {
   private at = new Float64Array(INITIAL_CAPACITY);
@@ -56,12 +81,24 @@ export class RequestLog {
   private lane = new Uint8Array(INITIAL_CAPACITY);
   private route = new Uint32Array(INITIAL_CAPACITY);
   private rows = new Uint32Array(INITIAL_CAPACITY);
+  /** 0 when the request named no sender, else 1 + the sender's index in `senders`. */
+  private sender = new Uint32Array(INITIAL_CAPACITY);
+  private undelivered = new Uint8Array(INITIAL_CAPACITY);
   private length = 0;
   private readonly routes: { method: string; path: string }[] = [];
   private readonly routeIds = new Map<string, number>();
+  private readonly senders = new Interned();
   private counts: RequestTotals = emptyTotals();
+  /**
+   * Every row written, in columns: its kind, its key and the request that wrote it. Grouped by key only when asked: a
+   * map of a million keys kept up to date would stall the simulator each time it rehashes (see ShardedMap).
+   */
+  private writtenKind = new Uint8Array(INITIAL_CAPACITY);
+  private writtenKey: string[] = [];
+  private writtenBy = new Uint32Array(INITIAL_CAPACITY);
 
-  add(record: RequestRecord, rowsRejected = 0): void {
+  /** Records a request and the rows it wrote; returns its index in records(). */
+  add(record: RequestRecord, rowsRejected = 0, written: readonly WrittenRow[] = []): number {
     if (this.length === this.at.length) this.grow();
     const i = this.length;
     this.at[i] = record.at;
@@ -70,12 +107,39 @@ export class RequestLog {
     this.lane[i] = LANES.indexOf(record.lane);
     this.route[i] = this.routeId(record.method, record.path);
     this.rows[i] = record.rows;
+    this.sender[i] = record.sender === undefined ? 0 : this.senders.id(record.sender) + 1;
+    this.undelivered[i] = record.undelivered ? 1 : 0;
     this.length += 1;
     this.counts.requests += 1;
     if (record.outcome === 'rate-limited') this.counts.rateLimited += 1;
     if (record.outcome.startsWith('fault-')) this.counts.faults += 1;
     this.counts.rowsAccepted += record.rows;
     this.counts.rowsRejected += rowsRejected;
+    for (const row of written) this.addWrite(row, i);
+    return i;
+  }
+
+  /** The answer to request `index` never reached its client, who had gone by the time it was sent. */
+  markUndelivered(index: number): void {
+    if (index < this.length) this.undelivered[index] = 1;
+  }
+
+  /**
+   * Rows of `kind` by key, each with the indices in records() of the requests that wrote it, oldest first: a row
+   * written once has one. Resends of a row the vendor stores once (an upsert by email, a lead SmartLead dedupes) show
+   * here and nowhere else.
+   */
+  rowWrites(kind: WriteKind): Map<string, number[]> {
+    const byKey = new Map<string, number[]>();
+    const wanted = WRITE_KINDS.indexOf(kind);
+    for (let w = 0; w < this.writtenKey.length; w += 1) {
+      if (this.writtenKind[w] !== wanted) continue;
+      const key = this.writtenKey[w]!;
+      const requests = byKey.get(key);
+      if (requests) requests.push(this.writtenBy[w]!);
+      else byKey.set(key, [this.writtenBy[w]!]);
+    }
+    return byKey;
   }
 
   totals(): RequestTotals {
@@ -94,6 +158,8 @@ export class RequestLog {
         status: this.status[i]!,
         outcome: OUTCOMES[this.outcome[i]!]!,
         rows: this.rows[i]!,
+        ...(this.sender[i] ? { sender: this.senders.name(this.sender[i]! - 1) } : {}),
+        ...(this.undelivered[i] ? { undelivered: true as const } : {}),
       };
     }
     return records;
@@ -101,7 +167,21 @@ export class RequestLog {
 
   clear(): void {
     this.length = 0;
+    this.writtenKey = [];
+    this.senders.clear();
     this.counts = emptyTotals();
+  }
+
+  private addWrite(row: WrittenRow, request: number): void {
+    const w = this.writtenKey.length;
+    if (w === this.writtenBy.length) {
+      const capacity = this.writtenBy.length * 2;
+      this.writtenKind = copyInto(new Uint8Array(capacity), this.writtenKind);
+      this.writtenBy = copyInto(new Uint32Array(capacity), this.writtenBy);
+    }
+    this.writtenKind[w] = WRITE_KINDS.indexOf(row.kind);
+    this.writtenKey.push(row.key);
+    this.writtenBy[w] = request;
   }
 
   private routeId(method: string, path: string): number {
@@ -122,6 +202,32 @@ export class RequestLog {
     this.lane = copyInto(new Uint8Array(capacity), this.lane);
     this.route = copyInto(new Uint32Array(capacity), this.route);
     this.rows = copyInto(new Uint32Array(capacity), this.rows);
+    this.sender = copyInto(new Uint32Array(capacity), this.sender);
+    this.undelivered = copyInto(new Uint8Array(capacity), this.undelivered);
+  }
+}
+
+/** Strings by a small number each, for columns of typed arrays. */
+class Interned {
+  private readonly names: string[] = [];
+  private readonly ids = new Map<string, number>();
+
+  id(name: string): number {
+    let id = this.ids.get(name);
+    if (id === undefined) {
+      id = this.names.push(name) - 1;
+      this.ids.set(name, id);
+    }
+    return id;
+  }
+
+  name(id: number): string {
+    return this.names[id]!;
+  }
+
+  clear(): void {
+    this.names.length = 0;
+    this.ids.clear();
   }
 }
 

@@ -42,6 +42,7 @@ export async function serveSimulator(simulator: SimulatorServer): Promise<Runnin
     baseUrl: `${server.origin}${simulator.apiPrefix}`,
     adminUrl: `${server.origin}${ADMIN_PATH}`,
     report: (options) => admin.report(options ?? {}),
+    rowWrites: (kind) => state.log.rowWrites(kind),
     setFaults: (faults) => admin.setFaults(faults),
     reset: () => admin.reset(),
     stop: () => {

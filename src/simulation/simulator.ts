@@ -1,6 +1,6 @@
 import type { VendorName } from '../core/plans.js';
 import type { FaultOptions } from './faults.js';
-import type { RequestRecord, RequestTotals } from './request-log.js';
+import type { RequestRecord, RequestTotals, WriteKind } from './request-log.js';
 
 /** What landed in a simulator and how it was asked: cheap to take, counters rather than scans. */
 export interface SimulatorReport {
@@ -30,6 +30,8 @@ export interface RunningSimulator {
   /** Admin endpoints: GET report, leads, activities; POST faults, reset. */
   adminUrl: string;
   report(options?: ReportOptions): SimulatorReport;
+  /** Rows of `kind` by key, each with the indices in `report().requests` of the requests that wrote it, in order. */
+  rowWrites(kind: WriteKind): Map<string, number[]>;
   setFaults(faults: FaultOptions): void;
   reset(): void;
   stop(): Promise<void>;

@@ -1,4 +1,6 @@
+import { setTimeout } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
+import { SENDER_HEADER } from '../../src/simulation/request-log.js';
 import {
   startLeadSquaredSimulator,
   type LeadSquaredSimulatorOptions,
@@ -111,6 +113,57 @@ describe('LeadSquared simulator, driven by the real client', () => {
     expect(sim.report().requests[0]).toMatchObject({ lane: 'bulk', outcome: 'ok', rows: 3 });
   });
 
+  it('logs every lead a request handled, single or bulk, stored or refused, and none of a call refused whole', async () => {
+    const sim = await start({ plan: { general: ROOMY.general, bulk: [{ limit: 2, seconds: 60 }] } });
+    const client = clientOf(sim);
+    await client.createOrUpdateLead(lead(1, 'Ada@example.com', { Phone: '555' }));
+    await client.createOrUpdateLead(lead(2, 'grace@example.com', { Phone: '555' }));
+    await client.bulkCreateOrUpdateLeads([lead(3, 'ada@example.com'), lead(4, 'broken@'), lead(5)]);
+    await failure(client.bulkCreateOrUpdateLeads(Array.from({ length: 51 }, (_, i) => lead(i + 10))));
+    await failure(client.bulkCreateOrUpdateLeads([lead(6)]));
+
+    const requests = sim.report().requests;
+    const writes = sim.rowWrites('lead');
+
+    expect(requests.map((r) => r.outcome)).toEqual(['ok', 'rejected', 'ok', 'invalid', 'rate-limited']);
+    expect(writes).toEqual(
+      new Map([
+        ['ada@example.com', [0, 2]],
+        ['grace@example.com', [1]],
+        ['broken@', [2]],
+        ['lead5@example.com', [2]],
+      ]),
+    );
+    expect(sim.rowWrites('activity').size).toBe(0);
+  });
+
+  it('logs who sent a request as it names itself, and an answer its client did not wait for', async () => {
+    const sim = await start({ faults: { slowMs: 400 } });
+    const post = (timeoutMs: number) =>
+      fetch(new URL('LeadManagement.svc/Lead.CreateOrUpdate', sim.baseUrl), {
+        method: 'POST',
+        headers: {
+          'x-LSQ-AccessKey': KEYS.accessKey,
+          'x-LSQ-SecretKey': KEYS.secretKey,
+          'content-type': 'application/json',
+          [SENDER_HEADER]: `waited ${timeoutMs}`,
+        },
+        body: JSON.stringify([{ Attribute: 'EmailAddress', Value: 'ada@example.com' }]),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+
+    await failure(post(100));
+    await setTimeout(500);
+    expect((await post(5_000)).status).toBe(200);
+
+    expect(sim.report().requests).toEqual([
+      expect.objectContaining({ outcome: 'ok', sender: 'waited 100', undelivered: true }),
+      expect.not.objectContaining({ undelivered: true }),
+    ]);
+    expect(sim.report().requests[1]!.sender).toBe('waited 5000');
+    expect(sim.rowWrites('lead').get('ada@example.com')).toEqual([0, 1]);
+  });
+
   it('refuses a batch over the maximum in the vendor envelope, which the client reads as batch too large', async () => {
     const sim = await start();
     const leads = Array.from({ length: 51 }, (_, i) => lead(i + 1));
@@ -207,6 +260,10 @@ describe('LeadSquared simulator, driven by the real client', () => {
     });
     expect(sim.activities()[1]).toMatchObject({ email: 'lead2@example.com', fields: { mx_Custom_1: 'x' } });
     expect(sim.report()).toMatchObject({ activities: 3, duplicates: 0 });
+    // Refused rows are written rows too, each once: three posts landed, two refused for the lead they name.
+    const activityWrites = sim.rowWrites('activity');
+    expect(activityWrites.size).toBe(5);
+    expect([...activityWrites.values()].every((requests) => requests.length === 1)).toBe(true);
   });
 
   it('counts an activity posted twice as a duplicate', async () => {
@@ -219,6 +276,7 @@ describe('LeadSquared simulator, driven by the real client', () => {
     await client.postActivitiesByLeadField([activity]);
 
     expect(sim.report()).toMatchObject({ activities: 2, duplicates: 1 });
+    expect([...sim.rowWrites('activity').values()]).toEqual([[1, 2]]);
   });
 
   it('refuses more than 25 activities in one bulk call', async () => {

@@ -97,8 +97,26 @@ describe('SmartLead simulator, driven by the real client', () => {
     const writes = sim.writes();
     expect({ total: writes.total, resent: writes.resent }).toEqual({ total: 4, resent: 1 });
     expect(writes.perLead.get(`${CAMPAIGN}:lead2@example.com`)).toBe(2);
+    expect(sim.rowWrites('lead').get(`${CAMPAIGN}:lead2@example.com`)).toEqual([0, 1]);
     const admin = await fetch(`${sim.adminUrl}/writes`);
     expect(await admin.json()).toEqual({ total: 4, resent: 1 });
+  });
+
+  it('counts a refused lead as written, and no lead of an upload refused whole', async () => {
+    const sim = await start({ unsubscribedEmails: ['lead2@example.com'], invalidLeadEmails: ['lead9@example.com'] });
+    const client = vendorClientOf(sim);
+
+    await client.upsertLeads('general', [lead(1), lead(2), lead(3, 'not-an-email')], { campaignId: CAMPAIGN });
+    await failure(client.upsertLeads('general', [lead(4), lead(9)], { campaignId: CAMPAIGN }));
+
+    expect(sim.leads(CAMPAIGN)).toHaveLength(1);
+    expect(sim.writes().perLead).toEqual(
+      new Map([
+        [`${CAMPAIGN}:lead1@example.com`, 1],
+        [`${CAMPAIGN}:lead2@example.com`, 1],
+        [`${CAMPAIGN}:not-an-email`, 1],
+      ]),
+    );
   });
 
   it('answers queued uploads success:false writing nothing, which the client fails with the message', async () => {

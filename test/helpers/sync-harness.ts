@@ -16,6 +16,7 @@ import {
 } from '../../src/vendors/leadsquared/simulator/server.js';
 import { KEYED_CONVERTERS_PATH } from '../../src/temporal/codec.js';
 import { LeadsyncWorker, WORKFLOWS_PATH, type LeadsyncWorkerOptions } from '../../src/worker/worker.js';
+import { TAG_SENDERS_PRELOAD } from './tag-senders.js';
 import { connectTestClient, testTemporal, uniqueName, uniqueTaskQueue } from './temporal.js';
 
 let bundle: Promise<WorkflowBundle> | undefined;
@@ -181,13 +182,24 @@ export async function startLeadsSync(client: Client, setup: LeadSquaredSetup, ro
 }
 
 /**
- * A `leadsync worker` child process on the setup's queues, as a user would run it; kill it to test recovery. `env`
- * comes last: another cluster's TEMPORAL_ADDRESS, its TLS variables.
+ * A `leadsync worker` child process on the setup's queues, as a user would run it; kill it to test recovery. Its vendor
+ * requests name it (tag-senders.ts). `env` comes last: another cluster's TEMPORAL_ADDRESS, its TLS variables.
  */
 export function spawnCliWorker(setup: LeadSquaredSetup, env: Record<string, string> = {}): ChildProcess {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'src/cli/main.ts', 'worker', '--config', setup.configPath, '--task-queue', setup.taskQueue],
+    [
+      '--import',
+      'tsx',
+      '--import',
+      TAG_SENDERS_PRELOAD,
+      'src/cli/main.ts',
+      'worker',
+      '--config',
+      setup.configPath,
+      '--task-queue',
+      setup.taskQueue,
+    ],
     {
       env: { ...process.env, ...setup.env, TEMPORAL_ADDRESS: testTemporal().address, ...env },
       stdio: ['ignore', 'ignore', 'pipe'],

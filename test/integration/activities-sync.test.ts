@@ -6,6 +6,7 @@ import { LEAD_HEADER, csvLines, leadRows, leadSquaredSyncFixture, writeCsv } fro
 import { uniqueName } from '../helpers/temporal.js';
 import { LEADSQUARED_PLANS } from '../../src/vendors/leadsquared/plans.js';
 import { LOADED_MACHINE_TOLERANCE, vendorWindows } from '../helpers/vendor-windows.js';
+import { auditWrites, onceEach } from '../helpers/write-counts.js';
 
 const ACTIVITY_HEADER = ['EmailAddress', 'ActivityEvent', 'ActivityNote', 'ActivityDateTime', 'mx_Custom_1'];
 
@@ -49,6 +50,11 @@ describe('leads, then their activities, into LeadSquared in one workflow', () =>
     });
     const report = fixture.setup.simulator.report({ requests: true });
     expect(report.duplicates).toBe(0);
+    // Each lead and each activity sent once (the one on an unknown lead is refused by the vendor or before it).
+    expect(auditWrites(fixture.setup.simulator).times).toEqual(onceEach(leads.map((lead) => lead.EmailAddress)));
+    const activities = auditWrites(fixture.setup.simulator, 'activity');
+    expect(activities.resent).toBe(0);
+    expect([...activities.times.keys()].filter((key) => !key.includes('nobody@'))).toHaveLength(90);
     const paths = report.requests.map((r) => r.path);
     expect(paths.some((p) => p.endsWith('ProspectActivity.svc/Bulk/CustomActivity/Add/ByLeadField'))).toBe(true);
     expect(paths.some((p) => p.endsWith('ProspectActivity.svc/Create'))).toBe(true);
@@ -95,5 +101,8 @@ describe('leads, then their activities, into LeadSquared in one workflow', () =>
     expect(result.retried).toBeGreaterThan(0);
     expect(fixture.setup.simulator.activities()).toHaveLength(60);
     expect(report.duplicates).toBe(0);
+    // A retried chunk reads what landed before posting: not one activity is sent twice, lost answers or not.
+    const activities = auditWrites(fixture.setup.simulator, 'activity');
+    expect({ resent: activities.resent, sent: activities.times.size }).toEqual({ resent: 0, sent: 60 });
   }, 240_000);
 });

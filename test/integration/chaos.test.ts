@@ -23,7 +23,7 @@ describe('chaos, short form', () => {
     expect(reports.reduce((sum, r) => sum + r.kills, 0)).toBeGreaterThan(0);
     expect(reports.reduce((sum, r) => sum + r.restarts, 0)).toBe(1);
     expect(reports.reduce((sum, r) => sum + r.vendorFaults, 0)).toBeGreaterThan(0);
-    // Lead upserts are at-least-once: answers lost after the write make resends, and the simulators count each.
+    // Answers lost after the write and killed workers do make resends: each one explained by them, none duplicated.
     expect(reports[0]!.leadSquaredResent + reports[0]!.smartLeadResent).toBeGreaterThan(0);
   }, 300_000);
 });

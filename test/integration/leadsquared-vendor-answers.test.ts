@@ -12,6 +12,7 @@ import {
   writeCsv,
   type LeadSquaredSyncFixture,
 } from '../helpers/sync-harness.js';
+import { auditWrites, onceEach } from '../helpers/write-counts.js';
 
 /**
  * The cases of issue 11, against a simulator answering as the contract corpus says (src/vendors/leadsquared/corpus):
@@ -76,11 +77,9 @@ describe('LeadSquared refusals the vendor answers as its pages and independent c
     const rejects = await rejectLines(result.rejectsFile);
     expect(rejects).toHaveLength(6);
     for (const line of rejects) expect(line).toContain('MXDuplicateEntryException: A Lead with same Phone Number');
-    const stored = fixture.setup.simulator.leads();
-    expect(stored).toHaveLength(594);
-    // Lead upserts are at-least-once: a resend is counted by the simulator (here nothing forced one).
-    const resends = stored.reduce((sum, lead) => sum + lead.writes - 1, 0);
-    expect(resends).toBe(fixture.setup.simulator.report({ requests: false }).leads.updated);
+    expect(fixture.setup.simulator.leads()).toHaveLength(594);
+    // Each lead sent once, the six the vendor refused included: a refusal is the row's answer, not a reason to resend.
+    expect(auditWrites(fixture.setup.simulator).times).toEqual(onceEach(rows.map((row) => row.EmailAddress)));
   }, 180_000);
 
   it('rejects a bulk row whose answer it cannot read, with the raw answer, and completes', async () => {
@@ -104,6 +103,7 @@ describe('LeadSquared refusals the vendor answers as its pages and independent c
     expect(rejects.length).toBeGreaterThan(0);
     for (const line of rejects) expect(line).toMatch(/neither an id nor a reason.*E1042/);
     expect(fixture.setup.simulator.leads()).toHaveLength(result.accepted);
+    expect(auditWrites(fixture.setup.simulator).times).toEqual(onceEach(rows.map((row) => row.EmailAddress)));
   }, 180_000);
 });
 
@@ -121,11 +121,14 @@ describe('a LeadSquared account whose bulk endpoint takes 25 leads, not the seed
   });
 
   it('adopts the maximum the over-size refusal names, and sends 25 a call from then on', async () => {
-    const file = await writeCsv(fixture.setup.directory, 'size.csv', LEAD_HEADER, csvLines(leadRows(1_000)));
+    const rows = leadRows(1_000);
+    const file = await writeCsv(fixture.setup.directory, 'size.csv', LEAD_HEADER, csvLines(rows));
 
     const result = await (await start(fixture, file)).result();
 
     expect(result).toMatchObject({ read: 1_000, accepted: 1_000, rejected: 0 });
+    // A call refused as too large wrote nothing: its rows, sent again in smaller calls, are each written once.
+    expect(auditWrites(fixture.setup.simulator).times).toEqual(onceEach(rows.map((row) => row.EmailAddress)));
     const bulk = fixture.setup.simulator.report().requests.filter((r) => r.lane === 'bulk');
     const refused = bulk.filter((r) => r.outcome === 'invalid');
     const landed = bulk.filter((r) => r.outcome === 'ok');
@@ -179,6 +182,9 @@ describe('LeadSquared leads the vendor keeps failing on', () => {
       );
     }
     expect(fixture.setup.simulator.leads()).toHaveLength(118);
+    // The calls the vendor failed wrote nothing, so the retries and splits that found the two wrote each other lead once.
+    const landed = rows.filter((row) => !poison.includes(row.EmailAddress));
+    expect(auditWrites(fixture.setup.simulator).times).toEqual(onceEach(landed.map((row) => row.EmailAddress)));
   }, 180_000);
 });
 
@@ -208,7 +214,10 @@ describe('LeadSquared activities when answers are lost after the write', () => {
       const posted = fixture.setup.simulator.activities();
       expect(posted).toHaveLength(300);
       expect(report.duplicates).toBe(0);
-      expect(posted.every((activity) => activity.writes === 1)).toBe(true);
+      // Activities are not upserts: a lost answer's retry reads what landed first, and posts each activity once.
+      const activities = auditWrites(fixture.setup.simulator, 'activity');
+      expect(activities.resent).toBe(0);
+      expect(activities.times.size).toBe(300);
     },
     240_000,
   );
@@ -233,6 +242,8 @@ describe('LeadSquared activities when answers are lost after the write', () => {
     expect(bulk.length).toBeGreaterThan(0);
     expect(Math.max(...bulk.map((r) => r.rows))).toBeLessThanOrEqual(25);
     expect(bulk.filter((r) => r.status === 400)).toHaveLength(0);
+    const activities = auditWrites(fixture.setup.simulator, 'activity');
+    expect({ resent: activities.resent, posted: activities.times.size }).toEqual({ resent: 0, posted: 60 });
   }, 180_000);
 });
 

@@ -14,6 +14,7 @@ import {
 } from '../helpers/sync-harness.js';
 import { LEADSQUARED_PLANS } from '../../src/vendors/leadsquared/plans.js';
 import { LOADED_MACHINE_TOLERANCE, vendorWindows } from '../helpers/vendor-windows.js';
+import { auditWrites, onceEach } from '../helpers/write-counts.js';
 
 const WORKERS = 3;
 /** About 40 s at Enterprise: a few hundred general-lane calls, enough for three processes to share. */
@@ -57,6 +58,8 @@ describe('three `leadsync worker` processes on one server', () => {
     expect(report.leads.count).toBe(ROWS);
     const stored = new Set(setup.simulator.leads().map((lead) => lead.email));
     expect(rows.every((row) => stored.has(row.EmailAddress.toLowerCase()))).toBe(true);
+    // Three processes taking chunks from one queue still send each lead once.
+    expect(auditWrites(setup.simulator).times).toEqual(onceEach(rows.map((row) => row.EmailAddress)));
 
     // Every request the vendor received, refused ones included, in each 5 s window of the strict reading (a bulk call
     // counts against the general lane too).

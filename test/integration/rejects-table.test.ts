@@ -9,6 +9,7 @@ import type { RejectsOwner } from '../../src/core/rejects-ref.js';
 import { openTableRejectsSink, type StoredReject } from '../../src/rejects/table.js';
 import { TEST_CONNECTION, TEST_POSTGRES_URL, withTestDatabase } from '../helpers/postgres-table.js';
 import { LEAD_HEADER, csvLines, leadRows, leadSquaredSyncFixture, writeCsv } from '../helpers/sync-harness.js';
+import { auditWrites } from '../helpers/write-counts.js';
 
 // A general lane of 50 calls a second, one row a call: a chunk carries CHUNK_ROWS calls, so each chunk below has one bad
 // row to report beside good rows to send, and a lost answer to any of its calls retries the whole chunk.
@@ -121,6 +122,10 @@ describe('a sync whose config sends rejects to a PostgreSQL table', () => {
     const report = fixture.setup.simulator.report({ requests: false });
     expect(report.totals.faults).toBeGreaterThan(0);
     expect(report.leads.count).toBe(good.length);
+    // A lead is sent again once for each write of it whose answer was lost, and for nothing else.
+    const writes = auditWrites(fixture.setup.simulator);
+    expect(writes.duplicates).toEqual([]);
+    expect(writes.resent).toBe(writes.unanswered);
     expect(summary(result)).toContain(
       `rejects: 20 rows in table ${table} (connection ${TEST_CONNECTION}), ` +
         `WHERE sync_id = '${handle.workflowId}' AND run_id = '${handle.firstExecutionRunId}'`,

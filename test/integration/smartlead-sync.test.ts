@@ -16,6 +16,8 @@ import {
 } from '../helpers/smartlead-harness.js';
 import { testTemporal, uniqueName } from '../helpers/temporal.js';
 import { LOADED_MACHINE_TOLERANCE, vendorWindows } from '../helpers/vendor-windows.js';
+import { auditWrites, onceEach } from '../helpers/write-counts.js';
+import { campaignLeadKey } from '../../src/vendors/smartlead/simulator/store.js';
 
 /** The issue-11 case ran 48,000 rows; on a 10-call-a-second plan that many take about 12 s of calls. */
 const LARGE_SYNC_ROWS = 48_000;
@@ -80,6 +82,11 @@ describe('a SmartLead sync', () => {
     expect(windows.rateLimited, windows.summary).toBeLessThanOrEqual(rateLimited);
   }
 
+  /** Each of the lines' leads sent once to the setup's campaign: the writes when nothing needed sending again. */
+  function onceEachLine(setup: SmartLeadSetup, lines: readonly string[]): Map<string, number> {
+    return onceEach(lines.map((line) => campaignLeadKey(setup.campaignId, line.split(',')[0]!)));
+  }
+
   it('uploads 5,000 rows to a campaign on the Standard plan in calls of 400, each row stored once', async () => {
     const { setup } = await account({ plan: 'standard' });
     const lines = smartLeadLines(5_000);
@@ -93,11 +100,8 @@ describe('a SmartLead sync', () => {
     const stored = storedEmails(setup);
     expect(stored).toHaveLength(5_000);
     expect(new Set(stored)).toEqual(new Set(lines.map((line) => line.split(',')[0]!.toLowerCase())));
-    // Every write SmartLead received: each lead once, plus whatever a retried chunk sent again, all counted.
-    const writes = setup.simulator.writes();
-    expect(writes.total).toBe(5_000 + writes.resent);
-    expect([...writes.perLead.values()].every((times) => times >= 1)).toBe(true);
-    if (result.retried === 0) expect(writes.resent).toBe(0);
+    // SmartLead would dedupe a lead sent twice: only the writes it received show that none was.
+    expect(auditWrites(setup.simulator).times).toEqual(onceEachLine(setup, lines));
     expectWithinWindows(setup, 'Standard, 5,000 rows');
   }, 120_000);
 
@@ -114,11 +118,13 @@ describe('a SmartLead sync', () => {
     expect(result).toMatchObject({ read: 1_000, accepted: 1_000, rejected: 0 });
     expect(storedEmails(setup)).toHaveLength(1_000);
     const lost = setup.simulator.report().requests.filter((r) => r.outcome === 'fault-lost-response');
-    const writes = setup.simulator.writes();
-    // A lost answer's leads were stored, then sent again by the retried chunk: SmartLead deduped them, the count did not.
+    // A lost answer's leads were stored, then sent again by the retried call: SmartLead deduped them, the log did not.
+    // Each resend follows a lost answer of the same lead, one resend per lost answer.
+    const writes = auditWrites(setup.simulator);
     expect(lost.length).toBeGreaterThan(0);
-    expect(writes.resent).toBeGreaterThanOrEqual(lost.reduce((sum, r) => sum + r.rows, 0));
-    expect(writes.total).toBe(1_000 + writes.resent);
+    expect(writes.duplicates).toEqual([]);
+    expect(writes.resent).toBe(writes.unanswered);
+    expect([...writes.times.keys()].sort()).toEqual([...onceEachLine(setup, lines).keys()].sort());
     expect(result.retried).toBeGreaterThanOrEqual(1);
   }, 150_000);
 
@@ -152,8 +158,7 @@ describe('a SmartLead sync', () => {
     );
     expect(counts.every((match) => match !== null)).toBe(true);
     expect(counts.reduce((sum, match) => sum + Number(match![1]), 0)).toBe(unsubscribed.length);
-    const writes = setup.simulator.writes();
-    expect(writes.total).toBe(LARGE_SYNC_ROWS + writes.resent);
+    expect(auditWrites(setup.simulator).times).toEqual(onceEachLine(setup, lines));
     expect(setup.simulator.report().totals.rowsRejected).toBeGreaterThanOrEqual(unsubscribed.length);
     expectWithinWindows(setup, '10 calls a second, 48,000 rows');
   }, 300_000);
@@ -171,6 +176,9 @@ describe('a SmartLead sync', () => {
     expect(report.slice(1)).toEqual([expect.stringMatching(/^23,,.*lead validation failed/)]);
     expect(storedEmails(setup)).toHaveLength(39);
     expect(storedEmails(setup)).not.toContain(refused);
+    // The refused batches wrote nothing: their parts, sent again, wrote each other lead once.
+    const written = lines.filter((line) => !line.startsWith(`${refused},`));
+    expect(auditWrites(setup.simulator).times).toEqual(onceEachLine(setup, written));
   }, 120_000);
 
   it('rejects invalid and unsubscribed leads with their reason, and takes leads already in the campaign', async () => {
@@ -238,8 +246,7 @@ describe('a SmartLead sync', () => {
 
     expect(result).toMatchObject({ read: 5_000, accepted: 5_000, rejected: 0 });
     expect(storedEmails(setup)).toHaveLength(5_000);
-    const writes = setup.simulator.writes();
-    expect(writes.total).toBe(5_000 + writes.resent);
+    expect(auditWrites(setup.simulator).times).toEqual(onceEachLine(setup, lines));
     // The other integration's calls are not in the log: our own stay within the windows. The pacer learns of the
     // other's share from the quota headers, and from a 429 where its calls land beside ours: 1 429 idle, 3 to 8 with
     // two busy loops beside the test (the simulated integration then spends in bursts, its timer late). A pacer that
@@ -257,6 +264,7 @@ describe('a SmartLead sync', () => {
 
     expect(result).toMatchObject({ read: 5_000, accepted: 5_000 });
     expect(storedEmails(setup)).toHaveLength(5_000);
+    expect(auditWrites(setup.simulator).times).toEqual(onceEachLine(setup, lines));
     expectWithinWindows(setup, 'two worker processes');
     const history = await handle.fetchHistory();
     const chunkWorkers = new Set(
@@ -276,10 +284,12 @@ describe('a SmartLead sync', () => {
       rowsPerCall: 10,
     });
 
-    const { result } = await sync(setup, smartLeadLines(20));
+    const lines = smartLeadLines(20);
+    const { result } = await sync(setup, lines);
 
     expect(result).toMatchObject({ read: 20, accepted: 20 });
     expect(result.retried).toBeGreaterThanOrEqual(1);
+    expect(auditWrites(setup.simulator).times).toEqual(onceEachLine(setup, lines));
     const refusal = answers.find((a) => a.status === 429)!;
     expect(refusal.retryAfter).toBe('30');
     const requests = setup.simulator.report().requests;

@@ -41,6 +41,40 @@ describe('RequestLog', () => {
   });
 });
 
+describe('RequestLog row writes', () => {
+  it('gives each row the requests that wrote it, by kind, in order, and forgets them on clear', () => {
+    const log = new RequestLog();
+    log.add(record(0, 'ok', 2), 0, [
+      { kind: 'lead', key: 'a@x.io' },
+      { kind: 'lead', key: 'b@x.io' },
+    ]);
+    log.add(record(1, 'rate-limited', 0));
+    log.add(record(2, 'fault-lost-response', 1), 0, [{ kind: 'lead', key: 'a@x.io' }]);
+    log.add(record(3, 'ok', 1), 0, [{ kind: 'activity', key: '["a@x.io",201]' }]);
+    const many = Array.from({ length: 3_000 }, (_, i) => ({ kind: 'lead' as const, key: `many${i}@x.io` }));
+    log.add(record(4, 'ok', 3_000), 0, many);
+
+    const leads = log.rowWrites('lead');
+
+    expect(leads.get('a@x.io')).toEqual([0, 2]);
+    expect(leads.get('b@x.io')).toEqual([0]);
+    expect(leads.get('many2999@x.io')).toEqual([4]);
+    expect(leads.size).toBe(3_002);
+    expect(log.rowWrites('activity')).toEqual(new Map([['["a@x.io",201]', [3]]]));
+    log.clear();
+    expect(log.rowWrites('lead').size).toBe(0);
+  });
+
+  it('keeps who sent a request and whether its answer was delivered', () => {
+    const log = new RequestLog();
+    const first = log.add({ ...record(0), sender: 'worker 7' });
+    log.add(record(1));
+    log.markUndelivered(first);
+
+    expect(log.records()).toEqual([{ ...record(0), sender: 'worker 7', undelivered: true }, record(1)]);
+  });
+});
+
 describe('peakPerWindow', () => {
   it('counts the most quota-spending requests in any sliding span', () => {
     const records = [

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { EndpointAnswer } from '../../../simulation/pipeline.js';
 import type { SimRequest } from '../../../simulation/json-server.js';
+import type { WrittenRow } from '../../../simulation/request-log.js';
 import {
   ActivityBodySchema,
   ActivityByLeadFieldSchema,
@@ -10,7 +11,7 @@ import {
   type ActivityBody,
   type ActivityByLeadField,
 } from './schemas.js';
-import type { LeadSquaredStore, NewActivity, StoredActivity, StoredLead } from './store.js';
+import { activityKey, type LeadSquaredStore, type NewActivity, type StoredActivity, type StoredLead } from './store.js';
 
 export const INVALID_INPUT = 'MXInvalidInputException';
 const EMAIL_ATTRIBUTE = 'EmailAddress';
@@ -67,18 +68,21 @@ export class LeadSquaredEndpoints {
   createOrUpdateLead(request: SimRequest): EndpointAnswer {
     const parsed = parseBody(request, LeadBodySchema);
     if ('refusal' in parsed) return { ...parsed.refusal, rowsRejected: 1 };
+    const written = leadWritten(parsed.data);
     const lead = readLead(parsed.data);
     if ('reason' in lead) {
-      return { status: 400, body: errorEnvelope(INVALID_INPUT, lead.reason), outcome: 'rejected', rowsRejected: 1 };
+      const body = errorEnvelope(INVALID_INPUT, lead.reason);
+      return { status: 400, body, outcome: 'rejected', rowsRejected: 1, written };
     }
     if (this.quirks().failingFor.has(lead.email.toLowerCase())) return { ...VENDOR_FAULT, outcome: 'fault-500' };
     const clash = this.store().uniqueClash(lead.email, lead.fields);
     if (clash) {
       const body = errorEnvelope(DUPLICATE_ENTRY, duplicateText(clash.field));
-      return { status: 500, body, outcome: 'rejected', rowsRejected: 1 };
+      return { status: 500, body, outcome: 'rejected', rowsRejected: 1, written };
     }
     const { lead: stored } = this.store().upsertLead(lead.email, lead.fields);
-    return { status: 200, body: { Status: 'Success', Message: { Id: stored.prospectId, AffectedRows: 1 } }, rows: 1 };
+    const body = { Status: 'Success', Message: { Id: stored.prospectId, AffectedRows: 1 } };
+    return { status: 200, body, rows: 1, written };
   }
 
   /** Lead/Bulk/CreateOrUpdate: one result per row, by RowNumber; a refused row does not stop the others. */
@@ -94,9 +98,11 @@ export class LeadSquaredEndpoints {
       });
     if (emails.some((email) => failingFor.has(email))) return { ...VENDOR_FAULT, outcome: 'fault-500' };
     let rows = 0;
+    const written: WrittenRow[] = [];
     const results = parsed.data.map((element, index) => {
       const RowNumber = index + 1;
       const attributes = LeadBodySchema.safeParse(element);
+      if (attributes.success) written.push(...leadWritten(attributes.data));
       const lead = attributes.success ? readLead(attributes.data) : { reason: issueText(attributes.error) };
       if ('reason' in lead) {
         return { RowNumber, LeadId: null, LeadCreated: false, LeadUpdated: false, ...errorEnvelopeRow(lead.reason) };
@@ -114,7 +120,7 @@ export class LeadSquaredEndpoints {
       rows += 1;
       return { RowNumber, LeadId: stored.prospectId, LeadCreated: created, LeadUpdated: !created };
     });
-    return { status: 200, body: results, rows, rowsRejected: results.length - rows };
+    return { status: 200, body: results, rows, rowsRejected: results.length - rows, written };
   }
 
   /** Leads.GetByEmailaddress: flat lead objects, `[]` when no lead has the address. */
@@ -134,10 +140,12 @@ export class LeadSquaredEndpoints {
     const lead = this.store().leadByProspectId(parsed.data.RelatedProspectId);
     if (!lead) {
       const reason = `no lead has ProspectID '${parsed.data.RelatedProspectId}'`;
-      return { status: 400, body: errorEnvelope(INVALID_INPUT, reason), outcome: 'rejected', rowsRejected: 1 };
+      const written = activityWritten(parsed.data.RelatedProspectId, parsed.data);
+      return { status: 400, body: errorEnvelope(INVALID_INPUT, reason), outcome: 'rejected', rowsRejected: 1, written };
     }
     const activity = this.store().addActivity(lead, newActivity(lead, parsed.data));
-    return { status: 200, body: { Status: 'Success', Message: { Id: activity.id } }, rows: 1 };
+    const written = activityWritten(lead.email, parsed.data);
+    return { status: 200, body: { Status: 'Success', Message: { Id: activity.id } }, rows: 1, written };
   }
 
   /**
@@ -177,10 +185,12 @@ export class LeadSquaredEndpoints {
     const parsed = parseBulk(request, this.limits.activitiesPerCall, 'activities', this.limits.batchTooLargeStatus);
     if ('refusal' in parsed) return parsed.refusal;
     let rows = 0;
+    const written: WrittenRow[] = [];
     const Response = parsed.data.map((element, index) => {
       const RowNumber = index + 1;
       const activity = ActivityByLeadFieldSchema.safeParse(element);
       if (!activity.success) return { RowNumber, ...errorEnvelopeRow(issueText(activity.error)) };
+      written.push(...activityWritten(activity.data.SearchByValue, activity.data));
       const lead = this.store().leadByEmail(activity.data.SearchByValue);
       if (!lead) {
         return { RowNumber, ...errorEnvelopeRow(`no lead has ${EMAIL_ATTRIBUTE} '${activity.data.SearchByValue}'`) };
@@ -190,7 +200,7 @@ export class LeadSquaredEndpoints {
       // As the page's example shows a posted row: its activity's Id (refusals carry their RowNumber).
       return { ProspectActivityId: stored.id };
     });
-    return { status: 200, body: { Response }, rows, rowsRejected: Response.length - rows };
+    return { status: 200, body: { Response }, rows, rowsRejected: Response.length - rows, written };
   }
 }
 
@@ -214,13 +224,30 @@ function readLead(
 }
 
 function newActivity(lead: StoredLead, body: ActivityBody | ActivityByLeadField): NewActivity {
+  return { prospectId: lead.prospectId, ...activityContent(body) };
+}
+
+function activityContent(body: ActivityBody | ActivityByLeadField): Omit<NewActivity, 'prospectId'> {
   return {
-    prospectId: lead.prospectId,
     event: body.ActivityEvent,
     ...(body.ActivityNote ? { note: body.ActivityNote } : {}),
     ...(body.ActivityDateTime ? { dateTime: body.ActivityDateTime } : {}),
     fields: Object.fromEntries(body.Fields.map((f) => [f.SchemaName, f.Value])),
   };
+}
+
+/** The lead a create-or-update names by its email, as the log keys it: none when the body names no email. */
+function leadWritten(attributes: readonly { Attribute: string; Value: string }[]): WrittenRow[] {
+  const email = attributes
+    .find((a) => a.Attribute === EMAIL_ATTRIBUTE)
+    ?.Value.trim()
+    .toLowerCase();
+  return email ? [{ kind: 'lead', key: email }] : [];
+}
+
+/** An activity as the log keys it, on the lead its post names (an email, or a ProspectID no lead has). */
+function activityWritten(lead: string, body: ActivityBody | ActivityByLeadField): WrittenRow[] {
+  return [{ kind: 'activity', key: activityKey(lead.trim().toLowerCase(), activityContent(body)) }];
 }
 
 /** One activity as Retrieve documents it (the fields leadsync does not use carry the page's example values). */

@@ -25,6 +25,17 @@ export interface StoredActivity {
 
 export type NewActivity = Omit<StoredActivity, 'id' | 'email' | 'createdOn' | 'writes'>;
 
+/** What makes two posts the same activity: its lead (however named), event, note, time and fields. */
+export function activityKey(lead: string, activity: Omit<NewActivity, 'prospectId'>): string {
+  return JSON.stringify([
+    lead,
+    activity.event,
+    activity.note ?? '',
+    activity.dateTime ?? '',
+    Object.entries(activity.fields).sort(([a], [b]) => a.localeCompare(b)),
+  ]);
+}
+
 /** A lead field whose value another lead already has, when the field is unique (LeadSquared: Phone by default). */
 export interface UniqueFieldClash {
   field: string;
@@ -104,13 +115,7 @@ export class LeadSquaredStore {
   }
 
   addActivity(lead: StoredLead, activity: NewActivity, now = new Date()): StoredActivity {
-    const key = JSON.stringify([
-      lead.prospectId,
-      activity.event,
-      activity.note ?? '',
-      activity.dateTime ?? '',
-      Object.entries(activity.fields).sort(([a], [b]) => a.localeCompare(b)),
-    ]);
+    const key = activityKey(lead.prospectId, activity);
     const writes = (this.activityWrites.get(key) ?? 0) + 1;
     this.activityWrites.set(key, writes);
     if (writes > 1) this.duplicateActivities += 1;

@@ -9,7 +9,14 @@ import {
   LeadsPageQuerySchema,
   STANDARD_FIELDS,
 } from './schemas.js';
-import type { SmartLeadStore, StoredCampaign, StoredCampaignLead, Suppression, UploadResult } from './store.js';
+import {
+  campaignLeadKey,
+  type SmartLeadStore,
+  type StoredCampaign,
+  type StoredCampaignLead,
+  type Suppression,
+  type UploadResult,
+} from './store.js';
 
 /** The one user owning the simulator's campaigns. */
 const SIMULATED_USER_ID = 1;
@@ -80,6 +87,8 @@ export class SmartLeadEndpoints {
       body: this.answerShape === 'new' ? newAnswer(result) : classicAnswer(result, count, this.answerShape),
       rows: result.uploaded,
       rowsRejected: rejected,
+      // Every lead the upload handled, added or not: SmartLead dedupes a resend, so only the log shows it.
+      written: leads.data.map((lead) => ({ kind: 'lead', key: campaignLeadKey(campaignId, lead.email) })),
     };
   }
 
@@ -123,8 +132,9 @@ export class SmartLeadEndpoints {
       .leads(campaignId)
       .find((l) => l !== lead && l.email.toLowerCase() === changes.data.email.trim().toLowerCase());
     if (other) return refusal(400, `another lead in campaign ${campaignId} has the email ${changes.data.email}`);
+    const written = [{ kind: 'lead' as const, key: campaignLeadKey(campaignId, lead.email) }];
     this.store().update(lead, changes.data);
-    return { status: 200, body: { ok: true, message: 'Lead updated successfully' }, rows: 1 };
+    return { status: 200, body: { ok: true, message: 'Lead updated successfully' }, rows: 1, written };
   }
 
   /** Counts only: the simulator sends no email, so everything but the leads is zero. */

@@ -12,7 +12,7 @@ import type { ReportOptions, RunningSimulator, SimulatorReport } from '../../../
 import { SlidingWindowLimiter, bindingWindow, type WindowUsage } from '../../../simulation/sliding-window.js';
 import { SmartLeadEndpoints, failure } from './endpoints.js';
 import { CampaignSeedSchema, type CampaignSeed } from './schemas.js';
-import { SmartLeadStore, type LeadWrites, type StoredCampaign, type StoredCampaignLead } from './store.js';
+import { SmartLeadStore, type StoredCampaign, type StoredCampaignLead } from './store.js';
 import { SMARTLEAD_PLANS } from '../plans.js';
 
 /** Windows for a key whose limits differ from the published plans (Enterprise: custom). */
@@ -57,6 +57,19 @@ export const SmartLeadSimulatorOptionsSchema = z
   })
   .strict();
 export type SmartLeadSimulatorOptions = z.input<typeof SmartLeadSimulatorOptionsSchema>;
+
+/**
+ * Every lead an upload handled, per campaign and address, whether it was added, already there or refused: SmartLead
+ * dedupes a re-upload, so the store alone cannot show that a retried chunk sent a lead again. A batch refused whole
+ * (over-size, validation, `success:false`, a rate limit) handled no lead. `resent` is the writes beyond each lead's
+ * first.
+ */
+export interface LeadWrites {
+  total: number;
+  resent: number;
+  /** `<campaign id>:<address, lower case>` (campaignLeadKey) to the times it was sent. */
+  perLead: ReadonlyMap<string, number>;
+}
 
 /** A SmartLead simulator, with its campaigns and leads for tests to compare against their source. */
 export interface RunningSmartLeadSimulator extends RunningSimulator {
@@ -187,7 +200,7 @@ export async function startSmartLeadSimulator(options: SmartLeadSimulatorOptions
   function adminRoute(method: string, path: string, request: SimRequest) {
     if (method === 'GET' && path === '/campaigns') return { status: 200, body: store.campaigns() };
     if (method === 'GET' && path === '/writes') {
-      const { total, resent } = store.writes();
+      const { total, resent } = writes();
       return { status: 200, body: { total, resent } };
     }
     if (method === 'POST' && path === '/upload-failures') {
@@ -203,6 +216,12 @@ export async function startSmartLeadSimulator(options: SmartLeadSimulatorOptions
       return { status: 409, body: { error: `campaign ${seed.data.id} exists already` } };
     }
     return { status: 201, body: store.addCampaign(seed.data) };
+  }
+
+  function writes(): LeadWrites {
+    const perLead = new Map([...log.rowWrites('lead')].map(([key, requests]) => [key, requests.length]));
+    const total = [...perLead.values()].reduce((sum, times) => sum + times, 0);
+    return { total, resent: total - perLead.size, perLead };
   }
 
   function failUploads(count: number, message = UPLOAD_FAILURE_MESSAGE): void {
@@ -240,7 +259,7 @@ export async function startSmartLeadSimulator(options: SmartLeadSimulatorOptions
       campaignId === undefined ? store.allLeads() : store.campaign(campaignId) ? store.leads(campaignId) : [],
     campaigns: () => store.campaigns(),
     addCampaign: (seed = {}) => store.addCampaign(CampaignSeedSchema.parse(seed)),
-    writes: () => store.writes(),
+    writes,
     failUploads,
   };
 }

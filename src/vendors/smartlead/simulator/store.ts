@@ -37,19 +37,6 @@ export interface Suppression {
   unsubscribed: ReadonlySet<string>;
 }
 
-/**
- * Every lead an upload handled, per campaign and address, whether it was added, already there or refused: SmartLead
- * dedupes a re-upload, so the store alone cannot show that a retried chunk sent a lead again. A batch refused whole
- * (over-size, validation, `success:false`, a rate limit) handled no lead. `resent` is the writes beyond each lead's
- * first.
- */
-export interface LeadWrites {
-  total: number;
-  resent: number;
-  /** `<campaign id>:<address, lower case>` to the times it was sent. */
-  perLead: ReadonlyMap<string, number>;
-}
-
 interface CampaignLeads {
   byEmail: Map<string, StoredCampaignLead>;
   byLeadId: Map<number, StoredCampaignLead>;
@@ -66,8 +53,6 @@ export class SmartLeadStore {
   private nextCampaignId = 1;
   private nextMapId = 1;
   private counts = { created: 0, updated: 0, leads: 0 };
-  private readonly writesPerLead = new Map<string, number>();
-  private writeCount = 0;
 
   addCampaign(seed: { id?: number; name?: string; status: string }): StoredCampaign {
     const id = seed.id ?? this.nextCampaignId;
@@ -113,7 +98,6 @@ export class SmartLeadStore {
     for (const lead of leads) {
       const email = lead.email.trim();
       const key = email.toLowerCase();
-      this.countWrite(campaignId, key);
       if (!EmailSchema.safeParse(email).success) result.invalid.push(lead.email);
       else if (seen.has(key)) result.duplicates.push(email);
       else if (campaign.byEmail.has(key)) result.alreadyAdded.push(email);
@@ -157,16 +141,6 @@ export class SmartLeadStore {
     return { ...this.counts };
   }
 
-  writes(): LeadWrites {
-    return { total: this.writeCount, resent: this.writeCount - this.writesPerLead.size, perLead: this.writesPerLead };
-  }
-
-  private countWrite(campaignId: number, key: string): void {
-    const id = `${campaignId}:${key}`;
-    this.writesPerLead.set(id, (this.writesPerLead.get(id) ?? 0) + 1);
-    this.writeCount += 1;
-  }
-
   private add(campaignId: number, email: string, lead: Lead): void {
     const key = email.toLowerCase();
     let leadId = this.leadIds.get(key);
@@ -196,6 +170,11 @@ export class SmartLeadStore {
     if (!campaign) throw new Error(`no campaign ${campaignId}`);
     return campaign;
   }
+}
+
+/** A lead as the request log keys its writes: per campaign and address, SmartLead's unit of deduplication. */
+export function campaignLeadKey(campaignId: number, email: string): string {
+  return `${campaignId}:${email.trim().toLowerCase()}`;
 }
 
 function fieldsOf(lead: Lead): StoredCampaignLead['fields'] {
