@@ -4,7 +4,6 @@ import { ConfigError } from '../src/core/errors.js';
 import { FailureType } from '../src/core/failures.js';
 import { VendorError } from '../src/vendors/errors.js';
 
-
 /**
  * Turns what a vendor call threw into what Temporal should do with it: a rate limit retries exactly when the vendor
  * said, a transient fault retries with backoff, and what no retry can fix (credentials, config, a missing target,

@@ -14,7 +14,10 @@ import {
   startLeadSquaredSimulator,
   type RunningLeadSquaredSimulator,
 } from '../../src/vendors/leadsquared/simulator/server.js';
-import { startSmartLeadSimulator, type RunningSmartLeadSimulator } from '../../src/vendors/smartlead/simulator/server.js';
+import {
+  startSmartLeadSimulator,
+  type RunningSmartLeadSimulator,
+} from '../../src/vendors/smartlead/simulator/server.js';
 import { governorWorkflowId } from '../../src/core/governor/protocol.js';
 import { REPO_ROOT, eventually, temporal } from '../helpers/run-cli.js';
 import { testClient } from '../helpers/sync-harness.js';
