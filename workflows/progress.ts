@@ -15,7 +15,7 @@ export function describeProgress(progress: SyncProgress): string {
     const recent = progress.recentRowsPerSecond;
     lines.push(
       `rate ${recent === undefined ? 'being measured' : `${recent.toFixed(1)} rows/s over the last minute`} ` +
-        `(${progress.rowsPerSecond.toFixed(1)} since the start); the plan sustains ` +
+        `(${progress.rowsPerSecond.toFixed(1)} rows/s since the start); the plan sustains ` +
         `${progress.ceilingRowsPerSecond.toFixed(1)} rows/s` +
         (progress.share < 1 ? ` (throttled to ${Math.round(progress.share * 100)}% of the plan)` : ''),
     );

@@ -87,7 +87,9 @@ describe('the Temporal Web UI', () => {
 
     expect(details).toMatch(new RegExp(`^running · account ${fixture.setup.accountName} \\(leadsquared\\)$`, 'm'));
     expect(details).toMatch(/^rows \d+ of 2000 \(\d+%\): \d+ accepted, 0 rejected$/m);
-    expect(details).toMatch(/^rate [\d.]+ rows\/s on average; the plan sustains [\d.]+ rows\/s$/m);
+    expect(details).toMatch(
+      /^rate (being measured|[\d.]+ rows\/s over the last minute) \([\d.]+ rows\/s since the start\); the plan sustains [\d.]+ rows\/s$/m,
+    );
     expect(await renderedMarkdown(page, /into account/)).toContain(`into account ${fixture.setup.accountName}`);
     await expect(
       page
