@@ -220,21 +220,26 @@ describe('the trust boundary', () => {
       calls: 1,
       marginMs: 0,
     };
-    const first = await governor.executeUpdate<{ slots: number[] }, [typeof reserve]>('reserve', { args: [reserve] });
+    const first = await governor.executeUpdate<{ grant: string; slots: number[] }, [typeof reserve]>('reserve', {
+      args: [reserve],
+    });
     const [slot] = first.slots as [number];
 
     for (const release of [{ ledgers: ['__proto__'], slots: [1] }, { ledgers: 5, slots: [] }, 'anything']) {
       await governor.signal('release', release);
     }
     for (const move of [
-      { ledgers: ['general'], moves: [{ from: slot, to: slot - 1 }] },
-      { ledgers: ['general'], moves: [{ from: slot }] },
-      { ledgers: ['general'], moves: [{ from: slot, to: slot + 24 * 3600 * 1000 }] },
+      { grant: first.grant, moves: [{ from: slot, to: slot - 1 }] },
+      { grant: first.grant, moves: [{ from: slot }] },
+      { grant: first.grant, moves: [{ from: slot, to: slot + 24 * 3600 * 1000 }] },
+      { ledgers: ['general'], moves: [{ from: slot, to: slot + 700 }] },
       'anything',
     ]) {
       await governor.signal('move', move);
     }
-    await governor.signal('move', { ledgers: ['general'], moves: [{ from: slot, to: slot + 700 }] });
+    // A move follows its call's answer: sent once its new time has come.
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, slot + 1_000 - Date.now())));
+    await governor.signal('move', { grant: first.grant, moves: [{ from: slot, to: slot + 700 }] });
     const granted = await Promise.race([
       governor.executeUpdate<{ slots: number[] }, [typeof reserve]>('reserve', { args: [reserve] }),
       new Promise<'no answer'>((done) => setTimeout(() => done('no answer'), 30_000)),

@@ -72,7 +72,16 @@ describe('secrets the worker reads from its environment', () => {
   });
 
   it("are redacted from a failure that quotes them, for the client, in history and in the worker's log", async () => {
-    const environ = Object.entries(env)
+    // A failure quotes a file's first 20 "columns": the secrets go first, the PEM last of them (its first line break
+    // ends the "header"), then the rest of the environment.
+    const { TEMPORAL_TLS_KEY_DATA: pem, ...named } = namedSecrets;
+    const first = {
+      [databaseVariable]: databaseUrl,
+      [PAYLOAD_KEY_ENV]: payloadKey,
+      ...named,
+      TEMPORAL_TLS_KEY_DATA: pem,
+    };
+    const environ = Object.entries({ ...first, ...env, ...first })
       .map(([name, value]) => `${name}=${value ?? ''}`)
       .join('\0');
     const file = join(setup.directory, 'environ');
@@ -91,11 +100,10 @@ describe('secrets the worker reads from its environment', () => {
       () => '',
       (err: unknown) => messages(err),
     );
-    // The mechanism is real: the failure lists the "columns", variable names and all...
-    expect(failure).toContain(`${databaseVariable}=[REDACTED]`);
-    expect(failure).toContain(`${PAYLOAD_KEY_ENV}=[REDACTED]`);
-    expect(failure).toContain(`${temporalKeyVariable}=[REDACTED]`);
-    expect(failure).toContain('TEMPORAL_TLS_KEY_DATA=[REDACTED]');
+    // The mechanism is real: the failure lists the "columns", the first variable's name and all; its value is cut
+    // before it (a "column" that long is shown by its start, never past an `=`), or redacted...
+    const shown = (name: string) => new RegExp(`${name}=(\\[REDACTED\\]|…)`);
+    expect(failure).toMatch(shown(databaseVariable));
     const history = JSON.stringify(await client.workflow.getHandle(handle.workflowId).fetchHistory());
     // ...and the worker logged it (the failures' lines may come after the client has seen the failure)...
     const logs = await eventually(
@@ -103,7 +111,7 @@ describe('secrets the worker reads from its environment', () => {
       (text) => text.includes('Activity failed') && text.includes('Workflow failed'),
       { timeoutMs: 10_000 },
     );
-    expect(logs).toContain(`${temporalKeyVariable}=[REDACTED]`);
+    expect(logs).toMatch(shown(databaseVariable));
     // ...but no value the worker holds as a secret, in any spelling, nor a line of the PEM.
     const secrets = [
       databaseUrl,
