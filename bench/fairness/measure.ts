@@ -1,8 +1,7 @@
 // Measures Temporal's per-fairness-key rate limit on one shared activity queue of the dev server's default 4
 // partitions: `npx tsx bench/fairness/measure.ts [--seconds N] [--port P]`. Findings: docs/scale-fairness.md.
-import { realpathSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { ensureTemporalCli, temporalCliVersion } from '../../src/temporal/cli-build.js';
@@ -48,7 +47,7 @@ const MODES: readonly { name: string; dynamicConfig: Record<string, boolean> }[]
   },
 ];
 
-export interface KeyFigures {
+interface KeyFigures {
   mode: string;
   key: string;
   shape: KeyPlan['shape'];
@@ -162,7 +161,7 @@ function keyFigures(mode: string, plan: KeyPlan, startedMs: number, seconds: num
   };
 }
 
-export function formatFairnessTable(results: readonly KeyFigures[]): string {
+function formatFairnessTable(results: readonly KeyFigures[]): string {
   const header = [
     'server settings',
     'fairness key',
@@ -210,14 +209,7 @@ async function main(): Promise<void> {
   process.stdout.write(`${formatFairnessTable(results)}\n`);
 }
 
-function runDirectly(): boolean {
-  const script = process.argv[1];
-  return script !== undefined && import.meta.url === pathToFileURL(realpathSync(script)).href;
-}
-
-if (runDirectly()) {
-  main().catch((err: unknown) => {
-    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exitCode = 1;
-  });
-}
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exitCode = 1;
+});
