@@ -21,6 +21,7 @@ import {
   type LeadSquaredSetup,
 } from '../helpers/sync-harness.js';
 import { uniqueName } from '../helpers/temporal.js';
+import type { leadsyncAlert } from '../../workflows/alerts.js';
 
 /** What the receiver got: which path, the raw body as signed, the headers, and when. */
 interface Received {
@@ -203,6 +204,28 @@ describe('alerts', () => {
     expect(request.at - Date.parse(event.at)).toBeLessThan(10_000);
     await expect.poll(async () => (await schedule.describe()).state.paused, { timeout: 10_000 }).toBe(true);
   }, 60_000);
+
+  it('delivers rows-stuck with the retry set as the sync reports it', async () => {
+    const { setup, client } = fixture;
+    const syncId = uniqueName('stuck-sync');
+    // The event a sync whose result has retrySet.stuckRows > 0 raises (unit-tested in test/unit/alerts.test.ts).
+    const event: AlertEvent = {
+      trigger: 'rows-stuck',
+      syncId,
+      account: setup.accountName,
+      at: new Date().toISOString(),
+      retrySet: { size: 12, stuckRows: 3, oldestFailedAt: '2026-12-01T00:00:00.000Z' },
+    };
+
+    await client.workflow.start<typeof leadsyncAlert>('leadsyncAlert', {
+      args: [event],
+      workflowId: `${syncId}-alert-rows-stuck`,
+      taskQueue: setup.taskQueue,
+    });
+
+    const delivered = await webhookEvent(receiver, 'rows-stuck', syncId);
+    expect(delivered).toMatchObject({ ...event, summary: expect.stringContaining('3 rows of sync') });
+  }, 30_000);
 
   it('a receiver answering 500 changes nothing in the sync: it completes as fast, while the alert is retried', async () => {
     const { setup, client } = fixture;
