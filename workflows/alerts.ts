@@ -54,27 +54,46 @@ const ALERTS = 'alerts';
  * Starts each alert's delivery as a child the workflow does not wait for (ABANDON: it outlives its parent), so a
  * slow or dead receiver never holds a sync. Only the start is awaited, which the server confirms at once: a child
  * not yet started when its parent closes might never start. A child that cannot start is logged, never thrown.
+ * Events the workflow could not judge (`judged` false: it has no plan's triggers) first ask the worker's config, so
+ * that a config without alerts starts no alert workflow.
  */
-export async function raiseAlerts(events: readonly AlertEvent[]): Promise<void> {
+export async function raiseAlerts(events: readonly AlertEvent[], judged = true): Promise<void> {
   if (events.length === 0 || !patched(ALERTS)) return;
+  const raised = judged ? events : await configured(events);
   const { workflowId, runId } = workflowInfo();
   await Promise.all(
-    events.map((event) =>
+    raised.map((event) =>
       startChild(leadsyncAlert, {
         args: [event],
         // The run's id too: a sync that reuses a closed sync's id must not meet the older alert still retrying.
         workflowId: `${workflowId}-alert-${event.trigger}-${runId}`,
         parentClosePolicy: ParentClosePolicy.ABANDON,
         staticSummary: `Alert: ${event.trigger} of ${event.syncId}`,
-      }).catch((err: unknown) => {
-        log.warn('an alert could not be started', {
-          trigger: event.trigger,
-          syncId: event.syncId,
-          error: err instanceof Error ? err.message : String(err),
-        });
-      }),
+      }).catch((err: unknown) => notRaised(event, err)),
     ),
   );
+}
+
+/** The events the worker's config has a target for; one it could not be asked about is logged and dropped. */
+async function configured(events: readonly AlertEvent[]): Promise<AlertEvent[]> {
+  const wanted = await Promise.all(
+    events.map((event) =>
+      config.alertTargets(event.trigger).then(
+        (targets) => targets.length > 0,
+        (err: unknown) => notRaised(event, err) ?? false,
+      ),
+    ),
+  );
+  return events.filter((_, i) => wanted[i]);
+}
+
+function notRaised(event: AlertEvent, err: unknown): undefined {
+  log.warn('an alert could not be raised', {
+    trigger: event.trigger,
+    syncId: event.syncId,
+    error: err instanceof Error ? err.message : String(err),
+  });
+  return undefined;
 }
 
 /** The message of what ended a workflow: the innermost cause's (an activity's or a child's own failure). */

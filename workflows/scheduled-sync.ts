@@ -29,15 +29,18 @@ export async function scheduledSync(raw: SyncInput): Promise<SyncResult> {
   } catch (err) {
     if (!isCancellation(err)) {
       const info = workflowInfo();
-      await raiseAlerts([
-        schedulePausedAlert({
-          scheduleId: info.typedSearchAttributes.get(TemporalScheduledById) ?? info.workflowId,
-          syncId: info.workflowId,
-          account: input.account,
-          at: new Date().toISOString(),
-          failure: failureMessage(err),
-        }),
-      ]);
+      await raiseAlerts(
+        [
+          schedulePausedAlert({
+            scheduleId: info.typedSearchAttributes.get(TemporalScheduledById) ?? info.workflowId,
+            syncId: info.workflowId,
+            account: input.account,
+            at: new Date().toISOString(),
+            failure: failureMessage(err),
+          }),
+        ],
+        false,
+      );
     }
     throw err;
   }

@@ -371,6 +371,11 @@ export class SyncRun {
     });
   }
 
+  /** Whether the sync has its plan, and with it the config's triggers: a sync whose prepare failed has not. */
+  planned(): boolean {
+    return this.sync !== undefined;
+  }
+
   /** The alert of the sync's failure, `failure` being what it failed with. */
   failedAlerts(failure: string): AlertEvent[] {
     return syncFailedAlerts(this.sync?.plan, {

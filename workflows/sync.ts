@@ -87,7 +87,7 @@ export async function leadSync(
       await raiseAlerts(run.endAlerts(result));
       return result;
     } catch (err) {
-      if (!(err instanceof ContinueAsNew)) await raiseAlerts(run.failedAlerts(failureMessage(err)));
+      if (!(err instanceof ContinueAsNew)) await raiseAlerts(run.failedAlerts(failureMessage(err)), run.planned());
       throw err;
     }
   });

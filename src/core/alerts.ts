@@ -136,7 +136,7 @@ function failureText(message: string): string {
 
 /**
  * A failed sync's alert, by the triggers of its plan (none when the config had no alerts). A sync that failed before
- * it had a plan (preparing it failed) cannot tell: the worker's config decides at delivery.
+ * it had a plan (preparing it failed) cannot tell: the worker's config decides (workflows/alerts.ts, raiseAlerts).
  */
 export function syncFailedAlerts(
   plan: { alerts?: AlertTriggers | undefined } | undefined,
@@ -148,7 +148,7 @@ export function syncFailedAlerts(
 
 /**
  * A scheduled run failed, which pauses its schedule. A schedule's run cannot know the config's triggers: the worker's
- * config decides at delivery.
+ * config decides (workflows/alerts.ts, raiseAlerts).
  */
 export function schedulePausedAlert(paused: {
   scheduleId: string;
@@ -160,7 +160,7 @@ export function schedulePausedAlert(paused: {
   return { trigger: 'schedule-paused', ...paused, failure: failureText(paused.failure) };
 }
 
-/** Whether the config's triggers let an event through: the last word, at delivery. */
+/** Whether the config's triggers let an event through: asked before an unjudged event is raised, and at delivery. */
 export function triggerEnabled(triggers: AlertTriggers, trigger: AlertTrigger): boolean {
   switch (trigger) {
     case 'sync-failed':

@@ -232,7 +232,9 @@ describe('alerts', () => {
 
   it('a receiver answering 500 changes nothing in the sync: it completes as fast, while the alert is retried', async () => {
     const { setup, client } = fixture;
+    // Each run starts on a fresh 5-second window of the account: one spent by the run before would hold it seconds.
     const run = async (name: string) => {
+      await new Promise((resolve) => setTimeout(resolve, 5_500));
       const file = await writeCsv(setup.directory, name, LEAD_HEADER, [
         ...csvLines(leadRows(6)),
         'bad-row,Bad,Row',
@@ -250,8 +252,6 @@ describe('alerts', () => {
     const healthy = await run('healthy.csv');
     await receiver.next('/hook', (body) => body.syncId === healthy.handle.workflowId);
 
-    // The healthy run spent the account's 5-second window: the next starts on a fresh one, as the healthy one did.
-    await new Promise((resolve) => setTimeout(resolve, 5_500));
     receiver.failing = true;
     const dead = await run('dead.csv');
 
