@@ -256,7 +256,10 @@ describe('alerts', () => {
     const dead = await run('dead.csv');
 
     expect(dead.result).toMatchObject({ read: 8, accepted: 6, rejected: 2 });
-    console.info(`a sync of 8 rows: ${healthy.ms} ms with a receiver, ${dead.ms} ms with one answering 500`);
+    console.info(
+      `a sync of 8 rows: ${healthy.ms} ms with a receiver (${healthy.result.seconds} s in the sync), ` +
+        `${dead.ms} ms with one answering 500 (${dead.result.seconds} s)`,
+    );
     // A sync that waited for its alerts would take their retries' 15 s.
     expect(dead.ms).toBeLessThan(healthy.ms + 3_000);
     // The receiver was tried, and tried again after the sync completed.
@@ -285,3 +288,23 @@ async function withAlerts(setup: LeadSquaredSetup, alerts: Record<string, unknow
   await writeFile(setup.configPath, toYaml({ ...raw, alerts }));
   return { ...setup, config: await loadConfig(setup.configPath) };
 }
+
+describe('without an alerts section', () => {
+  const fixture = leadSquaredSyncFixture({ plan: 'enterprise' });
+
+  it('a failed sync starts no alert workflow', async () => {
+    const { setup, client } = fixture;
+
+    const handle = await startSync(
+      client,
+      { account: setup.accountName, source: { kind: 'csv', path: `${setup.directory}/no-such-file.csv` } },
+      { taskQueue: setup.taskQueue },
+    );
+    await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
+
+    const { events } = await handle.fetchHistory();
+    expect(events?.some((e) => e.startChildWorkflowExecutionInitiatedEventAttributes)).toBe(false);
+    const alert = client.workflow.getHandle(await alertWorkflowId(client, handle.workflowId, 'sync-failed'));
+    await expect(alert.describe()).rejects.toThrow(/not found/i);
+  }, 30_000);
+});
