@@ -18,14 +18,10 @@ import { PostgresConnectionSchema, type PostgresConnection } from '../sources/po
 import { RejectsTableRefSchema, type RejectsTableRef } from '../core/rejects-ref.js';
 import { TemporalConfigSchema, type TemporalConfig } from './temporal.js';
 import { AlertsConfigSchema, type AlertsConfig } from './alerts.js';
+import { EnvRefSchema } from './env-ref.js';
 import { ConfigError, formatZodIssues } from '../core/errors.js';
 import { isHttpsOrLoopback } from '../core/loopback.js';
 import { DEFAULT_MAX_ANSWER_BYTES } from '../vendors/http.js';
-
-/** Credentials are named, never written: each is the name of an environment variable the worker reads. */
-const EnvRefSchema = z
-  .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the name of an environment variable, not the secret itself');
 
 const LaneOverrideSchema = z
   .object({

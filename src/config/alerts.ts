@@ -2,10 +2,7 @@ import { z } from 'zod';
 import { AlertTriggersSchema } from '../core/alerts.js';
 import { ConfigError } from '../core/errors.js';
 import { isHttpsOrLoopback } from '../core/loopback.js';
-
-const EnvNameSchema = z
-  .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the name of an environment variable, not the secret itself');
+import { EnvRefSchema } from './env-ref.js';
 
 const HTTPS_ONLY = 'must be https:// (http:// only to localhost, 127.0.0.0/8 or ::1): alerts say what failed where';
 
@@ -19,10 +16,10 @@ const AlertTargetSchema = z.discriminatedUnion('kind', [
     .object({
       kind: z.literal('webhook'),
       url: z.url().refine(isHttpsOrLoopback, { message: HTTPS_ONLY }),
-      secretEnv: EnvNameSchema,
+      secretEnv: EnvRefSchema,
     })
     .strict(),
-  z.object({ kind: z.literal('slack'), urlEnv: EnvNameSchema }).strict(),
+  z.object({ kind: z.literal('slack'), urlEnv: EnvRefSchema }).strict(),
 ]);
 export type AlertTarget = z.infer<typeof AlertTargetSchema>;
 
