@@ -8,8 +8,10 @@ import {
   type SyncRequest,
 } from '../src/core/contract.js';
 import type { RejectsReport } from '../src/core/rejects-ref.js';
+import { AlertTriggerSchema, type AlertTrigger } from '../src/core/alerts.js';
 import { assertOwnSync, parseActivityArgument } from './arguments.js';
 import type { ActivityContext } from './context.js';
+import { AlertDeliverySchema, alertTargets, deliverAlert, type AlertDelivery } from './deliver-alert.js';
 import { toActivityFailure } from './failures.js';
 import { prepareSync } from './prepare-sync.js';
 import { pushChunk } from './push-chunk.js';
@@ -60,6 +62,11 @@ export function createActivities(context: ActivityContext) {
           throw toActivityFailure(err, context.redactor);
         });
     },
+    /** The configured targets an alert with this trigger goes to (none when the config has it off). */
+    alertTargets: async (trigger: AlertTrigger) =>
+      alertTargets(context, checked('alertTargets', AlertTriggerSchema, trigger)),
+    deliverAlert: (delivery: AlertDelivery) =>
+      deliverAlert(context, checked('deliverAlert', AlertDeliverySchema, delivery)),
   };
 }
 

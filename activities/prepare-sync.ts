@@ -63,6 +63,7 @@ export async function prepareSync(context: ActivityContext, request: SyncRequest
         ...rejects,
         ...(pin ? { pin } : {}),
         ...(runId ? { runId } : {}),
+        ...(context.deps.config.alerts ? { alerts: context.deps.config.alerts.triggers } : {}),
       };
     });
   } catch (err) {

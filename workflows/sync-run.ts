@@ -37,6 +37,7 @@ import {
   throttleUpdate,
 } from '../src/core/sync-messages.js';
 import type { RejectsReport } from '../src/core/rejects-ref.js';
+import { syncEndAlerts, syncFailedAlerts, type AlertEvent } from '../src/core/alerts.js';
 import { markLanded } from '../src/core/watermark.js';
 import { LeadsyncState } from '../src/core/search-attributes.js';
 import { chunkRows, maxInFlight, scanWants, type ChunkTerms } from './lane-flow.js';
@@ -351,5 +352,37 @@ export class SyncRun {
 
   result(rejects: RejectsReport): SyncResult {
     return syncResult(this.request, this.prepared(), rejects, this.cancelled, Date.now());
+  }
+
+  /** The alerts the sync's result raises, by the triggers its plan carries, against the plan's rate at its share. */
+  endAlerts(result: SyncResult): AlertEvent[] {
+    const { plan } = this.prepared();
+    const { read, accepted, rejected, unattributed } = result;
+    return syncEndAlerts(plan.alerts, {
+      syncId: workflowInfo().workflowId,
+      account: this.request.account,
+      at: new Date().toISOString(),
+      counts: { read, accepted, rejected, unattributed },
+      totalRows: result.totalRows,
+      seconds: result.seconds,
+      cancelled: result.cancelled,
+      ceilingRowsPerSecond: plan.rowsPerSecond * this.request.share,
+      retrySet: result.retrySet,
+    });
+  }
+
+  /** Whether the sync has its plan, and with it the config's triggers: a sync whose prepare failed has not. */
+  planned(): boolean {
+    return this.sync !== undefined;
+  }
+
+  /** The alert of the sync's failure, `failure` being what it failed with. */
+  failedAlerts(failure: string): AlertEvent[] {
+    return syncFailedAlerts(this.sync?.plan, {
+      syncId: workflowInfo().workflowId,
+      account: this.request.account,
+      at: new Date().toISOString(),
+      failure,
+    });
   }
 }

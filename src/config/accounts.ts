@@ -17,14 +17,11 @@ import type { SourceBoundary } from '../sources/boundary.js';
 import { PostgresConnectionSchema, type PostgresConnection } from '../sources/postgres-connection.js';
 import { RejectsTableRefSchema, type RejectsTableRef } from '../core/rejects-ref.js';
 import { TemporalConfigSchema, type TemporalConfig } from './temporal.js';
+import { AlertsConfigSchema, type AlertsConfig } from './alerts.js';
+import { EnvRefSchema } from './env-ref.js';
 import { ConfigError, formatZodIssues } from '../core/errors.js';
 import { isHttpsOrLoopback } from '../core/loopback.js';
 import { DEFAULT_MAX_ANSWER_BYTES } from '../vendors/http.js';
-
-/** Credentials are named, never written: each is the name of an environment variable the worker reads. */
-const EnvRefSchema = z
-  .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the name of an environment variable, not the secret itself');
 
 const LaneOverrideSchema = z
   .object({
@@ -142,6 +139,8 @@ export const ConfigFileSchema = z
     rejects: RejectsConfigSchema,
     /** Where Temporal is and how to authenticate; the TEMPORAL_* environment variables win over it. */
     temporal: TemporalConfigSchema.optional(),
+    /** Webhooks told when a sync fails, a schedule pauses, or a run passes a threshold (docs/operating.md#alerts). */
+    alerts: AlertsConfigSchema.optional(),
   })
   .strict();
 
@@ -162,6 +161,7 @@ export interface LoadedConfig {
   /** When the config names one, syncs write their rejects to this table instead of files. */
   rejectsTable?: RejectsTableRef;
   temporal?: TemporalConfig;
+  alerts?: AlertsConfig;
 }
 
 /** Reads and validates a config file; every error names the file and the path of the bad key. */
@@ -191,7 +191,7 @@ export function parseConfig(raw: unknown, path: string): LoadedConfig {
   for (const [name, config] of Object.entries(parsed.data.accounts)) {
     accounts[name] = { ...config, name, effectivePlan: effectivePlan(name, config, path) };
   }
-  const { rejects, sources, temporal } = parsed.data;
+  const { rejects, sources, temporal, alerts } = parsed.data;
   if (rejects.table && !sources.postgres[rejects.table.connection]) {
     const known = Object.keys(sources.postgres);
     throw new ConfigError(
@@ -212,6 +212,7 @@ export function parseConfig(raw: unknown, path: string): LoadedConfig {
     rejectsDirectory: resolve(path, '..', rejects.directory ?? DEFAULT_REJECTS_DIRECTORY),
     ...(rejects.table ? { rejectsTable: rejects.table } : {}),
     ...(temporal ? { temporal } : {}),
+    ...(alerts ? { alerts } : {}),
   };
 }
 

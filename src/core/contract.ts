@@ -6,6 +6,7 @@ import { MappingSchema } from './mapping.js';
 import { ChunkRangeSchema, CursorSchema, FilePinSchema, PositionSchema, type Since } from './source-refs.js';
 import { SourceRefSchema } from './source-registry.js';
 import { RejectsTableRefSchema, RunIdSchema, type RejectsTableReport } from './rejects-ref.js';
+import { AlertTriggersSchema } from './alerts.js';
 
 /** The share of the account's plan a sync may use: 1 is the whole ceiling. */
 export const ShareSchema = z.number().gt(0, 'share must be above 0').max(1, 'share is at most 1 (the whole plan)');
@@ -66,6 +67,11 @@ export const SyncPlanSchema = z
      * again keeps its own. Absent in plans made before rejects were kept by run: those write where they did then.
      */
     runId: RunIdSchema.optional(),
+    /**
+     * The config's alert triggers when prepared: what the sync's end is judged by. Absent when the config has no
+     * alerts, and in plans made before alerts.
+     */
+    alerts: AlertTriggersSchema.optional(),
   })
   .strict();
 export type SyncPlan = z.infer<typeof SyncPlanSchema>;
@@ -173,6 +179,8 @@ export interface SyncResult extends SyncCounts {
    * Schedules hand it from one run to the next.
    */
   nextSince?: Since;
+  /** The retry set of a recurring source after this run: its rows, those stuck after their runs, the oldest failure. */
+  retrySet?: { size: number; stuckRows: number; oldestFailedAt?: string };
 }
 
 /** Chunks a run may carry to the next per lane: far more than a page of scans, far less than a payload holds. */
