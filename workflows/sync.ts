@@ -78,9 +78,10 @@ export async function leadSync(
     }
     run.enter('writing-rejects');
     const rejects = await control.writeRejectsReport(run.rejectsReportRequest());
+    const retrySet = await run.retrySet();
     run.enter(outcome === 'cancelled' ? 'cancelled' : 'completed');
     await condition(allHandlersFinished);
-    return run.result(rejects);
+    return run.result(rejects, retrySet);
   });
 }
 
@@ -106,5 +107,7 @@ async function prepare(request: SyncRequest): Promise<Carried> {
     startedAt: Date.now(),
     run: 0,
     paused: false,
+    // A converging sync sends its retry set first (workflows/sync-run.ts).
+    ...(plan.convergence && plan.convergence.retryRows > 0 ? { retrying: true } : {}),
   };
 }
