@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowFailedError, type ScheduleHandle } from '@temporalio/client';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createSyncSchedule } from '../../src/api/schedules.js';
+import { createSyncSchedule, recentRuns } from '../../src/api/schedules.js';
 import { resolveCredentials } from '../../src/config/credentials.js';
 import type { Mapping } from '../../src/core/mapping.js';
 import type { SyncInput, SyncResult } from '../../src/core/contract.js';
@@ -179,6 +179,9 @@ describe('recurring PostgreSQL syncs converging over runs', () => {
       .requests.slice(requestsBefore)
       .reduce((sum, r) => sum + r.rows, 0);
     expect(runTwoWrites).toBe(10);
+    // What `schedule describe` shows of each run's retry set.
+    const runs = await recentRuns(fixture.client, await schedule.describe());
+    expect(runs.map((r) => r.result?.retrySet?.size)).toEqual([10, 0]);
   }, 120_000);
 
   it('writes each row as often as it changed over three runs with ties on updated_at, looking back each time', async () => {
