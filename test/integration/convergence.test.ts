@@ -23,6 +23,7 @@ import { uniqueName } from '../helpers/temporal.js';
 const MAPPING: Mapping = { EmailAddress: 'email', FirstName: 'first_name', Phone: 'phone' };
 /** The row store every test's syncs share; each test's table is a scope of its own. */
 const STORE = `public.leadsync_rows_${process.pid}_${Date.now()}`;
+const CHANGELOG = `public.leadsync_changelog_${process.pid}_${Date.now()}`;
 const STUCK_AFTER_RUNS = 2;
 
 /**
@@ -46,7 +47,11 @@ describe('recurring PostgreSQL syncs converging over runs', () => {
     },
     (setup) =>
       withTestDatabase(setup, {
-        convergence: { table: { connection: TEST_CONNECTION, table: STORE }, stuckAfterRuns: STUCK_AFTER_RUNS },
+        convergence: {
+          table: { connection: TEST_CONNECTION, table: STORE },
+          stuckAfterRuns: STUCK_AFTER_RUNS,
+          changelog: { table: CHANGELOG, retentionDays: 7 },
+        },
       }),
   );
   let admin: pg.Client;
@@ -65,7 +70,7 @@ describe('recurring PostgreSQL syncs converging over runs', () => {
   });
 
   afterAll(async () => {
-    await admin?.query(`DROP TABLE IF EXISTS ${STORE}`);
+    await admin?.query(`DROP TABLE IF EXISTS ${STORE}, ${CHANGELOG}`);
     await admin?.end();
   });
 
@@ -244,6 +249,28 @@ describe('recurring PostgreSQL syncs converging over runs', () => {
     // Row 20 was sent in each run (refused each time), row 3 only once it changed.
     const sent = auditWrites(fixture.setup.simulator).times;
     expect([sent.get(email(20)), sent.get(email(3)), sent.get(email(10))]).toEqual([3, 1, 2]);
+    // The changelog has each row's outcome per run, with the version and the vendor's reason.
+    const log = await admin.query<{ key: string; outcomes: string[]; sync_ids: string }>(
+      `SELECT key, array_agg(outcome ORDER BY at, outcome) AS outcomes, count(DISTINCT sync_id)::text AS sync_ids
+       FROM ${CHANGELOG} WHERE scope LIKE '%' || $1 || '%' AND key IN ('3', '10', '20', '30') GROUP BY key ORDER BY key`,
+      [name],
+    );
+    expect(log.rows).toEqual([
+      { key: '10', outcomes: ['refused', 'landed'], sync_ids: '2' },
+      { key: '20', outcomes: ['refused', 'refused', 'refused'], sync_ids: '3' },
+      { key: '3', outcomes: ['invalid', 'landed'], sync_ids: '2' },
+      { key: '30', outcomes: ['refused', 'gone'], sync_ids: '2' },
+    ]);
+    const refusal = await admin.query<{ reason: string; version: string }>(
+      `SELECT reason, version FROM ${CHANGELOG} WHERE scope LIKE '%' || $1 || '%' AND key = '10' AND outcome = 'refused'`,
+      [name],
+    );
+    expect(refusal.rows).toEqual([
+      {
+        reason: 'Phone: MXDuplicateEntryException: A Lead with same Phone Number already exists.',
+        version: '2024-08-01 00:00:00+00',
+      },
+    ]);
   }, 120_000);
 
   it('loses nothing of the retry set to a run that fails midway, and the next run sends no landed row again', async () => {
