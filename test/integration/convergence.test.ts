@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowFailedError, type ScheduleHandle } from '@temporalio/client';
 import pg from 'pg';
@@ -16,7 +17,7 @@ import {
   withTestDatabase,
 } from '../helpers/postgres-table.js';
 import { triggerAndWait } from '../helpers/schedules.js';
-import { leadSquaredSyncFixture } from '../helpers/sync-harness.js';
+import { leadSquaredSyncFixture, spawnCliWorker, stopChild } from '../helpers/sync-harness.js';
 import { auditWrites } from '../helpers/write-counts.js';
 import { uniqueName } from '../helpers/temporal.js';
 
@@ -302,4 +303,60 @@ describe('recurring PostgreSQL syncs converging over runs', () => {
     expect(next.unchanged).toBeGreaterThanOrEqual(100);
     expect(next.accepted + next.unchanged).toBe(1203);
   }, 120_000);
+
+  it('keeps the retry set exact when chunks run on several workers at once and one is killed mid-chunk', async () => {
+    const name = await table();
+    await upsert(name, 1, 1200, '2024-10-01T00:00:00Z', 'v1');
+    const refused = [5, 150, 290, 444, 580, 713, 850, 999, 1100, 1195];
+    const holders = await holdPhones(refused);
+    // Two `leadsync worker` processes beside the test's own: three workers push chunks of the same scope at once.
+    const workers = [spawnCliWorker(fixture.setup), spawnCliWorker(fixture.setup)];
+    try {
+      await Promise.all(workers.map(polling));
+      const handle = await start(input(name));
+      const victim = workers[0]!;
+      while (!sentBy(victim.pid!)) await sleep(50);
+      const killed = { pid: victim.pid!, at: Date.now() };
+      await stopChild(victim, 'SIGKILL');
+      const first = await handle.result();
+      const kept = await admin.query<{ key: string; runs_failed: number }>(
+        `SELECT key, runs_failed FROM ${STORE} WHERE state = 'retry' AND scope LIKE '%' || $1 || '%' ORDER BY key::int`,
+        [name],
+      );
+      fixture.setup.simulator.deleteLeads(holders);
+      const requestsBefore = fixture.setup.simulator.report().requests.length;
+      const second = await sync(input(name, first.nextSince));
+
+      expect(first).toMatchObject({ accepted: 1190, rejected: 10, retrySet: { size: 10, stuckRows: 0 } });
+      // A chunk retried after the kill counts its run once.
+      expect(kept.rows).toEqual(refused.map((id) => ({ key: String(id), runs_failed: 1 })));
+      expect(second).toMatchObject({ accepted: 10, rejected: 0, retrySet: { size: 0 } });
+      const runTwo = fixture.setup.simulator.report().requests.slice(requestsBefore);
+      expect(runTwo.reduce((sum, r) => sum + r.rows, 0)).toBe(10);
+      // Besides the refused rows sent again in run 2, only the killed worker's chunks were sent twice, by their next try.
+      const audit = auditWrites(fixture.setup.simulator, 'lead', { ended: [killed] });
+      const again = new Set(refused.map(email));
+      expect(audit.duplicates.filter((d) => !again.has(d.key))).toEqual([]);
+      expect(audit.duplicates.map((d) => d.key).sort()).toEqual([...again].sort());
+      expect(fixture.setup.simulator.leads()).toHaveLength(1200);
+    } finally {
+      await Promise.all(workers.map((worker) => stopChild(worker)));
+    }
+  }, 180_000);
+
+  function sentBy(pid: number): boolean {
+    return fixture.setup.simulator.report().requests.some((r) => r.sender?.startsWith(`[${pid},`));
+  }
+
+  /** Resolves once a `leadsync worker` process polls its lanes. */
+  function polling(worker: ChildProcess): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let seen = '';
+      worker.stderr?.on('data', (data: Buffer) => {
+        seen += data.toString();
+        if (seen.includes('polling lane')) resolve();
+      });
+      worker.once('exit', (code) => reject(new Error(`the worker exited (${code}) before polling: ${seen}`)));
+    });
+  }
 });
