@@ -309,8 +309,8 @@ describe('recurring PostgreSQL syncs converging over runs', () => {
     await upsert(name, 1, 1200, '2024-10-01T00:00:00Z', 'v1');
     const refused = [5, 150, 290, 444, 580, 713, 850, 999, 1100, 1195];
     const holders = await holdPhones(refused);
-    // Two `leadsync worker` processes beside the test's own: three workers push chunks of the same scope at once.
-    const workers = [spawnCliWorker(fixture.setup), spawnCliWorker(fixture.setup)];
+    // A `leadsync worker` process beside the test's own: two workers push chunks of the same scope at once.
+    const workers = [spawnCliWorker(fixture.setup)];
     try {
       await Promise.all(workers.map(polling));
       const handle = await start(input(name));
