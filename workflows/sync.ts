@@ -81,9 +81,10 @@ export async function leadSync(
       }
       run.enter('writing-rejects');
       const rejects = await control.writeRejectsReport(run.rejectsReportRequest());
+      const retrySet = await run.retrySet();
       run.enter(outcome === 'cancelled' ? 'cancelled' : 'completed');
       await condition(allHandlersFinished);
-      const result = run.result(rejects);
+      const result = run.result(rejects, retrySet);
       await raiseAlerts(run.endAlerts(result));
       return result;
     } catch (err) {
@@ -115,5 +116,7 @@ async function prepare(request: SyncRequest): Promise<Carried> {
     startedAt: Date.now(),
     run: 0,
     paused: false,
+    // A converging sync sends its retry set first (workflows/sync-run.ts).
+    ...(plan.convergence && plan.convergence.retryRows > 0 ? { retrying: true } : {}),
   };
 }
