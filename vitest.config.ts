@@ -30,7 +30,7 @@ export default defineConfig({
       },
       {
         // The tests that matter for a real cluster, on the Temporal server on PostgreSQL with task queues on their
-        // default four partitions (src/temporal/cluster.ts): the same integration files, reading the endpoint this
+        // default four partitions (tools/temporal/cluster.ts): the same integration files, reading the endpoint this
         // project's setup provides, and the cluster's own (server restart, mutual TLS).
         extends: true,
         test: {

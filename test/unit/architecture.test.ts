@@ -14,14 +14,14 @@ const LAYERS: readonly (readonly string[])[] = [
   ['src/vendors', 'src/sources'],
   ['src/rejects'],
   ['src/config'],
-  ['src/temporal', 'src/governance'],
+  ['src/temporal', 'src/governance', 'tools'],
   ['activities'],
   ['workflows'],
   ['src/worker', 'src/api'],
   ['src/cli'],
 ];
 
-const graph = importGraph(ROOT, ['src', 'activities', 'workflows']);
+const graph = importGraph(ROOT, ['src', 'activities', 'workflows', 'tools']);
 
 function layerOf(module: string): number {
   const layer = LAYERS.findIndex((folders) => folders.some((folder) => module.startsWith(`${folder}/`)));

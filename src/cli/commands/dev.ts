@@ -12,7 +12,7 @@ import { ConfigError } from '../../core/errors.js';
 import { JsonLogger } from '../../observability/logger.js';
 import { installRuntime } from '../../observability/runtime.js';
 import type { RunningSimulator } from '../../simulation/simulator.js';
-import { existingTemporalCluster, startDevServer, type TemporalEndpoint } from '../../temporal/dev-server.js';
+import { existingTemporalCluster, startDevServer, type TemporalEndpoint } from '../../../tools/temporal/dev-server.js';
 import { LEADSYNC_SEARCH_ATTRIBUTES } from '../../core/search-attributes.js';
 import { VENDORS, type VendorRegistry } from '../../vendors/registry.js';
 import { LeadsyncWorker } from '../../worker/worker.js';
