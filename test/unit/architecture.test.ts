@@ -50,4 +50,14 @@ describe('the architecture', () => {
     expect(outside).toEqual([]);
     expect(bundled).toContain('src/core/contract.ts');
   });
+
+  it('loads no simulator in a worker: its activities, workflows and vendors reach no simulator/ module', () => {
+    const entries = ['src/worker/worker.ts', 'activities/index.ts', 'workflows/index.ts'];
+    const loaded = [...new Set(entries.flatMap((entry) => [...valueClosure(graph, entry)]))];
+
+    const simulators = loaded.filter((module) => module.includes('/simulator/'));
+
+    expect(simulators).toEqual([]);
+    expect(loaded).toContain('src/vendors/leadsquared/index.ts');
+  });
 });

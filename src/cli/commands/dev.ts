@@ -131,7 +131,14 @@ export async function simulateAccountsWithoutCredentials(
     if (variables.every((variable) => process.env[variable])) continue;
     const keys = Object.fromEntries(variables.map((variable) => [variable, randomBytes(12).toString('hex')]));
     const vendor = registry.named(account.vendor);
-    const simulator = await vendor.simulator.startFor(account.effectivePlan, resolveCredentials(account, keys));
+    if (!vendor.simulator) {
+      throw new ConfigError(
+        `account ${account.name}: its credential variables (${variables.join(', ')}) are unset, and ${vendor.name} has no simulator to stand in`,
+      );
+    }
+    const simulator = await (
+      await vendor.simulator.load()
+    ).startFor(account.effectivePlan, resolveCredentials(account, keys));
     Object.assign(process.env, keys);
     account.baseUrl = simulator.baseUrl;
     simulators.push(simulator);
