@@ -20,7 +20,7 @@ import { PauseWatches } from './pause-watch.js';
 import type { RejectsRef } from '../src/core/rejects-ref.js';
 import { openRejectsSink } from '../src/rejects/open-sink.js';
 import type { RejectsSink } from '../src/rejects/types.js';
-import { VENDORS } from '../src/vendors/registry.js';
+import type { VendorRegistry } from '../src/vendors/registry.js';
 import type { Vendor, VendorClient } from '../src/vendors/types.js';
 
 /** What the activities need from the worker process that hosts them. Credentials never leave it. */
@@ -29,6 +29,8 @@ export interface ActivityDeps {
   /** For the account governors: activities reserve their call slots through it. */
   client: Client;
   workflowTaskQueue: string;
+  /** The vendors the config's accounts were read against: each account's client comes from its vendor here. */
+  vendors: VendorRegistry;
   env?: NodeJS.ProcessEnv;
   fetch?: typeof fetch;
 }
@@ -137,7 +139,7 @@ export class ActivityContext {
     const cached = this.connected.get(name);
     if (cached) return cached;
     const account = this.account(name);
-    const vendor = VENDORS.named(account.vendor);
+    const vendor = this.deps.vendors.named(account.vendor);
     const credentials = resolveCredentials(account, this.deps.env ?? process.env);
     const client = vendor.connect(account, credentials, {
       timeoutMs: account.timeoutMs,
