@@ -10,14 +10,26 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['test/unit/**/*.test.ts'] },
+        // A vendor's tests sit in its folder (src/vendors/<vendor>/test/), in the same projects.
+        test: { name: 'unit', include: ['test/unit/**/*.test.ts', 'src/vendors/*/test/unit/**/*.test.ts'] },
       },
       {
         // Real HTTP servers (simulators, vendor clients against them), no Temporal.
         extends: true,
-        test: { name: 'components', include: ['test/components/**/*.test.ts'], testTimeout: 60_000 },
+        test: {
+          name: 'components',
+          include: ['test/components/**/*.test.ts', 'src/vendors/*/test/components/**/*.test.ts'],
+          testTimeout: 60_000,
+        },
       },
-      { extends: true, test: { name: 'contract', include: ['test/contract/**/*.test.ts'], testTimeout: 60_000 } },
+      {
+        extends: true,
+        test: {
+          name: 'contract',
+          include: ['test/contract/**/*.test.ts', 'src/vendors/*/test/*contract.test.ts'],
+          testTimeout: 60_000,
+        },
+      },
       {
         extends: true,
         test: {

@@ -4,15 +4,15 @@ import {
   startSmartLeadSimulator,
   type RunningSmartLeadSimulator,
   type SmartLeadSimulatorOptions,
-} from '../../src/vendors/smartlead/simulator/server.js';
-import { loadCorpus, type CorpusExchange } from '../../src/vendors/corpus.js';
+} from '../simulator/server.js';
+import { loadCorpus, type CorpusExchange } from '../../corpus.js';
 
 /**
  * The SmartLead simulator held to the corpus: for every exchange it can give, it is brought to that answer through
  * its state and admin hooks only, then asked the exchange's request. Its answer must have the recorded shape: the
  * status, every body key with its type (null matches anything: a field SmartLead leaves empty), and the headers.
  */
-const CORPUS = loadCorpus(join(import.meta.dirname, '../../src/vendors/smartlead/corpus'));
+const CORPUS = loadCorpus(join(import.meta.dirname, '../corpus'));
 const API_KEY = 'contract-key';
 const CAMPAIGN = 42;
 

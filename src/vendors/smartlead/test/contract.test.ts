@@ -1,21 +1,16 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/accounts.js';
-import { loadCorpus, type CorpusExchange } from '../../src/vendors/corpus.js';
-import {
-  BatchRefusedError,
-  type BatchTooLargeError,
-  type RateLimitedError,
-  VendorError,
-} from '../../src/vendors/errors.js';
-import { smartLead, smartLeadApi } from '../../src/vendors/smartlead/index.js';
-import type { CallResult, VendorRecord } from '../../src/vendors/types.js';
+import { parseConfig } from '../../../config/accounts.js';
+import { loadCorpus, type CorpusExchange } from '../../corpus.js';
+import { BatchRefusedError, type BatchTooLargeError, type RateLimitedError, VendorError } from '../../errors.js';
+import { smartLead, smartLeadApi } from '../index.js';
+import type { CallResult, VendorRecord } from '../../types.js';
 
 /**
  * Every exchange of the SmartLead corpus, answered to the real client by a fetch that gives the recorded answer: what
  * the client makes of it must be what the exchange expects. The simulator is held to the same files elsewhere.
  */
-const CORPUS = loadCorpus(join(import.meta.dirname, '../../src/vendors/smartlead/corpus'));
+const CORPUS = loadCorpus(join(import.meta.dirname, '../corpus'));
 const BASE_URL = 'https://server.smartlead.ai/api/v1';
 const API_KEY = 'contract-key';
 const account = parseConfig(

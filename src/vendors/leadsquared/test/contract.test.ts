@@ -4,14 +4,14 @@ import {
   startLeadSquaredSimulator,
   type LeadSquaredSimulatorOptions,
   type RunningLeadSquaredSimulator,
-} from '../../src/vendors/leadsquared/simulator/server.js';
-import { loadCorpus, type CorpusExchange } from '../../src/vendors/corpus.js';
-import { type BatchTooLargeError, type RateLimitedError, VendorError } from '../../src/vendors/errors.js';
-import { NOTE_DATA_KEY, type ActivityByEmail } from '../../src/vendors/leadsquared/sales-activities.js';
-import { LeadSquaredClient } from '../../src/vendors/leadsquared/api.js';
-import type { VendorRecord, RowOutcome } from '../../src/vendors/types.js';
+} from '../simulator/server.js';
+import { loadCorpus, type CorpusExchange } from '../../corpus.js';
+import { type BatchTooLargeError, type RateLimitedError, VendorError } from '../../errors.js';
+import { NOTE_DATA_KEY, type ActivityByEmail } from '../sales-activities.js';
+import { LeadSquaredClient } from '../api.js';
+import type { VendorRecord, RowOutcome } from '../../types.js';
 
-const CORPUS = loadCorpus(join(import.meta.dirname, '../../src/vendors/leadsquared/corpus'));
+const CORPUS = loadCorpus(join(import.meta.dirname, '../corpus'));
 const KEYS = { accessKey: 'contract-access-key', secretKey: 'contract-secret-key' };
 const BASE_URL = 'https://api-in21.leadsquared.com/v2/';
 
