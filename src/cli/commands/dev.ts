@@ -136,9 +136,8 @@ export async function simulateAccountsWithoutCredentials(
         `account ${account.name}: its credential variables (${variables.join(', ')}) are unset, and ${vendor.name} has no simulator to stand in`,
       );
     }
-    const simulator = await (
-      await vendor.simulator.load()
-    ).startFor(account.effectivePlan, resolveCredentials(account, keys));
+    const loaded = await vendor.simulator.load();
+    const simulator = await loaded.startFor(account.effectivePlan, resolveCredentials(account, keys));
     Object.assign(process.env, keys);
     account.baseUrl = simulator.baseUrl;
     simulators.push(simulator);
