@@ -14,6 +14,8 @@ COPY bin ./bin
 COPY src ./src
 COPY workflows ./workflows
 COPY activities ./activities
+# The Temporal dev server `leadsync dev` starts.
+COPY tools ./tools
 
 # Rejects reports land under .leadsync/ (the config's default); the only path the unprivileged user writes.
 RUN mkdir -p /app/.leadsync && chown node:node /app/.leadsync

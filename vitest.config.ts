@@ -10,13 +10,19 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['test/unit/**/*.test.ts'] },
+        // A vendor's tests sit in its folder (src/vendors/<vendor>/test/), in the same projects.
+        test: { name: 'unit', include: ['test/unit/**/*.test.ts', 'src/vendors/*/test/unit/**/*.test.ts'] },
       },
       {
         // Real HTTP servers (simulators, vendor clients against them), no Temporal.
         extends: true,
-        test: { name: 'components', include: ['test/components/**/*.test.ts'], testTimeout: 60_000 },
+        test: {
+          name: 'components',
+          include: ['test/components/**/*.test.ts', 'src/vendors/*/test/components/**/*.test.ts'],
+          testTimeout: 60_000,
+        },
       },
+      // One runner walks every vendor's corpus, with what is particular to each from its folder's test/contract.ts.
       { extends: true, test: { name: 'contract', include: ['test/contract/**/*.test.ts'], testTimeout: 60_000 } },
       {
         extends: true,
@@ -30,7 +36,7 @@ export default defineConfig({
       },
       {
         // The tests that matter for a real cluster, on the Temporal server on PostgreSQL with task queues on their
-        // default four partitions (src/temporal/cluster.ts): the same integration files, reading the endpoint this
+        // default four partitions (tools/temporal/cluster.ts): the same integration files, reading the endpoint this
         // project's setup provides, and the cluster's own (server restart, mutual TLS).
         extends: true,
         test: {

@@ -21,7 +21,7 @@ import type { RejectsRef } from '../src/core/rejects-ref.js';
 import { openRejectsSink } from '../src/rejects/open-sink.js';
 import type { RejectsSink } from '../src/rejects/types.js';
 import { openRowStore, recurrenceScope, type RowStore } from '../src/rejects/row-store.js';
-import { VENDORS } from '../src/vendors/registry.js';
+import type { VendorRegistry } from '../src/vendors/registry.js';
 import type { Vendor, VendorClient } from '../src/vendors/types.js';
 
 /** What the activities need from the worker process that hosts them. Credentials never leave it. */
@@ -30,6 +30,8 @@ export interface ActivityDeps {
   /** For the account governors: activities reserve their call slots through it. */
   client: Client;
   workflowTaskQueue: string;
+  /** The vendors the config's accounts were read against: each account's client comes from its vendor here. */
+  vendors: VendorRegistry;
   env?: NodeJS.ProcessEnv;
   fetch?: typeof fetch;
 }
@@ -174,7 +176,7 @@ export class ActivityContext {
     const cached = this.connected.get(name);
     if (cached) return cached;
     const account = this.account(name);
-    const vendor = VENDORS.named(account.vendor);
+    const vendor = this.deps.vendors.named(account.vendor);
     const credentials = resolveCredentials(account, this.deps.env ?? process.env);
     const client = vendor.connect(account, credentials, {
       timeoutMs: account.timeoutMs,

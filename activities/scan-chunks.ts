@@ -7,7 +7,6 @@ import { RunIdSchema } from '../src/core/rejects-ref.js';
 import { type ScanResult } from '../src/sources/source.js';
 import { readChunkRows } from './chunk-rows.js';
 import { RecordsSchema } from '../src/core/contract.js';
-import { VENDORS } from '../src/vendors/registry.js';
 import type { ActivityContext } from './context.js';
 import { toActivityFailure } from './failures.js';
 import { withHeartbeats } from './heartbeat.js';
@@ -48,7 +47,7 @@ export async function scanChunks(context: ActivityContext, request: ScanRequest)
         async (source) => {
           const scan = await source.scan(request.cursor, request.sizes);
           if (request.records !== 'leads' || request.account === undefined) return scan;
-          const vendor = VENDORS.named(context.account(request.account).vendor);
+          const vendor = context.deps.vendors.named(context.account(request.account).vendor);
           const syncId = activityInfo().workflowExecution?.workflowId;
           if (syncId === undefined) return scan;
           for (const chunk of scan.chunks) {

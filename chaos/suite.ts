@@ -17,8 +17,8 @@ import {
 } from '../src/vendors/leadsquared/simulator/server.js';
 import { startSmartLeadSimulator, type RunningSmartLeadSimulator } from '../src/vendors/smartlead/simulator/server.js';
 import type { SyncInput, SyncResult } from '../src/core/contract.js';
-import { ensureTemporalCli } from '../src/temporal/cli-build.js';
-import { startDevServer, type DevServer } from '../src/temporal/dev-server.js';
+import { ensureTemporalCli } from '../tools/temporal/cli-build.js';
+import { startDevServer, type DevServer } from '../tools/temporal/dev-server.js';
 import { LEADSYNC_SEARCH_ATTRIBUTES } from '../src/core/search-attributes.js';
 import { cliWorkerArguments } from '../test/helpers/cli-worker.js';
 import { auditWrites, type Disruptions, type WriteAudit } from '../test/helpers/write-counts.js';

@@ -9,7 +9,7 @@ import {
   localClusterPostgres,
   startTemporalCluster,
   type ClusterTls,
-} from '../src/temporal/cluster.js';
+} from '../tools/temporal/cluster.js';
 
 interface Options {
   port: string;

@@ -29,7 +29,7 @@ import { promisify } from 'node:util';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { cancelSync, pauseSync, resumeSync, startSync, syncProgress, type SyncHandle } from '../src/api/syncs.js';
 import type { SyncInput } from '../src/core/contract.js';
-import { ensureTemporalCli } from '../src/temporal/cli-build.js';
+import { ensureTemporalCli } from '../tools/temporal/cli-build.js';
 import { BenchTemporal, writeLeadsCsv } from '../bench/harness.js';
 import { startLeadSquaredSimulator } from '../src/vendors/leadsquared/simulator/server.js';
 import { governorWorkflowId } from '../src/core/governor/protocol.js';

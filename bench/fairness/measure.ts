@@ -4,9 +4,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { ensureTemporalCli, temporalCliVersion } from '../../src/temporal/cli-build.js';
-import { startDevServer } from '../../src/temporal/dev-server.js';
-import { run } from '../../src/temporal/go-build.js';
+import { ensureTemporalCli, temporalCliVersion } from '../../tools/temporal/cli-build.js';
+import { startDevServer } from '../../tools/temporal/dev-server.js';
+import { run } from '../../tools/temporal/go-build.js';
 import * as activities from './activities.js';
 import { fairnessBacklog, fairnessProbe, type FairnessKeyLoad } from './workflows.js';
 

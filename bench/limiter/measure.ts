@@ -15,8 +15,8 @@ import {
   Worker,
   type WorkflowBundle,
 } from '@temporalio/worker';
-import { ensureTemporalCli, temporalCliVersion } from '../../src/temporal/cli-build.js';
-import { startDevServer } from '../../src/temporal/dev-server.js';
+import { ensureTemporalCli, temporalCliVersion } from '../../tools/temporal/cli-build.js';
+import { startDevServer } from '../../tools/temporal/dev-server.js';
 import * as activities from './activities.js';
 import { INSTANT_MS, startFigures, type StartFigures } from './analysis.js';
 import { limiterLoad } from './workflows.js';

@@ -2,14 +2,15 @@ import { existsSync } from 'node:fs';
 import { loadConfig, type LoadedConfig } from '../config/accounts.js';
 import { readEnvironment } from '../config/environment.js';
 import { ConfigError } from '../core/errors.js';
+import type { VendorRegistry } from '../vendors/registry.js';
 import { configSecretVariables } from '../config/secrets.js';
 
 /** The secret variables of every config this CLI process loaded: its error output is redacted of them too. */
 export const loadedSecretVariables = new Set<string>();
 
 /** Loads a config for a command, and remembers the variables it names secrets by. */
-export async function loadCliConfig(path: string): Promise<LoadedConfig> {
-  const config = await loadConfig(path);
+export async function loadCliConfig(path: string, registry?: VendorRegistry): Promise<LoadedConfig> {
+  const config = await loadConfig(path, registry);
   for (const variable of configSecretVariables(config)) loadedSecretVariables.add(variable);
   return config;
 }

@@ -6,7 +6,7 @@ import { checkMapping, identityMapping } from '../core/mapping.js';
 import { postgresConnectionResolver, postgresLookBack } from '../sources/postgres-connection.js';
 import { openSource } from '../sources/registry.js';
 import { START, type Cursor } from '../core/source-refs.js';
-import { VENDORS } from '../vendors/registry.js';
+import type { VendorRegistry } from '../vendors/registry.js';
 import { readChunkRows, recordCheck } from '../../activities/chunk-rows.js';
 import type { SyncRequest } from '../core/contract.js';
 import { FirstRowIndex } from '../rejects/first-rows.js';
@@ -48,11 +48,16 @@ export interface DryRunReport {
  * source and mapping are checked first (as prepareSync does), then every chunk goes through the chunk activity's
  * own read-map-check code. Rejects go to a report file like a sync's; the estimate is the plan's ceiling.
  */
-export async function dryRun(config: LoadedConfig, request: SyncRequest, dryRunId: string): Promise<DryRunReport> {
+export async function dryRun(
+  config: LoadedConfig,
+  request: SyncRequest,
+  dryRunId: string,
+  vendors: VendorRegistry,
+): Promise<DryRunReport> {
   // A dry run's id is its own: its rejects are under that id alone.
   const owner = { syncId: dryRunId };
   const account = findAccount(config, request.account);
-  const vendor = VENDORS.named(account.vendor);
+  const vendor = vendors.named(account.vendor);
   const target = vendor.targetSchema.safeParse(request.target);
   if (!target.success) {
     throw new ConfigError(`a sync to ${vendor.name} needs a target:\n${formatZodIssues(target.error)}`);

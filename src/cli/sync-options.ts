@@ -49,8 +49,11 @@ export function addSyncOptions(command: Command, registry: VendorRegistry = VEND
  * Checks the account, the source and the mapping file here, before a workflow exists, so a typo fails in a second
  * with its name. Connection strings stay in the config: the input names the connection.
  */
-export async function syncRequestFrom(options: SyncOptions): Promise<{ request: SyncRequest; config: LoadedConfig }> {
-  const config = await loadCliConfig(configPath(options.config));
+export async function syncRequestFrom(
+  options: SyncOptions,
+  registry: VendorRegistry = VENDORS,
+): Promise<{ request: SyncRequest; config: LoadedConfig }> {
+  const config = await loadCliConfig(configPath(options.config), registry);
   const account = findAccount(config, options.account);
   const share = Number(options.share ?? '1');
   if (!(share > 0 && share <= 1)) {
@@ -68,7 +71,7 @@ export async function syncRequestFrom(options: SyncOptions): Promise<{ request: 
     source,
     records: options.records ?? 'leads',
     ...(options.mapping ? { mapping: await readMapping(options.mapping) } : {}),
-    target: targetFrom(options),
+    target: targetFrom(options, registry),
     share,
   });
   if (!parsed.success) throw new ConfigError(`invalid sync input:\n${formatZodIssues(parsed.error)}`);

@@ -129,12 +129,17 @@ const ConvergenceConfigSchema = z
   .strict();
 export type ConvergenceConfig = z.infer<typeof ConvergenceConfigSchema>;
 
+/** Accounts by name, each of a vendor of the registry. */
+function accountsSchemaOf(registry: VendorRegistry) {
+  return z.record(
+    z.string().regex(/^[a-z0-9][a-z0-9-_]*$/i, 'account names are letters, digits, - and _'),
+    accountSchemaOf(registry),
+  );
+}
+
 export const ConfigFileSchema = z
   .object({
-    accounts: z.record(
-      z.string().regex(/^[a-z0-9][a-z0-9-_]*$/i, 'account names are letters, digits, - and _'),
-      AccountSchema,
-    ),
+    accounts: accountsSchemaOf(VENDORS),
     /**
      * What syncs may read. Named data sources whose secrets stay in the worker: a sync's reference names the
      * connection, never the URL, and only the tables the connection lists. Files only under `files.roots`.
@@ -188,8 +193,11 @@ export interface LoadedConfig {
   alerts?: AlertsConfig;
 }
 
-/** Reads and validates a config file; every error names the file and the path of the bad key. */
-export async function loadConfig(path: string): Promise<LoadedConfig> {
+/**
+ * Reads and validates a config file; every error names the file and the path of the bad key. Its accounts are of the
+ * registry's vendors.
+ */
+export async function loadConfig(path: string, registry: VendorRegistry = VENDORS): Promise<LoadedConfig> {
   const absolute = resolve(path);
   let text: string;
   try {
@@ -205,15 +213,16 @@ export async function loadConfig(path: string): Promise<LoadedConfig> {
       `config file ${absolute} is not valid ${absolute.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`,
     );
   }
-  return parseConfig(raw, absolute);
+  return parseConfig(raw, absolute, registry);
 }
 
-export function parseConfig(raw: unknown, path: string): LoadedConfig {
-  const parsed = ConfigFileSchema.safeParse(raw);
+export function parseConfig(raw: unknown, path: string, registry: VendorRegistry = VENDORS): LoadedConfig {
+  // The accounts of this registry's vendors: a test's registry adds its own.
+  const parsed = ConfigFileSchema.extend({ accounts: accountsSchemaOf(registry) }).safeParse(raw);
   if (!parsed.success) throw new ConfigError(`invalid config file ${path}:\n${formatZodIssues(parsed.error)}`);
   const accounts: Record<string, Account> = {};
   for (const [name, config] of Object.entries(parsed.data.accounts)) {
-    accounts[name] = { ...config, name, effectivePlan: effectivePlan(name, config, path) };
+    accounts[name] = { ...config, name, effectivePlan: effectivePlan(name, config, path, registry) };
   }
   const { rejects, sources, temporal, alerts, convergence } = parsed.data;
   for (const [key, table] of [

@@ -98,13 +98,19 @@ export interface SimulateFlag {
   repeatable?: boolean;
 }
 
-/** How `leadsync simulate <vendor>` runs the vendor's simulator from its flags. */
+/** What `leadsync simulate <vendor>` offers: the CLI builds the command from it without loading the simulator. */
 export interface SimulateCommand {
   description: string;
   defaultPlan: string;
   defaultPort: number;
   flags: readonly SimulateFlag[];
-  /** Starts the simulator from the parsed flags: the vendor's own and the common ones; a ConfigError says what is wrong. */
+}
+
+/** A vendor's simulator, loaded only by the commands (`dev`, `simulate`) and tests that start one. */
+export interface VendorSimulator<Key extends string = string> {
+  /** A simulator that enforces `plan` (a named plan's published windows, a custom one's own) and takes `credentials`. */
+  startFor(plan: Plan, credentials: Credentials<Key>): Promise<RunningSimulator>;
+  /** Starts it from `leadsync simulate`'s parsed flags: the vendor's own and the common ones; a ConfigError says what is wrong. */
   start(flags: Record<string, unknown>): Promise<RunningSimulator>;
 }
 
@@ -137,9 +143,12 @@ export interface Vendor<Key extends string = string> {
   /** The same for an activity, where the vendor has them: the lead's email, the event, its time and fields. */
   checkActivity?(fields: Record<string, string>): FieldProblem[];
   connect(account: VendorAccount, credentials: Credentials<Key>, options: VendorClientOptions): VendorClient;
-  simulator: {
-    /** A simulator that enforces `plan` (a named plan's published windows, a custom one's own) and takes `credentials`. */
-    startFor(plan: Plan, credentials: Credentials<Key>): Promise<RunningSimulator>;
+  /**
+   * The vendor's simulator, if it has one: the command's flags, and `load` to import the simulator itself, which no
+   * worker loads.
+   */
+  simulator?: {
     command: SimulateCommand;
+    load(): Promise<VendorSimulator<Key>>;
   };
 }

@@ -8,6 +8,7 @@ import { WORKFLOW_TASK_QUEUE, laneTaskQueue } from '../core/task-queues.js';
 import { laneQueueRate } from '../core/plans.js';
 import { dataConverterFromEnv } from '../temporal/codec.js';
 import { connectClient, connectWorker } from '../temporal/connection.js';
+import { VENDORS, type VendorRegistry } from '../vendors/registry.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
 
@@ -29,6 +30,8 @@ export interface LeadsyncWorkerOptions {
   env?: NodeJS.ProcessEnv;
   fetch?: typeof fetch;
   identity?: string;
+  /** The vendors the config was read against (loadConfig's registry); leadsync's own by default. */
+  vendors?: VendorRegistry;
 }
 
 export interface LaneWorker {
@@ -65,6 +68,7 @@ export class LeadsyncWorker {
         config: options.config,
         client,
         workflowTaskQueue: taskQueue,
+        vendors: options.vendors ?? VENDORS,
         env: options.env,
         fetch: options.fetch,
       });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TEMPORAL_UI_SERVER_VERSION } from '../../src/temporal/server-build.js';
+import { TEMPORAL_UI_SERVER_VERSION } from '../../tools/temporal/server-build.js';
 import { LEADSYNC_SEARCH_ATTRIBUTES } from '../../src/core/search-attributes.js';
 import { testTemporal } from '../helpers/temporal.js';
 

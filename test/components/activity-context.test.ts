@@ -9,6 +9,7 @@ import { parseConfig } from '../../src/config/accounts.js';
 import { leasePool } from '../../src/sources/postgres-connection.js';
 import type { SourceRef } from '../../src/core/source-registry.js';
 import { TEST_CONNECTION, TEST_POSTGRES_URL } from '../helpers/postgres-table.js';
+import { VENDORS } from '../../src/vendors/registry.js';
 
 describe("a worker's activity context", () => {
   it('keeps a database pool open from one chunk to the next, and ends it when closed', async () => {
@@ -21,7 +22,12 @@ describe("a worker's activity context", () => {
       join(directory, 'leadsync.yaml'),
     );
     // The client is never used: no chunk here reserves a slot.
-    const context = new ActivityContext({ config, client: new Client(), workflowTaskQueue: 'unused' });
+    const context = new ActivityContext({
+      config,
+      client: new Client(),
+      workflowTaskQueue: 'unused',
+      vendors: VENDORS,
+    });
     const source: SourceRef = { kind: 'postgres', connection: TEST_CONNECTION, table: 'pg_class', key: 'oid' };
     const poolOfOneChunk = () =>
       context.withSource(source, async () => {
@@ -47,7 +53,12 @@ describe("a worker's activity context", () => {
     // Whole seconds, so that the time put back is the same to the nanosecond.
     await utimes(path, 1_700_000_000, 1_700_000_000);
     const config = parseConfig({ accounts: {} }, join(directory, 'leadsync.yaml'));
-    const context = new ActivityContext({ config, client: new Client(), workflowTaskQueue: 'unused' });
+    const context = new ActivityContext({
+      config,
+      client: new Client(),
+      workflowTaskQueue: 'unused',
+      vendors: VENDORS,
+    });
     const source: SourceRef = { kind: 'csv', path };
     const pinned = await context.withSource(source, async (file) => file.pin!());
 

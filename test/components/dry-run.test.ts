@@ -7,6 +7,7 @@ import { parseConfig, type LoadedConfig } from '../../src/config/accounts.js';
 import { SyncInputSchema } from '../../src/core/contract.js';
 import { dryRun } from '../../src/cli/dry-run.js';
 import { LeadsTable, TEST_CONNECTION, TEST_POSTGRES_URL } from '../helpers/postgres-table.js';
+import { VENDORS } from '../../src/vendors/registry.js';
 
 describe('a dry run', () => {
   let directory: string;
@@ -50,7 +51,7 @@ describe('a dry run', () => {
       source: { kind: 'postgres', connection: TEST_CONNECTION, table: table.name, key: 'id' },
       mapping: { EmailAddress: 'email', FirstName: 'first_name' },
     });
-    const report = await dryRun(config, request, 'dry-run-test');
+    const report = await dryRun(config, request, 'dry-run-test', VENDORS);
 
     expect(report).toMatchObject({ rows: 2_500, valid: 2_498, rejectedRows: 2, checkCalls: 1 });
     expect(report.rejects.map((r) => [r.row, r.field])).toEqual([
@@ -80,7 +81,7 @@ describe('a dry run', () => {
       source: { kind: 'csv', path: file },
       mapping: { EmailAddress: 'email', FirstName: 'first_name' },
     });
-    await expect(dryRun(config, request, 'dry-run-mapping')).rejects.toThrow(
+    await expect(dryRun(config, request, 'dry-run-mapping', VENDORS)).rejects.toThrow(
       "mapping of FirstName: the source has no column 'first_name'",
     );
   });

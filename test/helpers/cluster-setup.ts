@@ -1,11 +1,11 @@
-// The cluster project's one server: a real Temporal server on PostgreSQL with its Web UI (src/temporal/cluster.ts),
+// The cluster project's one server: a real Temporal server on PostgreSQL with its Web UI (tools/temporal/cluster.ts),
 // on a database of this run's own, dropped at the end. The files it runs read it through the same provided context
 // as the dev server's (test/helpers/temporal.ts), so the same tests run on both.
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import type { TestProject } from 'vitest/node';
-import { ensureTemporalCli } from '../../src/temporal/cli-build.js';
-import { dropClusterDatabases, startTemporalCluster } from '../../src/temporal/cluster.js';
+import { ensureTemporalCli } from '../../tools/temporal/cli-build.js';
+import { dropClusterDatabases, startTemporalCluster } from '../../tools/temporal/cluster.js';
 import { LEADSYNC_SEARCH_ATTRIBUTES } from '../../src/core/search-attributes.js';
 import { testClusterPostgres } from './cluster.js';
 // For the ProvidedContext declaration.

@@ -10,7 +10,7 @@ import {
   type ClusterPostgres,
   type TemporalCluster,
   type TemporalClusterOptions,
-} from '../../src/temporal/cluster.js';
+} from '../../tools/temporal/cluster.js';
 import { LEADSYNC_SEARCH_ATTRIBUTES } from '../../src/core/search-attributes.js';
 
 /** The machine's PostgreSQL, as the other tests reach it (LEADSYNC_TEST_POSTGRES_URL's host, port and user). */

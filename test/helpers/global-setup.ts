@@ -1,9 +1,9 @@
 // One Temporal server for the whole integration run: starting one per file would cost seconds each.
 import type { TestProject } from 'vitest/node';
-import { ensureTemporalCli } from '../../src/temporal/cli-build.js';
+import { ensureTemporalCli } from '../../tools/temporal/cli-build.js';
 import { connectClient, temporalConnectionSettings } from '../../src/temporal/connection.js';
-import { existingTemporalCluster, startDevServer, type TemporalEndpoint } from '../../src/temporal/dev-server.js';
-import { ensureSearchAttributes } from '../../src/temporal/operator.js';
+import { existingTemporalCluster, startDevServer, type TemporalEndpoint } from '../../tools/temporal/dev-server.js';
+import { ensureSearchAttributes } from '../../tools/temporal/operator.js';
 import { LEADSYNC_SEARCH_ATTRIBUTES } from '../../src/core/search-attributes.js';
 // For the ProvidedContext declaration.
 import type {} from './temporal.js';

@@ -11,8 +11,9 @@ export interface ModuleImport {
 }
 
 /**
- * Every import, among TypeScript files under `folders`, of one by another (paths relative to `root`, forward
- * slashes). Imports of other files (package.json, a file beside the code) are not modules of the architecture.
+ * Every import, among TypeScript files under `folders` but not in a `test/` folder, of one by another (paths
+ * relative to `root`, forward slashes). Imports of other files (package.json, a file beside the code) are not modules
+ * of the architecture.
  */
 export function importGraph(root: string, folders: readonly string[]): ModuleImport[] {
   const files = folders.flatMap((folder) => typeScriptFiles(path.join(root, folder)));
@@ -23,7 +24,8 @@ export function importGraph(root: string, folders: readonly string[]): ModuleImp
 function typeScriptFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) return typeScriptFiles(full);
+    // A vendor's tests (src/vendors/<vendor>/test/) are no module of the code they test.
+    if (entry.isDirectory()) return entry.name === 'test' ? [] : typeScriptFiles(full);
     return /\.(ts|cts)$/.test(entry.name) && !entry.name.endsWith('.d.cts') ? [full] : [];
   });
 }

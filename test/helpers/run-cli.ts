@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { ensureTemporalCli } from '../../src/temporal/cli-build.js';
+import { ensureTemporalCli } from '../../tools/temporal/cli-build.js';
 import { testTemporal } from './temporal.js';
 
 /** The repository root: the leadsync CLI runs from its sources there, as `npm run leadsync` does. */

@@ -106,8 +106,8 @@ export async function leadSquaredAccount(setup: LeadSquaredAccountSetup): Promis
 export async function startTestWorker(
   setup: Pick<LeadSquaredSetup, 'config' | 'taskQueue'>,
   temporal: { address: string; namespace: string; tls?: TLSConfig } = testTemporal(),
-  /** Another bundle (an encrypting one), the environment it reads secrets from, a fetch that records. */
-  options: Pick<LeadsyncWorkerOptions, 'workflowBundle' | 'env' | 'fetch'> = {},
+  /** Another bundle (an encrypting one), the environment it reads secrets from, a fetch that records, its vendors. */
+  options: Pick<LeadsyncWorkerOptions, 'workflowBundle' | 'env' | 'fetch' | 'vendors'> = {},
 ): Promise<{ stop(): Promise<void> }> {
   const worker = await LeadsyncWorker.create({
     config: setup.config,

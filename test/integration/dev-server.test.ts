@@ -1,6 +1,6 @@
 import type { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listCustomSearchAttributes } from '../../src/temporal/operator.js';
+import { listCustomSearchAttributes } from '../../tools/temporal/operator.js';
 import { connectTestClient, testTemporal } from '../helpers/temporal.js';
 
 describe('the Temporal server of the integration run', () => {

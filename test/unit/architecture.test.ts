@@ -14,14 +14,14 @@ const LAYERS: readonly (readonly string[])[] = [
   ['src/vendors', 'src/sources'],
   ['src/rejects'],
   ['src/config'],
-  ['src/temporal', 'src/governance'],
+  ['src/temporal', 'src/governance', 'tools'],
   ['activities'],
   ['workflows'],
   ['src/worker', 'src/api'],
   ['src/cli'],
 ];
 
-const graph = importGraph(ROOT, ['src', 'activities', 'workflows']);
+const graph = importGraph(ROOT, ['src', 'activities', 'workflows', 'tools']);
 
 function layerOf(module: string): number {
   const layer = LAYERS.findIndex((folders) => folders.some((folder) => module.startsWith(`${folder}/`)));
@@ -49,5 +49,15 @@ describe('the architecture', () => {
 
     expect(outside).toEqual([]);
     expect(bundled).toContain('src/core/contract.ts');
+  });
+
+  it('loads no simulator in a worker: its activities, workflows and vendors reach no simulator/ module', () => {
+    const entries = ['src/worker/worker.ts', 'activities/index.ts', 'workflows/index.ts'];
+    const loaded = [...new Set(entries.flatMap((entry) => [...valueClosure(graph, entry)]))];
+
+    const simulators = loaded.filter((module) => module.includes('/simulator/'));
+
+    expect(simulators).toEqual([]);
+    expect(loaded).toContain('src/vendors/leadsquared/index.ts');
   });
 });

@@ -6,9 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { METRICS_BIND_ADDRESS_ENV, MetricsBindAddressSchema } from '../../src/observability/runtime.js';
-import { TEMPORAL_SERVER_VERSION } from '../../src/temporal/cli-build.js';
-import { CLUSTER_DATABASE, CLUSTER_DYNAMIC_CONFIG, HISTORY_SHARDS } from '../../src/temporal/cluster.js';
-import { TEMPORAL_UI_SERVER_VERSION } from '../../src/temporal/server-build.js';
+import { TEMPORAL_SERVER_VERSION } from '../../tools/temporal/cli-build.js';
+import { CLUSTER_DATABASE, CLUSTER_DYNAMIC_CONFIG, HISTORY_SHARDS } from '../../tools/temporal/cluster.js';
+import { TEMPORAL_UI_SERVER_VERSION } from '../../tools/temporal/server-build.js';
 import { CLI_SEARCH_ATTRIBUTE_TYPES, LEADSYNC_SEARCH_ATTRIBUTES } from '../../src/core/search-attributes.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

@@ -6,7 +6,8 @@ import { registerSimulate } from '../../src/cli/commands/simulate.js';
 import { addSyncOptions, targetFrom } from '../../src/cli/sync-options.js';
 import { accountSchemaOf, effectivePlan, type Account } from '../../src/config/accounts.js';
 import { VENDORS, vendorRegistry } from '../../src/vendors/registry.js';
-import { fakeVendor, type FakeSimulator } from '../fixtures/vendors/fake/index.js';
+import { fakeVendor } from '../fixtures/vendors/fake/index.js';
+import { startFakeSimulator, type FakeSimulator } from '../fixtures/vendors/fake/simulator/server.js';
 
 const registry = vendorRegistry([...VENDORS.vendors, fakeVendor]);
 
@@ -82,13 +83,34 @@ describe('a third vendor registered with one line', () => {
     expect(account.baseUrl).toBe(simulator.baseUrl);
   });
 
-  it('connects a client that takes leads to the target its flag named', async () => {
-    const client = registry.named('fake').connect(fakeAccount(), { token: 't' }, { timeoutMs: 1000 });
+  it('may have no simulator: simulate offers none, and dev names it for an account without credentials', async () => {
+    const { simulator: _none, ...withoutSimulator } = fakeVendor;
+    const bare = vendorRegistry([...VENDORS.vendors, withoutSimulator]);
+    const program = new Command('leadsync');
+    registerSimulate(program, bare);
 
-    const result = await client.upsertLeads('general', [{ row: 1, email: 'a@x.co', fields: { email: 'a@x.co' } }], {
-      listId: 'L-1',
-    });
+    const simulate = program.commands.find((command) => command.name() === 'simulate')!;
 
-    expect(result.outcomes).toEqual([{ row: 1, status: 'accepted' }]);
+    expect(simulate.commands.map((command) => command.name())).toEqual(['leadsquared', 'smartlead']);
+    await expect(simulateAccountsWithoutCredentials({ accounts: { f: fakeAccount() } }, bare)).rejects.toThrow(
+      `account f: its credential variables (${TOKEN_VARIABLE}) are unset, and fake has no simulator to stand in`,
+    );
+  });
+
+  it('connects a client that sends leads over HTTP to the target its flag named', async () => {
+    const simulator = await startFakeSimulator(fakeVendor.plans.starter!, 't');
+    const account = { ...fakeAccount(), baseUrl: simulator.baseUrl };
+    const client = registry.named('fake').connect(account, { token: 't' }, { timeoutMs: 1000 });
+
+    try {
+      const result = await client.upsertLeads('general', [{ row: 1, email: 'a@x.co', fields: { email: 'a@x.co' } }], {
+        listId: 'L-1',
+      });
+
+      expect(result.outcomes).toEqual([{ row: 1, status: 'accepted' }]);
+      expect(simulator.leads('L-1')).toEqual([{ email: 'a@x.co' }]);
+    } finally {
+      await simulator.stop();
+    }
   });
 });

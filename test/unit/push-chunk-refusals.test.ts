@@ -11,6 +11,7 @@ import { pushChunk } from '../../activities/push-chunk.js';
 import { parseConfig } from '../../src/config/accounts.js';
 import { laneTaskQueue } from '../../src/core/task-queues.js';
 import { openSource } from '../../src/sources/registry.js';
+import { VENDORS } from '../../src/vendors/registry.js';
 import { START } from '../../src/core/source-refs.js';
 import type { ChunkResult, ChunkTask } from '../../src/core/contract.js';
 import { SMARTLEAD_ACCOUNT } from '../helpers/accounts.js';
@@ -122,6 +123,7 @@ async function runChunk(
       },
     } as unknown as Client,
     workflowTaskQueue: 'unused',
+    vendors: VENDORS,
     env: { SMARTLEAD_API_KEY: 'sl-key' },
     fetch: smartLeadFetch(
       vendor.refused ?? new Set(),

@@ -1,8 +1,5 @@
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CorpusExchangeSchema, loadCorpus, type CorpusExchange } from '../../src/vendors/corpus.js';
-
-const VENDORS = ['leadsquared', 'smartlead'];
+import { CorpusExchangeSchema } from '../../src/vendors/corpus.js';
 
 /** A 401 in LeadSquared's envelope, marked documented on a page that gives the status and no body. */
 const statusOnly = {
@@ -21,15 +18,7 @@ function issuesOf(exchange: unknown): string[] {
   return parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
 }
 
-describe('a vendor contract corpus', () => {
-  it.each(VENDORS)('%s: every exchange marked documented quotes the body it shows', (vendor) => {
-    const corpus = loadCorpus(join(import.meta.dirname, `../../src/vendors/${vendor}/corpus`));
-    const standings = new Set([...corpus.values()].map((exchange: CorpusExchange) => exchange.standing));
-
-    expect(corpus.size).toBeGreaterThan(20);
-    expect(standings.has('documented')).toBe(true);
-  });
-
+describe('an exchange of a vendor contract corpus', () => {
   it('refuses an exchange marked documented when no source quotes its body, naming what is not shown', () => {
     expect(issuesOf(statusOnly)).toEqual([
       "standing: documented, but no source quotes the body's Status, ExceptionType: quote the page, or say what it is",

@@ -12,7 +12,7 @@ import { ConfigError } from '../../core/errors.js';
 import { JsonLogger } from '../../observability/logger.js';
 import { installRuntime } from '../../observability/runtime.js';
 import type { RunningSimulator } from '../../simulation/simulator.js';
-import { existingTemporalCluster, startDevServer, type TemporalEndpoint } from '../../temporal/dev-server.js';
+import { existingTemporalCluster, startDevServer, type TemporalEndpoint } from '../../../tools/temporal/dev-server.js';
 import { LEADSYNC_SEARCH_ATTRIBUTES } from '../../core/search-attributes.js';
 import { VENDORS, type VendorRegistry } from '../../vendors/registry.js';
 import { LeadsyncWorker } from '../../worker/worker.js';
@@ -131,7 +131,13 @@ export async function simulateAccountsWithoutCredentials(
     if (variables.every((variable) => process.env[variable])) continue;
     const keys = Object.fromEntries(variables.map((variable) => [variable, randomBytes(12).toString('hex')]));
     const vendor = registry.named(account.vendor);
-    const simulator = await vendor.simulator.startFor(account.effectivePlan, resolveCredentials(account, keys));
+    if (!vendor.simulator) {
+      throw new ConfigError(
+        `account ${account.name}: its credential variables (${variables.join(', ')}) are unset, and ${vendor.name} has no simulator to stand in`,
+      );
+    }
+    const loaded = await vendor.simulator.load();
+    const simulator = await loaded.startFor(account.effectivePlan, resolveCredentials(account, keys));
     Object.assign(process.env, keys);
     account.baseUrl = simulator.baseUrl;
     simulators.push(simulator);

@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import { rowsPerSecond, syncAllowances } from '../../core/allowance.js';
 import type { Plan } from '../../core/plans.js';
-import { VENDORS } from '../../vendors/registry.js';
+import { VENDORS, type VendorRegistry } from '../../vendors/registry.js';
 import { formatTable } from '../table.js';
 
-export function registerPlans(program: Command): void {
+export function registerPlans(program: Command, registry: VendorRegistry = VENDORS): void {
   program
     .command('plans')
     .description(
@@ -12,7 +12,7 @@ export function registerPlans(program: Command): void {
     )
     .option('--json', 'print the plans as JSON')
     .action((options: { json?: boolean }) => {
-      const plans = VENDORS.plans();
+      const plans = registry.plans();
       process.stdout.write(options.json ? `${JSON.stringify(plans, null, 2)}\n` : `${plansTable(plans)}\n`);
     });
 }

@@ -12,12 +12,11 @@ export function registerSimulate(program: Command, registry: VendorRegistry = VE
     .description(
       'run a vendor simulator: the documented API with its rate limits enforced strictly, faults on request, and an admin API (report, leads, faults, reset) to see what landed',
     );
-  for (const vendor of registry.vendors) registerVendor(simulate, vendor);
+  for (const vendor of registry.vendors) if (vendor.simulator) registerVendor(simulate, vendor, vendor.simulator);
 }
 
-/** `simulate <vendor>`: the flags every simulator takes, then the vendor's own. */
-function registerVendor(simulate: Command, vendor: Vendor): void {
-  const { command } = vendor.simulator;
+/** `simulate <vendor>`: the flags every simulator takes, then the vendor's own; the simulator loads when it runs. */
+function registerVendor(simulate: Command, vendor: Vendor, { command, load }: NonNullable<Vendor['simulator']>): void {
   const sub = simulate
     .command(vendor.name)
     .option('--plan <plan>', `plan to enforce: ${planNames(vendor.plans).join(', ')}, or custom`, command.defaultPlan)
@@ -35,7 +34,7 @@ function registerVendor(simulate: Command, vendor: Vendor): void {
     if (flag.repeatable) sub.option(flag.flags, flag.description, collect);
     else sub.option(flag.flags, flag.description, flag.defaultValue);
   }
-  sub.action(async (flags: Record<string, unknown>) => run(vendor.name, await command.start(flags)));
+  sub.action(async (flags: Record<string, unknown>) => run(vendor.name, await (await load()).start(flags)));
 }
 
 async function run(vendor: string, simulator: RunningSimulator): Promise<void> {

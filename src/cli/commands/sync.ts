@@ -5,6 +5,7 @@ import { followProgress, summary } from '../follow.js';
 import { formatSeconds } from '../progress-bar.js';
 import { addSyncOptions, syncRequestFrom, type SyncOptions } from '../sync-options.js';
 import { webUiLink, withClient } from '../temporal-connection.js';
+import { VENDORS, type VendorRegistry } from '../../vendors/registry.js';
 
 interface SyncCommandOptions extends SyncOptions {
   dryRun?: boolean;
@@ -13,23 +14,24 @@ interface SyncCommandOptions extends SyncOptions {
   detach?: boolean;
 }
 
-export function registerSync(program: Command): void {
+export function registerSync(program: Command, registry: VendorRegistry = VENDORS): void {
   addSyncOptions(
     program
       .command('sync')
       .description("push the rows of a source into an account, at its plan's ceiling, as a durable Temporal workflow"),
+    registry,
   )
     .option('--dry-run', 'read, map and check the whole source here, with no vendor call: rows, rejects, calls, time')
     .option('--id <workflowId>', 'workflow id (default: leadsync-sync-<account>-<random>)')
     .option('--json', 'print the final counts as JSON')
     .option('--detach', 'print the workflow id and Web UI link, and return without waiting')
-    .action((options: SyncCommandOptions) => runSync(options));
+    .action((options: SyncCommandOptions) => runSync(options, registry));
 }
 
-async function runSync(options: SyncCommandOptions): Promise<void> {
-  const { request, config } = await syncRequestFrom(options);
+async function runSync(options: SyncCommandOptions, registry: VendorRegistry): Promise<void> {
+  const { request, config } = await syncRequestFrom(options, registry);
   if (options.dryRun) {
-    const report = await dryRun(config, request, `dry-run-${request.account}-${Date.now()}`);
+    const report = await dryRun(config, request, `dry-run-${request.account}-${Date.now()}`, registry);
     process.stdout.write(options.json ? `${JSON.stringify(report)}\n` : dryRunSummary(report));
     return;
   }

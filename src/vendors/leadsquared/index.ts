@@ -7,8 +7,7 @@ import { postActivities } from './activity-posting.js';
 import { LeadSquaredClient } from './api.js';
 import { EMAIL_ATTRIBUTE, checkLead } from './fields.js';
 import { ACTIVITIES_PER_BULK_CALL, LEADSQUARED_PLANS } from './plans.js';
-import { simulateLeadSquared } from './simulator/command.js';
-import { startLeadSquaredSimulator } from './simulator/server.js';
+import { simulateLeadSquared } from './simulate.js';
 
 export { LeadSquaredClient, type LeadSquaredClientOptions } from './api.js';
 export type { ActivityByEmail, ActivityRecord } from './sales-activities.js';
@@ -79,11 +78,7 @@ export const leadSquared: Vendor<LeadSquaredCredential> = {
     };
   },
   simulator: {
-    startFor(plan, { accessKey, secretKey }) {
-      const { general, bulk } = plan.lanes;
-      const windows = plan.name === 'custom' ? { general: general!.windows, bulk: bulk!.windows } : plan.name;
-      return startLeadSquaredSimulator({ plan: windows, accessKey, secretKey });
-    },
     command: simulateLeadSquared,
+    load: async () => (await import('./simulator/command.js')).leadSquaredSimulator,
   },
 };

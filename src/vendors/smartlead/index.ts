@@ -15,8 +15,7 @@ import { EMAIL_FIELD, checkLead, toSmartLeadLead } from './fields.js';
 import { addLeadsOutcomes } from './outcomes.js';
 import { SMARTLEAD_PLANS } from './plans.js';
 import { AddLeadsSettingsSchema } from './schemas.js';
-import { simulateSmartLead } from './simulator/command.js';
-import { startSmartLeadSimulator } from './simulator/server.js';
+import { simulateSmartLead } from './simulate.js';
 
 export { MAX_LEADS_PAGE, SmartLeadApi, UnreadableAnswerError, type Answered, type SmartLeadApiOptions } from './api.js';
 export { MAX_LEADS_PER_CALL } from './classify.js';
@@ -112,12 +111,8 @@ export const smartLead: Vendor<'apiKey'> = {
     };
   },
   simulator: {
-    // One campaign for dev's sync to go to.
-    startFor(plan, { apiKey }) {
-      const windows = plan.name === 'custom' ? { windows: plan.lanes.general!.windows } : plan.name;
-      return startSmartLeadSimulator({ plan: windows, apiKey, campaigns: [{ id: 1 }] });
-    },
     command: simulateSmartLead,
+    load: async () => (await import('./simulator/command.js')).smartLeadSimulator,
   },
 };
 

@@ -7,7 +7,7 @@ import {
   parseFlags,
   requiredWindows,
 } from '../../../simulation/flags.js';
-import type { SimulateCommand } from '../../types.js';
+import type { VendorSimulator } from '../../types.js';
 import { startLeadSquaredSimulator } from './server.js';
 
 const LeadSquaredFlagsSchema = CommonFlagsSchema.extend({
@@ -19,40 +19,13 @@ const LeadSquaredFlagsSchema = CommonFlagsSchema.extend({
   bulk: z.array(WindowFlag).optional(),
 });
 
-/** `leadsync simulate leadsquared`. */
-export const simulateLeadSquared: SimulateCommand = {
-  description: 'simulate LeadSquared API v2 (base URL http://HOST:PORT/v2/)',
-  defaultPlan: 'pro',
-  defaultPort: 8710,
-  flags: [
-    {
-      flags: '--access-key <key>',
-      description: 'access key to accept (default: $LEADSYNC_SIM_ACCESS_KEY, else sim-access-key)',
-    },
-    {
-      flags: '--secret-key <key>',
-      description: 'secret key to accept (default: $LEADSYNC_SIM_SECRET_KEY, else sim-secret-key)',
-    },
-    {
-      flags: '--rate-limit-status <status>',
-      description: 'HTTP status of a rate-limit answer: 429 as documented, or 200 as seen in the wild',
-      defaultValue: '429',
-    },
-    {
-      flags: '--no-bulk-spends-general',
-      description: 'let bulk calls spend from the bulk lane only (default: from general too)',
-    },
-    {
-      flags: '--general <limit/seconds>',
-      description: 'with --plan custom: a window of the general lane (repeatable)',
-      repeatable: true,
-    },
-    {
-      flags: '--bulk <limit/seconds>',
-      description: 'with --plan custom: a window of the bulk lane (repeatable)',
-      repeatable: true,
-    },
-  ],
+/** How `leadsync dev` and `leadsync simulate leadsquared` start the simulator. */
+export const leadSquaredSimulator: VendorSimulator<'accessKey' | 'secretKey'> = {
+  startFor(plan, { accessKey, secretKey }) {
+    const { general, bulk } = plan.lanes;
+    const windows = plan.name === 'custom' ? { general: general!.windows, bulk: bulk!.windows } : plan.name;
+    return startLeadSquaredSimulator({ plan: windows, accessKey, secretKey });
+  },
   start(flags) {
     const f = parseFlags(LeadSquaredFlagsSchema, {
       ...flags,

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection } from '@temporalio/client';
 import { ensureTemporalCli } from './cli-build.js';
 import { startLogged } from './logged-process.js';
-import { CLI_SEARCH_ATTRIBUTE_TYPES, type SearchAttributeKey } from '../core/search-attributes.js';
+import { CLI_SEARCH_ATTRIBUTE_TYPES, type SearchAttributeKey } from '../../src/core/search-attributes.js';
 
 type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 

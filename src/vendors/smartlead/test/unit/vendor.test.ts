@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { AuthError, NotFoundError } from '../../src/vendors/errors.js';
-import { VENDORS } from '../../src/vendors/registry.js';
-import { smartLead } from '../../src/vendors/smartlead/index.js';
-import { SMARTLEAD_ACCOUNT, parsedAccount } from '../helpers/accounts.js';
-import { failure } from '../helpers/failure.js';
+import { AuthError, NotFoundError } from '../../../errors.js';
+import { VENDORS } from '../../../registry.js';
+import { smartLead } from '../../index.js';
+import { SMARTLEAD_ACCOUNT, parsedAccount } from '../../../../../test/helpers/accounts.js';
+import { failure } from '../../../../../test/helpers/failure.js';
 
 const account = parsedAccount('outbound', SMARTLEAD_ACCOUNT);
 const API_KEY = 'sl_key/with+chars-123456';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { activityFromRecord, checkActivity, isSameActivity } from '../../src/vendors/leadsquared/sales-activities.js';
+import { activityFromRecord, checkActivity, isSameActivity } from '../../sales-activities.js';
 
 describe('LeadSquared activity rows', () => {
   it('pass with an email, an event code, a time (UTC unless zoned) and custom fields', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_CUSTOM_FIELDS, MAX_LENGTH, checkLead, toSmartLeadLead } from '../../src/vendors/smartlead/fields.js';
+import { MAX_CUSTOM_FIELDS, MAX_LENGTH, checkLead, toSmartLeadLead } from '../../fields.js';
 
 describe('SmartLead lead fields', () => {
   it('passes a lead with standard and custom fields', () => {

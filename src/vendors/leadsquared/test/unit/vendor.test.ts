@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/core/errors.js';
-import { BatchTooLargeError } from '../../src/vendors/errors.js';
-import { leadSquared } from '../../src/vendors/leadsquared/index.js';
-import { VENDORS } from '../../src/vendors/registry.js';
-import { LEADSQUARED_ACCOUNT, parsedAccount } from '../helpers/accounts.js';
+import { ConfigError } from '../../../../core/errors.js';
+import { BatchTooLargeError } from '../../../errors.js';
+import { leadSquared } from '../../index.js';
+import { VENDORS } from '../../../registry.js';
+import { LEADSQUARED_ACCOUNT, parsedAccount } from '../../../../../test/helpers/accounts.js';
 
 const account = parsedAccount('acme', LEADSQUARED_ACCOUNT);
 const credentials = { accessKey: 'u$AccessKey-1234', secretKey: 'SecretKey-5678' };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { addLeadsOutcomes } from '../../src/vendors/smartlead/outcomes.js';
-import { AddLeadsAnswerSchema, CampaignLeadsPageSchema } from '../../src/vendors/smartlead/schemas.js';
-import type { VendorRecord } from '../../src/vendors/types.js';
+import { addLeadsOutcomes } from '../../outcomes.js';
+import { AddLeadsAnswerSchema, CampaignLeadsPageSchema } from '../../schemas.js';
+import type { VendorRecord } from '../../../types.js';
 
 const sent: VendorRecord[] = [
   { row: 1, email: 'ann@acme.com', fields: {} },

@@ -5,7 +5,7 @@ import {
   encodeSearchAttributeIndexedValueType,
   _ as decodeSearchAttributeIndexedValueType,
 } from '@temporalio/common/lib/search-attributes.js';
-import type { SearchAttributeKey } from '../core/search-attributes.js';
+import type { SearchAttributeKey } from '../../src/core/search-attributes.js';
 
 /** The namespace's custom search attributes, by name, as SDK types. */
 export async function listCustomSearchAttributes(

@@ -7,8 +7,8 @@ import {
   NotFoundError,
   RateLimitedError,
   UnexpectedResponseError,
-} from '../../src/vendors/errors.js';
-import { callFailure, quotaOf, retryAfterMs, type Answer } from '../../src/vendors/smartlead/classify.js';
+} from '../../../errors.js';
+import { callFailure, quotaOf, retryAfterMs, type Answer } from '../../classify.js';
 
 const NOW = Date.UTC(2025, 0, 1, 12, 0, 0);
 

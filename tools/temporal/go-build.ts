@@ -4,7 +4,7 @@ import { access, mkdir, mkdtemp, open, readdir, readFile, rename, rm, stat, unli
 import { homedir, hostname } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ConfigError } from '../core/errors.js';
+import { ConfigError } from '../../src/core/errors.js';
 
 /**
  * Go programs leadsync builds for itself with `go install` (the Temporal CLI, server, SQL tool and UI server), each

@@ -7,7 +7,7 @@ import {
   RateLimitedError,
   TransientError,
   UnexpectedResponseError,
-} from '../../src/vendors/errors.js';
+} from '../../../errors.js';
 import {
   bulkActivityResults,
   bulkLeadResults,
@@ -17,7 +17,7 @@ import {
   singleWriteResult,
   type Answer,
   type SentRow,
-} from '../../src/vendors/leadsquared/classify.js';
+} from '../../classify.js';
 
 const call = "LeadSquared account 'acme', POST LeadManagement.svc/Lead.CreateOrUpdate";
 const answer = (status: number, body: unknown): Answer => ({ call, status, body });

@@ -1,21 +1,15 @@
 import { setTimeout } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SENDER_HEADER } from '../../src/simulation/request-log.js';
+import { SENDER_HEADER } from '../../../../simulation/request-log.js';
 import {
   startLeadSquaredSimulator,
   type LeadSquaredSimulatorOptions,
   type RunningLeadSquaredSimulator,
-} from '../../src/vendors/leadsquared/simulator/server.js';
-import {
-  AuthError,
-  BatchTooLargeError,
-  NotFoundError,
-  RateLimitedError,
-  TransientError,
-} from '../../src/vendors/errors.js';
-import { LeadSquaredClient } from '../../src/vendors/leadsquared/api.js';
-import type { VendorRecord } from '../../src/vendors/types.js';
-import { failure } from '../helpers/failure.js';
+} from '../../simulator/server.js';
+import { AuthError, BatchTooLargeError, NotFoundError, RateLimitedError, TransientError } from '../../../errors.js';
+import { LeadSquaredClient } from '../../api.js';
+import type { VendorRecord } from '../../../types.js';
+import { failure } from '../../../../../test/helpers/failure.js';
 
 const KEYS = { accessKey: 'sim-access-key-1', secretKey: 'sim-secret-key-1' };
 /** Room enough that only the tests about rate limits meet one. */

@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { parseConfig } from '../../src/config/accounts.js';
+import { parseConfig } from '../../../../config/accounts.js';
 import {
   startSmartLeadSimulator,
   type RunningSmartLeadSimulator,
   type SmartLeadSimulatorOptions,
-} from '../../src/vendors/smartlead/simulator/server.js';
+} from '../../simulator/server.js';
 import {
   AuthError,
   BatchTooLargeError,
@@ -12,10 +12,10 @@ import {
   RateLimitedError,
   TransientError,
   UnexpectedResponseError,
-} from '../../src/vendors/errors.js';
-import { SmartLeadApi, smartLead, type SmartLeadLead } from '../../src/vendors/smartlead/index.js';
-import type { VendorRecord, VendorClient } from '../../src/vendors/types.js';
-import { failure } from '../helpers/failure.js';
+} from '../../../errors.js';
+import { SmartLeadApi, smartLead, type SmartLeadLead } from '../../index.js';
+import type { VendorRecord, VendorClient } from '../../../types.js';
+import { failure } from '../../../../../test/helpers/failure.js';
 
 const API_KEY = 'sim-api-key-1';
 const CAMPAIGN = 42;

@@ -1,85 +1,39 @@
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { isDeepStrictEqual } from 'node:util';
+import { expect } from 'vitest';
+import type { ClientRead, SimulatedAnswer, VendorContract } from '../../../../test/contract/vendor-contract.js';
 import {
   startLeadSquaredSimulator,
   type LeadSquaredSimulatorOptions,
   type RunningLeadSquaredSimulator,
-} from '../../src/vendors/leadsquared/simulator/server.js';
-import { loadCorpus, type CorpusExchange } from '../../src/vendors/corpus.js';
-import { type BatchTooLargeError, type RateLimitedError, VendorError } from '../../src/vendors/errors.js';
-import { NOTE_DATA_KEY, type ActivityByEmail } from '../../src/vendors/leadsquared/sales-activities.js';
-import { LeadSquaredClient } from '../../src/vendors/leadsquared/api.js';
-import type { VendorRecord, RowOutcome } from '../../src/vendors/types.js';
+} from '../simulator/server.js';
+import type { CorpusExchange } from '../../corpus.js';
+import type { RateLimitedError } from '../../errors.js';
+import { NOTE_DATA_KEY, type ActivityByEmail } from '../sales-activities.js';
+import { LeadSquaredClient } from '../api.js';
+import type { VendorRecord } from '../../types.js';
 
-const CORPUS = loadCorpus(join(import.meta.dirname, '../../src/vendors/leadsquared/corpus'));
 const KEYS = { accessKey: 'contract-access-key', secretKey: 'contract-secret-key' };
 const BASE_URL = 'https://api-in21.leadsquared.com/v2/';
 
-describe('the LeadSquared contract corpus', () => {
-  it('has an exchange for every case the client relies on, each saying what the record shows of it', () => {
-    const standings = [...CORPUS.values()].map((exchange) => exchange.standing);
-
-    expect(CORPUS.size).toBeGreaterThanOrEqual(20);
-    expect(new Set(standings)).toEqual(new Set(['documented', 'independent-client', 'inferred', 'assumed']));
-    for (const [name, exchange] of CORPUS) {
-      if (exchange.standing === 'inferred' || exchange.standing === 'assumed') {
-        expect(exchange.note, `${name} says what it rests on`).toBeTruthy();
-      }
-    }
-  });
-});
-
-describe('the LeadSquared client reads every exchange of the corpus as it expects', () => {
-  it.each([...CORPUS.entries()])('%s', async (_name, exchange) => {
-    const sent: { method: string; url: URL; body: unknown }[] = [];
-    const fetchAnswer: typeof fetch = (input, init) => {
-      const url = new URL(input instanceof Request ? input.url : input.toString());
-      const body = typeof init?.body === 'string' ? (JSON.parse(init.body) as unknown) : undefined;
-      sent.push({ method: init?.method ?? 'GET', url, body });
-      const { status, body: answer } = exchange.response;
-      const text = typeof answer === 'string' ? answer : JSON.stringify(answer);
-      return Promise.resolve(new Response(text, { status }));
-    };
-    const client = new LeadSquaredClient({
-      accountName: 'acme',
-      baseUrl: BASE_URL,
-      ...KEYS,
-      timeoutMs: 5_000,
-      fetch: fetchAnswer,
-    });
-
-    const read = await callFor(client, exchange).then(
-      (value) => ({ value }),
-      (err: unknown) => ({ err }),
+/** LeadSquared's part of the contract runner (test/contract/vendors.test.ts). */
+export const contract: VendorContract = {
+  corpus: join(import.meta.dirname, '../corpus'),
+  url: (path) => new URL(path, BASE_URL),
+  replay(exchange, answer) {
+    return callFor(
+      new LeadSquaredClient({ accountName: 'acme', baseUrl: BASE_URL, ...KEYS, timeoutMs: 5_000, fetch: answer }),
+      exchange,
     );
-
-    // The client sends the request the exchange shows: method, path and query, body.
-    const expected = new URL(exchange.request.path, BASE_URL);
-    expect(sent).toHaveLength(1);
-    expect(sent[0]!.method).toBe(exchange.request.method);
-    expect(sent[0]!.url.pathname.toLowerCase()).toBe(expected.pathname.toLowerCase());
-    for (const [name, value] of expected.searchParams) expect(sent[0]!.url.searchParams.get(name)).toBe(value);
-    expect(sent[0]!.body).toEqual(exchange.request.body);
-    expect(sent[0]!.url.search).not.toContain(KEYS.secretKey);
-
-    const { expect: wanted } = exchange;
-    if (wanted.failure) {
-      expect('err' in read && read.err).toBeInstanceOf(VendorError);
-      const err = (read as { err: VendorError }).err;
-      expect(err.kind).toBe(wanted.failure);
-      if (typeof wanted.message === 'string') expect(err.message).toContain(wanted.message);
-      if (wanted.window) expect((err as RateLimitedError).window).toEqual(wanted.window);
-      if ('maxRows' in wanted) expect((err as BatchTooLargeError).maxRows).toBe(wanted.maxRows);
-      return;
-    }
-    if ('err' in read) throw read.err;
-    if (wanted.rows) {
-      const outcomes = read.value as RowOutcome[];
-      expect(outcomes.map((o) => o.status)).toEqual(wanted.rows);
-      const rejected = outcomes.find((o) => o.status === 'rejected');
-      if (typeof wanted.reason === 'string')
-        expect(rejected).toMatchObject({ reason: expect.stringContaining(wanted.reason) });
-    }
+  },
+  // The body the exchange shows; the keys go in headers, never the query.
+  expectRequest(sent, exchange) {
+    expect(sent.body).toEqual(exchange.request.body);
+    expect(sent.url.search).not.toContain(KEYS.secretKey);
+  },
+  expectRead(read, { expect: wanted }) {
+    if (wanted.window) expect((errorOf(read) as RateLimitedError).window).toEqual(wanted.window);
+    if (!('value' in read)) return;
     if ('prospectId' in wanted) expect(read.value ?? null).toBe(wanted.prospectId);
     if (wanted.activities) {
       const { activities } = read.value as {
@@ -91,8 +45,34 @@ describe('the LeadSquared client reads every exchange of the corpus as it expect
       });
       expect(seen).toEqual(wanted.activities);
     }
-  });
-});
+  },
+  simulator: {
+    get arranged() {
+      return Object.keys(ARRANGE);
+    },
+    async answer(name, exchange) {
+      const arrange = ARRANGE[name];
+      if (!arrange) throw new Error(`the corpus says the simulator can give '${name}': say how in ARRANGE`);
+      const simulator = await startLeadSquaredSimulator({ plan: 'enterprise', ...KEYS, ...arrange.options });
+      try {
+        await arrange.before?.(simulator);
+        // A lead written by the arrangement may hold the leadId the exchange names: ask for the simulator's own.
+        const path = await withOwnLeadId(simulator, exchange.request.path);
+        return await send(simulator, exchange.request.method, path, exchange.request.body);
+      } finally {
+        await simulator.stop();
+      }
+    },
+    shapeDifferences(recorded, given) {
+      const [want, got] = [shapeOf(recorded), shapeOf(given)];
+      return isDeepStrictEqual(want, got) ? [] : [`recorded ${JSON.stringify(want)}, given ${JSON.stringify(got)}`];
+    },
+  },
+};
+
+function errorOf(read: ClientRead): unknown {
+  return 'err' in read ? read.err : undefined;
+}
 
 /** The client method that makes the exchange's request, with the rows read back from its body. */
 function callFor(client: LeadSquaredClient, exchange: CorpusExchange): Promise<unknown> {
@@ -101,9 +81,11 @@ function callFor(client: LeadSquaredClient, exchange: CorpusExchange): Promise<u
   const endpoint = url.pathname.replace('/v2/', '');
   switch (endpoint) {
     case 'LeadManagement.svc/Lead.CreateOrUpdate':
-      return client.createOrUpdateLead(leadOf(body, 1)).then((outcome) => [outcome]);
+      return client.createOrUpdateLead(leadOf(body, 1)).then((outcome) => ({ outcomes: [outcome] }));
     case 'LeadManagement.svc/Lead/Bulk/CreateOrUpdate':
-      return client.bulkCreateOrUpdateLeads((body as unknown[]).map((lead, i) => leadOf(lead, i + 1)));
+      return client
+        .bulkCreateOrUpdateLeads((body as unknown[]).map((lead, i) => leadOf(lead, i + 1)))
+        .then((outcomes) => ({ outcomes }));
     case 'LeadManagement.svc/Leads.GetByEmailaddress':
       return client.getLeadByEmail(url.searchParams.get('emailaddress')!);
     case 'ProspectActivity.svc/Retrieve': {
@@ -119,7 +101,9 @@ function callFor(client: LeadSquaredClient, exchange: CorpusExchange): Promise<u
       );
     }
     case 'ProspectActivity.svc/Bulk/CustomActivity/Add/ByLeadField':
-      return client.postActivitiesByLeadField((body as unknown[]).map((activity, i) => activityOf(activity, i + 1)));
+      return client
+        .postActivitiesByLeadField((body as unknown[]).map((activity, i) => activityOf(activity, i + 1)))
+        .then((outcomes) => ({ outcomes }));
     default:
       throw new Error(`no client call for ${endpoint}: add one, or drop the exchange`);
   }
@@ -214,36 +198,6 @@ const ARRANGE: Record<
   },
 };
 
-let simulator: RunningLeadSquaredSimulator | undefined;
-afterEach(async () => {
-  await simulator?.stop();
-  simulator = undefined;
-});
-
-describe('the LeadSquared simulator answers every exchange of the corpus in its shape', () => {
-  const simulated = [...CORPUS.entries()].filter(([, exchange]) => exchange.simulated);
-
-  it.each(simulated)('%s', async (name, exchange) => {
-    const arrange = ARRANGE[name];
-    if (!arrange) throw new Error(`the corpus says the simulator can give '${name}': say how in ARRANGE`);
-    simulator = await startLeadSquaredSimulator({ plan: 'enterprise', ...KEYS, ...arrange.options });
-    await arrange.before?.(simulator);
-    // A lead written by the arrangement may hold the leadId the exchange names: ask for the simulator's own.
-    const path = await withOwnLeadId(simulator, exchange.request.path);
-
-    const answer = await send(simulator, exchange.request.method, path, exchange.request.body);
-
-    expect(answer.status).toBe(exchange.response.status);
-    expect(shapeOf(answer.body)).toEqual(shapeOf(exchange.response.body));
-  });
-
-  it('has no arrangement for an exchange it cannot give', () => {
-    const unknown = Object.keys(ARRANGE).filter((name) => !CORPUS.get(name)?.simulated);
-
-    expect(unknown).toEqual([]);
-  });
-});
-
 /**
  * A value's shape: its type, and for objects their keys' shapes. A list's shape is its elements' shapes, one per
  * element (row results differ between a landed and a refused row). null stands for "no value", as the vendor sends it.
@@ -266,7 +220,7 @@ async function send(
   method: string,
   path: string,
   body: unknown,
-): Promise<{ status: number; body: unknown }> {
+): Promise<SimulatedAnswer> {
   const response = await fetch(new URL(path, sim.baseUrl), {
     method,
     headers: {
@@ -278,9 +232,9 @@ async function send(
   });
   const text = await response.text();
   try {
-    return { status: response.status, body: JSON.parse(text) as unknown };
+    return { status: response.status, headers: response.headers, body: JSON.parse(text) as unknown };
   } catch {
-    return { status: response.status, body: text };
+    return { status: response.status, headers: response.headers, body: text };
   }
 }
 

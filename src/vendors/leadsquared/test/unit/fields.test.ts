@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { formatActivityDateTime } from '../../src/vendors/leadsquared/sales-activities.js';
-import { checkLead, leadAttributes } from '../../src/vendors/leadsquared/fields.js';
-import { ProspectIdCache } from '../../src/vendors/leadsquared/prospect-cache.js';
+import { formatActivityDateTime } from '../../sales-activities.js';
+import { checkLead, leadAttributes } from '../../fields.js';
+import { ProspectIdCache } from '../../prospect-cache.js';
 
 describe('LeadSquared lead shape', () => {
   it('sends the email, the non-empty fields and SearchBy EmailAddress', () => {

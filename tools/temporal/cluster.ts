@@ -11,7 +11,7 @@ import { formatHost, logTail, type TemporalEndpoint } from './dev-server.js';
 import { run } from './go-build.js';
 import { startLogged, type LoggedProcess } from './logged-process.js';
 import { ensureSearchAttributes } from './operator.js';
-import type { SearchAttributeKey } from '../core/search-attributes.js';
+import type { SearchAttributeKey } from '../../src/core/search-attributes.js';
 import { ensureTemporalServer, ensureTemporalUiServer, type TemporalServerTools } from './server-build.js';
 
 /**
