@@ -7,7 +7,7 @@ import { ConfigError } from '../src/core/errors.js';
 import { laneTaskQueue } from '../src/core/task-queues.js';
 import { laneMetrics } from '../src/observability/metrics.js';
 import { recordLanes } from '../src/core/record-lanes.js';
-import { readChunkRows } from './chunk-rows.js';
+import { readChunkRows, type ChunkRows } from './chunk-rows.js';
 import type { ChunkResult, ChunkTask } from '../src/core/contract.js';
 import { FailureType } from '../src/core/failures.js';
 import { rejectedRows, unattributedReject } from '../src/rejects/types.js';
@@ -42,10 +42,13 @@ export async function pushChunk(context: ActivityContext, task: ChunkTask): Prom
       const connected = context.connect(task.account);
       const rowsPerCall = laneOf(connected.account, task);
       const owner = { syncId: task.syncId, ...(task.runId ? { runId: task.runId } : {}) };
-      const read = await context.withSource(
-        task.source,
-        (source) => readChunkRows(source, connected.vendor, task.mapping, task.chunk, task.records ?? 'leads'),
-        task.pin,
+      const read = only(
+        task.only,
+        await context.withSource(
+          task.source,
+          (source) => readChunkRows(source, connected.vendor, task.mapping, task.chunk, task.records ?? 'leads'),
+          task.pin,
+        ),
       );
       // A lead whose email a row before it carries is that row's duplicate, never sent: one version per lead.
       const { leads, duplicates } =
@@ -101,6 +104,17 @@ export async function pushChunk(context: ActivityContext, task: ChunkTask): Prom
   } finally {
     pause.stop();
   }
+}
+
+/** The chunk's rows that the task names, all when it names none: a repair sends again only the rows that drifted. */
+function only(rows: readonly number[] | undefined, read: ChunkRows): ChunkRows {
+  if (rows === undefined) return read;
+  const named = new Set(rows);
+  return {
+    leads: read.leads.filter((lead) => named.has(lead.row)),
+    rejects: read.rejects.filter((reject) => reject.row !== undefined && named.has(reject.row)),
+    rows: named.size,
+  };
 }
 
 /**

@@ -142,6 +142,8 @@ export async function startLeadSquaredSimulator(
       leads: () => store.leads(),
       activities: () => store.activities(),
       reset,
+      editLead: (email, fields) => store.editLead(email, fields),
+      deleteLead: (email) => store.deleteLead(email),
     },
   });
 

@@ -110,6 +110,28 @@ export class LeadSquaredStore {
     return this.byEmail.get(email.toLowerCase());
   }
 
+  /** The lead's fields changed in the CRM, not through the API: no write is counted. */
+  editLead(email: string, fields: Record<string, string>): boolean {
+    const lead = this.byEmail.get(email.toLowerCase());
+    if (!lead) return false;
+    Object.assign(lead.fields, fields);
+    return true;
+  }
+
+  /** The lead deleted in the CRM, with its activities. */
+  deleteLead(email: string): boolean {
+    const lead = this.byEmail.get(email.toLowerCase());
+    if (!lead) return false;
+    for (const [field, holders] of this.uniqueValues) {
+      const value = lead.fields[field]?.trim();
+      if (value && holders.get(value) === lead) holders.delete(value);
+    }
+    this.byEmail.delete(email.toLowerCase());
+    this.byProspectId.delete(lead.prospectId);
+    this.all.splice(this.all.indexOf(lead), 1);
+    return true;
+  }
+
   leadByProspectId(prospectId: string): StoredLead | undefined {
     return this.byProspectId.get(prospectId);
   }
