@@ -2,7 +2,17 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { startReconcile } from '../../src/api/reconciles.js';
 import { startSync } from '../../src/api/syncs.js';
-import { LEAD_HEADER, csvLines, leadRows, leadSquaredSyncFixture, writeCsv } from '../helpers/sync-harness.js';
+import { cleanupsAfterEach } from '../helpers/cleanups.js';
+import { SMARTLEAD_HEADER, smartLeadAccount, smartLeadLines } from '../helpers/smartlead-harness.js';
+import {
+  LEAD_HEADER,
+  csvLines,
+  leadRows,
+  leadSquaredSyncFixture,
+  startTestWorker,
+  testClientFixture,
+  writeCsv,
+} from '../helpers/sync-harness.js';
 
 describe('reconciling a LeadSquared account with the source it was synced from', () => {
   // Fast enough that 1,000 lookups at a reconciliation's share take seconds: 500 general calls a second.
@@ -84,4 +94,64 @@ describe('reconciling a LeadSquared account with the source it was synced from',
     expect(after).toMatchObject({ checked: 1_000, missing: 0, differing: 0, extra: 0, repaired: 0 });
     expect((await readFile(after.driftFile, 'utf8')).trim()).toBe('row,email,drift,field,source,vendor');
   }, 240_000);
+});
+
+describe('reconciling a SmartLead campaign, which lists its leads', () => {
+  const shared = testClientFixture();
+  const cleanups = cleanupsAfterEach();
+
+  it('finds leads missing, differing and at the vendor only; a repair adds the missing ones back', async () => {
+    // Arrange: 200 leads synced into the campaign; then one deleted, two edited and one added in SmartLead's app.
+    const setup = await smartLeadAccount({ plan: 'standard', timeScale: 10 });
+    cleanups.push(() => setup.simulator.stop());
+    const worker = await startTestWorker(setup);
+    cleanups.push(() => worker.stop());
+    const lines = smartLeadLines(200);
+    const file = await writeCsv(setup.directory, 'leads.csv', SMARTLEAD_HEADER, lines);
+    const input = {
+      account: setup.accountName,
+      source: { kind: 'csv', path: file },
+      target: { campaignId: setup.campaignId },
+    } as const;
+    const sync = await startSync(shared.client, input, { taskQueue: setup.taskQueue });
+    expect(await sync.result()).toMatchObject({ accepted: 200 });
+    const emailOf = (line: string) => line.split(',')[0]!;
+    const admin = async (change: string, body: unknown) => {
+      const response = await fetch(`${setup.simulator.adminUrl}/leads/${change}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      expect(response.status).toBe(200);
+    };
+    await admin('delete', { email: emailOf(lines[10]!) });
+    await admin('edit', { email: emailOf(lines[20]!), fields: { last_name: 'Edited' } });
+    await admin('edit', { email: emailOf(lines[30]!), fields: { 'custom_fields.tier': 'gold', first_name: 'Ed' } });
+    const apiKey = Object.values(setup.env)[0]!;
+    const added = await fetch(`${setup.simulator.baseUrl}/campaigns/${setup.campaignId}/leads?api_key=${apiKey}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ lead_list: [{ email: 'walk-in@example.com', first_name: 'Walk' }] }),
+    });
+    expect(added.status).toBe(200);
+
+    // Act
+    const reconcile = async (repair: boolean) =>
+      (await startReconcile(shared.client, { ...input, repair }, { taskQueue: setup.taskQueue })).result();
+    const found = await reconcile(true);
+    const after = await reconcile(false);
+
+    // Assert: the edited custom field is not the sync's (no source column maps to it), so it is no drift.
+    expect(found).toMatchObject({ checked: 200, missing: 1, differing: 2, extra: 1 });
+    const report = (await readFile(found.driftFile, 'utf8')).trim().split('\n').slice(1);
+    expect(report).toEqual([
+      `11,${emailOf(lines[10]!)},missing,,,`,
+      `21,${emailOf(lines[20]!)},differs,last_name,Last21,Edited`,
+      `31,${emailOf(lines[30]!)},differs,first_name,First31,Ed`,
+      ',walk-in@example.com,extra,,,',
+    ]);
+    // SmartLead takes a lead already in the campaign without changing it: the missing lead is back, the edits stay.
+    expect(setup.simulator.leads(setup.campaignId).map((lead) => lead.email)).toContain(emailOf(lines[10]!));
+    expect(after).toMatchObject({ checked: 200, missing: 0, differing: 2, extra: 1 });
+  }, 180_000);
 });
