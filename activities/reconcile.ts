@@ -182,16 +182,36 @@ async function vendorCopies(
   emails: string[],
 ): Promise<Map<string, VendorLead>> {
   const reader = readerOf(connected);
-  if (reader.by === 'list') {
-    const copy = await readVendorCopy(context.deps.config.rejectsDirectory, ownerOf(task));
-    if (!copy)
-      throw new ConfigError(
-        `the vendor's copy of the leads was not taken before the chunk at row ${task.chunk.firstRow}`,
-      );
-    return copy;
-  }
+  if (reader.by === 'list') return listedCopy(context, ownerOf(task));
   const found = await reader.read(emails, paceOf(context, connected, task.share, signal));
   return new Map(found.map((lead) => [lead.email.trim().toLowerCase(), lead]));
+}
+
+/**
+ * The run's listed copy, read from its file once per worker and run rather than once per chunk: a campaign of a
+ * million leads is read once, not once for each of its ten thousand chunks. Only the latest run's is kept.
+ */
+const listedCopies = new WeakMap<
+  ActivityContext,
+  { key: string; copy: Promise<Map<string, VendorLead> | undefined> }
+>();
+
+async function listedCopy(context: ActivityContext, owner: RejectsOwner): Promise<Map<string, VendorLead>> {
+  const key = `${owner.syncId}\u0000${owner.runId ?? ''}`;
+  let cached = listedCopies.get(context);
+  if (cached?.key !== key) {
+    cached = { key, copy: readVendorCopy(context.deps.config.rejectsDirectory, owner) };
+    listedCopies.set(context, cached);
+  }
+  const copy = await cached.copy.catch((err: unknown) => {
+    listedCopies.delete(context);
+    throw err;
+  });
+  if (!copy) {
+    listedCopies.delete(context);
+    throw new ConfigError("the vendor's copy of the leads was not taken before the reconciliation's chunks");
+  }
+  return copy;
 }
 
 function readerOf({ account, client }: ConnectedAccount): LeadReader {

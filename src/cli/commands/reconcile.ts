@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { startReconcile } from '../../api/reconciles.js';
+import { ConfigError } from '../../core/errors.js';
 import { RECONCILE_SHARE, type ReconcileResult } from '../../core/reconcile.js';
 import { VENDORS } from '../../vendors/registry.js';
 import { addSyncOptions, syncRequestFrom, type SyncOptions } from '../sync-options.js';
@@ -28,7 +29,10 @@ export function registerReconcile(program: Command): void {
 }
 
 async function runReconcile(options: ReconcileCommandOptions): Promise<void> {
-  const { request, config } = await syncRequestFrom({ ...options, records: 'leads' });
+  if (options.records !== undefined && options.records !== 'leads') {
+    throw new ConfigError(`--records: a reconciliation compares leads, not '${options.records}'`);
+  }
+  const { request, config } = await syncRequestFrom(options);
   const { records: _records, ...sync } = request;
   await withClient(async (client) => {
     const handle = await startReconcile(
