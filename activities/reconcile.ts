@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { activityInfo } from '@temporalio/activity';
 import { z } from 'zod';
 import { ConfigError } from '../src/core/errors.js';
@@ -183,7 +184,10 @@ async function vendorCopies(
 ): Promise<Map<string, VendorLead>> {
   const reader = readerOf(connected);
   if (reader.by === 'list') return listedCopy(context, ownerOf(task));
-  const found = await reader.read(emails, paceOf(context, connected, task.share, signal));
+  // Each lookup waiting for its slot listens for the stop: a chunk of many lookups is not a listener leak.
+  const stopped = AbortSignal.any([signal]);
+  setMaxListeners(emails.length + 10, stopped);
+  const found = await reader.read(emails, paceOf(context, connected, task.share, stopped));
   return new Map(found.map((lead) => [lead.email.trim().toLowerCase(), lead]));
 }
 
