@@ -1,16 +1,20 @@
+import { parseArgs } from 'node:util';
 import { startReconcile } from '../src/api/reconciles.js';
 import { startSync } from '../src/api/syncs.js';
+import { RECONCILE_SHARE } from '../src/core/reconcile.js';
 import { startLeadSquaredSimulator } from '../src/vendors/leadsquared/simulator/server.js';
 import { BenchTemporal, writeLeadsCsv } from './harness.js';
 
 /**
- * `npx tsx bench/reconcile.ts`: a sync at share 0.6, alone and then beside a reconciliation at its default share
- * (0.4) on the same LeadSquared account, and the sync's rate each time. The plan is a custom one, fast enough that
+ * `npx tsx bench/reconcile.ts [--share 0.4]`: a sync at share 0.6, alone and then beside a reconciliation at a share
+ * (its default, 0.4, unless given) on the same LeadSquared account, and the sync's rate each time. The plan is a custom one, fast enough that
  * the run takes a minute: 100 general calls a second, 10 bulk calls (of 50 rows, each spending a general call too).
  */
 const general = { limit: 100, seconds: 1 };
 const bulk = { limit: 10, seconds: 1 };
 const SYNC_ROWS = 6_000;
+const { values } = parseArgs({ options: { share: { type: 'string', default: String(RECONCILE_SHARE) } } });
+const share = Number(values.share);
 const RECONCILED_ROWS = 1_500;
 
 const temporal = await BenchTemporal.start();
@@ -48,7 +52,7 @@ try {
     const alone = (await sync(SYNC_ROWS, 'alone', 0.6)).result;
     const reconcile = await startReconcile(
       temporal.client,
-      { account: account.name, source: { kind: 'csv', path: reconciled.file } },
+      { account: account.name, source: { kind: 'csv', path: reconciled.file }, share },
       { taskQueue },
     );
     const beside = (await sync(SYNC_ROWS, 'beside', 0.6)).result;
@@ -56,7 +60,7 @@ try {
     return { alone: alone.read / alone.seconds, beside: beside.read / beside.seconds, drift };
   });
   console.log(
-    `sync at share 0.6, ${SYNC_ROWS} rows: alone ${rate.alone.toFixed(1)} rows/s, beside a reconciliation ` +
+    `sync at share 0.6, ${SYNC_ROWS} rows: alone ${rate.alone.toFixed(1)} rows/s, beside a reconciliation at share ${share} ` +
       `${rate.beside.toFixed(1)} rows/s (${((100 * (rate.alone - rate.beside)) / rate.alone).toFixed(1)}% lower); ` +
       `the reconciliation checked ${rate.drift.checked} leads in ${rate.drift.seconds.toFixed(1)} s`,
   );
