@@ -64,7 +64,12 @@ describe('reconciling a LeadSquared account with the source it was synced from',
     expect(fixture.setup.simulator.report({ requests: false }).leads.count).toBe(995);
 
     // Act: reconcile without repair.
-    const found = await reconcile(file, false);
+    const handle = await startReconcile(
+      fixture.client,
+      { account: fixture.setup.accountName, source: { kind: 'csv', path: file } },
+      { taskQueue: fixture.setup.taskQueue },
+    );
+    const found = await handle.result();
 
     // Assert: those and no others, in the report.
     expect(found).toMatchObject({ checked: 1_000, missing: 5, differing: 10, extra: 0, repaired: 0 });
@@ -79,6 +84,12 @@ describe('reconciling a LeadSquared account with the source it was synced from',
         ),
       ].sort(),
     );
+
+    // The Web UI's current details (what its User Metadata tab queries) say the same.
+    const metadata = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+    expect(metadata.currentDetails).toContain('**reconciliation completed**: 1000 of 1000 source rows checked');
+    expect(metadata.currentDetails).toContain('5 missing at the vendor, 10 differing, 0 at the vendor only');
+    expect(metadata.currentDetails).toContain(found.driftFile);
 
     // Act: reconcile with repair, then once more.
     const repaired = await reconcile(file, true);
