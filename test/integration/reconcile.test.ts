@@ -97,6 +97,12 @@ describe('reconciling a LeadSquared account with the source it was synced from',
 
     // Assert: the vendor holds the source's leads again, and nothing drifts.
     expect(repaired).toMatchObject({ checked: 1_000, missing: 5, differing: 10, repaired: 15 });
+    // Only the drifted rows were sent again: the 5 deleted leads made anew, the 10 edited ones updated.
+    expect(fixture.setup.simulator.report({ requests: false }).leads).toMatchObject({
+      count: 1_000,
+      created: 1_005,
+      updated: 10,
+    });
     const held = new Map(fixture.setup.simulator.leads().map((lead) => [lead.email.toLowerCase(), lead.fields]));
     expect(held.size).toBe(1_000);
     for (const row of [...changed, ...deleted]) {
