@@ -33,7 +33,7 @@ describe("the simulators' admin API, changing a lead out of band", () => {
     const edited = answerAdmin(post('/leads/edit', { email: 'ada@example.com', fields: { FirstName: 'Eda' } }), admin);
     const deleted = answerAdmin(post('/leads/delete', { email: 'bob@example.com' }), admin);
 
-    expect([edited.status, deleted.status]).toEqual([200, 200]);
+    expect([edited, deleted]).toMatchObject([{ status: 200 }, { status: 200 }]);
     expect([...held]).toEqual([['ada@example.com', { FirstName: 'Eda' }]]);
   });
 
