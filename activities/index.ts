@@ -19,6 +19,17 @@ import { AlertDeliverySchema, alertTargets, deliverAlert, type AlertDelivery } f
 import { toActivityFailure } from './failures.js';
 import { prepareSync } from './prepare-sync.js';
 import { pushChunk } from './push-chunk.js';
+import {
+  DriftReportRequestSchema,
+  ReconcileChunkSchema,
+  VendorCopyRequestSchema,
+  copyVendorLeads,
+  reconcileChunk,
+  writeDrift,
+  type DriftReportRequest,
+  type ReconcileChunk,
+  type VendorCopyRequest,
+} from './reconcile.js';
 import { scanChunks, ScanRequestSchema, type ScanRequest } from './scan-chunks.js';
 
 export { ActivityContext, type ActivityDeps } from './context.js';
@@ -63,6 +74,12 @@ export function createActivities(context: ActivityContext) {
         throw toActivityFailure(err, context.redactor);
       }
     },
+    copyVendorLeads: (request: VendorCopyRequest) =>
+      copyVendorLeads(context, checked('copyVendorLeads', VendorCopyRequestSchema, request)),
+    reconcileChunk: (task: ReconcileChunk) =>
+      reconcileChunk(context, checked('reconcileChunk', ReconcileChunkSchema, task)),
+    writeDrift: (request: DriftReportRequest) =>
+      writeDrift(context, checked('writeDrift', DriftReportRequestSchema, request)),
     /**
      * The CSV report's path (files), or the table's report: where the sync's rejects are; undefined when none. The
      * worker's config says where they are, whatever the request carries.

@@ -44,12 +44,15 @@ export async function pushChunk(context: ActivityContext, task: ChunkTask): Prom
       const connected = context.connect(task.account);
       const rowsPerCall = laneOf(connected.account, task);
       const owner = { syncId: task.syncId, ...(task.runId ? { runId: task.runId } : {}) };
-      const scope = context.recurrenceScope(task);
-      const { read, unchanged, retryKeys } = await context.withSource(
+      // A repair's rows (only) are sent whatever landed before: reconciliation found the vendor's copy differs.
+      const scope = task.only ? undefined : context.recurrenceScope(task);
+      const chunk = await context.withSource(
         task.source,
         (source) => readChunk(context, scope, source, connected, task),
         task.pin,
       );
+      const read = only(task.only, chunk.read);
+      const { unchanged, retryKeys } = chunk;
       // A lead whose email a row before it carries is that row's duplicate, never sent: one version per lead.
       const { leads, duplicates } =
         task.records === 'activities'
@@ -111,6 +114,18 @@ export async function pushChunk(context: ActivityContext, task: ChunkTask): Prom
   } finally {
     pause.stop();
   }
+}
+
+/** The chunk's rows that the task names, all when it names none: a repair sends again only the rows that drifted. */
+function only(rows: readonly number[] | undefined, read: ChunkRows): ChunkRows {
+  if (rows === undefined) return read;
+  const named = new Set(rows);
+  return {
+    ...read,
+    leads: read.leads.filter((lead) => named.has(lead.row)),
+    rejects: read.rejects.filter((reject) => reject.row !== undefined && named.has(reject.row)),
+    rows: named.size,
+  };
 }
 
 /**

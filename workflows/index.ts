@@ -4,3 +4,4 @@ export { accountGovernor } from './governor.js';
 export { leadsThenActivities } from './leads-then-activities.js';
 export { scheduledSync } from './scheduled-sync.js';
 export { leadSync } from './sync.js';
+export { leadReconcile } from './reconcile.js';

@@ -28,7 +28,7 @@ export interface SyncOptions {
 }
 
 /** The flags of SyncOptions, on a command that takes them. */
-export function addSyncOptions(command: Command, registry: VendorRegistry = VENDORS): Command {
+export function addSyncOptions(command: Command, registry: VendorRegistry = VENDORS, defaultShare = 1): Command {
   command
     .requiredOption('--account <name>', 'account of the config file to sync into')
     .option('--file <path>', 'CSV file with a header row, or NDJSON (.ndjson, .jsonl): one JSON object per line')
@@ -42,7 +42,7 @@ export function addSyncOptions(command: Command, registry: VendorRegistry = VEND
     .option('--config <path>', 'config file (default: $LEADSYNC_CONFIG, else leadsync.yaml)')
     .option('--mapping <path>', 'JSON or YAML file: vendor field -> source column (default: columns named as fields)');
   for (const flag of registry.targetFlags()) command.option(flag.flags, flag.description);
-  return command.option('--share <fraction>', 'use only this share of the plan, 0 < share <= 1', '1');
+  return command.option('--share <fraction>', 'use only this share of the plan, 0 < share <= 1', String(defaultShare));
 }
 
 /**

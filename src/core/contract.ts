@@ -102,6 +102,8 @@ export const ChunkTaskSchema = z.object({
    */
   rowsPerCall: z.number().int().positive().optional(),
   chunk: ChunkRangeSchema,
+  /** Only these rows of the chunk are sent (a reconciliation's repair: the rows that drifted); absent: all of them. */
+  only: z.array(z.number().int().positive()).max(1_000_000).optional(),
   /** The source file as prepare found it: a chunk of a file that changed since fails the sync. */
   pin: FilePinSchema.optional(),
   /** The run whose rejects the chunk's go with (SyncPlan.runId); absent in tasks of syncs prepared before. */

@@ -49,7 +49,7 @@ function rejectsReportPath(rejectsDirectory: string, owner: RejectsOwner): strin
 }
 
 /** A name joined to a directory, proven to stay inside it whatever the name. */
-function within(directory: string, name: string): string {
+export function within(directory: string, name: string): string {
   const root = resolve(directory);
   const path = resolve(root, name);
   if (dirname(path) !== root) throw new ConfigError(`rejects file name ${JSON.stringify(name)} leaves ${root}`);
@@ -60,7 +60,7 @@ function within(directory: string, name: string): string {
  * Writes a file whole or not at all: a temporary file beside it, renamed over it. A reader (the report) never sees
  * half a chunk's rejects, and a worker killed mid-write leaves the earlier attempt's file as it was.
  */
-async function writeAtomically(path: string, text: string): Promise<void> {
+export async function writeAtomically(path: string, text: string): Promise<void> {
   const temporary = `${path}.${randomBytes(6).toString('hex')}.tmp`;
   try {
     await writeFile(temporary, text);
@@ -178,6 +178,6 @@ export class FileRejectsSink implements RejectsSink {
   async close(): Promise<void> {}
 }
 
-function csvField(value: string): string {
+export function csvField(value: string): string {
   return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }

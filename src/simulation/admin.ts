@@ -13,6 +13,12 @@ export interface AdminApi {
   activities(): readonly unknown[];
   setFaults(faults: FaultOptions): void;
   reset(): void;
+  /**
+   * A change made at the vendor out of band (a person editing the lead in the CRM): the lead with this email gets
+   * these fields, or is deleted. False when no lead has the email.
+   */
+  editLead?(email: string, fields: Record<string, string>): boolean;
+  deleteLead?(email: string): boolean;
   route?(method: string, path: string, request: SimRequest): SimAnswer | undefined;
 }
 
@@ -23,13 +29,19 @@ const PageSchema = z.object({
   offset: z.coerce.number().int().min(0).default(0),
   limit: z.coerce.number().int().min(1).max(MAX_PAGE).default(DEFAULT_PAGE),
 });
+const LeadEditSchema = z.object({ email: z.string().min(1), fields: z.record(z.string(), z.string()) }).strict();
+const LeadDeleteSchema = z.object({ email: z.string().min(1) }).strict();
+
 const ReportQuerySchema = z.object({ requests: z.enum(['true', 'false']).default('true') });
 
 export function isAdminRequest(request: SimRequest): boolean {
   return request.url.pathname === ADMIN_PATH || request.url.pathname.startsWith(`${ADMIN_PATH}/`);
 }
 
-/** GET report (?requests=false), leads and activities (?offset&limit, paged: a store may hold millions); POST faults, reset. */
+/**
+ * GET report (?requests=false), leads and activities (?offset&limit, paged: a store may hold millions); POST faults,
+ * reset, leads/edit and leads/delete (a change out of band, which reconciliation is to find).
+ */
 export function answerAdmin(request: SimRequest, api: AdminApi): SimAnswer {
   const path = request.url.pathname.slice(ADMIN_PATH.length).replace(/\/+$/, '') || '/';
   const query = Object.fromEntries(request.url.searchParams);
@@ -53,6 +65,16 @@ export function answerAdmin(request: SimRequest, api: AdminApi): SimAnswer {
     api.setFaults(parsed.data);
     return { status: 200, body: { ok: true, faults: parsed.data } };
   }
+  if (route === 'POST /leads/edit') {
+    const parsed = LeadEditSchema.safeParse(request.body ?? {});
+    if (!parsed.success) return refuse(parsed.error);
+    return changed(route, parsed.data.email, api.editLead && ((email) => api.editLead!(email, parsed.data.fields)));
+  }
+  if (route === 'POST /leads/delete') {
+    const parsed = LeadDeleteSchema.safeParse(request.body ?? {});
+    if (!parsed.success) return refuse(parsed.error);
+    return changed(route, parsed.data.email, api.deleteLead && ((email) => api.deleteLead!(email)));
+  }
   if (route === 'POST /reset') {
     api.reset();
     return { status: 200, body: { ok: true } };
@@ -63,6 +85,13 @@ export function answerAdmin(request: SimRequest, api: AdminApi): SimAnswer {
       body: { error: `no admin endpoint ${route}` },
     }
   );
+}
+
+function changed(route: string, email: string, change: ((email: string) => boolean) | undefined): SimAnswer {
+  if (!change) return { status: 404, body: { error: `this simulator has no ${route}` } };
+  return change(email)
+    ? { status: 200, body: { ok: true } }
+    : { status: 404, body: { error: `no lead has the email ${email}` } };
 }
 
 export function refuse(error: z.ZodError): SimAnswer {

@@ -71,7 +71,27 @@ export interface VendorClient {
   ): Promise<RowOutcome[]>;
   /** Checks the credentials and the target with one cheap call; throws AuthError or NotFoundError. */
   verify(target: unknown): Promise<void>;
+  /** Reads back the vendor's copy of leads, for reconciliation; absent for a vendor that cannot. */
+  readLeads?: LeadReader;
 }
+
+/** A lead as the vendor holds it: its email and its fields by the vendor's names, a field it does not hold as ''. */
+export interface VendorLead {
+  email: string;
+  fields: Record<string, string>;
+}
+
+/**
+ * How a vendor reads leads back, each call through `pace` on the lane its endpoint spends: by the emails of a chunk
+ * (one lookup each: the vendor can find a lead but not list a sync's), or by listing the target's leads a page at a
+ * time from `offset` (`next` absent on the last page), which also shows leads that left the source.
+ */
+export type LeadReader =
+  | { by: 'email'; read(emails: readonly string[], pace: Pace): Promise<VendorLead[]> }
+  | {
+      by: 'list';
+      read(target: unknown, offset: number, pace: Pace): Promise<{ leads: VendorLead[]; next?: number }>;
+    };
 
 export interface VendorClientOptions {
   timeoutMs: number;

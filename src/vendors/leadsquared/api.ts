@@ -1,6 +1,6 @@
 import { Redactor } from '../../observability/redactor.js';
 import { requestJson, type JsonRequest } from '../http.js';
-import type { VendorRecord, RowOutcome } from '../types.js';
+import type { VendorLead, VendorRecord, RowOutcome } from '../types.js';
 import {
   activityBody,
   activityByEmailBody,
@@ -12,6 +12,7 @@ import {
 import {
   bulkActivityResults,
   bulkLeadResults,
+  leadCopyOf,
   prospectIdOf,
   retrievedActivities,
   singleWriteResult,
@@ -97,6 +98,20 @@ export class LeadSquaredClient {
     // Only hits are kept: an unknown address may become a lead at any moment.
     if (prospectId !== undefined) this.prospectIds.set(email, prospectId);
     return prospectId;
+  }
+
+  /**
+   * Leads.GetByEmailaddress read whole (apidocs: get-a-lead-by-email-id): the lead as LeadSquared holds it now, or
+   * undefined when no lead has the address. Never from the cache: reconciliation asks what the vendor holds.
+   */
+  async readLead(email: string): Promise<VendorLead | undefined> {
+    const answer = await this.call('GET', 'LeadManagement.svc/Leads.GetByEmailaddress', {
+      query: { emailaddress: email },
+    });
+    const fields = leadCopyOf(answer);
+    if (fields === undefined) return undefined;
+    if (fields.ProspectID) this.prospectIds.set(email, fields.ProspectID);
+    return { email: fields[EMAIL_ATTRIBUTE] || email, fields };
   }
 
   /** ProspectActivity.svc/Create on the lead with this ProspectID. */

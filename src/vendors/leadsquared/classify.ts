@@ -13,6 +13,7 @@ import type { RowOutcome } from '../types.js';
 import {
   BulkRowResultSchema,
   ErrorEnvelopeSchema,
+  LeadCopiesSchema,
   LeadLookupSchema,
   RetrievedActivitiesSchema,
   SuccessEnvelopeSchema,
@@ -145,6 +146,14 @@ export function prospectIdOf(answer: Answer): string | undefined {
   const parsed = LeadLookupSchema.safeParse(answer.body);
   if (!parsed.success) throw unexpected(answer);
   return parsed.data[0]?.ProspectID;
+}
+
+/** Leads.GetByEmailaddress read whole: the lead's fields as text, or undefined when no lead has the address. */
+export function leadCopyOf(answer: Answer): Record<string, string> | undefined {
+  throwIfReadFailed(answer);
+  const parsed = LeadCopiesSchema.safeParse(answer.body);
+  if (!parsed.success) throw unexpected(answer);
+  return parsed.data[0];
 }
 
 /** ProspectActivity.svc/Retrieve: a page of the lead's activities, in the documented shape. */

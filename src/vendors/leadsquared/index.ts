@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ConfigError } from '../../core/errors.js';
 import { BatchTooLargeError } from '../errors.js';
+import { retryRead } from '../read-retry.js';
 import type { Credentials, Vendor, VendorAccount, VendorClient, VendorClientOptions, VendorRecord } from '../types.js';
 import { checkActivity } from './sales-activities.js';
 import { postActivities } from './activity-posting.js';
@@ -74,6 +75,17 @@ export const leadSquared: Vendor<LeadSquaredCredential> = {
       postActivities: (lane, activities, pace, { retried }) => postActivities(client, lane, activities, pace, retried),
       async verify() {
         await client.getLeadByEmail(VERIFY_EMAIL);
+      },
+      // LeadSquared finds a lead by email but lists no sync's leads: one lookup per lead, on the general lane it
+      // spends (Leads.Get searches one field's value a call, apidocs: search-by-lead-criteria, so it is no cheaper).
+      readLeads: {
+        by: 'email',
+        async read(emails, pace) {
+          const found = await Promise.all(
+            emails.map((email) => retryRead(() => pace(() => client.readLead(email), 'general'))),
+          );
+          return found.filter((lead) => lead !== undefined);
+        },
       },
     };
   },

@@ -30,6 +30,27 @@ export const SuccessEnvelopeSchema = z.object({
 export const LeadLookupSchema = z.array(z.object({ ProspectID: z.string().min(1) }));
 
 /**
+ * Leads.GetByEmailaddress read whole (apidocs: get-a-lead-by-email-id): every field of the lead by schema name, `null`
+ * where it holds nothing, counts as strings ("Score": "-10"). Each value is read as the text a sync would have sent.
+ */
+export const LeadCopiesSchema = z.array(
+  z
+    .looseObject({ ProspectID: z.string().min(1) })
+    .transform((lead) =>
+      Object.fromEntries(
+        Object.entries(lead).map(([field, value]) => [
+          field,
+          value === null || value === undefined
+            ? ''
+            : typeof value === 'object'
+              ? JSON.stringify(value)
+              : String(value),
+        ]),
+      ),
+    ),
+);
+
+/**
  * One row of a bulk answer: a result, or the reason the vendor refused that row. RowNumber is 1-based; the activity
  * page's example shows `ProspectActivityId` first and may have none, so a row without one is read by its place.
  */

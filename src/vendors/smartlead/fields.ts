@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { FieldProblem, VendorRecord } from '../types.js';
-import type { SmartLeadLead } from './schemas.js';
+import type { FieldProblem, VendorLead, VendorRecord } from '../types.js';
+import type { CampaignLead, SmartLeadLead } from './schemas.js';
 
 /**
  * How a source row names SmartLead fields. `email` and SmartLead's own lead fields go by their API names; a custom
@@ -85,6 +85,16 @@ export function toSmartLeadLead(record: VendorRecord): SmartLeadLead {
   }
   if (Object.keys(custom).length > 0) lead.custom_fields = custom;
   return lead;
+}
+
+/** A lead of a campaign's list by the names a source row maps to (custom fields as `custom_fields.<name>`). */
+export function fromSmartLeadLead(lead: CampaignLead['lead']): VendorLead {
+  const fields: Record<string, string> = { [EMAIL_FIELD]: lead.email };
+  for (const name of STANDARD_FIELDS) fields[name] = lead[name] ?? '';
+  for (const [name, value] of Object.entries(lead.custom_fields ?? {})) {
+    fields[`${CUSTOM_FIELD_PREFIX}${name}`] = value === null || value === undefined ? '' : String(value);
+  }
+  return { email: lead.email, fields };
 }
 
 function tooLong(field: string, max: number, value: string): FieldProblem {

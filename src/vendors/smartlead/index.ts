@@ -10,8 +10,9 @@ import type {
   VendorClientOptions,
   VendorRecord,
 } from '../types.js';
-import { SmartLeadApi, UnreadableAnswerError } from './api.js';
-import { EMAIL_FIELD, checkLead, toSmartLeadLead } from './fields.js';
+import { retryRead } from '../read-retry.js';
+import { MAX_LEADS_PAGE, SmartLeadApi, UnreadableAnswerError } from './api.js';
+import { EMAIL_FIELD, checkLead, fromSmartLeadLead, toSmartLeadLead } from './fields.js';
 import { addLeadsOutcomes } from './outcomes.js';
 import { SMARTLEAD_PLANS } from './plans.js';
 import { AddLeadsSettingsSchema } from './schemas.js';
@@ -102,6 +103,22 @@ export const smartLead: Vendor<'apiKey'> = {
           }
           throw err;
         }
+      },
+      // GET /campaigns/{id}/leads (api.smartlead.ai: "Fetch all leads from a campaign", offset and limit, at most 100
+      // a page, total_leads for the whole): the campaign is listed, so leads that left the source show too.
+      readLeads: {
+        by: 'list',
+        async read(target, offset, pace) {
+          const { campaignId } = SmartLeadTargetSchema.parse(target);
+          const { data } = await retryRead(() =>
+            pace(() => api.listCampaignLeads(campaignId, { offset, limit: MAX_LEADS_PAGE }), 'general'),
+          );
+          const next = offset + data.data.length;
+          return {
+            leads: data.data.map(({ lead }) => fromSmartLeadLead(lead)),
+            ...(data.data.length > 0 && next < data.total_leads ? { next } : {}),
+          };
+        },
       },
       // One GET of the campaign proves the key (401) and the campaign (404) without touching data.
       async verify(target) {

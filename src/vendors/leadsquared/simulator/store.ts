@@ -99,27 +99,6 @@ export class LeadSquaredStore {
     return { lead, created: true };
   }
 
-  /**
-   * Deletes leads by email, as a person cleaning up in LeadSquared would (merging a duplicate, deleting a test lead):
-   * the values of unique fields they held are free again. Their activities stay, as the admin report counts them.
-   */
-  deleteLeads(emails: readonly string[]): number {
-    let deleted = 0;
-    for (const email of emails) {
-      const lead = this.byEmail.get(email.toLowerCase());
-      if (!lead) continue;
-      this.byEmail.delete(email.toLowerCase());
-      this.byProspectId.delete(lead.prospectId);
-      this.all.splice(this.all.indexOf(lead), 1);
-      for (const [field, holders] of this.uniqueValues) {
-        const value = lead.fields[field]?.trim();
-        if (value && holders.get(value) === lead) holders.delete(value);
-      }
-      deleted += 1;
-    }
-    return deleted;
-  }
-
   private indexUnique(lead: StoredLead): void {
     for (const [field, holders] of this.uniqueValues) {
       const value = lead.fields[field]?.trim();
@@ -129,6 +108,31 @@ export class LeadSquaredStore {
 
   leadByEmail(email: string): StoredLead | undefined {
     return this.byEmail.get(email.toLowerCase());
+  }
+
+  /** The lead's fields changed in the CRM, not through the API: no write is counted. */
+  editLead(email: string, fields: Record<string, string>): boolean {
+    const lead = this.byEmail.get(email.toLowerCase());
+    if (!lead) return false;
+    Object.assign(lead.fields, fields);
+    return true;
+  }
+
+  /**
+   * The lead deleted in the CRM, as a person cleaning up would (merging a duplicate, deleting a test lead): the values
+   * of unique fields it held are free again. Its activities stay, as the admin report counts them.
+   */
+  deleteLead(email: string): boolean {
+    const lead = this.byEmail.get(email.toLowerCase());
+    if (!lead) return false;
+    for (const [field, holders] of this.uniqueValues) {
+      const value = lead.fields[field]?.trim();
+      if (value && holders.get(value) === lead) holders.delete(value);
+    }
+    this.byEmail.delete(email.toLowerCase());
+    this.byProspectId.delete(lead.prospectId);
+    this.all.splice(this.all.indexOf(lead), 1);
+    return true;
   }
 
   leadByProspectId(prospectId: string): StoredLead | undefined {

@@ -191,6 +191,8 @@ export async function startSmartLeadSimulator(options: SmartLeadSimulatorOptions
       leads: () => store.allLeads(),
       activities: () => [],
       reset,
+      editLead: (email, fields) => store.editLead(email, fields),
+      deleteLead: (email) => store.deleteLead(email),
       route: adminRoute,
     },
     beforeStop: () => sharedKey.stop(),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CUSTOM_FIELD_PREFIX } from '../fields.js';
 import { STANDARD_FIELDS, type AddLeadsSettings, type Lead } from './schemas.js';
 
 export interface StoredCampaign {
@@ -126,6 +127,37 @@ export class SmartLeadStore {
     Object.assign(lead.fields, fieldsOf(changes));
     Object.assign(lead.customFields, customFieldsOf(changes));
     this.counts.updated += 1;
+  }
+
+  /** The lead's fields changed in SmartLead's app, in every campaign it is in: no write is counted. */
+  editLead(email: string, changes: Record<string, string>): boolean {
+    const leads = this.withEmail(email);
+    for (const lead of leads) {
+      for (const [field, value] of Object.entries(changes)) {
+        if (field.startsWith(CUSTOM_FIELD_PREFIX)) lead.customFields[field.slice(CUSTOM_FIELD_PREFIX.length)] = value;
+        else if ((STANDARD_FIELDS as readonly string[]).includes(field)) {
+          lead.fields[field as (typeof STANDARD_FIELDS)[number]] = value;
+        }
+      }
+    }
+    return leads.length > 0;
+  }
+
+  /** The lead deleted from every campaign it is in. */
+  deleteLead(email: string): boolean {
+    const leads = this.withEmail(email);
+    for (const lead of leads) {
+      const campaign = this.campaignLeads(lead.campaignId);
+      campaign.byEmail.delete(lead.email.toLowerCase());
+      campaign.byLeadId.delete(lead.leadId);
+      campaign.order.splice(campaign.order.indexOf(lead), 1);
+      this.counts.leads -= 1;
+    }
+    return leads.length > 0;
+  }
+
+  private withEmail(email: string): StoredCampaignLead[] {
+    return [...this.leadsByCampaign.values()].flatMap((c) => c.byEmail.get(email.trim().toLowerCase()) ?? []);
   }
 
   /** A campaign's leads in the order they were added. */

@@ -412,13 +412,18 @@ describe('LeadSquared simulator admin endpoints', () => {
 
     const deleted = await fetch(`${sim.adminUrl}/leads/delete`, {
       method: 'POST',
-      body: JSON.stringify({ emails: ['Holder@example.com', 'nobody@example.com'] }),
+      body: JSON.stringify({ email: 'Holder@example.com' }),
+    });
+    const unknown = await fetch(`${sim.adminUrl}/leads/delete`, {
+      method: 'POST',
+      body: JSON.stringify({ email: 'nobody@example.com' }),
     });
     const malformed = await fetch(`${sim.adminUrl}/leads/delete`, { method: 'POST', body: JSON.stringify({}) });
     const landed = await client.createOrUpdateLead(lead(2, 'grace@example.com', { Phone: '555' }));
 
     expect(refused).toMatchObject({ status: 'rejected' });
-    expect(await deleted.json()).toEqual({ deleted: 1 });
+    expect(await deleted.json()).toEqual({ ok: true });
+    expect(unknown.status).toBe(404);
     expect(malformed.status).toBe(400);
     expect(landed).toMatchObject({ status: 'accepted' });
     expect(sim.leads().map((l) => l.email)).toEqual(['grace@example.com']);

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../../core/errors.js';
 import { BatchTooLargeError } from '../../../errors.js';
@@ -56,5 +57,37 @@ describe('leadSquared vendor', () => {
   it('takes no sync target beyond the account', () => {
     expect(leadSquared.targetSchema.safeParse({}).success).toBe(true);
     expect(leadSquared.targetSchema.safeParse({ campaignId: 1 }).success).toBe(false);
+  });
+
+  it('reads a lead back whole by email on the general lane, as the documented lookup answers', async () => {
+    const hit = JSON.parse(
+      await readFile(new URL('../../src/vendors/leadsquared/corpus/lookup-hit.json', import.meta.url), 'utf8'),
+    ) as { response: { body: unknown } };
+    const { calls, fetch } = recordingFetch(hit.response.body);
+    const reader = leadSquared.connect(account, credentials, { timeoutMs: 1000, fetch }).readLeads;
+    const lanes: (string | undefined)[] = [];
+
+    const leads =
+      reader?.by === 'email'
+        ? await reader.read(['rizwan@example.com'], (call, lane) => (lanes.push(lane), call()))
+        : undefined;
+
+    expect(lanes).toEqual(['general']);
+    expect(calls[0]?.url.pathname).toBe('/v2/LeadManagement.svc/Leads.GetByEmailaddress');
+    expect(leads).toEqual([
+      {
+        email: 'rizwan@example.com',
+        fields: expect.objectContaining({ FirstName: 'Syed', LastName: 'Rizwan Ali', SourceReferrer: '' }),
+      },
+    ]);
+  });
+
+  it('reads no lead back for an address LeadSquared does not know', async () => {
+    const { fetch } = recordingFetch([]);
+    const reader = leadSquared.connect(account, credentials, { timeoutMs: 1000, fetch }).readLeads;
+
+    const leads = reader?.by === 'email' ? await reader.read(['nobody@example.com'], (call) => call()) : undefined;
+
+    expect(leads).toEqual([]);
   });
 });

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { AuthError, NotFoundError } from '../../../errors.js';
 import { VENDORS } from '../../../registry.js';
@@ -136,5 +137,31 @@ describe('smartLead vendor', () => {
     const client = smartLead.connect(account, credentials, { timeoutMs: 1000, fetch: fakeFetch(200, {}).fetch });
 
     await expect(client.upsertLeads('bulk', [], { campaignId: 1 })).rejects.toThrow(/only the general lane/);
+  });
+
+  it("reads a campaign's leads back a page at a time, custom fields by the names a source maps to", async () => {
+    const page = JSON.parse(
+      await readFile(new URL('../../src/vendors/smartlead/corpus/campaign-leads-page.json', import.meta.url), 'utf8'),
+    ) as { response: { body: unknown } };
+    const { calls, fetch } = fakeFetch(200, page.response.body);
+    const reader = smartLead.connect(account, credentials, { timeoutMs: 1000, fetch }).readLeads;
+
+    const read = reader?.by === 'list' ? await reader.read({ campaignId: 42 }, 0, (call) => call()) : undefined;
+
+    expect(calls[0]?.url.pathname).toMatch(/\/campaigns\/42\/leads$/);
+    expect(calls[0]?.url.searchParams.get('limit')).toBe('100');
+    // One lead in all: the last page, so no next offset.
+    expect(read).toEqual({
+      leads: [
+        {
+          email: 'john@example.com',
+          fields: expect.objectContaining({
+            email: 'john@example.com',
+            first_name: 'John',
+            'custom_fields.job_title': 'CEO',
+          }),
+        },
+      ],
+    });
   });
 });
