@@ -17,6 +17,7 @@ import type { SourceBoundary } from '../sources/boundary.js';
 import { PostgresConnectionSchema, type PostgresConnection } from '../sources/postgres-connection.js';
 import { RejectsTableRefSchema, type RejectsTableRef } from '../core/rejects-ref.js';
 import { TemporalConfigSchema, type TemporalConfig } from './temporal.js';
+import { WorkerConfigSchema, type WorkerConfig } from './worker.js';
 import { ConfigError, formatZodIssues } from '../core/errors.js';
 import { isHttpsOrLoopback } from '../core/loopback.js';
 import { DEFAULT_MAX_ANSWER_BYTES } from '../vendors/http.js';
@@ -142,6 +143,8 @@ export const ConfigFileSchema = z
     rejects: RejectsConfigSchema,
     /** Where Temporal is and how to authenticate; the TEMPORAL_* environment variables win over it. */
     temporal: TemporalConfigSchema.optional(),
+    /** Where chunks run: per-account queues (the default) or shared ones (src/config/worker.ts). */
+    worker: WorkerConfigSchema,
   })
   .strict();
 
@@ -162,6 +165,7 @@ export interface LoadedConfig {
   /** When the config names one, syncs write their rejects to this table instead of files. */
   rejectsTable?: RejectsTableRef;
   temporal?: TemporalConfig;
+  worker: WorkerConfig;
 }
 
 /** Reads and validates a config file; every error names the file and the path of the bad key. */
@@ -191,7 +195,7 @@ export function parseConfig(raw: unknown, path: string): LoadedConfig {
   for (const [name, config] of Object.entries(parsed.data.accounts)) {
     accounts[name] = { ...config, name, effectivePlan: effectivePlan(name, config, path) };
   }
-  const { rejects, sources, temporal } = parsed.data;
+  const { rejects, sources, temporal, worker } = parsed.data;
   if (rejects.table && !sources.postgres[rejects.table.connection]) {
     const known = Object.keys(sources.postgres);
     throw new ConfigError(
@@ -212,6 +216,7 @@ export function parseConfig(raw: unknown, path: string): LoadedConfig {
     rejectsDirectory: resolve(path, '..', rejects.directory ?? DEFAULT_REJECTS_DIRECTORY),
     ...(rejects.table ? { rejectsTable: rejects.table } : {}),
     ...(temporal ? { temporal } : {}),
+    worker,
   };
 }
 
