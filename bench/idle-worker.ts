@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { stringify as toYaml } from 'yaml';
 import { TaskQueueModeSchema } from '../src/core/task-queues.js';
 import { startDevServer } from '../src/temporal/dev-server.js';
 
@@ -40,7 +39,8 @@ async function usage(pid: number): Promise<{ rssMb: number; threads: number; cpu
 const server = await startDevServer({ headless: true });
 try {
   const directory = await mkdtemp(join(tmpdir(), 'leadsync-idle-'));
-  const configPath = join(directory, 'leadsync.yaml');
+  // JSON: YAML would write the one account object once and alias it a thousand times, which its reader refuses.
+  const configPath = join(directory, 'leadsync.json');
   const account = {
     vendor: 'leadsquared',
     plan: 'enterprise',
@@ -49,7 +49,7 @@ try {
   };
   await writeFile(
     configPath,
-    toYaml({
+    JSON.stringify({
       accounts: Object.fromEntries(Array.from({ length: accounts }, (_, i) => [`account-${i + 1}`, account])),
       rejects: { directory: join(directory, 'rejects') },
       worker: { taskQueues: mode },
@@ -70,13 +70,16 @@ try {
     },
   );
   let modeLine = '';
+  const lines: string[] = [];
   for await (const line of createInterface({ input: worker.stderr! })) {
     // Logged once every Worker is created, just before they start polling.
     if (line.includes('"task queues: ')) {
       modeLine = line;
       break;
     }
+    lines.push(line);
   }
+  if (!modeLine) throw new Error(`the worker ended before it started:\n${lines.slice(-20).join('\n')}`);
   const startSeconds = (Date.now() - startedMs) / 1000;
   worker.stderr!.resume();
   const before = await usage(worker.pid!);
