@@ -91,6 +91,8 @@ describe('a worker on shared task queues, with 20 LeadSquared accounts configure
 
     expect(worker.taskQueues).toBe('shared');
     expect(worker.lanes.map((lane) => lane.taskQueue).sort()).toEqual(shared.sort());
+    // No per-key limit set or found: the governor alone paces.
+    expect(worker.lanes.every((lane) => lane.fairnessKeyRateLimit === undefined)).toBe(true);
     // The server sees the same: polls on the shared queues, none on an account's own.
     for (const queue of shared)
       await eventually(
@@ -139,4 +141,33 @@ describe('a worker on shared task queues, with 20 LeadSquared accounts configure
       }
     }
   }, 120_000);
+});
+
+describe('a worker on shared task queues with the per-key backstop', () => {
+  it("sets each shared queue's per-fairness-key rate limit on the server, and reports what the server holds", async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'leadsync-backstop-'));
+    const configPath = join(directory, 'leadsync.yaml');
+    const account = {
+      vendor: 'leadsquared',
+      plan: 'enterprise',
+      baseUrl: 'http://127.0.0.1:9/v2',
+      credentials: { accessKeyEnv: 'UNUSED_ACCESS_KEY', secretKeyEnv: 'UNUSED_SECRET_KEY' },
+    };
+    await writeFile(
+      configPath,
+      toYaml({ accounts: { acme: account }, worker: { taskQueues: 'shared', fairnessKeyBackstop: true } }),
+    );
+
+    const worker = await LeadsyncWorker.create({
+      config: await loadConfig(configPath),
+      ...testTemporal(),
+      taskQueue: uniqueTaskQueue('backstop'),
+      workflowBundle: await workflowBundle(),
+    });
+    const running = worker.run();
+    worker.shutdown();
+    await running;
+
+    expect(worker.lanes.map((lane) => lane.fairnessKeyRateLimit)).toEqual([1, 1]);
+  });
 });
