@@ -306,12 +306,52 @@ export class PostgresSource implements Source {
       for (const raw of page.rows) {
         const cells = ValuesSchema.parse(raw);
         last = cells.slice(0, this.order.length).map((cell) => cell ?? '');
-        const data = cells.slice(this.order.length);
-        yield { row: row++, values: Object.fromEntries(names.map((name, i) => [name, data[i] ?? ''])) };
+        yield { row: row++, ...this.keyed(last), values: this.valuesOf(names, cells) };
       }
       // A full page that ends on the range's last place has read it all: no need to ask for an empty next page.
       if (!last || page.rows.length < PAGE_ROWS || samePlace(last, to)) return;
       lower = { op: '>', place: last };
+    }
+  }
+
+  /** The row's key, and its version in incremental order, from its place: [key] or [cursor value, key]. */
+  private keyed(place: Place): { key: string; version?: string } {
+    return this.incremental ? { key: place[1]!, version: place[0]! } : { key: place[0]! };
+  }
+
+  private valuesOf(names: readonly string[], cells: readonly (string | null)[]): Record<string, string> {
+    const data = cells.slice(this.order.length);
+    return Object.fromEntries(names.map((name, i) => [name, data[i] ?? '']));
+  }
+
+  /**
+   * One query for the chunk's keys (a chunk of the retry set is a few hundred at most): the key compared in the
+   * column's own type, cast from the text parameters, so its index serves. A row whose cursor value became null has
+   * no place in incremental order, and is left out like a deleted one.
+   */
+  async *readKeys(keys: readonly string[], firstRow: number): AsyncIterable<SourceRow> {
+    await this.check();
+    if (keys.length === 0) return;
+    const values: unknown[] = [keys];
+    const key = quoteIdentifier(this.ref.key);
+    const places = this.order.map((column) => `${column}::text`).join(', ');
+    const page = await this.query({
+      text: `SELECT ${places}, source.* FROM ${this.table} AS source
+             WHERE ${this.filter(undefined, values)} AND source.${key} = ANY($1)`,
+      values,
+      rowMode: 'array',
+    });
+    const names = page.fields.slice(this.order.length).map((f) => f.name);
+    const found = new Map<string, SourceRow>();
+    for (const raw of page.rows) {
+      const cells = ValuesSchema.parse(raw);
+      const place = cells.slice(0, this.order.length).map((cell) => cell ?? '');
+      const keyed = this.keyed(place);
+      found.set(keyed.key, { row: 0, ...keyed, values: this.valuesOf(names, cells) });
+    }
+    for (const [i, wanted] of keys.entries()) {
+      const row = found.get(wanted);
+      if (row) yield { ...row, row: firstRow + i };
     }
   }
 

@@ -4,6 +4,7 @@ import { WindowSchema, findPlan, planNames, type Window } from '../../../core/pl
 import { FaultInjector, FaultOptionsSchema } from '../../../simulation/faults.js';
 import type { SimRequest } from '../../../simulation/json-server.js';
 import { parseOptions, serveSimulator } from '../../../simulation/serve.js';
+import { refuse } from '../../../simulation/admin.js';
 import type { Endpoint, VendorProtocol } from '../../../simulation/pipeline.js';
 import { RequestLog } from '../../../simulation/request-log.js';
 import type { ReportOptions, RunningSimulator, SimulatorReport } from '../../../simulation/simulator.js';
@@ -57,7 +58,11 @@ export interface RunningLeadSquaredSimulator extends RunningSimulator {
   setKeys(keys: { accessKey: string; secretKey: string }): void;
   /** Answers only the record's silences allow, by the emails they strike (see LeadSquaredQuirks). */
   setQuirks(quirks: { unreadableRows?: readonly string[]; failingRows?: readonly string[] }): void;
+  /** Deletes leads by email (POST /__admin/leads/delete { emails }): a conflict cleared at the vendor. */
+  deleteLeads(emails: readonly string[]): number;
 }
+
+const DeleteLeadsSchema = z.object({ emails: z.array(z.string().min(1)).max(100_000) }).strict();
 
 const API_PREFIX = '/v2/';
 
@@ -142,6 +147,12 @@ export async function startLeadSquaredSimulator(
       leads: () => store.leads(),
       activities: () => store.activities(),
       reset,
+      route: (method, path, request) => {
+        if (`${method} ${path}` !== 'POST /leads/delete') return undefined;
+        const parsed = DeleteLeadsSchema.safeParse(request.body);
+        if (!parsed.success) return refuse(parsed.error);
+        return { status: 200, body: { deleted: store.deleteLeads(parsed.data.emails) } };
+      },
     },
   });
 
@@ -179,6 +190,7 @@ export async function startLeadSquaredSimulator(
     leads: () => store.leads(),
     activities: () => store.activities(),
     setKeys: (next) => Object.assign(keys, next),
+    deleteLeads: (emails) => store.deleteLeads(emails),
     setQuirks: ({ unreadableRows = [], failingRows = [] }) => {
       const lower = (emails: readonly string[]) => new Set(emails.map((email) => email.toLowerCase()));
       quirks = { unreadableRowFor: lower(unreadableRows), failingFor: lower(failingRows) };

@@ -99,6 +99,27 @@ export class LeadSquaredStore {
     return { lead, created: true };
   }
 
+  /**
+   * Deletes leads by email, as a person cleaning up in LeadSquared would (merging a duplicate, deleting a test lead):
+   * the values of unique fields they held are free again. Their activities stay, as the admin report counts them.
+   */
+  deleteLeads(emails: readonly string[]): number {
+    let deleted = 0;
+    for (const email of emails) {
+      const lead = this.byEmail.get(email.toLowerCase());
+      if (!lead) continue;
+      this.byEmail.delete(email.toLowerCase());
+      this.byProspectId.delete(lead.prospectId);
+      this.all.splice(this.all.indexOf(lead), 1);
+      for (const [field, holders] of this.uniqueValues) {
+        const value = lead.fields[field]?.trim();
+        if (value && holders.get(value) === lead) holders.delete(value);
+      }
+      deleted += 1;
+    }
+    return deleted;
+  }
+
   private indexUnique(lead: StoredLead): void {
     for (const [field, holders] of this.uniqueValues) {
       const value = lead.fields[field]?.trim();
