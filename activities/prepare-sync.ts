@@ -1,6 +1,5 @@
 import { activityInfo } from '@temporalio/activity';
 import { syncAllowances } from '../src/core/allowance.js';
-import { laneTaskQueue } from '../src/core/task-queues.js';
 import { ConfigError, formatZodIssues } from '../src/core/errors.js';
 import { checkMapping, identityMapping, type Mapping } from '../src/core/mapping.js';
 import { recordCheck } from './chunk-rows.js';
@@ -9,6 +8,7 @@ import type { Vendor } from '../src/vendors/types.js';
 import type { ActivityContext } from './context.js';
 import { toActivityFailure } from './failures.js';
 import { withHeartbeats } from './heartbeat.js';
+import { laneRoute } from './lane-route.js';
 
 /**
  * Everything that can be wrong before the first row is sent, checked once: the account, its credentials (one cheap
@@ -59,7 +59,7 @@ export async function prepareSync(context: ActivityContext, request: SyncRequest
       await context.governor.paced(account, 'general', 1, () => client.verify(target.data));
       const lanes = syncAllowances(account.effectivePlan, request.records).map((allowance) => ({
         lane: allowance.lane,
-        taskQueue: laneTaskQueue(account.vendor, account.name, allowance.lane),
+        ...laneRoute(context.deps, account, allowance.lane),
         rowsPerCall: allowance.rowsPerCall,
         callsPerSecond: allowance.callsPerSecond,
       }));

@@ -4,7 +4,6 @@ import { Context, activityInfo } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Account } from '../src/config/accounts.js';
 import { ConfigError } from '../src/core/errors.js';
-import { laneTaskQueue } from '../src/core/task-queues.js';
 import { laneMetrics } from '../src/observability/metrics.js';
 import { recordLanes } from '../src/core/record-lanes.js';
 import { readChunkRows, type ChunkRows } from './chunk-rows.js';
@@ -26,6 +25,7 @@ import {
 } from './chunk-faults.js';
 import { toActivityFailure } from './failures.js';
 import { withHeartbeats } from './heartbeat.js';
+import { cameByRoute, laneRoute } from './lane-route.js';
 import { backoffSignal } from '../src/core/sync-messages.js';
 
 /**
@@ -42,7 +42,7 @@ export async function pushChunk(context: ActivityContext, task: ChunkTask): Prom
       const signal = AbortSignal.any([cancelled, pause.signal]);
       const metrics = chunkMetrics(context, task);
       const connected = context.connect(task.account);
-      const rowsPerCall = laneOf(connected.account, task);
+      const rowsPerCall = laneOf(context, connected.account, task);
       const owner = { syncId: task.syncId, ...(task.runId ? { runId: task.runId } : {}) };
       // A repair's rows (only) are sent whatever landed before: reconciliation found the vendor's copy differs.
       const scope = task.only ? undefined : context.recurrenceScope(task);
@@ -174,14 +174,18 @@ async function heardRefusal(context: ActivityContext, task: ChunkTask, err: Rate
 
 /**
  * The rows per call of the task's lane, from this worker's config. The task came from a workflow, whose state anyone
- * who can start one can write: a chunk runs only on its own lane's queue (whose rate limit is the lane's ceiling),
- * and never sends larger calls than the lane takes.
+ * who can start one can write: a chunk runs only by its own lane's route (a queue whose rate limit is the lane's
+ * ceiling, or the shared queue of its lane kind with its lane's fairness key), and never sends larger calls than the
+ * lane takes.
  */
-function laneOf(account: Account, task: ChunkTask): number {
+function laneOf(context: ActivityContext, account: Account, task: ChunkTask): number {
   const lane = recordLanes(account.effectivePlan, task.records ?? 'leads')[task.lane];
-  const queue = laneTaskQueue(account.vendor, account.name, task.lane);
-  if (!lane || activityInfo().taskQueue !== queue) {
-    throw new ConfigError(`a chunk of account ${account.name}, lane ${task.lane}, runs only on task queue ${queue}`);
+  const route = laneRoute(context.deps, account, task.lane);
+  if (!lane || !cameByRoute(context.deps, route, activityInfo())) {
+    const key = route.priority ? ` with fairness key ${route.priority.fairnessKey}` : '';
+    throw new ConfigError(
+      `a chunk of account ${account.name}, lane ${task.lane}, runs only on task queue ${route.taskQueue}${key}`,
+    );
   }
   return Math.min(task.rowsPerCall ?? lane.rowsPerCall, lane.rowsPerCall);
 }

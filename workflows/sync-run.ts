@@ -295,7 +295,12 @@ export class SyncRun {
     const scope = this.chunkScope ?? CancellationScope.current();
     return scope.run(() =>
       this.activities.chunks.pushChunk.executeWithOptions(
-        { taskQueue: lane.taskQueue, summary: `${lane.lane} lane: ${describeRows(chunk)}` },
+        {
+          taskQueue: lane.taskQueue,
+          // From prepare's result in the history: a sync prepared without one schedules its chunks as before.
+          ...(lane.priority ? { priority: lane.priority } : {}),
+          summary: `${lane.lane} lane: ${describeRows(chunk)}`,
+        },
         [
           {
             syncId: workflowInfo().workflowId,

@@ -18,6 +18,7 @@ import { PostgresConnectionSchema, type PostgresConnection } from '../sources/po
 import { RejectsTableRefSchema, type RejectsTableRef } from '../core/rejects-ref.js';
 import { qualifiedNameSchema } from '../core/source-refs.js';
 import { TemporalConfigSchema, type TemporalConfig } from './temporal.js';
+import { WorkerConfigSchema, type WorkerConfig } from './worker.js';
 import { AlertsConfigSchema, type AlertsConfig } from './alerts.js';
 import { EnvRefSchema } from './env-ref.js';
 import { ConfigError, formatZodIssues } from '../core/errors.js';
@@ -168,6 +169,8 @@ export const ConfigFileSchema = z
     temporal: TemporalConfigSchema.optional(),
     /** Webhooks told when a sync fails, a schedule pauses, or a run passes a threshold (docs/operating.md#alerts). */
     alerts: AlertsConfigSchema.optional(),
+    /** Where chunks run: per-account queues (the default) or shared ones (src/config/worker.ts). */
+    worker: WorkerConfigSchema,
   })
   .strict();
 
@@ -191,6 +194,7 @@ export interface LoadedConfig {
   convergence?: ConvergenceConfig;
   temporal?: TemporalConfig;
   alerts?: AlertsConfig;
+  worker: WorkerConfig;
 }
 
 /**
@@ -224,7 +228,7 @@ export function parseConfig(raw: unknown, path: string, registry: VendorRegistry
   for (const [name, config] of Object.entries(parsed.data.accounts)) {
     accounts[name] = { ...config, name, effectivePlan: effectivePlan(name, config, path, registry) };
   }
-  const { rejects, sources, temporal, alerts, convergence } = parsed.data;
+  const { rejects, sources, temporal, alerts, convergence, worker } = parsed.data;
   for (const [key, table] of [
     ['rejects.table.connection', rejects.table],
     ['convergence.table.connection', convergence?.table],
@@ -252,6 +256,7 @@ export function parseConfig(raw: unknown, path: string, registry: VendorRegistry
     ...(convergence ? { convergence } : {}),
     ...(temporal ? { temporal } : {}),
     ...(alerts ? { alerts } : {}),
+    worker,
   };
 }
 

@@ -37,6 +37,14 @@ export const LaneRunSchema = z
     lane: LaneNameSchema,
     /** Checked by the chunk activity against the worker's own lane queue: a payload cannot move it. */
     taskQueue: z.string().min(1),
+    /**
+     * On a shared queue, the lane's fairness key and weight (src/core/task-queues.ts), checked by the chunk activity
+     * where they set a ceiling. Absent on per-account queues, and in plans made before queues could be shared.
+     */
+    priority: z
+      .object({ fairnessKey: z.string().min(1).max(64), fairnessWeight: z.number().positive() })
+      .strict()
+      .optional(),
     rowsPerCall: z.number().int().positive(),
     /** The lane's long-run share of the account's allowance, before the sync's own share is applied. */
     callsPerSecond: z.number().positive(),

@@ -4,11 +4,12 @@ import { Worker, type NativeConnection, type WorkflowBundleOption } from '@tempo
 import { ActivityContext, createActivities } from '../../activities/index.js';
 import type { LoadedConfig } from '../config/accounts.js';
 import { syncAllowances } from '../core/allowance.js';
-import { WORKFLOW_TASK_QUEUE, laneTaskQueue } from '../core/task-queues.js';
-import { laneQueueRate } from '../core/plans.js';
+import { WORKFLOW_TASK_QUEUE, laneTaskQueue, sharedLaneTaskQueue, type TaskQueueMode } from '../core/task-queues.js';
+import { laneQueueRate, type LaneName } from '../core/plans.js';
 import { dataConverterFromEnv } from '../temporal/codec.js';
 import { connectClient, connectWorker } from '../temporal/connection.js';
 import { VENDORS, type VendorRegistry } from '../vendors/registry.js';
+import { fairnessKeyRateLimit, setFairnessKeyBackstop } from './fairness-backstop.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
 
@@ -34,20 +35,29 @@ export interface LeadsyncWorkerOptions {
   vendors?: VendorRegistry;
 }
 
+/** A Worker of chunks, and the backstop the server holds its queue's tasks to beyond the governor. */
 export interface LaneWorker {
   taskQueue: string;
-  maxTaskQueueActivitiesPerSecond: number;
+  /** A per-account queue's rate limit: 4 times its lane's ceiling. */
+  maxTaskQueueActivitiesPerSecond?: number;
+  /**
+   * A shared queue's per-fairness-key rate limit at weight 1 as the server holds it at start (each chunk's weight
+   * scales it), enforced only with the server's `matching.enableFairness`; absent when none is set.
+   */
+  fairnessKeyRateLimit?: number;
 }
 
 /**
- * One worker process: a worker on the workflow queue, and one per (account, lane) whose task-queue rate limit is the
- * lane's ceiling. The limit is enforced by the server for every worker polling the queue, so running more processes
- * adds capacity for retries and slow calls, never rate.
+ * One worker process: a worker on the workflow queue, and the workers of chunks. With per-account queues, one per
+ * (account, lane), whose task-queue rate limit is the lane's backstop: the server enforces it for every worker polling
+ * the queue, so running more processes adds capacity for retries and slow calls, never rate. With shared queues, one
+ * per lane kind whatever the accounts, the governor alone pacing unless the per-key backstop is set.
  */
 export class LeadsyncWorker {
   private constructor(
     private readonly workers: Worker[],
     private readonly connections: { native: NativeConnection; client: Connection; context: ActivityContext },
+    readonly taskQueues: TaskQueueMode,
     readonly lanes: LaneWorker[],
   ) {}
 
@@ -87,20 +97,34 @@ export class LeadsyncWorker {
           activities,
         }),
       ];
-      const lanes = laneWorkers(options.config);
+      const { worker: layout } = options.config;
+      const lanes =
+        layout.taskQueues === 'shared'
+          ? await sharedLaneWorkers(options.config, taskQueue, (queue) =>
+              backstopOf(clientConnection, namespace, queue, layout.fairnessKeyBackstop, options.identity),
+            )
+          : laneWorkers(options.config);
       for (const lane of lanes) {
         workers.push(
           await Worker.create({
             ...common,
             taskQueue: lane.taskQueue,
             activities: { pushChunk: activities.pushChunk },
-            maxTaskQueueActivitiesPerSecond: lane.maxTaskQueueActivitiesPerSecond,
-            // Chunks mostly wait for their slot; the governor, not this number, sets the pace.
-            maxConcurrentActivityTaskExecutions: 250,
+            // Chunks mostly wait for their slot; the governor, not these numbers, sets the pace.
+            ...(lane.maxTaskQueueActivitiesPerSecond === undefined
+              ? {
+                  // One queue for every account: its polls follow the server's hints, not the account count.
+                  maxConcurrentActivityTaskExecutions: layout.maxConcurrentChunks,
+                  activityTaskPollerBehavior: { type: 'autoscaling' },
+                }
+              : {
+                  maxTaskQueueActivitiesPerSecond: lane.maxTaskQueueActivitiesPerSecond,
+                  maxConcurrentActivityTaskExecutions: 250,
+                }),
           }),
         );
       }
-      return new LeadsyncWorker(workers, { native, client: clientConnection, context }, lanes);
+      return new LeadsyncWorker(workers, { native, client: clientConnection, context }, layout.taskQueues, lanes);
     } catch (err) {
       await clientConnection.close();
       await native.close();
@@ -132,4 +156,37 @@ export function laneWorkers(config: LoadedConfig): LaneWorker[] {
       maxTaskQueueActivitiesPerSecond: laneQueueRate(account.effectivePlan.lanes[allowance.lane]!.windows),
     })),
   );
+}
+
+/** One shared queue per lane kind some configured account's syncs use, with the per-key backstop `backstop` finds. */
+async function sharedLaneWorkers(
+  config: LoadedConfig,
+  workflowTaskQueue: string,
+  backstop: (taskQueue: string) => Promise<number | undefined>,
+): Promise<LaneWorker[]> {
+  const kinds = new Set<LaneName>(
+    Object.values(config.accounts).flatMap((account) => syncAllowances(account.effectivePlan).map((a) => a.lane)),
+  );
+  return Promise.all(
+    [...kinds].map(async (lane) => {
+      const taskQueue = sharedLaneTaskQueue(workflowTaskQueue, lane);
+      const limit = await backstop(taskQueue);
+      return { taskQueue, ...(limit !== undefined ? { fairnessKeyRateLimit: limit } : {}) };
+    }),
+  );
+}
+
+/**
+ * Sets the shared queue's per-key backstop when the config asks for it, and reads what the server holds: a limit set
+ * before (by an operator, or a worker configured otherwise) stays in force until cleared, and the worker says so.
+ */
+async function backstopOf(
+  connection: Connection,
+  namespace: string,
+  taskQueue: string,
+  set: boolean,
+  identity = `${process.pid}@leadsync`,
+): Promise<number | undefined> {
+  if (set) await setFairnessKeyBackstop(connection, namespace, taskQueue, identity);
+  return fairnessKeyRateLimit(connection, namespace, taskQueue);
 }

@@ -32,13 +32,25 @@ export function registerWorker(program: Command): void {
         ...(await temporalTarget(config)),
         taskQueue: options.taskQueue,
       });
-      for (const lane of worker.lanes) {
-        logger.info('polling lane', {
-          taskQueue: lane.taskQueue,
-          maxTaskQueueActivitiesPerSecond: lane.maxTaskQueueActivitiesPerSecond,
-        });
-      }
+      logger.info(`task queues: ${worker.taskQueues}`, {
+        backstop: backstopNotice(worker),
+        lanes: worker.lanes.length,
+      });
+      for (const lane of worker.lanes) logger.info('polling lane', { ...lane });
       if (metricsBindAddress) logger.info('metrics', { url: `http://${metricsBindAddress}/metrics` });
       await worker.run();
     });
+}
+
+/** What the server holds chunks to beyond the governor, the exact pacer, in the words an operator acts on. */
+function backstopNotice(worker: LeadsyncWorker): string {
+  if (worker.taskQueues === 'per-account') return "each lane queue's rate limit, 4 times the lane's ceiling";
+  const limits = [...new Set(worker.lanes.map((lane) => lane.fairnessKeyRateLimit))];
+  if (limits.every((limit) => limit === undefined)) {
+    return 'none: the governor alone paces (worker.fairnessKeyBackstop sets a per-key limit)';
+  }
+  return (
+    `per fairness key: ${limits.map((limit) => (limit === undefined ? 'none' : `${limit}/s`)).join(', ')} times its weight ` +
+    "(4 times its lane's ceiling), enforced only where the server runs matching.enableFairness"
+  );
 }

@@ -1,0 +1,113 @@
+// What an idle `leadsync worker` costs with many accounts configured, per task-queue mode: `npx tsx
+// bench/idle-worker.ts [--accounts N] [--mode shared|per-account] [--idle-seconds S]`. On a dev server of its own; the
+// accounts point at a closed loopback port, as nothing syncs.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { TaskQueueModeSchema } from '../src/core/task-queues.js';
+import { startDevServer } from '../tools/temporal/dev-server.js';
+
+const { values } = parseArgs({
+  options: {
+    accounts: { type: 'string', default: '1000' },
+    mode: { type: 'string', default: 'shared' },
+    'idle-seconds': { type: 'string', default: '30' },
+  },
+});
+const accounts = Number(values.accounts);
+const mode = TaskQueueModeSchema.parse(values.mode);
+const idleSeconds = Number(values['idle-seconds']);
+
+/** The worker process's resident memory (MB), threads and CPU seconds so far, from /proc. */
+async function usage(pid: number): Promise<{ rssMb: number; threads: number; cpuSeconds: number }> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
+  // utime and stime, fields 14 and 15 of stat, after the command's closing parenthesis.
+  const stat = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+  return {
+    rssMb: field('VmRSS') / 1024,
+    threads: field('Threads'),
+    cpuSeconds: (Number(stat[11]) + Number(stat[12])) / 100,
+  };
+}
+
+const server = await startDevServer({ headless: true });
+try {
+  const directory = await mkdtemp(join(tmpdir(), 'leadsync-idle-'));
+  // JSON: YAML would write the one account object once and alias it a thousand times, which its reader refuses.
+  const configPath = join(directory, 'leadsync.json');
+  const account = {
+    vendor: 'leadsquared',
+    plan: 'enterprise',
+    baseUrl: 'http://127.0.0.1:9/v2',
+    credentials: { accessKeyEnv: 'BENCH_LSQ_ACCESS_KEY', secretKeyEnv: 'BENCH_LSQ_SECRET_KEY' },
+  };
+  await writeFile(
+    configPath,
+    JSON.stringify({
+      accounts: Object.fromEntries(Array.from({ length: accounts }, (_, i) => [`account-${i + 1}`, account])),
+      rejects: { directory: join(directory, 'rejects') },
+      worker: { taskQueues: mode },
+    }),
+  );
+  const startedMs = Date.now();
+  const worker = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'src/cli/main.ts', 'worker', '--config', configPath, '--task-queue', 'bench-idle'],
+    {
+      env: {
+        ...process.env,
+        TEMPORAL_ADDRESS: server.address,
+        BENCH_LSQ_ACCESS_KEY: 'u$bench',
+        BENCH_LSQ_SECRET_KEY: 'bench',
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+  let modeLine = '';
+  const lines: string[] = [];
+  for await (const line of createInterface({ input: worker.stderr! })) {
+    // Logged once every Worker is created, just before they start polling.
+    if (line.includes('"task queues: ')) {
+      modeLine = line;
+      break;
+    }
+    lines.push(line);
+  }
+  if (!modeLine) throw new Error(`the worker ended before it started:\n${lines.slice(-20).join('\n')}`);
+  const startSeconds = (Date.now() - startedMs) / 1000;
+  worker.stderr!.resume();
+  const before = await usage(worker.pid!);
+  let peakRssMb = before.rssMb;
+  for (let waited = 0; waited < idleSeconds; waited++) {
+    await sleep(1_000);
+    peakRssMb = Math.max(peakRssMb, (await usage(worker.pid!)).rssMb);
+  }
+  const after = await usage(worker.pid!);
+  const refusedPolls =
+    (await readFile(server.logFile, 'utf8')).split('namespace concurrent poller limit exceeded').length - 1;
+  const exited = once(worker, 'exit');
+  worker.kill('SIGTERM');
+  await Promise.race([exited, sleep(30_000).then(() => worker.kill('SIGKILL'))]);
+  console.log(modeLine);
+  console.log(
+    JSON.stringify({
+      mode,
+      accounts,
+      startSeconds: Number(startSeconds.toFixed(1)),
+      idleSeconds,
+      rssMb: Math.round(after.rssMb),
+      peakRssMb: Math.round(peakRssMb),
+      threads: after.threads,
+      idleCpuSeconds: Number((after.cpuSeconds - before.cpuSeconds).toFixed(1)),
+      refusedPolls,
+    }),
+  );
+} finally {
+  await server.stop();
+}
