@@ -23,6 +23,8 @@ export interface ChunkRows {
   rejects: Reject[];
   /** Rows read, good and bad. */
   rows: number;
+  /** The source key of each row read that has one (a table's rows), by row: its rejects carry it. */
+  keys: Map<number, string>;
 }
 
 /**
@@ -40,6 +42,7 @@ export async function readChunkRows(
   const check = recordCheck(vendor, records);
   const leads: VendorRecord[] = [];
   const rejects: Reject[] = [];
+  const keys = new Map<number, string>();
   let rows = 0;
   // A file's byte range holds exactly the rows its scan counted (a table's key range may gain rows: they are read).
   // More is a range no scan cut (a forged workflow state) or a file rewritten: stop before it fills the memory.
@@ -55,6 +58,7 @@ export async function readChunkRows(
       rejects.push({ row: read.row, reason: `unreadable row: ${read.unreadable}` });
       continue;
     }
+    if (read.key !== undefined) keys.set(read.row, read.key);
     const fields = applyMapping(fieldsOf, read.values, vendor.emailField);
     const problems = check(fields);
     if (problems.length > 0) {
@@ -63,5 +67,5 @@ export async function readChunkRows(
     }
     leads.push({ row: read.row, email: fields[vendor.emailField]!, fields });
   }
-  return { leads, rejects, rows };
+  return { leads, rejects, rows, keys };
 }

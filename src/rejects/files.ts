@@ -7,6 +7,9 @@ import { ConfigError } from '../core/errors.js';
 import type { RejectsOwner } from '../core/rejects-ref.js';
 import { RejectSchema, type Reject, type RejectsSink } from './types.js';
 
+/** The rejects report's columns, in order. */
+export const REPORT_HEADER = ['row', 'field', 'reason', 'source_key'] as const;
+
 /** File names stay well under the 255 bytes file systems allow, suffixes included. */
 const MAX_NAME_BYTES = 160;
 
@@ -43,7 +46,7 @@ export function syncRejectsDirectory(rejectsDirectory: string, owner: RejectsOwn
  * `<sync>.<run>.rejects.csv` beside the other syncs' reports (`<sync>.rejects.csv` for a sync prepared before runs
  * were kept apart). Neither name can be another's: the encoding of an id never writes a `.`.
  */
-function rejectsReportPath(rejectsDirectory: string, owner: RejectsOwner): string {
+export function rejectsReportPath(rejectsDirectory: string, owner: RejectsOwner): string {
   const run = owner.runId === undefined ? '' : `.${syncFileName(owner.runId)}`;
   return within(rejectsDirectory, `${syncFileName(owner.syncId)}${run}.rejects.csv`);
 }
@@ -111,8 +114,9 @@ export async function writeChunkRejects(
 }
 
 /**
- * Merges the chunk files of a run into its report (row, field, reason; row empty on a chunk's line for rows the
- * vendor refused without naming them), and says where it is; undefined when nothing was rejected.
+ * Merges the chunk files of a run into its report (row, field, reason, source_key; row empty on a chunk's line for
+ * rows the vendor refused without naming them, source_key for rows of a source without keys: a file's), and says where
+ * it is; undefined when nothing was rejected.
  */
 export async function writeRejectsReport(rejectsDirectory: string, owner: RejectsOwner): Promise<string | undefined> {
   const directory = syncRejectsDirectory(rejectsDirectory, owner);
@@ -126,14 +130,15 @@ export async function writeRejectsReport(rejectsDirectory: string, owner: Reject
   const temporary = `${report}.${randomBytes(6).toString('hex')}.tmp`;
   try {
     const out = createWriteStream(temporary);
-    out.write('row,field,reason\n');
+    out.write(`${REPORT_HEADER.join(',')}\n`);
     // One chunk file at a time: a million-row sync's rejects never sit in memory together.
     for (const firstRow of chunks) {
       const text = await readFile(join(directory, `${firstRow}.ndjson`), 'utf8');
       for (const line of text.split('\n')) {
         if (!line) continue;
         const reject = RejectSchema.parse(JSON.parse(line));
-        if (!out.write(`${reject.row ?? ''},${csvField(reject.field ?? '')},${csvField(reject.reason)}\n`)) {
+        const cells = [String(reject.row ?? ''), reject.field ?? '', reject.reason, reject.key ?? ''];
+        if (!out.write(`${cells.map(csvField).join(',')}\n`)) {
           await new Promise<void>((resolveDrain) => out.once('drain', () => resolveDrain()));
         }
       }

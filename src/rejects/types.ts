@@ -10,6 +10,8 @@ export const RejectSchema = z.object({
   row: z.number().int().positive().optional(),
   field: z.string().optional(),
   reason: z.string(),
+  /** The row's key in a source that has one (a table's): how a retry finds it again (`leadsync rejects retry`). */
+  key: z.string().optional(),
 });
 export type Reject = z.infer<typeof RejectSchema>;
 

@@ -307,7 +307,11 @@ export class PostgresSource implements Source {
         const cells = ValuesSchema.parse(raw);
         last = cells.slice(0, this.order.length).map((cell) => cell ?? '');
         const data = cells.slice(this.order.length);
-        yield { row: row++, values: Object.fromEntries(names.map((name, i) => [name, data[i] ?? ''])) };
+        yield {
+          row: row++,
+          values: Object.fromEntries(names.map((name, i) => [name, data[i] ?? ''])),
+          key: last.at(-1)!,
+        };
       }
       // A full page that ends on the range's last place has read it all: no need to ask for an empty next page.
       if (!last || page.rows.length < PAGE_ROWS || samePlace(last, to)) return;

@@ -1,8 +1,12 @@
 // What every source kind gives the activities: its columns, its chunks and its rows.
 import type { ChunkRange, Cursor, FilePin } from '../core/source-refs.js';
 
-/** A row as read: the source's column values, or why it could not be read at all. */
-export type SourceRow = { row: number; values: Record<string, string> } | { row: number; unreadable: string };
+/**
+ * A row as read: the source's column values, or why it could not be read at all. `key`: the row's key in a source
+ * that has one (a table's key column, as text), which finds the row again wherever it moved; files have none.
+ */
+export type SourceRow =
+  { row: number; values: Record<string, string>; key?: string } | { row: number; unreadable: string };
 
 export interface ScanResult {
   chunks: ChunkRange[];

@@ -17,7 +17,7 @@ describe('rejects as files', () => {
     const report = await sink.report(SYNC);
 
     expect(await readFile(report!, 'utf8')).toBe(
-      'row,field,reason\n3,,second attempt\n60,EmailAddress,"not an email, ""quoted"""\n',
+      'row,field,reason,source_key\n3,,second attempt,\n60,EmailAddress,"not an email, ""quoted""",\n',
     );
   });
 
@@ -31,7 +31,7 @@ describe('rejects as files', () => {
     const report = await sink.report({ ...SYNC, syncId: 'unnamed' });
 
     expect(await readFile(report!, 'utf8')).toBe(
-      'row,field,reason\n7,,invalid email\n,,"3 rows refused by the vendor, not named: blocked"\n',
+      'row,field,reason,source_key\n7,,invalid email,\n,,"3 rows refused by the vendor, not named: blocked",\n',
     );
   });
 
@@ -49,10 +49,10 @@ describe('rejects as files', () => {
 
     expect(earlier).toBe(join(directory, 'sync-a.run-1.rejects.csv'));
     expect(later).toBe(join(directory, 'sync-a.run-2.rejects.csv'));
-    expect(await readFile(earlier!, 'utf8')).toBe('row,field,reason\n2,,first run\n');
-    expect(await readFile(later!, 'utf8')).toBe('row,field,reason\n3,,second run\n');
+    expect(await readFile(earlier!, 'utf8')).toBe('row,field,reason,source_key\n2,,first run,\n');
+    expect(await readFile(later!, 'utf8')).toBe('row,field,reason,source_key\n3,,second run,\n');
     // The earlier run's report, made again, still holds only its own rows.
-    expect(await readFile((await sink.report(SYNC))!, 'utf8')).toBe('row,field,reason\n2,,first run\n');
+    expect(await readFile((await sink.report(SYNC))!, 'utf8')).toBe('row,field,reason,source_key\n2,,first run,\n');
   });
 
   it('writes a sync prepared before rejects were kept by run where it wrote them then', async () => {
