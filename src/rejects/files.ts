@@ -1,8 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { finished } from 'node:stream/promises';
+import { parse } from 'csv-parse';
 import { ConfigError } from '../core/errors.js';
 import type { RejectsOwner } from '../core/rejects-ref.js';
 import { RejectSchema, type Reject, type RejectsSink } from './types.js';
@@ -180,7 +181,40 @@ export class FileRejectsSink implements RejectsSink {
     return writeRejectsReport(this.rejectsDirectory, owner);
   }
 
+  read(owner: RejectsOwner): AsyncIterable<Reject> {
+    return readRejectsReport(rejectsReportPath(this.rejectsDirectory, owner));
+  }
+
   async close(): Promise<void> {}
+}
+
+/**
+ * The lines of a rejects report, streamed. A report written before source keys were kept has three columns; a line
+ * that is not a reject (a report edited by hand) fails naming its line.
+ */
+export async function* readRejectsReport(report: string): AsyncGenerator<Reject> {
+  const file = await open(report).catch((err: NodeJS.ErrnoException) => {
+    throw new ConfigError(`the rejects report ${report} cannot be read: ${err.code ?? err.message}`);
+  });
+  const parser = file.createReadStream().pipe(parse({ from_line: 2, relax_column_count: true }));
+  let line = 1;
+  try {
+    for await (const cells of parser as AsyncIterable<string[]>) {
+      line++;
+      const [row = '', field = '', reason = '', key = ''] = cells;
+      const reject = RejectSchema.safeParse({
+        ...(row ? { row: Number(row) } : {}),
+        ...(field ? { field } : {}),
+        reason,
+        ...(key ? { key } : {}),
+      });
+      if (!reject.success) throw new ConfigError(`the rejects report ${report}, line ${line}: not a reject`);
+      yield reject.data;
+    }
+  } finally {
+    parser.destroy();
+    await file.close();
+  }
 }
 
 function csvField(value: string): string {

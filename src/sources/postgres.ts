@@ -12,7 +12,7 @@ import {
 } from '../core/source-refs.js';
 import { PairPositionSchema, postgresRef, type PostgresSourceRef } from '../core/postgres-ref.js';
 import type { SourceKind } from './source-kind.js';
-import { type ScanResult, type Source, type SourceRow } from './source.js';
+import { type KeyedValues, type ScanResult, type Source, type SourceRow } from './source.js';
 
 /** Rows fetched per query by read(): memory holds one page, whatever the size of the range. */
 const PAGE_ROWS = 1000;
@@ -316,6 +316,33 @@ export class PostgresSource implements Source {
       // A full page that ends on the range's last place has read it all: no need to ask for an empty next page.
       if (!last || page.rows.length < PAGE_ROWS || samePlace(last, to)) return;
       lower = { op: '>', place: last };
+    }
+  }
+
+  /**
+   * The rows with these keys, a page of keys per query, in the order of the keys given; a key no row has any more is
+   * left out. What finds a row again after the table changed around it (a retry of its rejected rows).
+   */
+  async *readKeys(keys: readonly string[]): AsyncIterable<KeyedValues> {
+    await this.check();
+    const key = quoteIdentifier(this.ref.key);
+    for (let i = 0; i < keys.length; i += PAGE_ROWS) {
+      const page = keys.slice(i, i + PAGE_ROWS);
+      const found = await this.query({
+        text: `SELECT ${key}::text, source.* FROM ${this.table} AS source WHERE source.${key} = ANY($1)`,
+        values: [page],
+        rowMode: 'array',
+      });
+      const names = found.fields.slice(1).map((f) => f.name);
+      const byKey = new Map<string, Record<string, string>>();
+      for (const raw of found.rows) {
+        const [text, ...data] = ValuesSchema.parse(raw);
+        byKey.set(text ?? '', Object.fromEntries(names.map((name, n) => [name, data[n] ?? ''])));
+      }
+      for (const wanted of page) {
+        const values = byKey.get(wanted);
+        if (values) yield { key: wanted, values };
+      }
     }
   }
 

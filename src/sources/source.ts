@@ -8,6 +8,12 @@ import type { ChunkRange, Cursor, FilePin } from '../core/source-refs.js';
 export type SourceRow =
   { row: number; values: Record<string, string>; key?: string } | { row: number; unreadable: string };
 
+/** A row found by its key: its column values. */
+export interface KeyedValues {
+  key: string;
+  values: Record<string, string>;
+}
+
 export interface ScanResult {
   chunks: ChunkRange[];
   cursor: Cursor;
@@ -20,6 +26,8 @@ export interface Source {
   /** Cuts the next chunks, of the sizes asked for, starting at the cursor. */
   scan(cursor: Cursor, sizes: readonly number[]): Promise<ScanResult>;
   read(range: ChunkRange): AsyncIterable<SourceRow>;
+  /** The rows with these keys, in that order, leaving out keys no row has; only sources whose rows have keys. */
+  readKeys?(keys: readonly string[]): AsyncIterable<KeyedValues>;
   /** A file's identity and version now; sources with nothing to pin (a table: its key ranges) have none. */
   pin?(): Promise<FilePin>;
   /** Lets go of what the source holds open (a database pool); file sources hold nothing between calls. */
