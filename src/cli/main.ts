@@ -4,6 +4,7 @@ import { registerCodecServer } from './commands/codec-server.js';
 import { registerControl } from './commands/control.js';
 import { registerDev } from './commands/dev.js';
 import { registerPlans } from './commands/plans.js';
+import { registerRejects } from './commands/rejects.js';
 import { registerSchedule } from './commands/schedule.js';
 import { registerSimulate } from './commands/simulate.js';
 import { registerSync } from './commands/sync.js';
@@ -20,6 +21,7 @@ registerWorker(program);
 registerSync(program);
 registerSchedule(program);
 registerControl(program);
+registerRejects(program);
 registerSimulate(program);
 registerCodecServer(program);
 

@@ -1,11 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { parse } from 'csv-parse';
 import { ConfigError } from '../core/errors.js';
-import type { RejectsOwner } from '../core/rejects-ref.js';
+import { RunIdSchema, type RejectsOwner } from '../core/rejects-ref.js';
 import { RejectSchema, type Reject, type RejectsSink } from './types.js';
 
 /** The rejects report's columns, in order. */
@@ -49,8 +49,19 @@ export function syncRejectsDirectory(rejectsDirectory: string, owner: RejectsOwn
  */
 export function rejectsReportPath(rejectsDirectory: string, owner: RejectsOwner): string {
   const run = owner.runId === undefined ? '' : `.${syncFileName(owner.runId)}`;
-  return within(rejectsDirectory, `${syncFileName(owner.syncId)}${run}.rejects.csv`);
+  return within(rejectsDirectory, `${syncFileName(owner.syncId)}${run}${REPORT_SUFFIX}`);
 }
+
+/** The run a report is named for (`<sync>.<run>.rejects.csv`); undefined for a report of a sync before runs. */
+export function reportRunId(report: string): string | undefined {
+  const name = basename(report);
+  if (!name.endsWith(REPORT_SUFFIX)) return undefined;
+  const parts = name.slice(0, -REPORT_SUFFIX.length).split('.');
+  // The encoding of an id never writes a `.`, and a run id is only letters, digits and `-`: kept as it is.
+  return parts.length === 2 && RunIdSchema.safeParse(parts[1]).success ? parts[1] : undefined;
+}
+
+const REPORT_SUFFIX = '.rejects.csv';
 
 /** A name joined to a directory, proven to stay inside it whatever the name. */
 function within(directory: string, name: string): string {
