@@ -52,7 +52,8 @@ export function registerRejects(program: Command): void {
         const run = await rejectingRun(client, syncId, options.run);
         if (!options.json) process.stdout.write(`sync ${run.syncId}, run ${run.runId}: ${where(run)}\n`);
         const out = (line: string) => process.stdout.write(line) || new Promise((r) => process.stdout.once('drain', r));
-        for await (const reject of await readRejects(run, options.config)) {
+        for await (const { row, field, reason, key } of await readRejects(run, options.config)) {
+          const reject = { row, field, reason, key };
           await out(options.json ? `${JSON.stringify(reject)}\n` : `${rejectLine(reject)}\n`);
         }
       }),

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { ConfigError } from '../../../core/errors.js';
 import { WindowSchema, findPlan, planNames, type Window } from '../../../core/plans.js';
 import { FaultInjector, FaultOptionsSchema } from '../../../simulation/faults.js';
-import type { SimRequest } from '../../../simulation/json-server.js';
+import { refuse } from '../../../simulation/admin.js';
+import type { SimAnswer, SimRequest } from '../../../simulation/json-server.js';
 import { parseOptions, serveSimulator } from '../../../simulation/serve.js';
 import type { Endpoint, VendorProtocol } from '../../../simulation/pipeline.js';
 import { RequestLog } from '../../../simulation/request-log.js';
@@ -142,8 +143,18 @@ export async function startLeadSquaredSimulator(
       leads: () => store.leads(),
       activities: () => store.activities(),
       reset,
+      route: (method, path, request) => (`${method} ${path}` === 'POST /leads/edit' ? editLead(request) : undefined),
     },
   });
+
+  /** POST /__admin/leads/edit {email, fields}: a lead changed as in LeadSquared's UI (not an API write). */
+  function editLead(request: SimRequest): SimAnswer {
+    if (request.bodyError) return { status: 400, body: { error: `body is not JSON: ${request.bodyError}` } };
+    const parsed = LeadEditSchema.safeParse(request.body);
+    if (!parsed.success) return refuse(parsed.error);
+    const lead = store.editLead(parsed.data.email, parsed.data.fields);
+    return lead ? { status: 200, body: lead } : { status: 404, body: { error: `no lead ${parsed.data.email}` } };
+  }
 
   function report({ requests = true }: ReportOptions = {}): SimulatorReport {
     const counts = store.counts();
@@ -202,6 +213,8 @@ function laneWindows(plan: string | LeadSquaredCustomPlan): Record<'general' | '
   }
   return { general: general.windows, bulk: bulk.windows };
 }
+
+const LeadEditSchema = z.object({ email: z.string().min(1), fields: z.record(z.string(), z.string()) }).strict();
 
 /** Keys in the recommended headers, or in the query string as LeadSquared also accepts them. */
 function keyOf(request: SimRequest, name: 'accessKey' | 'secretKey'): string | undefined {

@@ -80,12 +80,7 @@ export class LeadSquaredStore {
   upsertLead(email: string, fields: Record<string, string>): { lead: StoredLead; created: boolean } {
     const existing = this.byEmail.get(email.toLowerCase());
     if (existing) {
-      for (const [field, holders] of this.uniqueValues) {
-        const before = existing.fields[field]?.trim();
-        if (before && fields[field] !== undefined) holders.delete(before);
-      }
-      Object.assign(existing.fields, fields);
-      this.indexUnique(existing);
+      this.assign(existing, fields);
       existing.writes += 1;
       this.updated += 1;
       return { lead: existing, created: false };
@@ -97,6 +92,25 @@ export class LeadSquaredStore {
     this.indexUnique(lead);
     this.created += 1;
     return { lead, created: true };
+  }
+
+  /**
+   * A change made in the vendor's own UI (an admin clearing a phone another lead needs): no API write, so not counted.
+   * Undefined when no lead has the email.
+   */
+  editLead(email: string, fields: Record<string, string>): StoredLead | undefined {
+    const lead = this.byEmail.get(email.toLowerCase());
+    if (lead) this.assign(lead, fields);
+    return lead;
+  }
+
+  private assign(lead: StoredLead, fields: Record<string, string>): void {
+    for (const [field, holders] of this.uniqueValues) {
+      const before = lead.fields[field]?.trim();
+      if (before && fields[field] !== undefined && holders.get(before) === lead) holders.delete(before);
+    }
+    Object.assign(lead.fields, fields);
+    this.indexUnique(lead);
   }
 
   private indexUnique(lead: StoredLead): void {
