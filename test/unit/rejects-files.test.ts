@@ -1,11 +1,17 @@
-import { mkdir, mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FileRejectsSink } from '../../src/rejects/files.js';
+import { FileRejectsSink, readRejectsReport } from '../../src/rejects/files.js';
 import { unattributedReject } from '../../src/rejects/types.js';
 
 const SYNC = { syncId: 'sync-a', runId: 'run-1' };
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const all: T[] = [];
+  for await (const item of items) all.push(item);
+  return all;
+}
 
 describe('rejects as files', () => {
   it('reports a retried chunk once, with what its last attempt rejected, in row order', async () => {
@@ -19,6 +25,23 @@ describe('rejects as files', () => {
     expect(await readFile(report!, 'utf8')).toBe(
       'row,field,reason,source_key\n3,,second attempt,\n60,EmailAddress,"not an email, ""quoted""",\n',
     );
+  });
+
+  it("reads a run's report back as it was written, keys included, and a report written before keys were kept", async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'leadsync-rejects-'));
+    const sink = new FileRejectsSink(directory);
+    const rejects = [
+      { row: 2, field: 'Phone', reason: 'taken, "by another"', key: '20' },
+      { row: 5, reason: 'unreadable row' },
+      unattributedReject(1, 'blocked'),
+    ];
+    await sink.writeChunk(SYNC, 1, rejects);
+    await sink.report(SYNC);
+    const older = join(directory, 'older.rejects.csv');
+    await writeFile(older, 'row,field,reason\n3,EmailAddress,bad\n');
+
+    expect(await collect(sink.read(SYNC))).toEqual(rejects);
+    expect(await collect(readRejectsReport(older))).toEqual([{ row: 3, field: 'EmailAddress', reason: 'bad' }]);
   });
 
   it('reports rows the vendor refused without naming them as a line with an empty row', async () => {
