@@ -1,11 +1,12 @@
 import { appendFile } from 'node:fs/promises';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createSyncSchedule, triggerSyncSchedule } from '../../src/api/schedules.js';
 import { startSync } from '../../src/api/syncs.js';
 import type { SyncResult } from '../../src/core/contract.js';
 import type { Reject } from '../../src/rejects/types.js';
 import { TEST_CONNECTION, TEST_POSTGRES_URL, withTestDatabase } from '../helpers/postgres-table.js';
-import { leadsync } from '../helpers/run-cli.js';
+import { eventually, leadsync } from '../helpers/run-cli.js';
 import { leadSquaredSyncFixture, writeCsv, type LeadSquaredSyncFixture } from '../helpers/sync-harness.js';
 import { uniqueName } from '../helpers/temporal.js';
 import { auditWrites } from '../helpers/write-counts.js';
@@ -126,6 +127,39 @@ describe('leadsync rejects of a CSV sync: list, show, and a retry of exactly the
     expect(await cliJson<Reject>(fixture, ['rejects', 'show', retryId])).toEqual([
       { row: 7, field: 'EmailAddress', reason: expect.stringContaining('not a valid email') },
     ]);
+  }, 120_000);
+
+  it("lists the runs of a schedule that rejected rows, each under its sync's id", async () => {
+    const prefix = uniqueName('scheduled');
+    const file = await writeCsv(fixture.setup.directory, `${prefix}.csv`, HEADER, [
+      `${prefix}-1@example.com,One,+1-555-0701`,
+      `not-an-email-${prefix},Bad,+1-555-0702`,
+    ]);
+    const schedule = await createSyncSchedule(fixture.client, {
+      scheduleId: prefix,
+      input: { account: fixture.setup.accountName, source: { kind: 'csv', path: file } },
+      every: '1h',
+      taskQueue: fixture.setup.taskQueue,
+      paused: true,
+    });
+    try {
+      await triggerSyncSchedule(schedule);
+      const run = await eventually(
+        async () => (await schedule.describe()).info.recentActions[0]?.action.workflow.workflowId,
+        (id) => id !== undefined,
+      );
+      await fixture.client.workflow.getHandle(run!).result();
+
+      // Visibility learns of the run's end a moment after it.
+      const listed = await eventually(
+        () => cliJson<Listed[]>(fixture, ['rejects', 'list', prefix]),
+        ([runs]) => runs!.length > 0,
+      );
+
+      expect(listed[0]).toEqual([expect.objectContaining({ syncId: `${run}-sync`, rejected: 1 })]);
+    } finally {
+      await schedule.delete();
+    }
   }, 120_000);
 
   it('refuses to retry the rows of a file changed since, naming it, and a sync that rejected nothing or is unknown', async () => {
