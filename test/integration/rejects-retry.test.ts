@@ -2,9 +2,15 @@ import { appendFile } from 'node:fs/promises';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createSyncSchedule, triggerSyncSchedule } from '../../src/api/schedules.js';
-import { startSync } from '../../src/api/syncs.js';
+import { cancelSync, pauseSync, startSync } from '../../src/api/syncs.js';
 import type { SyncResult } from '../../src/core/contract.js';
 import type { Reject } from '../../src/rejects/types.js';
+import { rejectingRun } from '../../src/api/rejects.js';
+import { ConfigError } from '../../src/core/errors.js';
+import type { RejectsTableReport } from '../../src/core/rejects-ref.js';
+import { readRejectsReport } from '../../src/rejects/files.js';
+import { openTableRejectsSink } from '../../src/rejects/table.js';
+import { postgresConnectionResolver } from '../../src/sources/postgres-connection.js';
 import { TEST_CONNECTION, TEST_POSTGRES_URL, withTestDatabase } from '../helpers/postgres-table.js';
 import { eventually, leadsync } from '../helpers/run-cli.js';
 import { leadSquaredSyncFixture, writeCsv, type LeadSquaredSyncFixture } from '../helpers/sync-harness.js';
@@ -68,6 +74,25 @@ async function clearPhones(fixture: LeadSquaredSyncFixture, holders: string[]): 
   }
 }
 
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const all: T[] = [];
+  for await (const item of items) all.push(item);
+  return all;
+}
+
+/** A run's rows of the rejects table, read back as `rejects show` reads them. */
+async function* tableRejects(report: RejectsTableReport): AsyncGenerator<Reject> {
+  const sink = openTableRejectsSink(
+    report,
+    postgresConnectionResolver({ [TEST_CONNECTION]: { url: TEST_POSTGRES_URL } }),
+  );
+  try {
+    yield* sink.read(report);
+  } finally {
+    await sink.close();
+  }
+}
+
 /** How many API writes (accepted or refused) reached each lead, by email. */
 function writesByLead(fixture: LeadSquaredSyncFixture): Map<string, number> {
   return auditWrites(fixture.setup.simulator).times;
@@ -124,7 +149,7 @@ describe('leadsync rejects of a CSV sync: list, show, and a retry of exactly the
     for (const row of [1, 2, 4, 6, 8, 9, 10]) expect(writes.get(email(row))).toBe(1);
     for (const row of [3, 5]) expect(writes.get(email(row))).toBe(2);
     for (const holder of holders) expect(writes.get(holder.toLowerCase())).toBe(1);
-    expect(await cliJson<Reject>(fixture, ['rejects', 'show', retryId])).toEqual([
+    expect(await collect(readRejectsReport(retried!.rejectsFile!))).toEqual([
       { row: 7, field: 'EmailAddress', reason: expect.stringContaining('not a valid email') },
     ]);
   }, 120_000);
@@ -191,12 +216,25 @@ describe('leadsync rejects of a CSV sync: list, show, and a retry of exactly the
       { taskQueue: fixture.setup.taskQueue },
     );
     await clean.result();
-    const none = await leadsync(['rejects', 'retry', clean.workflowId], env);
-    expect(none.code).toBe(2);
-    expect(none.stderr).toContain(`sync ${clean.workflowId} rejected no row`);
-    const unknown = await leadsync(['rejects', 'show', `${prefix}-no-such-sync`], env);
-    expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain(`no sync or schedule ${prefix}-no-such-sync`);
+    // The same checks as the CLI's (a ConfigError is its exit 2), without a process each.
+    await expect(rejectingRun(fixture.client, clean.workflowId)).rejects.toThrow(
+      new ConfigError(`sync ${clean.workflowId} rejected no row`),
+    );
+    await expect(rejectingRun(fixture.client, `${prefix}-no-such-sync`)).rejects.toThrow(
+      new ConfigError(`no sync or schedule ${prefix}-no-such-sync in this namespace`),
+    );
+
+    const paused = await startSync(
+      fixture.client,
+      { account: fixture.setup.accountName, source: { kind: 'csv', path: file } },
+      { taskQueue: fixture.setup.taskQueue },
+    );
+    await pauseSync(paused);
+    const running = await rejectingRun(fixture.client, paused.workflowId).catch((err: unknown) => err);
+    await cancelSync(paused);
+    expect(running).toEqual(
+      new ConfigError(`sync ${paused.workflowId} is still running: its rejects are reported when it finishes`),
+    );
   }, 120_000);
 });
 
@@ -278,9 +316,10 @@ describe('leadsync rejects of a PostgreSQL sync with a rejects table: rows found
     expect(writes.get(email(130))).toBe(2);
     for (const id of [110, 120, 140, 160, 180, 190, 200]) expect(writes.get(email(id))).toBe(1);
     for (const id of [1, 2, 3, 4, 5]) expect(writes.has(email(id))).toBe(false);
-    expect(await cliJson<Reject>(fixture, ['rejects', 'show', retryId])).toEqual([
-      { row: 5, reason: expect.stringContaining('with key 150 is no longer in the table') },
-      { row: 7, key: '170', field: 'EmailAddress', reason: expect.stringContaining('not a valid email') },
+    expect(retried!.rejectsTable).toMatchObject({ syncId: retryId, rows: 2 });
+    expect(await collect(tableRejects(retried!.rejectsTable!))).toEqual([
+      expect.objectContaining({ row: 5, reason: expect.stringContaining('with key 150 is no longer in the table') }),
+      expect.objectContaining({ row: 7, key: '170', field: 'EmailAddress' }),
     ]);
   }, 120_000);
 });
