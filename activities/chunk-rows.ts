@@ -1,6 +1,6 @@
 import { applyMapping, identityMapping, type Mapping } from '../src/core/mapping.js';
 import type { ChunkRange } from '../src/core/source-refs.js';
-import type { Source } from '../src/sources/source.js';
+import type { Source, SourceRow } from '../src/sources/source.js';
 import { ConfigError } from '../src/core/errors.js';
 import type { FieldProblem, VendorRecord, Vendor } from '../src/vendors/types.js';
 import type { Records } from '../src/core/contract.js';
@@ -25,6 +25,8 @@ export interface ChunkRows {
   rows: number;
   /** The source key of each row read that has one (a table's rows), by row: its rejects carry it. */
   keys: Map<number, string>;
+  /** Each row's key and version, by row number, for the rows of a table read in increments. */
+  keyed: Map<number, { key: string; version: string }>;
 }
 
 /**
@@ -37,19 +39,22 @@ export async function readChunkRows(
   mapping: Mapping | undefined,
   range: ChunkRange,
   records: Records,
+  /** The rows to read instead of the range's: a chunk of the retry set, read by key. */
+  rows: AsyncIterable<SourceRow> = source.read(range),
 ): Promise<ChunkRows> {
   const fieldsOf = mapping ?? identityMapping(await source.columns());
   const check = recordCheck(vendor, records);
   const leads: VendorRecord[] = [];
   const rejects: Reject[] = [];
   const keys = new Map<number, string>();
-  let rows = 0;
+  const keyed: ChunkRows['keyed'] = new Map();
+  let count = 0;
   // A file's byte range holds exactly the rows its scan counted (a table's key range may gain rows: they are read).
   // More is a range no scan cut (a forged workflow state) or a file rewritten: stop before it fills the memory.
   const exact = source.pin !== undefined;
-  for await (const read of source.read(range)) {
-    rows++;
-    if (exact && rows > range.rows) {
+  for await (const read of rows) {
+    count++;
+    if (exact && count > range.rows) {
       throw new ConfigError(
         `the chunk at row ${range.firstRow} holds more than the ${range.rows} rows its scan counted`,
       );
@@ -59,6 +64,9 @@ export async function readChunkRows(
       continue;
     }
     if (read.key !== undefined) keys.set(read.row, read.key);
+    if (read.key !== undefined && read.version !== undefined) {
+      keyed.set(read.row, { key: read.key, version: read.version });
+    }
     const fields = applyMapping(fieldsOf, read.values, vendor.emailField);
     const problems = check(fields);
     if (problems.length > 0) {
@@ -67,5 +75,5 @@ export async function readChunkRows(
     }
     leads.push({ row: read.row, email: fields[vendor.emailField]!, fields });
   }
-  return { leads, rejects, rows, keys };
+  return { leads, rejects, rows: count, keys, keyed };
 }

@@ -21,6 +21,7 @@ import type { RejectsRef } from '../src/core/rejects-ref.js';
 import { openRejectsSink } from '../src/rejects/open-sink.js';
 import { rejectedRowsOf } from '../src/rejects/rejected-rows.js';
 import type { RejectsSink } from '../src/rejects/types.js';
+import { openRowStore, recurrenceScope, type RowStore } from '../src/rejects/row-store.js';
 import { VENDORS } from '../src/vendors/registry.js';
 import type { Vendor, VendorClient } from '../src/vendors/types.js';
 
@@ -32,6 +33,14 @@ export interface ActivityDeps {
   workflowTaskQueue: string;
   env?: NodeJS.ProcessEnv;
   fetch?: typeof fetch;
+}
+
+/** What names a sync's recurrence scope: its account, source, records and target. */
+export interface Recurring {
+  account: string;
+  source: SourceRef;
+  records?: string | undefined;
+  target: Record<string, unknown>;
 }
 
 export interface ConnectedAccount {
@@ -112,6 +121,34 @@ export class ActivityContext {
 
   private rejectsSink(): RejectsSink {
     return openRejectsSink(this.rejects(), { resolvePostgresConnection: this.postgresConnections() });
+  }
+
+  /**
+   * The scope a sync's rows recur in, when it converges with the runs before it: this worker's config names a row
+   * store, and the source is a table read in increments (its cursor column gives each row's version).
+   */
+  recurrenceScope(sync: Recurring): string | undefined {
+    const { source } = sync;
+    if (!this.deps.config.convergence || source.kind !== 'postgres' || source.cursorColumn === undefined) return;
+    return recurrenceScope({
+      account: sync.account,
+      address: describeSource(source).address,
+      key: source.key,
+      records: sync.records ?? 'leads',
+      target: sync.target,
+    });
+  }
+
+  /** Runs `work` on this worker's row store (the config's `convergence`), closed after. */
+  async withRowStore<T>(work: (store: RowStore) => Promise<T>): Promise<T> {
+    const { convergence } = this.deps.config;
+    if (!convergence) throw new Error('the config names no row store (convergence)');
+    const store = openRowStore(convergence, this.postgresConnections());
+    try {
+      return await work(store);
+    } finally {
+      await store.close();
+    }
   }
 
   /**

@@ -2,14 +2,20 @@ import type { z } from 'zod';
 import {
   ChunkTaskSchema,
   RejectsReportRequestSchema,
+  RetrySetRequestSchema,
+  type RetrySetRequest,
+  type RetrySetSummary,
   SyncInputSchema,
   type ChunkTask,
   type RejectsReportRequest,
   type SyncRequest,
 } from '../src/core/contract.js';
 import type { RejectsReport } from '../src/core/rejects-ref.js';
+import { AlertTriggerSchema, type AlertTrigger } from '../src/core/alerts.js';
+import { ConfigError } from '../src/core/errors.js';
 import { assertOwnSync, parseActivityArgument } from './arguments.js';
 import type { ActivityContext } from './context.js';
+import { AlertDeliverySchema, alertTargets, deliverAlert, type AlertDelivery } from './deliver-alert.js';
 import { toActivityFailure } from './failures.js';
 import { prepareSync } from './prepare-sync.js';
 import { pushChunk } from './push-chunk.js';
@@ -46,6 +52,17 @@ export function createActivities(context: ActivityContext) {
         context,
         checked('pushChunk', ChunkTaskSchema, task, (t) => t.syncId),
       ),
+    /** The retry set of a converging sync's scope, once its chunks are done. */
+    retrySetSummary: async (raw: RetrySetRequest): Promise<RetrySetSummary> => {
+      const request = checked('retrySetSummary', RetrySetRequestSchema, raw, (r) => r.syncId);
+      try {
+        const scope = context.recurrenceScope(request);
+        if (scope === undefined) throw new ConfigError('the config names no row store (convergence) for this source');
+        return await context.withRowStore((store) => store.summary(scope));
+      } catch (err) {
+        throw toActivityFailure(err, context.redactor);
+      }
+    },
     /**
      * The CSV report's path (files), or the table's report: where the sync's rejects are; undefined when none. The
      * worker's config says where they are, whatever the request carries.
@@ -60,6 +77,11 @@ export function createActivities(context: ActivityContext) {
           throw toActivityFailure(err, context.redactor);
         });
     },
+    /** The configured targets an alert with this trigger goes to (none when the config has it off). */
+    alertTargets: async (trigger: AlertTrigger) =>
+      alertTargets(context, checked('alertTargets', AlertTriggerSchema, trigger)),
+    deliverAlert: (delivery: AlertDelivery) =>
+      deliverAlert(context, checked('deliverAlert', AlertDeliverySchema, delivery)),
   };
 }
 

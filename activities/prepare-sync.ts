@@ -43,6 +43,15 @@ export async function prepareSync(context: ActivityContext, request: SyncRequest
       // cannot take rejects fails the sync before any vendor call.
       const rejects = context.rejects();
       await context.withRejectsSink((sink) => sink.prepare());
+      // Likewise the row store, for a sync that converges with the runs before it: its retry set is sent first.
+      const scope = context.recurrenceScope(request);
+      const retryRows =
+        scope === undefined
+          ? undefined
+          : await context.withRowStore(async (store) => {
+              await store.prepare();
+              return store.retryCount(scope);
+            });
       // Prepare runs once per sync, in its first run: that run's id keeps the sync's rejects apart from those of any
       // other sync that uses the same workflow id, through every continue-as-new.
       const runId = activityInfo().workflowExecution?.runId;
@@ -58,11 +67,13 @@ export async function prepareSync(context: ActivityContext, request: SyncRequest
         vendor: account.vendor,
         planName: account.effectivePlan.name,
         lanes,
-        totalRows,
+        totalRows: totalRows + (retryRows ?? 0),
         rowsPerSecond: lanes.reduce((sum, lane) => sum + lane.callsPerSecond * lane.rowsPerCall, 0),
         ...rejects,
         ...(pin ? { pin } : {}),
         ...(runId ? { runId } : {}),
+        ...(context.deps.config.alerts ? { alerts: context.deps.config.alerts.triggers } : {}),
+        ...(retryRows !== undefined ? { convergence: { retryRows } } : {}),
       };
     });
   } catch (err) {

@@ -7,7 +7,9 @@ import { ConfigError } from '../src/core/errors.js';
 import { laneTaskQueue } from '../src/core/task-queues.js';
 import { laneMetrics } from '../src/observability/metrics.js';
 import { recordLanes } from '../src/core/record-lanes.js';
-import { readChunkRows } from './chunk-rows.js';
+import { readChunkRows, type ChunkRows } from './chunk-rows.js';
+import { chunkOutcome, leaveOutUnchanged, readRetryChunk } from './chunk-convergence.js';
+import type { Source } from '../src/sources/source.js';
 import type { ChunkResult, ChunkTask } from '../src/core/contract.js';
 import { FailureType } from '../src/core/failures.js';
 import { rejectedRows, unattributedReject } from '../src/rejects/types.js';
@@ -42,9 +44,10 @@ export async function pushChunk(context: ActivityContext, task: ChunkTask): Prom
       const connected = context.connect(task.account);
       const rowsPerCall = laneOf(connected.account, task);
       const owner = { syncId: task.syncId, ...(task.runId ? { runId: task.runId } : {}) };
-      const read = await context.withSource(
+      const scope = context.recurrenceScope(task);
+      const { read, unchanged, retryKeys } = await context.withSource(
         task.source,
-        (source) => readChunkRows(source, connected.vendor, task.mapping, task.chunk, task.records ?? 'leads'),
+        (source) => readChunk(context, scope, source, connected, task),
         task.pin,
       );
       // A lead whose email a row before it carries is that row's duplicate, never sent: one version per lead.
@@ -75,6 +78,12 @@ export async function pushChunk(context: ActivityContext, task: ChunkTask): Prom
       }
       for (const [reason, count] of refusals.unnamed) rejects.push(unattributedReject(count, reason));
       await context.withRejectsSink((sink) => sink.writeChunk(owner, task.chunk.firstRow, rejects));
+      if (scope !== undefined) {
+        const outcome = chunkOutcome(read, outcomes, rejects, retryKeys);
+        await context.withRowStore((store) =>
+          store.recordChunk(scope, { ...owner, firstRow: task.chunk.firstRow }, outcome),
+        );
+      }
       // Rows refused but not named are among those the outcomes call accepted (CallResult.unattributed).
       const accepted = outcomes.filter((o) => o.status === 'accepted').length - unattributed;
       // A row with several bad fields has a line per field in the report, but is one rejected row.
@@ -87,6 +96,7 @@ export async function pushChunk(context: ActivityContext, task: ChunkTask): Prom
         accepted,
         rejected,
         ...(unattributed > 0 ? { unattributed } : {}),
+        ...(unchanged > 0 ? { unchanged } : {}),
         calls: calls.made,
         retries: activityInfo().attempt - 1 + calls.retried,
       };
@@ -106,6 +116,32 @@ export async function pushChunk(context: ActivityContext, task: ChunkTask): Prom
   } finally {
     pause.stop();
   }
+}
+
+/**
+ * Reads a chunk's rows (a chunk of the retry set by key, from the source as it is now) and, for a converging sync,
+ * leaves out those not to send (see leaveOutUnchanged).
+ */
+async function readChunk(
+  context: ActivityContext,
+  scope: string | undefined,
+  source: Source,
+  connected: ConnectedAccount,
+  task: ChunkTask,
+): Promise<{ read: ChunkRows; unchanged: number; retryKeys: string[] }> {
+  const records = task.records ?? 'leads';
+  if (scope === undefined) {
+    if (task.retry)
+      throw new ConfigError('a chunk of the retry set needs the config to name a row store (convergence)');
+    const read = await readChunkRows(source, connected.vendor, task.mapping, task.chunk, records);
+    return { read, unchanged: 0, retryKeys: [] };
+  }
+  return context.withRowStore(async (store) => {
+    const converging = { store, scope };
+    const retry = task.retry ? await readRetryChunk(converging, source, task.chunk) : undefined;
+    const read = await readChunkRows(source, connected.vendor, task.mapping, task.chunk, records, retry?.rows);
+    return { ...(await leaveOutUnchanged(converging, read, task.retry === true)), retryKeys: retry?.keys ?? [] };
+  });
 }
 
 /**

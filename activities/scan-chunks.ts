@@ -11,6 +11,7 @@ import { VENDORS } from '../src/vendors/registry.js';
 import type { ActivityContext } from './context.js';
 import { toActivityFailure } from './failures.js';
 import { withHeartbeats } from './heartbeat.js';
+import { ConfigError } from '../src/core/errors.js';
 
 /** What the scan activity is asked; checked by the activity, as anyone who can run a worker can schedule it. */
 export const ScanRequestSchema = z.object({
@@ -26,6 +27,10 @@ export const ScanRequestSchema = z.object({
   account: z.string().min(1).optional(),
   records: RecordsSchema.optional(),
   mapping: MappingSchema.optional(),
+  /** Cut the retry set's keys (src/rejects/row-store.ts) rather than the source: the start of a converging sync. */
+  retry: z.literal(true).optional(),
+  /** The sync's target: with the account, the source and the records, it names the retry set's scope. */
+  target: z.record(z.string(), z.unknown()).optional(),
 });
 export type ScanRequest = z.infer<typeof ScanRequestSchema>;
 
@@ -36,6 +41,7 @@ export type ScanRequest = z.infer<typeof ScanRequestSchema>;
  */
 export async function scanChunks(context: ActivityContext, request: ScanRequest): Promise<ScanResult> {
   try {
+    if (request.retry) return await withHeartbeats(() => scanRetrySet(context, request));
     return await withHeartbeats(() =>
       context.withSource(
         request.source,
@@ -57,4 +63,19 @@ export async function scanChunks(context: ActivityContext, request: ScanRequest)
   } catch (err) {
     throw toActivityFailure(err, context.redactor);
   }
+}
+
+/**
+ * The retry set's next key ranges. Its rows' first rows are not recorded: a lead the set and the source's own chunks
+ * both carry in one run is sent by each.
+ */
+async function scanRetrySet(context: ActivityContext, request: ScanRequest): Promise<ScanResult> {
+  const scope =
+    request.account === undefined
+      ? undefined
+      : context.recurrenceScope({ ...request, account: request.account, target: request.target ?? {} });
+  if (scope === undefined) {
+    throw new ConfigError('a scan of the retry set needs an account and the config to name a row store (convergence)');
+  }
+  return context.withRowStore((store) => store.scanRetries(scope, request.cursor, request.sizes));
 }

@@ -20,7 +20,7 @@ import type { SyncInput, SyncResult } from '../src/core/contract.js';
 import { ensureTemporalCli } from '../src/temporal/cli-build.js';
 import { startDevServer, type DevServer } from '../src/temporal/dev-server.js';
 import { LEADSYNC_SEARCH_ATTRIBUTES } from '../src/core/search-attributes.js';
-import { TAG_SENDERS_PRELOAD } from '../test/helpers/tag-senders.js';
+import { cliWorkerArguments } from '../test/helpers/cli-worker.js';
 import { auditWrites, type Disruptions, type WriteAudit } from '../test/helpers/write-counts.js';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -462,31 +462,16 @@ class WorkerPool {
   }
 
   private spawn(): void {
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        '--import',
-        TAG_SENDERS_PRELOAD,
-        'src/cli/main.ts',
-        'worker',
-        '--config',
-        this.options.configPath,
-        '--task-queue',
-        TASK_QUEUE,
-      ],
-      {
-        cwd: REPO_ROOT,
-        env: {
-          ...process.env,
-          ...this.options.env,
-          TEMPORAL_ADDRESS: this.options.address,
-          TEMPORAL_NAMESPACE: 'default',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
+    const child = spawn(process.execPath, cliWorkerArguments(this.options.configPath, TASK_QUEUE), {
+      cwd: REPO_ROOT,
+      env: {
+        ...process.env,
+        ...this.options.env,
+        TEMPORAL_ADDRESS: this.options.address,
+        TEMPORAL_NAMESPACE: 'default',
       },
-    );
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child.stdout!.pipe(this.output, { end: false });
     child.stderr!.pipe(this.output, { end: false });
     this.processes.add(child);

@@ -20,6 +20,7 @@ import {
   ShareSchema,
   type Carried,
   type RejectsReportRequest,
+  type RetrySetSummary,
   type ChunkResult,
   type LaneRun,
   type SyncProgress,
@@ -37,6 +38,7 @@ import {
   throttleUpdate,
 } from '../src/core/sync-messages.js';
 import type { RejectsReport } from '../src/core/rejects-ref.js';
+import { syncEndAlerts, syncFailedAlerts, type AlertEvent } from '../src/core/alerts.js';
 import { markLanded } from '../src/core/watermark.js';
 import { LeadsyncState } from '../src/core/search-attributes.js';
 import { chunkRows, maxInFlight, scanWants, type ChunkTerms } from './lane-flow.js';
@@ -47,7 +49,7 @@ import { carriedOn, countChunk, syncProgress, syncResult } from './sync-state.js
 /** The activities a run calls, each proxied with the retry policy the workflow gives it (workflows/sync.ts). */
 export interface SyncRunActivities {
   /** Reading the source and writing the rejects report. */
-  control: Pick<ActivityInterfaceFor<SyncActivities>, 'scanChunks' | 'writeRejectsReport'>;
+  control: Pick<ActivityInterfaceFor<SyncActivities>, 'scanChunks' | 'writeRejectsReport' | 'retrySetSummary'>;
   /** Pushing a chunk, on its lane's task queue. */
   chunks: Pick<ActivityInterfaceFor<SyncActivities>, 'pushChunk'>;
 }
@@ -71,6 +73,18 @@ function stoppedByPause(err: unknown): boolean {
     err.cause instanceof ApplicationFailure &&
     err.cause.type === FailureType.syncPaused
   );
+}
+
+/**
+ * The retry set's chunks are all done: the source's own are cut next, from its start (or `since`), numbered on from
+ * the retry set's rows so that each chunk keeps a first row of its own in the rejects report.
+ */
+function endRetryPass(sync: Carried): void {
+  const { nextRow } = sync.cursor;
+  sync.retrying = false;
+  sync.scanned = false;
+  sync.cursor = { position: null, nextRow };
+  sync.landed = { nextRow, position: null, ahead: [] };
 }
 
 export type Outcome = 'done' | 'continue' | 'cancelled' | 'failed';
@@ -144,6 +158,7 @@ export class SyncRun {
     for (;;) {
       const rolling = this.completedThisRun >= chunksPerRun || workflowInfo().continueAsNewSuggested;
       const stopped = this.cancelled || this.failure !== undefined;
+      if (sync.retrying && this.drained(sync) && this.totalInFlight() === 0 && !this.scanning) endRetryPass(sync);
       if (!stopped && !rolling) {
         this.scanAhead(sync);
         if (!this.paused) for (const lane of sync.plan.lanes) this.startChunks(sync, lane);
@@ -182,6 +197,7 @@ export class SyncRun {
       account: this.request.account,
       records: this.request.records,
       ...(this.request.mapping ? { mapping: this.request.mapping } : {}),
+      ...(sync.retrying ? { retry: true as const, target: this.request.target } : {}),
     };
     void this.activities.control.scanChunks(request).then(
       (scan) => {
@@ -251,13 +267,15 @@ export class SyncRun {
     const pending = this.pending(sync, lane.lane);
     while (pending.length > 0 && (this.inFlight.get(lane.lane) ?? 0) < maxInFlight(lane, this.chunkTerms())) {
       const chunk = pending.shift()!;
+      // The retry set's chunks are key ranges of the row store: they move no mark of the source.
+      const retry = sync.retrying === true;
       this.inFlight.set(lane.lane, (this.inFlight.get(lane.lane) ?? 0) + 1);
       const done = () => this.inFlight.set(lane.lane, (this.inFlight.get(lane.lane) ?? 1) - 1);
-      void this.pushChunk(sync, lane, chunk).then(
+      void this.pushChunk(sync, lane, chunk, retry).then(
         (result) => {
           done();
           this.completedThisRun++;
-          markLanded(sync.landed, chunk);
+          if (!retry) markLanded(sync.landed, chunk);
           countChunk(sync.counts, result);
           this.recentRate.record(Date.now(), sync.counts.read);
           this.changed();
@@ -273,7 +291,7 @@ export class SyncRun {
     }
   }
 
-  private pushChunk(sync: Carried, lane: LaneRun, chunk: ChunkRange): Promise<ChunkResult> {
+  private pushChunk(sync: Carried, lane: LaneRun, chunk: ChunkRange, retry: boolean): Promise<ChunkResult> {
     const scope = this.chunkScope ?? CancellationScope.current();
     return scope.run(() =>
       this.activities.chunks.pushChunk.executeWithOptions(
@@ -292,6 +310,7 @@ export class SyncRun {
             chunk,
             ...(sync.plan.pin ? { pin: sync.plan.pin } : {}),
             ...(sync.plan.runId ? { runId: sync.plan.runId } : {}),
+            ...(retry ? { retry: true as const } : {}),
           },
         ],
       ),
@@ -349,7 +368,55 @@ export class SyncRun {
     return { syncId: workflowInfo().workflowId, ...(runId ? { runId } : {}) };
   }
 
-  result(rejects: RejectsReport): SyncResult {
-    return syncResult(this.request, this.prepared(), rejects, this.cancelled, Date.now());
+  /**
+   * The retry set once the chunks are done, for a sync that converges with the runs before it (SyncPlan.convergence);
+   * undefined for any other.
+   */
+  async retrySet(): Promise<RetrySetSummary | undefined> {
+    if (!this.prepared().plan.convergence) return undefined;
+    const { account, source, records, target } = this.request;
+    return this.activities.control.retrySetSummary({
+      syncId: workflowInfo().workflowId,
+      account,
+      source,
+      records,
+      target,
+    });
+  }
+
+  result(rejects: RejectsReport, retrySet?: RetrySetSummary): SyncResult {
+    return syncResult(this.request, this.prepared(), rejects, this.cancelled, Date.now(), retrySet);
+  }
+
+  /** The alerts the sync's result raises, by the triggers its plan carries, against the plan's rate at its share. */
+  endAlerts(result: SyncResult): AlertEvent[] {
+    const { plan } = this.prepared();
+    const { read, accepted, rejected, unattributed } = result;
+    return syncEndAlerts(plan.alerts, {
+      syncId: workflowInfo().workflowId,
+      account: this.request.account,
+      at: new Date().toISOString(),
+      counts: { read, accepted, rejected, unattributed },
+      totalRows: result.totalRows,
+      seconds: result.seconds,
+      cancelled: result.cancelled,
+      ceilingRowsPerSecond: plan.rowsPerSecond * this.request.share,
+      retrySet: result.retrySet,
+    });
+  }
+
+  /** Whether the sync has its plan, and with it the config's triggers: a sync whose prepare failed has not. */
+  planned(): boolean {
+    return this.sync !== undefined;
+  }
+
+  /** The alert of the sync's failure, `failure` being what it failed with. */
+  failedAlerts(failure: string): AlertEvent[] {
+    return syncFailedAlerts(this.sync?.plan, {
+      syncId: workflowInfo().workflowId,
+      account: this.request.account,
+      at: new Date().toISOString(),
+      failure,
+    });
   }
 }

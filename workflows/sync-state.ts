@@ -5,6 +5,7 @@ import {
   type SyncCounts,
   type SyncProgress,
   type SyncRequest,
+  type RetrySetSummary,
   type SyncResult,
   type SyncState,
 } from '../src/core/contract.js';
@@ -18,6 +19,8 @@ export function countChunk(counts: SyncCounts, result: ChunkResult): void {
   counts.rejected += result.rejected;
   // Both absent before rows refused without a name were counted: a chunk result, or counts carried from such a run.
   counts.unattributed = (counts.unattributed ?? 0) + (result.unattributed ?? 0);
+  // Absent alike before rows that landed in an earlier run were left out.
+  counts.unchanged = (counts.unchanged ?? 0) + (result.unchanged ?? 0);
   counts.retried += result.retries;
   counts.calls += result.calls;
 }
@@ -69,6 +72,7 @@ export function syncResult(
   rejects: RejectsReport,
   cancelled: boolean,
   now: number,
+  retrySet?: RetrySetSummary,
 ): SyncResult {
   const since = nextSince(request.source, sync.landed);
   return {
@@ -78,6 +82,7 @@ export function syncResult(
     seconds: (now - sync.startedAt) / 1000,
     cancelled,
     ...(since ? { nextSince: since } : {}),
+    ...(retrySet ? { retrySet } : {}),
   };
 }
 

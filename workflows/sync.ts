@@ -1,5 +1,6 @@
 import {
   CancellationScope,
+  ContinueAsNew,
   allHandlersFinished,
   condition,
   continueAsNew,
@@ -25,6 +26,7 @@ import { describeSource } from '../src/core/source-registry.js';
 import { LeadsyncAccount, LeadsyncSource, LeadsyncState, LeadsyncVendor } from '../src/core/search-attributes.js';
 import { parseArgument } from './arguments.js';
 import { SyncRun } from './sync-run.js';
+import { failureMessage, raiseAlerts } from './alerts.js';
 
 /** Bounded: a source or rejects store that stays unreachable fails the sync in about two minutes, saying so. */
 const control = proxyActivities<SyncActivities>({
@@ -68,19 +70,27 @@ export async function leadSync(
 
   // A cancelled sync still lets its chunks in flight finish and writes its rejects report, so the counts stay true.
   return CancellationScope.nonCancellable(async () => {
-    run.begin(carry ?? (await prepare(request)));
-    const outcome = await run.pushChunks(perRun);
-    if (outcome === 'failed') return run.fail();
-    if (outcome === 'continue') {
+    try {
+      run.begin(carry ?? (await prepare(request)));
+      const outcome = await run.pushChunks(perRun);
+      if (outcome === 'failed') return await run.fail();
+      if (outcome === 'continue') {
+        await condition(allHandlersFinished);
+        log.info('the sync continues as new', { syncId: workflowInfo().workflowId, account: request.account });
+        return continueAsNew<typeof leadSync>(request, run.carry(), perRun);
+      }
+      run.enter('writing-rejects');
+      const rejects = await control.writeRejectsReport(run.rejectsReportRequest());
+      const retrySet = await run.retrySet();
+      run.enter(outcome === 'cancelled' ? 'cancelled' : 'completed');
       await condition(allHandlersFinished);
-      log.info('the sync continues as new', { syncId: workflowInfo().workflowId, account: request.account });
-      return continueAsNew<typeof leadSync>(request, run.carry(), perRun);
+      const result = run.result(rejects, retrySet);
+      await raiseAlerts(run.endAlerts(result));
+      return result;
+    } catch (err) {
+      if (!(err instanceof ContinueAsNew)) await raiseAlerts(run.failedAlerts(failureMessage(err)), run.planned());
+      throw err;
     }
-    run.enter('writing-rejects');
-    const rejects = await control.writeRejectsReport(run.rejectsReportRequest());
-    run.enter(outcome === 'cancelled' ? 'cancelled' : 'completed');
-    await condition(allHandlersFinished);
-    return run.result(rejects);
   });
 }
 
@@ -106,5 +116,7 @@ async function prepare(request: SyncRequest): Promise<Carried> {
     startedAt: Date.now(),
     run: 0,
     paused: false,
+    // A converging sync sends its retry set first (workflows/sync-run.ts).
+    ...(plan.convergence && plan.convergence.retryRows > 0 ? { retrying: true } : {}),
   };
 }

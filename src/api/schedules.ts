@@ -103,8 +103,11 @@ export interface ScheduledRun {
   workflowId: string;
   takenAt: Date;
   status: string;
-  /** What the run handed on, when it completed: the cursor the next run starts after. */
-  result?: Pick<SyncResult, 'read' | 'accepted' | 'rejected' | 'nextSince'>;
+  /**
+   * What the run handed on, when it completed: the cursor the next run starts after, and the retry set it left when
+   * the sync converges over runs.
+   */
+  result?: Pick<SyncResult, 'read' | 'accepted' | 'rejected' | 'nextSince' | 'retrySet'>;
 }
 
 export async function recentRuns(client: Client, description: ScheduleDescription): Promise<ScheduledRun[]> {
@@ -128,6 +131,7 @@ export async function recentRuns(client: Client, description: ScheduleDescriptio
                 accepted: result.accepted,
                 rejected: result.rejected,
                 ...(result.nextSince ? { nextSince: result.nextSince } : {}),
+                ...(result.retrySet ? { retrySet: result.retrySet } : {}),
               },
             }
           : {}),

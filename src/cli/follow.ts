@@ -33,6 +33,13 @@ export function summary(result: SyncResult): string {
   if (result.unattributed > 0) {
     lines.push(`${result.unattributed} rows refused by the vendor without naming them (counted in the rejects report)`);
   }
+  if (result.unchanged > 0)
+    lines.push(`${result.unchanged} rows unchanged since they landed in an earlier run: not sent`);
+  if (result.retrySet) {
+    const { size, stuckRows, oldestFailedAt } = result.retrySet;
+    const oldest = oldestFailedAt ? `, the oldest failing since ${oldestFailedAt}` : '';
+    lines.push(`retry set: ${size} rows to send again in the next run (${stuckRows} stuck${oldest})`);
+  }
   if (result.rejectsFile) lines.push(`rejects: ${result.rejectsFile}`);
   if (result.rejectsTable) lines.push(`rejects: ${describeRejectsTable(result.rejectsTable)}`);
   return `${lines.join('\n')}\n`;

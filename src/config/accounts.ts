@@ -16,15 +16,13 @@ import type { Vendor } from '../vendors/types.js';
 import type { SourceBoundary } from '../sources/boundary.js';
 import { PostgresConnectionSchema, type PostgresConnection } from '../sources/postgres-connection.js';
 import { RejectsTableRefSchema, type RejectsTableRef } from '../core/rejects-ref.js';
+import { qualifiedNameSchema } from '../core/source-refs.js';
 import { TemporalConfigSchema, type TemporalConfig } from './temporal.js';
+import { AlertsConfigSchema, type AlertsConfig } from './alerts.js';
+import { EnvRefSchema } from './env-ref.js';
 import { ConfigError, formatZodIssues } from '../core/errors.js';
 import { isHttpsOrLoopback } from '../core/loopback.js';
 import { DEFAULT_MAX_ANSWER_BYTES } from '../vendors/http.js';
-
-/** Credentials are named, never written: each is the name of an environment variable the worker reads. */
-const EnvRefSchema = z
-  .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the name of an environment variable, not the secret itself');
 
 const LaneOverrideSchema = z
   .object({
@@ -111,6 +109,26 @@ const RejectsConfigSchema = z
   })
   .default({});
 
+/**
+ * How recurring syncs of a PostgreSQL table with a cursor column converge over runs (docs/operating.md#how-runs-converge):
+ * the row store's table on a configured connection (created if missing), after how many failed runs a row counts as
+ * stuck, and the opt-in changelog of each row's outcome per run, on the same connection.
+ */
+const ConvergenceConfigSchema = z
+  .object({
+    table: RejectsTableRefSchema,
+    stuckAfterRuns: z.number().int().min(1).max(1000).default(5),
+    changelog: z
+      .object({
+        table: qualifiedNameSchema('table'),
+        retentionDays: z.number().int().min(1).max(3650).default(90),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+export type ConvergenceConfig = z.infer<typeof ConvergenceConfigSchema>;
+
 export const ConfigFileSchema = z
   .object({
     accounts: z.record(
@@ -140,8 +158,11 @@ export const ConfigFileSchema = z
       .strict()
       .default({ files: {}, postgres: {} }),
     rejects: RejectsConfigSchema,
+    convergence: ConvergenceConfigSchema.optional(),
     /** Where Temporal is and how to authenticate; the TEMPORAL_* environment variables win over it. */
     temporal: TemporalConfigSchema.optional(),
+    /** Webhooks told when a sync fails, a schedule pauses, or a run passes a threshold (docs/operating.md#alerts). */
+    alerts: AlertsConfigSchema.optional(),
   })
   .strict();
 
@@ -161,7 +182,10 @@ export interface LoadedConfig {
   rejectsDirectory: string;
   /** When the config names one, syncs write their rejects to this table instead of files. */
   rejectsTable?: RejectsTableRef;
+  /** When the config names a row store, syncs of a table with a cursor column converge over runs. */
+  convergence?: ConvergenceConfig;
   temporal?: TemporalConfig;
+  alerts?: AlertsConfig;
 }
 
 /** Reads and validates a config file; every error names the file and the path of the bad key. */
@@ -191,13 +215,18 @@ export function parseConfig(raw: unknown, path: string): LoadedConfig {
   for (const [name, config] of Object.entries(parsed.data.accounts)) {
     accounts[name] = { ...config, name, effectivePlan: effectivePlan(name, config, path) };
   }
-  const { rejects, sources, temporal } = parsed.data;
-  if (rejects.table && !sources.postgres[rejects.table.connection]) {
-    const known = Object.keys(sources.postgres);
-    throw new ConfigError(
-      `${path}: rejects.table.connection: no connection '${rejects.table.connection}' in sources.postgres ` +
-        `(configured: ${known.length ? known.join(', ') : 'none'})`,
-    );
+  const { rejects, sources, temporal, alerts, convergence } = parsed.data;
+  for (const [key, table] of [
+    ['rejects.table.connection', rejects.table],
+    ['convergence.table.connection', convergence?.table],
+  ] as const) {
+    if (table && !Object.hasOwn(sources.postgres, table.connection)) {
+      const known = Object.keys(sources.postgres);
+      throw new ConfigError(
+        `${path}: ${key}: no connection '${table.connection}' in sources.postgres ` +
+          `(configured: ${known.length ? known.join(', ') : 'none'})`,
+      );
+    }
   }
   const configDirectory = dirname(resolve(path));
   return {
@@ -211,7 +240,9 @@ export function parseConfig(raw: unknown, path: string): LoadedConfig {
     },
     rejectsDirectory: resolve(path, '..', rejects.directory ?? DEFAULT_REJECTS_DIRECTORY),
     ...(rejects.table ? { rejectsTable: rejects.table } : {}),
+    ...(convergence ? { convergence } : {}),
     ...(temporal ? { temporal } : {}),
+    ...(alerts ? { alerts } : {}),
   };
 }
 

@@ -1,5 +1,6 @@
 import type { LoadedConfig } from './accounts.js';
 import { Redactor, urlPasswords } from '../observability/redactor.js';
+import { alertSecretVariables } from './alerts.js';
 
 /**
  * Variables leadsync (or a library it runs) reads secrets from, whatever the config says: the payload key, the codec
@@ -16,8 +17,8 @@ export const PROCESS_SECRET_VARIABLES = [
 ] as const;
 
 /**
- * Every variable a config names a secret by: account credentials, PostgreSQL connection URLs and the Temporal API
- * key's variable.
+ * Every variable a config names a secret by: account credentials, PostgreSQL connection URLs, the Temporal API
+ * key's variable, and the alert targets' secrets and Slack URLs.
  */
 export function configSecretVariables(config: LoadedConfig): string[] {
   return [
@@ -26,6 +27,7 @@ export function configSecretVariables(config: LoadedConfig): string[] {
       'urlEnv' in connection ? [connection.urlEnv] : [],
     ),
     ...(config.temporal?.apiKeyEnv ? [config.temporal.apiKeyEnv] : []),
+    ...alertSecretVariables(config.alerts),
   ];
 }
 

@@ -6,6 +6,7 @@ import { MappingSchema } from './mapping.js';
 import { ChunkRangeSchema, CursorSchema, FilePinSchema, PositionSchema, type Since } from './source-refs.js';
 import { SourceRefSchema } from './source-registry.js';
 import { RejectsTableRefSchema, RunIdSchema, type RejectsTableReport } from './rejects-ref.js';
+import { AlertTriggersSchema } from './alerts.js';
 
 /** The share of the account's plan a sync may use: 1 is the whole ceiling. */
 export const ShareSchema = z.number().gt(0, 'share must be above 0').max(1, 'share is at most 1 (the whole plan)');
@@ -66,6 +67,16 @@ export const SyncPlanSchema = z
      * again keeps its own. Absent in plans made before rejects were kept by run: those write where they did then.
      */
     runId: RunIdSchema.optional(),
+    /**
+     * The config's alert triggers when prepared: what the sync's end is judged by. Absent when the config has no
+     * alerts, and in plans made before alerts.
+     */
+    alerts: AlertTriggersSchema.optional(),
+    /**
+     * The sync converges with the runs before it (the config's `convergence`, a table with a cursor column): rows that
+     * landed before are not sent again, and the retry set's rows (`retryRows` when prepared) are sent first.
+     */
+    convergence: z.object({ retryRows: z.number().int().nonnegative() }).strict().optional(),
   })
   .strict();
 export type SyncPlan = z.infer<typeof SyncPlanSchema>;
@@ -98,6 +109,8 @@ export const ChunkTaskSchema = z.object({
   /** Ignored: tasks scheduled before the worker's config alone decided where rejects go carry them. */
   rejectsDirectory: z.string().optional(),
   rejectsTable: z.unknown().optional(),
+  /** The chunk is a key range of the retry set (src/rejects/row-store.ts), its rows read by key as they are now. */
+  retry: z.literal(true).optional(),
 });
 export type ChunkTask = z.infer<typeof ChunkTaskSchema>;
 
@@ -110,6 +123,11 @@ export interface ChunkResult {
    * `accepted + rejected + unattributed = rows`. Absent in results of chunks run before it was counted, and when none.
    */
   unattributed?: number;
+  /**
+   * Rows not sent because that version of them landed in an earlier run (or, refused by leadsync's checks, has not
+   * changed since): `accepted + rejected + unattributed + unchanged = rows`. Absent when none.
+   */
+  unchanged?: number;
   /** Vendor calls this chunk made (splits of a batch the vendor found too large count each). */
   calls: number;
   /** Attempts beyond the first that this chunk needed (rate limits, faults). */
@@ -124,13 +142,26 @@ export const SyncCountsSchema = z
     rejected: CountSchema,
     /** Rows the vendor refused without naming them: `accepted + rejected + unattributed = read`. */
     unattributed: CountSchema.default(0),
+    /** Rows not sent: that version landed in an earlier run (ChunkResult.unchanged). */
+    unchanged: CountSchema.default(0),
     /** Chunk attempts that had to be retried. */
     retried: CountSchema,
     calls: CountSchema,
   })
   .strict();
 export type SyncCounts = z.infer<typeof SyncCountsSchema>;
-export const ZERO_COUNTS: SyncCounts = { read: 0, accepted: 0, rejected: 0, unattributed: 0, retried: 0, calls: 0 };
+export const ZERO_COUNTS: SyncCounts = {
+  read: 0,
+  accepted: 0,
+  rejected: 0,
+  unattributed: 0,
+  unchanged: 0,
+  retried: 0,
+  calls: 0,
+};
+
+/** The retry set of a converging sync's scope once the sync is done (src/rejects/row-store.ts). */
+export type RetrySetSummary = NonNullable<SyncResult['retrySet']>;
 
 export type SyncState = 'preparing' | 'running' | 'paused' | 'writing-rejects' | 'completed' | 'cancelled' | 'failed';
 
@@ -173,6 +204,12 @@ export interface SyncResult extends SyncCounts {
    * Schedules hand it from one run to the next.
    */
   nextSince?: Since;
+  /**
+   * The retry set after this sync, when it converges with the runs before it (SyncPlan.convergence): rows waiting to be
+   * sent again (or, refused by leadsync's checks, to change), those failed in `convergence.stuckAfterRuns` runs or
+   * more, and when the oldest first failed.
+   */
+  retrySet?: { size: number; stuckRows: number; oldestFailedAt?: string /* ISO */ };
 }
 
 /** Chunks a run may carry to the next per lane: far more than a page of scans, far less than a payload holds. */
@@ -201,6 +238,8 @@ export const CarriedSchema = z
     startedAt: z.number().int().nonnegative(),
     run: z.number().int().nonnegative(),
     paused: z.boolean(),
+    /** The retry set's chunks are being cut and sent: the source's own come after them (workflows/sync-run.ts). */
+    retrying: z.boolean().optional(),
   })
   .strict();
 export type Carried = z.infer<typeof CarriedSchema>;
@@ -218,3 +257,13 @@ export const RejectsReportRequestSchema = z.object({
   rejectsTable: z.unknown().optional(),
 });
 export type RejectsReportRequest = z.infer<typeof RejectsReportRequestSchema>;
+
+/** What the retry set's summary activity is asked: whose scope (the sync's account, source, records and target). */
+export const RetrySetRequestSchema = z.object({
+  syncId: z.string().min(1),
+  account: z.string().min(1),
+  source: SourceRefSchema,
+  records: RecordsSchema,
+  target: z.record(z.string(), z.unknown()),
+});
+export type RetrySetRequest = z.infer<typeof RetrySetRequestSchema>;

@@ -13,6 +13,9 @@ export const LeadsyncAccount = defineSearchAttributeKey('LeadsyncAccount', Searc
 export const LeadsyncSource = defineSearchAttributeKey('LeadsyncSource', SearchAttributeType.TEXT);
 export const LeadsyncState = defineSearchAttributeKey('LeadsyncState', SearchAttributeType.KEYWORD);
 
+/** Temporal's own: the schedule that started a workflow, set on each run a schedule starts. */
+export const TemporalScheduledById = defineSearchAttributeKey('TemporalScheduledById', SearchAttributeType.KEYWORD);
+
 export const LEADSYNC_SEARCH_ATTRIBUTES: readonly SearchAttributeKey[] = [
   LeadsyncVendor,
   LeadsyncAccount,

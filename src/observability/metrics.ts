@@ -126,3 +126,22 @@ export function laneMetrics(
     },
   };
 }
+
+/** Alert deliveries per target and trigger: delivered, or given up on after the delivery's attempts. */
+export const ALERT_METRIC_NAMES = {
+  delivered: 'leadsync_alerts_delivered_total',
+  failed: 'leadsync_alert_deliveries_failed_total',
+} as const;
+
+export interface AlertMetrics {
+  delivered(): void;
+  /** A delivery given up on: its attempts spent, or refused by the receiver. */
+  failed(): void;
+}
+
+export function alertMetrics(meter: MetricMeter, tags: { target: string; trigger: string }): AlertMetrics {
+  const tagged = meter.withTags({ target: tags.target, trigger: tags.trigger });
+  const delivered = tagged.createCounter(ALERT_METRIC_NAMES.delivered, 'alerts', 'Alerts a target accepted');
+  const failed = tagged.createCounter(ALERT_METRIC_NAMES.failed, 'alerts', 'Alerts no attempt could deliver');
+  return { delivered: () => delivered.add(1), failed: () => failed.add(1) };
+}

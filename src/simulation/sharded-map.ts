@@ -22,6 +22,12 @@ export class ShardedMap<V> {
     shard.set(key, value);
   }
 
+  delete(key: string): boolean {
+    const deleted = this.shardOf(key).delete(key);
+    if (deleted) this.entries -= 1;
+    return deleted;
+  }
+
   private shardOf(key: string): Map<string, V> {
     return this.shards[fnv1a(key) % SHARDS]!;
   }

@@ -12,7 +12,7 @@ import {
 } from '../core/source-refs.js';
 import { PairPositionSchema, postgresRef, type PostgresSourceRef } from '../core/postgres-ref.js';
 import type { SourceKind } from './source-kind.js';
-import { type KeyedValues, type ScanResult, type Source, type SourceRow } from './source.js';
+import { type ScanResult, type Source, type SourceRow } from './source.js';
 
 /** Rows fetched per query by read(): memory holds one page, whatever the size of the range. */
 const PAGE_ROWS = 1000;
@@ -306,12 +306,7 @@ export class PostgresSource implements Source {
       for (const raw of page.rows) {
         const cells = ValuesSchema.parse(raw);
         last = cells.slice(0, this.order.length).map((cell) => cell ?? '');
-        const data = cells.slice(this.order.length);
-        yield {
-          row: row++,
-          values: Object.fromEntries(names.map((name, i) => [name, data[i] ?? ''])),
-          key: last.at(-1)!,
-        };
+        yield { row: row++, ...this.keyed(last), values: this.valuesOf(names, cells) };
       }
       // A full page that ends on the range's last place has read it all: no need to ask for an empty next page.
       if (!last || page.rows.length < PAGE_ROWS || samePlace(last, to)) return;
@@ -319,30 +314,44 @@ export class PostgresSource implements Source {
     }
   }
 
+  /** The row's key, and its version in incremental order, from its place: [key] or [cursor value, key]. */
+  private keyed(place: Place): { key: string; version?: string } {
+    return this.incremental ? { key: place[1]!, version: place[0]! } : { key: place[0]! };
+  }
+
+  private valuesOf(names: readonly string[], cells: readonly (string | null)[]): Record<string, string> {
+    const data = cells.slice(this.order.length);
+    return Object.fromEntries(names.map((name, i) => [name, data[i] ?? '']));
+  }
+
   /**
-   * The rows with these keys, a page of keys per query, in the order of the keys given; a key no row has any more is
-   * left out. What finds a row again after the table changed around it (a retry of its rejected rows).
+   * One query for the chunk's keys (a chunk of the retry set is a few hundred at most): the key compared in the
+   * column's own type, cast from the text parameters, so its index serves. A row whose cursor value became null has
+   * no place in incremental order, and is left out like a deleted one.
    */
-  async *readKeys(keys: readonly string[]): AsyncIterable<KeyedValues> {
+  async *readKeys(keys: readonly string[], firstRow: number): AsyncIterable<SourceRow> {
     await this.check();
+    if (keys.length === 0) return;
+    const values: unknown[] = [keys];
     const key = quoteIdentifier(this.ref.key);
-    for (let i = 0; i < keys.length; i += PAGE_ROWS) {
-      const page = keys.slice(i, i + PAGE_ROWS);
-      const found = await this.query({
-        text: `SELECT ${key}::text, source.* FROM ${this.table} AS source WHERE source.${key} = ANY($1)`,
-        values: [page],
-        rowMode: 'array',
-      });
-      const names = found.fields.slice(1).map((f) => f.name);
-      const byKey = new Map<string, Record<string, string>>();
-      for (const raw of found.rows) {
-        const [text, ...data] = ValuesSchema.parse(raw);
-        byKey.set(text ?? '', Object.fromEntries(names.map((name, n) => [name, data[n] ?? ''])));
-      }
-      for (const wanted of page) {
-        const values = byKey.get(wanted);
-        if (values) yield { key: wanted, values };
-      }
+    const places = this.order.map((column) => `${column}::text`).join(', ');
+    const page = await this.query({
+      text: `SELECT ${places}, source.* FROM ${this.table} AS source
+             WHERE ${this.filter(undefined, values)} AND source.${key} = ANY($1)`,
+      values,
+      rowMode: 'array',
+    });
+    const names = page.fields.slice(this.order.length).map((f) => f.name);
+    const found = new Map<string, SourceRow>();
+    for (const raw of page.rows) {
+      const cells = ValuesSchema.parse(raw);
+      const place = cells.slice(0, this.order.length).map((cell) => cell ?? '');
+      const keyed = this.keyed(place);
+      found.set(keyed.key, { row: 0, ...keyed, values: this.valuesOf(names, cells) });
+    }
+    for (const [i, wanted] of keys.entries()) {
+      const row = found.get(wanted);
+      if (row) yield { ...row, row: firstRow + i };
     }
   }
 

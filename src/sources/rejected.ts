@@ -108,7 +108,9 @@ export class RejectedSource implements Source {
   private async *readByKey(rows: readonly RejectedRow[]): AsyncIterable<SourceRow> {
     const keys = rows.flatMap((rejected) => (rejected.key === undefined ? [] : [rejected.key]));
     const found = new Map<string, Record<string, string>>();
-    for await (const { key, values } of this.inner.readKeys!(keys)) found.set(key, values);
+    for await (const read of this.inner.readKeys!(keys, 1)) {
+      if ('values' in read && read.key !== undefined) found.set(read.key, read.values);
+    }
     for (const { row, key } of rows) {
       if (key === undefined) {
         yield { row, unreadable: 'its rejects kept no source key (rejected before keys were kept): sync it anew' };

@@ -410,4 +410,23 @@ describe('LeadSquared simulator admin endpoints', () => {
     expect(sim.report()).toMatchObject({ requests: [], leads: { count: 0 }, totals: { requests: 0 } });
     expect(await client.createOrUpdateLead(lead(5))).toMatchObject({ status: 'accepted' });
   });
+  it('deletes leads by email, which frees the phone they held for another lead', async () => {
+    const sim = await start();
+    const client = clientOf(sim);
+    await client.createOrUpdateLead(lead(1, 'holder@example.com', { Phone: '555' }));
+    const refused = await client.createOrUpdateLead(lead(2, 'grace@example.com', { Phone: '555' }));
+
+    const deleted = await fetch(`${sim.adminUrl}/leads/delete`, {
+      method: 'POST',
+      body: JSON.stringify({ emails: ['Holder@example.com', 'nobody@example.com'] }),
+    });
+    const malformed = await fetch(`${sim.adminUrl}/leads/delete`, { method: 'POST', body: JSON.stringify({}) });
+    const landed = await client.createOrUpdateLead(lead(2, 'grace@example.com', { Phone: '555' }));
+
+    expect(refused).toMatchObject({ status: 'rejected' });
+    expect(await deleted.json()).toEqual({ deleted: 1 });
+    expect(malformed.status).toBe(400);
+    expect(landed).toMatchObject({ status: 'accepted' });
+    expect(sim.leads().map((l) => l.email)).toEqual(['grace@example.com']);
+  });
 });

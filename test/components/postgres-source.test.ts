@@ -152,6 +152,35 @@ describe('PostgreSQL source', () => {
     expect(await third.scan(START, [4])).toEqual({ chunks: [], cursor: START, done: true });
   });
 
+  it('reads rows by key as they are now, in the order asked, with their key and version, leaving out gone keys', async () => {
+    const table = await createTable('id bigint PRIMARY KEY, email text, updated_at timestamptz');
+    await admin.query(
+      `INSERT INTO ${table} SELECT i, 'lead' || i || '@example.com', '2024-01-01T00:00:00Z'::timestamptz + i * interval '1 hour'
+       FROM generate_series(1, 5) AS i`,
+    );
+    await admin.query(`UPDATE ${table} SET updated_at = NULL WHERE id = 4`);
+    const source = open({ table, key: 'id', cursorColumn: 'updated_at' });
+
+    const rows: SourceRow[] = [];
+    for await (const row of source.readKeys(['3', '9', '1', '4'], 21)) rows.push(row);
+
+    // Row 9 does not exist and row 4 has no place in incremental order: their numbers stay unused.
+    expect(rows).toEqual([
+      {
+        row: 21,
+        key: '3',
+        version: '2024-01-01 03:00:00+00',
+        values: { id: '3', email: 'lead3@example.com', updated_at: '2024-01-01T03:00:00.000Z' },
+      },
+      {
+        row: 23,
+        key: '1',
+        version: '2024-01-01 01:00:00+00',
+        values: { id: '1', email: 'lead1@example.com', updated_at: '2024-01-01T01:00:00.000Z' },
+      },
+    ]);
+  });
+
   it('reads values as text: dates as ISO strings, null as empty, numbers exactly', async () => {
     const table = await createTable(
       'id int PRIMARY KEY, at timestamptz, local timestamp, day date, ok boolean, note text, big bigint, price numeric(12,4)',

@@ -16,7 +16,7 @@ import {
 } from '../../src/vendors/leadsquared/simulator/server.js';
 import { KEYED_CONVERTERS_PATH } from '../../src/temporal/codec.js';
 import { LeadsyncWorker, WORKFLOWS_PATH, type LeadsyncWorkerOptions } from '../../src/worker/worker.js';
-import { TAG_SENDERS_PRELOAD } from './tag-senders.js';
+import { cliWorkerArguments } from './cli-worker.js';
 import { connectTestClient, testTemporal, uniqueName, uniqueTaskQueue } from './temporal.js';
 
 let bundle: Promise<WorkflowBundle> | undefined;
@@ -186,25 +186,10 @@ export async function startLeadsSync(client: Client, setup: LeadSquaredSetup, ro
  * requests name it (tag-senders.ts). `env` comes last: another cluster's TEMPORAL_ADDRESS, its TLS variables.
  */
 export function spawnCliWorker(setup: LeadSquaredSetup, env: Record<string, string> = {}): ChildProcess {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      '--import',
-      TAG_SENDERS_PRELOAD,
-      'src/cli/main.ts',
-      'worker',
-      '--config',
-      setup.configPath,
-      '--task-queue',
-      setup.taskQueue,
-    ],
-    {
-      env: { ...process.env, ...setup.env, TEMPORAL_ADDRESS: testTemporal().address, ...env },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    },
-  );
+  const child = spawn(process.execPath, cliWorkerArguments(setup.configPath, setup.taskQueue), {
+    env: { ...process.env, ...setup.env, TEMPORAL_ADDRESS: testTemporal().address, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   child.stderr?.resume();
   return child;
 }

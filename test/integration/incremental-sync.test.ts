@@ -1,8 +1,7 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowFailedError, type ScheduleHandle } from '@temporalio/client';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createSyncSchedule, triggerSyncSchedule } from '../../src/api/schedules.js';
+import { createSyncSchedule } from '../../src/api/schedules.js';
 import type { Mapping } from '../../src/core/mapping.js';
 import type { SyncInput, SyncResult } from '../../src/core/contract.js';
 import type { leadSync } from '../../workflows/sync.js';
@@ -15,6 +14,7 @@ import {
   withTestDatabase,
 } from '../helpers/postgres-table.js';
 import { leadSquaredSyncFixture } from '../helpers/sync-harness.js';
+import { triggerAndWait } from '../helpers/schedules.js';
 import { uniqueName } from '../helpers/temporal.js';
 
 const MAPPING: Mapping = { EmailAddress: 'email', FirstName: 'first_name' };
@@ -183,25 +183,13 @@ describe('incremental and scheduled syncs from a PostgreSQL table', () => {
     });
     schedules.push(schedule);
 
-    const firstRun = await triggerAndWait(schedule, 1);
+    const firstRun = await triggerAndWait(fixture.client, schedule, 1);
     expect(firstRun).toMatchObject({ read: 30, nextSince: { value: '2024-04-01 00:00:00+00', key: '30' } });
     expectWrites(range(1, 30, 1));
 
     await leads.upsert(11, 20, '2024-04-02T00:00:00Z', 'v2');
-    const secondRun = await triggerAndWait(schedule, 2);
+    const secondRun = await triggerAndWait(fixture.client, schedule, 2);
     expect(secondRun).toMatchObject({ read: 10, nextSince: { value: '2024-04-02 00:00:00+00', key: '20' } });
     expectWrites({ ...range(1, 30, 1), ...range(11, 20, 2) });
   }, 240_000);
-
-  /** Triggers the schedule and returns the result of its `run`th run. */
-  async function triggerAndWait(schedule: ScheduleHandle, run: number): Promise<SyncResult> {
-    await triggerSyncSchedule(schedule);
-    for (;;) {
-      const { info } = await schedule.describe();
-      const action = info.recentActions[run - 1];
-      if (action)
-        return fixture.client.workflow.getHandle(action.action.workflow.workflowId).result() as Promise<SyncResult>;
-      await sleep(200);
-    }
-  }
 });

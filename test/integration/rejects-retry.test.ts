@@ -62,16 +62,14 @@ async function seedPhoneHolders(fixture: LeadSquaredSyncFixture, phones: string[
   return holders;
 }
 
-/** The conflict cleaned up at the vendor, as in its UI: each holder gets another phone (no API write). */
+/** The conflict cleaned up at the vendor, as a person would in its UI: the leads holding the phones deleted. */
 async function clearPhones(fixture: LeadSquaredSyncFixture, holders: string[]): Promise<void> {
-  for (const [i, email] of holders.entries()) {
-    const answer = await fetch(`${fixture.setup.simulator.adminUrl}/leads/edit`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email, fields: { Phone: `+1-555-0199-${i}` } }),
-    });
-    expect(answer.status).toBe(200);
-  }
+  const answer = await fetch(`${fixture.setup.simulator.adminUrl}/leads/delete`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ emails: holders }),
+  });
+  expect(await answer.json()).toEqual({ deleted: holders.length });
 }
 
 async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {

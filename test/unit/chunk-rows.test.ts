@@ -65,7 +65,27 @@ describe('reading a chunk rows', () => {
         [1, '41'],
         [2, '42'],
       ]),
+      keyed: new Map(),
     });
+  });
+
+  it('keeps the key and version of each row that has them, for the row store', async () => {
+    const source = memorySource(
+      ['Email'],
+      [
+        { row: 1, values: { Email: 'ada@example.com' }, key: '7', version: '2024-01-01 00:00:00+00' },
+        { row: 2, values: { Email: 'not-an-email' }, key: '8', version: '2024-01-02 00:00:00+00' },
+      ],
+    );
+
+    const read = await readChunkRows(source, vendor(), undefined, range(1, 2), 'leads');
+
+    expect(read.keyed).toEqual(
+      new Map([
+        [1, { key: '7', version: '2024-01-01 00:00:00+00' }],
+        [2, { key: '8', version: '2024-01-02 00:00:00+00' }],
+      ]),
+    );
   });
 
   it('maps columns to the vendor fields of the same name when there is no mapping', async () => {

@@ -1,7 +1,7 @@
 import type { MetricMeter, MetricTags } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/core/errors.js';
-import { laneMetrics, syncMetrics } from '../../src/observability/metrics.js';
+import { alertMetrics, laneMetrics, syncMetrics } from '../../src/observability/metrics.js';
 import { installRuntime, MetricsBindAddressSchema } from '../../src/observability/runtime.js';
 import { JsonLogger } from '../../src/observability/logger.js';
 
@@ -79,6 +79,20 @@ describe('syncMetrics', () => {
     expect(recorded).toEqual([]);
     expect(() => metrics.accepted(-1)).toThrow(RangeError);
     expect(() => metrics.rejected(1.5)).toThrow(RangeError);
+  });
+});
+
+describe('alertMetrics', () => {
+  it('counts deliveries and failed deliveries, tagged with the target and the trigger', () => {
+    const recorded: Recorded[] = [];
+    const metrics = alertMetrics(recordingMeter(recorded), { target: 'ops', trigger: 'sync-failed' });
+    metrics.delivered();
+    metrics.failed();
+    const tags = { target: 'ops', trigger: 'sync-failed' };
+    expect(recorded).toEqual([
+      { name: 'leadsync_alerts_delivered_total', kind: 'counter', value: 1, tags },
+      { name: 'leadsync_alert_deliveries_failed_total', kind: 'counter', value: 1, tags },
+    ]);
   });
 });
 

@@ -4,7 +4,7 @@ import { distinctRows } from '../../src/rejects/rejected-rows.js';
 import { reportRunId } from '../../src/rejects/files.js';
 import { RejectedSource } from '../../src/sources/rejected.js';
 import type { RejectedRow, RejectedRows } from '../../src/sources/source-kind.js';
-import type { KeyedValues, ScanResult, Source, SourceRow } from '../../src/sources/source.js';
+import type { ScanResult, Source, SourceRow } from '../../src/sources/source.js';
 
 const PIN: FilePin = { inode: '1', size: 100, modifiedNs: '1' };
 
@@ -40,8 +40,10 @@ function tableWith(gone: string[]): Source {
   return {
     ...fileOf(0),
     pin: undefined,
-    async *readKeys(keys: readonly string[]): AsyncIterable<KeyedValues> {
-      for (const key of keys) if (!gone.includes(key)) yield { key, values: { email: `key-${key}@example.com` } };
+    async *readKeys(keys: readonly string[], firstRow: number): AsyncIterable<SourceRow> {
+      for (const [i, key] of keys.entries()) {
+        if (!gone.includes(key)) yield { row: firstRow + i, key, values: { email: `key-${key}@example.com` } };
+      }
     },
   } as Source;
 }

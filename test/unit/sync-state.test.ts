@@ -32,12 +32,28 @@ function carried(overrides: Partial<Carried> = {}): Carried {
 }
 
 describe('counting chunk results', () => {
-  it('adds a chunk rows, accepted, rejected, unattributed, retries and calls to the counts', () => {
-    const counts = { read: 10, accepted: 8, rejected: 1, unattributed: 1, retried: 0, calls: 1 };
+  it('adds a chunk rows, accepted, rejected, unattributed, unchanged, retries and calls to the counts', () => {
+    const counts = { read: 10, accepted: 8, rejected: 1, unattributed: 1, unchanged: 0, retried: 0, calls: 1 };
 
-    countChunk(counts, { rows: 350, accepted: 340, rejected: 7, unattributed: 3, calls: 14, retries: 2 });
+    countChunk(counts, {
+      rows: 350,
+      accepted: 330,
+      rejected: 7,
+      unattributed: 3,
+      unchanged: 10,
+      calls: 14,
+      retries: 2,
+    });
 
-    expect(counts).toEqual({ read: 360, accepted: 348, rejected: 8, unattributed: 4, retried: 2, calls: 15 });
+    expect(counts).toEqual({
+      read: 360,
+      accepted: 338,
+      rejected: 8,
+      unattributed: 4,
+      unchanged: 10,
+      retried: 2,
+      calls: 15,
+    });
   });
 
   it('counts a result from before rows refused without a name were counted as having none', () => {
@@ -115,6 +131,7 @@ describe('the result of a sync', () => {
       accepted: 999,
       rejected: 1,
       unattributed: 0,
+      unchanged: 0,
       retried: 0,
       calls: 0,
       totalRows: 1000,

@@ -4,6 +4,7 @@ import {
   SCHEDULED_SYNC_WORKFLOW,
   createSyncSchedule,
   recentRuns,
+  type ScheduledRun,
   triggerSyncSchedule,
   type SyncOverlap,
 } from '../../api/schedules.js';
@@ -140,6 +141,13 @@ function defaultScheduleId(account: string, source: SourceRef): string {
   return `leadsync-${account}-${describeSource(source).name}`.replace(/[^A-Za-z0-9._-]/g, '-');
 }
 
+/** A run's retry set: its rows, those stuck, and since when the oldest has failed. */
+function describeRetrySet(set: NonNullable<ScheduledRun['result']>['retrySet']): string {
+  if (!set) return '';
+  const stuck = set.stuckRows > 0 ? `, ${set.stuckRows} stuck` : '';
+  return `${set.size} rows${stuck}${set.oldestFailedAt ? `, oldest failed ${set.oldestFailedAt}` : ''}`;
+}
+
 function describeText(shown: Record<string, unknown> & { recentRuns: Awaited<ReturnType<typeof recentRuns>> }): string {
   const { recentRuns: runs, ...rest } = shown;
   const lines = Object.entries(rest).map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join(', ') : String(v)}`);
@@ -147,7 +155,7 @@ function describeText(shown: Record<string, unknown> & { recentRuns: Awaited<Ret
     lines.push(
       '',
       formatTable(
-        ['run', 'taken at', 'status', 'read', 'accepted', 'rejected', 'next since'],
+        ['run', 'taken at', 'status', 'read', 'accepted', 'rejected', 'next since', 'retry set'],
         runs.map((r) => [
           r.workflowId,
           r.takenAt.toISOString(),
@@ -156,6 +164,7 @@ function describeText(shown: Record<string, unknown> & { recentRuns: Awaited<Ret
           String(r.result?.accepted ?? ''),
           String(r.result?.rejected ?? ''),
           r.result?.nextSince ? JSON.stringify(r.result.nextSince) : '',
+          describeRetrySet(r.result?.retrySet),
         ]),
       ),
     );

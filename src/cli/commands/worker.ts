@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { resolveCredentials } from '../../config/credentials.js';
+import { resolveAlertTarget } from '../../config/alerts.js';
 import { workerRedactor } from '../../config/secrets.js';
 import { JsonLogger } from '../../observability/logger.js';
 import { METRICS_BIND_ADDRESS_ENV, installRuntime } from '../../observability/runtime.js';
@@ -20,8 +21,9 @@ export function registerWorker(program: Command): void {
     .action(async (options: { config?: string; taskQueue: string }) => {
       const config = await loadCliConfig(configPath(options.config));
       // Before the first connection: the Temporal runtime, with our logger and metrics endpoint, is per process.
-      // A credential variable left unset stops the worker here, naming it, rather than at the first sync.
+      // A credential (or alert) variable left unset stops the worker here, naming it, rather than at the first sync.
       for (const account of Object.values(config.accounts)) resolveCredentials(account);
+      for (const [name, target] of Object.entries(config.alerts?.targets ?? {})) resolveAlertTarget(name, target);
       const logger = new JsonLogger({ redactor: workerRedactor(config) });
       const metricsBindAddress = process.env[METRICS_BIND_ADDRESS_ENV]?.trim() || undefined;
       installRuntime({ logger, metricsBindAddress });

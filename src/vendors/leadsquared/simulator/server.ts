@@ -2,9 +2,9 @@ import { z } from 'zod';
 import { ConfigError } from '../../../core/errors.js';
 import { WindowSchema, findPlan, planNames, type Window } from '../../../core/plans.js';
 import { FaultInjector, FaultOptionsSchema } from '../../../simulation/faults.js';
-import { refuse } from '../../../simulation/admin.js';
-import type { SimAnswer, SimRequest } from '../../../simulation/json-server.js';
+import type { SimRequest } from '../../../simulation/json-server.js';
 import { parseOptions, serveSimulator } from '../../../simulation/serve.js';
+import { refuse } from '../../../simulation/admin.js';
 import type { Endpoint, VendorProtocol } from '../../../simulation/pipeline.js';
 import { RequestLog } from '../../../simulation/request-log.js';
 import type { ReportOptions, RunningSimulator, SimulatorReport } from '../../../simulation/simulator.js';
@@ -58,7 +58,11 @@ export interface RunningLeadSquaredSimulator extends RunningSimulator {
   setKeys(keys: { accessKey: string; secretKey: string }): void;
   /** Answers only the record's silences allow, by the emails they strike (see LeadSquaredQuirks). */
   setQuirks(quirks: { unreadableRows?: readonly string[]; failingRows?: readonly string[] }): void;
+  /** Deletes leads by email (POST /__admin/leads/delete { emails }): a conflict cleared at the vendor. */
+  deleteLeads(emails: readonly string[]): number;
 }
+
+const DeleteLeadsSchema = z.object({ emails: z.array(z.string().min(1)).max(100_000) }).strict();
 
 const API_PREFIX = '/v2/';
 
@@ -143,18 +147,14 @@ export async function startLeadSquaredSimulator(
       leads: () => store.leads(),
       activities: () => store.activities(),
       reset,
-      route: (method, path, request) => (`${method} ${path}` === 'POST /leads/edit' ? editLead(request) : undefined),
+      route: (method, path, request) => {
+        if (`${method} ${path}` !== 'POST /leads/delete') return undefined;
+        const parsed = DeleteLeadsSchema.safeParse(request.body);
+        if (!parsed.success) return refuse(parsed.error);
+        return { status: 200, body: { deleted: store.deleteLeads(parsed.data.emails) } };
+      },
     },
   });
-
-  /** POST /__admin/leads/edit {email, fields}: a lead changed as in LeadSquared's UI (not an API write). */
-  function editLead(request: SimRequest): SimAnswer {
-    if (request.bodyError) return { status: 400, body: { error: `body is not JSON: ${request.bodyError}` } };
-    const parsed = LeadEditSchema.safeParse(request.body);
-    if (!parsed.success) return refuse(parsed.error);
-    const lead = store.editLead(parsed.data.email, parsed.data.fields);
-    return lead ? { status: 200, body: lead } : { status: 404, body: { error: `no lead ${parsed.data.email}` } };
-  }
 
   function report({ requests = true }: ReportOptions = {}): SimulatorReport {
     const counts = store.counts();
@@ -190,6 +190,7 @@ export async function startLeadSquaredSimulator(
     leads: () => store.leads(),
     activities: () => store.activities(),
     setKeys: (next) => Object.assign(keys, next),
+    deleteLeads: (emails) => store.deleteLeads(emails),
     setQuirks: ({ unreadableRows = [], failingRows = [] }) => {
       const lower = (emails: readonly string[]) => new Set(emails.map((email) => email.toLowerCase()));
       quirks = { unreadableRowFor: lower(unreadableRows), failingFor: lower(failingRows) };
@@ -213,8 +214,6 @@ function laneWindows(plan: string | LeadSquaredCustomPlan): Record<'general' | '
   }
   return { general: general.windows, bulk: bulk.windows };
 }
-
-const LeadEditSchema = z.object({ email: z.string().min(1), fields: z.record(z.string(), z.string()) }).strict();
 
 /** Keys in the recommended headers, or in the query string as LeadSquared also accepts them. */
 function keyOf(request: SimRequest, name: 'accessKey' | 'secretKey'): string | undefined {

@@ -80,7 +80,12 @@ export class LeadSquaredStore {
   upsertLead(email: string, fields: Record<string, string>): { lead: StoredLead; created: boolean } {
     const existing = this.byEmail.get(email.toLowerCase());
     if (existing) {
-      this.assign(existing, fields);
+      for (const [field, holders] of this.uniqueValues) {
+        const before = existing.fields[field]?.trim();
+        if (before && fields[field] !== undefined) holders.delete(before);
+      }
+      Object.assign(existing.fields, fields);
+      this.indexUnique(existing);
       existing.writes += 1;
       this.updated += 1;
       return { lead: existing, created: false };
@@ -95,22 +100,24 @@ export class LeadSquaredStore {
   }
 
   /**
-   * A change made in the vendor's own UI (an admin clearing a phone another lead needs): no API write, so not counted.
-   * Undefined when no lead has the email.
+   * Deletes leads by email, as a person cleaning up in LeadSquared would (merging a duplicate, deleting a test lead):
+   * the values of unique fields they held are free again. Their activities stay, as the admin report counts them.
    */
-  editLead(email: string, fields: Record<string, string>): StoredLead | undefined {
-    const lead = this.byEmail.get(email.toLowerCase());
-    if (lead) this.assign(lead, fields);
-    return lead;
-  }
-
-  private assign(lead: StoredLead, fields: Record<string, string>): void {
-    for (const [field, holders] of this.uniqueValues) {
-      const before = lead.fields[field]?.trim();
-      if (before && fields[field] !== undefined && holders.get(before) === lead) holders.delete(before);
+  deleteLeads(emails: readonly string[]): number {
+    let deleted = 0;
+    for (const email of emails) {
+      const lead = this.byEmail.get(email.toLowerCase());
+      if (!lead) continue;
+      this.byEmail.delete(email.toLowerCase());
+      this.byProspectId.delete(lead.prospectId);
+      this.all.splice(this.all.indexOf(lead), 1);
+      for (const [field, holders] of this.uniqueValues) {
+        const value = lead.fields[field]?.trim();
+        if (value && holders.get(value) === lead) holders.delete(value);
+      }
+      deleted += 1;
     }
-    Object.assign(lead.fields, fields);
-    this.indexUnique(lead);
+    return deleted;
   }
 
   private indexUnique(lead: StoredLead): void {
