@@ -23,6 +23,8 @@ export interface ChunkRows {
   rejects: Reject[];
   /** Rows read, good and bad. */
   rows: number;
+  /** The source key of each row read that has one (a table's rows), by row: its rejects carry it. */
+  keys: Map<number, string>;
   /** Each row's key and version, by row number, for the rows of a table read in increments. */
   keyed: Map<number, { key: string; version: string }>;
 }
@@ -44,6 +46,7 @@ export async function readChunkRows(
   const check = recordCheck(vendor, records);
   const leads: VendorRecord[] = [];
   const rejects: Reject[] = [];
+  const keys = new Map<number, string>();
   const keyed: ChunkRows['keyed'] = new Map();
   let count = 0;
   // A file's byte range holds exactly the rows its scan counted (a table's key range may gain rows: they are read).
@@ -60,6 +63,7 @@ export async function readChunkRows(
       rejects.push({ row: read.row, reason: `unreadable row: ${read.unreadable}` });
       continue;
     }
+    if (read.key !== undefined) keys.set(read.row, read.key);
     if (read.key !== undefined && read.version !== undefined) {
       keyed.set(read.row, { key: read.key, version: read.version });
     }
@@ -71,5 +75,5 @@ export async function readChunkRows(
     }
     leads.push({ row: read.row, email: fields[vendor.emailField]!, fields });
   }
-  return { leads, rejects, rows: count, keyed };
+  return { leads, rejects, rows: count, keys, keyed };
 }

@@ -19,6 +19,7 @@ import { FirstRowIndex } from '../src/rejects/first-rows.js';
 import { PauseWatches } from './pause-watch.js';
 import type { RejectsRef } from '../src/core/rejects-ref.js';
 import { openRejectsSink } from '../src/rejects/open-sink.js';
+import { rejectedRowsOf } from '../src/rejects/rejected-rows.js';
 import type { RejectsSink } from '../src/rejects/types.js';
 import { openRowStore, recurrenceScope, type RowStore } from '../src/rejects/row-store.js';
 import type { VendorRegistry } from '../src/vendors/registry.js';
@@ -83,6 +84,7 @@ export class ActivityContext {
       boundary: this.deps.config.boundary,
       resolvePostgresConnection: this.postgresConnections(),
       postgresLookBackSeconds: postgresLookBack(this.deps.config),
+      rejectedRows: (of) => rejectedRowsOf(this.rejectsSink(), of),
     });
     const check = async () => {
       if (pinned && source.pin) assertPinned(describeSource(ref).label, pinned, await source.pin());
@@ -111,12 +113,16 @@ export class ActivityContext {
 
   /** Runs `work` on this worker's rejects sink (a table on its connections, or files), closed after. */
   async withRejectsSink<T>(work: (sink: RejectsSink) => Promise<T>): Promise<T> {
-    const sink = openRejectsSink(this.rejects(), { resolvePostgresConnection: this.postgresConnections() });
+    const sink = this.rejectsSink();
     try {
       return await work(sink);
     } finally {
       await sink.close();
     }
+  }
+
+  private rejectsSink(): RejectsSink {
+    return openRejectsSink(this.rejects(), { resolvePostgresConnection: this.postgresConnections() });
   }
 
   /**

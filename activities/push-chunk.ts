@@ -74,6 +74,11 @@ export async function pushChunk(context: ActivityContext, task: ChunkTask): Prom
       // The report reads in row order whichever check refused a row (fields, duplicates, the vendor); the stable sort
       // keeps a row's fields in order, and the lines for rows not named come last.
       rejects.sort((a, b) => (a.row ?? Infinity) - (b.row ?? Infinity));
+      // A table's row is found again by its key, not its number, which moves as the table changes.
+      for (const reject of rejects) {
+        const key = reject.row === undefined ? undefined : read.keys.get(reject.row);
+        if (key !== undefined) reject.key = key;
+      }
       for (const [reason, count] of refusals.unnamed) rejects.push(unattributedReject(count, reason));
       await context.withRejectsSink((sink) => sink.writeChunk(owner, task.chunk.firstRow, rejects));
       if (scope !== undefined) {

@@ -5,6 +5,7 @@ import { registerControl } from './commands/control.js';
 import { registerDev } from './commands/dev.js';
 import { registerPlans } from './commands/plans.js';
 import { registerReconcile } from './commands/reconcile.js';
+import { registerRejects } from './commands/rejects.js';
 import { registerSchedule } from './commands/schedule.js';
 import { registerSimulate } from './commands/simulate.js';
 import { registerSync } from './commands/sync.js';
@@ -22,6 +23,7 @@ registerSync(program);
 registerReconcile(program);
 registerSchedule(program);
 registerControl(program);
+registerRejects(program);
 registerSimulate(program);
 registerCodecServer(program);
 

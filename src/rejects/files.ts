@@ -1,11 +1,15 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import { finished } from 'node:stream/promises';
+import { parse } from 'csv-parse';
 import { ConfigError } from '../core/errors.js';
-import type { RejectsOwner } from '../core/rejects-ref.js';
+import { RunIdSchema, type RejectsOwner } from '../core/rejects-ref.js';
 import { RejectSchema, type Reject, type RejectsSink } from './types.js';
+
+/** The rejects report's columns, in order. */
+export const REPORT_HEADER = ['row', 'field', 'reason', 'source_key'] as const;
 
 /** File names stay well under the 255 bytes file systems allow, suffixes included. */
 const MAX_NAME_BYTES = 160;
@@ -43,10 +47,21 @@ export function syncRejectsDirectory(rejectsDirectory: string, owner: RejectsOwn
  * `<sync>.<run>.rejects.csv` beside the other syncs' reports (`<sync>.rejects.csv` for a sync prepared before runs
  * were kept apart). Neither name can be another's: the encoding of an id never writes a `.`.
  */
-function rejectsReportPath(rejectsDirectory: string, owner: RejectsOwner): string {
+export function rejectsReportPath(rejectsDirectory: string, owner: RejectsOwner): string {
   const run = owner.runId === undefined ? '' : `.${syncFileName(owner.runId)}`;
-  return within(rejectsDirectory, `${syncFileName(owner.syncId)}${run}.rejects.csv`);
+  return within(rejectsDirectory, `${syncFileName(owner.syncId)}${run}${REPORT_SUFFIX}`);
 }
+
+/** The run a report is named for (`<sync>.<run>.rejects.csv`); undefined for a report of a sync before runs. */
+export function reportRunId(report: string): string | undefined {
+  const name = basename(report);
+  if (!name.endsWith(REPORT_SUFFIX)) return undefined;
+  const parts = name.slice(0, -REPORT_SUFFIX.length).split('.');
+  // The encoding of an id never writes a `.`, and a run id is only letters, digits and `-`: kept as it is.
+  return parts.length === 2 && RunIdSchema.safeParse(parts[1]).success ? parts[1] : undefined;
+}
+
+const REPORT_SUFFIX = '.rejects.csv';
 
 /** A name joined to a directory, proven to stay inside it whatever the name. */
 export function within(directory: string, name: string): string {
@@ -111,8 +126,9 @@ export async function writeChunkRejects(
 }
 
 /**
- * Merges the chunk files of a run into its report (row, field, reason; row empty on a chunk's line for rows the
- * vendor refused without naming them), and says where it is; undefined when nothing was rejected.
+ * Merges the chunk files of a run into its report (row, field, reason, source_key; row empty on a chunk's line for
+ * rows the vendor refused without naming them, source_key for rows of a source without keys: a file's), and says where
+ * it is; undefined when nothing was rejected.
  */
 export async function writeRejectsReport(rejectsDirectory: string, owner: RejectsOwner): Promise<string | undefined> {
   const directory = syncRejectsDirectory(rejectsDirectory, owner);
@@ -126,14 +142,15 @@ export async function writeRejectsReport(rejectsDirectory: string, owner: Reject
   const temporary = `${report}.${randomBytes(6).toString('hex')}.tmp`;
   try {
     const out = createWriteStream(temporary);
-    out.write('row,field,reason\n');
+    out.write(`${REPORT_HEADER.join(',')}\n`);
     // One chunk file at a time: a million-row sync's rejects never sit in memory together.
     for (const firstRow of chunks) {
       const text = await readFile(join(directory, `${firstRow}.ndjson`), 'utf8');
       for (const line of text.split('\n')) {
         if (!line) continue;
         const reject = RejectSchema.parse(JSON.parse(line));
-        if (!out.write(`${reject.row ?? ''},${csvField(reject.field ?? '')},${csvField(reject.reason)}\n`)) {
+        const cells = [String(reject.row ?? ''), reject.field ?? '', reject.reason, reject.key ?? ''];
+        if (!out.write(`${cells.map(csvField).join(',')}\n`)) {
           await new Promise<void>((resolveDrain) => out.once('drain', () => resolveDrain()));
         }
       }
@@ -175,7 +192,40 @@ export class FileRejectsSink implements RejectsSink {
     return writeRejectsReport(this.rejectsDirectory, owner);
   }
 
+  read(owner: RejectsOwner): AsyncIterable<Reject> {
+    return readRejectsReport(rejectsReportPath(this.rejectsDirectory, owner));
+  }
+
   async close(): Promise<void> {}
+}
+
+/**
+ * The lines of a rejects report, streamed. A report written before source keys were kept has three columns; a line
+ * that is not a reject (a report edited by hand) fails naming its line.
+ */
+export async function* readRejectsReport(report: string): AsyncGenerator<Reject> {
+  const file = await open(report).catch((err: NodeJS.ErrnoException) => {
+    throw new ConfigError(`the rejects report ${report} cannot be read: ${err.code ?? err.message}`);
+  });
+  const parser = file.createReadStream().pipe(parse({ from_line: 2, relax_column_count: true }));
+  let line = 1;
+  try {
+    for await (const cells of parser as AsyncIterable<string[]>) {
+      line++;
+      const [row = '', field = '', reason = '', key = ''] = cells;
+      const reject = RejectSchema.safeParse({
+        ...(row ? { row: Number(row) } : {}),
+        ...(field ? { field } : {}),
+        reason,
+        ...(key ? { key } : {}),
+      });
+      if (!reject.success) throw new ConfigError(`the rejects report ${report}, line ${line}: not a reject`);
+      yield reject.data;
+    }
+  } finally {
+    parser.destroy();
+    await file.close();
+  }
 }
 
 export function csvField(value: string): string {

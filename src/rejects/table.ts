@@ -9,7 +9,10 @@ import type { Reject, RejectsSink } from './types.js';
 /** Source rows per query when reading rejects back: memory holds one page, however many a sync rejected. */
 const READ_PAGE_ROWS = 1000;
 
-/** The columns the sink writes and reads; a table made elsewhere must have them. run_id is added when missing. */
+/**
+ * The columns the sink writes and reads; a table made elsewhere must have them. run_id and source_key are added when
+ * missing.
+ */
 const COLUMNS = ['sync_id', 'chunk_first_row', 'row', 'field', 'reason', 'rejected_at'];
 
 // The pool hands every value over as PostgreSQL's text (see postgres-connection.ts): numbers are coerced here.
@@ -23,6 +26,11 @@ const CountRowSchema = z.object({
   rows: z.coerce.number().int().nonnegative(),
   lines: z.coerce.number().int().nonnegative(),
 });
+/** Columns an older leadsync's table may lack, and what each is for (said when it cannot be added). */
+const ADDED_COLUMNS = [
+  ['run_id', 'keeps apart the rejects of syncs that use a workflow id again'],
+  ['source_key', "keeps a table source's key of each row, by which `leadsync rejects retry` finds it again"],
+] as const;
 const FirstChunkRowSchema = z.object({ first: z.coerce.number().int().positive().nullable() });
 
 /** A reject as read back, with the chunk that wrote it. */
@@ -39,12 +47,16 @@ export const StoredRejectSchema = z.object({
     .nullable()
     .transform((field) => field ?? undefined),
   reason: z.string(),
+  key: z
+    .string()
+    .nullable()
+    .transform((key) => key ?? undefined),
 });
 export type StoredReject = z.infer<typeof StoredRejectSchema>;
 
 /**
  * Rejects as rows of a PostgreSQL table, one per (row, field) refused: sync_id, chunk_first_row, row, field, reason,
- * rejected_at, run_id; a NULL row is a chunk's count of rows the vendor refused without naming them (said in the
+ * rejected_at, run_id, source_key (a table source's key of the row, NULL for files); a NULL row is a chunk's count of rows the vendor refused without naming them (said in the
  * reason). A chunk deletes what an earlier attempt of it wrote and inserts its own in one transaction, so a retried
  * chunk reports once. Each run of a sync id has its own rows (run_id), so a sync that uses a closed sync's id again
  * leaves that sync's rejects as they were; a sync prepared before runs were kept apart has NULL there. The table's
@@ -63,7 +75,7 @@ export class TableRejectsSink implements RejectsSink {
   }
 
   /**
-   * Creates the table if it is missing, or adds run_id to a table made before runs were kept apart; then checks that
+   * Creates the table if it is missing, or adds the columns a table made by an older leadsync lacks; then checks that
    * it has the columns and that this user may insert, delete and read. Nothing is deleted: earlier runs' rows stay.
    */
   async prepare(): Promise<void> {
@@ -71,7 +83,7 @@ export class TableRejectsSink implements RejectsSink {
       if (!(await this.exists())) await this.create();
       // A table of another shape is refused before anything of it changes.
       await this.lease.pool.query(`SELECT ${COLUMNS.map(quoteIdentifier).join(', ')} FROM ${this.table} LIMIT 0`);
-      await this.addRunColumn();
+      await this.addMissingColumns();
       const { rows } = await this.lease.pool.query({
         text: `SELECT has_table_privilege($1::text, 'INSERT') AS can_insert, has_table_privilege($1::text, 'DELETE') AS can_delete,
                       has_table_privilege($1::text, 'SELECT') AS can_select`,
@@ -101,21 +113,26 @@ export class TableRejectsSink implements RejectsSink {
       }
       await this.transaction(async (client) => {
         await client.query(clear);
-        // Three arrays, whatever the number of rejects: no statement grows with the chunk. A sync prepared before runs
-        // were kept apart writes as it did then, to a table that may not have run_id yet.
-        const runColumn = owner.runId === undefined ? '' : ', run_id';
+        // An array per column, whatever the number of rejects: no statement grows with the chunk. A sync prepared
+        // before runs were kept apart writes as it did then, to a table that may not have run_id yet; rows without a
+        // source key (a file's) leave source_key out, for a table its prepare did not give one.
+        const columns: [string, string, unknown[]][] = [
+          ['"row"', 'bigint', rejects.map((r) => r.row)],
+          ['field', 'text', rejects.map((r) => r.field ?? null)],
+          ['reason', 'text', rejects.map((r) => r.reason)],
+          ...(rejects.some((r) => r.key !== undefined)
+            ? [['source_key', 'text', rejects.map((r) => r.key ?? null)] as [string, string, unknown[]]]
+            : []),
+        ];
+        const values: unknown[] = [owner.syncId, firstRow];
+        const arrays = columns.map(([, type, array]) => `$${values.push(array)}::${type}[]`);
+        const runValue = owner.runId === undefined ? '' : `, $${values.push(owner.runId)}`;
+        const names = columns.map(([name]) => name).join(', ');
         await client.query({
-          text: `INSERT INTO ${this.table} (sync_id, chunk_first_row, "row", field, reason${runColumn})
-                 SELECT $1, $2, r."row", r.field, r.reason${owner.runId === undefined ? '' : ', $6'}
-                 FROM unnest($3::bigint[], $4::text[], $5::text[]) AS r("row", field, reason)`,
-          values: [
-            owner.syncId,
-            firstRow,
-            rejects.map((r) => r.row),
-            rejects.map((r) => r.field ?? null),
-            rejects.map((r) => r.reason),
-            ...run.values,
-          ],
+          text: `INSERT INTO ${this.table} (sync_id, chunk_first_row, ${names}${owner.runId === undefined ? '' : ', run_id'})
+                 SELECT $1, $2, ${columns.map(([name]) => `r.${name}`).join(', ')}${runValue}
+                 FROM unnest(${arrays.join(', ')}) AS r(${names})`,
+          values,
         });
       });
     });
@@ -149,7 +166,7 @@ export class TableRejectsSink implements RejectsSink {
       if (first === null) return;
       const page = await this.explained(() =>
         this.lease.pool.query({
-          text: `SELECT chunk_first_row AS "chunkFirstRow", "row", field, reason FROM ${this.table}
+          text: `SELECT chunk_first_row AS "chunkFirstRow", "row", field, reason, source_key AS key FROM ${this.table}
                  WHERE sync_id = $1 AND chunk_first_row >= $2 AND chunk_first_row < $3${ofRun(owner, 4).where}
                  ORDER BY chunk_first_row, "row", field NULLS FIRST, reason`,
           values: [owner.syncId, first, first + READ_PAGE_ROWS, ...ofRun(owner, 4).values],
@@ -165,27 +182,30 @@ export class TableRejectsSink implements RejectsSink {
   }
 
   /**
-   * A table made before runs were kept apart gets run_id, once: its rows so far keep NULL there, as the syncs that
-   * wrote them were prepared before. Adding a column takes the table's owner; any other user is told what to run.
+   * A table made by an older leadsync gets the columns it lacks, once: run_id (its rows so far keep NULL there, as the
+   * syncs that wrote them were prepared before runs were kept apart) and source_key (NULL: the rows' keys were not
+   * kept). Adding a column takes the table's owner; any other user is told what to run.
    */
-  private async addRunColumn(): Promise<void> {
-    const { rows } = await this.lease.pool.query({
-      text: `SELECT EXISTS (SELECT 1 FROM pg_attribute
-                            WHERE attrelid = $1::regclass AND attname = 'run_id' AND NOT attisdropped) AS exists`,
-      values: [this.table],
-    });
-    if (ExistsRowSchema.parse(rows[0]).exists === 'true') return;
-    try {
-      await this.transaction(async (client) => {
-        await client.query({ text: 'SELECT pg_advisory_xact_lock(hashtext($1))', values: [this.table] });
-        await client.query(`ALTER TABLE ${this.table} ADD COLUMN IF NOT EXISTS run_id text`);
+  private async addMissingColumns(): Promise<void> {
+    for (const [column, why] of ADDED_COLUMNS) {
+      const { rows } = await this.lease.pool.query({
+        text: `SELECT EXISTS (SELECT 1 FROM pg_attribute
+                              WHERE attrelid = $1::regclass AND attname = $2 AND NOT attisdropped) AS exists`,
+        values: [this.table, column],
       });
-    } catch (err) {
-      if (!(err instanceof pg.DatabaseError && err.code === '42501')) throw err;
-      throw new ConfigError(
-        `${this.where}: has no column run_id, which keeps apart the rejects of syncs that use a workflow id again, ` +
-          `and this user may not add it: ALTER TABLE ${this.table} ADD COLUMN run_id text (as the table's owner)`,
-      );
+      if (ExistsRowSchema.parse(rows[0]).exists === 'true') continue;
+      try {
+        await this.transaction(async (client) => {
+          await client.query({ text: 'SELECT pg_advisory_xact_lock(hashtext($1))', values: [this.table] });
+          await client.query(`ALTER TABLE ${this.table} ADD COLUMN IF NOT EXISTS ${column} text`);
+        });
+      } catch (err) {
+        if (!(err instanceof pg.DatabaseError && err.code === '42501')) throw err;
+        throw new ConfigError(
+          `${this.where}: has no column ${column}, which ${why}, ` +
+            `and this user may not add it: ALTER TABLE ${this.table} ADD COLUMN ${column} text (as the table's owner)`,
+        );
+      }
     }
   }
 
@@ -214,7 +234,8 @@ export class TableRejectsSink implements RejectsSink {
            field text,
            reason text NOT NULL,
            rejected_at timestamptz NOT NULL DEFAULT now(),
-           run_id text
+           run_id text,
+           source_key text
          )`,
       );
       await client.query(`CREATE INDEX IF NOT EXISTS ${index} ON ${this.table} (sync_id, chunk_first_row)`);

@@ -10,6 +10,8 @@ export const RejectSchema = z.object({
   row: z.number().int().positive().optional(),
   field: z.string().optional(),
   reason: z.string(),
+  /** The row's key in a source that has one (a table's): how a retry finds it again (`leadsync rejects retry`). */
+  key: z.string().optional(),
 });
 export type Reject = z.infer<typeof RejectSchema>;
 
@@ -38,6 +40,11 @@ export interface RejectsSink {
   writeChunk(owner: RejectsOwner, firstRow: number, rejects: readonly Reject[]): Promise<void>;
   /** Once every chunk is done: where exactly this run's rejects are, or undefined when no row was rejected. */
   report(owner: RejectsOwner): Promise<RejectsReport>;
+  /**
+   * A finished run's rejects, in row order (a row's fields together; a chunk's rows not named after its rows), read a
+   * page at a time: a million rejects never sit in memory.
+   */
+  read(owner: RejectsOwner): AsyncIterable<Reject>;
   /** Lets go of what the sink holds open (a database pool lease). */
   close(): Promise<void>;
 }

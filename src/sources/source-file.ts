@@ -87,7 +87,18 @@ export function fileSourceKind<Ref extends { kind: string; path: string }>(
  * the file has to be synced anew as it is now.
  */
 export function assertPinned(file: string, pinned: FilePin, now: FilePin): void {
-  const changes = [
+  const changes = pinChanges(pinned, now);
+  if (changes.length > 0) {
+    throw new ConfigError(
+      `source file ${file} changed during the sync (${changes.join(', ')}): rows already read came from the ` +
+        'version it had at prepare; start a new sync of the file as it is now',
+    );
+  }
+}
+
+/** How a file differs from its pin, in words; none when it is still the version pinned. */
+export function pinChanges(pinned: FilePin, now: FilePin): string[] {
+  return [
     now.inode !== pinned.inode ? 'replaced by another file' : undefined,
     now.size !== pinned.size ? `size ${pinned.size} -> ${now.size} bytes` : undefined,
     now.modifiedNs !== pinned.modifiedNs ? 'modified' : undefined,
@@ -95,10 +106,4 @@ export function assertPinned(file: string, pinned: FilePin, now: FilePin): void 
       ? 'rewritten in place, or its permissions or links changed (its change time moved)'
       : undefined,
   ].filter((change) => change !== undefined);
-  if (changes.length > 0) {
-    throw new ConfigError(
-      `source file ${file} changed during the sync (${changes.join(', ')}): rows already read came from the ` +
-        'version it had at prepare; start a new sync of the file as it is now',
-    );
-  }
 }

@@ -1,7 +1,23 @@
 // A source kind whole: its workflow-safe half (src/core/source-kind.ts) and how a worker opens it.
 import { sourceRefKinds, type SourceRefKind, type SourceRefKinds, type RefOf } from '../core/source-kind.js';
+import type { RejectedOf } from '../core/rejected-ref.js';
 import type { SourceBoundary } from './boundary.js';
 import type { Source } from './source.js';
+
+/** A row a sync rejected: its number in that sync's source, and its key when the source has keys (a table). */
+export interface RejectedRow {
+  row: number;
+  key?: string;
+}
+
+/** A sync's rejected rows, read back from wherever its config keeps rejects (src/rejects/). */
+export interface RejectedRows {
+  /** The rows numbered after `after`, in row order, each once, at most `limit`. */
+  after(after: number, limit: number): Promise<RejectedRow[]>;
+  /** How many rows (each once). */
+  count(): Promise<number>;
+  close(): Promise<void>;
+}
 
 /**
  * What the worker's config lets a sync read, handed to every kind's open: secrets and the boundary stay here, never
@@ -14,6 +30,8 @@ export interface SourceContext {
   resolvePostgresConnection?: (name: string) => string;
   /** How far before its mark an incremental sync of the connection starts reading (seconds; 0 when absent). */
   postgresLookBackSeconds?: (name: string) => number;
+  /** A finished sync's rejected rows, from where this worker's config keeps rejects (`leadsync rejects retry`). */
+  rejectedRows?: (of: RejectedOf) => RejectedRows;
 }
 
 export interface SourceKind<Ref extends { kind: string }> extends SourceRefKind<Ref> {

@@ -106,6 +106,21 @@ describe('the rejects table sink', () => {
     expect(err.message).toMatch(/column "row" does not allow NULL.*DROP NOT NULL/);
   });
 
+  it("keeps a table source's key of each rejected row, and reads it back with the row", async () => {
+    const sink = open(`${await schema()}.rejects`);
+    await sink.prepare();
+
+    await sink.writeChunk(run('keyed'), 1, [
+      { row: 2, field: 'Phone', reason: 'taken', key: 'lead-17' },
+      { row: 3, reason: 'unreadable row' },
+    ]);
+
+    expect(await readAll(sink, run('keyed'))).toEqual([
+      { chunkFirstRow: 1, row: 2, field: 'Phone', reason: 'taken', key: 'lead-17' },
+      { chunkFirstRow: 1, row: 3, field: undefined, reason: 'unreadable row', key: undefined },
+    ]);
+  });
+
   it('creates the table at prepare with the documented columns, and a second prepare is harmless', async () => {
     const table = `${await schema()}.rejects`;
     const sink = open(table);
@@ -125,6 +140,7 @@ describe('the rejects table sink', () => {
       { column_name: 'reason', data_type: 'text', is_nullable: 'NO' },
       { column_name: 'rejected_at', data_type: 'timestamp with time zone', is_nullable: 'NO' },
       { column_name: 'run_id', data_type: 'text', is_nullable: 'YES' },
+      { column_name: 'source_key', data_type: 'text', is_nullable: 'YES' },
     ]);
   });
 
@@ -263,6 +279,13 @@ describe('the rejects table sink', () => {
         `ALTER TABLE "${schemaName}"."Rejects" ADD COLUMN run_id text (as the table's owner)`,
     );
     await admin.query(`ALTER TABLE "${schemaName}"."Rejects" ADD COLUMN run_id text`);
+    // Nor source_key, which a retry finds a table source's rows again by.
+    const withoutKey = await failure(sink.prepare());
+    expect(withoutKey.message).toContain(
+      `has no column source_key, which keeps a table source's key of each row, by which \`leadsync rejects retry\` ` +
+        `finds it again, and this user may not add it: ALTER TABLE "${schemaName}"."Rejects" ADD COLUMN source_key text`,
+    );
+    await admin.query(`ALTER TABLE "${schemaName}"."Rejects" ADD COLUMN source_key text`);
 
     await sink.prepare();
     await sink.writeChunk(run('sync-a'), 1, [{ row: 1, field: 'EmailAddress', reason: 'bad' }]);
@@ -280,7 +303,7 @@ describe('the rejects table sink', () => {
     const role = `leadsync_reader_${process.pid}_${Date.now()}`;
     roles.push(role);
     await admin.query(`CREATE TABLE "${schemaName}".readonly (sync_id text, chunk_first_row bigint, "row" bigint,
-      field text, reason text, rejected_at timestamptz, run_id text)`);
+      field text, reason text, rejected_at timestamptz, run_id text, source_key text)`);
     await admin.query(`CREATE ROLE "${role}" LOGIN`);
     await admin.query(`GRANT USAGE ON SCHEMA "${schemaName}" TO "${role}"`);
     await admin.query(`GRANT SELECT ON "${schemaName}".readonly TO "${role}"`);

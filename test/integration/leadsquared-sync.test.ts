@@ -56,7 +56,7 @@ describe('a LeadSquared sync at the Enterprise plan', () => {
     // Four bad rows; the last has two bad fields: a line each in the report, one rejected row in the counts.
     expect(result).toMatchObject({ totalRows: 24, read: 24, accepted: 20, rejected: 4 });
     const report = (await readFile(result.rejectsFile!, 'utf8')).trim().split('\n');
-    expect(report[0]).toBe('row,field,reason');
+    expect(report[0]).toBe('row,field,reason,source_key');
     expect(report[1]).toMatch(/^11,EmailAddress,.*not a valid email/);
     expect(report[2]).toMatch(/^12,EmailAddress,is required/);
     expect(report[3]).toMatch(/^13,,"unreadable row: expected 3 fields/);

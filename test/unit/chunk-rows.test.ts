@@ -38,12 +38,12 @@ const range = (firstRow: number, rows: number): ChunkRange => ({ from: 0, to: 10
 const PIN: FilePin = { inode: '1', size: 100, modifiedNs: '1' };
 
 describe('reading a chunk rows', () => {
-  it('maps each row through the mapping, the email trimmed and lower-cased, and counts every row read', async () => {
+  it('maps each row through the mapping, the email trimmed and lower-cased, counts every row read, and keeps its key', async () => {
     const source = memorySource(
       ['mail', 'org'],
       [
-        { row: 1, values: { mail: ' Ada@Example.com ', org: 'Analytical' } },
-        { row: 2, values: { mail: 'grace@navy.mil', org: 'Navy' } },
+        { row: 1, values: { mail: ' Ada@Example.com ', org: 'Analytical' }, key: '41' },
+        { row: 2, values: { mail: 'grace@navy.mil', org: 'Navy' }, key: '42' },
       ],
     );
     const mapping = { Email: 'mail', Company: 'org', Source: { value: 'import' } };
@@ -61,6 +61,10 @@ describe('reading a chunk rows', () => {
       ],
       rejects: [],
       rows: 2,
+      keys: new Map([
+        [1, '41'],
+        [2, '42'],
+      ]),
       keyed: new Map(),
     });
   });

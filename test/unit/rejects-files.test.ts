@@ -1,11 +1,17 @@
-import { mkdir, mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FileRejectsSink } from '../../src/rejects/files.js';
+import { FileRejectsSink, readRejectsReport } from '../../src/rejects/files.js';
 import { unattributedReject } from '../../src/rejects/types.js';
 
 const SYNC = { syncId: 'sync-a', runId: 'run-1' };
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const all: T[] = [];
+  for await (const item of items) all.push(item);
+  return all;
+}
 
 describe('rejects as files', () => {
   it('reports a retried chunk once, with what its last attempt rejected, in row order', async () => {
@@ -17,8 +23,25 @@ describe('rejects as files', () => {
     const report = await sink.report(SYNC);
 
     expect(await readFile(report!, 'utf8')).toBe(
-      'row,field,reason\n3,,second attempt\n60,EmailAddress,"not an email, ""quoted"""\n',
+      'row,field,reason,source_key\n3,,second attempt,\n60,EmailAddress,"not an email, ""quoted""",\n',
     );
+  });
+
+  it("reads a run's report back as it was written, keys included, and a report written before keys were kept", async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'leadsync-rejects-'));
+    const sink = new FileRejectsSink(directory);
+    const rejects = [
+      { row: 2, field: 'Phone', reason: 'taken, "by another"', key: '20' },
+      { row: 5, reason: 'unreadable row' },
+      unattributedReject(1, 'blocked'),
+    ];
+    await sink.writeChunk(SYNC, 1, rejects);
+    await sink.report(SYNC);
+    const older = join(directory, 'older.rejects.csv');
+    await writeFile(older, 'row,field,reason\n3,EmailAddress,bad\n');
+
+    expect(await collect(sink.read(SYNC))).toEqual(rejects);
+    expect(await collect(readRejectsReport(older))).toEqual([{ row: 3, field: 'EmailAddress', reason: 'bad' }]);
   });
 
   it('reports rows the vendor refused without naming them as a line with an empty row', async () => {
@@ -31,7 +54,7 @@ describe('rejects as files', () => {
     const report = await sink.report({ ...SYNC, syncId: 'unnamed' });
 
     expect(await readFile(report!, 'utf8')).toBe(
-      'row,field,reason\n7,,invalid email\n,,"3 rows refused by the vendor, not named: blocked"\n',
+      'row,field,reason,source_key\n7,,invalid email,\n,,"3 rows refused by the vendor, not named: blocked",\n',
     );
   });
 
@@ -49,10 +72,10 @@ describe('rejects as files', () => {
 
     expect(earlier).toBe(join(directory, 'sync-a.run-1.rejects.csv'));
     expect(later).toBe(join(directory, 'sync-a.run-2.rejects.csv'));
-    expect(await readFile(earlier!, 'utf8')).toBe('row,field,reason\n2,,first run\n');
-    expect(await readFile(later!, 'utf8')).toBe('row,field,reason\n3,,second run\n');
+    expect(await readFile(earlier!, 'utf8')).toBe('row,field,reason,source_key\n2,,first run,\n');
+    expect(await readFile(later!, 'utf8')).toBe('row,field,reason,source_key\n3,,second run,\n');
     // The earlier run's report, made again, still holds only its own rows.
-    expect(await readFile((await sink.report(SYNC))!, 'utf8')).toBe('row,field,reason\n2,,first run\n');
+    expect(await readFile((await sink.report(SYNC))!, 'utf8')).toBe('row,field,reason,source_key\n2,,first run,\n');
   });
 
   it('writes a sync prepared before rejects were kept by run where it wrote them then', async () => {

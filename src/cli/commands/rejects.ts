@@ -1,0 +1,122 @@
+import type { Command } from 'commander';
+import { rejectingRun, rejectingRuns, retryRejects, type RejectingRun } from '../../api/rejects.js';
+import type { LoadedConfig } from '../../config/accounts.js';
+import { ConfigError } from '../../core/errors.js';
+import { readRejectsReport } from '../../rejects/files.js';
+import { openTableRejectsSink } from '../../rejects/table.js';
+import type { Reject } from '../../rejects/types.js';
+import { postgresConnectionResolver } from '../../sources/postgres-connection.js';
+import { configPath, loadCliConfig } from '../config-path.js';
+import { describeRejectsTable, followProgress, summary } from '../follow.js';
+import { formatTable } from '../table.js';
+import { webUiLink, withClient } from '../temporal-connection.js';
+
+/** `rejects list|show|retry`: the rows finished syncs rejected, and a sync of only those rows again. */
+export function registerRejects(program: Command): void {
+  const rejects = program.command('rejects').description('the rows finished syncs rejected, and sending them again');
+
+  rejects
+    .command('list <id>')
+    .description("a sync's (or a schedule's) finished runs with rejected rows: run id, time, rows, where the report is")
+    .option('--json', 'print JSON')
+    .action((id: string, options: { json?: boolean }) =>
+      withClient(async (client) => {
+        const runs = await rejectingRuns(client, id);
+        if (options.json) {
+          process.stdout.write(`${JSON.stringify(runs.map(shown))}\n`);
+          return;
+        }
+        if (runs.length === 0) {
+          process.stdout.write(`${id}: no finished run rejected a row\n`);
+          return;
+        }
+        const rows = runs.map((run) => [
+          run.syncId,
+          run.runId,
+          run.finishedAt.toISOString(),
+          String(run.rejected + run.unattributed),
+          where(run),
+        ]);
+        process.stdout.write(`${formatTable(['sync', 'run', 'finished', 'rejected', 'report'], rows)}\n`);
+      }),
+    );
+
+  rejects
+    .command('show <syncId>')
+    .description("a run's rejected rows: row, field, the reason (the vendor's words when theirs), the source key")
+    .option('--run <runId>', 'the run, as rejects list prints it (default: the newest)')
+    .option('--config <path>', 'config file, for a rejects table (default: LEADSYNC_CONFIG, else ./leadsync.yaml)')
+    .option('--json', 'print one JSON object per line')
+    .action((syncId: string, options: { run?: string; config?: string; json?: boolean }) =>
+      withClient(async (client) => {
+        const run = await rejectingRun(client, syncId, options.run);
+        if (!options.json) process.stdout.write(`sync ${run.syncId}, run ${run.runId}: ${where(run)}\n`);
+        const out = (line: string) => process.stdout.write(line) || new Promise((r) => process.stdout.once('drain', r));
+        for await (const { row, field, reason, key } of await readRejects(run, options.config)) {
+          const reject = { row, field, reason, key };
+          await out(options.json ? `${JSON.stringify(reject)}\n` : `${rejectLine(reject)}\n`);
+        }
+      }),
+    );
+
+  rejects
+    .command('retry <syncId>')
+    .description("sync a run's rejected rows again, only those, through the same account, checks and rejects")
+    .option('--run <runId>', 'the run, as rejects list prints it (default: the newest)')
+    .option('--id <workflowId>', "the new sync's workflow id (default: <syncId>-retry-<time>)")
+    .option('--json', 'print the final counts as JSON')
+    .option('--detach', 'print the workflow id and Web UI link, and return without waiting')
+    .action((syncId: string, options: { run?: string; id?: string; json?: boolean; detach?: boolean }) =>
+      withClient(async (client) => {
+        const run = await rejectingRun(client, syncId, options.run);
+        const handle = await retryRejects(client, run, options.id);
+        const link = webUiLink(handle.workflowId, process.env, client.options.namespace);
+        if (options.detach) {
+          const started = { workflowId: handle.workflowId, webUi: link };
+          process.stdout.write(options.json ? `${JSON.stringify(started)}\n` : `${handle.workflowId}\n${link}\n`);
+          return;
+        }
+        if (!options.json)
+          process.stderr.write(`retry of sync ${run.syncId}, run ${run.runId}: ${handle.workflowId}\n${link}\n`);
+        const result = await followProgress(handle, !options.json);
+        process.stdout.write(options.json ? `${JSON.stringify(result)}\n` : summary(result));
+      }),
+    );
+}
+
+/** A run as `rejects list --json` prints it. */
+function shown({ syncId, runId, finishedAt, cancelled, rejected, unattributed, report }: RejectingRun) {
+  return { syncId, runId, finishedAt: finishedAt.toISOString(), cancelled, rejected, unattributed, report };
+}
+
+function where(run: RejectingRun): string {
+  return 'file' in run.report ? run.report.file : describeRejectsTable(run.report.table);
+}
+
+function rejectLine(reject: Reject): string {
+  const row = reject.row === undefined ? 'rows not named' : `row ${reject.row}`;
+  return `${row}${reject.field ? ` ${reject.field}` : ''}${reject.key !== undefined ? ` (key ${reject.key})` : ''}: ${reject.reason}`;
+}
+
+/**
+ * The run's rejects, a page at a time: its CSV report as this machine sees the path (the workers' disk), or its rows
+ * of the table, on the connection the config names.
+ */
+async function readRejects(run: RejectingRun, config: string | undefined): Promise<AsyncIterable<Reject>> {
+  if ('file' in run.report) return readRejectsReport(run.report.file);
+  const { table } = run.report;
+  const loaded: LoadedConfig = await loadCliConfig(configPath(config));
+  if (!Object.hasOwn(loaded.postgresConnections, table.connection)) {
+    throw new ConfigError(
+      `the rejects of sync ${run.syncId} are on connection '${table.connection}', which ${loaded.path} does not name`,
+    );
+  }
+  const sink = openTableRejectsSink(table, postgresConnectionResolver(loaded.postgresConnections));
+  return (async function* () {
+    try {
+      yield* sink.read(table);
+    } finally {
+      await sink.close();
+    }
+  })();
+}
