@@ -12,7 +12,7 @@ import { uniqueName } from './temporal.js';
 import { auditWrites } from './write-counts.js';
 
 // Fifty calls a second, a lead a call: a few dozen rows take a second or two.
-export const window = { limit: 50, seconds: 1 };
+const window = { limit: 50, seconds: 1 };
 export const ACCOUNT = {
   plan: 'custom',
   simulator: { plan: { general: [window], bulk: [window] } },
