@@ -156,6 +156,8 @@ describe('leadsync rejects of a CSV sync: list, show, and a retry of exactly the
     await pauseSync(paused);
     const running = await rejectingRun(fixture.client, paused.workflowId).catch((err: unknown) => err);
     await cancelSync(paused);
+    // A cancelled sync ends, paused or not: one left running would hold the worker's shutdown.
+    expect(await paused.result()).toMatchObject({ cancelled: true });
     expect(running).toEqual(
       new ConfigError(`sync ${paused.workflowId} is still running: its rejects are reported when it finishes`),
     );

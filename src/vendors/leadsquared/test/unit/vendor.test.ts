@@ -60,9 +60,9 @@ describe('leadSquared vendor', () => {
   });
 
   it('reads a lead back whole by email on the general lane, as the documented lookup answers', async () => {
-    const hit = JSON.parse(
-      await readFile(new URL('../../src/vendors/leadsquared/corpus/lookup-hit.json', import.meta.url), 'utf8'),
-    ) as { response: { body: unknown } };
+    const hit = JSON.parse(await readFile(new URL('../../corpus/lookup-hit.json', import.meta.url), 'utf8')) as {
+      response: { body: unknown };
+    };
     const { calls, fetch } = recordingFetch(hit.response.body);
     const reader = leadSquared.connect(account, credentials, { timeoutMs: 1000, fetch }).readLeads;
     const lanes: (string | undefined)[] = [];

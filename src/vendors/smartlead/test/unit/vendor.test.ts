@@ -141,7 +141,7 @@ describe('smartLead vendor', () => {
 
   it("reads a campaign's leads back a page at a time, custom fields by the names a source maps to", async () => {
     const page = JSON.parse(
-      await readFile(new URL('../../src/vendors/smartlead/corpus/campaign-leads-page.json', import.meta.url), 'utf8'),
+      await readFile(new URL('../../corpus/campaign-leads-page.json', import.meta.url), 'utf8'),
     ) as { response: { body: unknown } };
     const { calls, fetch } = fakeFetch(200, page.response.body);
     const reader = smartLead.connect(account, credentials, { timeoutMs: 1000, fetch }).readLeads;
