@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
-import { leasePool, POSTGRES_CONFIG_ERRORS, type PoolLease } from '../sources/postgres-connection.js';
+import { inTransaction, leasePool, POSTGRES_CONFIG_ERRORS, type PoolLease } from '../sources/postgres-connection.js';
 import { quoteIdentifier, quoteQualifiedName, type ChunkRange, type Cursor } from '../core/source-refs.js';
 import type { RejectsTableRef } from '../core/rejects-ref.js';
 import type { RetrySetSummary } from '../core/contract.js';
@@ -210,7 +210,7 @@ export class RowStore {
   async recordChunk(scope: string, owner: ChunkOwner, outcome: ChunkOutcome): Promise<void> {
     const run = `${owner.syncId}/${owner.runId ?? ''}`;
     await this.explained(() =>
-      this.transaction(async (client) => {
+      inTransaction(this.lease.pool, async (client) => {
         if (outcome.landed.length > 0) {
           await client.query({
             text: `INSERT INTO ${this.table} AS s (scope, key, version, state, updated_at)
@@ -320,7 +320,7 @@ export class RowStore {
       values: [table],
     });
     if (ExistsRowSchema.parse(rows[0]).exists === 'true') return;
-    await this.transaction(async (client) => {
+    await inTransaction(this.lease.pool, async (client) => {
       await client.query({ text: 'SELECT pg_advisory_xact_lock(hashtext($1))', values: [table] });
       for (const statement of definition) await client.query(statement);
     });
@@ -340,24 +340,6 @@ export class RowStore {
       throw new ConfigError(
         `${table}: permission denied: this user may not ${missing.map((p) => p.toUpperCase()).join(', ')}`,
       );
-    }
-  }
-
-  private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.lease.pool.connect();
-    let broken: Error | undefined;
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (err) {
-      await client.query('ROLLBACK').catch((rollback: unknown) => {
-        broken = rollback instanceof Error ? rollback : new Error(String(rollback));
-      });
-      throw err;
-    } finally {
-      client.release(broken);
     }
   }
 

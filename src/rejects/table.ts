@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
-import { leasePool, POSTGRES_CONFIG_ERRORS, type PoolLease } from '../sources/postgres-connection.js';
+import { inTransaction, leasePool, POSTGRES_CONFIG_ERRORS, type PoolLease } from '../sources/postgres-connection.js';
 import { quoteIdentifier, quoteQualifiedName } from '../core/source-refs.js';
 import type { RejectsOwner, RejectsTableRef, RejectsTableReport } from '../core/rejects-ref.js';
 import type { Reject, RejectsSink } from './types.js';
@@ -111,7 +111,7 @@ export class TableRejectsSink implements RejectsSink {
         await this.lease.pool.query(clear);
         return;
       }
-      await this.transaction(async (client) => {
+      await inTransaction(this.lease.pool, async (client) => {
         await client.query(clear);
         // An array per column, whatever the number of rejects: no statement grows with the chunk. A sync prepared
         // before runs were kept apart writes as it did then, to a table that may not have run_id yet; rows without a
@@ -195,7 +195,7 @@ export class TableRejectsSink implements RejectsSink {
       });
       if (ExistsRowSchema.parse(rows[0]).exists === 'true') continue;
       try {
-        await this.transaction(async (client) => {
+        await inTransaction(this.lease.pool, async (client) => {
           await client.query({ text: 'SELECT pg_advisory_xact_lock(hashtext($1))', values: [this.table] });
           await client.query(`ALTER TABLE ${this.table} ADD COLUMN IF NOT EXISTS ${column} text`);
         });
@@ -224,7 +224,7 @@ export class TableRejectsSink implements RejectsSink {
   private async create(): Promise<void> {
     const name = this.ref.table.split('.').pop()!;
     const index = quoteIdentifier(`${name.slice(0, 40)}_sync_id_chunk_idx`);
-    await this.transaction(async (client) => {
+    await inTransaction(this.lease.pool, async (client) => {
       await client.query({ text: 'SELECT pg_advisory_xact_lock(hashtext($1))', values: [this.table] });
       await client.query(
         `CREATE TABLE IF NOT EXISTS ${this.table} (
@@ -240,25 +240,6 @@ export class TableRejectsSink implements RejectsSink {
       );
       await client.query(`CREATE INDEX IF NOT EXISTS ${index} ON ${this.table} (sync_id, chunk_first_row)`);
     });
-  }
-
-  private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.lease.pool.connect();
-    let broken: Error | undefined;
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (err) {
-      await client.query('ROLLBACK').catch((rollback: unknown) => {
-        // A connection that cannot roll back is not handed to the next chunk.
-        broken = rollback instanceof Error ? rollback : new Error(String(rollback));
-      });
-      throw err;
-    } finally {
-      client.release(broken);
-    }
   }
 
   /** Every failure names the table and the connection; a wrong table, schema or permission is not retried. */

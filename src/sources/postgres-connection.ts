@@ -196,3 +196,25 @@ export function leasePool(connectionString: string): PoolLease {
     },
   };
 }
+
+/**
+ * Runs `work` in one transaction on a connection of the pool: committed when it returns, rolled back when it throws.
+ * A connection that cannot roll back is not handed to the next user of the pool.
+ */
+export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch((rollback: unknown) => {
+      broken = rollback instanceof Error ? rollback : new Error(String(rollback));
+    });
+    throw err;
+  } finally {
+    client.release(broken);
+  }
+}
