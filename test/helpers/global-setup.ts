@@ -23,7 +23,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     endpoint = await startDevServer({
       cliPath: cli.path,
       searchAttributes: LEADSYNC_SEARCH_ATTRIBUTES,
-      logFile: 'test-output/temporal-dev-server.log',
+      logFile: `test-output/temporal-dev-server-${project.name}.log`,
     });
   }
   project.provide('temporalAddress', endpoint.address);

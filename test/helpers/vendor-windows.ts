@@ -26,6 +26,11 @@ export interface WindowCount extends Window {
   refused: number;
   /** When the busiest span began, in ms after the first request of the log. */
   fromMs: number;
+  /**
+   * Each request of the busiest span when it went over: ms after the span began, `R` when refused, and the sender's
+   * name, so a failure on a loaded CI machine shows whether one burst arrived late or many calls arrived refused.
+   */
+  arrivals?: string;
 }
 
 export interface VendorWindows {
@@ -56,12 +61,16 @@ export function vendorWindows(records: readonly RequestRecord[], lanes: VendorLa
             (r) => spendsFrom(r) && r.outcome === 'rate-limited' && r.at >= busiest.from && r.at <= busiest.to,
           ).length
         : 0;
+      const worst = busiest?.requests ?? 0;
       windows.push({
         lane,
         ...window,
-        worst: busiest?.requests ?? 0,
+        worst,
         refused,
         fromMs: busiest ? busiest.from - start : 0,
+        ...(busiest && worst > window.limit
+          ? { arrivals: arrivalsIn(records.filter(spendsFrom), busiest.from, busiest.to) }
+          : {}),
       });
     }
   }
@@ -69,7 +78,8 @@ export function vendorWindows(records: readonly RequestRecord[], lanes: VendorLa
   const described = windows.map(
     (w) =>
       `${w.lane} ${w.limit}/${w.seconds} s: worst ${w.worst}` +
-      `${w.refused > 0 ? ` (${w.refused} refused)` : ''} at +${(w.fromMs / 1000).toFixed(1)} s`,
+      `${w.refused > 0 ? ` (${w.refused} refused)` : ''} at +${(w.fromMs / 1000).toFixed(1)} s` +
+      (w.arrivals ? ` [arrivals, ms: ${w.arrivals}]` : ''),
   );
   return {
     windows,
@@ -78,6 +88,14 @@ export function vendorWindows(records: readonly RequestRecord[], lanes: VendorLa
     requests: records.length,
     summary: `${described.join('; ')}; ${rateLimited} 429s in ${records.length} requests`,
   };
+}
+
+function arrivalsIn(records: readonly RequestRecord[], from: number, to: number): string {
+  return records
+    .filter((r) => r.at >= from && r.at <= to)
+    .sort((a, b) => a.at - b.at)
+    .map((r) => `${Math.round(r.at - from)}${r.outcome === 'rate-limited' ? 'R' : ''}${r.sender ? `@${r.sender}` : ''}`)
+    .join(' ');
 }
 
 function laneEntries(lanes: VendorLanes): [LaneName, { windows: readonly Window[] }][] {

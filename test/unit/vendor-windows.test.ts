@@ -28,14 +28,15 @@ describe('the windows as the vendor counted them', () => {
     const counted = vendorWindows(records, STRICT);
 
     expect(counted.windows).toEqual([
-      { lane: 'general', limit: 3, seconds: 5, worst: 5, refused: 2, fromMs: 0 },
-      { lane: 'bulk', limit: 1, seconds: 5, worst: 2, refused: 1, fromMs: 2_000 },
+      { lane: 'general', limit: 3, seconds: 5, worst: 5, refused: 2, fromMs: 0, arrivals: '0 1000 2000 2500R 3000R' },
+      { lane: 'bulk', limit: 1, seconds: 5, worst: 2, refused: 1, fromMs: 2_000, arrivals: '0 1000R' },
     ]);
     expect(counted.over).toBe(2);
     expect(counted.rateLimited).toBe(2);
     expect(counted.requests).toBe(6);
     expect(counted.summary).toBe(
-      'general 3/5 s: worst 5 (2 refused) at +0.0 s; bulk 1/5 s: worst 2 (1 refused) at +2.0 s; 2 429s in 6 requests',
+      'general 3/5 s: worst 5 (2 refused) at +0.0 s [arrivals, ms: 0 1000 2000 2500R 3000R]; ' +
+        'bulk 1/5 s: worst 2 (1 refused) at +2.0 s [arrivals, ms: 0 1000R]; 2 429s in 6 requests',
     );
   });
 
