@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { TaskQueueModeSchema } from '../src/core/task-queues.js';
 import { startDevServer } from '../tools/temporal/dev-server.js';
+import { processUsage as usage } from './process-usage.js';
 
 const { values } = parseArgs({
   options: {
@@ -22,19 +23,6 @@ const { values } = parseArgs({
 const accounts = Number(values.accounts);
 const mode = TaskQueueModeSchema.parse(values.mode);
 const idleSeconds = Number(values['idle-seconds']);
-
-/** The worker process's resident memory (MB), threads and CPU seconds so far, from /proc. */
-async function usage(pid: number): Promise<{ rssMb: number; threads: number; cpuSeconds: number }> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
-  // utime and stime, fields 14 and 15 of stat, after the command's closing parenthesis.
-  const stat = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
-  return {
-    rssMb: field('VmRSS') / 1024,
-    threads: field('Threads'),
-    cpuSeconds: (Number(stat[11]) + Number(stat[12])) / 100,
-  };
-}
 
 const server = await startDevServer({ headless: true });
 try {

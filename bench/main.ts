@@ -7,6 +7,7 @@ import {
   smartLeadChecks,
   type Check,
 } from './check.js';
+import { accountsTable, benchAccounts } from './accounts.js';
 import { BenchTemporal } from './harness.js';
 import { MARGIN_MS, benchLeadSquaredPlans, planTable, steadyStateShare } from './leadsquared.js';
 import { SCALE_PLANS, benchScaleInOwnProcess, scaleTable, type ScaleRun } from './scale.js';
@@ -18,7 +19,9 @@ import { benchSmartLead, bindingWindowName, smartLeadScenarios, smartLeadTable }
  * `--vendors smartlead` runs one vendor's section, `--smartlead-windows minute` only its per-minute rows (`hour`: the
  * time-scaled per-hour and shared-key rows). `--scale` adds the long scale rows (`--scale-rows`, a million by default,
  * from PostgreSQL; `--scale-windows 5` keeps the plan counted in 5-second windows), each in a process of its own;
- * `--vendors none --scale` runs them alone. `--check` runs only the rows CI holds to thresholds (bench/check.ts) and
+ * `--vendors none --scale` runs them alone. `--accounts N` adds one worker process with N Enterprise accounts on shared
+ * queues, `--syncing K` of them (10 by default) syncing at once for `--accounts-seconds` (30) at their ceiling;
+ * `--vendors none --accounts N` runs it alone. `--check` runs only the rows CI holds to thresholds (bench/check.ts) and
  * exits non-zero when one is missed.
  */
 const { values, tokens } = parseArgs({
@@ -32,6 +35,9 @@ const { values, tokens } = parseArgs({
     scale: { type: 'boolean', default: false },
     'scale-rows': { type: 'string', default: '1000000' },
     'scale-windows': { type: 'string', default: SCALE_PLANS.map((plan) => plan.window.seconds).join(',') },
+    accounts: { type: 'string' },
+    syncing: { type: 'string', default: '10' },
+    'accounts-seconds': { type: 'string', default: '30' },
   },
 });
 // The check runs its own rows and none of the vendors' sections.
@@ -90,6 +96,26 @@ try {
     process.stdout.write(`\nScale: PostgreSQL to LeadSquared, custom plan of 200 requests/s (50-row bulk calls)\n`);
     process.stdout.write(`${scaleTable(runs)}\n`);
   }
+  if (values.accounts !== undefined) {
+    const accounts = positiveInteger('--accounts', values.accounts);
+    const syncing = positiveInteger('--syncing', values.syncing);
+    if (syncing > accounts) throw new Error(`--syncing ${syncing} is more than --accounts ${accounts}`);
+    const run = await benchAccounts(temporal, {
+      accounts,
+      syncing,
+      seconds: positiveInteger('--accounts-seconds', values['accounts-seconds']),
+    });
+    process.stdout.write(
+      `\nAccounts: one worker process, LeadSquared Enterprise accounts on shared task queues, each syncing one on ` +
+        `a simulator of its own (shares from the simulators' record)\n${accountsTable([run])}\n`,
+    );
+  }
 } finally {
   await temporal.stop();
+}
+
+function positiveInteger(option: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${option} must be a positive integer, got '${value}'`);
+  return n;
 }
