@@ -1,9 +1,17 @@
-import { describe, expect, it } from 'vitest';
+import { WorkflowClient, type WorkflowHandle } from '@temporalio/client';
+import { tsToMs } from '@temporalio/common/lib/time.js';
+import { describe, expect, it, vi } from 'vitest';
 import { pauseSync, resumeSync, startSync, syncProgress } from '../../src/api/syncs.js';
 import { governorStateQuery, governorWorkflowId } from '../../src/core/governor/protocol.js';
 import { PAUSE_CHECK_MS } from '../../activities/pause-watch.js';
+import { FailureType } from '../../src/core/failures.js';
 import { eventually } from '../helpers/run-cli.js';
-import { SMARTLEAD_HEADER, smartLeadAccount, smartLeadLines } from '../helpers/smartlead-harness.js';
+import {
+  SMARTLEAD_HEADER,
+  smartLeadAccount,
+  smartLeadLines,
+  type SmartLeadSetup,
+} from '../helpers/smartlead-harness.js';
 import { cleanupsAfterEach } from '../helpers/cleanups.js';
 import { startTestWorker, testClientFixture, writeCsv } from '../helpers/sync-harness.js';
 import { uniqueName } from '../helpers/temporal.js';
@@ -15,11 +23,36 @@ import { uniqueName } from '../helpers/temporal.js';
 const WINDOW = { limit: 3, seconds: 15 };
 const ROWS = 50;
 
+/** PENDING_ACTIVITY_STATE_STARTED (@temporalio/proto, not a dependency of its own). */
+const STARTED = 2;
+
+/** The sync's chunks pending: scheduled, or waiting in a worker for their slots (`started`). */
+async function chunksWaiting(handle: WorkflowHandle, only?: 'started'): Promise<number> {
+  return ((await handle.describe()).raw.pendingActivities ?? []).filter(
+    (a) => a.activityType?.name === 'pushChunk' && (only === undefined || a.state === STARTED),
+  ).length;
+}
+
+/**
+ * The chunks of the sync that failed as stopped by its pause, and how long after the pause update completed the first
+ * of them did, by the server's clock.
+ */
+async function stoppedByPause(handle: WorkflowHandle): Promise<{ chunks: number; afterMs: number }> {
+  const events = (await handle.fetchHistory()).events ?? [];
+  const paused = events.find((e) => e.workflowExecutionUpdateCompletedEventAttributes);
+  const stopped = events.filter(
+    (e) => e.activityTaskFailedEventAttributes?.failure?.applicationFailureInfo?.type === FailureType.syncPaused,
+  );
+  if (!paused || stopped.length === 0) throw new Error(`no pause, or no chunk stopped by it, in ${handle.workflowId}`);
+  return { chunks: stopped.length, afterMs: tsToMs(stopped[0]!.eventTime) - tsToMs(paused.eventTime) };
+}
+
 describe('pausing a sync', () => {
   const shared = testClientFixture();
   const cleanups = cleanupsAfterEach();
 
-  it('stops its calls at once: chunks waiting for their slots send nothing and give the slots back', async () => {
+  /** A SmartLead account of WINDOW, 10 rows a call, and a worker of it: both stopped after the test. */
+  async function accountWithWorker(): Promise<SmartLeadSetup> {
     const setup = await smartLeadAccount({
       plan: 'standard',
       configuredWindows: [WINDOW],
@@ -29,23 +62,32 @@ describe('pausing a sync', () => {
     cleanups.push(() => setup.simulator.stop());
     const worker = await startTestWorker(setup);
     cleanups.push(() => worker.stop());
-    const lines = smartLeadLines(ROWS);
-    const file = await writeCsv(setup.directory, `${uniqueName('leads')}.csv`, SMARTLEAD_HEADER, lines);
-    const handle = await startSync(
+    return setup;
+  }
+
+  /** Starts a sync of `rows` new leads from a CSV file. */
+  async function startLeads(setup: SmartLeadSetup, rows: number) {
+    const file = await writeCsv(setup.directory, `${uniqueName('leads')}.csv`, SMARTLEAD_HEADER, smartLeadLines(rows));
+    return startSync(
       shared.client,
       { account: setup.accountName, source: { kind: 'csv', path: file }, target: { campaignId: setup.campaignId } },
       { taskQueue: setup.taskQueue },
     );
-    const chunksWaiting = async () =>
-      ((await handle.describe()).raw.pendingActivities ?? []).filter((a) => a.activityType?.name === 'pushChunk')
-        .length;
+  }
+
+  it('stops its calls at once: chunks waiting for their slots send nothing and give the slots back', async () => {
+    const setup = await accountWithWorker();
+    const handle = await startLeads(setup, ROWS);
 
     // The first window's uploads landed, and the next chunks hold slots in the next window.
     await eventually(
       () => syncProgress(handle),
       (p) => p.counts.read > 0,
     );
-    await eventually(chunksWaiting, (n) => n > 0);
+    await eventually(
+      () => chunksWaiting(handle),
+      (n) => n > 0,
+    );
     // Paused while the next window's slots lie seconds ahead: a pause is seen within a second (PauseWatches), and a
     // call whose slot came first is sent.
     const governor = shared.client.workflow.getHandle(governorWorkflowId(setup.accountName));
@@ -56,7 +98,10 @@ describe('pausing a sync', () => {
     const pausedAt = Date.now();
     expect(paused.state).toBe('paused');
 
-    await eventually(chunksWaiting, (n) => n === 0);
+    await eventually(
+      () => chunksWaiting(handle),
+      (n) => n === 0,
+    );
     const slotsAhead = await eventually(
       async () => (await ledger()).filter((slot) => slot > pausedAt),
       (slots) => slots.length === 0,
@@ -71,6 +116,70 @@ describe('pausing a sync', () => {
 
     expect(result.accepted).toBe(ROWS);
     expect(setup.simulator.leads(setup.campaignId)).toHaveLength(ROWS);
+    expect(setup.simulator.report().totals.rateLimited).toBe(0);
+  });
+
+  it('looks for the pauses of all the syncs whose chunks wait in one read a second, and a paused sync still stops within a second', async () => {
+    // The worker runs in this process: its client's reads are counted where the SDK makes them.
+    const lists = vi.spyOn(WorkflowClient.prototype, 'list');
+    const describes = vi.spyOn(
+      WorkflowClient.prototype as unknown as { _describeWorkflowHandler: () => Promise<unknown> },
+      '_describeWorkflowHandler',
+    );
+    cleanups.push(async () => {
+      lists.mockRestore();
+      describes.mockRestore();
+    });
+    const setup = await accountWithWorker();
+    // Three syncs' credential checks fill the first window: every sync's chunk (two calls) waits 15 s or more.
+    const rows = 20;
+    const syncs = await Promise.all([startLeads(setup, rows), startLeads(setup, rows), startLeads(setup, rows)]);
+    cleanups.push(async () => {
+      await Promise.all(syncs.map((handle) => handle.terminate('test over').catch(() => undefined)));
+    });
+    const [first, second, third] = syncs;
+    const governor = shared.client.workflow.getHandle(governorWorkflowId(setup.accountName));
+    const nextSlot = async () =>
+      Math.min(
+        ...(await governor.query(governorStateQuery)).ledgers.general!.slots.filter((slot) => slot > Date.now()),
+      );
+    // Only a chunk a worker has started is watched; the lane's queue hands out under one a second (its backstop).
+    await eventually(
+      () => Promise.all(syncs.map((handle) => chunksWaiting(handle, 'started'))),
+      (waiting) => waiting.every((n) => n > 0),
+    );
+    expect(await nextSlot()).toBeGreaterThan(Date.now() + 4 * PAUSE_CHECK_MS);
+
+    const ownDescribes = () => describes.mock.contexts.filter((client) => client !== shared.client.workflow).length;
+    const [listsBefore, describesBefore] = [lists.mock.calls.length, ownDescribes()];
+    await new Promise((resolve) => setTimeout(resolve, 3 * PAUSE_CHECK_MS));
+    const reads = lists.mock.calls.slice(listsBefore).map(([options]) => options?.query ?? '');
+
+    // One read an interval naming the three syncs; one a sync would be nine.
+    expect(reads.length).toBeGreaterThanOrEqual(2);
+    expect(reads.length).toBeLessThanOrEqual(4);
+    for (const query of reads) for (const handle of syncs) expect(query).toContain(`'${handle.workflowId}'`);
+    expect(ownDescribes()).toBe(describesBefore);
+
+    await Promise.all([pauseSync(first), pauseSync(second)]);
+    await eventually(
+      () => Promise.all([first, second].map((handle) => chunksWaiting(handle))),
+      (waiting) => waiting.every((n) => n === 0),
+    );
+    const stopped = await Promise.all([first, second].map(stoppedByPause));
+
+    for (const { afterMs } of stopped) expect(afterMs).toBeLessThan(PAUSE_CHECK_MS + 500);
+    // A pause seen costs a describe of the paused sync, in each check that stops chunks of it.
+    const described = ownDescribes() - describesBefore;
+    expect(described).toBeGreaterThanOrEqual(2);
+    expect(described).toBeLessThanOrEqual(stopped.reduce((sum, { chunks }) => sum + chunks, 0));
+    expect(await chunksWaiting(third)).toBeGreaterThan(0);
+
+    await Promise.all([resumeSync(first), resumeSync(second)]);
+    const results = await Promise.all(syncs.map((handle) => handle.result()));
+
+    expect(results.map((result) => result.accepted)).toEqual([rows, rows, rows]);
+    expect(setup.simulator.leads(setup.campaignId)).toHaveLength(3 * rows);
     expect(setup.simulator.report().totals.rateLimited).toBe(0);
   });
 });
