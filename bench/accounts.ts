@@ -47,6 +47,8 @@ export interface AccountsRun extends AccountsOptions {
   pollers: number;
   /** From the first sync started to the last one done. */
   wallSeconds: number;
+  /** The worker's CPU over that time, for every 1,000 rows landed: what sizes a fleet of workers. */
+  cpuSecondsPerThousandRows: number;
   actions: ActionCounts | undefined;
   rateLimited: number;
   /** Per syncing account: the share of its general window it used (the vendor's record) and of its rows per second. */
@@ -128,6 +130,7 @@ export async function benchAccounts(temporal: BenchTemporal, options: AccountsOp
         await sleep(1_000);
       }
     })();
+    const before = await processUsage(worker.pid!);
     const firstStartMs = Date.now();
     const { value: results, actions } = await temporal.withActions(async () => {
       const handles = await Promise.all(
@@ -165,6 +168,7 @@ export async function benchAccounts(temporal: BenchTemporal, options: AccountsOp
       queues: 1 + laneQueues.length,
       pollers: pollers.reduce((sum, n) => sum + n, 0),
       wallSeconds,
+      cpuSecondsPerThousandRows: (after.cpuSeconds - before.cpuSeconds) / ((rowsPerAccount * options.syncing) / 1000),
       actions,
       rateLimited: reports.reduce((sum, report) => sum + report.totals.rateLimited, 0),
       windowShares: reports.map((report) => shareOfWindow(report.requests, GENERAL, spentQuota)?.share ?? 0),
@@ -211,6 +215,7 @@ export function accountsTable(runs: readonly AccountsRun[]): string {
       'threads',
       'pollers (queues)',
       'actions/s',
+      'worker CPU s per 1,000 rows',
       '429s',
       'window share min / median / max',
       'rows/s of plan min / median / max',
@@ -224,6 +229,7 @@ export function accountsTable(runs: readonly AccountsRun[]): string {
       String(run.threads),
       `${run.pollers} (${run.queues})`,
       run.actions ? (totalActions(run.actions) / run.wallSeconds).toFixed(1) : 'n/a',
+      run.cpuSecondsPerThousandRows.toFixed(2),
       String(run.rateLimited),
       spread(run.windowShares),
       spread(run.rowShares),
