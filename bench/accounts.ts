@@ -17,7 +17,7 @@ import {
 } from '../src/vendors/leadsquared/simulator/server.js';
 import { writeLeadsCsv, type BenchTemporal } from './harness.js';
 import { processUsage } from './process-usage.js';
-import { totalActions, type ActionCounts } from './temporal-actions.js';
+import { actionsPerThousandRows, totalActions, type ActionCounts } from './temporal-actions.js';
 import { shareOfWindow } from './windows.js';
 
 /** Every account is on LeadSquared Enterprise: the plan the rate claims are made on. */
@@ -216,6 +216,7 @@ export function accountsTable(runs: readonly AccountsRun[]): string {
       'pollers (queues)',
       'actions/s',
       'worker CPU s per 1,000 rows',
+      'actions per 1,000 rows',
       '429s',
       'window share min / median / max',
       'rows/s of plan min / median / max',
@@ -230,6 +231,7 @@ export function accountsTable(runs: readonly AccountsRun[]): string {
       `${run.pollers} (${run.queues})`,
       run.actions ? (totalActions(run.actions) / run.wallSeconds).toFixed(1) : 'n/a',
       run.cpuSecondsPerThousandRows.toFixed(2),
+      actionsPerThousandRows(run.actions, run.rowsPerAccount * run.syncing),
       String(run.rateLimited),
       spread(run.windowShares),
       spread(run.rowShares),
