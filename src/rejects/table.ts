@@ -1,7 +1,13 @@
 import pg from 'pg';
 import { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
-import { inTransaction, leasePool, POSTGRES_CONFIG_ERRORS, type PoolLease } from '../sources/postgres-connection.js';
+import {
+  addMissingColumn,
+  inTransaction,
+  leasePool,
+  POSTGRES_CONFIG_ERRORS,
+  type PoolLease,
+} from '../sources/postgres-connection.js';
 import { quoteIdentifier, quoteQualifiedName } from '../core/source-refs.js';
 import type { RejectsOwner, RejectsTableRef, RejectsTableReport } from '../core/rejects-ref.js';
 import type { Reject, RejectsSink } from './types.js';
@@ -182,31 +188,11 @@ export class TableRejectsSink implements RejectsSink {
   }
 
   /**
-   * A table made by an older leadsync gets the columns it lacks, once: run_id (its rows so far keep NULL there, as the
-   * syncs that wrote them were prepared before runs were kept apart) and source_key (NULL: the rows' keys were not
-   * kept). Adding a column takes the table's owner; any other user is told what to run.
+   * A table made by an older leadsync gets the columns it lacks: run_id (its rows so far keep NULL there, as the syncs
+   * that wrote them were prepared before runs were kept apart) and source_key (NULL: the rows' keys were not kept).
    */
   private async addMissingColumns(): Promise<void> {
-    for (const [column, why] of ADDED_COLUMNS) {
-      const { rows } = await this.lease.pool.query({
-        text: `SELECT EXISTS (SELECT 1 FROM pg_attribute
-                              WHERE attrelid = $1::regclass AND attname = $2 AND NOT attisdropped) AS exists`,
-        values: [this.table, column],
-      });
-      if (ExistsRowSchema.parse(rows[0]).exists === 'true') continue;
-      try {
-        await inTransaction(this.lease.pool, async (client) => {
-          await client.query({ text: 'SELECT pg_advisory_xact_lock(hashtext($1))', values: [this.table] });
-          await client.query(`ALTER TABLE ${this.table} ADD COLUMN IF NOT EXISTS ${column} text`);
-        });
-      } catch (err) {
-        if (!(err instanceof pg.DatabaseError && err.code === '42501')) throw err;
-        throw new ConfigError(
-          `${this.where}: has no column ${column}, which ${why}, ` +
-            `and this user may not add it: ALTER TABLE ${this.table} ADD COLUMN ${column} text (as the table's owner)`,
-        );
-      }
-    }
+    for (const [column, why] of ADDED_COLUMNS) await addMissingColumn(this.lease.pool, this.table, column, why);
   }
 
   private async exists(): Promise<boolean> {

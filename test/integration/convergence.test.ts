@@ -62,6 +62,12 @@ describe('recurring PostgreSQL syncs converging over runs', () => {
   beforeAll(async () => {
     admin = new pg.Client({ connectionString: TEST_POSTGRES_URL });
     await admin.connect();
+    // A changelog as leadsync made it before it kept vendor ids: the first sync's prepare adds the column.
+    await admin.query(
+      `CREATE TABLE ${CHANGELOG} (scope text NOT NULL, key text NOT NULL, version text, outcome text NOT NULL,
+                                  reason text, sync_id text NOT NULL, run_id text NOT NULL,
+                                  chunk_first_row bigint NOT NULL, at timestamptz NOT NULL DEFAULT now())`,
+    );
   });
 
   afterEach(async () => {
@@ -272,6 +278,28 @@ describe('recurring PostgreSQL syncs converging over runs', () => {
         version: '2024-08-01 00:00:00+00',
       },
     ]);
+    // A landed line has the lead's id at the vendor (LeadSquared's ProspectID, as its answer gave it); others none.
+    const prospectIds = new Map(fixture.setup.simulator.leads().map((lead) => [lead.email, lead.prospectId]));
+    const vendorIds = await admin.query<{ key: string; outcome: string; vendor_id: string | null }>(
+      `SELECT key, outcome, vendor_id FROM ${CHANGELOG}
+       WHERE scope LIKE '%' || $1 || '%' AND key IN ('1', '3', '10', '20') ORDER BY key, at`,
+      [name],
+    );
+    expect(vendorIds.rows).toEqual([
+      { key: '1', outcome: 'landed', vendor_id: prospectIds.get(email(1)) },
+      { key: '10', outcome: 'refused', vendor_id: null },
+      { key: '10', outcome: 'landed', vendor_id: prospectIds.get(email(10)) },
+      ...Array.from({ length: 3 }, () => ({ key: '20', outcome: 'refused', vendor_id: null })),
+      { key: '3', outcome: 'invalid', vendor_id: null },
+      { key: '3', outcome: 'landed', vendor_id: prospectIds.get(email(3)) },
+    ]);
+    expect([1, 3, 10].map((id) => prospectIds.get(email(id)))).toEqual(Array(3).fill(expect.any(String)));
+    const landedWithoutId = await admin.query<{ lines: string }>(
+      `SELECT count(*)::text AS lines FROM ${CHANGELOG}
+       WHERE scope LIKE '%' || $1 || '%' AND outcome = 'landed' AND vendor_id IS NULL`,
+      [name],
+    );
+    expect(landedWithoutId.rows).toEqual([{ lines: '0' }]);
   }, 120_000);
 
   it('loses nothing of the retry set to a run that fails midway, and the next run sends no landed row again', async () => {
