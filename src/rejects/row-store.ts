@@ -10,6 +10,7 @@ import {
 } from '../sources/postgres-connection.js';
 import { quoteIdentifier, quoteQualifiedName, type ChunkRange, type Cursor } from '../core/source-refs.js';
 import type { RejectsTableRef } from '../core/rejects-ref.js';
+import { describeSource, type SourceRef } from '../core/source-registry.js';
 import type { RetrySetSummary } from '../core/contract.js';
 
 /**
@@ -73,6 +74,7 @@ const StoredRowSchema = z.object({
   kind: z.enum(['vendor', 'check']).nullable(),
 });
 const RetryKeySchema = z.object({ key: z.string() });
+const RunsFailedSchema = z.object({ key: z.string(), runsFailed: z.coerce.number().int().nonnegative() });
 const CountSchema = z.object({ rows: z.coerce.number().int().nonnegative() });
 const SummarySchema = z.object({
   size: z.coerce.number().int().nonnegative(),
@@ -87,19 +89,23 @@ const PrivilegesRowSchema = z.object({
   can_select: z.enum(['true', 'false']),
 });
 
-/**
- * The scope a source's rows recur in. The address names the connection and the table, not `since`: every run of the
- * same table shares it. JSON, so no two different scopes write the same text.
- */
-export function recurrenceScope(parts: {
+/** What names a sync's recurrence scope: its account, source, records and target. */
+export interface Recurring {
   account: string;
-  address: string;
-  key: string;
-  records: string;
+  source: SourceRef;
+  records?: string | undefined;
   target: Record<string, unknown>;
-}): string {
-  const target = Object.fromEntries(Object.entries(parts.target).sort(([a], [b]) => a.localeCompare(b)));
-  return JSON.stringify([parts.account, parts.address, parts.key, parts.records, target]);
+}
+
+/**
+ * The scope a sync's rows recur in, when they do: its source is a table read in increments (its cursor column gives
+ * each row's version). The address names the connection and the table, not `since`: every run of the same table
+ * shares it. JSON, so no two different scopes write the same text.
+ */
+export function recurrenceScope({ account, source, records, target }: Recurring): string | undefined {
+  if (source.kind !== 'postgres' || source.cursorColumn === undefined) return undefined;
+  const sorted = Object.fromEntries(Object.entries(target).sort(([a], [b]) => a.localeCompare(b)));
+  return JSON.stringify([account, describeSource(source).address, source.key, records ?? 'leads', sorted]);
 }
 
 /**
@@ -163,6 +169,18 @@ export class RowStore {
         return [key, row];
       }),
     );
+  }
+
+  /** How many runs each of these keys has failed, in one query: keys the store does not hold are left out. */
+  async runsFailed(scope: string, keys: readonly string[]): Promise<Map<string, number>> {
+    if (keys.length === 0) return new Map();
+    const { rows } = await this.explained(() =>
+      this.lease.pool.query({
+        text: `SELECT key, runs_failed AS "runsFailed" FROM ${this.table} WHERE scope = $1 AND key = ANY($2::text[])`,
+        values: [scope, keys],
+      }),
+    );
+    return new Map(rows.map((raw) => RunsFailedSchema.parse(raw)).map((row) => [row.key, row.runsFailed]));
   }
 
   async retryCount(scope: string): Promise<number> {
