@@ -1,6 +1,6 @@
 import type { ChunkRange } from '../src/core/source-refs.js';
 import type { Source, SourceRow } from '../src/sources/source.js';
-import type { ChunkOutcome, KeyedRow, RowStore, StoredRow } from '../src/rejects/row-store.js';
+import type { ChunkOutcome, RowStore, StoredRow } from '../src/rejects/row-store.js';
 import type { Reject } from '../src/rejects/types.js';
 import type { RowOutcome } from '../src/vendors/types.js';
 import type { ChunkRows } from './chunk-rows.js';
@@ -65,8 +65,9 @@ export async function leaveOutUnchanged(
 }
 
 /**
- * What the chunk did with each keyed row it sent or refused: landed when the vendor took it, failed (the vendor's
- * refusal, or leadsync's own checks) when the rejects name it; keys of the retry set that no row has any more are gone.
+ * What the chunk did with each keyed row it sent or refused: landed when the vendor took it (with the vendor's id of
+ * it when the answer gave one), failed (the vendor's refusal, or leadsync's own checks) when the rejects name it; keys
+ * of the retry set that no row has any more are gone.
  */
 export function chunkOutcome(
   read: ChunkRows,
@@ -81,10 +82,11 @@ export function chunkOutcome(
     const why = reject.field ? `${reject.field}: ${reject.reason}` : reject.reason;
     reasons.set(reject.row, [...(reasons.get(reject.row) ?? []), why]);
   }
-  const landed: KeyedRow[] = [];
+  const landed: ChunkOutcome['landed'] = [];
   for (const outcome of outcomes) {
     const keyed = read.keyed.get(outcome.row);
-    if (outcome.status === 'accepted' && keyed && !reasons.has(outcome.row)) landed.push(keyed);
+    if (outcome.status !== 'accepted' || !keyed || reasons.has(outcome.row)) continue;
+    landed.push(outcome.vendorId === undefined ? keyed : { ...keyed, vendorId: outcome.vendorId });
   }
   const failed: ChunkOutcome['failed'] = [];
   for (const [row, why] of reasons) {

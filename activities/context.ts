@@ -21,7 +21,7 @@ import type { RejectsRef } from '../src/core/rejects-ref.js';
 import { openRejectsSink } from '../src/rejects/open-sink.js';
 import { rejectedRowsOf } from '../src/rejects/rejected-rows.js';
 import type { RejectsSink } from '../src/rejects/types.js';
-import { openRowStore, recurrenceScope, type RowStore } from '../src/rejects/row-store.js';
+import { openRowStore, recurrenceScope, type Recurring, type RowStore } from '../src/rejects/row-store.js';
 import type { VendorRegistry } from '../src/vendors/registry.js';
 import type { Vendor, VendorClient } from '../src/vendors/types.js';
 
@@ -35,14 +35,6 @@ export interface ActivityDeps {
   vendors: VendorRegistry;
   env?: NodeJS.ProcessEnv;
   fetch?: typeof fetch;
-}
-
-/** What names a sync's recurrence scope: its account, source, records and target. */
-export interface Recurring {
-  account: string;
-  source: SourceRef;
-  records?: string | undefined;
-  target: Record<string, unknown>;
 }
 
 export interface ConnectedAccount {
@@ -130,15 +122,7 @@ export class ActivityContext {
    * store, and the source is a table read in increments (its cursor column gives each row's version).
    */
   recurrenceScope(sync: Recurring): string | undefined {
-    const { source } = sync;
-    if (!this.deps.config.convergence || source.kind !== 'postgres' || source.cursorColumn === undefined) return;
-    return recurrenceScope({
-      account: sync.account,
-      address: describeSource(source).address,
-      key: source.key,
-      records: sync.records ?? 'leads',
-      target: sync.target,
-    });
+    return this.deps.config.convergence ? recurrenceScope(sync) : undefined;
   }
 
   /** Runs `work` on this worker's row store (the config's `convergence`), closed after. */

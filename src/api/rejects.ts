@@ -6,6 +6,7 @@ import { ConfigError, formatZodIssues } from '../core/errors.js';
 import { RejectsTableRefSchema, RunIdSchema, type RejectsTableReport } from '../core/rejects-ref.js';
 import type { FilePin } from '../core/source-refs.js';
 import { reportRunId } from '../rejects/files.js';
+import { recurrenceScope } from '../rejects/row-store.js';
 import { SCHEDULED_SYNC_WORKFLOW } from './schedules.js';
 import { startSync, type StartedSync } from './syncs.js';
 
@@ -30,6 +31,8 @@ export interface RejectingRun {
   report: { file: string } | { table: RejectsTableReport };
   /** The workflow task queue it ran on: a retry runs there too. */
   taskQueue: string;
+  /** It converged with the runs before it (SyncResult.retrySet): the row store counts its rows' failed runs. */
+  converged: boolean;
 }
 
 /**
@@ -40,7 +43,7 @@ export async function rejectingRuns(client: Client, id: string): Promise<Rejecti
   const checked = checkId(id);
   const schedule = await isSchedule(client, checked);
   const query = schedule
-    ? `WorkflowType = '${SCHEDULED_SYNC_WORKFLOW}' AND TemporalScheduledById = '${checked}' AND ExecutionStatus = 'Completed'`
+    ? scheduledRunsQuery(checked)
     : `WorkflowType = 'leadSync' AND WorkflowId = '${checked}' AND ExecutionStatus = 'Completed'`;
   const runs: RejectingRun[] = [];
   for await (const execution of client.workflow.list({ query })) {
@@ -53,19 +56,19 @@ export async function rejectingRuns(client: Client, id: string): Promise<Rejecti
 }
 
 /**
- * The run of a sync whose rejects to show or retry: `runId` (as `rejects list` prints it), else the sync id's newest
- * run, which must have finished and rejected rows.
+ * The run whose rejects to show or retry: `runId` (as `rejects list` prints it), else the newest run of the sync id,
+ * or the schedule's newest completed run; that run must have finished and rejected rows.
  */
-export async function rejectingRun(client: Client, syncId: string, runId?: string): Promise<RejectingRun> {
-  const id = checkId(syncId);
+export async function rejectingRun(client: Client, syncOrSchedule: string, runId?: string): Promise<RejectingRun> {
+  const id = checkId(syncOrSchedule);
   if (runId !== undefined) {
     const run = RunIdSchema.safeParse(runId);
     if (!run.success) throw new ConfigError(`--run: ${run.error.issues[0]?.message} (got '${runId}')`);
     const found = (await rejectingRuns(client, id)).find((r) => r.runId === run.data);
-    if (!found)
-      throw new ConfigError(`sync ${id} has no finished run ${run.data} with rejected rows (see rejects list)`);
+    if (!found) throw new ConfigError(`${id} has no finished run ${run.data} with rejected rows (see rejects list)`);
     return found;
   }
+  if (await isSchedule(client, id)) return latestScheduledRun(client, id);
   const latest = await client.workflow
     .getHandle(id)
     .describe()
@@ -84,6 +87,35 @@ export async function rejectingRun(client: Client, syncId: string, runId?: strin
   const run = await finishedRun(client, latest, id);
   if (!run) throw new ConfigError(`sync ${id} rejected no row`);
   return run;
+}
+
+/** A schedule's newest completed run: a failed or running one has no report, and an older one is not the latest. */
+async function latestScheduledRun(client: Client, scheduleId: string): Promise<RejectingRun> {
+  let latest: WorkflowExecutionInfo | undefined;
+  for await (const execution of client.workflow.list({ query: scheduledRunsQuery(scheduleId) })) {
+    if (!latest || (execution.closeTime?.getTime() ?? 0) > (latest.closeTime?.getTime() ?? 0)) latest = execution;
+  }
+  if (!latest) throw new ConfigError(`schedule ${scheduleId} has no completed run`);
+  const syncId = `${latest.workflowId}-sync`;
+  const run = await finishedRun(client, latest, syncId);
+  if (!run) throw new ConfigError(`schedule ${scheduleId}'s latest completed run, sync ${syncId}, rejected no row`);
+  return run;
+}
+
+/**
+ * The scope the run's rows recur in (src/rejects/row-store.ts), when it converged: found from the input its first run
+ * was started with.
+ */
+export async function recurrenceScopeOf(client: Client, run: RejectingRun): Promise<string | undefined> {
+  if (!run.converged) return undefined;
+  // The first event alone: a sync's history holds an event or more per chunk.
+  const { history } = await client.workflowService.getWorkflowExecutionHistory({
+    namespace: client.options.namespace,
+    execution: { workflowId: run.syncId, runId: run.runId },
+    maximumPageSize: 1,
+  });
+  const started = history?.events?.[0]?.workflowExecutionStartedEventAttributes;
+  return recurrenceScope(await inputOf(client, run, started?.input?.payloads));
 }
 
 /**
@@ -110,11 +142,7 @@ async function startedWith(client: Client, run: RejectingRun): Promise<{ input: 
   const history = await client.workflow.getHandle(run.syncId, run.runId).fetchHistory();
   const events = history.events ?? [];
   const converter = client.options.loadedDataConverter;
-  const started = events[0]?.workflowExecutionStartedEventAttributes;
-  const input = SyncInputSchema.safeParse(await decodeFromPayloadsAtIndex(converter, 0, started?.input?.payloads));
-  if (!input.success) {
-    throw new ConfigError(`sync ${run.syncId}'s input cannot be read back:\n${formatZodIssues(input.error)}`);
-  }
+  const input = await inputOf(client, run, events[0]?.workflowExecutionStartedEventAttributes?.input?.payloads);
   const prepare = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'prepareSync');
   const completed = events.find(
     (e) => prepare && Number(e.activityTaskCompletedEventAttributes?.scheduledEventId) === Number(prepare.eventId),
@@ -123,7 +151,22 @@ async function startedWith(client: Client, run: RejectingRun): Promise<{ input: 
     await decodeFromPayloadsAtIndex(converter, 0, completed?.activityTaskCompletedEventAttributes?.result?.payloads),
   );
   if (!plan.success) throw new ConfigError(`sync ${run.syncId}'s plan cannot be read back from its history`);
-  return { input: input.data, ...(plan.data.pin ? { pin: plan.data.pin } : {}) };
+  return { input, ...(plan.data.pin ? { pin: plan.data.pin } : {}) };
+}
+
+/** The input a run was started with, checked. */
+async function inputOf(
+  client: Client,
+  run: RejectingRun,
+  payloads: Parameters<typeof decodeFromPayloadsAtIndex>[2],
+): Promise<SyncRequest> {
+  const input = SyncInputSchema.safeParse(
+    await decodeFromPayloadsAtIndex(client.options.loadedDataConverter, 0, payloads),
+  );
+  if (!input.success) {
+    throw new ConfigError(`sync ${run.syncId}'s input cannot be read back:\n${formatZodIssues(input.error)}`);
+  }
+  return input.data;
 }
 
 async function finishedRun(
@@ -139,6 +182,7 @@ async function finishedRun(
     rejected: result.rejected,
     unattributed: result.unattributed,
     taskQueue: execution.taskQueue,
+    converged: result.retrySet !== undefined,
   };
   if (result.rejectsTable) {
     const table = RejectsTableRefSchema.safeParse({
@@ -155,6 +199,10 @@ async function finishedRun(
     return { ...base, runId, report: { file: result.rejectsFile } };
   }
   return undefined;
+}
+
+function scheduledRunsQuery(scheduleId: string): string {
+  return `WorkflowType = '${SCHEDULED_SYNC_WORKFLOW}' AND TemporalScheduledById = '${scheduleId}' AND ExecutionStatus = 'Completed'`;
 }
 
 function checkId(id: string): string {

@@ -1,9 +1,16 @@
 import pg from 'pg';
 import { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
-import { inTransaction, leasePool, POSTGRES_CONFIG_ERRORS, type PoolLease } from '../sources/postgres-connection.js';
+import {
+  addMissingColumn,
+  inTransaction,
+  leasePool,
+  POSTGRES_CONFIG_ERRORS,
+  type PoolLease,
+} from '../sources/postgres-connection.js';
 import { quoteIdentifier, quoteQualifiedName, type ChunkRange, type Cursor } from '../core/source-refs.js';
 import type { RejectsTableRef } from '../core/rejects-ref.js';
+import { describeSource, type SourceRef } from '../core/source-registry.js';
 import type { RetrySetSummary } from '../core/contract.js';
 
 /**
@@ -29,6 +36,15 @@ export interface StoredRow {
   kind: FailureKind | null;
 }
 
+/** A line of the changelog: a row's outcome in a chunk. */
+interface ChangelogLine {
+  key: string;
+  version: string | null;
+  outcome: string;
+  vendorId?: string;
+  reason: string | null;
+}
+
 /** A row of a chunk: its key and version. */
 export interface KeyedRow {
   key: string;
@@ -37,7 +53,8 @@ export interface KeyedRow {
 
 /** What a chunk did with its rows, written in one transaction. */
 export interface ChunkOutcome {
-  landed: KeyedRow[];
+  /** With the vendor's id of the record written, where its answer gives one per row (the changelog's vendor_id). */
+  landed: (KeyedRow & { vendorId?: string })[];
   failed: (KeyedRow & { kind: FailureKind; reason: string })[];
   /** Keys of the retry set whose rows left the table. */
   gone: string[];
@@ -57,6 +74,7 @@ const StoredRowSchema = z.object({
   kind: z.enum(['vendor', 'check']).nullable(),
 });
 const RetryKeySchema = z.object({ key: z.string() });
+const RunsFailedSchema = z.object({ key: z.string(), runsFailed: z.coerce.number().int().nonnegative() });
 const CountSchema = z.object({ rows: z.coerce.number().int().nonnegative() });
 const SummarySchema = z.object({
   size: z.coerce.number().int().nonnegative(),
@@ -71,19 +89,23 @@ const PrivilegesRowSchema = z.object({
   can_select: z.enum(['true', 'false']),
 });
 
-/**
- * The scope a source's rows recur in. The address names the connection and the table, not `since`: every run of the
- * same table shares it. JSON, so no two different scopes write the same text.
- */
-export function recurrenceScope(parts: {
+/** What names a sync's recurrence scope: its account, source, records and target. */
+export interface Recurring {
   account: string;
-  address: string;
-  key: string;
-  records: string;
+  source: SourceRef;
+  records?: string | undefined;
   target: Record<string, unknown>;
-}): string {
-  const target = Object.fromEntries(Object.entries(parts.target).sort(([a], [b]) => a.localeCompare(b)));
-  return JSON.stringify([parts.account, parts.address, parts.key, parts.records, target]);
+}
+
+/**
+ * The scope a sync's rows recur in, when they do: its source is a table read in increments (its cursor column gives
+ * each row's version). The address names the connection and the table, not `since`: every run of the same table
+ * shares it. JSON, so no two different scopes write the same text.
+ */
+export function recurrenceScope({ account, source, records, target }: Recurring): string | undefined {
+  if (source.kind !== 'postgres' || source.cursorColumn === undefined) return undefined;
+  const sorted = Object.fromEntries(Object.entries(target).sort(([a], [b]) => a.localeCompare(b)));
+  return JSON.stringify([account, describeSource(source).address, source.key, records ?? 'leads', sorted]);
 }
 
 /**
@@ -117,6 +139,12 @@ export class RowStore {
       await this.checkPrivileges(this.table);
       if (this.changelog && this.settings.changelog) {
         await this.create(this.changelog, changelogDefinition(this.changelog, this.settings.changelog.table));
+        await addMissingColumn(
+          this.lease.pool,
+          this.changelog,
+          'vendor_id',
+          "keeps the vendor's id of each row landed",
+        );
         await this.checkPrivileges(this.changelog);
         await this.lease.pool.query({
           text: `DELETE FROM ${this.changelog} WHERE at < now() - make_interval(days => $1)`,
@@ -141,6 +169,18 @@ export class RowStore {
         return [key, row];
       }),
     );
+  }
+
+  /** How many runs each of these keys has failed, in one query: keys the store does not hold are left out. */
+  async runsFailed(scope: string, keys: readonly string[]): Promise<Map<string, number>> {
+    if (keys.length === 0) return new Map();
+    const { rows } = await this.explained(() =>
+      this.lease.pool.query({
+        text: `SELECT key, runs_failed AS "runsFailed" FROM ${this.table} WHERE scope = $1 AND key = ANY($2::text[])`,
+        values: [scope, keys],
+      }),
+    );
+    return new Map(rows.map((raw) => RunsFailedSchema.parse(raw)).map((row) => [row.key, row.runsFailed]));
   }
 
   async retryCount(scope: string): Promise<number> {
@@ -284,10 +324,10 @@ export class RowStore {
     owner: ChunkOwner,
     outcome: ChunkOutcome,
   ): Promise<void> {
-    const lines = [
-      ...outcome.landed.map((r) => ({ ...r, outcome: 'landed', reason: null as string | null })),
+    const lines: ChangelogLine[] = [
+      ...outcome.landed.map((r) => ({ ...r, outcome: 'landed', reason: null })),
       ...outcome.failed.map((r) => ({ ...r, outcome: r.kind === 'vendor' ? 'refused' : 'invalid', reason: r.reason })),
-      ...outcome.gone.map((key) => ({ key, version: null as string | null, outcome: 'gone', reason: null })),
+      ...outcome.gone.map((key) => ({ key, version: null, outcome: 'gone', reason: null })),
     ];
     const chunk = [owner.syncId, owner.runId ?? '', owner.firstRow];
     await client.query({
@@ -296,15 +336,18 @@ export class RowStore {
     });
     if (lines.length === 0) return;
     await client.query({
-      text: `INSERT INTO ${this.changelog} (scope, key, version, outcome, reason, sync_id, run_id, chunk_first_row)
-             SELECT $4, l.key, l.version, l.outcome, l.reason, $1, $2, $3
-             FROM unnest($5::text[], $6::text[], $7::text[], $8::text[]) AS l(key, version, outcome, reason)`,
+      text: `INSERT INTO ${this.changelog} (scope, key, version, outcome, vendor_id, reason, sync_id, run_id,
+                                            chunk_first_row)
+             SELECT $4, l.key, l.version, l.outcome, l.vendor_id, l.reason, $1, $2, $3
+             FROM unnest($5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
+               AS l(key, version, outcome, vendor_id, reason)`,
       values: [
         ...chunk,
         scope,
         lines.map((l) => l.key),
         lines.map((l) => l.version),
         lines.map((l) => l.outcome),
+        lines.map((l) => l.vendorId ?? null),
         lines.map((l) => l.reason),
       ],
     });
@@ -389,6 +432,7 @@ function changelogDefinition(table: string, name: string): string[] {
        key text NOT NULL,
        version text,
        outcome text NOT NULL,
+       vendor_id text,
        reason text,
        sync_id text NOT NULL,
        run_id text NOT NULL,

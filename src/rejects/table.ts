@@ -1,7 +1,13 @@
 import pg from 'pg';
 import { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
-import { inTransaction, leasePool, POSTGRES_CONFIG_ERRORS, type PoolLease } from '../sources/postgres-connection.js';
+import {
+  addMissingColumn,
+  inTransaction,
+  leasePool,
+  POSTGRES_CONFIG_ERRORS,
+  type PoolLease,
+} from '../sources/postgres-connection.js';
 import { quoteIdentifier, quoteQualifiedName } from '../core/source-refs.js';
 import type { RejectsOwner, RejectsTableRef, RejectsTableReport } from '../core/rejects-ref.js';
 import type { Reject, RejectsSink } from './types.js';
@@ -51,6 +57,13 @@ export const StoredRejectSchema = z.object({
     .string()
     .nullable()
     .transform((key) => key ?? undefined),
+  /** Only when read with the row store's counts (see read). */
+  runsFailed: z.coerce
+    .number()
+    .int()
+    .nonnegative()
+    .nullish()
+    .transform((runs) => runs ?? undefined),
 });
 export type StoredReject = z.infer<typeof StoredRejectSchema>;
 
@@ -151,8 +164,12 @@ export class TableRejectsSink implements RejectsSink {
     return count.lines === 0 ? undefined : { ...this.ref, ...owner, rows: count.rows };
   }
 
-  /** A run's rejects in row order (by chunk, then row, field and reason), a page of source rows at a time. */
-  async *read(owner: RejectsOwner): AsyncGenerator<StoredReject> {
+  /**
+   * A run's rejects in row order (by chunk, then row, field and reason), a page of source rows at a time. With
+   * `runsFailed` (a row store on the same database, and the scope the run's rows recur in), each page is joined to the
+   * store in the same query: a row's runs failed, none for a row the store does not hold.
+   */
+  async *read(owner: RejectsOwner, runsFailed?: { table: string; scope: string }): AsyncGenerator<StoredReject> {
     let from = 1;
     for (;;) {
       const next = await this.explained(() =>
@@ -164,12 +181,23 @@ export class TableRejectsSink implements RejectsSink {
       );
       const first = FirstChunkRowSchema.parse(next.rows[0]).first;
       if (first === null) return;
+      const run = ofRun(owner, 4, 'r.run_id');
+      const values: unknown[] = [owner.syncId, first, first + READ_PAGE_ROWS, ...run.values];
+      // The store's keys are in the "C" collation: the rejects' keys are compared in it too.
+      const joined = runsFailed
+        ? {
+            column: ', s.runs_failed AS "runsFailed"',
+            join: ` LEFT JOIN ${quoteQualifiedName(runsFailed.table)} AS s
+                    ON s.scope = $${values.push(runsFailed.scope)} AND s.key = r.source_key COLLATE "C"`,
+          }
+        : { column: '', join: '' };
       const page = await this.explained(() =>
         this.lease.pool.query({
-          text: `SELECT chunk_first_row AS "chunkFirstRow", "row", field, reason, source_key AS key FROM ${this.table}
-                 WHERE sync_id = $1 AND chunk_first_row >= $2 AND chunk_first_row < $3${ofRun(owner, 4).where}
-                 ORDER BY chunk_first_row, "row", field NULLS FIRST, reason`,
-          values: [owner.syncId, first, first + READ_PAGE_ROWS, ...ofRun(owner, 4).values],
+          text: `SELECT r.chunk_first_row AS "chunkFirstRow", r."row", r.field, r.reason, r.source_key AS key${joined.column}
+                 FROM ${this.table} AS r${joined.join}
+                 WHERE r.sync_id = $1 AND r.chunk_first_row >= $2 AND r.chunk_first_row < $3${run.where}
+                 ORDER BY r.chunk_first_row, r."row", r.field NULLS FIRST, r.reason`,
+          values,
         }),
       );
       for (const row of page.rows) yield StoredRejectSchema.parse(row);
@@ -182,31 +210,11 @@ export class TableRejectsSink implements RejectsSink {
   }
 
   /**
-   * A table made by an older leadsync gets the columns it lacks, once: run_id (its rows so far keep NULL there, as the
-   * syncs that wrote them were prepared before runs were kept apart) and source_key (NULL: the rows' keys were not
-   * kept). Adding a column takes the table's owner; any other user is told what to run.
+   * A table made by an older leadsync gets the columns it lacks: run_id (its rows so far keep NULL there, as the syncs
+   * that wrote them were prepared before runs were kept apart) and source_key (NULL: the rows' keys were not kept).
    */
   private async addMissingColumns(): Promise<void> {
-    for (const [column, why] of ADDED_COLUMNS) {
-      const { rows } = await this.lease.pool.query({
-        text: `SELECT EXISTS (SELECT 1 FROM pg_attribute
-                              WHERE attrelid = $1::regclass AND attname = $2 AND NOT attisdropped) AS exists`,
-        values: [this.table, column],
-      });
-      if (ExistsRowSchema.parse(rows[0]).exists === 'true') continue;
-      try {
-        await inTransaction(this.lease.pool, async (client) => {
-          await client.query({ text: 'SELECT pg_advisory_xact_lock(hashtext($1))', values: [this.table] });
-          await client.query(`ALTER TABLE ${this.table} ADD COLUMN IF NOT EXISTS ${column} text`);
-        });
-      } catch (err) {
-        if (!(err instanceof pg.DatabaseError && err.code === '42501')) throw err;
-        throw new ConfigError(
-          `${this.where}: has no column ${column}, which ${why}, ` +
-            `and this user may not add it: ALTER TABLE ${this.table} ADD COLUMN ${column} text (as the table's owner)`,
-        );
-      }
-    }
+    for (const [column, why] of ADDED_COLUMNS) await addMissingColumn(this.lease.pool, this.table, column, why);
   }
 
   private async exists(): Promise<boolean> {
@@ -257,10 +265,10 @@ export class TableRejectsSink implements RejectsSink {
  * runs were kept apart has none: it reads and writes its rows by sync_id as it did then, and no run of the same id
  * can have begun while it was open.
  */
-function ofRun(owner: RejectsOwner, parameter: number): { where: string; values: string[] } {
+function ofRun(owner: RejectsOwner, parameter: number, column = 'run_id'): { where: string; values: string[] } {
   return owner.runId === undefined
     ? { where: '', values: [] }
-    : { where: ` AND run_id = $${parameter}`, values: [owner.runId] };
+    : { where: ` AND ${column} = $${parameter}`, values: [owner.runId] };
 }
 
 /** Opens the table of a reference on the configured connection it names (a pool shared in the process). */

@@ -218,3 +218,31 @@ export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClie
     client.release(broken);
   }
 }
+
+const ColumnExistsSchema = z.object({ exists: z.enum(['true', 'false']) });
+
+/**
+ * Adds a text column that a table made by an older leadsync lacks, once. Looked up first: ALTER TABLE takes the table's
+ * owner even when the column is there, which a table made by an administrator and used by another user would fail;
+ * concurrent callers take turns on a lock. Any other user is told what to run, and why the column is wanted.
+ */
+export async function addMissingColumn(pool: pg.Pool, table: string, column: string, why: string): Promise<void> {
+  const { rows } = await pool.query({
+    text: `SELECT EXISTS (SELECT 1 FROM pg_attribute
+                          WHERE attrelid = $1::regclass AND attname = $2 AND NOT attisdropped) AS exists`,
+    values: [table, column],
+  });
+  if (ColumnExistsSchema.parse(rows[0]).exists === 'true') return;
+  try {
+    await inTransaction(pool, async (client) => {
+      await client.query({ text: 'SELECT pg_advisory_xact_lock(hashtext($1))', values: [table] });
+      await client.query(`ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS ${column} text`);
+    });
+  } catch (err) {
+    if (!(err instanceof pg.DatabaseError && err.code === '42501')) throw err;
+    throw new ConfigError(
+      `has no column ${column}, which ${why}, ` +
+        `and this user may not add it: ALTER TABLE ${table} ADD COLUMN ${column} text (as the table's owner)`,
+    );
+  }
+}

@@ -22,8 +22,13 @@ export interface VendorRecord {
   fields: Record<string, string>;
 }
 
+/**
+ * What became of a row sent. An accepted row carries the vendor's id of the record it wrote when the answer names one
+ * per row (LeadSquared's ProspectID of a lead): the chunk writes it to the changelog, never into a workflow's history.
+ */
 export type RowOutcome =
-  { row: number; status: 'accepted' } | { row: number; status: 'rejected'; field?: string; reason: string };
+  | { row: number; status: 'accepted'; vendorId?: string }
+  | { row: number; status: 'rejected'; field?: string; reason: string };
 
 export interface CallResult {
   outcomes: RowOutcome[];

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowFailedError, type ScheduleHandle } from '@temporalio/client';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { rejectingRuns } from '../../src/api/rejects.js';
 import { createSyncSchedule, recentRuns } from '../../src/api/schedules.js';
 import { resolveCredentials } from '../../src/config/credentials.js';
 import type { Mapping } from '../../src/core/mapping.js';
@@ -16,7 +17,10 @@ import {
   TEST_POSTGRES_URL,
   withTestDatabase,
 } from '../helpers/postgres-table.js';
+import { cliJson } from '../helpers/rejects-harness.js';
+import { eventually, leadsync } from '../helpers/run-cli.js';
 import { triggerAndWait } from '../helpers/schedules.js';
+import type { ShownReject } from '../../src/rejects/runs-failed.js';
 import { leadSquaredSyncFixture, spawnCliWorker, stopChild } from '../helpers/sync-harness.js';
 import { auditWrites } from '../helpers/write-counts.js';
 import { uniqueName } from '../helpers/temporal.js';
@@ -26,6 +30,9 @@ const MAPPING: Mapping = { EmailAddress: 'email', FirstName: 'first_name', Phone
 const STORE = `public.leadsync_rows_${process.pid}_${Date.now()}`;
 const CHANGELOG = `public.leadsync_changelog_${process.pid}_${Date.now()}`;
 const STUCK_AFTER_RUNS = 2;
+
+/** A line of `leadsync rejects show --json` (with --all, its sync and run). */
+type Shown = ShownReject & { syncId?: string; runId?: string };
 
 /**
  * Issue 20: recurring syncs of a table converge over runs. Rows the vendor refused come back in the next run until they
@@ -62,6 +69,12 @@ describe('recurring PostgreSQL syncs converging over runs', () => {
   beforeAll(async () => {
     admin = new pg.Client({ connectionString: TEST_POSTGRES_URL });
     await admin.connect();
+    // A changelog as leadsync made it before it kept vendor ids: the first sync's prepare adds the column.
+    await admin.query(
+      `CREATE TABLE ${CHANGELOG} (scope text NOT NULL, key text NOT NULL, version text, outcome text NOT NULL,
+                                  reason text, sync_id text NOT NULL, run_id text NOT NULL,
+                                  chunk_first_row bigint NOT NULL, at timestamptz NOT NULL DEFAULT now())`,
+    );
   });
 
   afterEach(async () => {
@@ -131,6 +144,19 @@ describe('recurring PostgreSQL syncs converging over runs', () => {
     };
   }
 
+  /** An hourly schedule of the table, paused: the test triggers its runs. Deleted after the test. */
+  async function pausedSchedule(prefix: string, name: string): Promise<ScheduleHandle> {
+    const schedule = await createSyncSchedule(fixture.client, {
+      scheduleId: uniqueName(prefix),
+      input: input(name),
+      every: '1h',
+      taskQueue: fixture.setup.taskQueue,
+      paused: true,
+    });
+    schedules.push(schedule);
+    return schedule;
+  }
+
   function start(syncInput: SyncInput) {
     return fixture.client.workflow.start<typeof leadSync>('leadSync', {
       taskQueue: fixture.setup.taskQueue,
@@ -161,14 +187,7 @@ describe('recurring PostgreSQL syncs converging over runs', () => {
     await upsert(name, 1, 400, '2024-06-01T00:00:00Z', 'v1');
     const refused = [7, 48, 95, 131, 176, 222, 263, 301, 350, 399];
     const holders = await holdPhones(refused);
-    const schedule = await createSyncSchedule(fixture.client, {
-      scheduleId: uniqueName('converging'),
-      input: input(name),
-      every: '1h',
-      taskQueue: fixture.setup.taskQueue,
-      paused: true,
-    });
-    schedules.push(schedule);
+    const schedule = await pausedSchedule('converging', name);
 
     const first = await triggerAndWait(fixture.client, schedule, 1);
     fixture.setup.simulator.deleteLeads(holders);
@@ -272,6 +291,71 @@ describe('recurring PostgreSQL syncs converging over runs', () => {
         version: '2024-08-01 00:00:00+00',
       },
     ]);
+    // A landed line has the lead's id at the vendor (LeadSquared's ProspectID, as its answer gave it); others none.
+    const prospectIds = new Map(fixture.setup.simulator.leads().map((lead) => [lead.email, lead.prospectId]));
+    const vendorIds = await admin.query<{ key: string; outcome: string; vendor_id: string | null }>(
+      `SELECT key, outcome, vendor_id FROM ${CHANGELOG}
+       WHERE scope LIKE '%' || $1 || '%' AND key IN ('1', '3', '10', '20') ORDER BY key, at`,
+      [name],
+    );
+    expect(vendorIds.rows).toEqual([
+      { key: '1', outcome: 'landed', vendor_id: prospectIds.get(email(1)) },
+      { key: '10', outcome: 'refused', vendor_id: null },
+      { key: '10', outcome: 'landed', vendor_id: prospectIds.get(email(10)) },
+      ...Array.from({ length: 3 }, () => ({ key: '20', outcome: 'refused', vendor_id: null })),
+      { key: '3', outcome: 'invalid', vendor_id: null },
+      { key: '3', outcome: 'landed', vendor_id: prospectIds.get(email(3)) },
+    ]);
+    expect([1, 3, 10].map((id) => prospectIds.get(email(id)))).toEqual(Array(3).fill(expect.any(String)));
+    const landedWithoutId = await admin.query<{ lines: string }>(
+      `SELECT count(*)::text AS lines FROM ${CHANGELOG}
+       WHERE scope LIKE '%' || $1 || '%' AND outcome = 'landed' AND vendor_id IS NULL`,
+      [name],
+    );
+    expect(landedWithoutId.rows).toEqual([{ lines: '0' }]);
+  }, 120_000);
+
+  it("shows a schedule's latest rejects with how many runs each row has failed, and with --all every run's", async () => {
+    const name = await table();
+    await upsert(name, 1, 20, '2024-11-01T00:00:00Z', 'v1');
+    await holdPhones([4, 9, 15]);
+    const schedule = await pausedSchedule('showing', name);
+    const first = await triggerAndWait(fixture.client, schedule, 1);
+    // Row 15 leaves the table: the second run drops it from the retry set, and the store no longer counts it.
+    await admin.query(`DELETE FROM ${name} WHERE id = 15`);
+    const second = await triggerAndWait(fixture.client, schedule, 2);
+    const syncs = (await schedule.describe()).info.recentActions.map((a) => `${a.action.workflow.workflowId}-sync`);
+    // Visibility learns of a run's end a moment after it.
+    await eventually(
+      () => rejectingRuns(fixture.client, schedule.scheduleId),
+      (runs) => runs.length === 2,
+    );
+    const env = { ...fixture.setup.env, LEADSYNC_CONFIG: fixture.setup.configPath };
+
+    const latest = await cliJson<Shown>(fixture, ['rejects', 'show', schedule.scheduleId]);
+    const all = await cliJson<Shown>(fixture, ['rejects', 'show', schedule.scheduleId, '--all']);
+    const text = await leadsync(['rejects', 'show', schedule.scheduleId], env);
+
+    expect(first).toMatchObject({ rejected: 3, retrySet: { size: 3 } });
+    expect(second).toMatchObject({ rejected: 2, retrySet: { size: 2 } });
+    const refused = (id: number, runsFailed?: number) => ({
+      row: expect.any(Number),
+      key: String(id),
+      field: 'Phone',
+      reason: expect.stringContaining('same Phone Number'),
+      ...(runsFailed === undefined ? {} : { runsFailed }),
+    });
+    expect(latest).toEqual([refused(4, 2), refused(9, 2)]);
+    expect(all).toEqual([
+      { syncId: syncs[1], runId: expect.any(String), ...refused(4, 2) },
+      { syncId: syncs[1], runId: expect.any(String), ...refused(9, 2) },
+      { syncId: syncs[0], runId: expect.any(String), ...refused(4, 2) },
+      { syncId: syncs[0], runId: expect.any(String), ...refused(9, 2) },
+      // Gone from the table and from the store: no count.
+      { syncId: syncs[0], runId: expect.any(String), ...refused(15) },
+    ]);
+    expect(text.stdout).toContain(`sync ${syncs[1]}, run `);
+    expect(text.stdout).toMatch(/^row \d+ Phone \(key 4, failed in 2 runs\): .*same Phone Number/m);
   }, 120_000);
 
   it('loses nothing of the retry set to a run that fails midway, and the next run sends no landed row again', async () => {

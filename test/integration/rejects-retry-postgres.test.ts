@@ -2,6 +2,7 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSync } from '../../src/api/syncs.js';
 import type { SyncResult } from '../../src/core/contract.js';
+import type { ShownReject } from '../../src/rejects/runs-failed.js';
 import type { Reject } from '../../src/rejects/types.js';
 import { TEST_CONNECTION, TEST_POSTGRES_URL, withTestDatabase } from '../helpers/postgres-table.js';
 import { leadSquaredSyncFixture } from '../helpers/sync-harness.js';
@@ -20,8 +21,13 @@ import {
 
 describe('leadsync rejects of a PostgreSQL sync with a rejects table: rows found again by their key', () => {
   const rejectsTable = `public.${uniqueName('rejects').replace(/[^A-Za-z0-9_]/g, '_')}`;
+  // The row store on the rejects table's database: `rejects show` joins the two.
+  const store = `public.${uniqueName('rows').replace(/[^A-Za-z0-9_]/g, '_')}`;
   const fixture = leadSquaredSyncFixture(ACCOUNT, (setup) =>
-    withTestDatabase(setup, { rejects: { table: { connection: TEST_CONNECTION, table: rejectsTable } } }),
+    withTestDatabase(setup, {
+      rejects: { table: { connection: TEST_CONNECTION, table: rejectsTable } },
+      convergence: { table: { connection: TEST_CONNECTION, table: store } },
+    }),
   );
   const source = `leads_${process.pid}_${Date.now()}`;
   let admin: pg.Client;
@@ -37,6 +43,7 @@ describe('leadsync rejects of a PostgreSQL sync with a rejects table: rows found
   });
 
   afterAll(async () => {
+    await admin?.query(`DROP TABLE IF EXISTS ${store}`);
     await admin?.end();
   });
 
@@ -101,5 +108,50 @@ describe('leadsync rejects of a PostgreSQL sync with a rejects table: rows found
       expect.objectContaining({ row: 5, reason: expect.stringContaining('with key 150 is no longer in the table') }),
       expect.objectContaining({ row: 7, key: '170', field: 'EmailAddress' }),
     ]);
+  }, 120_000);
+
+  it('shows how many runs each rejected row of a recurring table has failed, joined from the row store', async () => {
+    await seedPhoneHolders(fixture, ['+1-555-0801', '+1-555-0802']);
+    await admin.query(
+      `CREATE TABLE ${source} (id bigint PRIMARY KEY, "EmailAddress" text, "FirstName" text, "Phone" text,
+                               updated_at timestamptz NOT NULL DEFAULT '2024-12-01T00:00:00Z')`,
+    );
+    // Keys 1..8: 3 and 5 want a phone another lead holds, 7's email is not one.
+    await admin.query(
+      `INSERT INTO ${source} ("id", "EmailAddress", "FirstName", "Phone")
+       SELECT i, CASE WHEN i = 7 THEN 'not-an-email' ELSE $1 || '-' || i || '@example.com' END, 'First' || i,
+              CASE i WHEN 3 THEN '+1-555-0801' WHEN 5 THEN '+1-555-0802' ELSE '+1-555-09' || i END
+       FROM generate_series(1, 8) AS i`,
+      [source],
+    );
+    const input = {
+      account: fixture.setup.accountName,
+      source: {
+        kind: 'postgres' as const,
+        connection: TEST_CONNECTION,
+        table: `public.${source}`,
+        key: 'id',
+        cursorColumn: 'updated_at',
+      },
+      mapping: { EmailAddress: 'EmailAddress', FirstName: 'FirstName', Phone: 'Phone' },
+    };
+    const first = await startSync(fixture.client, input, { taskQueue: fixture.setup.taskQueue });
+    expect(await first.result()).toMatchObject({ read: 8, accepted: 5, rejected: 3 });
+    // Row 5 leaves the table; the next run sends 3 again (refused again) and leaves 7 until it changes.
+    await admin.query(`DELETE FROM ${source} WHERE id = 5`);
+    const second = await startSync(fixture.client, input, { taskQueue: fixture.setup.taskQueue });
+    expect(await second.result()).toMatchObject({ accepted: 0, rejected: 1, retrySet: { size: 2 } });
+
+    const shownFirst = await cliJson<ShownReject>(fixture, ['rejects', 'show', first.workflowId]);
+    const shownSecond = await cliJson<ShownReject>(fixture, ['rejects', 'show', second.workflowId]);
+
+    const phone = { field: 'Phone', reason: expect.stringContaining('same Phone Number') };
+    expect(shownFirst).toEqual([
+      { row: 3, key: '3', ...phone, runsFailed: 2 },
+      // Gone from the table, and from the row store: no count.
+      { row: 5, key: '5', ...phone },
+      { row: 7, key: '7', field: 'EmailAddress', reason: expect.stringContaining('not a valid email'), runsFailed: 1 },
+    ]);
+    expect(shownSecond).toEqual([{ row: expect.any(Number), key: '3', ...phone, runsFailed: 2 }]);
   }, 120_000);
 });

@@ -78,7 +78,7 @@ describe('leadsync rejects of a CSV sync: list, show, and a retry of exactly the
     ]);
   }, 120_000);
 
-  it("lists the runs of a schedule that rejected rows, each under its sync's id", async () => {
+  it("lists the runs of a schedule that rejected rows, each under its sync's id, and shows the latest's rows", async () => {
     const prefix = uniqueName('scheduled');
     const file = await writeCsv(fixture.setup.directory, `${prefix}.csv`, HEADER, [
       `${prefix}-1@example.com,One,+1-555-0701`,
@@ -105,7 +105,11 @@ describe('leadsync rejects of a CSV sync: list, show, and a retry of exactly the
         ([runs]) => runs!.length > 0,
       );
 
+      // `show` takes the schedule's id too: its latest completed run's rejects.
+      const shown = await cliJson<Reject>(fixture, ['rejects', 'show', prefix]);
+
       expect(listed[0]).toEqual([expect.objectContaining({ syncId: `${run}-sync`, rejected: 1 })]);
+      expect(shown).toEqual([{ row: 2, field: 'EmailAddress', reason: expect.stringContaining('not a valid email') }]);
     } finally {
       await schedule.delete();
     }

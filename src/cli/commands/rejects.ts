@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import { rejectingRun, rejectingRuns, retryRejects, type RejectingRun } from '../../api/rejects.js';
+import type { Client } from '@temporalio/client';
+import { recurrenceScopeOf, rejectingRun, rejectingRuns, retryRejects, type RejectingRun } from '../../api/rejects.js';
 import type { LoadedConfig } from '../../config/accounts.js';
 import { ConfigError } from '../../core/errors.js';
 import { readRejectsReport } from '../../rejects/files.js';
-import { openTableRejectsSink } from '../../rejects/table.js';
-import type { Reject } from '../../rejects/types.js';
+import { shownRejects, type ShownReject } from '../../rejects/runs-failed.js';
 import { postgresConnectionResolver } from '../../sources/postgres-connection.js';
 import { configPath, loadCliConfig } from '../config-path.js';
 import { describeRejectsTable, followProgress, summary } from '../follow.js';
@@ -42,19 +42,32 @@ export function registerRejects(program: Command): void {
     );
 
   rejects
-    .command('show <syncId>')
-    .description("a run's rejected rows: row, field, the reason (the vendor's words when theirs), the source key")
+    .command('show <id>')
+    .description(
+      "a run's rejected rows: row, field, the source key, how many runs the row has failed, the reason (the vendor's " +
+        "words when theirs); a sync's newest run, or a schedule's newest completed run",
+    )
     .option('--run <runId>', 'the run, as rejects list prints it (default: the newest)')
-    .option('--config <path>', 'config file, for a rejects table (default: LEADSYNC_CONFIG, else ./leadsync.yaml)')
+    .option('--all', 'every run rejects list lists, newest first')
+    .option(
+      '--config <path>',
+      'config file, for a rejects table or the row store (default: LEADSYNC_CONFIG, else ./leadsync.yaml)',
+    )
     .option('--json', 'print one JSON object per line')
-    .action((syncId: string, options: { run?: string; config?: string; json?: boolean }) =>
+    .action((id: string, options: { run?: string; all?: boolean; config?: string; json?: boolean }) =>
       withClient(async (client) => {
-        const run = await rejectingRun(client, syncId, options.run);
-        if (!options.json) process.stdout.write(`sync ${run.syncId}, run ${run.runId}: ${where(run)}\n`);
+        if (options.all && options.run !== undefined) throw new ConfigError('--all and --run: give one or the other');
+        const runs = options.all ? await rejectingRuns(client, id) : [await rejectingRun(client, id, options.run)];
+        if (runs.length === 0 && !options.json) process.stdout.write(`${id}: no finished run rejected a row\n`);
         const out = (line: string) => process.stdout.write(line) || new Promise((r) => process.stdout.once('drain', r));
-        for await (const { row, field, reason, key } of await readRejects(run, options.config)) {
-          const reject = { row, field, reason, key };
-          await out(options.json ? `${JSON.stringify(reject)}\n` : `${rejectLine(reject)}\n`);
+        for (const run of runs) {
+          if (!options.json) await out(`sync ${run.syncId}, run ${run.runId}: ${where(run)}\n`);
+          // With --all, each line names its run: the lines of several runs are told apart.
+          const ofRun = options.all ? { syncId: run.syncId, runId: run.runId } : {};
+          for await (const { row, field, reason, key, runsFailed } of await readRejects(client, run, options.config)) {
+            const reject = { ...ofRun, row, field, reason, key, runsFailed };
+            await out(options.json ? `${JSON.stringify(reject)}\n` : `${rejectLine(reject)}\n`);
+          }
         }
       }),
     );
@@ -93,30 +106,39 @@ function where(run: RejectingRun): string {
   return 'file' in run.report ? run.report.file : describeRejectsTable(run.report.table);
 }
 
-function rejectLine(reject: Reject): string {
+function rejectLine(reject: ShownReject): string {
   const row = reject.row === undefined ? 'rows not named' : `row ${reject.row}`;
-  return `${row}${reject.field ? ` ${reject.field}` : ''}${reject.key !== undefined ? ` (key ${reject.key})` : ''}: ${reject.reason}`;
+  const about = [
+    ...(reject.key !== undefined ? [`key ${reject.key}`] : []),
+    ...(reject.runsFailed !== undefined
+      ? [`failed in ${reject.runsFailed} run${reject.runsFailed === 1 ? '' : 's'}`]
+      : []),
+  ];
+  return `${row}${reject.field ? ` ${reject.field}` : ''}${about.length > 0 ? ` (${about.join(', ')})` : ''}: ${reject.reason}`;
 }
 
 /**
  * The run's rejects, a page at a time: its CSV report as this machine sees the path (the workers' disk), or its rows
- * of the table, on the connection the config names.
+ * of the table, on the connection the config names; for a run that converged, with its rows' runs failed from the row
+ * store the config names.
  */
-async function readRejects(run: RejectingRun, config: string | undefined): Promise<AsyncIterable<Reject>> {
-  if ('file' in run.report) return readRejectsReport(run.report.file);
-  const { table } = run.report;
+async function readRejects(
+  client: Client,
+  run: RejectingRun,
+  config: string | undefined,
+): Promise<AsyncIterable<ShownReject>> {
+  const scope = await recurrenceScopeOf(client, run);
+  // A CSV report of a run whose rows do not recur is read without a config.
+  if ('file' in run.report && scope === undefined) return readRejectsReport(run.report.file);
   const loaded: LoadedConfig = await loadCliConfig(configPath(config));
-  if (!Object.hasOwn(loaded.postgresConnections, table.connection)) {
+  if ('table' in run.report && !Object.hasOwn(loaded.postgresConnections, run.report.table.connection)) {
     throw new ConfigError(
-      `the rejects of sync ${run.syncId} are on connection '${table.connection}', which ${loaded.path} does not name`,
+      `the rejects of sync ${run.syncId} are on connection '${run.report.table.connection}', which ${loaded.path} does not name`,
     );
   }
-  const sink = openTableRejectsSink(table, postgresConnectionResolver(loaded.postgresConnections));
-  return (async function* () {
-    try {
-      yield* sink.read(table);
-    } finally {
-      await sink.close();
-    }
-  })();
+  const recurring = scope !== undefined && loaded.convergence ? { store: loaded.convergence, scope } : undefined;
+  if (scope !== undefined && !recurring) {
+    process.stderr.write(`${loaded.path} names no row store (convergence): runs failed are not shown\n`);
+  }
+  return shownRejects(run.report, postgresConnectionResolver(loaded.postgresConnections), recurring);
 }

@@ -161,9 +161,11 @@ export class LeadSquaredClient {
     return bulkActivityResults(answer, sent).map((result) => result.outcome);
   }
 
+  /** A lead written: its ProspectID is cached for activities, and carried on its outcome for the changelog. */
   private remember(email: string, result: WriteResult): RowOutcome {
-    if (result.outcome.status === 'accepted' && result.id) this.prospectIds.set(email, result.id);
-    return result.outcome;
+    if (result.outcome.status !== 'accepted' || !result.id) return result.outcome;
+    this.prospectIds.set(email, result.id);
+    return { ...result.outcome, vendorId: result.id };
   }
 
   private async call(

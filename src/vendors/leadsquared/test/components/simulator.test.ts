@@ -64,15 +64,17 @@ describe('LeadSquared simulator, driven by the real client', () => {
     const sim = await start();
     const client = clientOf(sim);
 
-    expect(await client.createOrUpdateLead(lead(1, 'ada@example.com'))).toEqual({ row: 1, status: 'accepted' });
-    expect(await client.createOrUpdateLead(lead(2, 'ADA@example.com', { LastName: 'Lovelace' }))).toEqual({
-      row: 2,
-      status: 'accepted',
-    });
+    const created = await client.createOrUpdateLead(lead(1, 'ada@example.com'));
+    const updated = await client.createOrUpdateLead(lead(2, 'ADA@example.com', { LastName: 'Lovelace' }));
     const fresh = clientOf(sim);
 
     const prospectId = await fresh.getLeadByEmail('ada@example.com');
     expect(prospectId).toBe(sim.leads()[0]!.prospectId);
+    // Each write's outcome carries the lead's ProspectID, as the vendor's answer gives it.
+    expect([created, updated]).toEqual([
+      { row: 1, status: 'accepted', vendorId: prospectId },
+      { row: 2, status: 'accepted', vendorId: prospectId },
+    ]);
     expect(await fresh.getLeadByEmail('nobody@example.com')).toBeUndefined();
     expect(sim.leads()).toHaveLength(1);
     expect(sim.leads()[0]).toMatchObject({ writes: 2, fields: { FirstName: 'First2', LastName: 'Lovelace' } });
@@ -97,6 +99,13 @@ describe('LeadSquared simulator, driven by the real client', () => {
 
     expect(outcomes.map((o) => o.status)).toEqual(['accepted', 'rejected', 'accepted', 'accepted']);
     expect(outcomes[1]).toMatchObject({ row: 2, field: 'EmailAddress' });
+    // A row landed carries its lead's ProspectID from the bulk answer (row 4 is row 1's lead again).
+    const prospectIds = new Map(sim.leads().map((l) => [l.email, l.prospectId]));
+    expect([0, 2, 3].map((i) => outcomes[i])).toEqual([
+      { row: 1, status: 'accepted', vendorId: prospectIds.get('lead1@example.com') },
+      { row: 3, status: 'accepted', vendorId: prospectIds.get('lead3@example.com') },
+      { row: 4, status: 'accepted', vendorId: prospectIds.get('lead1@example.com') },
+    ]);
     expect(
       sim
         .leads()

@@ -29,7 +29,7 @@ describe('leadSquared vendor', () => {
 
     const result = await client.upsertLeads('general', [{ row: 3, email: 'a@x.co', fields: {} }], {});
 
-    expect(result.outcomes).toEqual([{ row: 3, status: 'accepted' }]);
+    expect(result.outcomes).toEqual([{ row: 3, status: 'accepted', vendorId: 'p-1' }]);
     expect(calls[0]?.url.href).toBe(
       'https://api-us11.leadsquared.com/v2/LeadManagement.svc/Lead.CreateOrUpdate?postUpdatedLead=false',
     );
