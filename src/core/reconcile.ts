@@ -11,12 +11,6 @@ import type { RejectsReport } from './rejects-ref.js';
  */
 export const RECONCILE_SHARE = 0.4;
 
-/**
- * The priority a reconciliation runs at once syncs carry one (issue 22): the lowest, so it spends only what syncs
- * leave. Not yet passed anywhere: the one place to wire it into the input the reconciliation starts its work with.
- */
-export const RECONCILE_PRIORITY = 'low';
-
 /** What starts a reconciliation: a leads sync's input (whose rows are compared), and whether to send the drift again. */
 export const ReconcileInputSchema = SyncInputSchema.omit({ records: true, share: true })
   .extend({
