@@ -9,7 +9,7 @@ import { recordLanes } from '../src/core/record-lanes.js';
 import { readChunkRows, type ChunkRows } from './chunk-rows.js';
 import { chunkOutcome, leaveOutUnchanged, readRetryChunk } from './chunk-convergence.js';
 import type { Source } from '../src/sources/source.js';
-import type { ChunkResult, ChunkTask } from '../src/core/contract.js';
+import type { ChunkResult, ChunkTask, StoppedChunk } from '../src/core/contract.js';
 import { FailureType } from '../src/core/failures.js';
 import { rejectedRows, unattributedReject } from '../src/rejects/types.js';
 import { BatchTooLargeError, RateLimitedError } from '../src/vendors/errors.js';
@@ -31,12 +31,16 @@ import { backoffSignal } from '../src/core/sync-messages.js';
 /**
  * Reads one chunk by its range, maps and checks its rows, and sends the good ones in vendor calls of the lane's size
  * (about a window's worth of calls, src/core/chunk-size.ts), each at a slot the account governor grants. Calls not yet
- * sent when the sync is paused give their slots back, and the chunk goes back to the sync unsent. Rows that fail a check, or that the vendor refuses, go to the chunk's rejects (its file,
- * or its rows of the rejects table); the rest of the chunk goes on. A retry reads the same rows again: upserts by
- * email make a resend harmless, and the retry's rejects replace the earlier attempt's.
+ * sent when the sync is paused give their slots back, and the chunk goes back to the sync, saying whether any call of
+ * it went out. Rows that fail a check, or that the vendor refuses, go to the chunk's rejects (its file, or its rows of
+ * the rejects table); the rest of the chunk goes on. A retry reads the same rows again: upserts by email make a resend
+ * harmless, activities are checked against what landed, and the retry's rejects replace the earlier attempt's.
  */
 export async function pushChunk(context: ActivityContext, task: ChunkTask): Promise<ChunkResult> {
   const pause = context.pauses.watch(task.syncId);
+  // Whether a call of the chunk may have gone out (an earlier attempt's, or one of this attempt's): a chunk a pause
+  // stopped before any did has nothing to check when it runs again.
+  let sent = activityInfo().attempt > 1;
   try {
     return await withHeartbeats(async (cancelled) => {
       const signal = AbortSignal.any([cancelled, pause.signal]);
@@ -60,7 +64,7 @@ export async function pushChunk(context: ActivityContext, task: ChunkTask): Prom
           : await context.firstRows.separate(owner, read.leads, connected.vendor.emailField);
       const rows = read.rows;
       const rejects = [...read.rejects, ...duplicates];
-      const calls: Calls = { made: 0, retried: 0, onCall: () => metrics.request() };
+      const calls: Calls = { made: 0, retried: 0, onCall: () => metrics.request(), onSent: () => (sent = true) };
       const refusals: Refusals = { unnamed: new Map(), splitCalls: REFUSAL_SPLIT_CALLS };
       const outcomes = await sendCalls(
         { context, connected, task: { ...task, rowsPerCall }, calls, refusals, signal },
@@ -107,11 +111,14 @@ export async function pushChunk(context: ActivityContext, task: ChunkTask): Prom
   } catch (err) {
     if (pause.signal.aborted) {
       // Nothing of the chunk is counted or written: it goes back to the sync's pending chunks, and is sent whole on
-      // resume (its calls already sent are upserts). Not retried: the sync decides when it runs again.
+      // resume (leads are upserts; activities, told the chunk sent before, are checked against what landed). Not
+      // retried: the sync decides when it runs again.
+      const stopped: StoppedChunk = { sent };
       throw ApplicationFailure.create({
         type: FailureType.syncPaused,
         message: `the sync was paused before rows ${task.chunk.firstRow}-${task.chunk.firstRow + task.chunk.rows - 1} were all sent`,
         nonRetryable: true,
+        details: [stopped],
       });
     }
     if (err instanceof RateLimitedError) await heardRefusal(context, task, err);
@@ -200,6 +207,8 @@ interface Calls {
   made: number;
   retried: number;
   onCall: () => void;
+  /** A call's slot came and it goes out. */
+  onSent: () => void;
 }
 
 /**
@@ -281,13 +290,14 @@ async function sendCalls(sending: Sending, leads: VendorRecord[]): Promise<RowOu
  * slot after the vendor's time (a refused call wrote nothing, and the chunk's calls that landed are not sent twice),
  * up to RATE_LIMITED_CALL_ATTEMPTS times and for waits up to RATE_LIMITED_WAIT_IN_PLACE_MS. Past them, and on refused
  * keys or an answer the vendor never gives, the chunk's attempt fails, for Temporal's retry at the vendor's time or
- * for the sync to fail saying what to fix. `resent`: this batch may have landed before (a lost answer), which
- * activities, not idempotent at the vendor, check before posting again.
+ * for the sync to fail saying what to fix. `resent`: this batch may have landed before (a lost answer, an earlier
+ * attempt, or an earlier activity of the chunk stopped by a pause), which activities, not idempotent at the vendor,
+ * check before posting again.
  */
 async function send(
   sending: Sending,
   leads: VendorRecord[],
-  resent = activityInfo().attempt > 1,
+  resent = activityInfo().attempt > 1 || sending.task.sentBefore === true,
 ): Promise<RowOutcome[]> {
   if (leads.length === 0) return [];
   for (let attempt = 1, refusedForRate = 0; ;) {
@@ -375,7 +385,16 @@ async function callOnce(sending: Sending, leads: VendorRecord[], resent: boolean
     const pace: Pace = (call, lane = task.lane) => {
       calls.made++;
       calls.onCall();
-      return context.governor.paced(account, lane, task.share, call, { signal });
+      return context.governor.paced(
+        account,
+        lane,
+        task.share,
+        () => {
+          calls.onSent();
+          return call();
+        },
+        { signal },
+      );
     };
     return client.postActivities(task.lane, leads, pace, { retried: resent });
   }
@@ -392,6 +411,7 @@ async function callOnce(sending: Sending, leads: VendorRecord[], resent: boolean
       if (stated !== undefined && leads.length > stated) {
         throw new BatchTooLargeError(`the vendor takes at most ${stated} rows a call, as it stated before`, stated);
       }
+      calls.onSent();
       return client.upsertLeads(task.lane, leads, task.target);
     },
     { signal, quotaOf: (answer) => answer.quota },

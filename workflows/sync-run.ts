@@ -18,11 +18,13 @@ import type { LaneName } from '../src/core/plans.js';
 import type { ChunkRange } from '../src/core/source-refs.js';
 import {
   ShareSchema,
+  StoppedChunkSchema,
   type Carried,
   type RejectsReportRequest,
   type RetrySetSummary,
   type ChunkResult,
   type LaneRun,
+  type PendingChunk,
   type SyncProgress,
   type SyncRequest,
   type SyncResult,
@@ -57,6 +59,9 @@ export interface SyncRunActivities {
 /** Chunks carry a window's worth of calls (src/core/chunk-size.ts) in syncs started since this patch. */
 const WINDOW_CHUNKS = 'chunks-carry-a-window';
 
+/** A chunk a pause stopped after it sent calls runs again told so, in syncs that resumed one since this patch. */
+const PAUSED_CHUNKS_SENT_BEFORE = 'paused-chunks-say-they-sent';
+
 function describeRows(chunk: ChunkRange): string {
   const last = chunk.firstRow + chunk.rows - 1;
   return `row${last > chunk.firstRow ? `s ${chunk.firstRow}-${last}` : ` ${chunk.firstRow}`}`;
@@ -67,12 +72,22 @@ function sumOf(values: readonly number[]): number {
 }
 
 /** A chunk that stopped sending because the sync was paused (activities/push-chunk.ts). */
-function stoppedByPause(err: unknown): boolean {
+function stoppedByPause(err: unknown): err is ActivityFailure {
   return (
     err instanceof ActivityFailure &&
     err.cause instanceof ApplicationFailure &&
     err.cause.type === FailureType.syncPaused
   );
+}
+
+/**
+ * Whether a chunk stopped by the pause may have sent calls: unless its failure says none went out (an older worker's
+ * says nothing), it may have.
+ */
+function sentBeforePause(err: ActivityFailure): boolean {
+  const stopped =
+    err.cause instanceof ApplicationFailure ? StoppedChunkSchema.safeParse(err.cause.details?.[0]) : undefined;
+  return !(stopped?.success && !stopped.data.sent);
 }
 
 /**
@@ -266,12 +281,12 @@ export class SyncRun {
   private startChunks(sync: Carried, lane: LaneRun): void {
     const pending = this.pending(sync, lane.lane);
     while (pending.length > 0 && (this.inFlight.get(lane.lane) ?? 0) < maxInFlight(lane, this.chunkTerms())) {
-      const chunk = pending.shift()!;
+      const { sentBefore, ...chunk } = pending.shift()!;
       // The retry set's chunks are key ranges of the row store: they move no mark of the source.
       const retry = sync.retrying === true;
       this.inFlight.set(lane.lane, (this.inFlight.get(lane.lane) ?? 0) + 1);
       const done = () => this.inFlight.set(lane.lane, (this.inFlight.get(lane.lane) ?? 1) - 1);
-      void this.pushChunk(sync, lane, chunk, retry).then(
+      void this.pushChunk(sync, lane, chunk, { retry, sentBefore: sentBefore === true }).then(
         (result) => {
           done();
           this.completedThisRun++;
@@ -283,15 +298,22 @@ export class SyncRun {
         (err: unknown) => {
           done();
           if (!stoppedByPause(err)) return this.failed(`${lane.lane} lane, ${describeRows(chunk)}`, err);
-          // Back at the head of its lane, sent whole on resume.
-          pending.unshift(chunk);
+          // Back at the head of its lane, sent whole on resume; one that sent calls says so when it runs again, for
+          // activities posted before the pause must not be posted twice.
+          const sent = sentBefore === true || (sentBeforePause(err) && patched(PAUSED_CHUNKS_SENT_BEFORE));
+          pending.unshift(sent ? { ...chunk, sentBefore: true } : chunk);
           this.changed();
         },
       );
     }
   }
 
-  private pushChunk(sync: Carried, lane: LaneRun, chunk: ChunkRange, retry: boolean): Promise<ChunkResult> {
+  private pushChunk(
+    sync: Carried,
+    lane: LaneRun,
+    chunk: ChunkRange,
+    { retry, sentBefore }: { retry: boolean; sentBefore: boolean },
+  ): Promise<ChunkResult> {
     const scope = this.chunkScope ?? CancellationScope.current();
     return scope.run(() =>
       this.activities.chunks.pushChunk.executeWithOptions(
@@ -316,13 +338,14 @@ export class SyncRun {
             ...(sync.plan.pin ? { pin: sync.plan.pin } : {}),
             ...(sync.plan.runId ? { runId: sync.plan.runId } : {}),
             ...(retry ? { retry: true as const } : {}),
+            ...(sentBefore ? { sentBefore: true as const } : {}),
           },
         ],
       ),
     );
   }
 
-  private pending(sync: Carried, lane: LaneName): ChunkRange[] {
+  private pending(sync: Carried, lane: LaneName): PendingChunk[] {
     return (sync.pending[lane] ??= []);
   }
 

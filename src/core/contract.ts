@@ -121,8 +121,21 @@ export const ChunkTaskSchema = z.object({
   rejectsTable: z.unknown().optional(),
   /** The chunk is a key range of the retry set (src/rejects/row-store.ts), its rows read by key as they are now. */
   retry: z.literal(true).optional(),
+  /**
+   * An earlier activity of this chunk sent calls before the sync's pause stopped it: the chunk's activities are checked
+   * against what their leads already have before any is posted, as on a retried attempt.
+   */
+  sentBefore: z.literal(true).optional(),
 });
 export type ChunkTask = z.infer<typeof ChunkTaskSchema>;
+
+/** What a chunk stopped by its sync's pause tells the sync, in its failure's details: whether any call went out. */
+export const StoppedChunkSchema = z.object({ sent: z.boolean() });
+export type StoppedChunk = z.infer<typeof StoppedChunkSchema>;
+
+/** A chunk waiting for its turn, marked once an activity of it was stopped by a pause after sending calls. */
+export const PendingChunkSchema = ChunkRangeSchema.extend({ sentBefore: z.literal(true).optional() });
+export type PendingChunk = z.infer<typeof PendingChunkSchema>;
 
 export interface ChunkResult {
   rows: number;
@@ -243,7 +256,7 @@ export const CarriedSchema = z
         ahead: z.array(ChunkRangeSchema).max(MAX_CARRIED_CHUNKS),
       })
       .strict(),
-    pending: z.partialRecord(LaneNameSchema, z.array(ChunkRangeSchema).max(MAX_CARRIED_CHUNKS)),
+    pending: z.partialRecord(LaneNameSchema, z.array(PendingChunkSchema).max(MAX_CARRIED_CHUNKS)),
     counts: SyncCountsSchema,
     startedAt: z.number().int().nonnegative(),
     run: z.number().int().nonnegative(),

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { SyncInputSchema, ZERO_COUNTS, type Carried, type SyncRequest } from '../../src/core/contract.js';
+import {
+  CarriedSchema,
+  SyncInputSchema,
+  ZERO_COUNTS,
+  type Carried,
+  type SyncRequest,
+} from '../../src/core/contract.js';
 import { startWatermark } from '../../src/core/watermark.js';
 import { carriedOn, countChunk, syncProgress, syncResult } from '../../workflows/sync-state.js';
 
@@ -174,5 +180,15 @@ describe('what a run carries to the next', () => {
     const next = carriedOn(sync, true);
 
     expect(next).toEqual({ ...sync, paused: true, run: 5 });
+  });
+
+  it('keeps a pending chunk marked as having sent calls before a pause, as the next run reads it', () => {
+    const stopped = { from: 100, to: 200, firstRow: 11, rows: 10, sentBefore: true as const };
+    const waiting = { from: 200, to: 300, firstRow: 21, rows: 10 };
+    const sync = carried({ paused: true, pending: { general: [stopped, waiting] } });
+
+    const next = CarriedSchema.parse(JSON.parse(JSON.stringify(carriedOn(sync, true))));
+
+    expect(next.pending.general).toEqual([stopped, waiting]);
   });
 });
