@@ -304,13 +304,24 @@ export function effectivePlan(
   });
 }
 
+/**
+ * An account the config does not name. A worker reads it as "not yet": a reload may add it, and another worker may
+ * already have it (see ActivityContext.account).
+ */
+export class UnknownAccountError extends ConfigError {
+  override name = 'UnknownAccountError';
+}
+
 export function findAccount(config: LoadedConfig, name: string): Account {
   // An own property only: `constructor` or `__proto__` is no account.
   const account = Object.hasOwn(config.accounts, name) ? config.accounts[name] : undefined;
   if (!account) {
-    throw new ConfigError(
-      `unknown account '${name}' in ${config.path} (configured: ${Object.keys(config.accounts).join(', ') || 'none'})`,
-    );
+    throw new UnknownAccountError(unknownAccount(config, name));
   }
   return account;
+}
+
+/** What an error says of an account the config does not name: the file and the accounts it does name. */
+export function unknownAccount(config: LoadedConfig, name: string): string {
+  return `unknown account '${name}' in ${config.path} (configured: ${Object.keys(config.accounts).join(', ') || 'none'})`;
 }

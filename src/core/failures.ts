@@ -14,6 +14,11 @@ export const FailureType = {
    * its pending ones, and sends it whole on resume.
    */
   syncPaused: 'SyncPaused',
+  /**
+   * The worker's config does not name the account (yet): retried, so that the sync waits for a config reload that
+   * adds it, or for a worker that has it.
+   */
+  accountUnknown: 'AccountUnknown',
 } as const;
 
 /** Failures no retry can fix: the sync stops and says why. */
