@@ -209,15 +209,24 @@ export class ActivityContext {
    * its account this way (prepareSync), so one added while it waits starts within moments of the reload.
    */
   async accountAdded(name: string, waitMs: number, signal: AbortSignal): Promise<boolean> {
-    const wait = AbortSignal.any([signal, AbortSignal.timeout(waitMs)]);
-    while (!Object.hasOwn(this.deps.config.accounts, name)) {
-      try {
-        await once(this.reloads, 'reloaded', { signal: wait });
-      } catch {
-        return false;
+    // A timer of its own, not AbortSignal.timeout: combined by AbortSignal.any and held by nothing else, that signal
+    // is collected as garbage on Node 20 and never fires, and the wait would outlast its attempt.
+    const wait = new AbortController();
+    const timer = setTimeout(() => wait.abort(), waitMs);
+    const cancel = () => wait.abort();
+    signal.addEventListener('abort', cancel, { once: true });
+    try {
+      while (!Object.hasOwn(this.deps.config.accounts, name)) {
+        if (signal.aborted) return false;
+        await once(this.reloads, 'reloaded', { signal: wait.signal });
       }
+      return true;
+    } catch {
+      return false;
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', cancel);
     }
-    return true;
   }
 
   /**

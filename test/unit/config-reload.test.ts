@@ -1,3 +1,6 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { Client } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
 import { ActivityContext } from '../../activities/context.js';
@@ -103,6 +106,20 @@ describe("a worker's activity context across reloads", () => {
 
     await expect(timedOut).resolves.toBe(false);
     await expect(cancelled).resolves.toBe(false);
+  });
+
+  it("ends the wait at its time though the garbage collector runs meanwhile (an attempt's wait is bounded)", async () => {
+    const activities = context(config({ a: LEADSQUARED_ACCOUNT }));
+    setFlagsFromString('--expose-gc');
+    const collect = runInNewContext('gc') as () => void;
+    const collecting = setInterval(collect, 20);
+    try {
+      const waited = activities.accountAdded('b', 200, new AbortController().signal);
+      const late = sleep(3_000).then(() => 'still waiting');
+      await expect(Promise.race([waited, late])).resolves.toBe(false);
+    } finally {
+      clearInterval(collecting);
+    }
   });
 
   it('connects anew to a changed account, while a chunk that connected before keeps its connection', () => {
