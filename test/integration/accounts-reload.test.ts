@@ -3,9 +3,10 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import type { Client, Connection } from '@temporalio/client';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { syncProgress } from '../../src/api/syncs.js';
 import type { TaskQueueMode } from '../../src/core/task-queues.js';
 import { eventually } from '../helpers/run-cli.js';
-import { pendingFailure } from '../helpers/workflow-failure.js';
+import { pendingFailure, workflowFailure } from '../helpers/workflow-failure.js';
 import {
   leadRows,
   leadSquaredAccount,
@@ -19,6 +20,8 @@ import {
 /** What the issue asks of an account added while workers run: a sync within 10 s of the write, no restart. */
 const ADDED_ACCOUNT_SYNCS_WITHIN_MS = 10_000;
 const ROWS = 20;
+/** Tens of seconds at Enterprise: the account is removed while the sync is well under way. */
+const REMOVED_ROWS = 600;
 
 interface LogLine {
   level: string;
@@ -145,6 +148,40 @@ describe.each<TaskQueueMode>(['shared', 'per-account'])(
       const rows = leadRows(ROWS);
       const handle = await startLeadsSync(client, running, rows);
       expect(await handle.result()).toMatchObject({ totalRows: ROWS, accepted: ROWS, rejected: 0 });
+    });
+
+    it('fails a running sync of an account removed from the file, naming it, with no chunk sent half-way', async () => {
+      const rows = leadRows(REMOVED_ROWS);
+      const handle = await startLeadsSync(
+        client,
+        { ...added, directory: running.directory, taskQueue: running.taskQueue },
+        rows,
+      );
+      await eventually(
+        () => syncProgress(handle),
+        (progress) => progress.counts.accepted > 0,
+        { timeoutMs: 60_000 },
+      );
+
+      // The accounts as they stood before the file was broken, less the one the sync writes to.
+      const accounts = await accountsOf(running);
+      delete accounts[added.accountName];
+      delete (accounts[running.accountName] as { timeoutMs?: number }).timeoutMs;
+      await save({ ...file, accounts });
+      const failure = await workflowFailure(handle.result());
+
+      expect(failure.type).toBe('ConfigError');
+      expect(failure.message).toContain(
+        `account '${added.accountName}' was removed from ${running.configPath} by a config reload while this sync used it`,
+      );
+      // Chunks running at the reload finished with the account they started with; none after it sent a row: what the
+      // vendor holds is exactly what the sync's finished chunks counted.
+      const { counts } = await syncProgress(handle);
+      const stored = added.simulator.report({ requests: false }).leads.count - ROWS;
+      expect(counts.accepted).toBeGreaterThan(0);
+      expect(counts.accepted).toBeLessThan(REMOVED_ROWS);
+      expect(stored).toBe(counts.accepted);
+      console.info(`${taskQueues}: the removed account's sync stopped at ${counts.accepted} of ${REMOVED_ROWS} rows`);
     });
   },
 );
