@@ -29,5 +29,13 @@ export const NON_RETRYABLE: readonly string[] = [
   FailureType.unexpectedResponse,
 ];
 
-/** Failures that are the user's to fix (config, credentials, a missing target), not a fault of leadsync's. */
-export const USER_FAILURES: readonly string[] = [FailureType.config, FailureType.auth, FailureType.notFound];
+/**
+ * Failures that are the user's to fix (config, credentials, a missing target, an account no reload added), not a fault
+ * of leadsync's.
+ */
+export const USER_FAILURES: readonly string[] = [
+  FailureType.config,
+  FailureType.auth,
+  FailureType.notFound,
+  FailureType.accountUnknown,
+];

@@ -183,5 +183,25 @@ describe.each<TaskQueueMode>(['shared', 'per-account'])(
       expect(stored).toBe(counts.accepted);
       console.info(`${taskQueues}: the removed account's sync stopped at ${counts.accepted} of ${REMOVED_ROWS} rows`);
     });
+
+    it('reloads on SIGHUP, and goes on running', async () => {
+      const reloads = () => logs.filter((line) => line.msg === 'config reloaded').length;
+      const before = reloads();
+
+      child.kill('SIGHUP');
+
+      await eventually(
+        async () => reloads(),
+        (count) => count === before + 1,
+        { timeoutMs: 10_000 },
+      );
+      expect(logs.findLast((line) => line.msg === 'config reloaded')).toMatchObject({
+        added: [],
+        changed: [],
+        removed: [],
+      });
+      expect(child.exitCode).toBeNull();
+      expect(child.signalCode).toBeNull();
+    });
   },
 );
