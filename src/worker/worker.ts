@@ -180,22 +180,15 @@ export class LeadsyncWorker {
     if (this.stopping) return undefined;
     let next: LoadedConfig;
     let changes: AccountChanges;
+    let lanes: LaneWorker[];
     try {
       next = await loadConfig(running.path, this.setup.vendors);
       requireSecrets(next, this.setup.env);
       changes = reloadChanges(running, next);
-    } catch (err) {
-      logger.error('config file not reloaded: the running config stays', {
-        config: running.path,
-        error: err instanceof Error ? err.message : String(err),
-      });
-      return undefined;
-    }
-    let lanes: LaneWorker[];
-    try {
+      // A lane that cannot start (the server unreachable) refuses the reload too: its accounts' chunks would wait.
       lanes = await this.addLanes(next);
     } catch (err) {
-      logger.error('config file not reloaded: a lane could not start; the running config stays', {
+      logger.error('config file not reloaded: the running config stays', {
         config: running.path,
         error: err instanceof Error ? err.message : String(err),
       });
