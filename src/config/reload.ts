@@ -26,6 +26,8 @@ const RESTART_ONLY: {
   temporal: ['temporal', (config) => config.temporal],
   alerts: ['alerts', (config) => config.alerts],
   worker: ['worker', (config) => config.worker],
+  // The workers watch the directory they started with.
+  accountFiles: ['accountFiles', (config) => config.accountFiles],
 };
 
 /**

@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import type { Client, Connection } from '@temporalio/client';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +15,7 @@ import {
   startLeadsSync,
   stopChild,
   testClient,
+  type LeadRow,
   type LeadSquaredSetup,
 } from '../helpers/sync-harness.js';
 
@@ -48,6 +50,34 @@ function logLines(child: ChildProcess): LogLine[] {
   return lines;
 }
 
+/** Saves a file as an editor does: a new (hidden) file renamed over the old one, a new inode. */
+async function saveAs(path: string, content: unknown): Promise<number> {
+  const swap = join(dirname(path), `.${basename(path)}.swp`);
+  await writeFile(swap, toYaml(content));
+  await rename(swap, path);
+  return Date.now();
+}
+
+/** A `leadsync worker` child on `running`'s config, with `added`'s keys in its environment too, once it polls. */
+async function startCliWorker(
+  running: LeadSquaredSetup,
+  added: LeadSquaredSetup,
+): Promise<{ child: ChildProcess; logs: LogLine[] }> {
+  const child = spawnCliWorker(running, added.env);
+  const logs = logLines(child);
+  await eventually(
+    async () => logs.some((line) => line.msg.startsWith('reloads its accounts')),
+    (started) => started,
+    { timeoutMs: 120_000 },
+  );
+  return { child, logs };
+}
+
+/** Starts a sync of `rows` into `account` from a file where `worker`'s config lets it read, on its queue. */
+function startSyncInto(client: Client, worker: LeadSquaredSetup, account: LeadSquaredSetup, rows: LeadRow[]) {
+  return startLeadsSync(client, { ...account, directory: worker.directory, taskQueue: worker.taskQueue }, rows);
+}
+
 async function accountsOf(setup: LeadSquaredSetup): Promise<Record<string, unknown>> {
   return (parseYaml(await readFile(setup.configPath, 'utf8')) as { accounts: Record<string, unknown> }).accounts;
 }
@@ -63,12 +93,7 @@ describe.each<TaskQueueMode>(['shared', 'per-account'])(
     let connection: Connection;
     let file: Record<string, unknown>;
 
-    /** Saves the config file as an editor does: a new file renamed over the old one (a new inode). */
-    async function save(config: unknown): Promise<number> {
-      await writeFile(`${running.configPath}.swp`, typeof config === 'string' ? config : toYaml(config));
-      await rename(`${running.configPath}.swp`, running.configPath);
-      return Date.now();
-    }
+    const save = (config: unknown) => saveAs(running.configPath, config);
 
     beforeAll(async () => {
       running = await leadSquaredAccount({ plan: 'enterprise' });
@@ -77,13 +102,7 @@ describe.each<TaskQueueMode>(['shared', 'per-account'])(
       file = { ...(parseYaml(await readFile(running.configPath, 'utf8')) as object), worker: { taskQueues } };
       await save(file);
       ({ client, connection } = await testClient());
-      child = spawnCliWorker(running, added.env);
-      logs = logLines(child);
-      await eventually(
-        async () => logs.some((line) => line.msg.startsWith('reloads its accounts')),
-        (started) => started,
-        { timeoutMs: 120_000 },
-      );
+      ({ child, logs } = await startCliWorker(running, added));
     });
 
     afterAll(async () => {
@@ -95,12 +114,7 @@ describe.each<TaskQueueMode>(['shared', 'per-account'])(
 
     it('holds a sync for an account it does not know, saying so, and runs it within 10 s of the account being added', async () => {
       const rows = leadRows(ROWS);
-      // The file where this worker reads sources, the sync into the account its config lacks.
-      const handle = await startLeadsSync(
-        client,
-        { ...added, directory: running.directory, taskQueue: running.taskQueue },
-        rows,
-      );
+      const handle = await startSyncInto(client, running, added, rows);
 
       // It waits: the worker says so, and the sync's prepare step carries the reason while it retries in place.
       await eventually(
@@ -151,12 +165,7 @@ describe.each<TaskQueueMode>(['shared', 'per-account'])(
     });
 
     it('fails a running sync of an account removed from the file, naming it, with no chunk sent half-way', async () => {
-      const rows = leadRows(REMOVED_ROWS);
-      const handle = await startLeadsSync(
-        client,
-        { ...added, directory: running.directory, taskQueue: running.taskQueue },
-        rows,
-      );
+      const handle = await startSyncInto(client, running, added, leadRows(REMOVED_ROWS));
       await eventually(
         () => syncProgress(handle),
         (progress) => progress.counts.accepted > 0,
@@ -205,3 +214,45 @@ describe.each<TaskQueueMode>(['shared', 'per-account'])(
     });
   },
 );
+
+describe('a `leadsync worker` with a directory of account files', () => {
+  let running: LeadSquaredSetup;
+  let added: LeadSquaredSetup;
+  let child: ChildProcess;
+  let client: Client;
+  let connection: Connection;
+  let accountFiles: string;
+
+  beforeAll(async () => {
+    running = await leadSquaredAccount({ plan: 'enterprise' });
+    added = await leadSquaredAccount({ plan: 'enterprise' });
+    accountFiles = join(running.directory, 'accounts.d');
+    await mkdir(accountFiles);
+    const file = parseYaml(await readFile(running.configPath, 'utf8')) as object;
+    await saveAs(running.configPath, { ...file, accountFiles: 'accounts.d', worker: { taskQueues: 'shared' } });
+    ({ client, connection } = await testClient());
+    ({ child } = await startCliWorker(running, added));
+  });
+
+  afterAll(async () => {
+    if (child) await stopChild(child);
+    await connection?.close();
+    await running?.simulator.stop();
+    await added?.simulator.stop();
+  });
+
+  it('runs a waiting sync within 10 s of its account file being saved into the directory', async () => {
+    const handle = await startSyncInto(client, running, added, leadRows(ROWS));
+    expect(await pendingFailure(handle)).toMatchObject({ type: 'AccountUnknown' });
+
+    const written = await saveAs(join(accountFiles, `${added.accountName}.yaml`), {
+      accounts: await accountsOf(added),
+    });
+    const result = await handle.result();
+    const landedAfterMs = Date.now() - written;
+
+    expect(result).toMatchObject({ totalRows: ROWS, accepted: ROWS, rejected: 0 });
+    expect(landedAfterMs).toBeLessThan(ADDED_ACCOUNT_SYNCS_WITHIN_MS);
+    console.info(`account files: the added account's sync of ${ROWS} rows landed ${landedAfterMs} ms after the write`);
+  });
+});

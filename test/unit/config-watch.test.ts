@@ -1,4 +1,4 @@
-import { mkdtemp, rename, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -20,7 +20,7 @@ describe("the worker's watch of its config file", () => {
     const path = join(directory, 'leadsync.yaml');
     await writeFile(path, 'accounts: {}\n');
     let changes = 0;
-    watches.push(watchConfig(path, () => changes++, SETTLE_MS));
+    watches.push(watchConfig({ path }, () => changes++, SETTLE_MS));
     return { path, changes: () => changes };
   }
 
@@ -43,6 +43,25 @@ describe("the worker's watch of its config file", () => {
     await sleep(QUIET_MS);
 
     expect(changes()).toBe(1);
+  });
+
+  it('sees an account file added to its directory, then changed, then removed', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'leadsync-watch-'));
+    const accountFiles = join(directory, 'accounts.d');
+    await mkdir(accountFiles);
+    const path = join(directory, 'leadsync.yaml');
+    await writeFile(path, 'accounts: {}\naccountFiles: accounts.d\n');
+    let changes = 0;
+    watches.push(watchConfig({ path, accountFiles }, () => changes++, SETTLE_MS));
+
+    await writeFile(join(accountFiles, 'acme.yaml'), 'accounts: { acme: 1 }\n');
+    await sleep(QUIET_MS);
+    await writeFile(join(accountFiles, 'acme.yaml'), 'accounts: { acme: 2 }\n');
+    await sleep(QUIET_MS);
+    await rm(join(accountFiles, 'acme.yaml'));
+    await sleep(QUIET_MS);
+
+    expect(changes).toBe(3);
   });
 
   it('lets the same text written again, and other files of the directory, pass without a reload', async () => {

@@ -37,7 +37,7 @@ export function registerWorker(program: Command): void {
         if (worker) void reloadNow(worker);
         else reloadWhenStarted = true;
       };
-      const watcher = watchConfig(config.path, reload);
+      const watcher = watchConfig(config, reload);
       process.on('SIGHUP', reload);
       try {
         worker = await LeadsyncWorker.create({
