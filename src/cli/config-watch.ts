@@ -26,12 +26,13 @@ export function watchConfig(
     changed();
   };
   const directories = [dirname(config.path), ...(config.accountFiles ? [config.accountFiles] : [])];
-  const watchers = directories.map((directory) =>
-    watch(directory, { persistent: false }, () => {
-      clearTimeout(timer);
-      timer = setTimeout(settled, settleMs);
-    }),
-  );
+  const soon = () => {
+    clearTimeout(timer);
+    timer = setTimeout(settled, settleMs);
+  };
+  // A watch that fails (its directory removed) ends; the reload it leads to says what is missing, and SIGHUP still
+  // reloads.
+  const watchers = directories.map((directory) => watch(directory, { persistent: false }, soon).on('error', soon));
   return {
     close() {
       clearTimeout(timer);

@@ -10,7 +10,10 @@ import { temporalTarget } from '../temporal-connection.js';
 export function registerWorker(program: Command): void {
   program
     .command('worker')
-    .description('run a worker for every account of the config file; run as many as you like, the ceilings stay global')
+    .description(
+      'run a worker for every account of the config file; run as many as you like, the ceilings stay global. ' +
+        'It reloads the accounts on SIGHUP and when the file (or an account file) changes',
+    )
     .option('--config <path>', 'config file (default: $LEADSYNC_CONFIG, else leadsync.yaml)')
     .option(
       '--task-queue <name>',
@@ -53,7 +56,10 @@ export function registerWorker(program: Command): void {
         });
         for (const lane of worker.lanes) logger.info('polling lane', { ...lane });
         if (metricsBindAddress) logger.info('metrics', { url: `http://${metricsBindAddress}/metrics` });
-        logger.info('reloads its accounts on SIGHUP and when the config file changes', { config: config.path });
+        logger.info('reloads its accounts on SIGHUP and when the config file changes', {
+          config: config.path,
+          ...(config.accountFiles ? { accountFiles: config.accountFiles } : {}),
+        });
         if (reloadWhenStarted) void reloadNow(worker);
         await worker.run();
       } finally {
