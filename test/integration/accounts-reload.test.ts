@@ -58,19 +58,47 @@ async function saveAs(path: string, content: unknown): Promise<number> {
   return Date.now();
 }
 
-/** A `leadsync worker` child on `running`'s config, with `added`'s keys in its environment too, once it polls. */
-async function startCliWorker(
-  running: LeadSquaredSetup,
-  added: LeadSquaredSetup,
-): Promise<{ child: ChildProcess; logs: LogLine[] }> {
-  const child = spawnCliWorker(running, added.env);
-  const logs = logLines(child);
-  await eventually(
-    async () => logs.some((line) => line.msg.startsWith('reloads its accounts')),
-    (started) => started,
-    { timeoutMs: 120_000 },
-  );
-  return { child, logs };
+/** What a file's tests share: a worker process on `running`'s config, an account `added` it lacks, a client. */
+interface ReloadFixture {
+  running: LeadSquaredSetup;
+  /** Its keys are in the worker's environment from the start (leadSquaredAccount sets them): only the config lacks it. */
+  added: LeadSquaredSetup;
+  /** The config file the worker started with. */
+  file: Record<string, unknown>;
+  child: ChildProcess;
+  logs: LogLine[];
+  client: Client;
+}
+
+/**
+ * Sets up (beforeAll) a `leadsync worker` child on `running`'s config with the keys `more` adds, once it polls, and
+ * tears it down (afterAll). Read the fields inside tests.
+ */
+function reloadFixture(more: (running: LeadSquaredSetup) => Promise<Record<string, unknown>>): ReloadFixture {
+  const fixture = {} as ReloadFixture;
+  let connection: Connection | undefined;
+  beforeAll(async () => {
+    fixture.running = await leadSquaredAccount({ plan: 'enterprise' });
+    fixture.added = await leadSquaredAccount({ plan: 'enterprise' });
+    const written = parseYaml(await readFile(fixture.running.configPath, 'utf8')) as object;
+    fixture.file = { ...written, ...(await more(fixture.running)) };
+    await saveAs(fixture.running.configPath, fixture.file);
+    ({ client: fixture.client, connection } = await testClient());
+    fixture.child = spawnCliWorker(fixture.running, fixture.added.env);
+    fixture.logs = logLines(fixture.child);
+    await eventually(
+      async () => fixture.logs.some((line) => line.msg.startsWith('reloads its accounts')),
+      (started) => started,
+      { timeoutMs: 120_000 },
+    );
+  });
+  afterAll(async () => {
+    if (fixture.child) await stopChild(fixture.child);
+    await connection?.close();
+    await fixture.running?.simulator.stop();
+    await fixture.added?.simulator.stop();
+  });
+  return fixture;
 }
 
 /** Starts a sync of `rows` into `account` from a file where `worker`'s config lets it read, on its queue. */
@@ -85,34 +113,11 @@ async function accountsOf(setup: LeadSquaredSetup): Promise<Record<string, unkno
 describe.each<TaskQueueMode>(['shared', 'per-account'])(
   'a `leadsync worker` with %s task queues, its config changed while it runs',
   (taskQueues) => {
-    let running: LeadSquaredSetup;
-    let added: LeadSquaredSetup;
-    let child: ChildProcess;
-    let logs: LogLine[];
-    let client: Client;
-    let connection: Connection;
-    let file: Record<string, unknown>;
-
-    const save = (config: unknown) => saveAs(running.configPath, config);
-
-    beforeAll(async () => {
-      running = await leadSquaredAccount({ plan: 'enterprise' });
-      // Its keys are in the worker's environment from the start (leadSquaredAccount sets them): only the config lacks it.
-      added = await leadSquaredAccount({ plan: 'enterprise' });
-      file = { ...(parseYaml(await readFile(running.configPath, 'utf8')) as object), worker: { taskQueues } };
-      await save(file);
-      ({ client, connection } = await testClient());
-      ({ child, logs } = await startCliWorker(running, added));
-    });
-
-    afterAll(async () => {
-      if (child) await stopChild(child);
-      await connection?.close();
-      await running?.simulator.stop();
-      await added?.simulator.stop();
-    });
+    const fixture = reloadFixture(async () => ({ worker: { taskQueues } }));
+    const save = (config: unknown) => saveAs(fixture.running.configPath, config);
 
     it('holds a sync for an account it does not know, saying so, and runs it within 10 s of the account being added', async () => {
+      const { running, added, file, logs, client } = fixture;
       const rows = leadRows(ROWS);
       const handle = await startSyncInto(client, running, added, rows);
 
@@ -145,6 +150,7 @@ describe.each<TaskQueueMode>(['shared', 'per-account'])(
     });
 
     it('keeps its running config when the file does not parse, naming the file and the key, and syncs on', async () => {
+      const { running, file, child, logs, client } = fixture;
       const accounts = await accountsOf(running);
       const broken = { ...accounts, [running.accountName]: { ...accounts[running.accountName]!, timeoutMs: -1 } };
       await writeFile(running.configPath, toYaml({ ...file, accounts: broken }));
@@ -165,6 +171,7 @@ describe.each<TaskQueueMode>(['shared', 'per-account'])(
     });
 
     it('fails a running sync of an account removed from the file, naming it, with no chunk sent half-way', async () => {
+      const { running, added, file, client } = fixture;
       const handle = await startSyncInto(client, running, added, leadRows(REMOVED_ROWS));
       await eventually(
         () => syncProgress(handle),
@@ -194,6 +201,7 @@ describe.each<TaskQueueMode>(['shared', 'per-account'])(
     });
 
     it('reloads on SIGHUP, and goes on running', async () => {
+      const { child, logs } = fixture;
       const reloads = () => logs.filter((line) => line.msg === 'config reloaded').length;
       const before = reloads();
 
@@ -216,36 +224,17 @@ describe.each<TaskQueueMode>(['shared', 'per-account'])(
 );
 
 describe('a `leadsync worker` with a directory of account files', () => {
-  let running: LeadSquaredSetup;
-  let added: LeadSquaredSetup;
-  let child: ChildProcess;
-  let client: Client;
-  let connection: Connection;
-  let accountFiles: string;
-
-  beforeAll(async () => {
-    running = await leadSquaredAccount({ plan: 'enterprise' });
-    added = await leadSquaredAccount({ plan: 'enterprise' });
-    accountFiles = join(running.directory, 'accounts.d');
-    await mkdir(accountFiles);
-    const file = parseYaml(await readFile(running.configPath, 'utf8')) as object;
-    await saveAs(running.configPath, { ...file, accountFiles: 'accounts.d', worker: { taskQueues: 'shared' } });
-    ({ client, connection } = await testClient());
-    ({ child } = await startCliWorker(running, added));
-  });
-
-  afterAll(async () => {
-    if (child) await stopChild(child);
-    await connection?.close();
-    await running?.simulator.stop();
-    await added?.simulator.stop();
+  const fixture = reloadFixture(async (running) => {
+    await mkdir(join(running.directory, 'accounts.d'));
+    return { accountFiles: 'accounts.d', worker: { taskQueues: 'shared' } };
   });
 
   it('runs a waiting sync within 10 s of its account file being saved into the directory', async () => {
+    const { running, added, client } = fixture;
     const handle = await startSyncInto(client, running, added, leadRows(ROWS));
     expect(await pendingFailure(handle)).toMatchObject({ type: 'AccountUnknown' });
 
-    const written = await saveAs(join(accountFiles, `${added.accountName}.yaml`), {
+    const written = await saveAs(join(running.directory, 'accounts.d', `${added.accountName}.yaml`), {
       accounts: await accountsOf(added),
     });
     const result = await handle.result();
