@@ -159,13 +159,14 @@ export class LeadsyncWorker {
   }
 
   /**
-   * Re-reads the config file and takes its accounts, or changes nothing. The whole file is checked first (its schema,
-   * every secret it names set in this environment, no key changed that only a restart takes: reloadChanges); a file
-   * that fails is logged as an error naming the file and the key, and the running config stays. Then the workers of
-   * new lanes start, and the activities see the new accounts: added ones take syncs, changed ones take effect for the
-   * chunks that start after (a running chunk keeps the account it connected with), and a removed one's chunks not yet
-   * started fail, saying so (ActivityContext.account). Lanes no longer configured keep their worker until a restart,
-   * so that chunks still queued there reach it and fail saying why, rather than wait for a poller forever.
+   * Re-reads the config file (and its account files) and takes its accounts, or changes nothing. The whole config is
+   * checked first (its schema, every secret it names set in this environment, no key changed that only a restart
+   * takes: reloadChanges); one that fails is logged as an error naming the file and the key, and the running config
+   * stays. Then the workers of new lanes start, and the activities see the new accounts: added ones take syncs,
+   * changed ones take effect for the chunks that start after (a running chunk keeps the account it connected with),
+   * and a removed one's chunks not yet started fail, saying so (ActivityContext.account). Lanes no longer configured
+   * keep their worker until a restart, so that chunks still queued there reach it and fail saying why, rather than
+   * wait for a poller forever.
    */
   async reload(): Promise<AccountChanges | undefined> {
     const reloaded = this.reloading.then(() => this.reloadOnce());
