@@ -87,7 +87,7 @@ export async function prepareSync(context: ActivityContext, request: SyncRequest
  * How long one attempt of prepare waits in place for a reload to add its account. Eight attempts (the control
  * activities' retry policy, workflows/sync.ts) make a sync wait about 15 minutes for its account before it fails.
  */
-export const ACCOUNT_WAIT_MS = 120_000;
+const ACCOUNT_WAIT_MS = 120_000;
 
 /**
  * A sync for an account this worker's config does not name waits for a reload that adds it, and says so: a warning
