@@ -1,6 +1,9 @@
+import { EventEmitter, once } from 'node:events';
 import type { Client } from '@temporalio/client';
 import { findAccount, type Account, type LoadedConfig } from '../src/config/accounts.js';
 import { resolveCredentials } from '../src/config/credentials.js';
+import type { AccountChanges } from '../src/config/reload.js';
+import { ConfigError } from '../src/core/errors.js';
 import { type Redactor } from '../src/observability/redactor.js';
 import { workerRedactor } from '../src/config/secrets.js';
 import { CallPacer } from '../src/governance/call-pacer.js';
@@ -27,6 +30,10 @@ import type { Vendor, VendorClient } from '../src/vendors/types.js';
 
 /** What the activities need from the worker process that hosts them. Credentials never leave it. */
 export interface ActivityDeps {
+  /**
+   * The running config: a reload (ActivityContext.reload) replaces it, so read it where it is used, never keep it. A
+   * chunk keeps the account it connected with (connect()) to its end.
+   */
   config: LoadedConfig;
   /** For the account governors: activities reserve their call slots through it. */
   client: Client;
@@ -35,6 +42,8 @@ export interface ActivityDeps {
   vendors: VendorRegistry;
   env?: NodeJS.ProcessEnv;
   fetch?: typeof fetch;
+  /** The worker's redactor, shared with its logger so both learn a reload's secrets; the config's own otherwise. */
+  redactor?: Redactor;
 }
 
 export interface ConnectedAccount {
@@ -56,13 +65,19 @@ export class ActivityContext {
   /** The first row of each lead of the syncs this worker scans or pushes: one version of a lead per sync. */
   readonly firstRows: FirstRowIndex;
   private readonly connected = new Map<string, ConnectedAccount>();
+  /** Accounts a reload removed, until one adds them back: their syncs' chunks not yet started are refused. */
+  private readonly removed = new Set<string>();
+  /** Tells syncs waiting for an account (accountAdded) that a reload happened. */
+  private readonly reloads = new EventEmitter();
   /** One lease per database a chunk has used, held until close(): see postgresConnections. */
   private readonly pools = new Map<string, PoolLease>();
 
   constructor(readonly deps: ActivityDeps) {
     this.governor = new CallPacer(deps.client, deps.workflowTaskQueue);
     this.pauses = PauseWatches.forClient(deps.client);
-    this.redactor = workerRedactor(deps.config, deps.env ?? process.env);
+    this.redactor = deps.redactor ?? workerRedactor(deps.config, deps.env ?? process.env);
+    // Every sync waiting for its account listens; none is a leak.
+    this.reloads.setMaxListeners(0);
     this.firstRows = new FirstRowIndex(deps.config.rejectsDirectory);
   }
 
@@ -158,8 +173,57 @@ export class ActivityContext {
     await Promise.all(leases.map((lease) => lease.release()));
   }
 
+  /**
+   * The account as the running config has it. One a reload removed is refused for good (a chunk of its sync fails
+   * rather than write to an account the operator took away); one never configured is "not yet" (UnknownAccountError,
+   * retried): a reload, or another worker, may have it.
+   */
   account(name: string): Account {
+    if (this.removed.has(name)) {
+      throw new ConfigError(
+        `account '${name}' was removed from ${this.deps.config.path} by a config reload while this sync used it: ` +
+          'its work not yet started is not sent (what landed stays); add the account back and start the sync again',
+      );
+    }
     return findAccount(this.deps.config, name);
+  }
+
+  /**
+   * Waits up to `waitMs` for a reload to add the account; true once the running config names it. A sync waits for
+   * its account this way (prepareSync), so one added while it waits starts within moments of the reload.
+   */
+  async accountAdded(name: string, waitMs: number, signal: AbortSignal): Promise<boolean> {
+    // A timer of its own, not AbortSignal.timeout: combined by AbortSignal.any and held by nothing else, that signal
+    // is collected as garbage on Node 20 and never fires, and the wait would outlast its attempt.
+    const wait = new AbortController();
+    const timer = setTimeout(() => wait.abort(), waitMs);
+    const cancel = () => wait.abort();
+    signal.addEventListener('abort', cancel, { once: true });
+    try {
+      while (!Object.hasOwn(this.deps.config.accounts, name)) {
+        if (signal.aborted) return false;
+        await once(this.reloads, 'reloaded', { signal: wait.signal });
+      }
+      return true;
+    } catch {
+      return false;
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', cancel);
+    }
+  }
+
+  /**
+   * Takes a reloaded config (checked whole before: reloadChanges, requireSecrets): new chunks connect anew to a changed
+   * account, with its new keys, address and plan, while those running keep the connection they started with.
+   */
+  reload(next: LoadedConfig, changes: AccountChanges): void {
+    for (const name of [...changes.changed, ...changes.removed]) this.connected.delete(name);
+    for (const name of changes.removed) this.removed.add(name);
+    for (const name of changes.added) this.removed.delete(name);
+    this.redactor.absorb(workerRedactor(next, this.deps.env ?? process.env));
+    this.deps.config = next;
+    this.reloads.emit('reloaded');
   }
 
   connect(name: string): ConnectedAccount {

@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Redactor } from '../src/observability/redactor.js';
+import { UnknownAccountError } from '../src/config/accounts.js';
 import { ConfigError } from '../src/core/errors.js';
 import { FailureType } from '../src/core/failures.js';
 import { VendorError } from '../src/vendors/errors.js';
@@ -7,11 +8,13 @@ import { VendorError } from '../src/vendors/errors.js';
 /**
  * Turns what a vendor call threw into what Temporal should do with it: a rate limit retries exactly when the vendor
  * said, a transient fault retries with backoff, and what no retry can fix (credentials, config, a missing target,
- * an answer we do not understand) fails the sync at once. Every message passes the redactor on the way out.
+ * an answer we do not understand) fails the sync at once; an account the config does not name yet is retried, for a
+ * reload may add it. Every message passes the redactor on the way out.
  */
 export function toActivityFailure(err: unknown, redactor: Redactor): Error {
   if (err instanceof ApplicationFailure) return redactedFailure(err, redactor);
   const message = redactor.redact(err instanceof Error ? err.message : String(err));
+  if (err instanceof UnknownAccountError) return ApplicationFailure.retryable(message, FailureType.accountUnknown);
   if (err instanceof ConfigError) return ApplicationFailure.nonRetryable(message, FailureType.config);
   if (!(err instanceof VendorError))
     return ApplicationFailure.retryable(message, err instanceof Error ? err.name : 'Error');

@@ -1,4 +1,5 @@
-import { activityInfo } from '@temporalio/activity';
+import { Context, activityInfo } from '@temporalio/activity';
+import { UnknownAccountError, unknownAccount } from '../src/config/accounts.js';
 import { syncAllowances } from '../src/core/allowance.js';
 import { ConfigError, formatZodIssues } from '../src/core/errors.js';
 import { checkMapping, identityMapping, type Mapping } from '../src/core/mapping.js';
@@ -17,7 +18,8 @@ import { laneRoute } from './lane-route.js';
  */
 export async function prepareSync(context: ActivityContext, request: SyncRequest): Promise<SyncPlan> {
   try {
-    return await withHeartbeats(async () => {
+    return await withHeartbeats(async (cancelled) => {
+      await waitForAccount(context, request.account, cancelled);
       const account = context.account(request.account);
       const { vendor, client } = context.connect(request.account);
       const target = vendor.targetSchema.safeParse(request.target);
@@ -79,6 +81,33 @@ export async function prepareSync(context: ActivityContext, request: SyncRequest
   } catch (err) {
     throw toActivityFailure(err, context.redactor);
   }
+}
+
+/**
+ * How long one attempt of prepare waits in place for a reload to add its account. Eight attempts (the control
+ * activities' retry policy, workflows/sync.ts) make a sync wait about 15 minutes for its account before it fails.
+ */
+const ACCOUNT_WAIT_MS = 120_000;
+
+/**
+ * A sync for an account this worker's config does not name waits for a reload that adds it, and says so: a warning
+ * in the worker's log on every attempt, and a retryable failure (AccountUnknown) that the sync's pending activity
+ * shows. The first attempt fails at once, so the reason shows as soon as the sync starts; the later ones wait in place
+ * and go on within moments of the reload. Another worker that has the account may take a retry meanwhile.
+ */
+async function waitForAccount(context: ActivityContext, name: string, cancelled: AbortSignal): Promise<void> {
+  if (Object.hasOwn(context.deps.config.accounts, name)) return;
+  const { attempt } = activityInfo();
+  const unknown = unknownAccount(context.deps.config, name);
+  Context.current().log.warn(`the sync waits for account '${name}': no such account in the config yet`, {
+    account: name,
+    config: context.deps.config.path,
+    attempt,
+  });
+  if (attempt > 1 && (await context.accountAdded(name, ACCOUNT_WAIT_MS, cancelled))) return;
+  throw new UnknownAccountError(
+    `${unknown}: the sync waits for a config reload that adds it (SIGHUP, or a change of the file), up to about 15 minutes`,
+  );
 }
 
 /** A field the vendor does not have would reject every row of the file: say it once, before the first row is sent. */

@@ -1,5 +1,6 @@
+import { readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import {
@@ -171,6 +172,11 @@ export const ConfigFileSchema = z
     alerts: AlertsConfigSchema.optional(),
     /** Where chunks run: per-account queues (the default) or shared ones (src/config/worker.ts). */
     worker: WorkerConfigSchema,
+    /**
+     * A directory of account files, relative to this file: each YAML or JSON file in it holds `accounts` as this file
+     * does, so that an account can be added or removed as a file of its own while workers run.
+     */
+    accountFiles: z.string().min(1, 'must be a directory path').optional(),
   })
   .strict();
 
@@ -195,6 +201,8 @@ export interface LoadedConfig {
   temporal?: TemporalConfig;
   alerts?: AlertsConfig;
   worker: WorkerConfig;
+  /** The directory of account files, whose accounts `accounts` holds with the file's own. */
+  accountFiles?: string;
 }
 
 /**
@@ -203,21 +211,80 @@ export interface LoadedConfig {
  */
 export async function loadConfig(path: string, registry: VendorRegistry = VENDORS): Promise<LoadedConfig> {
   const absolute = resolve(path);
+  const raw = await readConfigFile(absolute);
+  const directory = isObject(raw) ? accountFilesOf(raw, absolute) : undefined;
+  if (!isObject(raw) || directory === undefined) return parseConfig(raw, absolute, registry);
+  return parseConfig(
+    { ...raw, accounts: await withAccountFiles(raw, absolute, directory, registry) },
+    absolute,
+    registry,
+  );
+}
+
+/** An object, as a config file's top level and its `accounts` must be: the schema says so of anything else. */
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+async function readConfigFile(absolute: string): Promise<unknown> {
   let text: string;
   try {
     text = await readFile(absolute, 'utf8');
   } catch (err) {
     throw new ConfigError(`cannot read config file ${absolute}: ${(err as Error).message}`);
   }
-  let raw: unknown;
   try {
-    raw = absolute.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+    return absolute.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
   } catch (err) {
     throw new ConfigError(
       `config file ${absolute} is not valid ${absolute.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`,
     );
   }
-  return parseConfig(raw, absolute, registry);
+}
+
+/** The directory `accountFiles` names, relative to the config file; the schema reports a value that is no path. */
+function accountFilesOf(raw: Record<string, unknown>, path: string): string | undefined {
+  const { accountFiles } = raw;
+  return typeof accountFiles === 'string' && accountFiles !== '' ? resolve(dirname(path), accountFiles) : undefined;
+}
+
+/** The files of an account directory: YAML and JSON, hidden ones (an editor's swap file) left out, by name. */
+export function accountFileNames(directory: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(directory);
+  } catch (err) {
+    throw new ConfigError(`cannot read the account files' directory ${directory}: ${(err as Error).message}`);
+  }
+  return names.filter((name) => /^[^.].*\.(ya?ml|json)$/i.test(name)).sort();
+}
+
+/**
+ * The config's accounts and those of each account file: a file holds `accounts` alone, checked as a config file of its
+ * own (every error names that file and the key), and an account is named once across the config and its files.
+ */
+async function withAccountFiles(
+  raw: Record<string, unknown>,
+  path: string,
+  directory: string,
+  registry: VendorRegistry,
+): Promise<Record<string, unknown>> {
+  const accounts: Record<string, unknown> = isObject(raw.accounts) ? { ...raw.accounts } : {};
+  const from = new Map(Object.keys(accounts).map((name) => [name, path]));
+  for (const name of accountFileNames(directory)) {
+    const file = join(directory, name);
+    const content = await readConfigFile(file);
+    const others = isObject(content) ? Object.keys(content).filter((key) => key !== 'accounts') : [];
+    if (others.length > 0) throw new ConfigError(`${file}: ${others.join(', ')}: an account file holds accounts only`);
+    parseConfig(content, file, registry);
+    for (const [account, entry] of Object.entries((content as { accounts: Record<string, unknown> }).accounts)) {
+      const first = from.get(account);
+      if (first !== undefined) throw new ConfigError(`${file}: accounts.${account}: already configured in ${first}`);
+      from.set(account, file);
+      accounts[account] = entry;
+    }
+  }
+  return accounts;
 }
 
 export function parseConfig(raw: unknown, path: string, registry: VendorRegistry = VENDORS): LoadedConfig {
@@ -228,7 +295,7 @@ export function parseConfig(raw: unknown, path: string, registry: VendorRegistry
   for (const [name, config] of Object.entries(parsed.data.accounts)) {
     accounts[name] = { ...config, name, effectivePlan: effectivePlan(name, config, path, registry) };
   }
-  const { rejects, sources, temporal, alerts, convergence, worker } = parsed.data;
+  const { rejects, sources, temporal, alerts, convergence, worker, accountFiles } = parsed.data;
   for (const [key, table] of [
     ['rejects.table.connection', rejects.table],
     ['convergence.table.connection', convergence?.table],
@@ -257,6 +324,7 @@ export function parseConfig(raw: unknown, path: string, registry: VendorRegistry
     ...(temporal ? { temporal } : {}),
     ...(alerts ? { alerts } : {}),
     worker,
+    ...(accountFiles ? { accountFiles: resolve(configDirectory, accountFiles) } : {}),
   };
 }
 
@@ -304,13 +372,24 @@ export function effectivePlan(
   });
 }
 
+/**
+ * An account the config does not name. A worker reads it as "not yet": a reload may add it, and another worker may
+ * already have it (see ActivityContext.account).
+ */
+export class UnknownAccountError extends ConfigError {
+  override name = 'UnknownAccountError';
+}
+
 export function findAccount(config: LoadedConfig, name: string): Account {
   // An own property only: `constructor` or `__proto__` is no account.
   const account = Object.hasOwn(config.accounts, name) ? config.accounts[name] : undefined;
   if (!account) {
-    throw new ConfigError(
-      `unknown account '${name}' in ${config.path} (configured: ${Object.keys(config.accounts).join(', ') || 'none'})`,
-    );
+    throw new UnknownAccountError(unknownAccount(config, name));
   }
   return account;
+}
+
+/** What an error says of an account the config does not name: the file and the accounts it does name. */
+export function unknownAccount(config: LoadedConfig, name: string): string {
+  return `unknown account '${name}' in ${config.path} (configured: ${Object.keys(config.accounts).join(', ') || 'none'})`;
 }

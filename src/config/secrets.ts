@@ -1,6 +1,7 @@
 import type { LoadedConfig } from './accounts.js';
 import { Redactor, urlPasswords } from '../observability/redactor.js';
-import { alertSecretVariables } from './alerts.js';
+import { alertSecretVariables, resolveAlertTarget } from './alerts.js';
+import { resolveCredentials } from './credentials.js';
 
 /**
  * Variables leadsync (or a library it runs) reads secrets from, whatever the config says: the payload key, the codec
@@ -29,6 +30,15 @@ export function configSecretVariables(config: LoadedConfig): string[] {
     ...(config.temporal?.apiKeyEnv ? [config.temporal.apiKeyEnv] : []),
     ...alertSecretVariables(config.alerts),
   ];
+}
+
+/**
+ * Every secret the config names is set in the environment, or this throws naming the first that is not: a worker
+ * stops at start, or refuses a reload, rather than fail a sync later.
+ */
+export function requireSecrets(config: LoadedConfig, env: NodeJS.ProcessEnv = process.env): void {
+  for (const account of Object.values(config.accounts)) resolveCredentials(account, env);
+  for (const [name, target] of Object.entries(config.alerts?.targets ?? {})) resolveAlertTarget(name, target, env);
 }
 
 /**

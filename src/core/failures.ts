@@ -14,6 +14,11 @@ export const FailureType = {
    * its pending ones, and sends it whole on resume.
    */
   syncPaused: 'SyncPaused',
+  /**
+   * The worker's config does not name the account (yet): retried, so that the sync waits for a config reload that
+   * adds it, or for a worker that has it.
+   */
+  accountUnknown: 'AccountUnknown',
 } as const;
 
 /** Failures no retry can fix: the sync stops and says why. */
@@ -24,5 +29,13 @@ export const NON_RETRYABLE: readonly string[] = [
   FailureType.unexpectedResponse,
 ];
 
-/** Failures that are the user's to fix (config, credentials, a missing target), not a fault of leadsync's. */
-export const USER_FAILURES: readonly string[] = [FailureType.config, FailureType.auth, FailureType.notFound];
+/**
+ * Failures that are the user's to fix (config, credentials, a missing target, an account no reload added), not a fault
+ * of leadsync's.
+ */
+export const USER_FAILURES: readonly string[] = [
+  FailureType.config,
+  FailureType.auth,
+  FailureType.notFound,
+  FailureType.accountUnknown,
+];

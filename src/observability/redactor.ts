@@ -6,7 +6,7 @@
  * also alone, since a text read line by line quotes one line.
  */
 export class Redactor {
-  private readonly forms: string[];
+  private forms: string[];
   constructor(secrets: Iterable<string>) {
     const forms = new Set<string>();
     for (const secret of secrets) {
@@ -14,14 +14,26 @@ export class Redactor {
         for (const form of spellings(part)) if (form.length >= MIN_SECRET_CHARS) forms.add(form);
       }
     }
-    // Longest first: a secret containing another is replaced whole, not left in pieces around the shorter one.
-    this.forms = [...forms].sort((a, b) => b.length - a.length);
+    this.forms = longestFirst(forms);
+  }
+
+  /**
+   * Redacts `other`'s secrets too, from now on: a config reload names new ones. None is ever dropped, since a text
+   * (a chunk still running for a removed account) may quote a secret the config no longer names.
+   */
+  absorb(other: Redactor): void {
+    this.forms = longestFirst(new Set([...this.forms, ...other.forms]));
   }
   redact(text: string): string {
     let out = text;
     for (const form of this.forms) out = out.split(form).join(REDACTED);
     return out;
   }
+}
+
+/** Longest first: a secret containing another is replaced whole, not left in pieces around the shorter one. */
+function longestFirst(forms: Set<string>): string[] {
+  return [...forms].sort((a, b) => b.length - a.length);
 }
 
 const REDACTED = '[REDACTED]';

@@ -203,7 +203,7 @@ describe('bad input', () => {
     });
   });
 
-  it('fails a sync whose file, mapping, account, credentials or target is wrong, naming what to fix', async () => {
+  it('fails a sync whose file, mapping, credentials or target is wrong, naming what to fix', async () => {
     const leads = await file('leads.csv', `EmailAddress,FirstName\nok-${name}@example.com,Ok\n`);
     const smartleadLeads = await file('smartlead-leads.csv', `email,first_name\nok-${name}@example.com,Ok\n`);
     const empty = await file('empty.csv', '');
@@ -235,12 +235,6 @@ describe('bad input', () => {
           mapping: { EmailAddress: 'EmailAddress', Nickname: 'FirstName' },
         },
         /mapping: Nickname: is not a LeadSquared lead field/,
-        'ConfigError',
-      ],
-      [
-        'unknown account',
-        { account: `${name}-nobody`, source: { kind: 'csv', path: leads } },
-        new RegExp(`unknown account '${name}-nobody'`),
         'ConfigError',
       ],
       [

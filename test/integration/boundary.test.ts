@@ -9,7 +9,7 @@ import { syncFileName, syncRejectsDirectory } from '../../src/rejects/files.js';
 import { eventually } from '../helpers/run-cli.js';
 import { sourceBoundaryFixture } from '../helpers/source-boundary.js';
 import { uniqueName } from '../helpers/temporal.js';
-import { workflowFailure } from '../helpers/workflow-failure.js';
+import { pendingFailure, workflowFailure } from '../helpers/workflow-failure.js';
 
 /**
  * A workflow input comes from whoever can write to the namespace. Each hostile input here must be refused with a
@@ -104,16 +104,20 @@ describe('the trust boundary', () => {
 
   it('names an account or connection by own property only: constructor is no account', async () => {
     const file = await leadsFile('own.csv', [`own-${name}@example.com,Own`]);
-    for (const [input, message] of [
-      [{ account: 'constructor', source: { kind: 'csv', path: file } }, /unknown account 'constructor'/],
-      [
-        { account, source: { kind: 'postgres', connection: 'constructor', table: boundary.listed.name, key: 'id' } },
-        /no PostgreSQL connection named 'constructor'/,
-      ],
-    ] as const) {
-      const failure = await workflowFailure((await start(input)).result());
-      expect(failure).toMatchObject({ type: 'ConfigError', message: expect.stringMatching(message) });
-    }
+    // An account the config lacks is waited for (a reload may add it): the sync says so while it waits.
+    const waiting = await start({ account: 'constructor', source: { kind: 'csv', path: file } });
+    const unknown = await pendingFailure(waiting);
+    await waiting.terminate('the test has seen it wait');
+    expect(unknown).toMatchObject({
+      type: 'AccountUnknown',
+      message: expect.stringMatching(/unknown account 'constructor'/),
+    });
+    const connection = { kind: 'postgres', connection: 'constructor', table: boundary.listed.name, key: 'id' } as const;
+    const failure = await workflowFailure((await start({ account, source: connection })).result());
+    expect(failure).toMatchObject({
+      type: 'ConfigError',
+      message: expect.stringMatching(/no PostgreSQL connection named 'constructor'/),
+    });
   });
 
   it('encodes every sync id into its own rejects file: . and .. remove nothing, and look-alike ids never share one', async () => {

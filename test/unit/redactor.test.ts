@@ -85,6 +85,12 @@ describe('Redactor', () => {
     const redactor = new Redactor(['abcd', 'abcdefgh', 'xy', '']);
     expect(redactor.redact('abcdefgh abcd xy')).toBe('[REDACTED] [REDACTED] xy');
   });
+
+  it("takes on another redactor's secrets, keeps its own, and still replaces the longest first", () => {
+    const redactor = new Redactor(['abcd', 'old-secret']);
+    redactor.absorb(new Redactor(['abcdefgh', 'new-secret']));
+    expect(redactor.redact('abcdefgh abcd old-secret new-secret')).toBe('[REDACTED] [REDACTED] [REDACTED] [REDACTED]');
+  });
 });
 
 describe('workerRedactor', () => {

@@ -1,17 +1,19 @@
 import type { Command } from 'commander';
-import { resolveCredentials } from '../../config/credentials.js';
-import { resolveAlertTarget } from '../../config/alerts.js';
-import { workerRedactor } from '../../config/secrets.js';
+import { requireSecrets, workerRedactor } from '../../config/secrets.js';
 import { JsonLogger } from '../../observability/logger.js';
 import { METRICS_BIND_ADDRESS_ENV, installRuntime } from '../../observability/runtime.js';
 import { LeadsyncWorker } from '../../worker/worker.js';
 import { configPath, loadCliConfig } from '../config-path.js';
+import { watchConfig } from '../config-watch.js';
 import { temporalTarget } from '../temporal-connection.js';
 
 export function registerWorker(program: Command): void {
   program
     .command('worker')
-    .description('run a worker for every account of the config file; run as many as you like, the ceilings stay global')
+    .description(
+      'run a worker for every account of the config file; run as many as you like, the ceilings stay global. ' +
+        'It reloads the accounts on SIGHUP and when the file (or an account file) changes',
+    )
     .option('--config <path>', 'config file (default: $LEADSYNC_CONFIG, else leadsync.yaml)')
     .option(
       '--task-queue <name>',
@@ -22,23 +24,48 @@ export function registerWorker(program: Command): void {
       const config = await loadCliConfig(configPath(options.config));
       // Before the first connection: the Temporal runtime, with our logger and metrics endpoint, is per process.
       // A credential (or alert) variable left unset stops the worker here, naming it, rather than at the first sync.
-      for (const account of Object.values(config.accounts)) resolveCredentials(account);
-      for (const [name, target] of Object.entries(config.alerts?.targets ?? {})) resolveAlertTarget(name, target);
-      const logger = new JsonLogger({ redactor: workerRedactor(config) });
+      requireSecrets(config);
+      const redactor = workerRedactor(config);
+      const logger = new JsonLogger({ redactor });
       const metricsBindAddress = process.env[METRICS_BIND_ADDRESS_ENV]?.trim() || undefined;
       installRuntime({ logger, metricsBindAddress });
-      const worker = await LeadsyncWorker.create({
-        config,
-        ...(await temporalTarget(config)),
-        taskQueue: options.taskQueue,
-      });
-      logger.info(`task queues: ${worker.taskQueues}`, {
-        backstop: backstopNotice(worker),
-        lanes: worker.lanes.length,
-      });
-      for (const lane of worker.lanes) logger.info('polling lane', { ...lane });
-      if (metricsBindAddress) logger.info('metrics', { url: `http://${metricsBindAddress}/metrics` });
-      await worker.run();
+      // Watched from the moment it was read, so that a change made while the worker connects is not missed.
+      let worker: LeadsyncWorker | undefined;
+      let reloadWhenStarted = false;
+      const reloadNow = (running: LeadsyncWorker) =>
+        running.reload().catch((err: unknown) => {
+          logger.error('config reload failed', { error: err instanceof Error ? err.message : String(err) });
+        });
+      const reload = () => {
+        if (worker) void reloadNow(worker);
+        else reloadWhenStarted = true;
+      };
+      const watcher = watchConfig(config, reload);
+      process.on('SIGHUP', reload);
+      try {
+        worker = await LeadsyncWorker.create({
+          config,
+          ...(await temporalTarget(config)),
+          taskQueue: options.taskQueue,
+          logger,
+          redactor,
+        });
+        logger.info(`task queues: ${worker.taskQueues}`, {
+          backstop: backstopNotice(worker),
+          lanes: worker.lanes.length,
+        });
+        for (const lane of worker.lanes) logger.info('polling lane', { ...lane });
+        if (metricsBindAddress) logger.info('metrics', { url: `http://${metricsBindAddress}/metrics` });
+        logger.info('reloads its accounts on SIGHUP and when the config file changes', {
+          config: config.path,
+          ...(config.accountFiles ? { accountFiles: config.accountFiles } : {}),
+        });
+        if (reloadWhenStarted) void reloadNow(worker);
+        await worker.run();
+      } finally {
+        watcher.close();
+        process.off('SIGHUP', reload);
+      }
     });
 }
 
