@@ -48,14 +48,18 @@ export async function deliverAlert(context: ActivityContext, { event, target: na
       target.kind === 'webhook'
         ? webhookRequest(event, secret!, `${workflowExecution?.workflowId ?? event.syncId}/${name}`, Date.now())
         : slackRequest(event);
+    // A timer of its own, not AbortSignal.timeout: combined by AbortSignal.any and held by nothing else, that signal
+    // can be collected as garbage on Node 20 and never fire, and a receiver that never answers would hold the attempt.
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), DELIVERY_TIMEOUT_MS);
     const response = await (context.deps.fetch ?? fetch)(url, {
       method: 'POST',
       headers: { ...request.headers, 'user-agent': USER_AGENT },
       body: request.body,
       // A redirect would take the alert where the config did not say.
       redirect: 'manual',
-      signal: AbortSignal.any([AbortSignal.timeout(DELIVERY_TIMEOUT_MS), Context.current().cancellationSignal]),
-    });
+      signal: AbortSignal.any([deadline.signal, Context.current().cancellationSignal]),
+    }).finally(() => clearTimeout(timer));
     await response.body?.cancel();
     if (!response.ok) throw refusal(response.status);
     metrics.delivered();
