@@ -97,4 +97,19 @@ describe('the first row of each lead in a sync', () => {
       [351, 'duplicate of row 97'],
     ]);
   });
+
+  it('reads a log of several megabytes whole, with lines cut between its reads', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'leadsync-first-rows-'));
+    const scanner = new FirstRowIndex(directory);
+    const rows = Array.from({ length: 60_000 }, (_, i) => lead(i + 1, `lead-${i + 1}-${'x'.repeat(i % 50)}@x.io`));
+    for (let i = 0; i < rows.length; i += 5_000) await scanner.record(SYNC, rows.slice(i, i + 5_000));
+
+    const pusher = new FirstRowIndex(directory);
+    const again = rows.map((r) => lead(r.row + 60_000, r.email));
+    const { leads, duplicates } = await pusher.separate(SYNC, [...rows, ...again], 'EmailAddress');
+
+    expect(leads).toHaveLength(60_000);
+    expect(duplicates).toHaveLength(60_000);
+    expect(duplicates.every((d) => d.reason.startsWith(`duplicate of row ${d.row! - 60_000}:`))).toBe(true);
+  });
 });
