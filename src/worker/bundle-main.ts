@@ -1,5 +1,6 @@
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { z } from 'zod';
+import { JsonLogger } from '../observability/logger.js';
 import { WORKFLOWS_PATH } from './bundle.js';
 
 /** bundleWorkflowsApart's child: the bundle's code on standard output, webpack's warnings on standard error. */
@@ -10,13 +11,6 @@ const { code } = await bundleWorkflowCode({
   workflowsPath: WORKFLOWS_PATH,
   ...(converters.payloadConverterPath ? { payloadConverterPath: converters.payloadConverterPath } : {}),
   ...(converters.failureConverterPath ? { failureConverterPath: converters.failureConverterPath } : {}),
-  logger: {
-    log: () => undefined,
-    trace: () => undefined,
-    debug: () => undefined,
-    info: () => undefined,
-    warn: (message) => process.stderr.write(`${message}\n`),
-    error: (message) => process.stderr.write(`${message}\n`),
-  },
+  logger: new JsonLogger({ level: 'WARN' }),
 });
 process.stdout.write(code);
