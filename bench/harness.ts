@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
+import type { WorkflowBundle } from '@temporalio/worker';
 import { stringify as toYaml } from 'yaml';
 import { startSync } from '../src/api/syncs.js';
 import { loadConfig } from '../src/config/accounts.js';
@@ -12,7 +12,8 @@ import type { SyncInput, SyncResult } from '../src/core/contract.js';
 import { ensureTemporalCli } from '../tools/temporal/cli-build.js';
 import { existingTemporalCluster, startDevServer, type TemporalEndpoint } from '../tools/temporal/dev-server.js';
 import { LEADSYNC_SEARCH_ATTRIBUTES } from '../src/core/search-attributes.js';
-import { LeadsyncWorker, WORKFLOWS_PATH } from '../src/worker/worker.js';
+import { LeadsyncWorker } from '../src/worker/worker.js';
+import { bundleWorkflowsApart } from '../src/worker/bundle.js';
 import { actionsSince, readActions, type ActionCounts } from './temporal-actions.js';
 
 /**
@@ -69,7 +70,7 @@ export class BenchTemporal {
   private bundle(): Promise<WorkflowBundle> {
     this.workerSetup ??= (() => {
       installRuntime({ logger: new JsonLogger({ level: 'WARN' }) });
-      return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new JsonLogger({ level: 'WARN' }) });
+      return bundleWorkflowsApart({});
     })();
     return this.workerSetup;
   }

@@ -90,12 +90,40 @@ export interface LaneMetricsTarget extends SyncMetricTags {
   windows: readonly Window[];
 }
 
+/** Idle lanes are looked for at most this often: the look walks every lane. */
+const SWEEP_MS = 1_000;
+
 /**
  * Calls this process made per lane, kept for the span of the lane's tightest window: the rate a vendor enforcing
  * that window sees from this process. Per process on purpose: Prometheus sums the ratio over every worker of a
- * lane into the lane's global rate against its ceiling.
+ * lane into the lane's global rate against its ceiling. A lane without a call for that span is forgotten: accounts
+ * come and go with the config, and an idle lane has no calls left to count.
  */
-const recentCalls = new Map<string, number[]>();
+export class RecentCalls {
+  private readonly lanes = new Map<string, { calls: number[]; spanMs: number }>();
+  private sweptAt = -Infinity;
+
+  /** Records a call made at `at` on `lane`, and says how many calls the lane made in the `spanMs` up to it. */
+  record(lane: string, spanMs: number, at: number): number {
+    if (at - this.sweptAt >= SWEEP_MS) {
+      this.sweptAt = at;
+      for (const [key, { calls, spanMs: span }] of this.lanes) if (calls.at(-1)! <= at - span) this.lanes.delete(key);
+    }
+    const recent = this.lanes.get(lane) ?? { calls: [], spanMs };
+    recent.spanMs = spanMs;
+    recent.calls.push(at);
+    while (recent.calls[0]! <= at - spanMs) recent.calls.shift();
+    this.lanes.set(lane, recent);
+    return recent.calls.length;
+  }
+
+  /** Lanes remembered. */
+  get size(): number {
+    return this.lanes.size;
+  }
+}
+
+const recentCalls = new RecentCalls();
 
 /**
  * syncMetrics for one lane, where each request also refreshes the rate-against-ceiling gauge, so an activity only
@@ -117,12 +145,8 @@ export function laneMetrics(
     request() {
       metrics.request();
       if (!tightest) return;
-      const at = now();
-      const calls = recentCalls.get(key) ?? [];
-      calls.push(at);
-      while (calls[0]! <= at - tightest.seconds * 1000) calls.shift();
-      recentCalls.set(key, calls);
-      metrics.rateAgainstCeiling(calls.length / tightest.seconds, ceiling);
+      const calls = recentCalls.record(key, tightest.seconds * 1000, now());
+      metrics.rateAgainstCeiling(calls / tightest.seconds, ceiling);
     },
   };
 }

@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url';
 import { Client, type Connection, type TLSConfig } from '@temporalio/client';
 import {
   Runtime,
@@ -20,8 +19,9 @@ import { dataConverterFromEnv } from '../temporal/codec.js';
 import { connectClient, connectWorker } from '../temporal/connection.js';
 import { VENDORS, type VendorRegistry } from '../vendors/registry.js';
 import { fairnessKeyRateLimit, setFairnessKeyBackstop } from './fairness-backstop.js';
+import { bundleWorkflowsApart } from './bundle.js';
 
-export const WORKFLOWS_PATH = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
+export { WORKFLOWS_PATH } from './bundle.js';
 
 export interface LeadsyncWorkerOptions {
   config: LoadedConfig;
@@ -33,7 +33,7 @@ export interface LeadsyncWorkerOptions {
   /** Where workflows, governors and control activities run; lane queues are derived from the accounts. */
   taskQueue?: string;
   /**
-   * A prebuilt workflow bundle (tests build one per file); bundled from WORKFLOWS_PATH otherwise. With a payload key,
+   * A prebuilt workflow bundle (tests build one per file); bundled from WORKFLOWS_PATH in a child process otherwise. With a payload key,
    * build it with KEYED_CONVERTERS_PATH as payload and failure converter, or the workflows' failures are stored in
    * clear and refused input is not read as a failure.
    */
@@ -145,7 +145,12 @@ export class LeadsyncWorker {
         await Worker.create({
           ...common,
           taskQueue,
-          ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+          workflowBundle:
+            options.workflowBundle ??
+            (await bundleWorkflowsApart({
+              payloadConverterPath: dataConverter?.payloadConverterPath,
+              failureConverterPath: dataConverter?.failureConverterPath,
+            })),
           activities,
         }),
       );

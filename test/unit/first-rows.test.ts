@@ -1,4 +1,4 @@
-import { appendFile, mkdtemp, readFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -96,5 +96,38 @@ describe('the first row of each lead in a sync', () => {
       [350, 'duplicate of row 210'],
       [351, 'duplicate of row 97'],
     ]);
+  });
+
+  it('reads a log of several megabytes whole, with lines cut between its reads', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'leadsync-first-rows-'));
+    const scanner = new FirstRowIndex(directory);
+    const rows = Array.from({ length: 60_000 }, (_, i) => lead(i + 1, `lead-${i + 1}-${'x'.repeat(i % 50)}@x.io`));
+    for (let i = 0; i < rows.length; i += 5_000) await scanner.record(SYNC, rows.slice(i, i + 5_000));
+
+    const pusher = new FirstRowIndex(directory);
+    const again = rows.map((r) => lead(r.row + 60_000, r.email));
+    const { leads, duplicates } = await pusher.separate(SYNC, [...rows, ...again], 'EmailAddress');
+
+    expect(leads).toHaveLength(60_000);
+    expect(duplicates).toHaveLength(60_000);
+    expect(duplicates.every((d) => d.reason.startsWith(`duplicate of row ${d.row! - 60_000}:`))).toBe(true);
+  });
+
+  it('keeps the first rows of the 8 syncs used last in memory, and reads an older one back from its log', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'leadsync-first-rows-'));
+    const index = new FirstRowIndex(directory);
+    const firstOf = async (owner: typeof SYNC) =>
+      (await index.separate(owner, [lead(5, 'a@x.io')], 'EmailAddress')).duplicates[0]?.reason.split(':')[0];
+    await index.record(SYNC, [lead(1, 'a@x.io')]);
+    expect(await firstOf(SYNC)).toBe('duplicate of row 1');
+    // The log changes under the index without growing: only an index that reads it anew sees the change.
+    await writeFile(join(syncRejectsDirectory(directory, SYNC), 'first-rows.log'), '\n2\ta@x.io\t\n');
+
+    for (let other = 1; other <= 7; other++)
+      await index.record({ ...SYNC, syncId: `other-${other}` }, [lead(1, 'c@x.io')]);
+    expect(await firstOf(SYNC)).toBe('duplicate of row 1');
+    for (let other = 1; other <= 8; other++)
+      await index.record({ ...SYNC, syncId: `other-${other}` }, [lead(1, 'c@x.io')]);
+    expect(await firstOf(SYNC)).toBe('duplicate of row 2');
   });
 });

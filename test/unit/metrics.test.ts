@@ -1,7 +1,7 @@
 import type { MetricMeter, MetricTags } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/core/errors.js';
-import { alertMetrics, laneMetrics, syncMetrics } from '../../src/observability/metrics.js';
+import { RecentCalls, alertMetrics, laneMetrics, syncMetrics } from '../../src/observability/metrics.js';
 import { installRuntime, MetricsBindAddressSchema } from '../../src/observability/runtime.js';
 import { JsonLogger } from '../../src/observability/logger.js';
 
@@ -47,6 +47,22 @@ describe('laneMetrics', () => {
     lane.request();
     expect(ratios().at(-1)).toBeCloseTo(1 / 60);
     expect(recorded.filter((r) => r.name === 'leadsync_requests_total')).toHaveLength(31);
+  });
+});
+
+describe('RecentCalls', () => {
+  it('forgets a lane once its window holds none of its calls, and counts each lane over its own window', () => {
+    const recent = new RecentCalls();
+    expect(recent.record('gone', 5_000, 0)).toBe(1);
+    expect(recent.record('gone', 5_000, 1_000)).toBe(2);
+    expect(recent.record('busy', 60_000, 2_000)).toBe(1);
+    expect(recent.size).toBe(2);
+
+    // 'gone' is idle for its whole 5-second window; 'busy' has a minute.
+    expect(recent.record('busy', 60_000, 6_500)).toBe(2);
+    expect(recent.size).toBe(1);
+    expect(recent.record('gone', 5_000, 7_000)).toBe(1);
+    expect(recent.size).toBe(2);
   });
 });
 
