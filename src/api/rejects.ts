@@ -1,7 +1,13 @@
 import { WorkflowNotFoundError, type Client, type WorkflowExecutionInfo } from '@temporalio/client';
 import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow/index.js';
 import { z } from 'zod';
-import { SyncInputSchema, SyncPlanSchema, type SyncRequest, type SyncResult } from '../core/contract.js';
+import {
+  SyncInputSchema,
+  SyncPlanSchema,
+  type RetrySetSummary,
+  type SyncRequest,
+  type SyncResult,
+} from '../core/contract.js';
 import { ConfigError, formatZodIssues } from '../core/errors.js';
 import { RejectsTableRefSchema, RunIdSchema, type RejectsTableReport } from '../core/rejects-ref.js';
 import type { FilePin } from '../core/source-refs.js';
@@ -33,6 +39,8 @@ export interface RejectingRun {
   taskQueue: string;
   /** It converged with the runs before it (SyncResult.retrySet): the row store counts its rows' failed runs. */
   converged: boolean;
+  /** The retry set as the run left it, when it converged. */
+  retrySet?: RetrySetSummary;
 }
 
 /**
@@ -183,6 +191,7 @@ async function finishedRun(
     unattributed: result.unattributed,
     taskQueue: execution.taskQueue,
     converged: result.retrySet !== undefined,
+    ...(result.retrySet ? { retrySet: result.retrySet } : {}),
   };
   if (result.rejectsTable) {
     const table = RejectsTableRefSchema.safeParse({

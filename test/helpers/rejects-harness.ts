@@ -25,6 +25,7 @@ export interface Listed {
   runId: string;
   rejected: number;
   report: { file: string } | { table: { table: string; runId: string } };
+  retrySet?: { size: number; stuckRows: number; oldestFailedAt?: string };
 }
 
 /** `leadsync <args> --json` with the account's credentials and config, parsed line by line. */

@@ -17,7 +17,7 @@ import {
   TEST_POSTGRES_URL,
   withTestDatabase,
 } from '../helpers/postgres-table.js';
-import { cliJson } from '../helpers/rejects-harness.js';
+import { cliJson, type Listed } from '../helpers/rejects-harness.js';
 import { eventually, leadsync } from '../helpers/run-cli.js';
 import { triggerAndWait } from '../helpers/schedules.js';
 import type { ShownReject } from '../../src/rejects/runs-failed.js';
@@ -335,6 +335,8 @@ describe('recurring PostgreSQL syncs converging over runs', () => {
     const latest = await cliJson<Shown>(fixture, ['rejects', 'show', schedule.scheduleId]);
     const all = await cliJson<Shown>(fixture, ['rejects', 'show', schedule.scheduleId, '--all']);
     const text = await leadsync(['rejects', 'show', schedule.scheduleId], env);
+    const [listed] = await cliJson<Listed[]>(fixture, ['rejects', 'list', schedule.scheduleId]);
+    const listedText = await leadsync(['rejects', 'list', schedule.scheduleId], env);
 
     expect(first).toMatchObject({ rejected: 3, retrySet: { size: 3 } });
     expect(second).toMatchObject({ rejected: 2, retrySet: { size: 2 } });
@@ -356,6 +358,13 @@ describe('recurring PostgreSQL syncs converging over runs', () => {
     ]);
     expect(text.stdout).toContain(`sync ${syncs[1]}, run `);
     expect(text.stdout).toMatch(/^row \d+ Phone \(key 4, failed in 2 runs\): .*same Phone Number/m);
+    // Each run's retry set as it left it: three rows after the first run; two once row 15 left the table, both stuck
+    // (this schedule's config counts a row stuck after two runs).
+    expect(listed).toEqual([
+      expect.objectContaining({ syncId: syncs[1], retrySet: expect.objectContaining({ size: 2, stuckRows: 2 }) }),
+      expect.objectContaining({ syncId: syncs[0], retrySet: expect.objectContaining({ size: 3, stuckRows: 0 }) }),
+    ]);
+    expect(listedText.stdout).toMatch(/2 rows, 2 stuck, oldest failed \S+/);
   }, 120_000);
 
   it('loses nothing of the retry set to a run that fails midway, and the next run sends no landed row again', async () => {

@@ -8,6 +8,7 @@ import { shownRejects, type ShownReject } from '../../rejects/runs-failed.js';
 import { postgresConnectionResolver } from '../../sources/postgres-connection.js';
 import { configPath, loadCliConfig } from '../config-path.js';
 import { describeRejectsTable, followProgress, summary } from '../follow.js';
+import { describeRetrySet } from '../retry-set.js';
 import { formatTable } from '../table.js';
 import { webUiLink, withClient } from '../temporal-connection.js';
 
@@ -17,7 +18,10 @@ export function registerRejects(program: Command): void {
 
   rejects
     .command('list <id>')
-    .description("a sync's (or a schedule's) finished runs with rejected rows: run id, time, rows, where the report is")
+    .description(
+      "a sync's (or a schedule's) finished runs with rejected rows: run id, time, rows, where the report is, and the " +
+        'retry set the run left when it converged',
+    )
     .option('--json', 'print JSON')
     .action((id: string, options: { json?: boolean }) =>
       withClient(async (client) => {
@@ -36,8 +40,9 @@ export function registerRejects(program: Command): void {
           run.finishedAt.toISOString(),
           String(run.rejected + run.unattributed),
           where(run),
+          describeRetrySet(run.retrySet),
         ]);
-        process.stdout.write(`${formatTable(['sync', 'run', 'finished', 'rejected', 'report'], rows)}\n`);
+        process.stdout.write(`${formatTable(['sync', 'run', 'finished', 'rejected', 'report', 'retry set'], rows)}\n`);
       }),
     );
 
@@ -98,8 +103,17 @@ export function registerRejects(program: Command): void {
 }
 
 /** A run as `rejects list --json` prints it. */
-function shown({ syncId, runId, finishedAt, cancelled, rejected, unattributed, report }: RejectingRun) {
-  return { syncId, runId, finishedAt: finishedAt.toISOString(), cancelled, rejected, unattributed, report };
+function shown({ syncId, runId, finishedAt, cancelled, rejected, unattributed, report, retrySet }: RejectingRun) {
+  return {
+    syncId,
+    runId,
+    finishedAt: finishedAt.toISOString(),
+    cancelled,
+    rejected,
+    unattributed,
+    report,
+    ...(retrySet ? { retrySet } : {}),
+  };
 }
 
 function where(run: RejectingRun): string {

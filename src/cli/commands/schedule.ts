@@ -4,12 +4,12 @@ import {
   SCHEDULED_SYNC_WORKFLOW,
   createSyncSchedule,
   recentRuns,
-  type ScheduledRun,
   triggerSyncSchedule,
   type SyncOverlap,
 } from '../../api/schedules.js';
 import { describeSource, type SourceRef } from '../../core/source-registry.js';
 import { addSyncOptions, syncRequestFrom, type SyncOptions } from '../sync-options.js';
+import { describeRetrySet } from '../retry-set.js';
 import { formatTable } from '../table.js';
 import { withClient } from '../temporal-connection.js';
 
@@ -139,13 +139,6 @@ export function registerSchedule(program: Command): void {
 
 function defaultScheduleId(account: string, source: SourceRef): string {
   return `leadsync-${account}-${describeSource(source).name}`.replace(/[^A-Za-z0-9._-]/g, '-');
-}
-
-/** A run's retry set: its rows, those stuck, and since when the oldest has failed. */
-function describeRetrySet(set: NonNullable<ScheduledRun['result']>['retrySet']): string {
-  if (!set) return '';
-  const stuck = set.stuckRows > 0 ? `, ${set.stuckRows} stuck` : '';
-  return `${set.size} rows${stuck}${set.oldestFailedAt ? `, oldest failed ${set.oldestFailedAt}` : ''}`;
 }
 
 function describeText(shown: Record<string, unknown> & { recentRuns: Awaited<ReturnType<typeof recentRuns>> }): string {
