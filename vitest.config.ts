@@ -4,6 +4,7 @@ const PACED_FILES = [
   'test/integration/activities-sync.test.ts',
   'test/integration/leadsquared-sync.test.ts',
   'test/integration/multi-worker.test.ts',
+  'test/integration/pause.test.ts',
   'test/integration/shared-queues.test.ts',
   'test/integration/smartlead-sync.test.ts',
 ];
@@ -44,11 +45,12 @@ export default defineConfig({
         },
       },
       {
-        // The tests that count, at the simulator, every request of every rate window against a tolerance measured with
-        // one or two busy loops beside them (test/helpers/vendor-windows.ts). Run beside another integration file,
-        // worker and simulator shared two cores with another worker, simulator and server under load, and a 1,000-row
-        // Enterprise sync once saw 3 calls arrive in a full window. So they run after everything else, one at a time,
-        // each on the machine the tolerance was measured on; the tolerance itself is unchanged.
+        // The tests that measure in real time: every request of every rate window counted at the simulator against a
+        // tolerance measured with one or two busy loops beside them (test/helpers/vendor-windows.ts), and how soon a
+        // pause stops chunks, reads counted per second. Run beside another integration file, worker and simulator
+        // shared two cores with another worker, simulator and server under load: a 1,000-row Enterprise sync once saw
+        // 3 calls arrive in a full window, and the pause test's chunks did not start within a minute. So they run
+        // after everything else, one at a time, on the machine their bounds were measured on; the bounds are unchanged.
         extends: true,
         test: {
           name: 'paced',
