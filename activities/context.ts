@@ -4,7 +4,7 @@ import { findAccount, type Account, type LoadedConfig } from '../src/config/acco
 import { resolveCredentials } from '../src/config/credentials.js';
 import type { AccountChanges } from '../src/config/reload.js';
 import { ConfigError } from '../src/core/errors.js';
-import { type Redactor } from '../src/observability/redactor.js';
+import { Redactor } from '../src/observability/redactor.js';
 import { workerRedactor } from '../src/config/secrets.js';
 import { CallPacer } from '../src/governance/call-pacer.js';
 import {
@@ -50,6 +50,8 @@ export interface ConnectedAccount {
   account: Account;
   vendor: Vendor;
   client: VendorClient;
+  /** The credentials the client was made with, to tell a rotated key: kept in memory only, as the client holds them. */
+  fingerprint: string;
 }
 
 /**
@@ -226,18 +228,25 @@ export class ActivityContext {
     this.reloads.emit('reloaded');
   }
 
+  /**
+   * The account's vendor client. Its credentials are read again each time (a secret file is a small read, a variable
+   * none): a key rotated in its mounted file takes a new client for the chunks that start after, and joins the
+   * redactor before any call can echo it.
+   */
   connect(name: string): ConnectedAccount {
-    const cached = this.connected.get(name);
-    if (cached) return cached;
     const account = this.account(name);
-    const vendor = this.deps.vendors.named(account.vendor);
     const credentials = resolveCredentials(account, this.deps.env ?? process.env);
+    const fingerprint = JSON.stringify(credentials);
+    const cached = this.connected.get(name);
+    if (cached && cached.account === account && cached.fingerprint === fingerprint) return cached;
+    this.redactor.absorb(new Redactor(Object.values(credentials)));
+    const vendor = this.deps.vendors.named(account.vendor);
     const client = vendor.connect(account, credentials, {
       timeoutMs: account.timeoutMs,
       maxAnswerBytes: account.maxAnswerBytes,
       fetch: this.deps.fetch,
     });
-    const connected = { account, vendor, client };
+    const connected = { account, vendor, client, fingerprint };
     this.connected.set(name, connected);
     return connected;
   }

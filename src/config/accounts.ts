@@ -21,7 +21,7 @@ import { qualifiedNameSchema } from '../core/source-refs.js';
 import { TemporalConfigSchema, type TemporalConfig } from './temporal.js';
 import { WorkerConfigSchema, type WorkerConfig } from './worker.js';
 import { AlertsConfigSchema, type AlertsConfig } from './alerts.js';
-import { EnvRefSchema } from './env-ref.js';
+import { credentialsSchema } from './credentials.js';
 import { ConfigError, formatZodIssues } from '../core/errors.js';
 import { isHttpsOrLoopback } from '../core/loopback.js';
 import { DEFAULT_MAX_ANSWER_BYTES } from '../vendors/http.js';
@@ -74,12 +74,14 @@ const AccountBaseSchema = z.object({
     .default(DEFAULT_MAX_ANSWER_BYTES),
 });
 
-/** An account of one vendor: the common keys, and an environment variable for each of the vendor's credentials. */
+/**
+ * An account of one vendor: the common keys, and for each of the vendor's credentials an environment variable or a
+ * secret file to read it from.
+ */
 function vendorAccountSchema(vendor: Vendor) {
-  const credentials = Object.fromEntries(vendor.credentialKeys.map((key) => [`${key}Env`, EnvRefSchema]));
   return AccountBaseSchema.extend({
     vendor: z.literal(vendor.name),
-    credentials: z.object(credentials).strict(),
+    credentials: credentialsSchema(vendor.credentialKeys),
     pacing: pacingSchema(vendor.defaultMarginMs),
   }).strict();
 }

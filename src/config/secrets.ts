@@ -1,7 +1,7 @@
 import type { LoadedConfig } from './accounts.js';
 import { Redactor, urlPasswords } from '../observability/redactor.js';
 import { alertSecretVariables, resolveAlertTarget } from './alerts.js';
-import { resolveCredentials } from './credentials.js';
+import { credentialSources, readableSecretFiles, resolveCredentials } from './credentials.js';
 
 /**
  * Variables leadsync (or a library it runs) reads secrets from, whatever the config says: the payload key, the codec
@@ -23,7 +23,9 @@ export const PROCESS_SECRET_VARIABLES = [
  */
 export function configSecretVariables(config: LoadedConfig): string[] {
   return [
-    ...Object.values(config.accounts).flatMap((account) => Object.values(account.credentials)),
+    ...Object.values(config.accounts).flatMap((account) =>
+      credentialSources(account).flatMap((source) => ('env' in source ? [source.env] : [])),
+    ),
     ...Object.values(config.postgresConnections).flatMap((connection) =>
       'urlEnv' in connection ? [connection.urlEnv] : [],
     ),
@@ -43,12 +45,15 @@ export function requireSecrets(config: LoadedConfig, env: NodeJS.ProcessEnv = pr
 
 /**
  * The one redactor of a worker process: every secret its environment holds, for the config, for leadsync itself, and
- * by its name (environmentRedactor's). Whatever leaves the process (activity failures, log lines) passes it, so a
+ * by its name (environmentRedactor's), and the accounts' secret files as they read now (a key read later, rotated in
+ * its file, joins it when the account connects). Whatever leaves the process (activity failures, log lines) passes it, so a
  * message quoting the environment (a source error echoing a file's first line, a driver error echoing its URL)
  * carries none of them.
  */
 export function workerRedactor(config: LoadedConfig, env: NodeJS.ProcessEnv = process.env): Redactor {
-  return environmentRedactor(env, configSecretVariables(config));
+  const redactor = environmentRedactor(env, configSecretVariables(config));
+  redactor.absorb(new Redactor(Object.values(config.accounts).flatMap(readableSecretFiles)));
+  return redactor;
 }
 
 /** Names that say a variable holds a secret, for the variables no config names (another library's, a sidecar's). */

@@ -155,7 +155,7 @@ export interface Vendor<Key extends string = string> {
   defaultMarginMs: number;
   /** Rows an activity bulk call takes whatever the plan, where the vendor has activities: a custom plan keeps it. */
   activitiesPerCall?: number;
-  /** The secrets an account holds; the config names each by an environment variable, `<key>Env`. */
+  /** The secrets an account holds; the config names where each is read: `<key>Env` (a variable) or `<key>File`. */
   credentialKeys: readonly Key[];
   /** The vendor's name for the email field, which every lead must have. */
   emailField: string;

@@ -10,6 +10,7 @@ import { leasePool } from '../../src/sources/postgres-connection.js';
 import type { SourceRef } from '../../src/core/source-registry.js';
 import { TEST_CONNECTION, TEST_POSTGRES_URL } from '../helpers/postgres-table.js';
 import { VENDORS } from '../../src/vendors/registry.js';
+import { LEADSQUARED_ACCOUNT } from '../helpers/accounts.js';
 
 describe("a worker's activity context", () => {
   it('keeps a database pool open from one chunk to the next, and ends it when closed', async () => {
@@ -44,6 +45,31 @@ describe("a worker's activity context", () => {
 
     expect(second).toBe(first);
     expect(afterClose.pool).not.toBe(first);
+  });
+
+  it('connects anew when a key is rotated in its secret file, and redacts the new key from then on', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'leadsync-context-'));
+    const keyFile = join(directory, 'access-key');
+    await writeFile(keyFile, 'access-key-before\n');
+    const account = { ...LEADSQUARED_ACCOUNT, credentials: { accessKeyFile: keyFile, secretKeyEnv: 'LSQ_SECRET' } };
+    const config = parseConfig({ accounts: { acme: account } }, join(directory, 'leadsync.yaml'));
+    const context = new ActivityContext({
+      config,
+      client: new Client(),
+      workflowTaskQueue: 'unused',
+      vendors: VENDORS,
+      env: { LSQ_SECRET: 'secret-key-unchanged' },
+    });
+
+    const before = context.connect('acme');
+    const unchanged = context.connect('acme');
+    await writeFile(keyFile, 'access-key-rotated\n');
+    const rotated = context.connect('acme');
+
+    expect(unchanged.client).toBe(before.client);
+    expect(rotated.client).not.toBe(before.client);
+    expect(context.redactor.redact('key access-key-rotated')).toBe('key [REDACTED]');
+    await context.close();
   });
 
   it('fails a read of a file rewritten in place meanwhile, its size and modification time put back', async () => {

@@ -229,13 +229,21 @@ describe('a `leadsync worker` with a directory of account files', () => {
     return { accountFiles: 'accounts.d', worker: { taskQueues: 'shared' } };
   });
 
-  it('runs a waiting sync within 10 s of its account file being saved into the directory', async () => {
+  it('runs a waiting sync within 10 s of its account file being saved into the directory, its keys in secret files', async () => {
     const { running, added, client } = fixture;
     const handle = await startSyncInto(client, running, added, leadRows(ROWS));
     expect(await pendingFailure(handle)).toMatchObject({ type: 'AccountUnknown' });
+    // A new client account as a platform adds one: its keys mounted as files, no variable the worker started with.
+    const secrets = join(running.directory, 'secrets');
+    await mkdir(secrets);
+    const [accessKey, secretKey] = Object.values(added.env);
+    await writeFile(join(secrets, 'access-key'), `${accessKey}\n`);
+    await writeFile(join(secrets, 'secret-key'), `${secretKey}\n`);
+    const account = (await accountsOf(added))[added.accountName] as Record<string, unknown>;
+    const credentials = { accessKeyFile: join(secrets, 'access-key'), secretKeyFile: join(secrets, 'secret-key') };
 
     const written = await saveAs(join(running.directory, 'accounts.d', `${added.accountName}.yaml`), {
-      accounts: await accountsOf(added),
+      accounts: { [added.accountName]: { ...account, credentials } },
     });
     const result = await handle.result();
     const landedAfterMs = Date.now() - written;

@@ -5,7 +5,7 @@ import { Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import { startSync } from '../../api/syncs.js';
 import type { LoadedConfig } from '../../config/accounts.js';
-import { resolveCredentials } from '../../config/credentials.js';
+import { credentialSources, resolveCredentials } from '../../config/credentials.js';
 import { workerRedactor } from '../../config/secrets.js';
 import { readEnvironment } from '../../config/environment.js';
 import { ConfigError } from '../../core/errors.js';
@@ -127,7 +127,10 @@ export async function simulateAccountsWithoutCredentials(
 ): Promise<RunningSimulator[]> {
   const simulators: RunningSimulator[] = [];
   for (const account of Object.values(config.accounts)) {
-    const variables = Object.values(account.credentials);
+    const sources = credentialSources(account);
+    // An account reading a secret file has real credentials: dev stands in only for environment variables left unset.
+    if (sources.some((source) => 'file' in source)) continue;
+    const variables = sources.flatMap((source) => ('env' in source ? [source.env] : []));
     if (variables.every((variable) => process.env[variable])) continue;
     const keys = Object.fromEntries(variables.map((variable) => [variable, randomBytes(12).toString('hex')]));
     const vendor = registry.named(account.vendor);
