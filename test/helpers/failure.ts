@@ -7,3 +7,10 @@ export async function failure(promise: Promise<unknown>): Promise<Error> {
   if (!(outcome instanceof Error)) throw new Error('expected the call to fail');
   return outcome;
 }
+
+/** The messages of an error and of every cause under it. */
+export function causes(err: unknown): string[] {
+  const messages: string[] = [];
+  for (let current: unknown = err; current instanceof Error; current = current.cause) messages.push(current.message);
+  return messages;
+}

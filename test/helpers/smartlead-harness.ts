@@ -11,6 +11,12 @@ import {
 } from '../../src/vendors/smartlead/simulator/server.js';
 import { uniqueName, uniqueTaskQueue } from './temporal.js';
 import { SMARTLEAD_PLANS } from '../../src/vendors/smartlead/plans.js';
+import { startSync } from '../../src/api/syncs.js';
+import type { SyncInput } from '../../src/core/contract.js';
+import { campaignLeadKey } from '../../src/vendors/smartlead/simulator/store.js';
+import { cleanupsAfterEach } from './cleanups.js';
+import { startTestWorker, testClientFixture, writeCsv } from './sync-harness.js';
+import { onceEach } from './write-counts.js';
 
 export interface SmartLeadAccountSetup {
   /** A plan of the seed's table; the simulator enforces it, shrunk by `timeScale`. */
@@ -101,4 +107,61 @@ export const SMARTLEAD_HEADER = ['email', 'first_name', 'last_name'];
 
 export function smartLeadLines(count: number, prefix = uniqueName('lead')): string[] {
   return Array.from({ length: count }, (_, i) => `${prefix}-${i + 1}@example.com,First${i + 1},Last${i + 1}`);
+}
+
+/** What the worker's vendor client was answered, as it saw it: the simulator's log has no headers. */
+export interface Answered {
+  at: number;
+  status: number;
+  retryAfter: string | null;
+}
+
+/**
+ * What the tests of a SmartLead sync file share: a client, accounts each on a simulator of its own with a worker in
+ * this process (stopped after each test, with whatever else a test pushes on `cleanups`), and syncs of CSV lines.
+ */
+export function smartLeadSyncFixture() {
+  const shared = testClientFixture();
+  const cleanups = cleanupsAfterEach();
+
+  /** An account on its own simulator with a worker in this process; `answers` collects what the vendor said. */
+  async function account(options: SmartLeadAccountSetup) {
+    const setup = await smartLeadAccount(options);
+    cleanups.push(() => setup.simulator.stop());
+    const answers: Answered[] = [];
+    const recording: typeof fetch = async (input, init) => {
+      const response = await fetch(input, init);
+      answers.push({ at: Date.now(), status: response.status, retryAfter: response.headers.get('retry-after') });
+      return response;
+    };
+    const worker = await startTestWorker(setup, undefined, { fetch: recording });
+    cleanups.push(() => worker.stop());
+    return { setup, answers };
+  }
+
+  async function sync(setup: SmartLeadSetup, lines: string[], input: Partial<SyncInput> = {}) {
+    const file = await writeCsv(setup.directory, `${uniqueName('leads')}.csv`, SMARTLEAD_HEADER, lines);
+    const handle = await startSync(
+      shared.client,
+      {
+        account: setup.accountName,
+        source: { kind: 'csv', path: file },
+        target: { campaignId: setup.campaignId },
+        ...input,
+      },
+      { taskQueue: setup.taskQueue },
+    );
+    return { handle, result: await handle.result() };
+  }
+
+  return { account, sync, cleanups };
+}
+
+export function storedEmails(setup: SmartLeadSetup): string[] {
+  return setup.simulator.leads(setup.campaignId).map((lead) => lead.email.toLowerCase());
+}
+
+/** Each of the lines' leads sent once to the setup's campaign: the writes when nothing needed sending again. */
+export function onceEachLine(setup: SmartLeadSetup, lines: readonly string[]): Map<string, number> {
+  return onceEach(lines.map((line) => campaignLeadKey(setup.campaignId, line.split(',')[0]!)));
 }

@@ -233,8 +233,10 @@ describe('alerts', () => {
   it('a receiver answering 500 changes nothing in the sync: it completes as fast, while the alert is retried', async () => {
     const { setup, client } = fixture;
     // Each run starts on a fresh 5-second window of the account: one spent by the run before would hold it seconds.
+    // The window is the vendor's: it is fresh 5 s after the last call the vendor received, not 5 s after this line.
     const run = async (name: string) => {
-      await new Promise((resolve) => setTimeout(resolve, 5_500));
+      const lastCall = Math.max(0, ...setup.simulator.report().requests.map((request) => request.at));
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, lastCall + 5_500 - Date.now())));
       const file = await writeCsv(setup.directory, name, LEAD_HEADER, [
         ...csvLines(leadRows(6)),
         'bad-row,Bad,Row',

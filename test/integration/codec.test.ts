@@ -26,6 +26,7 @@ import {
   writeCsv,
   type LeadSquaredSetup,
 } from '../helpers/sync-harness.js';
+import { causes } from '../helpers/failure.js';
 import { eventually } from '../helpers/run-cli.js';
 import { testTemporal } from '../helpers/temporal.js';
 
@@ -316,12 +317,6 @@ function wire(payload: Payload): WirePayload {
     ),
     data: Buffer.from(payload.data ?? []).toString('base64'),
   };
-}
-
-function causes(err: unknown): string[] {
-  const messages: string[] = [];
-  for (let current: unknown = err; current instanceof Error; current = current.cause) messages.push(current.message);
-  return messages;
 }
 
 /** A POST through node:http, which (unlike fetch) sends the Host header it is given, and chunks without a length. */
