@@ -1,6 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
 const PACED_FILES = [
+  // A pause's first post is waited for a minute at most: beside other files in CI a pause test's chunks once did not
+  // start within one (pause.test.ts), so this one stays here too.
+  'test/integration/activities-pause.test.ts',
   'test/integration/activities-sync.test.ts',
   'test/integration/leadsquared-sync.test.ts',
   'test/integration/multi-worker.test.ts',
