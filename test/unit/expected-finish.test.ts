@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { syncAllowances } from '../../src/core/allowance.js';
+import { expectedSeconds, type SyncLoad } from '../../src/core/expected-finish.js';
+import { LEADSQUARED_PLANS } from '../../src/vendors/leadsquared/plans.js';
+
+/** LeadSquared Enterprise: bulk 0.2 calls/s x 50 rows + general 4.8 calls/s x 1 row = 14.8 rows/s. */
+const ENTERPRISE = syncAllowances(LEADSQUARED_PLANS.enterprise!);
+
+function sync(id: string, rowsLeft: number, extra: Partial<SyncLoad> = {}): SyncLoad {
+  return { id, rowsLeft, share: 1, ...extra };
+}
+
+describe("a sync's expected finish", () => {
+  it("is its rows left at the plan's rate, all lanes together, when it runs alone", () => {
+    const seconds = expectedSeconds(sync('a', 1_480), ENTERPRISE);
+
+    expect(seconds).toBeCloseTo(100);
+  });
+
+  it('adds what every lane carries: a lane the plan leaves no calls carries nothing', () => {
+    const bulkOnly = ENTERPRISE.map((lane) => (lane.lane === 'general' ? { ...lane, callsPerSecond: 0 } : lane));
+
+    expect(expectedSeconds(sync('a', 1_000), bulkOnly)).toBeCloseTo(100);
+    expect(expectedSeconds(sync('a', 1_000), [])).toBeUndefined();
+  });
+
+  it('is zero for a sync with no rows left', () => {
+    expect(expectedSeconds(sync('a', 0), ENTERPRISE)).toBe(0);
+  });
+
+  it('halves the rate while a sync of equal priority runs, and takes the whole plan once it is done', () => {
+    // Both at 7.4 rows/s until b's 740 rows are done (100 s), then a's last 260 at 14.8 rows/s.
+    const seconds = expectedSeconds(sync('a', 1_000), ENTERPRISE, [sync('b', 740)]);
+
+    expect(seconds).toBeCloseTo(100 + 260 / 14.8);
+  });
+
+  it('waits for a sync of higher priority to finish before it gets any of the plan', () => {
+    const seconds = expectedSeconds(sync('a', 740), ENTERPRISE, [sync('hot', 148, { priority: 'high' })]);
+
+    expect(seconds).toBeCloseTo(10 + 50);
+  });
+
+  it('is not slowed by a sync of lower priority, which yields to it', () => {
+    const seconds = expectedSeconds(sync('a', 740, { priority: 'high' }), ENTERPRISE, [sync('backfill', 1e6)]);
+
+    expect(seconds).toBeCloseTo(50);
+  });
+
+  it('takes an absent priority as normal', () => {
+    const withNormal = expectedSeconds(sync('a', 1_000), ENTERPRISE, [sync('b', 740, { priority: 'normal' })]);
+    const withAbsent = expectedSeconds(sync('a', 1_000), ENTERPRISE, [sync('b', 740)]);
+
+    expect(withAbsent).toBeCloseTo(withNormal!);
+  });
+
+  it('caps a sync at its share, alone and beside others, and gives what a capped peer leaves to the rest', () => {
+    const alone = expectedSeconds(sync('a', 1_480, { share: 0.5 }), ENTERPRISE);
+    // b is capped at 30% of each lane, so a gets 70% of the plan (above an even half) until b is done.
+    const beside = expectedSeconds(sync('a', 1_036), ENTERPRISE, [sync('b', 4_440, { share: 0.3 })]);
+
+    expect(alone).toBeCloseTo(200);
+    expect(beside).toBeCloseTo(1_036 / (0.7 * 14.8));
+  });
+
+  it('ignores itself among the others, as a status that lists the whole account passes it', () => {
+    const a = sync('a', 1_480);
+
+    expect(expectedSeconds(a, ENTERPRISE, [a])).toBeCloseTo(100);
+  });
+
+  it('slows to its measured rate where that is below what the plan gives it (a vendor cutting its windows)', () => {
+    const seconds = expectedSeconds(sync('a', 1_480, { recentRowsPerSecond: 7.4 }), ENTERPRISE);
+
+    expect(seconds).toBeCloseTo(200);
+  });
+
+  it("keeps to the plan where its measured rate runs above it: a minute's first windows land at once", () => {
+    const seconds = expectedSeconds(sync('a', 1_480, { recentRowsPerSecond: 30 }), ENTERPRISE);
+
+    expect(seconds).toBeCloseTo(100);
+  });
+
+  it('carries the pace the measured rate shows into the phase after a peer is done', () => {
+    // Measured at 90% of its even half (6.66 of 7.4 rows/s): 90% of the whole plan once b is done.
+    const seconds = expectedSeconds(sync('a', 1_000, { recentRowsPerSecond: 0.9 * 7.4 }), ENTERPRISE, [sync('b', 740)]);
+
+    expect(seconds).toBeCloseTo(100 + (1_000 - 0.9 * 740) / (0.9 * 14.8));
+  });
+});
