@@ -205,6 +205,11 @@ export interface SyncProgress {
   run: number;
   /** Epoch ms until which the latest rate-limit answer asked us to wait, if one is pending. */
   backoffUntil?: number;
+  /**
+   * Epoch ms at which the sync is expected to read its last row (src/core/expected-finish.ts), while it runs: from the
+   * sync itself, or from the whole account where `leadsync status` reckoned it.
+   */
+  expectedFinishAt?: number;
 }
 
 export interface SyncResult extends SyncCounts {

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { progressLine } from '../../src/cli/progress-bar.js';
 import { syncAllowances } from '../../src/core/allowance.js';
+import { SyncInputSchema, ZERO_COUNTS, type Carried } from '../../src/core/contract.js';
 import { expectedSeconds, type SyncLoad } from '../../src/core/expected-finish.js';
+import { startWatermark } from '../../src/core/watermark.js';
 import { LEADSQUARED_PLANS } from '../../src/vendors/leadsquared/plans.js';
+import { describeProgress } from '../../workflows/progress.js';
+import { syncProgress } from '../../workflows/sync-state.js';
 
 /** LeadSquared Enterprise: bulk 0.2 calls/s x 50 rows + general 4.8 calls/s x 1 row = 14.8 rows/s. */
 const ENTERPRISE = syncAllowances(LEADSQUARED_PLANS.enterprise!);
@@ -86,5 +91,49 @@ describe("a sync's expected finish", () => {
     const seconds = expectedSeconds(sync('a', 1_000, { recentRowsPerSecond: 0.9 * 7.4 }), ENTERPRISE, [sync('b', 740)]);
 
     expect(seconds).toBeCloseTo(100 + (1_000 - 0.9 * 740) / (0.9 * 14.8));
+  });
+});
+
+describe('the expected finish a running sync shows', () => {
+  const T0 = 1_700_000_000_000;
+  const request = SyncInputSchema.parse({ account: 'inbound', source: { kind: 'csv', path: 'leads.csv' }, share: 0.5 });
+  const sync: Carried = {
+    plan: {
+      vendor: 'leadsquared',
+      planName: 'enterprise',
+      lanes: ENTERPRISE.map((lane) => ({ ...lane, taskQueue: `q.${lane.lane}` })),
+      totalRows: 1_480,
+      rowsPerSecond: 14.8,
+      rejectsDirectory: '/rejects',
+    },
+    cursor: { position: null, nextRow: 741 },
+    scanned: false,
+    landed: startWatermark(),
+    pending: {},
+    counts: { ...ZERO_COUNTS, read: 740 },
+    startedAt: T0,
+    run: 0,
+    paused: false,
+  };
+  const view = { request, sync, startedAt: T0, backoffUntil: undefined };
+
+  it('is its rows left over its lanes at its share, from now, in its progress, details and progress line', () => {
+    const now = T0 + 100_000;
+
+    const progress = syncProgress({ ...view, state: 'running' }, now);
+
+    // 740 rows at half of 14.8 rows/s: 100 s.
+    expect(progress.expectedFinishAt).toBeCloseTo(now + 100_000);
+    expect(describeProgress(progress)).toContain(`expected to finish at ${new Date(now + 100_000).toISOString()}`);
+    expect(progressLine(progress, now)).toContain(
+      `~1m40s left (finish ${new Date(now + 100_000).toISOString().slice(11, 19)} UTC)`,
+    );
+  });
+
+  it('is not shown while the sync is paused', () => {
+    const progress = syncProgress({ ...view, state: 'paused' }, T0 + 100_000);
+
+    expect(progress).not.toHaveProperty('expectedFinishAt');
+    expect(progressLine(progress, T0 + 100_000)).not.toContain('left');
   });
 });
