@@ -64,6 +64,11 @@ export function syncProgress(
           vendor: sync.plan.vendor,
           totalRows: sync.plan.totalRows,
           ceilingRowsPerSecond: sync.plan.rowsPerSecond * request.share,
+          lanes: sync.plan.lanes.map(({ lane, callsPerSecond, rowsPerCall }) => ({
+            lane,
+            callsPerSecond,
+            rowsPerCall,
+          })),
         }
       : {}),
     ...(waiting ? { backoffUntil } : {}),

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { withExpectedFinish } from '../../src/api/expected-finish.js';
 import { progressLine } from '../../src/cli/progress-bar.js';
 import { syncAllowances } from '../../src/core/allowance.js';
-import { SyncInputSchema, ZERO_COUNTS, type Carried } from '../../src/core/contract.js';
+import { SyncInputSchema, ZERO_COUNTS, type Carried, type SyncProgress } from '../../src/core/contract.js';
 import { expectedSeconds, type SyncLoad } from '../../src/core/expected-finish.js';
 import { startWatermark } from '../../src/core/watermark.js';
 import { LEADSQUARED_PLANS } from '../../src/vendors/leadsquared/plans.js';
@@ -135,5 +136,37 @@ describe('the expected finish a running sync shows', () => {
 
     expect(progress).not.toHaveProperty('expectedFinishAt');
     expect(progressLine(progress, T0 + 100_000)).not.toContain('left');
+  });
+});
+
+describe("a sync's expected finish over its account, as `leadsync status` reckons it", () => {
+  const NOW = 1_700_000_000_000;
+  const lanes = ENTERPRISE.map(({ lane, callsPerSecond, rowsPerCall }) => ({ lane, callsPerSecond, rowsPerCall }));
+  function running(id: string, read: number, totalRows: number, state: SyncProgress['state'] = 'running') {
+    const progress: SyncProgress = {
+      state,
+      account: 'inbound',
+      totalRows,
+      counts: { ...ZERO_COUNTS, read },
+      share: 1,
+      rowsPerSecond: 0,
+      startedAt: NOW - 10_000,
+      run: 0,
+      lanes,
+      expectedFinishAt: NOW + 1,
+    };
+    return { id, progress };
+  }
+
+  it("counts the rows left of the account's other running syncs, from each one's progress", () => {
+    const progress = withExpectedFinish(running('a', 480, 1_480), [running('b', 0, 740)], NOW);
+
+    expect(progress.expectedFinishAt).toBeCloseTo(NOW + 1_000 * (100 + 260 / 14.8));
+  });
+
+  it('leaves out a paused sync, which spends nothing', () => {
+    const progress = withExpectedFinish(running('a', 0, 1_480), [running('b', 0, 740, 'paused')], NOW);
+
+    expect(progress.expectedFinishAt).toBeCloseTo(NOW + 100_000);
   });
 });
