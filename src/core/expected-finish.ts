@@ -1,13 +1,17 @@
 // Workflow-safe: pure arithmetic, so the sync workflow reckons its own finish with the same code as the CLI.
-import type { LaneAllowance } from './allowance.js';
+import type { LaneName } from './plans.js';
 
 /** A sync's priority: the governor serves higher ones first, equal ones by arrival. Absent is normal. */
 export type Priority = 'high' | 'normal' | 'low';
 
 const RANK: Record<Priority, number> = { high: 0, normal: 1, low: 2 };
 
-/** One lane of the account's plan as the reckoning needs it: what every sync on the account spends from. */
-export type LaneCapacity = Pick<LaneAllowance, 'lane' | 'callsPerSecond' | 'rowsPerCall'>;
+/** One lane of the account's plan, as its allowance gives it (src/core/allowance.ts): what every sync spends from. */
+export interface LaneCapacity {
+  lane: LaneName;
+  callsPerSecond: number;
+  rowsPerCall: number;
+}
 
 /** A running sync as the account's governor sees it. */
 export interface SyncLoad {
