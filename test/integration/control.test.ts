@@ -202,6 +202,35 @@ describe('controlling a running sync from the temporal CLI and the leadsync CLI'
     expectTrueCounts(result, storedWithPrefix(prefix));
     expect((await status()).state).toBe('cancelled');
   });
+
+  it("reckons a sync's expected finish in `leadsync status` with the other syncs running on its account", async () => {
+    const [alone, beside] = [uniqueName('eta-a'), uniqueName('eta-b')];
+    const start = async (prefix: string) =>
+      startSync(fixture.client, await leadsFile(prefix), { taskQueue: fixture.setup.taskQueue });
+    const a = await start(alone);
+    await eventually(
+      () => syncProgress(a),
+      (p) => p.state === 'running' && p.counts.read > 0,
+    );
+    const b = await start(beside);
+    try {
+      await eventually(
+        () => syncProgress(b),
+        (p) => p.state === 'running' && p.totalRows === ROWS,
+      );
+
+      const before = Date.now();
+      const ran = await leadsync(['status', a.workflowId, '--json']);
+
+      expect(ran.code, ran.stderr).toBe(0);
+      const status = JSON.parse(ran.stdout) as SyncProgress;
+      // b's rows share the plan with a's until both are through: alone, a's would take half as long.
+      const aloneSeconds = (ROWS - status.counts.read) / status.ceilingRowsPerSecond!;
+      expect((status.expectedFinishAt! - before) / 1000).toBeGreaterThan(1.8 * aloneSeconds);
+    } finally {
+      await Promise.all([a, b].map((handle) => handle.cancel().then(() => handle.result())));
+    }
+  });
 });
 
 /** `temporal workflow query` and `update execute` print the handler's return value in a field (or as a list). */
