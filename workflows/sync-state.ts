@@ -58,6 +58,7 @@ export function syncProgress(
     rowsPerSecond: counts.read / elapsed,
     ...(recentRowsPerSecond !== undefined ? { recentRowsPerSecond } : {}),
     startedAt,
+    asOf: now,
     run: sync?.run ?? 0,
     ...(sync
       ? {

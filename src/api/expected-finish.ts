@@ -22,11 +22,15 @@ export async function accountProgress(client: Client, handle: SyncHandle, now = 
   return withExpectedFinish({ id: handle.workflowId, progress }, others, now());
 }
 
-/** `sync`'s progress with the finish the account's reckoning gives, from `now`; as it was if nothing carries it. */
+/**
+ * `sync`'s progress with the finish the account's reckoning gives, from when its rows left were counted (else `now`);
+ * as it was if nothing carries it.
+ */
 export function withExpectedFinish(sync: SyncOnAccount, others: readonly SyncOnAccount[], now: number): SyncProgress {
   const { progress } = sync;
   const seconds = expectedSeconds(loadOf(sync), progress.lanes ?? [], others.filter(isRunning).map(loadOf));
-  return seconds === undefined ? progress : { ...progress, expectedFinishAt: now + seconds * 1000 };
+  const from = progress.asOf ?? now;
+  return seconds === undefined ? progress : { ...progress, expectedFinishAt: from + seconds * 1000 };
 }
 
 /** The account's other running syncs that answer for their progress: one that ends meanwhile is not running. */

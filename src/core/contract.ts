@@ -206,6 +206,11 @@ export interface SyncProgress {
   run: number;
   /** Epoch ms until which the latest rate-limit answer asked us to wait, if one is pending. */
   backoffUntil?: number;
+  /**
+   * Epoch ms the figures are of: the sync's clock when it last took in a change (a query answers from there). Absent
+   * from workers before the expected finish.
+   */
+  asOf?: number;
   /** The plan's lanes, each with its allowance, once prepared: what `leadsync status` reckons the account's syncs over. */
   lanes?: LaneCapacity[];
   /**

@@ -164,6 +164,14 @@ describe("a sync's expected finish over its account, as `leadsync status` reckon
     expect(progress.expectedFinishAt).toBeCloseTo(NOW + 1_000 * (100 + 260 / 14.8));
   });
 
+  it('reckons from when the sync counted its rows left, which a query answers as of its last change', () => {
+    const { id, progress } = running('a', 0, 1_480);
+
+    const reckoned = withExpectedFinish({ id, progress: { ...progress, asOf: NOW - 3_000 } }, [], NOW);
+
+    expect(reckoned.expectedFinishAt).toBeCloseTo(NOW - 3_000 + 100_000);
+  });
+
   it('leaves out a paused sync, which spends nothing', () => {
     const progress = withExpectedFinish(running('a', 0, 1_480), [running('b', 0, 740, 'paused')], NOW);
 
