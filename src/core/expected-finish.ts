@@ -40,42 +40,56 @@ export function expectedSeconds(
   if (sync.rowsLeft <= 0) return 0;
   const running = [sync, ...others.filter((other) => other.id !== sync.id)]
     .filter((load) => load.rowsLeft > 0)
-    .map((load) => ({ load, left: load.rowsLeft, pace: 1 }));
-  // The measured rate bounds what a sync gets out of its allowance: a vendor that cut its windows, a slow source,
-  // the pacing margin (3.8% of LeadSquared's windows) all show in it, and none in the plan. Against the plan it is
-  // only ever lower: above it, the minute holds the burst of a sync's first windows (which start empty) or a time a
-  // sync ahead was idle, neither of which lasts, while the plan's ceiling does. So the pace it sets, at most 1, holds
-  // for every later phase: it is the sync's, and so are its causes.
-  const first = allocate(running, lanes);
-  for (const entry of running) {
-    const recent = entry.load.recentRowsPerSecond;
-    const reckoned = first.get(entry) ?? 0;
-    if (recent !== undefined && reckoned > 0) entry.pace = Math.min(1, recent / reckoned);
-  }
+    .map((load) => ({ load, left: load.rowsLeft }));
+  // One pace for every sync scales every phase alike: the plan's phases, stretched by it.
+  const pace = measuredPace(running, lanes);
   let elapsed = 0;
   for (;;) {
     const rates = allocate(running, lanes);
     const own = running.find((entry) => entry.load === sync)!;
     let phase = Infinity;
     for (const entry of running) {
-      const rate = (rates.get(entry) ?? 0) * entry.pace;
+      const rate = rates.get(entry) ?? 0;
       if (rate > 0) phase = Math.min(phase, entry.left / rate);
     }
     if (phase === Infinity) return undefined;
     elapsed += phase;
     for (const entry of [...running]) {
-      entry.left -= (rates.get(entry) ?? 0) * entry.pace * phase;
+      entry.left -= (rates.get(entry) ?? 0) * phase;
       // The one that ended the phase may keep a rounding's worth of rows: it is done.
       if (entry.left <= 1e-9 * entry.load.rowsLeft) running.splice(running.indexOf(entry), 1);
     }
-    if (!running.includes(own)) return elapsed;
+    if (!running.includes(own)) return elapsed / pace;
   }
 }
 
 interface Running {
   load: SyncLoad;
   left: number;
-  pace: number;
+}
+
+/**
+ * How much of what the plan gives them the account's syncs get, by their rates over the last minute: at most 1.
+ * The measured rate shows what the plan does not: the pacing margin (LeadSquared's windows run at 96.2% of the plan),
+ * a vendor that cut its windows, a slow source, a loaded worker, the calls two syncs' chunks lose to each other. Above
+ * the plan it is not taken: the minute then holds the burst of a sync's first windows, which start empty, and the
+ * plan's ceiling holds after it. It is reckoned over the account's syncs together, not each alone: the governor hands
+ * out slots by arrival, and a sync's chunks each reserve a window of calls, so syncs of equal priority take turns
+ * of a few windows, and one sync's minute reads far above or below its even share while their sum holds. So a sync
+ * not yet measured runs at its peers' pace, and the pace holds for every later phase. A slow source beside others
+ * does not show: they take the slots it leaves. Undefined measures nothing: 1.
+ */
+function measuredPace(running: readonly Running[], lanes: readonly LaneCapacity[]): number {
+  const reckoned = allocate(running, lanes);
+  let measured = 0;
+  let given = 0;
+  for (const entry of running) {
+    const recent = entry.load.recentRowsPerSecond;
+    if (recent === undefined) continue;
+    measured += recent;
+    given += reckoned.get(entry) ?? 0;
+  }
+  return given > 0 ? Math.min(1, measured / given) : 1;
 }
 
 /** Rows per second each running sync gets: lane by lane, priority by priority, evenly within one (capped by share). */

@@ -87,11 +87,19 @@ describe("a sync's expected finish", () => {
     expect(seconds).toBeCloseTo(100);
   });
 
-  it('carries the pace the measured rate shows into the phase after a peer is done', () => {
-    // Measured at 90% of its even half (6.66 of 7.4 rows/s): 90% of the whole plan once b is done.
+  it('carries the pace its measured rate shows into the phase after a peer is done, for the peer too', () => {
+    // Measured at 90% of its even half (6.66 of 7.4 rows/s), b not yet: both at 90% of the plan, then a alone.
     const seconds = expectedSeconds(sync('a', 1_000, { recentRowsPerSecond: 0.9 * 7.4 }), ENTERPRISE, [sync('b', 740)]);
 
-    expect(seconds).toBeCloseTo(100 + (1_000 - 0.9 * 740) / (0.9 * 14.8));
+    expect(seconds).toBeCloseTo((100 + 260 / 14.8) / 0.9);
+  });
+
+  it("takes the pace of the account's syncs together: syncs of equal priority take turns of a few windows", () => {
+    // a ran above its even half and b below it; together they got 90% of the plan.
+    const a = sync('a', 1_000, { recentRowsPerSecond: 10 });
+    const b = sync('b', 740, { recentRowsPerSecond: 0.9 * 14.8 - 10 });
+
+    expect(expectedSeconds(a, ENTERPRISE, [b])).toBeCloseTo((100 + 260 / 14.8) / 0.9);
   });
 });
 
