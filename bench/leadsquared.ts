@@ -3,7 +3,11 @@ import { rowsPerSecond as planRowsPerSecond } from '../src/core/allowance.js';
 import { type Plan } from '../src/core/plans.js';
 import { formatTable } from '../src/cli/table.js';
 import { peakPerWindow, spentQuota, type RequestRecord } from '../src/simulation/request-log.js';
-import { startLeadSquaredSimulator } from '../src/vendors/leadsquared/simulator/server.js';
+import {
+  startLeadSquaredSimulator,
+  type RunningLeadSquaredSimulator,
+} from '../src/vendors/leadsquared/simulator/server.js';
+import type { SyncInput, SyncResult } from '../src/core/contract.js';
 import { writeLeadsCsv, type BenchTemporal } from './harness.js';
 import { actionsPerThousandRows, type ActionCounts } from './temporal-actions.js';
 import { shareOfWindow } from './windows.js';
@@ -60,26 +64,10 @@ export async function benchLeadSquaredPlans(
 async function benchPlan(temporal: BenchTemporal, plan: Plan, seconds: number): Promise<PlanRun> {
   const maxRowsPerSecond = planRowsPerSecond(plan.lanes);
   const rows = Math.ceil(maxRowsPerSecond * seconds);
-  const name = `bench-lsq-${plan.name}-${randomBytes(3).toString('hex')}`;
-  const [accessKey, secretKey] = [randomBytes(8).toString('hex'), randomBytes(8).toString('hex')];
-  const simulator = await startLeadSquaredSimulator({ plan: plan.name, accessKey, secretKey });
-  try {
+  return withLeadSquaredAccount(temporal, plan.name, async ({ name, simulator, runSync }) => {
     const file = await writeLeadsCsv(rows, name);
-    const variable = name.replace(/-/g, '_').toUpperCase();
     const { value: result, actions } = await temporal.withActions(() =>
-      temporal.runSync(
-        {
-          name,
-          settings: {
-            vendor: 'leadsquared',
-            plan: plan.name,
-            baseUrl: simulator.baseUrl,
-            credentials: { accessKeyEnv: `${variable}_AK`, secretKeyEnv: `${variable}_SK` },
-          },
-        },
-        { [`${variable}_AK`]: accessKey, [`${variable}_SK`]: secretKey },
-        { source: { kind: 'csv', path: file } },
-      ),
+      runSync({ source: { kind: 'csv', path: file } }),
     );
     if (result.accepted !== rows) throw new Error(`${plan.name}: ${result.accepted} of ${rows} rows accepted`);
     const report = simulator.report();
@@ -101,6 +89,46 @@ async function benchPlan(temporal: BenchTemporal, plan: Plan, seconds: number): 
         laneUsage('bulk', plan.lanes.bulk!.windows[0]!.limit, report.requests, onBulk),
       ],
     };
+  });
+}
+
+/** A bench account on a LeadSquared plan, as a user's config has it, and its strict simulator. */
+export interface LeadSquaredBenchAccount {
+  name: string;
+  simulator: RunningLeadSquaredSimulator;
+  /** One sync to the end, with a worker for the account. */
+  runSync(input: Omit<SyncInput, 'account'>): Promise<SyncResult>;
+  /** A worker for the account while `work` runs, given the workflow task queue. */
+  withWorker<T>(work: (taskQueue: string) => Promise<T>): Promise<T>;
+}
+
+/** Starts a simulator enforcing `plan` strictly, hands `work` an account on it, and stops the simulator after. */
+export async function withLeadSquaredAccount<T>(
+  temporal: BenchTemporal,
+  plan: string,
+  work: (account: LeadSquaredBenchAccount) => Promise<T>,
+): Promise<T> {
+  const name = `bench-lsq-${plan}-${randomBytes(3).toString('hex')}`;
+  const [accessKey, secretKey] = [randomBytes(8).toString('hex'), randomBytes(8).toString('hex')];
+  const simulator = await startLeadSquaredSimulator({ plan, accessKey, secretKey });
+  const variable = name.replace(/-/g, '_').toUpperCase();
+  const account = {
+    name,
+    settings: {
+      vendor: 'leadsquared',
+      plan,
+      baseUrl: simulator.baseUrl,
+      credentials: { accessKeyEnv: `${variable}_AK`, secretKeyEnv: `${variable}_SK` },
+    },
+  };
+  const env = { [`${variable}_AK`]: accessKey, [`${variable}_SK`]: secretKey };
+  try {
+    return await work({
+      name,
+      simulator,
+      runSync: (input) => temporal.runSync(account, env, input),
+      withWorker: (inner) => temporal.withWorker(account, env, inner),
+    });
   } finally {
     await simulator.stop();
   }

@@ -8,6 +8,7 @@ import {
   type Check,
 } from './check.js';
 import { accountsTable, benchAccounts } from './accounts.js';
+import { EXPECTED_FINISH_PLAN, benchExpectedFinish, finishTable } from './expected-finish.js';
 import { BenchTemporal } from './harness.js';
 import { MARGIN_MS, benchLeadSquaredPlans, planTable, steadyStateShare } from './leadsquared.js';
 import { SCALE_PLANS, benchScaleInOwnProcess, scaleTable, type ScaleRun } from './scale.js';
@@ -21,7 +22,8 @@ import { benchSmartLead, bindingWindowName, smartLeadScenarios, smartLeadTable }
  * from PostgreSQL; `--scale-windows 5` keeps the plan counted in 5-second windows), each in a process of its own;
  * `--vendors none --scale` runs them alone. `--accounts N` adds one worker process with N Enterprise accounts on shared
  * queues, `--syncing K` of them (10 by default) syncing at once for `--accounts-seconds` (30) at their ceiling;
- * `--vendors none --accounts N` runs it alone. `--check` runs only the rows CI holds to thresholds (bench/check.ts) and
+ * `--vendors none --accounts N` runs it alone. `--expected-finish` adds the rows of the expected finish against the measured
+ * one (`--vendors none --expected-finish` alone). `--check` runs only the rows CI holds to thresholds (bench/check.ts) and
  * exits non-zero when one is missed.
  */
 const { values, tokens } = parseArgs({
@@ -38,6 +40,7 @@ const { values, tokens } = parseArgs({
     accounts: { type: 'string' },
     syncing: { type: 'string', default: '10' },
     'accounts-seconds': { type: 'string', default: '30' },
+    'expected-finish': { type: 'boolean', default: false },
   },
 });
 // The check runs its own rows and none of the vendors' sections.
@@ -95,6 +98,13 @@ try {
     }
     process.stdout.write(`\nScale: PostgreSQL to LeadSquared, custom plan of 200 requests/s (50-row bulk calls)\n`);
     process.stdout.write(`${scaleTable(runs)}\n`);
+  }
+  if (values['expected-finish']) {
+    const runs = await benchExpectedFinish(temporal);
+    process.stdout.write(
+      `\nExpected finish: LeadSquared ${EXPECTED_FINISH_PLAN}, as \`leadsync status\` reckons it and as the sync ` +
+        `itself does, against the measured finish\n${finishTable(runs)}\n`,
+    );
   }
   if (values.accounts !== undefined) {
     const accounts = positiveInteger('--accounts', values.accounts);

@@ -20,6 +20,13 @@ export function describeProgress(progress: SyncProgress): string {
         (progress.share < 1 ? ` (throttled to ${Math.round(progress.share * 100)}% of the plan)` : ''),
     );
   }
+  if (progress.expectedFinishAt !== undefined) {
+    // A time, not a countdown: the details are set as chunks end, and a countdown would stand still between them.
+    lines.push(
+      `expected to finish at ${new Date(progress.expectedFinishAt).toISOString()} at its own rate ` +
+        `(\`leadsync status\` reckons the account's other syncs in)`,
+    );
+  }
   if (counts.retried > 0) lines.push(`${counts.retried} chunk attempts retried`);
   if (progress.backoffUntil !== undefined) {
     lines.push(`waiting on a rate-limit backoff until ${new Date(progress.backoffUntil).toISOString()}`);

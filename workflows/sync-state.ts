@@ -9,6 +9,7 @@ import {
   type SyncResult,
   type SyncState,
 } from '../src/core/contract.js';
+import { expectedSeconds } from '../src/core/expected-finish.js';
 import type { RejectsReport } from '../src/core/rejects-ref.js';
 import { nextSince } from '../src/core/watermark.js';
 
@@ -36,7 +37,10 @@ export interface RunView {
   recentRowsPerSecond?: number | undefined;
 }
 
-/** The sync's progress at `now` (epoch ms): its counts, its rate since it started, and a backoff still pending. */
+/**
+ * The sync's progress at `now` (epoch ms): its counts, its rate since it started, a backoff still pending, and when it
+ * is expected to finish as far as it knows itself (the account's other syncs are the CLI's to add: `leadsync status`).
+ */
 export function syncProgress(
   { state, request, sync, startedAt: runStartedAt, backoffUntil, recentRowsPerSecond }: RunView,
   now: number,
@@ -45,6 +49,7 @@ export function syncProgress(
   const startedAt = sync?.startedAt ?? runStartedAt;
   const elapsed = Math.max(1, now - startedAt) / 1000;
   const waiting = backoffUntil !== undefined && backoffUntil > now;
+  const finishAt = state === 'running' && sync ? expectedFinishAt(request, sync, recentRowsPerSecond, now) : undefined;
   return {
     state,
     account: request.account,
@@ -53,16 +58,36 @@ export function syncProgress(
     rowsPerSecond: counts.read / elapsed,
     ...(recentRowsPerSecond !== undefined ? { recentRowsPerSecond } : {}),
     startedAt,
+    asOf: now,
     run: sync?.run ?? 0,
     ...(sync
       ? {
           vendor: sync.plan.vendor,
           totalRows: sync.plan.totalRows,
           ceilingRowsPerSecond: sync.plan.rowsPerSecond * request.share,
+          lanes: sync.plan.lanes.map(({ lane, callsPerSecond, rowsPerCall }) => ({
+            lane,
+            callsPerSecond,
+            rowsPerCall,
+          })),
         }
       : {}),
     ...(waiting ? { backoffUntil } : {}),
+    ...(finishAt !== undefined ? { expectedFinishAt: finishAt } : {}),
   };
+}
+
+/** Alone on the account: its rows left over its plan's lanes at its share, at the pace its last minute shows. */
+function expectedFinishAt(
+  request: SyncRequest,
+  sync: Carried,
+  recentRowsPerSecond: number | undefined,
+  now: number,
+): number | undefined {
+  const rowsLeft = Math.max(0, sync.plan.totalRows - sync.counts.read);
+  const load = { id: 'self', rowsLeft, share: request.share, recentRowsPerSecond };
+  const seconds = expectedSeconds(load, sync.plan.lanes);
+  return seconds === undefined ? undefined : now + seconds * 1000;
 }
 
 /** The counts, and where the rejects are: a report file's path (a string), or a table's report. */

@@ -2,8 +2,8 @@ import type { SyncProgress } from '../core/contract.js';
 
 const WIDTH = 30;
 
-/** One line: the bar, rows done of total, the rate against the ceiling, and the time left at the current rate. */
-export function progressLine(progress: SyncProgress): string {
+/** One line: the bar, rows done of total, the rate against the ceiling, and the time left to the expected finish. */
+export function progressLine(progress: SyncProgress, now = Date.now()): string {
   const total = progress.totalRows;
   const done = progress.counts.read;
   const fraction = total ? Math.min(1, done / total) : 0;
@@ -16,10 +16,9 @@ export function progressLine(progress: SyncProgress): string {
     const rate = recent === undefined ? 'measuring' : recent.toFixed(1);
     parts.push(`${rate} of ${progress.ceilingRowsPerSecond.toFixed(1)} rows/s`);
   }
-  if (total !== undefined && progress.state === 'running') {
-    // The sync runs at the plan's ceiling (times its share): the estimate a dry run gives, kept up to date.
-    const rate = progress.ceilingRowsPerSecond || progress.rowsPerSecond || 1;
-    parts.push(`~${formatSeconds((total - done) / rate)} left`);
+  if (progress.expectedFinishAt !== undefined) {
+    const at = new Date(progress.expectedFinishAt).toISOString().slice(11, 19);
+    parts.push(`~${formatSeconds((progress.expectedFinishAt - now) / 1000)} left (finish ${at} UTC)`);
   }
   if (progress.counts.rejected > 0) parts.push(`${progress.counts.rejected} rejected`);
   if (progress.counts.unattributed > 0) parts.push(`${progress.counts.unattributed} refused by the vendor, not named`);

@@ -7,6 +7,7 @@ import { ChunkRangeSchema, CursorSchema, FilePinSchema, PositionSchema, type Sin
 import { SourceRefSchema } from './source-registry.js';
 import { RejectsTableRefSchema, RunIdSchema, type RejectsTableReport } from './rejects-ref.js';
 import { AlertTriggersSchema } from './alerts.js';
+import type { LaneCapacity } from './expected-finish.js';
 
 /** The share of the account's plan a sync may use: 1 is the whole ceiling. */
 export const ShareSchema = z.number().gt(0, 'share must be above 0').max(1, 'share is at most 1 (the whole plan)');
@@ -205,6 +206,18 @@ export interface SyncProgress {
   run: number;
   /** Epoch ms until which the latest rate-limit answer asked us to wait, if one is pending. */
   backoffUntil?: number;
+  /**
+   * Epoch ms the figures are of: the sync's clock when it last took in a change (a query answers from there). Absent
+   * from workers before the expected finish.
+   */
+  asOf?: number;
+  /** The plan's lanes, each with its allowance, once prepared: what `leadsync status` reckons the account's syncs over. */
+  lanes?: LaneCapacity[];
+  /**
+   * Epoch ms at which the sync is expected to read its last row (src/core/expected-finish.ts), while it runs: from the
+   * sync itself, or from the whole account where `leadsync status` reckoned it.
+   */
+  expectedFinishAt?: number;
 }
 
 export interface SyncResult extends SyncCounts {

@@ -202,6 +202,32 @@ describe('controlling a running sync from the temporal CLI and the leadsync CLI'
     expectTrueCounts(result, storedWithPrefix(prefix));
     expect((await status()).state).toBe('cancelled');
   });
+
+  it("reckons a sync's expected finish in `leadsync status` with the other syncs running on its account", async () => {
+    const start = async (prefix: string) =>
+      startSync(fixture.client, await leadsFile(prefix), { taskQueue: fixture.setup.taskQueue });
+    const [a, b] = await Promise.all([start(uniqueName('eta-a')), start(uniqueName('eta-b'))]);
+    try {
+      for (const handle of [a, b]) {
+        await eventually(
+          () => syncProgress(handle),
+          (p) => p.state === 'running',
+        );
+      }
+
+      const before = Date.now();
+      const ran = await leadsync(['status', a.workflowId, '--json']);
+
+      expect(ran.code, ran.stderr).toBe(0);
+      const status = JSON.parse(ran.stdout) as SyncProgress;
+      // b's rows share the plan with a's until both are through: alone, a's would take half as long.
+      const aloneSeconds = (ROWS - status.counts.read) / status.ceilingRowsPerSecond!;
+      expect((status.expectedFinishAt! - before) / 1000).toBeGreaterThan(1.8 * aloneSeconds);
+    } finally {
+      // Not the subject here: ended at once, without the grace a cancelled sync gives its chunks.
+      await Promise.all([a, b].map((handle) => handle.terminate()));
+    }
+  });
 });
 
 /** `temporal workflow query` and `update execute` print the handler's return value in a field (or as a list). */

@@ -90,6 +90,7 @@ describe('the Temporal Web UI', () => {
     expect(details).toMatch(
       /^rate (being measured|[\d.]+ rows\/s over the last minute) \([\d.]+ rows\/s since the start\); the plan sustains [\d.]+ rows\/s$/m,
     );
+    expect(details).toMatch(/^expected to finish at \d{4}-\d\d-\d\dT[\d:.]+Z at its own rate/m);
     expect(await renderedMarkdown(page, /into account/)).toContain(`into account ${fixture.setup.accountName}`);
     await expect(
       page

@@ -85,6 +85,7 @@ describe('the progress of a sync', () => {
       share: 1,
       rowsPerSecond: 0,
       startedAt: STARTED,
+      asOf: STARTED + 2_000,
       run: 0,
     });
   });

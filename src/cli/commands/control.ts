@@ -1,4 +1,6 @@
+import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
+import { accountProgress } from '../../api/expected-finish.js';
 import {
   cancelSync,
   pauseSync,
@@ -15,14 +17,18 @@ import { withClient } from '../temporal-connection.js';
 
 /** `status`, `pause`, `resume`, `throttle` and `cancel`: the same updates and query the `temporal` CLI can send. */
 export function registerControl(program: Command): void {
-  const command = (name: string, description: string, act: (handle: SyncHandle) => Promise<SyncProgress | void>) =>
+  const command = (name: string, description: string, act: Act) =>
     program
       .command(`${name} <workflowId>`)
       .description(description)
       .option('--json', 'print the progress as JSON')
       .action((id: string, options: { json?: boolean }) => control(id, options, act));
 
-  command('status', "print a sync's progress", syncProgress);
+  command(
+    'status',
+    "print a sync's progress, and when it is expected to finish beside the account's other syncs",
+    (handle, client) => accountProgress(client, handle),
+  );
   command(
     'pause',
     'stop sending: calls waiting for their slots give them back, and their chunks wait to be resumed',
@@ -41,14 +47,12 @@ export function registerControl(program: Command): void {
     });
 }
 
-async function control(
-  id: string,
-  options: { json?: boolean },
-  act: (handle: SyncHandle) => Promise<SyncProgress | void>,
-): Promise<void> {
+type Act = (handle: SyncHandle, client: Client) => Promise<SyncProgress | void>;
+
+async function control(id: string, options: { json?: boolean }, act: Act): Promise<void> {
   await withClient(async (client) => {
     const handle = syncHandle(client, id);
-    const progress = (await act(handle)) ?? (await syncProgress(handle));
+    const progress = (await act(handle, client)) ?? (await syncProgress(handle));
     process.stdout.write(options.json ? `${JSON.stringify(progress)}\n` : `${id}: ${progressLine(progress)}\n`);
   });
 }
