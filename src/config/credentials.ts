@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import { z } from 'zod';
-import type { Account } from './accounts.js';
 import { EnvRefSchema } from './env-ref.js';
 import { ConfigError } from '../core/errors.js';
 import type { Credentials } from '../vendors/types.js';
@@ -12,6 +11,12 @@ import type { Credentials } from '../vendors/types.js';
  * rotated in the mounted file, or the file of an account a reload added, is taken without a restart.
  */
 export type CredentialSource = { key: string; env: string } | { key: string; file: string };
+
+/** What reading an account's credentials needs of it (the account type lives in accounts.ts, which imports this). */
+interface AccountCredentials {
+  name: string;
+  credentials: Record<string, string | undefined>;
+}
 
 const SecretFileSchema = z
   .string()
@@ -48,8 +53,8 @@ export function credentialsSchema(keys: readonly string[]) {
 }
 
 /** Each credential of the account and where it is read from. */
-export function credentialSources(account: Pick<Account, 'credentials'>): CredentialSource[] {
-  return Object.entries(account.credentials as Record<string, string | undefined>).flatMap(([name, where]) => {
+export function credentialSources(account: Pick<AccountCredentials, 'credentials'>): CredentialSource[] {
+  return Object.entries(account.credentials).flatMap(([name, where]) => {
     if (where === undefined) return [];
     const key = name.replace(/(Env|File)$/, '');
     return [name.endsWith('File') ? { key, file: where } : { key, env: where }];
@@ -60,13 +65,13 @@ export function credentialSources(account: Pick<Account, 'credentials'>): Creden
  * Reads an account's credentials from the environment variables and files it names; the error names the account, the
  * key and the variable or file, never a value.
  */
-export function resolveCredentials(account: Account, env: NodeJS.ProcessEnv = process.env): Credentials {
+export function resolveCredentials(account: AccountCredentials, env: NodeJS.ProcessEnv = process.env): Credentials {
   return Object.fromEntries(
     credentialSources(account).map((source) => [source.key, readCredential(account, source, env)]),
   );
 }
 
-function readCredential(account: Account, source: CredentialSource, env: NodeJS.ProcessEnv): string {
+function readCredential(account: AccountCredentials, source: CredentialSource, env: NodeJS.ProcessEnv): string {
   const where = `account '${account.name}': credentials.${source.key}`;
   if ('env' in source) {
     const value = env[source.env];
@@ -88,7 +93,7 @@ function readCredential(account: Account, source: CredentialSource, env: NodeJS.
 }
 
 /** The values of the account's secret files that can be read now: what a redactor must also know. */
-export function readableSecretFiles(account: Account): string[] {
+export function readableSecretFiles(account: AccountCredentials): string[] {
   return credentialSources(account).flatMap((source) => {
     if (!('file' in source)) return [];
     try {
