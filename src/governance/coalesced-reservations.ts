@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Reservation, WindowHeadroom } from '../core/governor/protocol.js';
 
 /** One call's share of a reservation: its slot, and what the lane's windows should have left after it. */
@@ -18,12 +19,17 @@ interface Waiting {
  * per round trip: every chunk in flight asking for its own slot at once would put dozens of concurrent updates on
  * one workflow, which the server then serves one workflow task at a time, and under load not at all. Requests made
  * in the same turn of the event loop (the calls of one chunk) go in one update; requests that arrive while an
- * update is out wait for it and go together in the next. Slots are handed out in arrival order.
+ * update is out wait for it and go together in the next. Slots are handed out in arrival order. An answer that grants
+ * fewer slots than asked (the rest lie beyond the priority's horizon) serves the first requests, and the others ask
+ * again at the time it names, with whatever arrived meanwhile: still one update per round trip.
  */
 export class CoalescedReservations {
   private readonly queues = new Map<string, { waiting: Waiting[]; busy: boolean }>();
 
-  /** A slot from `reserve(calls)`, shared with every request of the same `key` (account, lane, share) waiting now. */
+  /**
+   * A slot from `reserve(calls)`, shared with every request of the same `key` (account, lane, share, priority) waiting
+   * now.
+   */
   take(key: string, reserve: (calls: number) => Promise<Reservation>): Promise<Grant> {
     let queue = this.queues.get(key);
     if (!queue) this.queues.set(key, (queue = { waiting: [], busy: false }));
@@ -43,8 +49,13 @@ export class CoalescedReservations {
     while (queue.waiting.length > 0) {
       const batch = queue.waiting.splice(0);
       try {
-        const { grant, slots, headroom } = await reserve(batch.length);
-        batch.forEach((waiting, i) => waiting.resolve({ grant, slot: slots[i]!, headroom: headroom[i] ?? [] }));
+        const { grant, slots, headroom, retryAt } = await reserve(batch.length);
+        batch
+          .splice(0, slots.length)
+          .forEach((waiting, i) => waiting.resolve({ grant, slot: slots[i]!, headroom: headroom[i] ?? [] }));
+        if (batch.length === 0) continue;
+        queue.waiting.unshift(...batch);
+        await sleep(Math.max(0, (retryAt ?? 0) - Date.now()));
       } catch (err) {
         for (const waiting of batch) waiting.reject(err);
       }

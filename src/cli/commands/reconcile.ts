@@ -33,7 +33,7 @@ async function runReconcile(options: ReconcileCommandOptions): Promise<void> {
     throw new ConfigError(`--records: a reconciliation compares leads, not '${options.records}'`);
   }
   const { request, config } = await syncRequestFrom(options);
-  const { records: _records, ...sync } = request;
+  const { records: _records, priority: _priority, ...sync } = request;
   await withClient(async (client) => {
     const handle = await startReconcile(
       client,

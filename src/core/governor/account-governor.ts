@@ -1,4 +1,5 @@
 import { adaptedWindows, onQuotaReading, onRefused, ownCalls, recover } from './adaptation.js';
+import { horizonMs, noteWanted } from './horizon.js';
 import {
   earliestSlot,
   emptyLedger,
@@ -80,7 +81,10 @@ export class AccountGovernor {
 
   /**
    * One slot per call, each the earliest that keeps every window of every ledger the call spends from within its
-   * limit (as the sync's share and the vendor's adaptation leave it), and a grant that answers for them.
+   * limit (as the sync's share and the vendor's adaptation leave it), and a grant that answers for them. Slots lie
+   * within the request's priority's horizon: calls whose slot would lie beyond it are left out, and `retryAt` says
+   * when to ask again for them. So a higher priority arriving finds the lower ones holding little ahead, and its
+   * calls take the next slots; in every ledger the call spends from, so in every window of every lane.
    */
   reserve(raw: unknown, now: number): Reservation {
     const request = ReserveRequestSchema.parse(raw);
@@ -88,11 +92,28 @@ export class AccountGovernor {
     const before = this.factors();
     const ledgers = this.pacing(request, now);
     this.noteChanges(before);
+    const wanted = (this.state.wanted ??= {});
+    const horizon = horizonMs(
+      request.priority,
+      request.spends.map((spend, i) => ({ windows: ledgers[i]!.windows, wanted: wanted[spend.ledger] })),
+      now,
+    );
+    noteWanted(
+      wanted,
+      request.spends.map((spend) => spend.ledger),
+      request.priority,
+      now,
+    );
     const called = request.spends[0]!;
     const slots: number[] = [];
     const headroom: WindowHeadroom[][] = [];
+    let retryAt: number | undefined;
     for (let i = 0; i < request.calls; i++) {
       const at = earliestSlot(ledgers, now);
+      if (at > now + horizon) {
+        retryAt = at - horizon;
+        break;
+      }
       recordSlot(ledgers, at, now);
       slots.push(at);
       headroom.push(
@@ -102,16 +123,18 @@ export class AccountGovernor {
         })),
       );
     }
-    this.state.reservations += request.calls;
+    this.state.reservations += slots.length;
     (this.state.lanes ??= {})[called.lane] = { windows: called.windows, marginMs: request.marginMs };
     const grant = this.newToken();
-    (this.state.grants ??= {})[grant] = {
-      lane: called.lane,
-      ledgers: request.spends.map((spend) => spend.ledger),
-      slots: [...slots],
-      lastSlot: Math.max(...slots),
-    };
-    return { grant, slots, headroom };
+    if (slots.length > 0) {
+      (this.state.grants ??= {})[grant] = {
+        lane: called.lane,
+        ledgers: request.spends.map((spend) => spend.ledger),
+        slots: [...slots],
+        lastSlot: Math.max(...slots),
+      };
+    }
+    return { grant, slots, headroom, ...(retryAt !== undefined ? { retryAt } : {}) };
   }
 
   /**

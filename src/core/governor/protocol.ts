@@ -7,6 +7,8 @@ import type { LaneAdaptation } from './adaptation.js';
 import type { Ledger } from './ledger.js';
 import { MAX_MESSAGE_WAIT_MS } from '../messages.js';
 import { LaneNameSchema, WindowSchema, type LaneName, type Window } from '../plans.js';
+import { PrioritySchema, type Priority } from '../priority.js';
+import type { Wanted } from './horizon.js';
 
 const TimeSchema = z.number().finite().nonnegative();
 /** Ledgers one call spends from: its lane, the lanes it also spends from, and a lane's own share. */
@@ -68,6 +70,13 @@ const GovernorStateSchema = z
     grants: z.record(GrantTokenSchema, GrantSchema).optional(),
     lanes: z.partialRecord(LaneNameSchema, LaneTermsSchema).optional(),
     droppedMessages: z.number().int().nonnegative().optional(),
+    // Absent from governors that ran before priorities.
+    wanted: z
+      .record(
+        LedgerNameSchema,
+        z.object({ high: TimeSchema.optional(), normal: TimeSchema.optional() }).strict(),
+      )
+      .optional(),
   })
   .strict();
 
@@ -98,6 +107,7 @@ export const ReserveRequestSchema = z
       .min(1)
       .max(MAX_SPENDS),
     share: z.number().gt(0).max(1).optional(),
+    priority: PrioritySchema.optional(),
     calls: z.number().int().min(1).max(10_000),
     marginMs: MarginSchema,
   })
@@ -177,6 +187,11 @@ export interface ReserveRequest {
    * older than this field, whose windows come already scaled: 1 keeps a running governor compatible with them.
    */
   share?: number;
+  /**
+   * The calling sync's priority: how far ahead its slots may lie (src/core/governor/horizon.ts). Absent from workers
+   * older than this field, which take every slot they ask for: they are granted every call, as before.
+   */
+  priority?: Priority;
   calls: number;
   marginMs: number;
 }
@@ -191,6 +206,11 @@ export interface Reservation {
    * only client. A vendor reporting less has seen calls that are not ours: worth telling the governor.
    */
   headroom: WindowHeadroom[][];
+  /**
+   * Present when fewer slots were granted than calls asked for (the rest lie beyond the priority's horizon): epoch ms
+   * at which to ask again for the rest.
+   */
+  retryAt?: number;
 }
 
 export interface WindowHeadroom {
@@ -213,6 +233,8 @@ export interface GovernorState {
   lanes?: Partial<Record<LaneName, { windows: Window[]; marginMs: number }>>;
   /** Signals dropped as malformed, out of bounds, or quoting no live grant. */
   droppedMessages?: number;
+  /** When each priority above low last asked on each ledger: what a low reservation yields to. */
+  wanted?: Record<string, Wanted>;
 }
 
 /** One reservation's calls: the lanes they spend from, and the slots not yet released or moved. */
