@@ -65,6 +65,41 @@ describe('coalesced reservations', () => {
     expect(governor.requests).toEqual([1, 1]);
   });
 
+  it('serves the first requests of a partial grant, and asks again for the rest, with later ones, at its retry time', async () => {
+    const requests: number[] = [];
+    const askedAt: number[] = [];
+    let next = 0;
+    // A governor granting at most 2 calls an update, the rest to be asked for 30 ms on.
+    const reserve = (calls: number) => {
+      requests.push(calls);
+      askedAt.push(Date.now());
+      const slots = Array.from({ length: Math.min(2, calls) }, () => next++);
+      return Promise.resolve<Reservation>({
+        grant: `grant-${requests.length}`,
+        slots,
+        headroom: slots.map(() => []),
+        ...(calls > 2 ? { retryAt: Date.now() + 30 } : {}),
+      });
+    };
+    const reservations = new CoalescedReservations();
+
+    const first = [1, 2, 3].map(() => reservations.take('a', reserve));
+    await Promise.all(first.slice(0, 2));
+    const later = reservations.take('a', reserve);
+    const asked = [...requests];
+    const grants = await Promise.all([...first, later]);
+
+    expect(asked).toEqual([3]);
+    expect(requests).toEqual([3, 2]);
+    expect(askedAt[1]! - askedAt[0]!).toBeGreaterThanOrEqual(29);
+    expect(grants.map((grant) => [grant.grant, grant.slot])).toEqual([
+      ['grant-1', 0],
+      ['grant-1', 1],
+      ['grant-2', 2],
+      ['grant-2', 3],
+    ]);
+  });
+
   it('fails every request of a batch whose update failed, and serves the next requests afresh', async () => {
     const reservations = new CoalescedReservations();
     const failing = reservations.take('a', () => Promise.reject(new Error('governor unreachable')));
