@@ -72,14 +72,14 @@ describe('the account governor reserving', () => {
 describe('the account governor granting by priority', () => {
   const at = (calls: number, priority: Priority) => reserveRequest(account, 'general', calls, 1, priority);
 
-  it('grants a normal reservation only the slots within half a window, and says when to ask for the rest', () => {
+  it('grants a normal reservation only the slots within a quarter window, and says when to ask for the rest', () => {
     const g = governor();
 
     const backfill = g.reserve(at(96, 'normal'), T0);
 
     // Enterprise's general lane keeps 24 of its 25 calls a window (5 s + 200 ms) for single calls: the first window's.
     expect(backfill.slots).toEqual(Array<number>(24).fill(T0));
-    expect(backfill.retryAt).toBe(T0 + 5_200 - 2_600);
+    expect(backfill.retryAt).toBe(T0 + 5_200 - 1_300);
     expect(g.reservations).toBe(24);
   });
 
@@ -88,12 +88,17 @@ describe('the account governor granting by priority', () => {
     g.reserve(at(96, 'normal'), T0);
 
     const hot = g.reserve(at(10, 'high'), T0 + 100);
-    const backfillAgain = g.reserve(at(72, 'normal'), T0 + 2_600);
+    const backfillOnTime = g.reserve(at(72, 'normal'), T0 + 5_200 - 1_300);
+    const backfillYielding = g.reserve(at(72, 'normal'), T0 + 5_200 - 325);
 
     expect(hot.slots).toEqual(Array<number>(10).fill(T0 + 5_200));
     expect(hot.retryAt).toBeUndefined();
-    expect(backfillAgain.slots).toEqual(Array<number>(14).fill(T0 + 5_200));
-    expect(backfillAgain.retryAt).toBe(T0 + 2 * 5_200 - 2_600);
+    // While the high sync asks, the normal one holds only slots a sixteenth of a window away: the high one's next
+    // calls still find room in the window it took.
+    expect(backfillOnTime.slots).toEqual([]);
+    expect(backfillOnTime.retryAt).toBe(T0 + 5_200 - 325);
+    expect(backfillYielding.slots).toEqual(Array<number>(14).fill(T0 + 5_200));
+    expect(backfillYielding.retryAt).toBe(T0 + 2 * 5_200 - 325);
   });
 
   it('grants a reservation without a priority (a worker older than them) every call, as before', () => {
@@ -112,12 +117,12 @@ describe('the account governor granting by priority', () => {
     const shared = governor();
     shared.reserve(at(10, 'normal'), T0);
     const leftNow = shared.reserve(at(30, 'low'), T0 + 50);
-    const nextWindow = shared.reserve(at(30, 'low'), T0 + 5_200 - 2_600);
+    const nextWindow = shared.reserve(at(30, 'low'), T0 + 5_200 - 1_300);
 
     // The normal sync left 14 of this window; the next window is the normal one's to take first.
     expect(leftNow.slots).toEqual(Array<number>(14).fill(T0 + 50));
     expect(nextWindow.slots).toEqual([]);
-    expect(nextWindow.retryAt).toBe(T0 + 5_200 - 650);
+    expect(nextWindow.retryAt).toBe(T0 + 5_200 - 325);
   });
 });
 

@@ -145,7 +145,7 @@ describe('the governor ledger, over random plans and sequences', () => {
             if (step.kind !== 'reserve') return;
             if (step.priority === 'normal' || step.priority === 'low') {
               const shortest = Math.min(...step.spends[0]!.windows.map((w) => w.spanMs));
-              const horizon = Math.max(MIN_HORIZON_MS, shortest / 2);
+              const horizon = Math.max(MIN_HORIZON_MS, shortest / 4);
               expect(Math.max(model.now, ...step.slots)).toBeLessThanOrEqual(model.now + horizon);
             } else {
               expect(step.slots).toHaveLength(step.calls);
