@@ -1,5 +1,5 @@
 import { adaptedWindows, onQuotaReading, onRefused, ownCalls, recover } from './adaptation.js';
-import { horizonMs, noteWanted } from './horizon.js';
+import { noteWanted, reachOf } from './horizon.js';
 import {
   earliestSlot,
   emptyLedger,
@@ -93,25 +93,15 @@ export class AccountGovernor {
     const ledgers = this.pacing(request, now);
     this.noteChanges(before);
     const wanted = (this.state.wanted ??= {});
-    const horizon = horizonMs(
-      request.priority,
-      request.spends.map((spend, i) => ({ windows: ledgers[i]!.windows, wanted: wanted[spend.ledger] })),
-      now,
-    );
-    noteWanted(
-      wanted,
-      request.spends.map((spend) => spend.ledger),
-      request.priority,
-      now,
-    );
+    const reach = reachOf(request.priority, ledgers[0]!.windows, wanted, now);
     const called = request.spends[0]!;
     const slots: number[] = [];
     const headroom: WindowHeadroom[][] = [];
     let retryAt: number | undefined;
     for (let i = 0; i < request.calls; i++) {
-      const at = earliestSlot(ledgers, now);
-      if (at > now + horizon) {
-        retryAt = at - horizon;
+      const at = earliestSlot(ledgers, reach.notBefore);
+      if (at > now + reach.horizonMs) {
+        retryAt = at - reach.horizonMs;
         break;
       }
       recordSlot(ledgers, at, now);
@@ -123,6 +113,7 @@ export class AccountGovernor {
         })),
       );
     }
+    noteWanted(wanted, request.priority, slots, now);
     this.state.reservations += slots.length;
     (this.state.lanes ??= {})[called.lane] = { windows: called.windows, marginMs: request.marginMs };
     const grant = this.newToken();

@@ -72,10 +72,8 @@ const GovernorStateSchema = z
     droppedMessages: z.number().int().nonnegative().optional(),
     // Absent from governors that ran before priorities.
     wanted: z
-      .record(
-        LedgerNameSchema,
-        z.object({ high: TimeSchema.optional(), normal: TimeSchema.optional() }).strict(),
-      )
+      .object({ high: TimeSchema.optional(), normal: TimeSchema.optional(), heldUntil: TimeSchema.optional() })
+      .strict()
       .optional(),
   })
   .strict();
@@ -233,8 +231,8 @@ export interface GovernorState {
   lanes?: Partial<Record<LaneName, { windows: Window[]; marginMs: number }>>;
   /** Signals dropped as malformed, out of bounds, or quoting no live grant. */
   droppedMessages?: number;
-  /** When each priority above low last asked on each ledger: what a low reservation yields to. */
-  wanted?: Record<string, Wanted>;
+  /** What lower priorities yield to: when each priority above low last asked, how long high's slots are held. */
+  wanted?: Wanted;
 }
 
 /** One reservation's calls: the lanes they spend from, and the slots not yet released or moved. */
