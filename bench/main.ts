@@ -10,6 +10,7 @@ import {
 import { accountsTable, benchAccounts } from './accounts.js';
 import { BenchTemporal } from './harness.js';
 import { MARGIN_MS, benchLeadSquaredPlans, planTable, steadyStateShare } from './leadsquared.js';
+import { benchPriority, priorityTable } from './priority.js';
 import { SCALE_PLANS, benchScaleInOwnProcess, scaleTable, type ScaleRun } from './scale.js';
 import { benchSmartLead, bindingWindowName, smartLeadScenarios, smartLeadTable } from './smartlead.js';
 
@@ -21,7 +22,8 @@ import { benchSmartLead, bindingWindowName, smartLeadScenarios, smartLeadTable }
  * from PostgreSQL; `--scale-windows 5` keeps the plan counted in 5-second windows), each in a process of its own;
  * `--vendors none --scale` runs them alone. `--accounts N` adds one worker process with N Enterprise accounts on shared
  * queues, `--syncing K` of them (10 by default) syncing at once for `--accounts-seconds` (30) at their ceiling;
- * `--vendors none --accounts N` runs it alone. `--check` runs only the rows CI holds to thresholds (bench/check.ts) and
+ * `--vendors none --accounts N` runs it alone. `--priority` adds a 50-row high-priority sync started behind a backfill
+ * of `--priority-rows` (a million by default) on LeadSquared Enterprise; `--vendors none --priority` runs it alone. `--check` runs only the rows CI holds to thresholds (bench/check.ts) and
  * exits non-zero when one is missed.
  */
 const { values, tokens } = parseArgs({
@@ -38,6 +40,8 @@ const { values, tokens } = parseArgs({
     accounts: { type: 'string' },
     syncing: { type: 'string', default: '10' },
     'accounts-seconds': { type: 'string', default: '30' },
+    priority: { type: 'boolean', default: false },
+    'priority-rows': { type: 'string', default: '1000000' },
   },
 });
 // The check runs its own rows and none of the vendors' sections.
@@ -95,6 +99,15 @@ try {
     }
     process.stdout.write(`\nScale: PostgreSQL to LeadSquared, custom plan of 200 requests/s (50-row bulk calls)\n`);
     process.stdout.write(`${scaleTable(runs)}\n`);
+  }
+  if (values.priority) {
+    const run = await benchPriority(temporal, {
+      backfillRows: positiveInteger('--priority-rows', values['priority-rows']),
+    });
+    process.stdout.write(
+      `\nPriority: a 50-row high-priority sync started 20 s into a normal backfill on LeadSquared Enterprise ` +
+        `(rates and windows from the simulator's record)\n${priorityTable([run])}\n`,
+    );
   }
   if (values.accounts !== undefined) {
     const accounts = positiveInteger('--accounts', values.accounts);

@@ -3,19 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { rowsPerSecond } from '../../src/core/allowance.js';
 import { LEADSQUARED_PLANS } from '../../src/vendors/leadsquared/plans.js';
 import { startSync } from '../../src/api/syncs.js';
-import type { RequestRecord } from '../../src/simulation/request-log.js';
+import { landedRowsPerSecond } from '../../src/simulation/request-log.js';
 import { LOADED_MACHINE_TOLERANCE, vendorWindows } from '../helpers/vendor-windows.js';
 import { LEAD_HEADER, csvLines, leadRows, leadSquaredSyncFixture, writeCsv } from '../helpers/sync-harness.js';
 
 const ENTERPRISE = LEADSQUARED_PLANS.enterprise!;
 /** A 5-second window widened by the default margin: what the "two windows" count in. */
 const WINDOW_MS = 5_200;
-
-/** Rows the vendor accepted in [from, to), whoever sent them, per second. */
-function landedRate(requests: readonly RequestRecord[], from: number, to: number): number {
-  const rows = requests.filter((r) => r.outcome === 'ok' && r.at >= from && r.at < to).reduce((n, r) => n + r.rows, 0);
-  return rows / ((to - from) / 1000);
-}
 
 describe('a high-priority sync started behind a backfill on the same account', () => {
   const fixture = leadSquaredSyncFixture({ plan: 'enterprise' });
@@ -43,8 +37,8 @@ describe('a high-priority sync started behind a backfill on the same account', (
 
     const requests = setup.simulator.report().requests;
     const plan = rowsPerSecond(ENTERPRISE.lanes);
-    const before = landedRate(requests, startedAt - 2 * WINDOW_MS, startedAt);
-    const after = landedRate(requests, landedAt + WINDOW_MS, landedAt + 3 * WINDOW_MS);
+    const before = landedRowsPerSecond(requests, startedAt - 2 * WINDOW_MS, startedAt);
+    const after = landedRowsPerSecond(requests, landedAt + WINDOW_MS, landedAt + 3 * WINDOW_MS);
     const windows = vendorWindows(requests, ENTERPRISE.lanes);
     const took = landedAt - startedAt;
     console.info(
