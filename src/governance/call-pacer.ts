@@ -128,13 +128,7 @@ export class CallPacer {
     }
   }
 
-  async reserve(
-    account: Account,
-    lane: LaneName,
-    calls: number,
-    share = 1,
-    priority?: Priority,
-  ): Promise<Reservation> {
+  async reserve(account: Account, lane: LaneName, calls: number, share = 1, priority?: Priority): Promise<Reservation> {
     const request = reserveRequest(account, lane, calls, share, priority);
     for (let attempt = 1; ; attempt++) {
       try {

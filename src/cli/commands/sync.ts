@@ -19,7 +19,9 @@ export function registerSync(program: Command, registry: VendorRegistry = VENDOR
     addPriorityOption(
       program
         .command('sync')
-        .description("push the rows of a source into an account, at its plan's ceiling, as a durable Temporal workflow"),
+        .description(
+          "push the rows of a source into an account, at its plan's ceiling, as a durable Temporal workflow",
+        ),
     ),
     registry,
   )

@@ -57,7 +57,12 @@ export function reachOf(
 }
 
 /** Notes that a reservation of this priority asked now and was granted `slots`: low yields to all, so is not noted. */
-export function noteWanted(wanted: Wanted, priority: Priority | undefined, slots: readonly number[], now: number): void {
+export function noteWanted(
+  wanted: Wanted,
+  priority: Priority | undefined,
+  slots: readonly number[],
+  now: number,
+): void {
   const asked = priority ?? 'normal';
   if (asked === 'low') return;
   wanted[asked] = now;
