@@ -105,7 +105,7 @@ try {
       backfillRows: positiveInteger('--priority-rows', values['priority-rows']),
     });
     process.stdout.write(
-      `\nPriority: a 50-row high-priority sync started 20 s into a normal backfill on LeadSquared Enterprise ` +
+      `\nPriority: a 50-row high-priority sync started 20 s into a normal backfill's landing on LeadSquared Enterprise ` +
         `(rates and windows from the simulator's record)\n${priorityTable([run])}\n`,
     );
   }

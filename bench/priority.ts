@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { rowsPerSecond as planRowsPerSecond } from '../src/core/allowance.js';
-import { startSync } from '../src/api/syncs.js';
+import { startSync, syncProgress } from '../src/api/syncs.js';
 import { formatTable } from '../src/cli/table.js';
 import { landedRowsPerSecond, peakPerWindow, spentQuota } from '../src/simulation/request-log.js';
 import { LEADSQUARED_PLANS } from '../src/vendors/leadsquared/plans.js';
@@ -25,7 +25,7 @@ const WINDOW_MS = 5_000 + 200;
 
 /**
  * `npm run bench -- --vendors none --priority`: a backfill of `backfillRows` (a million by default) at the ceiling of
- * LeadSquared Enterprise, a 50-row high-priority sync started `leadSeconds` into it, the backfill cancelled
+ * LeadSquared Enterprise, a 50-row high-priority sync started `leadSeconds` after its first rows landed, the backfill cancelled
  * `afterSeconds` after the high sync landed. Rates and windows from the simulator's record of every request.
  */
 export async function benchPriority(
@@ -59,6 +59,8 @@ export async function benchPriority(
       const start = (path: string, priority: 'normal' | 'high') =>
         startSync(temporal.client, { account: name, source: { kind: 'csv', path }, priority }, { taskQueue });
       const backfill = await start(backfillFile, 'normal');
+      // Preparing a million rows takes seconds: the lead counts from the backfill's first rows.
+      while ((await syncProgress(backfill)).counts.read === 0) await sleep(500);
       await sleep(leadSeconds * 1000);
       const startedAt = Date.now();
       const hot = await (await start(hotFile, 'high')).result();
