@@ -17,7 +17,7 @@ export function registerReconcile(program: Command): void {
     program
       .command('reconcile')
       .description(
-        "compare what the account holds with the source's leads, on a share of the plan a sync leaves, and report drift",
+        "compare what the account holds with the source's leads, on what its syncs leave of the plan, and report drift",
       ),
     VENDORS,
     RECONCILE_SHARE,
