@@ -91,7 +91,10 @@ export class GovernorModel {
   planWindows(): Map<string, Window[]> {
     const windows = new Map<string, Window[]>();
     for (const lane of this.lanes()) {
-      for (const spend of reserveRequest(this.account, lane, 1).spends) windows.set(spend.ledger, spend.windows);
+      for (const spend of reserveRequest(this.account, lane, 1).spends) {
+        // The calls above low priority of a ledger are some of its calls: held to the same windows at most.
+        windows.set(spend.ledger, spend.windows).set(`${spend.ledger}:above-low`, spend.windows);
+      }
     }
     return windows;
   }
@@ -103,8 +106,8 @@ export class GovernorModel {
   /** The governor's reserve update: `calls` slots on `lane` for a sync holding `share` of the plan, at `priority`. */
   reserve(lane: LaneName, calls: number, share: number, priority?: Priority): Step {
     const request = reserveRequest(this.account, lane, calls, share, priority);
-    const held = this.governor.pacing(request, this.now).map((spend, i) => ({
-      ledger: request.spends[i]!.ledger,
+    const held = this.governor.pacing(request, this.now).map((spend) => ({
+      ledger: spend.name,
       windows: spend.windows,
       pausedUntil: spend.ledger.pausedUntil,
     }));

@@ -126,6 +126,20 @@ describe('the account governor granting by priority', () => {
   });
 });
 
+describe("the account governor holding a sync's share", () => {
+  it('counts a low reservation against the plan only, never against the share of a sync beside it', () => {
+    const g = governor();
+    g.reserve(reserveRequest(account, 'general', 12, 1, 'low'), T0);
+
+    const sync = g.reserve(reserveRequest(account, 'general', 30, 0.5, 'normal'), T0);
+    const more = g.reserve(reserveRequest(account, 'general', 1, 1, 'low'), T0);
+
+    // Half of the 24 calls a window the general lane keeps for single calls, whatever the low one holds; then full.
+    expect(sync.slots).toEqual(Array<number>(12).fill(T0));
+    expect(more.slots).toEqual([]);
+  });
+});
+
 describe('the account governor hearing a refusal for rate', () => {
   const refusal = (grant: string, at: number, retryAfterMs: number) => ({
     kind: 'rate-limited',

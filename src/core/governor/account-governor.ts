@@ -120,7 +120,7 @@ export class AccountGovernor {
     if (slots.length > 0) {
       (this.state.grants ??= {})[grant] = {
         lane: called.lane,
-        ledgers: request.spends.map((spend) => spend.ledger),
+        ledgers: ledgers.map((spend) => spend.name),
         slots: [...slots],
         lastSlot: Math.max(...slots),
       };
@@ -129,21 +129,27 @@ export class AccountGovernor {
   }
 
   /**
-   * Each ledger a reservation spends from, with its windows as enforced now: the plan's (and what the vendor says it
-   * enforces), cut to the sync's share and to what the vendor's answers leave us, widened by the margin.
+   * Each ledger a reservation spends from, by name, with its windows as enforced now: the plan's (and what the vendor
+   * says it enforces), cut to what the vendor's answers leave us, widened by the margin. A sync's share is of the calls
+   * above low priority (`<ledger>:above-low`, every call but a low one's): a low reconciliation's calls take room only
+   * from the plan, never from the share of a sync beside it. A low reservation's share is of every call.
    */
-  pacing(request: ReserveRequest, now: number): { ledger: Ledger; windows: PacedWindow[] }[] {
-    return request.spends.map(({ ledger, lane, windows }) => {
+  pacing(request: ReserveRequest, now: number): { name: string; ledger: Ledger; windows: PacedWindow[] }[] {
+    const share = request.share ?? 1;
+    return request.spends.flatMap(({ ledger, lane, windows }) => {
       // What the vendor says it enforces, and what others on the key leave us, bind the lane as a whole, not a
       // lane's own share of it.
       const whole = ledger === lane;
       const adaptation = whole ? this.state.adaptations[lane] : undefined;
       if (adaptation) recover(adaptation, now);
       const usable = adaptedWindows([...windows, ...(whole ? (this.state.vendorWindows[lane] ?? []) : [])], adaptation);
-      return {
-        ledger: (this.state.ledgers[ledger] ??= emptyLedger()),
-        windows: pacedWindows(shareOf(usable, request.share ?? 1), request.marginMs),
-      };
+      const held = (name: string, cut: number) => ({
+        name,
+        ledger: (this.state.ledgers[name] ??= emptyLedger()),
+        windows: pacedWindows(shareOf(usable, cut), request.marginMs),
+      });
+      if (request.priority === 'low') return [held(ledger, share)];
+      return [held(ledger, 1), held(`${ledger}:above-low`, share)];
     });
   }
 

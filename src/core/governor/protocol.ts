@@ -27,8 +27,13 @@ const WaitSchema = z
   .nonnegative()
   .transform((ms) => Math.min(ms, MAX_MESSAGE_WAIT_MS));
 
-/** A lane's ledger, or a lane's own share of it (`<lane>:own`): never a name that could be an object's key. */
-const LedgerNameSchema = z.string().regex(/^(general|bulk)(:own)?$/, 'must be a lane, or a lane:own share');
+/**
+ * A lane's ledger, or a lane's own share of it (`<lane>:own`), either of them counting only the calls above low
+ * priority (`:above-low`): never a name that could be an object's key.
+ */
+const LedgerNameSchema = z
+  .string()
+  .regex(/^(general|bulk)(:own)?(:above-low)?$/, 'must be a lane, or a lane:own share, or either :above-low');
 
 const LedgerSchema = z.object({ slots: z.array(TimeSchema).max(100_000), pausedUntil: TimeSchema }).strict();
 
@@ -47,7 +52,8 @@ const GrantTokenSchema = z.string().regex(/^[0-9a-f-]{36}$/, 'must be a grant to
 const GrantSchema = z
   .object({
     lane: LaneNameSchema,
-    ledgers: z.array(LedgerNameSchema).max(MAX_SPENDS),
+    // Each ledger a call spends from, and its calls above low priority.
+    ledgers: z.array(LedgerNameSchema).max(2 * MAX_SPENDS),
     slots: z.array(TimeSchema).max(10_000),
     lastSlot: TimeSchema,
   })
