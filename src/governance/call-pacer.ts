@@ -64,6 +64,7 @@ export class CallPacer {
       const { grant, slot, headroom } = await this.reservations.take(
         `${account.name}\u0000${lane}\u0000${share}\u0000${priority}`,
         (calls) => this.reserve(account, lane, calls, share, priority),
+        options.signal,
       );
       try {
         const wait = slot - Date.now();

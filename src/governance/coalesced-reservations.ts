@@ -12,6 +12,7 @@ export interface Grant {
 interface Waiting {
   resolve(grant: Grant): void;
   reject(err: unknown): void;
+  signal: AbortSignal | undefined;
 }
 
 /**
@@ -30,10 +31,30 @@ export class CoalescedReservations {
    * A slot from `reserve(calls)`, shared with every request of the same `key` (account, lane, share, priority) waiting
    * now.
    */
-  take(key: string, reserve: (calls: number) => Promise<Reservation>): Promise<Grant> {
+  take(key: string, reserve: (calls: number) => Promise<Reservation>, signal?: AbortSignal): Promise<Grant> {
     let queue = this.queues.get(key);
     if (!queue) this.queues.set(key, (queue = { waiting: [], busy: false }));
-    const granted = new Promise<Grant>((resolve, reject) => queue.waiting.push({ resolve, reject }));
+    const waiting = queue.waiting;
+    const granted = new Promise<Grant>((resolve, reject) => {
+      // Stopped while waiting to be asked for (its sync paused, its worker shutting down): it leaves the queue, or its
+      // calls would keep asking the governor, whose workflow may have no worker left to answer. One already asked for
+      // is granted, and its caller gives the slot back.
+      const leave = () => {
+        const at = waiting.indexOf(waiter);
+        if (at < 0) return;
+        waiting.splice(at, 1);
+        reject(signal!.reason);
+      };
+      const settled = () => signal?.removeEventListener('abort', leave);
+      const waiter: Waiting = {
+        resolve: (grant) => (settled(), resolve(grant)),
+        reject: (err) => (settled(), reject(err)),
+        signal,
+      };
+      waiting.push(waiter);
+      if (signal?.aborted) leave();
+      else signal?.addEventListener('abort', leave, { once: true });
+    });
     if (!queue.busy) {
       queue.busy = true;
       queueMicrotask(() => void this.drain(key, queue, reserve));
@@ -53,8 +74,12 @@ export class CoalescedReservations {
         batch
           .splice(0, slots.length)
           .forEach((waiting, i) => waiting.resolve({ grant, slot: slots[i]!, headroom: headroom[i] ?? [] }));
-        if (batch.length === 0) continue;
-        queue.waiting.unshift(...batch);
+        // Those stopped while their update was out leave now, before the next is asked for.
+        for (const stopped of batch.filter((waiting) => waiting.signal?.aborted))
+          stopped.reject(stopped.signal!.reason);
+        const left = batch.filter((waiting) => !waiting.signal?.aborted);
+        if (left.length === 0) continue;
+        queue.waiting.unshift(...left);
         await sleep(Math.max(0, (retryAt ?? 0) - Date.now()));
       } catch (err) {
         for (const waiting of batch) waiting.reject(err);

@@ -100,6 +100,32 @@ describe('coalesced reservations', () => {
     ]);
   });
 
+  it('lets a request stopped while it waits to ask again leave, and asks for no more than the others', async () => {
+    const requests: number[] = [];
+    // A governor granting one call an update, the rest to be asked for 30 ms on.
+    const reserve = (calls: number) => {
+      requests.push(calls);
+      return Promise.resolve<Reservation>({
+        grant: `grant-${requests.length}`,
+        slots: [requests.length],
+        headroom: [[]],
+        ...(calls > 1 ? { retryAt: Date.now() + 30 } : {}),
+      });
+    };
+    const reservations = new CoalescedReservations();
+    const stop = new AbortController();
+
+    const first = reservations.take('a', reserve);
+    const stopped = reservations.take('a', reserve, stop.signal);
+    const last = reservations.take('a', reserve);
+    await first;
+    stop.abort(new Error('the sync paused'));
+
+    await expect(stopped).rejects.toThrow('the sync paused');
+    await expect(last).resolves.toMatchObject({ slot: 2 });
+    expect(requests).toEqual([3, 1]);
+  });
+
   it('fails every request of a batch whose update failed, and serves the next requests afresh', async () => {
     const reservations = new CoalescedReservations();
     const failing = reservations.take('a', () => Promise.reject(new Error('governor unreachable')));
