@@ -8,6 +8,7 @@ const PACED_FILES = [
   'test/integration/leadsquared-sync.test.ts',
   'test/integration/multi-worker.test.ts',
   'test/integration/pause.test.ts',
+  'test/integration/priority.test.ts',
   'test/integration/shared-queues.test.ts',
   'test/integration/smartlead-sync.test.ts',
 ];

@@ -57,8 +57,11 @@ export async function prepareSync(context: ActivityContext, request: SyncRequest
       // Prepare runs once per sync, in its first run: that run's id keeps the sync's rejects apart from those of any
       // other sync that uses the same workflow id, through every continue-as-new.
       const runId = activityInfo().workflowExecution?.runId;
-      // The check is a vendor call like any other: it takes a slot, so it cannot push a busy account over a window.
-      await context.governor.paced(account, 'general', 1, () => client.verify(target.data));
+      // The check is a vendor call like any other: it takes a slot, so it cannot push a busy account over a window,
+      // at the sync's priority, so a high sync's check does not wait behind the account's other syncs.
+      await context.governor.paced(account, 'general', 1, () => client.verify(target.data), {
+        priority: request.priority,
+      });
       const lanes = syncAllowances(account.effectivePlan, request.records).map((allowance) => ({
         lane: allowance.lane,
         ...laneRoute(context.deps, account, allowance.lane),

@@ -393,7 +393,7 @@ async function callOnce(sending: Sending, leads: VendorRecord[], resent: boolean
           calls.onSent();
           return call();
         },
-        { signal },
+        { signal, ...(task.priority ? { priority: task.priority } : {}) },
       );
     };
     return client.postActivities(task.lane, leads, pace, { retried: resent });
@@ -414,7 +414,7 @@ async function callOnce(sending: Sending, leads: VendorRecord[], resent: boolean
       calls.onSent();
       return client.upsertLeads(task.lane, leads, task.target);
     },
-    { signal, quotaOf: (answer) => answer.quota },
+    { signal, quotaOf: (answer) => answer.quota, ...(task.priority ? { priority: task.priority } : {}) },
   );
   for (const { count, reason } of result.unattributed ?? []) {
     refusals.unnamed.set(reason, (refusals.unnamed.get(reason) ?? 0) + count);

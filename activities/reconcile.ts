@@ -6,7 +6,7 @@ import { compareLead } from '../src/core/drift.js';
 import { MappingSchema } from '../src/core/mapping.js';
 import { RunIdSchema, type RejectsOwner } from '../src/core/rejects-ref.js';
 import { ShareSchema } from '../src/core/contract.js';
-import type { ChunkDrift } from '../src/core/reconcile.js';
+import { RECONCILE_PRIORITY, type ChunkDrift } from '../src/core/reconcile.js';
 import { ChunkRangeSchema, FilePinSchema, START } from '../src/core/source-refs.js';
 import { SourceRefSchema } from '../src/core/source-registry.js';
 import {
@@ -223,9 +223,13 @@ function readerOf({ account, client }: ConnectedAccount): LeadReader {
   return client.readLeads;
 }
 
-/** Every read-back call at a slot the account's governor grants, on the lane its endpoint spends, at the share. */
+/**
+ * Every read-back call at a slot the account's governor grants, on the lane its endpoint spends, at the share and at
+ * a reconciliation's priority: only slots no sync wants.
+ */
 function paceOf(context: ActivityContext, { account }: ConnectedAccount, share: number, signal: AbortSignal): Pace {
-  return (call, lane = 'general') => context.governor.paced(account, lane, share, call, { signal });
+  return (call, lane = 'general') =>
+    context.governor.paced(account, lane, share, call, { signal, priority: RECONCILE_PRIORITY });
 }
 
 function ownerOf(request: { reconcileId: string; runId?: string | undefined }): RejectsOwner {

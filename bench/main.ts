@@ -11,6 +11,7 @@ import { accountsTable, benchAccounts } from './accounts.js';
 import { EXPECTED_FINISH_PLAN, benchExpectedFinish, finishTable } from './expected-finish.js';
 import { BenchTemporal } from './harness.js';
 import { MARGIN_MS, benchLeadSquaredPlans, planTable, steadyStateShare } from './leadsquared.js';
+import { benchPriority, priorityTable } from './priority.js';
 import { SCALE_PLANS, benchScaleInOwnProcess, scaleTable, type ScaleRun } from './scale.js';
 import { benchSmartLead, bindingWindowName, smartLeadScenarios, smartLeadTable } from './smartlead.js';
 
@@ -23,7 +24,9 @@ import { benchSmartLead, bindingWindowName, smartLeadScenarios, smartLeadTable }
  * `--vendors none --scale` runs them alone. `--accounts N` adds one worker process with N Enterprise accounts on shared
  * queues, `--syncing K` of them (10 by default) syncing at once for `--accounts-seconds` (30) at their ceiling;
  * `--vendors none --accounts N` runs it alone. `--expected-finish` adds the rows of the expected finish against the measured
- * one (`--vendors none --expected-finish` alone). `--check` runs only the rows CI holds to thresholds (bench/check.ts) and
+ * one (`--vendors none --expected-finish` alone). `--priority` adds a 50-row high-priority sync started behind a backfill
+ * of `--priority-rows` (a million by default) on LeadSquared Enterprise; `--vendors none --priority` runs it alone.
+ * `--check` runs only the rows CI holds to thresholds (bench/check.ts) and
  * exits non-zero when one is missed.
  */
 const { values, tokens } = parseArgs({
@@ -41,6 +44,8 @@ const { values, tokens } = parseArgs({
     syncing: { type: 'string', default: '10' },
     'accounts-seconds': { type: 'string', default: '30' },
     'expected-finish': { type: 'boolean', default: false },
+    priority: { type: 'boolean', default: false },
+    'priority-rows': { type: 'string', default: '1000000' },
   },
 });
 // The check runs its own rows and none of the vendors' sections.
@@ -104,6 +109,15 @@ try {
     process.stdout.write(
       `\nExpected finish: LeadSquared ${EXPECTED_FINISH_PLAN}, as \`leadsync status\` reckons it and as the sync ` +
         `itself does, against the measured finish\n${finishTable(runs)}\n`,
+    );
+  }
+  if (values.priority) {
+    const run = await benchPriority(temporal, {
+      backfillRows: positiveInteger('--priority-rows', values['priority-rows']),
+    });
+    process.stdout.write(
+      `\nPriority: a 50-row high-priority sync started 20 s into a normal backfill's landing on LeadSquared Enterprise ` +
+        `(rates and windows from the simulator's record)\n${priorityTable([run])}\n`,
     );
   }
   if (values.accounts !== undefined) {

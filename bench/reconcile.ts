@@ -6,8 +6,8 @@ import { startLeadSquaredSimulator } from '../src/vendors/leadsquared/simulator/
 import { BenchTemporal, writeLeadsCsv } from './harness.js';
 
 /**
- * `npx tsx bench/reconcile.ts [--share 0.4]`: a sync at share 0.6, alone and then beside a reconciliation at a share
- * (its default, 0.4, unless given) on the same LeadSquared account, and the sync's rate each time. The plan is a custom one, fast enough that
+ * `npx tsx bench/reconcile.ts [--share 0.4]`: a sync at share 0.6, alone and then beside a reconciliation (at low priority) at a share
+ * (its default, the whole plan, unless given) on the same LeadSquared account, and the sync's rate each time. The plan is a custom one, fast enough that
  * the run takes a minute: 100 general calls a second, 10 bulk calls (of 50 rows, each spending a general call too).
  */
 const general = { limit: 100, seconds: 1 };

@@ -3,7 +3,10 @@ import type { SyncProgress } from '../src/core/contract.js';
 /** The Web UI's "current details" of a sync: what a person watching it wants to know, in a few lines of markdown. */
 export function describeProgress(progress: SyncProgress): string {
   const { counts, totalRows, state } = progress;
-  const lines = [`**${state}** · account \`${progress.account}\`${progress.vendor ? ` (${progress.vendor})` : ''}`];
+  const lines = [
+    `**${state}** · account \`${progress.account}\`${progress.vendor ? ` (${progress.vendor})` : ''}` +
+      (progress.priority && progress.priority !== 'normal' ? ` · ${progress.priority} priority` : ''),
+  ];
   if (totalRows !== undefined) {
     const percent = totalRows > 0 ? Math.floor((100 * counts.read) / totalRows) : 100;
     lines.push(

@@ -4,6 +4,7 @@ import type { LaneRun } from '../src/core/contract.js';
 import { NON_RETRYABLE } from '../src/core/failures.js';
 import {
   NO_DRIFT,
+  RECONCILE_PRIORITY,
   ReconcileCarriedSchema,
   ReconcileInputSchema,
   describeDrift,
@@ -15,6 +16,7 @@ import {
 } from '../src/core/reconcile.js';
 import { START } from '../src/core/source-refs.js';
 import { parseArgument } from './arguments.js';
+import { chunkPriority } from './chunk-priority.js';
 
 const control = proxyActivities<SyncActivities>({
   startToCloseTimeout: '10 minutes',
@@ -83,7 +85,11 @@ export async function leadReconcile(
       if (request.repair && drift.drifted.length > 0) {
         const lane = repairLane(plan.lanes);
         const pushed = await chunks.pushChunk.executeWithOptions(
-          { taskQueue: lane.taskQueue, summary: `repair of ${drift.drifted.length} rows from row ${chunk.firstRow}` },
+          {
+            taskQueue: lane.taskQueue,
+            ...chunkPriority(lane, RECONCILE_PRIORITY),
+            summary: `repair of ${drift.drifted.length} rows from row ${chunk.firstRow}`,
+          },
           [
             {
               syncId: reconcileId,
@@ -93,6 +99,7 @@ export async function leadReconcile(
               ...source,
               target: request.target,
               share: request.share,
+              priority: RECONCILE_PRIORITY,
               rowsPerCall: lane.rowsPerCall,
               chunk,
               only: drift.drifted,

@@ -43,6 +43,7 @@ import type { RejectsReport } from '../src/core/rejects-ref.js';
 import { syncEndAlerts, syncFailedAlerts, type AlertEvent } from '../src/core/alerts.js';
 import { markLanded } from '../src/core/watermark.js';
 import { LeadsyncState } from '../src/core/search-attributes.js';
+import { chunkPriority } from './chunk-priority.js';
 import { chunkRows, maxInFlight, scanWants, type ChunkTerms } from './lane-flow.js';
 import { describeProgress } from './progress.js';
 import { RecentRate } from './recent-rate.js';
@@ -319,8 +320,7 @@ export class SyncRun {
       this.activities.chunks.pushChunk.executeWithOptions(
         {
           taskQueue: lane.taskQueue,
-          // From prepare's result in the history: a sync prepared without one schedules its chunks as before.
-          ...(lane.priority ? { priority: lane.priority } : {}),
+          ...chunkPriority(lane, this.request.priority),
           summary: `${lane.lane} lane: ${describeRows(chunk)}`,
         },
         [
@@ -333,6 +333,7 @@ export class SyncRun {
             mapping: this.request.mapping,
             target: this.request.target,
             share: this.request.share,
+            ...(this.request.priority !== 'normal' ? { priority: this.request.priority } : {}),
             rowsPerCall: lane.rowsPerCall,
             chunk,
             ...(sync.plan.pin ? { pin: sync.plan.pin } : {}),

@@ -55,6 +55,7 @@ export function syncProgress(
     account: request.account,
     counts: { ...counts },
     share: request.share,
+    priority: request.priority,
     rowsPerSecond: counts.read / elapsed,
     ...(recentRowsPerSecond !== undefined ? { recentRowsPerSecond } : {}),
     startedAt,

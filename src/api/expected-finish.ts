@@ -63,6 +63,7 @@ function loadOf({ id, progress }: SyncOnAccount): SyncLoad {
     id,
     rowsLeft: Math.max(0, (progress.totalRows ?? 0) - progress.counts.read),
     share: progress.share,
+    priority: progress.priority,
     recentRowsPerSecond: progress.recentRowsPerSecond,
   };
 }

@@ -4,6 +4,7 @@ import { WORKFLOW_TASK_QUEUE } from '../core/task-queues.js';
 import { ConfigError, formatZodIssues } from '../core/errors.js';
 import { SyncInputSchema, type SyncInput, type SyncProgress, type SyncResult } from '../core/contract.js';
 import { describeSource } from '../core/source-registry.js';
+import { priorityKeyOf } from '../core/priority.js';
 import type { leadSync } from '../../workflows/sync.js';
 import { pauseUpdate, progressQuery, resumeUpdate, throttleUpdate } from '../core/sync-messages.js';
 
@@ -32,9 +33,12 @@ export async function startSync(
 ): Promise<StartedSync> {
   const parsed = SyncInputSchema.safeParse(input);
   if (!parsed.success) throw new ConfigError(`invalid sync input:\n${formatZodIssues(parsed.error)}`);
+  const priorityKey = priorityKeyOf(parsed.data.priority);
   return client.workflow.start<typeof leadSync>('leadSync', {
     taskQueue: options.taskQueue ?? WORKFLOW_TASK_QUEUE,
     workflowId: options.workflowId ?? newSyncId(parsed.data.account),
+    // Its workflow tasks and the activities that prepare and scan it go ahead too, or behind (they inherit it).
+    ...(priorityKey !== undefined ? { priority: { priorityKey } } : {}),
     args: [parsed.data],
     staticSummary: `Sync ${describeSource(parsed.data.source).label} into account ${parsed.data.account}`,
   });

@@ -10,6 +10,7 @@ export function progressLine(progress: SyncProgress, now = Date.now()): string {
   const filled = Math.round(fraction * WIDTH);
   const bar = `[${'#'.repeat(filled)}${'.'.repeat(WIDTH - filled)}]`;
   const parts = [`${bar} ${Math.floor(fraction * 100)}%`, `${done}/${total ?? '?'} rows`, progress.state];
+  if (progress.priority && progress.priority !== 'normal') parts.push(`${progress.priority} priority`);
   if (progress.ceilingRowsPerSecond !== undefined) {
     // The last minute's rate: an average since the start runs far above the plan in a sync's first windows.
     const recent = progress.recentRowsPerSecond;

@@ -8,6 +8,7 @@ import { MappingSchema, type Mapping } from '../core/mapping.js';
 import { SourceRefSchema, type SourceRef } from '../core/source-registry.js';
 import { SOURCE_KINDS } from '../sources/registry.js';
 import { SyncInputSchema, type SyncRequest } from '../core/contract.js';
+import { PrioritySchema } from '../core/priority.js';
 import { VENDORS, type VendorRegistry } from '../vendors/registry.js';
 import { configPath, loadCliConfig } from './config-path.js';
 
@@ -25,6 +26,7 @@ export interface SyncOptions {
   records?: string;
   mapping?: string;
   share?: string;
+  priority?: string;
 }
 
 /** The flags of SyncOptions, on a command that takes them. */
@@ -43,6 +45,15 @@ export function addSyncOptions(command: Command, registry: VendorRegistry = VEND
     .option('--mapping <path>', 'JSON or YAML file: vendor field -> source column (default: columns named as fields)');
   for (const flag of registry.targetFlags()) command.option(flag.flags, flag.description);
   return command.option('--share <fraction>', 'use only this share of the plan, 0 < share <= 1', String(defaultShare));
+}
+
+/** `--priority`, on the commands that start syncs (a reconciliation always runs at low). */
+export function addPriorityOption(command: Command): Command {
+  return command.addOption(
+    new Option('--priority <level>', 'which syncs on the account go first: their calls get the next slots')
+      .choices(PrioritySchema.options)
+      .default('normal'),
+  );
 }
 
 /**
@@ -73,6 +84,7 @@ export async function syncRequestFrom(
     ...(options.mapping ? { mapping: await readMapping(options.mapping) } : {}),
     target: targetFrom(options, registry),
     share,
+    ...(options.priority !== undefined ? { priority: options.priority } : {}),
   });
   if (!parsed.success) throw new ConfigError(`invalid sync input:\n${formatZodIssues(parsed.error)}`);
   return { request: parsed.data, config };

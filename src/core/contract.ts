@@ -8,6 +8,7 @@ import { SourceRefSchema } from './source-registry.js';
 import { RejectsTableRefSchema, RunIdSchema, type RejectsTableReport } from './rejects-ref.js';
 import { AlertTriggersSchema } from './alerts.js';
 import type { LaneCapacity } from './expected-finish.js';
+import { PrioritySchema, type Priority } from './priority.js';
 
 /** The share of the account's plan a sync may use: 1 is the whole ceiling. */
 export const ShareSchema = z.number().gt(0, 'share must be above 0').max(1, 'share is at most 1 (the whole plan)');
@@ -27,6 +28,8 @@ export const SyncInputSchema = z
     /** What the vendor needs beyond the account (SmartLead: { campaignId }). */
     target: z.record(z.string(), z.unknown()).default({}),
     share: ShareSchema.default(1),
+    /** Which syncs on the account go first: the governor grants slots by priority, then in order of arrival. */
+    priority: PrioritySchema.default('normal'),
   })
   .strict();
 export type SyncInput = z.input<typeof SyncInputSchema>;
@@ -105,6 +108,8 @@ export const ChunkTaskSchema = z.object({
   mapping: MappingSchema.optional(),
   target: z.record(z.string(), z.unknown()),
   share: ShareSchema,
+  /** The sync's priority; absent in tasks scheduled before priorities: those are normal. */
+  priority: PrioritySchema.optional(),
   /**
    * Rows per vendor call: a chunk of a fast lane carries several calls' worth. Absent in tasks scheduled before
    * chunks did: those are one call.
@@ -196,6 +201,11 @@ export interface SyncProgress {
   totalRows?: number;
   counts: SyncCounts;
   share: number;
+  /**
+   * Which syncs on the account go first (the governor's grants, the chunks' task-queue priority). Absent from workers
+   * older than priorities: their syncs run as normal.
+   */
+  priority?: Priority;
   /** Rows per second the plan allows (times the share), and what the sync achieved so far. */
   ceilingRowsPerSecond?: number;
   rowsPerSecond: number;

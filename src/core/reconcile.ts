@@ -2,17 +2,17 @@
 import { z } from 'zod';
 import { ShareSchema, SyncInputSchema, SyncPlanSchema, type SyncRequest } from './contract.js';
 import { CursorSchema } from './source-refs.js';
+import type { Priority } from './priority.js';
 import type { RejectsReport } from './rejects-ref.js';
 
 /**
- * The share of the account's plan a reconciliation takes unless told otherwise: what a sync at 0.6 leaves. Until
- * syncs carry priorities the governor grants slots in order of arrival, so this share is what keeps a reconciliation
- * from crowding a sync: it never takes more, even when no sync runs.
+ * The share of the account's plan a reconciliation takes unless told otherwise: all of it, for it runs at low priority
+ * and so gets only the slots no sync of higher priority wants (src/core/governor/horizon.ts).
  */
-export const RECONCILE_SHARE = 0.4;
+export const RECONCILE_SHARE = 1;
 
 /** What starts a reconciliation: a leads sync's input (whose rows are compared), and whether to send the drift again. */
-export const ReconcileInputSchema = SyncInputSchema.omit({ records: true, share: true })
+export const ReconcileInputSchema = SyncInputSchema.omit({ records: true, share: true, priority: true })
   .extend({
     share: ShareSchema.default(RECONCILE_SHARE),
     /** Send the rows missing at the vendor or differing from it again, through the sync's push. */
@@ -22,10 +22,13 @@ export const ReconcileInputSchema = SyncInputSchema.omit({ records: true, share:
 export type ReconcileInput = z.input<typeof ReconcileInputSchema>;
 export type ReconcileRequest = z.output<typeof ReconcileInputSchema>;
 
+/** A reconciliation is background work: it spends only what syncs leave. */
+export const RECONCILE_PRIORITY: Priority = 'low';
+
 /** The sync whose rows a reconciliation compares: prepared, scanned and (with repair) pushed as that sync would be. */
 export function syncOf(request: ReconcileRequest): SyncRequest {
   const { repair: _repair, ...sync } = request;
-  return { ...sync, records: 'leads' };
+  return { ...sync, records: 'leads', priority: RECONCILE_PRIORITY };
 }
 
 const CountSchema = z.number().int().nonnegative();

@@ -21,6 +21,7 @@ import { CoalescedReservations } from './coalesced-reservations.js';
 import { LateAnswers } from './late-answers.js';
 import { RateLimitedError } from '../vendors/errors.js';
 import type { LaneName, Window } from '../core/plans.js';
+import type { Priority } from '../core/priority.js';
 
 /**
  * Paces vendor calls by the account governor, on the activity side: reserves a slot for each call and waits for it,
@@ -55,13 +56,15 @@ export class CallPacer {
     options: PacedOptions<T> = {},
   ): Promise<T> {
     const lateAfterMs = Math.max(account.pacing.marginMs / 2, MIN_LATE_MS);
-    const request = reserveRequest(account, lane, 1, share);
+    const priority = options.priority ?? 'normal';
+    const request = reserveRequest(account, lane, 1, share, priority);
     const ledgers = request.spends.map((spend) => spend.ledger);
     for (;;) {
       const heard = this.lateAnswers.heard();
       const { grant, slot, headroom } = await this.reservations.take(
-        `${account.name}\u0000${lane}\u0000${share}`,
-        (calls) => this.reserve(account, lane, calls, share),
+        `${account.name}\u0000${lane}\u0000${share}\u0000${priority}`,
+        (calls) => this.reserve(account, lane, calls, share, priority),
+        options.signal,
       );
       try {
         const wait = slot - Date.now();
@@ -126,8 +129,8 @@ export class CallPacer {
     }
   }
 
-  async reserve(account: Account, lane: LaneName, calls: number, share = 1): Promise<Reservation> {
-    const request = reserveRequest(account, lane, calls, share);
+  async reserve(account: Account, lane: LaneName, calls: number, share = 1, priority?: Priority): Promise<Reservation> {
+    const request = reserveRequest(account, lane, calls, share, priority);
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.client.workflow.executeUpdateWithStart(reserveUpdate, {
@@ -209,6 +212,8 @@ export class CallPacer {
 
 export interface PacedOptions<T> {
   signal?: AbortSignal;
+  /** The calling sync's priority; normal when not given. */
+  priority?: Priority;
   /** The vendor's quota reading in the call's answer, if it gives one. */
   quotaOf?: (result: T) => QuotaReading | undefined;
 }
@@ -263,7 +268,13 @@ function spentLanes(account: Account, lane: LaneName): LaneName[] {
  * against) keeps its own calls to what the other lane leaves: otherwise single calls, being many, would take every
  * general slot and starve the bulk lane, which carries fifty rows a call.
  */
-export function reserveRequest(account: Account, lane: LaneName, calls: number, share = 1): ReserveRequest {
+export function reserveRequest(
+  account: Account,
+  lane: LaneName,
+  calls: number,
+  share = 1,
+  priority?: Priority,
+): ReserveRequest {
   const lanes = account.effectivePlan.lanes;
   const spends: ReserveRequest['spends'] = spentLanes(account, lane).map((spent) => ({
     ledger: spent,
@@ -280,7 +291,7 @@ export function reserveRequest(account: Account, lane: LaneName, calls: number, 
     }));
     spends.push({ ledger: `${lane}:own`, lane, windows: own });
   }
-  return { spends, share, calls, marginMs: account.pacing.marginMs };
+  return { spends, share, ...(priority ? { priority } : {}), calls, marginMs: account.pacing.marginMs };
 }
 
 /** The shortest window the call spends from, as the governor enforces it: the span a moved call can crowd. */

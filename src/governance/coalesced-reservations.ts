@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Reservation, WindowHeadroom } from '../core/governor/protocol.js';
 
 /** One call's share of a reservation: its slot, and what the lane's windows should have left after it. */
@@ -11,6 +12,7 @@ export interface Grant {
 interface Waiting {
   resolve(grant: Grant): void;
   reject(err: unknown): void;
+  signal: AbortSignal | undefined;
 }
 
 /**
@@ -18,16 +20,41 @@ interface Waiting {
  * per round trip: every chunk in flight asking for its own slot at once would put dozens of concurrent updates on
  * one workflow, which the server then serves one workflow task at a time, and under load not at all. Requests made
  * in the same turn of the event loop (the calls of one chunk) go in one update; requests that arrive while an
- * update is out wait for it and go together in the next. Slots are handed out in arrival order.
+ * update is out wait for it and go together in the next. Slots are handed out in arrival order. An answer that grants
+ * fewer slots than asked (the rest lie beyond the priority's horizon) serves the first requests, and the others ask
+ * again at the time it names, with whatever arrived meanwhile: still one update per round trip.
  */
 export class CoalescedReservations {
   private readonly queues = new Map<string, { waiting: Waiting[]; busy: boolean }>();
 
-  /** A slot from `reserve(calls)`, shared with every request of the same `key` (account, lane, share) waiting now. */
-  take(key: string, reserve: (calls: number) => Promise<Reservation>): Promise<Grant> {
+  /**
+   * A slot from `reserve(calls)`, shared with every request of the same `key` (account, lane, share, priority) waiting
+   * now.
+   */
+  take(key: string, reserve: (calls: number) => Promise<Reservation>, signal?: AbortSignal): Promise<Grant> {
     let queue = this.queues.get(key);
     if (!queue) this.queues.set(key, (queue = { waiting: [], busy: false }));
-    const granted = new Promise<Grant>((resolve, reject) => queue.waiting.push({ resolve, reject }));
+    const waiting = queue.waiting;
+    const granted = new Promise<Grant>((resolve, reject) => {
+      // Stopped while waiting to be asked for (its sync paused, its worker shutting down): it leaves the queue, or its
+      // calls would keep asking the governor, whose workflow may have no worker left to answer. One already asked for
+      // is granted, and its caller gives the slot back.
+      const leave = () => {
+        const at = waiting.indexOf(waiter);
+        if (at < 0) return;
+        waiting.splice(at, 1);
+        reject(signal!.reason);
+      };
+      const settled = () => signal?.removeEventListener('abort', leave);
+      const waiter: Waiting = {
+        resolve: (grant) => (settled(), resolve(grant)),
+        reject: (err) => (settled(), reject(err)),
+        signal,
+      };
+      waiting.push(waiter);
+      if (signal?.aborted) leave();
+      else signal?.addEventListener('abort', leave, { once: true });
+    });
     if (!queue.busy) {
       queue.busy = true;
       queueMicrotask(() => void this.drain(key, queue, reserve));
@@ -43,8 +70,17 @@ export class CoalescedReservations {
     while (queue.waiting.length > 0) {
       const batch = queue.waiting.splice(0);
       try {
-        const { grant, slots, headroom } = await reserve(batch.length);
-        batch.forEach((waiting, i) => waiting.resolve({ grant, slot: slots[i]!, headroom: headroom[i] ?? [] }));
+        const { grant, slots, headroom, retryAt } = await reserve(batch.length);
+        batch
+          .splice(0, slots.length)
+          .forEach((waiting, i) => waiting.resolve({ grant, slot: slots[i]!, headroom: headroom[i] ?? [] }));
+        // Those stopped while their update was out leave now, before the next is asked for.
+        for (const stopped of batch.filter((waiting) => waiting.signal?.aborted))
+          stopped.reject(stopped.signal!.reason);
+        const left = batch.filter((waiting) => !waiting.signal?.aborted);
+        if (left.length === 0) continue;
+        queue.waiting.unshift(...left);
+        await sleep(Math.max(0, (retryAt ?? 0) - Date.now()));
       } catch (err) {
         for (const waiting of batch) waiting.reject(err);
       }

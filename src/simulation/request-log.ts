@@ -290,3 +290,9 @@ export function peakPerWindow(
 ): number {
   return busiestWindow(records, seconds, counts)?.requests ?? 0;
 }
+
+/** Rows the vendor accepted in [from, to), per second: a sync's landed rate as the vendor saw it. */
+export function landedRowsPerSecond(records: readonly RequestRecord[], from: number, to: number): number {
+  const rows = records.filter((r) => r.outcome === 'ok' && r.at >= from && r.at < to).reduce((n, r) => n + r.rows, 0);
+  return rows / ((to - from) / 1000);
+}

@@ -5,6 +5,7 @@ import { AccountGovernor } from '../../src/core/governor/account-governor.js';
 import type { Ledger, PacedWindow } from '../../src/core/governor/ledger.js';
 import type { LaneName, Window } from '../../src/core/plans.js';
 import { reserveRequest } from '../../src/governance/call-pacer.js';
+import { PrioritySchema, type Priority } from '../../src/core/priority.js';
 import { parsedAccount } from './accounts.js';
 
 /*
@@ -40,7 +41,7 @@ export interface Spend {
 }
 
 export type Command =
-  | { kind: 'reserve'; lane: LaneName; calls: number; share: number }
+  | { kind: 'reserve'; lane: LaneName; calls: number; share: number; priority?: Priority }
   /** A granted call that was never sent (its sync paused, its slot missed): `pick` chooses among the unsent. */
   | { kind: 'release'; pick: number }
   /** A granted call answered `lateByMs` after its slot; the governor hears of it when the answer comes. */
@@ -50,7 +51,7 @@ export type Command =
   | { kind: 'advance'; ms: number };
 
 export type Step =
-  | { kind: 'reserve'; slots: number[]; spends: Spend[] }
+  | { kind: 'reserve'; slots: number[]; spends: Spend[]; calls: number; priority?: Priority; retryAt?: number }
   | { kind: 'release'; grant: Grant }
   | { kind: 'move'; grant: Grant; to: number }
   | { kind: 'report' }
@@ -90,7 +91,10 @@ export class GovernorModel {
   planWindows(): Map<string, Window[]> {
     const windows = new Map<string, Window[]>();
     for (const lane of this.lanes()) {
-      for (const spend of reserveRequest(this.account, lane, 1).spends) windows.set(spend.ledger, spend.windows);
+      for (const spend of reserveRequest(this.account, lane, 1).spends) {
+        // The calls above low priority of a ledger are some of its calls: held to the same windows at most.
+        windows.set(spend.ledger, spend.windows).set(`${spend.ledger}:above-low`, spend.windows);
+      }
     }
     return windows;
   }
@@ -99,19 +103,26 @@ export class GovernorModel {
     return Object.keys(this.account.effectivePlan.lanes) as LaneName[];
   }
 
-  /** The governor's reserve update: `calls` slots on `lane` for a sync holding `share` of the plan. */
-  reserve(lane: LaneName, calls: number, share: number): Step {
-    const request = reserveRequest(this.account, lane, calls, share);
-    const held = this.governor.pacing(request, this.now).map((spend, i) => ({
-      ledger: request.spends[i]!.ledger,
+  /** The governor's reserve update: `calls` slots on `lane` for a sync holding `share` of the plan, at `priority`. */
+  reserve(lane: LaneName, calls: number, share: number, priority?: Priority): Step {
+    const request = reserveRequest(this.account, lane, calls, share, priority);
+    const held = this.governor.pacing(request, this.now).map((spend) => ({
+      ledger: spend.name,
       windows: spend.windows,
       pausedUntil: spend.ledger.pausedUntil,
     }));
-    const { grant: token, slots } = this.governor.reserve(request, this.now);
+    const { grant: token, slots, retryAt } = this.governor.reserve(request, this.now);
     for (const at of slots) {
       this.grants.push({ at, token, ledgers: held.map((h) => h.ledger), released: false });
     }
-    return { kind: 'reserve', slots, spends: held };
+    return {
+      kind: 'reserve',
+      slots,
+      spends: held,
+      calls,
+      ...(priority ? { priority } : {}),
+      ...(retryAt !== undefined ? { retryAt } : {}),
+    };
   }
 
   /** The last slot a reservation granted: its grant answers for its calls until GRANT_TTL_MS after it. */
@@ -163,7 +174,7 @@ export class GovernorModel {
   apply(command: Command): Step {
     switch (command.kind) {
       case 'reserve':
-        return this.reserve(this.onPlan(command.lane), command.calls, command.share);
+        return this.reserve(this.onPlan(command.lane), command.calls, command.share, command.priority);
       case 'release': {
         const grant = pick(this.unsent(), command.pick);
         return grant ? this.release(grant) : { kind: 'none' };
@@ -337,6 +348,8 @@ export const commands: fc.Arbitrary<Command[]> = fc.array(
         lane,
         calls: fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 1, max: 8 }) }, fc.integer({ min: 1, max: 60 })),
         share: fc.oneof(fc.constant(1), fc.constant(0.5), fc.double({ min: 0.05, max: 1, noNaN: true })),
+        // Absent: a worker older than priorities.
+        priority: fc.option(fc.constantFrom(...PrioritySchema.options), { nil: undefined }),
       }),
     },
     { weight: 5, arbitrary: fc.record({ kind: fc.constant('advance' as const), ms: advance }) },

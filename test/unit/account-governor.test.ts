@@ -4,6 +4,7 @@ import type { Reservation, ReserveRequest } from '../../src/core/governor/protoc
 import { MAX_MESSAGE_WAIT_MS } from '../../src/core/messages.js';
 import { reserveRequest } from '../../src/governance/call-pacer.js';
 import { LEADSQUARED_ACCOUNT, parsedAccount } from '../helpers/accounts.js';
+import type { Priority } from '../../src/core/priority.js';
 
 const account = parsedAccount('acme', { ...LEADSQUARED_ACCOUNT, plan: 'enterprise', pacing: { marginMs: 200 } });
 const T0 = 1_800_000_000_000;
@@ -65,6 +66,77 @@ describe('the account governor reserving', () => {
     expect(() => AccountGovernor.validateReserve(tooMany)).toThrow(/malformed reservation request/);
     expect(() => AccountGovernor.validateReserve(refusedPayload)).toThrow();
     expect(() => AccountGovernor.validateReserve(request)).not.toThrow();
+  });
+});
+
+describe('the account governor granting by priority', () => {
+  const at = (calls: number, priority: Priority) => reserveRequest(account, 'general', calls, 1, priority);
+
+  it('grants a normal reservation only the slots within a quarter window, and says when to ask for the rest', () => {
+    const g = governor();
+
+    const backfill = g.reserve(at(96, 'normal'), T0);
+
+    // Enterprise's general lane keeps 24 of its 25 calls a window (5 s + 200 ms) for single calls: the first window's.
+    expect(backfill.slots).toEqual(Array<number>(24).fill(T0));
+    expect(backfill.retryAt).toBe(T0 + 5_200 - 1_300);
+    expect(g.reservations).toBe(24);
+  });
+
+  it('gives a high sync arriving behind a long normal queue the next window, and the normal one what is left', () => {
+    const g = governor();
+    g.reserve(at(96, 'normal'), T0);
+
+    const hot = g.reserve(at(10, 'high'), T0 + 100);
+    const backfillOnTime = g.reserve(at(72, 'normal'), T0 + 5_200 - 1_300);
+    const backfillYielding = g.reserve(at(72, 'normal'), T0 + 7_200 - 325);
+
+    expect(hot.slots).toEqual(Array<number>(10).fill(T0 + 5_200));
+    expect(hot.retryAt).toBeUndefined();
+    // While the high sync asks, the normal one holds only slots a sixteenth of a window away, and none within two
+    // seconds of the high one's last: its next calls (the chunk after its check, on either lane) find room.
+    expect(backfillOnTime.slots).toEqual([]);
+    expect(backfillOnTime.retryAt).toBe(T0 + 7_200 - 325);
+    expect(backfillYielding.slots).toEqual(Array<number>(14).fill(T0 + 7_200));
+    expect(backfillYielding.retryAt).toBeGreaterThan(T0 + 7_200);
+  });
+
+  it('grants a reservation without a priority (a worker older than them) every call, as before', () => {
+    const g = governor();
+
+    const old = g.reserve(general(96), T0);
+
+    expect(old.slots).toHaveLength(96);
+    expect(old.retryAt).toBeUndefined();
+  });
+
+  it('lets a low reservation alone run as a normal one, and beside a normal one take only what it leaves', () => {
+    const alone = governor();
+    expect(alone.reserve(at(30, 'low'), T0).slots).toHaveLength(24);
+
+    const shared = governor();
+    shared.reserve(at(10, 'normal'), T0);
+    const leftNow = shared.reserve(at(30, 'low'), T0 + 50);
+    const nextWindow = shared.reserve(at(30, 'low'), T0 + 5_200 - 1_300);
+
+    // The normal sync left 14 of this window; the next window is the normal one's to take first.
+    expect(leftNow.slots).toEqual(Array<number>(14).fill(T0 + 50));
+    expect(nextWindow.slots).toEqual([]);
+    expect(nextWindow.retryAt).toBe(T0 + 5_200 - 325);
+  });
+});
+
+describe("the account governor holding a sync's share", () => {
+  it('counts a low reservation against the plan only, never against the share of a sync beside it', () => {
+    const g = governor();
+    g.reserve(reserveRequest(account, 'general', 12, 1, 'low'), T0);
+
+    const sync = g.reserve(reserveRequest(account, 'general', 30, 0.5, 'normal'), T0);
+    const more = g.reserve(reserveRequest(account, 'general', 1, 1, 'low'), T0);
+
+    // Half of the 24 calls a window the general lane keeps for single calls, whatever the low one holds; then full.
+    expect(sync.slots).toEqual(Array<number>(12).fill(T0));
+    expect(more.slots).toEqual([]);
   });
 });
 

@@ -84,13 +84,17 @@ describe('the ledgers a call spends from', () => {
 });
 
 describe('a call paced by the governor', () => {
-  it('is made at its slot, and its answer returned', async () => {
-    const { pacer, requests } = governorAnswering([at(Date.now())]);
+  it('is made at its slot, asked for at the priority given (normal when none), and its answer returned', async () => {
+    const { pacer, requests } = governorAnswering([at(Date.now()), at(Date.now())]);
 
     const answer = await pacer.paced(account, 'general', 1, async () => 'ok');
+    await pacer.paced(account, 'general', 1, async () => 'ok', { priority: 'high' });
 
     expect(answer).toBe('ok');
-    expect(requests).toEqual([reserveRequest(account, 'general', 1, 1)]);
+    expect(requests).toEqual([
+      reserveRequest(account, 'general', 1, 1, 'normal'),
+      reserveRequest(account, 'general', 1, 1, 'high'),
+    ]);
   });
 
   it('tells the governor of a quota reading lower than our own calls explain', async () => {

@@ -65,6 +65,67 @@ describe('coalesced reservations', () => {
     expect(governor.requests).toEqual([1, 1]);
   });
 
+  it('serves the first requests of a partial grant, and asks again for the rest, with later ones, at its retry time', async () => {
+    const requests: number[] = [];
+    const askedAt: number[] = [];
+    let next = 0;
+    // A governor granting at most 2 calls an update, the rest to be asked for 30 ms on.
+    const reserve = (calls: number) => {
+      requests.push(calls);
+      askedAt.push(Date.now());
+      const slots = Array.from({ length: Math.min(2, calls) }, () => next++);
+      return Promise.resolve<Reservation>({
+        grant: `grant-${requests.length}`,
+        slots,
+        headroom: slots.map(() => []),
+        ...(calls > 2 ? { retryAt: Date.now() + 30 } : {}),
+      });
+    };
+    const reservations = new CoalescedReservations();
+
+    const first = [1, 2, 3].map(() => reservations.take('a', reserve));
+    await Promise.all(first.slice(0, 2));
+    const later = reservations.take('a', reserve);
+    const asked = [...requests];
+    const grants = await Promise.all([...first, later]);
+
+    expect(asked).toEqual([3]);
+    expect(requests).toEqual([3, 2]);
+    expect(askedAt[1]! - askedAt[0]!).toBeGreaterThanOrEqual(29);
+    expect(grants.map((grant) => [grant.grant, grant.slot])).toEqual([
+      ['grant-1', 0],
+      ['grant-1', 1],
+      ['grant-2', 2],
+      ['grant-2', 3],
+    ]);
+  });
+
+  it('lets a request stopped while it waits to ask again leave, and asks for no more than the others', async () => {
+    const requests: number[] = [];
+    // A governor granting one call an update, the rest to be asked for 30 ms on.
+    const reserve = (calls: number) => {
+      requests.push(calls);
+      return Promise.resolve<Reservation>({
+        grant: `grant-${requests.length}`,
+        slots: [requests.length],
+        headroom: [[]],
+        ...(calls > 1 ? { retryAt: Date.now() + 30 } : {}),
+      });
+    };
+    const reservations = new CoalescedReservations();
+    const stop = new AbortController();
+
+    const first = reservations.take('a', reserve);
+    const stopped = reservations.take('a', reserve, stop.signal);
+    const last = reservations.take('a', reserve);
+    await first;
+    stop.abort(new Error('the sync paused'));
+
+    await expect(stopped).rejects.toThrow('the sync paused');
+    await expect(last).resolves.toMatchObject({ slot: 2 });
+    expect(requests).toEqual([3, 1]);
+  });
+
   it('fails every request of a batch whose update failed, and serves the next requests afresh', async () => {
     const reservations = new CoalescedReservations();
     const failing = reservations.take('a', () => Promise.reject(new Error('governor unreachable')));

@@ -27,6 +27,7 @@ import {
   type Step,
 } from '../helpers/governor-model.js';
 import { GRANT_TTL_MS } from '../../src/core/governor/account-governor.js';
+import { MIN_HORIZON_MS } from '../../src/core/governor/horizon.js';
 
 const SCENARIOS = 150;
 const CASES = 300;
@@ -125,6 +126,34 @@ describe('the governor ledger, over random plans and sequences', () => {
                   if (window.spacingMs) expect(crowding(slots, at, window.spacingMs)).toEqual([]);
                 }
               }
+            }
+          });
+        }),
+        runOptions(SCENARIOS),
+      );
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    'holds a normal or low reservation to slots within its horizon, and names when to ask again for the calls left out',
+    () => {
+      // Mixed priorities run through every other property too: the window limits hold whoever asked.
+      fc.assert(
+        fc.property(scenarios, ({ account, script }) => {
+          play(new GovernorModel(account), script, (step, _before, model) => {
+            if (step.kind !== 'reserve') return;
+            if (step.priority === 'normal' || step.priority === 'low') {
+              const shortest = Math.min(...step.spends[0]!.windows.map((w) => w.spanMs));
+              const horizon = Math.max(MIN_HORIZON_MS, shortest / 4);
+              expect(Math.max(model.now, ...step.slots)).toBeLessThanOrEqual(model.now + horizon);
+            } else {
+              expect(step.slots).toHaveLength(step.calls);
+            }
+            if (step.slots.length < step.calls) {
+              expect(step.retryAt).toBeGreaterThanOrEqual(model.now);
+            } else {
+              expect(step.retryAt).toBeUndefined();
             }
           });
         }),

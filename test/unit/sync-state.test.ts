@@ -72,7 +72,7 @@ describe('counting chunk results', () => {
 });
 
 describe('the progress of a sync', () => {
-  it('tells the account, the share and the run start before the sync is prepared, with no plan figures', () => {
+  it('tells the account, the share, the priority and the run start before the sync is prepared, with no plan figures', () => {
     const progress = syncProgress(
       { state: 'preparing', request: request(), sync: undefined, startedAt: STARTED, backoffUntil: undefined },
       STARTED + 2_000,
@@ -83,6 +83,7 @@ describe('the progress of a sync', () => {
       account: 'inbound',
       counts: ZERO_COUNTS,
       share: 1,
+      priority: 'normal',
       rowsPerSecond: 0,
       startedAt: STARTED,
       asOf: STARTED + 2_000,

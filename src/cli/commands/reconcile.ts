@@ -17,7 +17,7 @@ export function registerReconcile(program: Command): void {
     program
       .command('reconcile')
       .description(
-        "compare what the account holds with the source's leads, on a share of the plan a sync leaves, and report drift",
+        "compare what the account holds with the source's leads, on what its syncs leave of the plan, and report drift",
       ),
     VENDORS,
     RECONCILE_SHARE,
@@ -33,7 +33,7 @@ async function runReconcile(options: ReconcileCommandOptions): Promise<void> {
     throw new ConfigError(`--records: a reconciliation compares leads, not '${options.records}'`);
   }
   const { request, config } = await syncRequestFrom(options);
-  const { records: _records, ...sync } = request;
+  const { records: _records, priority: _priority, ...sync } = request;
   await withClient(async (client) => {
     const handle = await startReconcile(
       client,

@@ -8,7 +8,7 @@ import {
   type SyncOverlap,
 } from '../../api/schedules.js';
 import { describeSource, type SourceRef } from '../../core/source-registry.js';
-import { addSyncOptions, syncRequestFrom, type SyncOptions } from '../sync-options.js';
+import { addPriorityOption, addSyncOptions, syncRequestFrom, type SyncOptions } from '../sync-options.js';
 import { describeRetrySet } from '../retry-set.js';
 import { formatTable } from '../table.js';
 import { withClient } from '../temporal-connection.js';
@@ -27,7 +27,9 @@ interface CreateOptions extends SyncOptions {
 export function registerSchedule(program: Command): void {
   const schedule = program.command('schedule').description('recurring syncs on Temporal Schedules');
 
-  addSyncOptions(schedule.command('create').description('sync a source every interval (or on a cron expression)'))
+  addSyncOptions(
+    addPriorityOption(schedule.command('create').description('sync a source every interval (or on a cron expression)')),
+  )
     .option('--id <scheduleId>', 'schedule id (default: leadsync-<account>-<source name>)')
     .option('--every <duration>', 'interval between runs: 15m, 1h, 1d')
     .option('--cron <expression>', 'cron expression instead of --every, e.g. "0 * * * *" (UTC)')

@@ -3,7 +3,7 @@ import { startSync } from '../../api/syncs.js';
 import { dryRun, type DryRunReport } from '../dry-run.js';
 import { followProgress, summary } from '../follow.js';
 import { formatSeconds } from '../progress-bar.js';
-import { addSyncOptions, syncRequestFrom, type SyncOptions } from '../sync-options.js';
+import { addPriorityOption, addSyncOptions, syncRequestFrom, type SyncOptions } from '../sync-options.js';
 import { webUiLink, withClient } from '../temporal-connection.js';
 import { VENDORS, type VendorRegistry } from '../../vendors/registry.js';
 
@@ -16,9 +16,13 @@ interface SyncCommandOptions extends SyncOptions {
 
 export function registerSync(program: Command, registry: VendorRegistry = VENDORS): void {
   addSyncOptions(
-    program
-      .command('sync')
-      .description("push the rows of a source into an account, at its plan's ceiling, as a durable Temporal workflow"),
+    addPriorityOption(
+      program
+        .command('sync')
+        .description(
+          "push the rows of a source into an account, at its plan's ceiling, as a durable Temporal workflow",
+        ),
+    ),
     registry,
   )
     .option('--dry-run', 'read, map and check the whole source here, with no vendor call: rows, rejects, calls, time')

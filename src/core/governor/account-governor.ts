@@ -1,4 +1,5 @@
 import { adaptedWindows, onQuotaReading, onRefused, ownCalls, recover } from './adaptation.js';
+import { noteWanted, reachOf } from './horizon.js';
 import {
   earliestSlot,
   emptyLedger,
@@ -80,7 +81,10 @@ export class AccountGovernor {
 
   /**
    * One slot per call, each the earliest that keeps every window of every ledger the call spends from within its
-   * limit (as the sync's share and the vendor's adaptation leave it), and a grant that answers for them.
+   * limit (as the sync's share and the vendor's adaptation leave it), and a grant that answers for them. Slots lie
+   * within the request's priority's horizon: calls whose slot would lie beyond it are left out, and `retryAt` says
+   * when to ask again for them. So a higher priority arriving finds the lower ones holding little ahead, and its
+   * calls take the next slots; in every ledger the call spends from, so in every window of every lane.
    */
   reserve(raw: unknown, now: number): Reservation {
     const request = ReserveRequestSchema.parse(raw);
@@ -88,11 +92,18 @@ export class AccountGovernor {
     const before = this.factors();
     const ledgers = this.pacing(request, now);
     this.noteChanges(before);
+    const wanted = (this.state.wanted ??= {});
+    const reach = reachOf(request.priority, ledgers[0]!.windows, wanted, now);
     const called = request.spends[0]!;
     const slots: number[] = [];
     const headroom: WindowHeadroom[][] = [];
+    let retryAt: number | undefined;
     for (let i = 0; i < request.calls; i++) {
-      const at = earliestSlot(ledgers, now);
+      const at = earliestSlot(ledgers, reach.notBefore);
+      if (at > now + reach.horizonMs) {
+        retryAt = at - reach.horizonMs;
+        break;
+      }
       recordSlot(ledgers, at, now);
       slots.push(at);
       headroom.push(
@@ -102,34 +113,43 @@ export class AccountGovernor {
         })),
       );
     }
-    this.state.reservations += request.calls;
+    noteWanted(wanted, request.priority, slots, now);
+    this.state.reservations += slots.length;
     (this.state.lanes ??= {})[called.lane] = { windows: called.windows, marginMs: request.marginMs };
     const grant = this.newToken();
-    (this.state.grants ??= {})[grant] = {
-      lane: called.lane,
-      ledgers: request.spends.map((spend) => spend.ledger),
-      slots: [...slots],
-      lastSlot: Math.max(...slots),
-    };
-    return { grant, slots, headroom };
+    if (slots.length > 0) {
+      (this.state.grants ??= {})[grant] = {
+        lane: called.lane,
+        ledgers: ledgers.map((spend) => spend.name),
+        slots: [...slots],
+        lastSlot: Math.max(...slots),
+      };
+    }
+    return { grant, slots, headroom, ...(retryAt !== undefined ? { retryAt } : {}) };
   }
 
   /**
-   * Each ledger a reservation spends from, with its windows as enforced now: the plan's (and what the vendor says it
-   * enforces), cut to the sync's share and to what the vendor's answers leave us, widened by the margin.
+   * Each ledger a reservation spends from, by name, with its windows as enforced now: the plan's (and what the vendor
+   * says it enforces), cut to what the vendor's answers leave us, widened by the margin. A sync's share is of the calls
+   * above low priority (`<ledger>:above-low`, every call but a low one's): a low reconciliation's calls take room only
+   * from the plan, never from the share of a sync beside it. A low reservation's share is of every call.
    */
-  pacing(request: ReserveRequest, now: number): { ledger: Ledger; windows: PacedWindow[] }[] {
-    return request.spends.map(({ ledger, lane, windows }) => {
+  pacing(request: ReserveRequest, now: number): { name: string; ledger: Ledger; windows: PacedWindow[] }[] {
+    const share = request.share ?? 1;
+    return request.spends.flatMap(({ ledger, lane, windows }) => {
       // What the vendor says it enforces, and what others on the key leave us, bind the lane as a whole, not a
       // lane's own share of it.
       const whole = ledger === lane;
       const adaptation = whole ? this.state.adaptations[lane] : undefined;
       if (adaptation) recover(adaptation, now);
       const usable = adaptedWindows([...windows, ...(whole ? (this.state.vendorWindows[lane] ?? []) : [])], adaptation);
-      return {
-        ledger: (this.state.ledgers[ledger] ??= emptyLedger()),
-        windows: pacedWindows(shareOf(usable, request.share ?? 1), request.marginMs),
-      };
+      const held = (name: string, cut: number) => ({
+        name,
+        ledger: (this.state.ledgers[name] ??= emptyLedger()),
+        windows: pacedWindows(shareOf(usable, cut), request.marginMs),
+      });
+      if (request.priority === 'low') return [held(ledger, share)];
+      return [held(ledger, 1), held(`${ledger}:above-low`, share)];
     });
   }
 

@@ -7,6 +7,8 @@ import type { LaneAdaptation } from './adaptation.js';
 import type { Ledger } from './ledger.js';
 import { MAX_MESSAGE_WAIT_MS } from '../messages.js';
 import { LaneNameSchema, WindowSchema, type LaneName, type Window } from '../plans.js';
+import { PrioritySchema, type Priority } from '../priority.js';
+import type { Wanted } from './horizon.js';
 
 const TimeSchema = z.number().finite().nonnegative();
 /** Ledgers one call spends from: its lane, the lanes it also spends from, and a lane's own share. */
@@ -25,8 +27,13 @@ const WaitSchema = z
   .nonnegative()
   .transform((ms) => Math.min(ms, MAX_MESSAGE_WAIT_MS));
 
-/** A lane's ledger, or a lane's own share of it (`<lane>:own`): never a name that could be an object's key. */
-const LedgerNameSchema = z.string().regex(/^(general|bulk)(:own)?$/, 'must be a lane, or a lane:own share');
+/**
+ * A lane's ledger, or a lane's own share of it (`<lane>:own`), either of them counting only the calls above low
+ * priority (`:above-low`): never a name that could be an object's key.
+ */
+const LedgerNameSchema = z
+  .string()
+  .regex(/^(general|bulk)(:own)?(:above-low)?$/, 'must be a lane, or a lane:own share, or either :above-low');
 
 const LedgerSchema = z.object({ slots: z.array(TimeSchema).max(100_000), pausedUntil: TimeSchema }).strict();
 
@@ -45,7 +52,8 @@ const GrantTokenSchema = z.string().regex(/^[0-9a-f-]{36}$/, 'must be a grant to
 const GrantSchema = z
   .object({
     lane: LaneNameSchema,
-    ledgers: z.array(LedgerNameSchema).max(MAX_SPENDS),
+    // Each ledger a call spends from, and its calls above low priority.
+    ledgers: z.array(LedgerNameSchema).max(2 * MAX_SPENDS),
     slots: z.array(TimeSchema).max(10_000),
     lastSlot: TimeSchema,
   })
@@ -68,6 +76,11 @@ const GovernorStateSchema = z
     grants: z.record(GrantTokenSchema, GrantSchema).optional(),
     lanes: z.partialRecord(LaneNameSchema, LaneTermsSchema).optional(),
     droppedMessages: z.number().int().nonnegative().optional(),
+    // Absent from governors that ran before priorities.
+    wanted: z
+      .object({ high: TimeSchema.optional(), normal: TimeSchema.optional(), heldUntil: TimeSchema.optional() })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -98,6 +111,7 @@ export const ReserveRequestSchema = z
       .min(1)
       .max(MAX_SPENDS),
     share: z.number().gt(0).max(1).optional(),
+    priority: PrioritySchema.optional(),
     calls: z.number().int().min(1).max(10_000),
     marginMs: MarginSchema,
   })
@@ -177,6 +191,11 @@ export interface ReserveRequest {
    * older than this field, whose windows come already scaled: 1 keeps a running governor compatible with them.
    */
   share?: number;
+  /**
+   * The calling sync's priority: how far ahead its slots may lie (src/core/governor/horizon.ts). Absent from workers
+   * older than this field, which take every slot they ask for: they are granted every call, as before.
+   */
+  priority?: Priority;
   calls: number;
   marginMs: number;
 }
@@ -191,6 +210,11 @@ export interface Reservation {
    * only client. A vendor reporting less has seen calls that are not ours: worth telling the governor.
    */
   headroom: WindowHeadroom[][];
+  /**
+   * Present when fewer slots were granted than calls asked for (the rest lie beyond the priority's horizon): epoch ms
+   * at which to ask again for the rest.
+   */
+  retryAt?: number;
 }
 
 export interface WindowHeadroom {
@@ -213,6 +237,8 @@ export interface GovernorState {
   lanes?: Partial<Record<LaneName, { windows: Window[]; marginMs: number }>>;
   /** Signals dropped as malformed, out of bounds, or quoting no live grant. */
   droppedMessages?: number;
+  /** What lower priorities yield to: when each priority above low last asked, how long high's slots are held. */
+  wanted?: Wanted;
 }
 
 /** One reservation's calls: the lanes they spend from, and the slots not yet released or moved. */
