@@ -1,8 +1,6 @@
 // Workflow-safe: pure arithmetic, so the sync workflow reckons its own finish with the same code as the CLI.
 import type { LaneName } from './plans.js';
-
-/** A sync's priority: the governor serves higher ones first, equal ones by arrival. Absent is normal. */
-export type Priority = 'high' | 'normal' | 'low';
+import type { Priority } from './priority.js';
 
 const RANK: Record<Priority, number> = { high: 0, normal: 1, low: 2 };
 
