@@ -15,20 +15,25 @@ import { benchPriority, priorityTable } from './priority.js';
 import { SCALE_PLANS, benchScaleInOwnProcess, scaleTable, type ScaleRun } from './scale.js';
 import { benchSmartLead, bindingWindowName, smartLeadScenarios, smartLeadTable } from './smartlead.js';
 
-/**
- * `npm run bench`: rate and timing claims, measured against strict simulators on a real Temporal dev server.
- * `--quick` runs shorter syncs (still 6 windows each); `--plans lite,enterprise` picks plans (`--plans pro` both vendors');
- * `--vendors smartlead` runs one vendor's section, `--smartlead-windows minute` only its per-minute rows (`hour`: the
- * time-scaled per-hour and shared-key rows). `--scale` adds the long scale rows (`--scale-rows`, a million by default,
- * from PostgreSQL; `--scale-windows 5` keeps the plan counted in 5-second windows), each in a process of its own;
- * `--vendors none --scale` runs them alone. `--accounts N` adds one worker process with N Enterprise accounts on shared
- * queues, `--syncing K` of them (10 by default) syncing at once for `--accounts-seconds` (30) at their ceiling;
- * `--vendors none --accounts N` runs it alone. `--expected-finish` adds the rows of the expected finish against the measured
- * one (`--vendors none --expected-finish` alone). `--priority` adds a 50-row high-priority sync started behind a backfill
- * of `--priority-rows` (a million by default) on LeadSquared Enterprise; `--vendors none --priority` runs it alone.
- * `--check` runs only the rows CI holds to thresholds (bench/check.ts) and
- * exits non-zero when one is missed.
- */
+/** `npm run bench -- --help` prints this. */
+const USAGE = `npm run bench -- [options]: rate and timing claims, measured against strict simulators on a real
+Temporal dev server.
+
+  --quick                  shorter syncs (still 6 windows each)
+  --plans lite,enterprise  the plans to run (--plans pro: both vendors')
+  --vendors smartlead      one vendor's section (leadsquared,smartlead by default; none for only the rows below)
+  --smartlead-windows minute
+                           only SmartLead's per-minute rows (hour: the time-scaled per-hour and shared-key rows)
+  --scale                  the long scale rows, each in a process of its own: --scale-rows (a million by default,
+                           from PostgreSQL), --scale-windows 5 (the plan counted in 5-second windows)
+  --accounts N             one worker process with N Enterprise accounts on shared queues, --syncing K of them (10)
+                           syncing at once for --accounts-seconds (30) at their ceiling
+  --expected-finish        the expected finish against the measured one
+  --priority               a 50-row high-priority sync behind a backfill of --priority-rows (a million) on
+                           LeadSquared Enterprise
+  --check                  only the rows CI holds to thresholds (bench/check.ts); exits non-zero when one is missed
+  --help                   this text
+`;
 const { values, tokens } = parseArgs({
   tokens: true,
   options: {
@@ -46,8 +51,13 @@ const { values, tokens } = parseArgs({
     'expected-finish': { type: 'boolean', default: false },
     priority: { type: 'boolean', default: false },
     'priority-rows': { type: 'string', default: '1000000' },
+    help: { type: 'boolean', default: false },
   },
 });
+if (values.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
 // The check runs its own rows and none of the vendors' sections.
 const vendors = values.check ? [] : values.vendors.split(',');
 const chosen = tokens.filter((t) => t.kind === 'option' && t.name !== 'check').map((t) => `--${t.name}`);
