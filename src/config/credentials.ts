@@ -75,7 +75,11 @@ function readCredential(account: AccountCredentials, source: CredentialSource, e
   const where = `account '${account.name}': credentials.${source.key}`;
   if ('env' in source) {
     const value = env[source.env];
-    if (!value) throw new ConfigError(`${where}Env: environment variable ${source.env} is not set`);
+    if (!value) {
+      throw new ConfigError(
+        `account '${account.name}': environment variable ${source.env} (credentials.${source.key}Env) is not set`,
+      );
+    }
     return value;
   }
   let text: string;

@@ -65,6 +65,7 @@ export class CallPacer {
         `${account.name}\u0000${lane}\u0000${share}\u0000${priority}`,
         (calls) => this.reserve(account, lane, calls, share, priority),
         options.signal,
+        (grant, slot) => this.release(account, grant, slot),
       );
       try {
         const wait = slot - Date.now();

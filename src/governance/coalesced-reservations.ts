@@ -13,6 +13,8 @@ interface Waiting {
   resolve(grant: Grant): void;
   reject(err: unknown): void;
   signal: AbortSignal | undefined;
+  /** Stopped while its update was out: its caller has gone, and a slot the answer gives it is given back. */
+  gone?: boolean;
 }
 
 /**
@@ -31,18 +33,24 @@ export class CoalescedReservations {
    * A slot from `reserve(calls)`, shared with every request of the same `key` (account, lane, share, priority) waiting
    * now.
    */
-  take(key: string, reserve: (calls: number) => Promise<Reservation>, signal?: AbortSignal): Promise<Grant> {
+  take(
+    key: string,
+    reserve: (calls: number) => Promise<Reservation>,
+    signal?: AbortSignal,
+    giveBack: (grant: string, slot: number) => void = () => {},
+  ): Promise<Grant> {
     let queue = this.queues.get(key);
     if (!queue) this.queues.set(key, (queue = { waiting: [], busy: false }));
     const waiting = queue.waiting;
     const granted = new Promise<Grant>((resolve, reject) => {
-      // Stopped while waiting to be asked for (its sync paused, its worker shutting down): it leaves the queue, or its
-      // calls would keep asking the governor, whose workflow may have no worker left to answer. One already asked for
-      // is granted, and its caller gives the slot back.
+      // Stopped (its sync paused, its chunk cancelled, its worker shutting down): it leaves at once, or its call would
+      // wait on the governor, whose workflow may have no worker left to answer (a worker shutting down waits for its
+      // activities, and they for it). Waiting to be asked for, it leaves the queue; already asked for, the answer's slot
+      // for it is given back when it comes.
       const leave = () => {
         const at = waiting.indexOf(waiter);
-        if (at < 0) return;
-        waiting.splice(at, 1);
+        if (at >= 0) waiting.splice(at, 1);
+        else waiter.gone = true;
         reject(signal!.reason);
       };
       const settled = () => signal?.removeEventListener('abort', leave);
@@ -57,7 +65,7 @@ export class CoalescedReservations {
     });
     if (!queue.busy) {
       queue.busy = true;
-      queueMicrotask(() => void this.drain(key, queue, reserve));
+      queueMicrotask(() => void this.drain(key, queue, reserve, giveBack));
     }
     return granted;
   }
@@ -66,23 +74,22 @@ export class CoalescedReservations {
     key: string,
     queue: { waiting: Waiting[]; busy: boolean },
     reserve: (calls: number) => Promise<Reservation>,
+    giveBack: (grant: string, slot: number) => void,
   ): Promise<void> {
     while (queue.waiting.length > 0) {
       const batch = queue.waiting.splice(0);
       try {
         const { grant, slots, headroom, retryAt } = await reserve(batch.length);
-        batch
-          .splice(0, slots.length)
-          .forEach((waiting, i) => waiting.resolve({ grant, slot: slots[i]!, headroom: headroom[i] ?? [] }));
-        // Those stopped while their update was out leave now, before the next is asked for.
-        for (const stopped of batch.filter((waiting) => waiting.signal?.aborted))
-          stopped.reject(stopped.signal!.reason);
-        const left = batch.filter((waiting) => !waiting.signal?.aborted);
+        batch.splice(0, slots.length).forEach((waiting, i) => {
+          if (waiting.gone) giveBack(grant, slots[i]!);
+          else waiting.resolve({ grant, slot: slots[i]!, headroom: headroom[i] ?? [] });
+        });
+        const left = batch.filter((waiting) => !waiting.gone);
         if (left.length === 0) continue;
         queue.waiting.unshift(...left);
         await sleep(Math.max(0, (retryAt ?? 0) - Date.now()));
       } catch (err) {
-        for (const waiting of batch) waiting.reject(err);
+        for (const waiting of batch) if (!waiting.gone) waiting.reject(err);
       }
     }
     queue.busy = false;

@@ -126,6 +126,26 @@ describe('coalesced reservations', () => {
     expect(requests).toEqual([3, 1]);
   });
 
+  it('lets a request stopped while its update is out leave at once, and gives its slot back when the answer comes', async () => {
+    const governor = fakeGovernor();
+    const reservations = new CoalescedReservations();
+    const stop = new AbortController();
+    const givenBack: [string, number][] = [];
+    const giveBack = (grant: string, slot: number) => givenBack.push([grant, slot]);
+
+    const kept = reservations.take('a', governor.reserve, undefined, giveBack);
+    const stopped = reservations.take('a', governor.reserve, stop.signal, giveBack);
+    await Promise.resolve();
+    stop.abort(new Error('the worker shuts down'));
+
+    // Before the governor answers: a worker shutting down waits for its activities, which must not wait on it.
+    await expect(stopped).rejects.toThrow('the worker shuts down');
+    governor.answerNext();
+    await expect(kept).resolves.toMatchObject({ slot: 0 });
+    expect(givenBack).toEqual([['grant-1', 1]]);
+    expect(governor.requests).toEqual([2]);
+  });
+
   it('fails every request of a batch whose update failed, and serves the next requests afresh', async () => {
     const reservations = new CoalescedReservations();
     const failing = reservations.take('a', () => Promise.reject(new Error('governor unreachable')));
