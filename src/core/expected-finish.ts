@@ -71,9 +71,9 @@ interface Running {
  * The measured rate shows what the plan does not: the pacing margin (LeadSquared's windows run at 96.2% of the plan),
  * a vendor that cut its windows, a slow source, a loaded worker, the calls two syncs' chunks lose to each other. Above
  * the plan it is not taken: the minute then holds the burst of a sync's first windows, which start empty, and the
- * plan's ceiling holds after it. It is reckoned over the account's syncs together, not each alone: the governor hands
- * out slots by arrival, and a sync's chunks each reserve a window of calls, so syncs of equal priority take turns
- * of a few windows, and one sync's minute reads far above or below its even share while their sum holds. So a sync
+ * plan's ceiling holds after it. It is reckoned over the account's syncs together, not each alone: syncs of equal
+ * priority do not alternate call by call (each reservation takes what is free, in arrival order), so one sync's minute
+ * reads above or below its even share while their sum holds. So a sync
  * not yet measured runs at its peers' pace, and the pace holds for every later phase. A slow source beside others
  * does not show: they take the slots it leaves. Undefined measures nothing: 1.
  */
