@@ -59,6 +59,15 @@ export interface SyncRunActivities {
 
 /** Chunks carry a window's worth of calls (src/core/chunk-size.ts) in syncs started since this patch. */
 const WINDOW_CHUNKS = 'chunks-carry-a-window';
+/** And fifteen seconds' worth since this one, each heartbeating less often (LONG_CHUNK_HEARTBEAT). */
+const LONG_CHUNKS = 'chunks-carry-fifteen-seconds';
+
+/**
+ * A long chunk's heartbeat timeout: a chunk records a heartbeat at 0.8 of it (activities/heartbeat.ts), so one that
+ * ends within 24 s (its 15 s of calls, and the wait for the chunk before it) records none; a dead worker's chunk is
+ * sent again after 30 s.
+ */
+const LONG_CHUNK_HEARTBEAT = '30 seconds';
 
 /** A chunk a pause stopped after it sent calls runs again told so, in syncs that resumed one since this patch. */
 const PAUSED_CHUNKS_SENT_BEFORE = 'paused-chunks-say-they-sent';
@@ -270,7 +279,8 @@ export class SyncRun {
    * into the history where the sync first asked, and a replay must ask at the same place.
    */
   private chunkTerms(): ChunkTerms {
-    return { share: this.request.share, windowChunks: patched(WINDOW_CHUNKS) };
+    const span = !patched(WINDOW_CHUNKS) ? 'tenth' : patched(LONG_CHUNKS) ? 'long' : 'window';
+    return { share: this.request.share, span };
   }
 
   /** Rows the lane holds, pending or in flight (a chunk in flight counted as full). */
@@ -321,6 +331,7 @@ export class SyncRun {
         {
           taskQueue: lane.taskQueue,
           ...chunkPriority(lane, this.request.priority),
+          ...(this.chunkTerms().span === 'long' ? { heartbeatTimeout: LONG_CHUNK_HEARTBEAT } : {}),
           summary: `${lane.lane} lane: ${describeRows(chunk)}`,
         },
         [

@@ -69,6 +69,30 @@ describe('the account governor reserving', () => {
   });
 });
 
+describe('the account governor reserving on several lanes in one update', () => {
+  it('grants each lane as a reservation of its own made at the same time, in the order asked', () => {
+    const together = governor();
+    const apart = governor();
+
+    const [generalGrant, bulkGrant] = together.reserveLanes([general(30), bulk(2)], T0);
+
+    expect(generalGrant!.slots).toEqual(apart.reserve(general(30), T0).slots);
+    expect(bulkGrant!.slots).toEqual(apart.reserve(bulk(2), T0).slots);
+    expect(together.view().ledgers).toEqual(apart.view().ledgers);
+    expect(generalGrant!.grant).not.toBe(bulkGrant!.grant);
+  });
+
+  it('refuses, before accepting them, reservations that ask twice for a lane, none, or more than the lanes', () => {
+    expect(() => AccountGovernor.validateReserveLanes([general(1), general(2)])).toThrow(/once per lane/);
+    expect(() => AccountGovernor.validateReserveLanes([])).toThrow(/malformed reservation request/);
+    expect(() => AccountGovernor.validateReserveLanes(Array.from({ length: 5 }, () => bulk(1)))).toThrow(
+      /malformed reservation request/,
+    );
+    expect(() => AccountGovernor.validateReserveLanes(refusedPayload)).toThrow();
+    expect(() => AccountGovernor.validateReserveLanes([general(1), bulk(1)])).not.toThrow();
+  });
+});
+
 describe('the account governor granting by priority', () => {
   const at = (calls: number, priority: Priority) => reserveRequest(account, 'general', calls, 1, priority);
 

@@ -13,6 +13,7 @@ import {
 } from './ledger.js';
 import {
   LaneReportSchema,
+  ReserveLanesSchema,
   ReserveRequestSchema,
   SlotMovesSchema,
   SlotReleaseSchema,
@@ -77,6 +78,17 @@ export class AccountGovernor {
   static validateReserve(raw: unknown): void {
     const parsed = ReserveRequestSchema.safeParse(raw);
     if (!parsed.success) throw new Error(`malformed reservation request: ${parsed.error.issues[0]?.message}`);
+  }
+
+  /** Checks reservations on several lanes before they are accepted, as validateReserve does one. */
+  static validateReserveLanes(raw: unknown): void {
+    const parsed = ReserveLanesSchema.safeParse(raw);
+    if (!parsed.success) throw new Error(`malformed reservation request: ${parsed.error.issues[0]?.message}`);
+  }
+
+  /** Reservations on several lanes at once, granted in order as so many `reserve`s at the same time. */
+  reserveLanes(raw: unknown, now: number): Reservation[] {
+    return ReserveLanesSchema.parse(raw).map((request) => this.reserve(request, now));
   }
 
   /**
