@@ -64,10 +64,10 @@ const LONG_CHUNKS = 'chunks-carry-fifteen-seconds';
 
 /**
  * A long chunk's heartbeat timeout: a chunk records a heartbeat at 0.8 of it (activities/heartbeat.ts), so one that
- * ends within 24 s (its 15 s of calls, and the wait for the chunk before it) records none; a dead worker's chunk is
- * sent again after 30 s.
+ * ends within 32 s (its 15 s of calls, and the wait for the chunk before it) records none; a dead worker's chunk is
+ * sent again after 40 s.
  */
-const LONG_CHUNK_HEARTBEAT = '30 seconds';
+const LONG_CHUNK_HEARTBEAT = '40 seconds';
 
 /** A chunk a pause stopped after it sent calls runs again told so, in syncs that resumed one since this patch. */
 const PAUSED_CHUNKS_SENT_BEFORE = 'paused-chunks-say-they-sent';

@@ -105,9 +105,10 @@ export class CoalescedReservations {
         );
         const left: Waiting[] = [];
         const leftParts = new Set<string>();
-        let retryAt = Infinity;
+        const asks: { retryAt: number; askBy: number }[] = [];
         parts.forEach((part, i) => {
-          const { grant, slots, headroom, retryAt: again } = answers[i]!;
+          const { grant, slots, headroom, retryAt = 0, askBy = retryAt } = answers[i]!;
+          if (batch.filter((waiting) => waiting.part === part).length > slots.length) asks.push({ retryAt, askBy });
           batch
             .filter((waiting) => waiting.part === part)
             .forEach((waiting, j) => {
@@ -117,13 +118,12 @@ export class CoalescedReservations {
               } else if (!waiting.gone) {
                 left.push(waiting);
                 leftParts.add(part);
-                retryAt = Math.min(retryAt, again ?? 0);
               }
             });
         });
         if (left.length === 0) continue;
         queue.waiting.unshift(...left.sort((a, b) => batch.indexOf(a) - batch.indexOf(b)));
-        await this.rest(queue, leftParts, retryAt - Date.now());
+        await this.rest(queue, leftParts, nextAskAt(asks) - Date.now());
       } catch (err) {
         for (const waiting of batch) if (!waiting.gone) waiting.reject(err);
       }
@@ -147,4 +147,13 @@ export class CoalescedReservations {
       };
     });
   }
+}
+
+/**
+ * When to ask again for the parts left out: the latest of their retry times that is still before every part's
+ * `askBy`, so that as many parts as can be are asked for in one update and none asks after its first slot.
+ */
+function nextAskAt(asks: readonly { retryAt: number; askBy: number }[]): number {
+  const askBy = Math.min(...asks.map((ask) => ask.askBy));
+  return Math.max(...asks.map((ask) => ask.retryAt).filter((retryAt) => retryAt <= askBy));
 }

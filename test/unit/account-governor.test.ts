@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AccountGovernor, GRANT_TTL_MS } from '../../src/core/governor/account-governor.js';
+import { ASK_LEAD_MS, AccountGovernor, GRANT_TTL_MS } from '../../src/core/governor/account-governor.js';
 import type { Reservation, ReserveRequest } from '../../src/core/governor/protocol.js';
 import { MAX_MESSAGE_WAIT_MS } from '../../src/core/messages.js';
 import { reserveRequest } from '../../src/governance/call-pacer.js';
@@ -134,6 +134,24 @@ describe('the account governor granting by priority', () => {
     expect(old.retryAt).toBeUndefined();
   });
 
+  it('says to ask again when the answer takes a lone slot and the burst just after it together, and before the first', () => {
+    const g = governor();
+    g.reserve(at(1, 'normal'), T0);
+    g.reserve(at(23, 'normal'), T0 + 500);
+    const ledgers = structuredClone(g.view().ledgers);
+
+    const next = g.reserve(at(30, 'normal'), T0 + 600);
+    const unchanged = structuredClone(g.view().ledgers);
+    const asked = g.reserve(at(30, 'normal'), next.retryAt!);
+
+    // A lone slot comes free at T0 + 5,200, the burst of 23 at T0 + 5,700: one update takes all 24.
+    expect(next.slots).toEqual([]);
+    expect(next.retryAt).toBe(T0 + 5_700 - 1_300);
+    expect(next.askBy).toBe(T0 + 5_200 - ASK_LEAD_MS);
+    expect(unchanged).toEqual(ledgers);
+    expect(asked.slots).toEqual([T0 + 5_200, ...Array<number>(23).fill(T0 + 5_700)]);
+  });
+
   it('lets a low reservation alone run as a normal one, and beside a normal one take only what it leaves', () => {
     const alone = governor();
     expect(alone.reserve(at(30, 'low'), T0).slots).toHaveLength(24);
@@ -143,10 +161,12 @@ describe('the account governor granting by priority', () => {
     const leftNow = shared.reserve(at(30, 'low'), T0 + 50);
     const nextWindow = shared.reserve(at(30, 'low'), T0 + 5_200 - 1_300);
 
-    // The normal sync left 14 of this window; the next window is the normal one's to take first.
+    // The normal sync left 14 of this window; the next window is the normal one's to take first. Its slots come free
+    // at T0 + 5,200 and the low one's own at T0 + 5,250: asked for again when a sixteenth window reaches both.
     expect(leftNow.slots).toEqual(Array<number>(14).fill(T0 + 50));
     expect(nextWindow.slots).toEqual([]);
-    expect(nextWindow.retryAt).toBe(T0 + 5_200 - 325);
+    expect(nextWindow.retryAt).toBe(T0 + 5_250 - 325);
+    expect(nextWindow.askBy).toBe(T0 + 5_200 - 325 / 2);
   });
 });
 

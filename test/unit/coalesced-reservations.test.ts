@@ -217,4 +217,31 @@ describe('coalesced reservations', () => {
     stop.abort(new Error('the sync paused'));
     await expect(bulk).rejects.toThrow('the sync paused');
   });
+  it("waits for another lane's retry time when that still asks before the first lane's first slot, and asks for both at once", async () => {
+    const asked: { parts: string[]; at: number }[] = [];
+    const start = Date.now();
+    // First answer: general's next slots are to be asked for at +30 ms (by +80), bulk's at +60 ms (by +200).
+    const reserve: ReserveParts = (asks) => {
+      asked.push({ parts: asks.map((ask) => ask.part), at: Date.now() - start });
+      const first = asked.length === 1;
+      return Promise.resolve(
+        asks.map(({ part }) =>
+          first
+            ? part === 'general'
+              ? { grant: 'g', slots: [], headroom: [], retryAt: start + 30, askBy: start + 80 }
+              : { grant: 'b', slots: [], headroom: [], retryAt: start + 60, askBy: start + 200 }
+            : { grant: part, slots: [1], headroom: [[]] },
+        ),
+      );
+    };
+    const reservations = new CoalescedReservations();
+
+    await Promise.all([reservations.take('a', 'general', reserve), reservations.take('a', 'bulk', reserve)]);
+
+    expect(asked.map((ask) => ask.parts)).toEqual([
+      ['general', 'bulk'],
+      ['general', 'bulk'],
+    ]);
+    expect(asked[1]!.at).toBeGreaterThanOrEqual(59);
+  });
 });

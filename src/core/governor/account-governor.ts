@@ -110,10 +110,11 @@ export class AccountGovernor {
     const slots: number[] = [];
     const headroom: WindowHeadroom[][] = [];
     let retryAt: number | undefined;
+    let askBy: number | undefined;
     for (let i = 0; i < request.calls; i++) {
       const at = earliestSlot(ledgers, reach.notBefore);
       if (at > now + reach.horizonMs) {
-        retryAt = at - reach.horizonMs;
+        ({ retryAt, askBy } = nextAsk(ledgers, at, reach.horizonMs, request.calls - i, now));
         break;
       }
       recordSlot(ledgers, at, now);
@@ -137,7 +138,7 @@ export class AccountGovernor {
         lastSlot: Math.max(...slots),
       };
     }
-    return { grant, slots, headroom, ...(retryAt !== undefined ? { retryAt } : {}) };
+    return { grant, slots, headroom, ...(retryAt !== undefined ? { retryAt, askBy } : {}) };
   }
 
   /**
@@ -306,4 +307,37 @@ function lanesOf(grant: Grant): LaneName[] {
 
 function shareOf(windows: Window[], share: number): Window[] {
   return share === 1 ? windows : windows.map((w) => ({ ...w, limit: Math.max(1, Math.floor(w.limit * share)) }));
+}
+
+/**
+ * How long before the first slot left out its caller should have asked again: the answer's round trip, and a timer
+ * waking a little late, fit in it.
+ */
+export const ASK_LEAD_MS = 500;
+
+/**
+ * When to ask again for `calls` left out, the first of them at `first`: as late as lets the next answer take the slots
+ * that come close after it (a LeadSquared window's calls come free as a burst, often beside a lone call freed a
+ * moment before), so that they are granted in one update, not one each; and `askBy`, the latest time that still asks
+ * before `first`. The slots after the first are found by recording them and giving them back: the ledgers are left
+ * as they were.
+ */
+function nextAsk(
+  ledgers: { ledger: Ledger; windows: PacedWindow[] }[],
+  first: number,
+  horizonMs: number,
+  calls: number,
+  now: number,
+): { retryAt: number; askBy: number } {
+  const lead = Math.min(ASK_LEAD_MS, horizonMs / 2);
+  const group = [first];
+  recordSlot(ledgers, first, now);
+  while (group.length < calls) {
+    const at = earliestSlot(ledgers, first);
+    if (at > first + horizonMs - lead) break;
+    recordSlot(ledgers, at, now);
+    group.push(at);
+  }
+  for (const at of group) for (const { ledger } of ledgers) releaseSlot(ledger, at);
+  return { retryAt: group[group.length - 1]! - horizonMs, askBy: first - lead };
 }

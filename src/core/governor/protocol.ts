@@ -225,6 +225,11 @@ export interface Reservation {
    * at which to ask again for the rest.
    */
   retryAt?: number;
+  /**
+   * With `retryAt`: the latest time (epoch ms) to ask again that still comes before the first call left out. A caller
+   * asking for several lanes at once may wait until then for another lane's `retryAt`, and ask for both in one update.
+   */
+  askBy?: number;
 }
 
 export interface WindowHeadroom {
