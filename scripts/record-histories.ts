@@ -9,8 +9,8 @@
  * are refused for rate (429) as a real account meets it. On it, in turn:
  * - a sync crossing continue-as-new, whose chunks meet 429s, with a row the field check rejects (a bad email) and a
  *   row the vendor refuses (a phone another lead has; Phone is unique by default);
- * - a sync paused while its chunks wait for their slots (the chunks fail SyncPaused and give their slots back to the
- *   governor with a `release` signal), then resumed;
+ * - a sync paused while its chunks wait for their slots (the chunks fail SyncPaused, and give any slots they held
+ *   ahead back to the governor with a `release` signal), then resumed;
  * - a sync whose key is revoked mid-sync, which ends Failed naming the account;
  * - a sync cancelled mid-way, which lets its chunks in flight finish and ends with its counts;
  * - leadsThenActivities and scheduledSync (started directly, as a schedule would), each with its leadSync child;

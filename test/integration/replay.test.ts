@@ -97,9 +97,16 @@ const RECORDED: Record<string, (events: HistoryEvent[]) => void> = {
     const failed = events.map((e) => e.activityTaskFailedEventAttributes?.failure?.applicationFailureInfo?.type);
     expect(failed).toContain('AuthError');
   },
-  'account-governor-served-paused-and-failed.json': (events) => {
+  // Recorded before long chunks: a paused sync's chunks held slots ahead, which they gave back. Its chunks now hold
+  // little ahead (the horizon of a normal priority), and a pause finds none to give back.
+  'account-governor-served-paused-and-failed-before-long-chunks.json': (events) => {
     const signals = events.map((e) => e.workflowExecutionSignaledEventAttributes?.signalName);
     expect(signals).toContain('release');
+  },
+  'account-governor-served-paused-and-failed.json': (events) => {
+    // A worker's reservations on every lane of the account, one update each round trip.
+    const updates = events.map((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name);
+    expect(updates).toContain('reserve-lanes');
   },
   'leads-then-activities.json': (events) => {
     expect(events.filter(has('CHILD_WORKFLOW_EXECUTION_COMPLETED'))).toHaveLength(2);
