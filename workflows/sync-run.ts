@@ -44,6 +44,7 @@ import { syncEndAlerts, syncFailedAlerts, type AlertEvent } from '../src/core/al
 import { markLanded } from '../src/core/watermark.js';
 import { LeadsyncState } from '../src/core/search-attributes.js';
 import { chunkPriority } from './chunk-priority.js';
+import { LONG_CHUNK_SECONDS } from '../src/core/chunk-size.js';
 import { chunkRows, maxInFlight, scanWants, type ChunkTerms } from './lane-flow.js';
 import { describeProgress } from './progress.js';
 import { RecentRate } from './recent-rate.js';
@@ -114,8 +115,15 @@ function endRetryPass(sync: Carried): void {
 
 export type Outcome = 'done' | 'continue' | 'cancelled' | 'failed';
 
-/** How long chunks in flight may go on once the sync is cancelled or has failed, before they are cancelled too. */
-const STOP_GRACE = '20 seconds';
+/**
+ * How long chunks in flight may go on once the sync is cancelled or has failed, before they are cancelled too: a chunk
+ * cancelled after it sent calls leaves rows at the vendor that the sync's counts miss. Chunks of a window or less.
+ */
+const STOP_GRACE_MS = 20_000;
+/** And long chunks: a lane's chunks in flight send one after the other, each LONG_CHUNK_SECONDS at the share. */
+function longStopGraceMs(chunksInFlight: number, share: number): number {
+  return Math.min(STOP_GRACE_MS + (chunksInFlight * LONG_CHUNK_SECONDS * 1000) / share, 10 * 60 * 1000);
+}
 
 /** One run of a sync: its lanes, what is pending and in flight on each, and the controls a person can use. */
 export class SyncRun {
@@ -133,7 +141,7 @@ export class SyncRun {
   private readonly startedAt = Date.now();
   /** What ended the sync early, from a chunk or a scan no retry could help: the sync stops and says it. */
   private failure: { message: string; type: string } | undefined;
-  /** Where chunk activities run, so that a sync stopping can cancel those still in flight after STOP_GRACE. */
+  /** Where chunk activities run, so that a sync stopping can cancel those still in flight after its grace. */
   private chunkScope: CancellationScope | undefined;
   private stopping = false;
 
@@ -243,11 +251,13 @@ export class SyncRun {
     );
   }
 
-  /** Once stopping, chunks in flight get STOP_GRACE to finish (their counts stay true), then are cancelled. */
+  /** Once stopping, chunks in flight get a grace to finish (their counts stay true), then are cancelled. */
   private stopChunksInFlight(): void {
     if (this.stopping || this.totalInFlight() === 0) return;
     this.stopping = true;
-    void sleep(STOP_GRACE).then(() => this.chunkScope?.cancel());
+    const { span, share } = this.chunkTerms();
+    const grace = span === 'long' ? longStopGraceMs(Math.max(...this.inFlight.values()), share) : STOP_GRACE_MS;
+    void sleep(grace).then(() => this.chunkScope?.cancel());
   }
 
   /** A chunk or a scan failed for good: no more chunks start, and the sync fails with what the failure says. */
