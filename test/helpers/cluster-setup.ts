@@ -8,12 +8,13 @@ import { ensureTemporalCli } from '../../tools/temporal/cli-build.js';
 import { dropClusterDatabases, startTemporalCluster } from '../../tools/temporal/cluster.js';
 import { LEADSYNC_SEARCH_ATTRIBUTES } from '../../src/core/search-attributes.js';
 import { testClusterPostgres } from './cluster.js';
+import { provideWorkflowBundle } from './run-bundle.js';
 // For the ProvidedContext declaration.
 import type {} from './temporal.js';
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   // The tests drive it with the `temporal` CLI too; build both before the clock of any test starts.
-  await ensureTemporalCli();
+  const [removeBundle] = await Promise.all([provideWorkflowBundle(project), ensureTemporalCli()]);
   const postgres = testClusterPostgres(`leadsync_temporal_test_${randomBytes(4).toString('hex')}`);
   const runDir = 'test-output/temporal-cluster';
   await rm(runDir, { recursive: true, force: true });
@@ -24,5 +25,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
   return async () => {
     await cluster.stop();
     await dropClusterDatabases(postgres);
+    await removeBundle();
   };
 }

@@ -1,12 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client, Connection, TLSConfig } from '@temporalio/client';
 import { bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
 import { stringify as toYaml } from 'yaml';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { startSync, type SyncHandle } from '../../src/api/syncs.js';
 import { loadConfig, type LoadedConfig } from '../../src/config/accounts.js';
 import {
@@ -17,13 +17,14 @@ import {
 import { KEYED_CONVERTERS_PATH } from '../../src/temporal/codec.js';
 import { LeadsyncWorker, WORKFLOWS_PATH, type LeadsyncWorkerOptions } from '../../src/worker/worker.js';
 import { cliWorkerArguments } from './cli-worker.js';
+import { quietLogger } from './run-bundle.js';
 import { connectTestClient, testTemporal, uniqueName, uniqueTaskQueue } from './temporal.js';
 
 let bundle: Promise<WorkflowBundle> | undefined;
 
-/** Bundling the workflows takes seconds: once per test file (each runs in its own process). */
+/** The workflows as the run's global setup bundled them (run-bundle.ts), read once per test file. */
 export function workflowBundle(): Promise<WorkflowBundle> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
+  bundle ??= readFile(inject('workflowBundlePath'), 'utf8').then((code) => ({ code }));
   return bundle;
 }
 
@@ -39,8 +40,6 @@ export function encryptingWorkflowBundle(): Promise<WorkflowBundle> {
   });
   return encryptingBundle;
 }
-
-const quietLogger = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 
 export interface LeadSquaredAccountSetup {
   /** The plan the account's config names. */
