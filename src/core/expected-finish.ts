@@ -7,6 +7,7 @@ const RANK: Record<Priority, number> = { high: 0, normal: 1, low: 2 };
 /** One lane of the account's plan, as its allowance gives it (src/core/allowance.ts): what every sync spends from. */
 export interface LaneCapacity {
   lane: LaneName;
+  /** As the governor paces the lane (its windows widened by the margin), where the sync's plan says. */
   callsPerSecond: number;
   rowsPerCall: number;
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { withExpectedFinish } from '../../src/api/expected-finish.js';
 import { progressLine } from '../../src/cli/progress-bar.js';
-import { syncAllowances } from '../../src/core/allowance.js';
+import { pacedAllowances, syncAllowances } from '../../src/core/allowance.js';
 import { SyncInputSchema, ZERO_COUNTS, type Carried, type SyncProgress } from '../../src/core/contract.js';
 import { expectedSeconds, type SyncLoad } from '../../src/core/expected-finish.js';
 import { startWatermark } from '../../src/core/watermark.js';
@@ -137,6 +137,20 @@ describe('the expected finish a running sync shows', () => {
     expect(progressLine(progress, now)).toContain(
       `~1m40s left (finish ${new Date(now + 100_000).toISOString().slice(11, 19)} UTC)`,
     );
+  });
+
+  it('reckons with the lanes as the governor paces them, each window widened by the margin, where the plan says', () => {
+    const now = T0 + 100_000;
+    const paced = pacedAllowances(LEADSQUARED_PLANS.enterprise!, 200);
+    const lanes = sync.plan.lanes.map((lane) => ({
+      ...lane,
+      pacedCallsPerSecond: paced.find((p) => p.lane === lane.lane)!.callsPerSecond,
+    }));
+
+    const progress = syncProgress({ ...view, sync: { ...sync, plan: { ...sync.plan, lanes } }, state: 'running' }, now);
+
+    // 25 calls every 5.2 s, one of them bulk (50 rows): 14.23 rows/s, half of it the sync's.
+    expect(progress.expectedFinishAt).toBeCloseTo(now + (1_000 * 740) / ((0.5 * (24 + 50)) / 5.2), -1);
   });
 
   it('is not shown while the sync is paused', () => {
