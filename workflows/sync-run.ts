@@ -60,6 +60,9 @@ export interface SyncRunActivities {
 /** Chunks carry a window's worth of calls (src/core/chunk-size.ts) in syncs started since this patch. */
 const WINDOW_CHUNKS = 'chunks-carry-a-window';
 
+/** The source's last rows go to a lane of many rows a call in whole calls, in syncs started since this patch. */
+const WHOLE_TAIL_CALLS = 'tail-whole-calls';
+
 /** A chunk a pause stopped after it sent calls runs again told so, in syncs that resumed one since this patch. */
 const PAUSED_CHUNKS_SENT_BEFORE = 'paused-chunks-say-they-sent';
 
@@ -270,7 +273,11 @@ export class SyncRun {
    * into the history where the sync first asked, and a replay must ask at the same place.
    */
   private chunkTerms(): ChunkTerms {
-    return { share: this.request.share, windowChunks: patched(WINDOW_CHUNKS) };
+    return {
+      share: this.request.share,
+      windowChunks: patched(WINDOW_CHUNKS),
+      wholeTailCalls: patched(WHOLE_TAIL_CALLS),
+    };
   }
 
   /** Rows the lane holds, pending or in flight (a chunk in flight counted as full). */
