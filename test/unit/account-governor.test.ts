@@ -126,6 +126,25 @@ describe('the account governor granting by priority', () => {
   });
 });
 
+describe('the account governor holding a low reservation close', () => {
+  const at = (calls: number, priority: Priority) => reserveRequest(account, 'general', calls, 1, priority);
+
+  it('grants low, alone on the account, only a sixteenth of a window ahead: a sync arriving takes the next window', () => {
+    const g = governor();
+    const first = g.reserve(at(96, 'low'), T0);
+
+    const onANormalsTime = g.reserve(at(72, 'low'), T0 + 5_200 - 1_300);
+    const sync = g.reserve(at(24, 'normal'), T0 + 4_000);
+
+    expect(first.slots).toEqual(Array<number>(24).fill(T0));
+    expect(first.retryAt).toBe(T0 + 5_200 - 325);
+    // Asking when a normal one would take the next window, low gets none of it yet; the sync arriving after does.
+    expect(onANormalsTime.slots).toEqual([]);
+    expect(onANormalsTime.retryAt).toBe(T0 + 5_200 - 325);
+    expect(sync.slots).toEqual(Array<number>(24).fill(T0 + 5_200));
+  });
+});
+
 describe("the account governor holding a sync's share", () => {
   it('counts a low reservation against the plan only, never against the share of a sync beside it', () => {
     const g = governor();
