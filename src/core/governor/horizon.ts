@@ -1,4 +1,5 @@
 import type { PacedWindow } from './ledger.js';
+import type { Window } from '../plans.js';
 import type { Priority } from '../priority.js';
 
 /**
@@ -19,10 +20,12 @@ import type { Priority } from '../priority.js';
  *   sync started beside it wait up to a second for each, 2-4% of a 24-second sync.
  * - and none within HIGH_HOLD_MS after a high reservation's last slot: a high sync's next calls are on their way (its
  *   chunks follow its check, a chunk's calls the one before), and would otherwise find the slot just after taken by a
- *   lower one on another lane, and wait a window more.
+ *   lower one on another lane, and wait a window more. On a loaded machine the chunks of a 50-row high sync asked
+ *   for their bulk call 3 s after its check: a backfill had taken the bulk lane's next slot 2 s after the check, and
+ *   the high sync landed in 10.4 s, a window late.
  */
 export const MIN_HORIZON_MS = 1_000;
-export const HIGH_HOLD_MS = 2_000;
+export const HIGH_HOLD_MS = 5_000;
 
 /**
  * What lower priorities yield to (epoch ms): when each priority above low last asked for slots on the account, and
@@ -32,7 +35,11 @@ export interface Wanted {
   high?: number;
   normal?: number;
   heldUntil?: number;
+  /** The shares syncs above low last asked with, and when: at most MAX_SHARES_KEPT, the latest. */
+  shares?: { share: number; at: number }[];
 }
+
+export const MAX_SHARES_KEPT = 8;
 
 const ABOVE: Record<Priority, readonly ('high' | 'normal')[]> = {
   high: [],
@@ -59,17 +66,51 @@ export function reachOf(
   return { notBefore: Math.max(now, wanted.heldUntil ?? 0), horizonMs: yields ? horizon / 4 : horizon };
 }
 
-/** Notes that a reservation of this priority asked now and was granted `slots`: low yields to all, so is not noted. */
+/**
+ * Notes that a reservation of this priority and share asked now and was granted `slots`: low yields to all, so is not
+ * noted.
+ */
 export function noteWanted(
   wanted: Wanted,
   priority: Priority | undefined,
+  share: number,
   slots: readonly number[],
   now: number,
 ): void {
   const asked = priority ?? 'normal';
   if (asked === 'low') return;
   wanted[asked] = now;
+  wanted.shares = [...(wanted.shares ?? []).filter((s) => s.share !== share), { share, at: now }].slice(
+    -MAX_SHARES_KEPT,
+  );
   if (asked === 'high' && slots.length > 0) {
     wanted.heldUntil = Math.max(wanted.heldUntil ?? 0, Math.max(...slots) + HIGH_HOLD_MS);
   }
+}
+
+/**
+ * While a sync above low has asked within the lane's shortest window (`shortestMs`): the largest share such syncs
+ * asked with, and when the last ask lapses. Undefined while none has.
+ */
+export function aboveLow(
+  wanted: Wanted,
+  shortestMs: number,
+  now: number,
+): { share: number; until: number } | undefined {
+  const asking = (wanted.shares ?? []).filter((s) => now - s.at < shortestMs);
+  if (asking.length === 0) return undefined;
+  return { share: Math.max(...asking.map((s) => s.share)), until: Math.max(...asking.map((s) => s.at)) + shortestMs };
+}
+
+/**
+ * What a low reservation may hold of each window while syncs above it run at `share`: what the share leaves (at 0.6,
+ * 40%; at a sync's default share of 1, nothing), so the share is free in every window whenever the sync asks for it.
+ * Taking what is free at the moment would not do: a window slides, and the slots low takes in a gap between the
+ * sync's calls stay in the window for its whole span, where the sync's next calls may find it full. And while a sync
+ * asks for the whole plan (its target check does), low's calls stop, and the work they make on the worker with them:
+ * a reconciliation reading at the plan's ceiling slowed the scan of a sync starting beside it by half a second.
+ */
+export function leftToLow(windows: readonly Window[], share: number): Window[] {
+  // The share as the governor holds a sync to it (src/core/governor/account-governor.ts: at least one call a window).
+  return windows.map((w) => ({ ...w, limit: Math.max(0, w.limit - Math.max(1, Math.floor(w.limit * share))) }));
 }
