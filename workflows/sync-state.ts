@@ -10,7 +10,7 @@ import {
   type SyncResult,
   type SyncState,
 } from '../src/core/contract.js';
-import { expectedSeconds, type LaneCapacity } from '../src/core/expected-finish.js';
+import { expectedSeconds, lastCallSeconds, type LaneCapacity } from '../src/core/expected-finish.js';
 import type { RejectsReport } from '../src/core/rejects-ref.js';
 import { nextSince } from '../src/core/watermark.js';
 
@@ -84,8 +84,9 @@ function expectedFinishAt(
 ): number | undefined {
   const rowsLeft = Math.max(0, sync.plan.totalRows - sync.counts.read);
   const load = { id: 'self', rowsLeft, share: request.share, recentRowsPerSecond };
-  const seconds = expectedSeconds(load, capacities(sync.plan.lanes));
-  return seconds === undefined ? undefined : now + seconds * 1000;
+  const lanes = capacities(sync.plan.lanes);
+  const seconds = expectedSeconds(load, lanes);
+  return seconds === undefined ? undefined : now + (seconds + lastCallSeconds(lanes, request.share)) * 1000;
 }
 
 /** The plan's lanes as the governor paces them, where the plan says (else at their allowance). */
