@@ -1,5 +1,6 @@
 import { formatTable } from '../src/cli/table.js';
 import type { PlanRun } from './leadsquared.js';
+import { describeActions, totalActions, type ActionCounts } from './temporal-actions.js';
 import { bindingWindowName, smartLeadScenarios, type SmartLeadRun, type SmartLeadScenario } from './smartlead.js';
 
 /**
@@ -9,6 +10,14 @@ import { bindingWindowName, smartLeadScenarios, type SmartLeadRun, type SmartLea
 export const MIN_SHARE_OF_PLAN = 0.9;
 /** ...and the vendor refused at most this many calls (a lone stall of the worker past the margin draws one). */
 export const MAX_429S = 2;
+
+/**
+ * ...and the LeadSquared sync cost at most this many Temporal actions per 1,000 rows, by the server's own counter. A
+ * 30-second sync pays its start and end (prepare, the first scans, the rejects report, its state's search attributes)
+ * over few rows: a long one spends fewer (bench/RESULTS.md). Before chunks of 15 s and one update for every lane, the
+ * same run spent about 130.
+ */
+export const MAX_ACTIONS_PER_THOUSAND_ROWS = 80;
 
 /** LeadSquared Enterprise, on rows it takes 30 s to push at the plan's ceiling: 6 of its 5-second windows. */
 export const CHECKED_LEADSQUARED = { plan: 'enterprise', seconds: 30 } as const;
@@ -57,6 +66,22 @@ export function refusalCheck(figure: string, rateLimited: number, requests: numb
   };
 }
 
+/**
+ * What the run cost Temporal: passes at `MAX_ACTIONS_PER_THOUSAND_ROWS` or fewer. Uncounted (a server without a
+ * metrics endpoint) fails: it measured nothing.
+ */
+export function actionsCheck(figure: string, actions: ActionCounts | undefined, rows: number): Check {
+  const threshold = `<= ${MAX_ACTIONS_PER_THOUSAND_ROWS}`;
+  if (!actions || rows === 0) return { figure, measured: 'none: the server counted no action', threshold, pass: false };
+  const perThousand = (1000 * totalActions(actions)) / rows;
+  return {
+    figure,
+    measured: `${perThousand.toFixed(0)} (${describeActions(actions, 1000 / rows)})`,
+    threshold,
+    pass: perThousand <= MAX_ACTIONS_PER_THOUSAND_ROWS,
+  };
+}
+
 export function leadSquaredChecks(run: PlanRun): Check[] {
   return [
     ...run.lanes.map((lane) =>
@@ -67,6 +92,7 @@ export function leadSquaredChecks(run: PlanRun): Check[] {
       }),
     ),
     refusalCheck(`LeadSquared ${run.plan}: 429s`, run.rateLimited, run.requests),
+    actionsCheck(`LeadSquared ${run.plan}: Temporal actions per 1,000 rows`, run.actions, run.rows),
   ];
 }
 

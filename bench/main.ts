@@ -20,6 +20,7 @@ const USAGE = `npm run bench -- [options]: rate and timing claims, measured agai
 Temporal dev server.
 
   --quick                  shorter syncs (still 6 windows each)
+  --seconds 300            LeadSquared syncs of this many seconds of rows at the plan's ceiling (60 by default)
   --plans lite,enterprise  the plans to run (--plans pro: both vendors')
   --vendors smartlead      one vendor's section (leadsquared,smartlead by default; none for only the rows below)
   --smartlead-windows minute
@@ -39,6 +40,7 @@ const { values, tokens } = parseArgs({
   options: {
     check: { type: 'boolean', default: false },
     quick: { type: 'boolean', default: false },
+    seconds: { type: 'string' },
     plans: { type: 'string' },
     vendors: { type: 'string', default: 'leadsquared,smartlead' },
     'smartlead-windows': { type: 'string', default: 'minute,hour' },
@@ -85,7 +87,7 @@ try {
     if (failed > 0) process.exitCode = 1;
   }
   if (vendors.includes('leadsquared')) {
-    const seconds = values.quick ? 32 : 60;
+    const seconds = values.seconds ? positiveInteger('--seconds', values.seconds) : values.quick ? 32 : 60;
     const runs = await benchLeadSquaredPlans(temporal, seconds, values.plans?.split(','));
     process.stdout.write(
       `\nLeadSquared plans (strict reading: a bulk call also spends a general request; windows paced with a ` +

@@ -14,6 +14,7 @@ import {
   moveSignal,
   releaseSignal,
   reportSignal,
+  reserveLanesUpdate,
   reserveUpdate,
   type GovernorInput,
 } from '../src/core/governor/protocol.js';
@@ -35,8 +36,12 @@ export async function accountGovernor(raw: GovernorInput): Promise<void> {
   const governor = AccountGovernor.start(input.carried, uuid4, (note) => logNote(input.account, note));
   const eventsPerRun = input.eventsPerRun ?? EVENTS_PER_RUN;
 
+  // `reserve` stays for workers older than `reserve-lanes`, during a rolling upgrade.
   setHandler(reserveUpdate, (request) => governor.reserve(request, Date.now()), {
     validator: AccountGovernor.validateReserve,
+  });
+  setHandler(reserveLanesUpdate, (requests) => governor.reserveLanes(requests, Date.now()), {
+    validator: AccountGovernor.validateReserveLanes,
   });
   // Signals cannot be refused: the governor reads each where nothing throws, and drops what does not read.
   setHandler(reportSignal, (report) => governor.report(report, Date.now()));

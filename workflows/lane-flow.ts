@@ -1,20 +1,28 @@
-import { callsPerChunk, callsPerChunkBeforeWindows } from '../src/core/chunk-size.js';
+import { callsPerChunk, type ChunkSpan } from '../src/core/chunk-size.js';
 import type { LaneRun } from '../src/core/contract.js';
 import type { LaneName } from '../src/core/plans.js';
 import { splitTail } from '../src/core/tail-split.js';
 
-/** Each lane gets this many seconds of its allowance cut into chunks per scan: enough to stay busy, little to carry. */
-const PAGE_SECONDS = 10;
-/** Chunks each lane keeps in flight at the least (syncs whose chunks carry a window's worth of calls). */
-const MIN_IN_FLIGHT = 4;
+/**
+ * Each lane gets this many seconds of its allowance cut into chunks per scan: enough to stay busy, little to carry.
+ * Long chunks: two of them, so a scan (an activity, a billed action) serves two chunks a lane.
+ */
+const PAGE_SECONDS: Record<ChunkSpan, number> = { long: 30, window: 10, tenth: 10 };
+/**
+ * Chunks each lane keeps in flight at the least. A lane whose sustained rate is low may still burst (SmartLead: a
+ * minute's 60 calls at 10 a second), and a round trip through a queue of 4 partitions takes long enough that two
+ * one-call chunks could not keep up with the burst: four window chunks. Two long chunks carry that burst, and a chunk
+ * in flight beyond them would only wait for its slots, heartbeating.
+ */
+const MIN_IN_FLIGHT: Record<ChunkSpan, number> = { long: 2, window: 4, tenth: 0 };
 
 /**
- * What a sync's lanes cut their chunks by: the sync's share of the plan, and whether the sync started since chunks
- * carry a window's worth of calls (the workflow's patch: older histories replay with the chunks they ran with).
+ * What a sync's lanes cut their chunks by: the sync's share of the plan, and how long a chunk is in the sync's
+ * history (the workflow's patches: older histories replay with the chunks they ran with).
  */
 export interface ChunkTerms {
   share: number;
-  windowChunks: boolean;
+  span: ChunkSpan;
   /** The source's last rows go to a lane of many rows a call in whole calls (the workflow's patch, as above). */
   wholeTailCalls?: boolean;
 }
@@ -25,8 +33,7 @@ function callsPerSecond(lane: LaneRun, terms: ChunkTerms): number {
 }
 
 function callsPerLaneChunk(lane: LaneRun, terms: ChunkTerms): number {
-  const rate = callsPerSecond(lane, terms);
-  return terms.windowChunks ? callsPerChunk(rate) : callsPerChunkBeforeWindows(rate);
+  return callsPerChunk(callsPerSecond(lane, terms), terms.span);
 }
 
 function chunksPerSecond(lane: LaneRun, terms: ChunkTerms): number {
@@ -42,19 +49,15 @@ function rowsPerSecond(lane: LaneRun, share: number): number {
   return lane.callsPerSecond * share * lane.rowsPerCall;
 }
 
-/**
- * Enough chunks in flight that the lane never waits on a worker round trip, and no more. At least MIN_IN_FLIGHT: a
- * lane whose sustained rate is low may still burst (SmartLead: a minute's 60 calls at 10 a second), and a round trip
- * through a queue of 4 partitions takes long enough that two one-call chunks could not keep up with the burst.
- */
+/** Enough chunks in flight that the lane never waits on a worker round trip, and no more; at least MIN_IN_FLIGHT. */
 export function maxInFlight(lane: LaneRun, terms: ChunkTerms): number {
   const enough = Math.min(200, Math.ceil(chunksPerSecond(lane, terms) * 3) + 1);
-  return terms.windowChunks ? Math.max(MIN_IN_FLIGHT, enough) : enough;
+  return Math.max(MIN_IN_FLIGHT[terms.span], enough);
 }
 
 /** Chunks a scan cuts for the lane at a time: PAGE_SECONDS of its allowance. */
 export function pageChunks(lane: LaneRun, terms: ChunkTerms): number {
-  return Math.max(1, Math.ceil(chunksPerSecond(lane, terms) * PAGE_SECONDS));
+  return Math.max(1, Math.ceil(chunksPerSecond(lane, terms) * PAGE_SECONDS[terms.span]));
 }
 
 /** `rows` cut into chunks of `size`, the last one shorter. */
@@ -85,7 +88,7 @@ export interface LaneWant {
 export function scanWants(lanes: readonly LaneQueue[], remaining: number, terms: ChunkTerms): LaneWant[] {
   const page = (queue: LaneQueue) => pageChunks(queue.lane, terms);
   const low = (queue: LaneQueue) => queue.pendingChunks < page(queue);
-  const proportional = terms.windowChunks && lanes.some(low);
+  const proportional = terms.span !== 'tenth' && lanes.some(low);
   const wanted = lanes.map((queue) => {
     const chunks = low(queue) || (proportional && queue.pendingChunks < 2 * page(queue)) ? page(queue) : 0;
     return { lane: queue.lane.lane, sizes: Array<number>(chunks).fill(chunkRows(queue.lane, terms)) };

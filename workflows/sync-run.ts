@@ -59,6 +59,15 @@ export interface SyncRunActivities {
 
 /** Chunks carry a window's worth of calls (src/core/chunk-size.ts) in syncs started since this patch. */
 const WINDOW_CHUNKS = 'chunks-carry-a-window';
+/** And fifteen seconds' worth since this one, each heartbeating less often (LONG_CHUNK_HEARTBEAT). */
+const LONG_CHUNKS = 'chunks-carry-fifteen-seconds';
+
+/**
+ * A long chunk's heartbeat timeout: a chunk records a heartbeat at 0.8 of it (activities/heartbeat.ts), so one that
+ * ends within 32 s (its 15 s of calls, and the wait for the chunk before it) records none; a dead worker's chunk is
+ * sent again after 40 s.
+ */
+const LONG_CHUNK_HEARTBEAT = '40 seconds';
 
 /** The source's last rows go to a lane of many rows a call in whole calls, in syncs started since this patch. */
 const WHOLE_TAIL_CALLS = 'tail-whole-calls';
@@ -273,11 +282,8 @@ export class SyncRun {
    * into the history where the sync first asked, and a replay must ask at the same place.
    */
   private chunkTerms(): ChunkTerms {
-    return {
-      share: this.request.share,
-      windowChunks: patched(WINDOW_CHUNKS),
-      wholeTailCalls: patched(WHOLE_TAIL_CALLS),
-    };
+    const span = !patched(WINDOW_CHUNKS) ? 'tenth' : patched(LONG_CHUNKS) ? 'long' : 'window';
+    return { share: this.request.share, span, wholeTailCalls: patched(WHOLE_TAIL_CALLS) };
   }
 
   /** Rows the lane holds, pending or in flight (a chunk in flight counted as full). */
@@ -328,6 +334,7 @@ export class SyncRun {
         {
           taskQueue: lane.taskQueue,
           ...chunkPriority(lane, this.request.priority),
+          ...(this.chunkTerms().span === 'long' ? { heartbeatTimeout: LONG_CHUNK_HEARTBEAT } : {}),
           summary: `${lane.lane} lane: ${describeRows(chunk)}`,
         },
         [

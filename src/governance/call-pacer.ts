@@ -9,7 +9,7 @@ import {
   moveSignal,
   releaseSignal,
   reportSignal,
-  reserveUpdate,
+  reserveLanesUpdate,
   type LaneReport,
   type Reservation,
   type ReserveRequest,
@@ -61,9 +61,17 @@ export class CallPacer {
     const ledgers = request.spends.map((spend) => spend.ledger);
     for (;;) {
       const heard = this.lateAnswers.heard();
+      // The account's lanes go in one update: a chunk of each lane waiting at once costs one action, not two.
       const { grant, slot, headroom } = await this.reservations.take(
-        `${account.name}\u0000${lane}\u0000${share}\u0000${priority}`,
-        (calls) => this.reserve(account, lane, calls, share, priority),
+        `${account.name}\u0000${share}\u0000${priority}`,
+        lane,
+        (asks) =>
+          this.reserve(
+            account,
+            asks.map((ask) => ({ lane: ask.part as LaneName, calls: ask.calls })),
+            share,
+            priority,
+          ),
         options.signal,
         (grant, slot) => this.release(account, grant, slot),
       );
@@ -130,12 +138,18 @@ export class CallPacer {
     }
   }
 
-  async reserve(account: Account, lane: LaneName, calls: number, share = 1, priority?: Priority): Promise<Reservation> {
-    const request = reserveRequest(account, lane, calls, share, priority);
+  /** Slots for so many calls on each lane, in one update: a reservation per lane, in the order asked. */
+  async reserve(
+    account: Account,
+    asks: readonly { lane: LaneName; calls: number }[],
+    share = 1,
+    priority?: Priority,
+  ): Promise<Reservation[]> {
+    const requests = asks.map(({ lane, calls }) => reserveRequest(account, lane, calls, share, priority));
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.client.workflow.executeUpdateWithStart(reserveUpdate, {
-          args: [request],
+        return await this.client.workflow.executeUpdateWithStart(reserveLanesUpdate, {
+          args: [requests],
           startWorkflowOperation: new WithStartWorkflowOperation(GOVERNOR_WORKFLOW_TYPE, {
             workflowId: governorWorkflowId(account.name),
             taskQueue: this.taskQueue,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AccountGovernor, GRANT_TTL_MS } from '../../src/core/governor/account-governor.js';
+import { ASK_LEAD_MS, AccountGovernor, GRANT_TTL_MS } from '../../src/core/governor/account-governor.js';
 import type { Reservation, ReserveRequest } from '../../src/core/governor/protocol.js';
 import { MAX_MESSAGE_WAIT_MS } from '../../src/core/messages.js';
 import { reserveRequest } from '../../src/governance/call-pacer.js';
@@ -70,6 +70,30 @@ describe('the account governor reserving', () => {
   });
 });
 
+describe('the account governor reserving on several lanes in one update', () => {
+  it('grants each lane as a reservation of its own made at the same time, in the order asked', () => {
+    const together = governor();
+    const apart = governor();
+
+    const [generalGrant, bulkGrant] = together.reserveLanes([general(30), bulk(2)], T0);
+
+    expect(generalGrant!.slots).toEqual(apart.reserve(general(30), T0).slots);
+    expect(bulkGrant!.slots).toEqual(apart.reserve(bulk(2), T0).slots);
+    expect(together.view().ledgers).toEqual(apart.view().ledgers);
+    expect(generalGrant!.grant).not.toBe(bulkGrant!.grant);
+  });
+
+  it('refuses, before accepting them, reservations that ask twice for a lane, none, or more than the lanes', () => {
+    expect(() => AccountGovernor.validateReserveLanes([general(1), general(2)])).toThrow(/once per lane/);
+    expect(() => AccountGovernor.validateReserveLanes([])).toThrow(/malformed reservation request/);
+    expect(() => AccountGovernor.validateReserveLanes(Array.from({ length: 5 }, () => bulk(1)))).toThrow(
+      /malformed reservation request/,
+    );
+    expect(() => AccountGovernor.validateReserveLanes(refusedPayload)).toThrow();
+    expect(() => AccountGovernor.validateReserveLanes([general(1), bulk(1)])).not.toThrow();
+  });
+});
+
 describe('the account governor granting by priority', () => {
   const at = (calls: number, priority: Priority) => reserveRequest(account, 'general', calls, 1, priority);
 
@@ -129,6 +153,24 @@ describe('the account governor granting by priority', () => {
 
     expect(old.slots).toHaveLength(96);
     expect(old.retryAt).toBeUndefined();
+  });
+
+  it('says to ask again when the answer takes a lone slot and the burst just after it together, and before the first', () => {
+    const g = governor();
+    g.reserve(at(1, 'normal'), T0);
+    g.reserve(at(23, 'normal'), T0 + 500);
+    const ledgers = structuredClone(g.view().ledgers);
+
+    const next = g.reserve(at(30, 'normal'), T0 + 600);
+    const unchanged = structuredClone(g.view().ledgers);
+    const asked = g.reserve(at(30, 'normal'), next.retryAt!);
+
+    // A lone slot comes free at T0 + 5,200, the burst of 23 at T0 + 5,700: one update takes all 24.
+    expect(next.slots).toEqual([]);
+    expect(next.retryAt).toBe(T0 + 5_700 - 1_300);
+    expect(next.askBy).toBe(T0 + 5_200 - ASK_LEAD_MS);
+    expect(unchanged).toEqual(ledgers);
+    expect(asked.slots).toEqual([T0 + 5_200, ...Array<number>(23).fill(T0 + 5_700)]);
   });
 
   it('lets a low reservation alone run as a normal one, and beside a normal one at its whole share take nothing', () => {

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_429S, MIN_SHARE_OF_PLAN, rateCheck, refusalCheck } from '../../bench/check.js';
+import {
+  MAX_429S,
+  MAX_ACTIONS_PER_THOUSAND_ROWS,
+  MIN_SHARE_OF_PLAN,
+  actionsCheck,
+  rateCheck,
+  refusalCheck,
+} from '../../bench/check.js';
 import { shareOfWindow } from '../../bench/windows.js';
 import type { RequestRecord } from '../../src/simulation/request-log.js';
 
@@ -76,5 +83,21 @@ describe('bench check', () => {
       threshold: `<= ${MAX_429S}`,
       pass: false,
     });
+  });
+  it(`passes ${MAX_ACTIONS_PER_THOUSAND_ROWS} Temporal actions per 1,000 rows and fails more, or none counted`, () => {
+    const spent = (updates: number) =>
+      new Map([
+        ['UpdateWorkflowExecution_Acceptance', updates],
+        ['ScheduleActivityTask', 20],
+      ]);
+
+    expect(actionsCheck('actions', spent(MAX_ACTIONS_PER_THOUSAND_ROWS - 20), 1_000).pass).toBe(true);
+    expect(actionsCheck('actions', spent(130), 1_000)).toEqual({
+      figure: 'actions',
+      measured: '150 (UpdateWorkflowExecution_Acceptance 130, ScheduleActivityTask 20)',
+      threshold: `<= ${MAX_ACTIONS_PER_THOUSAND_ROWS}`,
+      pass: false,
+    });
+    expect(actionsCheck('actions', undefined, 1_000).pass).toBe(false);
   });
 });

@@ -13,18 +13,22 @@ interface Sent {
   arg: unknown;
 }
 
-/** A Temporal client whose governor answers each reserve update with the next of `answers`, and records signals. */
+/**
+ * A Temporal client whose governor answers each lane's reservation of an update with the next of `answers`, and
+ * records signals.
+ */
 function governorAnswering(answers: ((request: ReserveRequest) => Reservation)[]) {
   const requests: ReserveRequest[] = [];
   const signals: Sent[] = [];
   const client = {
     workflow: {
-      executeUpdateWithStart: async (_update: unknown, { args }: { args: [ReserveRequest] }) => {
-        requests.push(args[0]);
-        const answer = answers.shift();
-        if (!answer) throw new Error('no more reservations expected');
-        return answer(args[0]);
-      },
+      executeUpdateWithStart: async (_update: unknown, { args }: { args: [ReserveRequest[]] }) =>
+        args[0].map((request) => {
+          requests.push(request);
+          const answer = answers.shift();
+          if (!answer) throw new Error('no more reservations expected');
+          return answer(request);
+        }),
       getHandle: (workflowId: string) => ({
         signal: async (definition: { name: string }, arg: unknown) => {
           signals.push({ workflowId, name: definition.name, arg });

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { CoalescedReservations } from '../../src/governance/coalesced-reservations.js';
+import { CoalescedReservations, type ReserveParts } from '../../src/governance/coalesced-reservations.js';
 import type { Reservation } from '../../src/core/governor/protocol.js';
+
+/** A key of one lane: its update asks for one part. */
+const oneLane =
+  (reserve: (calls: number) => Promise<Reservation>): ReserveParts =>
+  async (asks) => [await reserve(asks[0]!.calls)];
 
 /** A governor stand-in: grants `calls` consecutive slots from `next`, answering when told to. */
 function fakeGovernor() {
@@ -27,9 +32,9 @@ describe('coalesced reservations', () => {
     const governor = fakeGovernor();
     const reservations = new CoalescedReservations();
 
-    const first = reservations.take('a', governor.reserve);
+    const first = reservations.take('a', 'general', oneLane(governor.reserve));
     await Promise.resolve();
-    const later = [1, 2, 3].map(() => reservations.take('a', governor.reserve));
+    const later = [1, 2, 3].map(() => reservations.take('a', 'general', oneLane(governor.reserve)));
     expect(governor.requests).toEqual([1]);
 
     governor.answerNext();
@@ -46,7 +51,7 @@ describe('coalesced reservations', () => {
     const governor = fakeGovernor();
     const reservations = new CoalescedReservations();
 
-    const grants = [1, 2, 3, 4].map(() => reservations.take('a', governor.reserve));
+    const grants = [1, 2, 3, 4].map(() => reservations.take('a', 'general', oneLane(governor.reserve)));
     await Promise.resolve();
     governor.answerNext();
 
@@ -58,8 +63,8 @@ describe('coalesced reservations', () => {
     const governor = fakeGovernor();
     const reservations = new CoalescedReservations();
 
-    void reservations.take('a', governor.reserve);
-    void reservations.take('b', governor.reserve);
+    void reservations.take('a', 'general', oneLane(governor.reserve));
+    void reservations.take('b', 'general', oneLane(governor.reserve));
     await Promise.resolve();
 
     expect(governor.requests).toEqual([1, 1]);
@@ -83,9 +88,9 @@ describe('coalesced reservations', () => {
     };
     const reservations = new CoalescedReservations();
 
-    const first = [1, 2, 3].map(() => reservations.take('a', reserve));
+    const first = [1, 2, 3].map(() => reservations.take('a', 'general', oneLane(reserve)));
     await Promise.all(first.slice(0, 2));
-    const later = reservations.take('a', reserve);
+    const later = reservations.take('a', 'general', oneLane(reserve));
     const asked = [...requests];
     const grants = await Promise.all([...first, later]);
 
@@ -115,9 +120,9 @@ describe('coalesced reservations', () => {
     const reservations = new CoalescedReservations();
     const stop = new AbortController();
 
-    const first = reservations.take('a', reserve);
-    const stopped = reservations.take('a', reserve, stop.signal);
-    const last = reservations.take('a', reserve);
+    const first = reservations.take('a', 'general', oneLane(reserve));
+    const stopped = reservations.take('a', 'general', oneLane(reserve), stop.signal);
+    const last = reservations.take('a', 'general', oneLane(reserve));
     await first;
     stop.abort(new Error('the sync paused'));
 
@@ -133,8 +138,8 @@ describe('coalesced reservations', () => {
     const givenBack: [string, number][] = [];
     const giveBack = (grant: string, slot: number) => givenBack.push([grant, slot]);
 
-    const kept = reservations.take('a', governor.reserve, undefined, giveBack);
-    const stopped = reservations.take('a', governor.reserve, stop.signal, giveBack);
+    const kept = reservations.take('a', 'general', oneLane(governor.reserve), undefined, giveBack);
+    const stopped = reservations.take('a', 'general', oneLane(governor.reserve), stop.signal, giveBack);
     await Promise.resolve();
     stop.abort(new Error('the worker shuts down'));
 
@@ -148,13 +153,95 @@ describe('coalesced reservations', () => {
 
   it('fails every request of a batch whose update failed, and serves the next requests afresh', async () => {
     const reservations = new CoalescedReservations();
-    const failing = reservations.take('a', () => Promise.reject(new Error('governor unreachable')));
+    const failing = reservations.take('a', 'general', () => Promise.reject(new Error('governor unreachable')));
 
     await expect(failing).rejects.toThrow('governor unreachable');
     const governor = fakeGovernor();
-    const next = reservations.take('a', governor.reserve);
+    const next = reservations.take('a', 'general', oneLane(governor.reserve));
     await Promise.resolve();
     governor.answerNext();
     await expect(next).resolves.toMatchObject({ slot: 0 });
+  });
+  it("asks for every lane of the key in one update, and serves each lane's requests from its own reservation", async () => {
+    const asked: { part: string; calls: number }[][] = [];
+    const reserve: ReserveParts = (asks) => {
+      asked.push([...asks]);
+      return Promise.resolve(
+        asks.map(({ part, calls }) => {
+          const slots = Array.from({ length: calls }, (_, i) => (part === 'bulk' ? 100 : 0) + i);
+          return { grant: `grant-${part}`, slots, headroom: slots.map(() => []) };
+        }),
+      );
+    };
+    const reservations = new CoalescedReservations();
+
+    const general = [1, 2].map(() => reservations.take('a', 'general', reserve));
+    const bulk = reservations.take('a', 'bulk', reserve);
+    const grants = await Promise.all([...general, bulk]);
+
+    expect(asked).toEqual([
+      [
+        { part: 'general', calls: 2 },
+        { part: 'bulk', calls: 1 },
+      ],
+    ]);
+    expect(grants.map((grant) => [grant.grant, grant.slot])).toEqual([
+      ['grant-general', 0],
+      ['grant-general', 1],
+      ['grant-bulk', 100],
+    ]);
+  });
+
+  it('asks at once for a lane that had nothing left out, while another lane waits for its retry time', async () => {
+    const asked: string[][] = [];
+    // Bulk's next slot lies beyond the horizon (asked for again in a minute); general's are granted.
+    const reserve: ReserveParts = (asks) => {
+      asked.push(asks.map((ask) => ask.part));
+      return Promise.resolve(
+        asks.map(({ part, calls }) =>
+          part === 'bulk'
+            ? { grant: 'grant-bulk', slots: [], headroom: [], retryAt: Date.now() + 60_000 }
+            : { grant: 'grant-general', slots: Array<number>(calls).fill(1), headroom: [] },
+        ),
+      );
+    };
+    const reservations = new CoalescedReservations();
+    const stop = new AbortController();
+
+    const bulk = reservations.take('a', 'bulk', reserve, stop.signal);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const general = await reservations.take('a', 'general', reserve);
+
+    expect(general.grant).toBe('grant-general');
+    expect(asked).toEqual([['bulk'], ['bulk', 'general']]);
+    stop.abort(new Error('the sync paused'));
+    await expect(bulk).rejects.toThrow('the sync paused');
+  });
+  it("waits for another lane's retry time when that still asks before the first lane's first slot, and asks for both at once", async () => {
+    const asked: { parts: string[]; at: number }[] = [];
+    const start = Date.now();
+    // First answer: general's next slots are to be asked for at +30 ms (by +80), bulk's at +60 ms (by +200).
+    const reserve: ReserveParts = (asks) => {
+      asked.push({ parts: asks.map((ask) => ask.part), at: Date.now() - start });
+      const first = asked.length === 1;
+      return Promise.resolve(
+        asks.map(({ part }) =>
+          first
+            ? part === 'general'
+              ? { grant: 'g', slots: [], headroom: [], retryAt: start + 30, askBy: start + 80 }
+              : { grant: 'b', slots: [], headroom: [], retryAt: start + 60, askBy: start + 200 }
+            : { grant: part, slots: [1], headroom: [[]] },
+        ),
+      );
+    };
+    const reservations = new CoalescedReservations();
+
+    await Promise.all([reservations.take('a', 'general', reserve), reservations.take('a', 'bulk', reserve)]);
+
+    expect(asked.map((ask) => ask.parts)).toEqual([
+      ['general', 'bulk'],
+      ['general', 'bulk'],
+    ]);
+    expect(asked[1]!.at).toBeGreaterThanOrEqual(59);
   });
 });

@@ -12,15 +12,31 @@ import {
 // LeadSquared Standard's general lane: 2.8 calls a second of 25 leads.
 const general: LaneRun = { lane: 'general', taskQueue: 'general-queue', rowsPerCall: 25, callsPerSecond: 2.8 };
 const bulk: LaneRun = { lane: 'bulk', taskQueue: 'bulk-queue', rowsPerCall: 25, callsPerSecond: 2.8 };
-const windows = { share: 1, windowChunks: true };
-const beforeWindows = { share: 1, windowChunks: false };
+const long = { share: 1, span: 'long' } as const;
+const windows = { share: 1, span: 'window' } as const;
+const beforeWindows = { share: 1, span: 'tenth' } as const;
 
 const queue = (lane: LaneRun, pendingChunks = 0, queuedRows = 0): LaneQueue => ({ lane, pendingChunks, queuedRows });
 
 describe('how a lane cuts its allowance into chunks', () => {
   it('fills a chunk with a window of calls, at the sync share', () => {
     expect(chunkRows(general, windows)).toBe(14 * 25);
-    expect(chunkRows(general, { share: 0.5, windowChunks: true })).toBe(7 * 25);
+    expect(chunkRows(general, { share: 0.5, span: 'window' })).toBe(7 * 25);
+  });
+
+  it('fills a long chunk with fifteen seconds of calls, at the sync share, at most 75 calls', () => {
+    expect(chunkRows(general, long)).toBe(42 * 25);
+    expect(chunkRows(general, { share: 0.5, span: 'long' })).toBe(21 * 25);
+    expect(chunkRows({ ...general, callsPerSecond: 100 }, long)).toBe(75 * 25);
+  });
+
+  it('keeps two long chunks in flight on a slow lane: one sending, the next ready', () => {
+    expect(maxInFlight(general, long)).toBe(2);
+    expect(maxInFlight({ ...general, callsPerSecond: 0.1 }, long)).toBe(2);
+  });
+
+  it('asks a scan for thirty seconds of a lane in long chunks: two of them', () => {
+    expect(pageChunks(general, long)).toBe(2);
   });
 
   it('keeps the chunks of syncs started before window chunks as they were: a tenth of a second of calls, at least one', () => {

@@ -13,6 +13,7 @@ import {
 } from './ledger.js';
 import {
   LaneReportSchema,
+  ReserveLanesSchema,
   ReserveRequestSchema,
   SlotMovesSchema,
   SlotReleaseSchema,
@@ -79,6 +80,17 @@ export class AccountGovernor {
     if (!parsed.success) throw new Error(`malformed reservation request: ${parsed.error.issues[0]?.message}`);
   }
 
+  /** Checks reservations on several lanes before they are accepted, as validateReserve does one. */
+  static validateReserveLanes(raw: unknown): void {
+    const parsed = ReserveLanesSchema.safeParse(raw);
+    if (!parsed.success) throw new Error(`malformed reservation request: ${parsed.error.issues[0]?.message}`);
+  }
+
+  /** Reservations on several lanes at once, granted in order as so many `reserve`s at the same time. */
+  reserveLanes(raw: unknown, now: number): Reservation[] {
+    return ReserveLanesSchema.parse(raw).map((request) => this.reserve(request, now));
+  }
+
   /**
    * One slot per call, each the earliest that keeps every window of every ledger the call spends from within its
    * limit (as the sync's share and the vendor's adaptation leave it), and a grant that answers for them. Slots lie
@@ -98,6 +110,7 @@ export class AccountGovernor {
     const slots: number[] = [];
     const headroom: WindowHeadroom[][] = [];
     let retryAt: number | undefined;
+    let askBy: number | undefined;
     for (let i = 0; i < request.calls; i++) {
       const at = earliestSlot(ledgers, reach.notBefore);
       if (!Number.isFinite(at)) {
@@ -106,7 +119,7 @@ export class AccountGovernor {
         break;
       }
       if (at > now + reach.horizonMs) {
-        retryAt = at - reach.horizonMs;
+        ({ retryAt, askBy } = nextAsk(ledgers, at, reach.horizonMs, request.calls - i, now));
         break;
       }
       recordSlot(ledgers, at, now);
@@ -130,7 +143,7 @@ export class AccountGovernor {
         lastSlot: Math.max(...slots),
       };
     }
-    return { grant, slots, headroom, ...(retryAt !== undefined ? { retryAt } : {}) };
+    return { grant, slots, headroom, ...(retryAt !== undefined ? { retryAt, askBy } : {}) };
   }
 
   /**
@@ -318,4 +331,37 @@ function shortestSpan(ledgers: readonly { windows: readonly PacedWindow[] }[]): 
 
 function shareOf(windows: Window[], share: number): Window[] {
   return share === 1 ? windows : windows.map((w) => ({ ...w, limit: Math.max(1, Math.floor(w.limit * share)) }));
+}
+
+/**
+ * How long before the first slot left out its caller should have asked again: the answer's round trip, and a timer
+ * waking a little late, fit in it.
+ */
+export const ASK_LEAD_MS = 500;
+
+/**
+ * When to ask again for `calls` left out, the first of them at `first`: as late as lets the next answer take the slots
+ * that come close after it (a LeadSquared window's calls come free as a burst, often beside a lone call freed a
+ * moment before), so that they are granted in one update, not one each; and `askBy`, the latest time that still asks
+ * before `first`. The slots after the first are found by recording them and giving them back: the ledgers are left
+ * as they were.
+ */
+function nextAsk(
+  ledgers: { ledger: Ledger; windows: PacedWindow[] }[],
+  first: number,
+  horizonMs: number,
+  calls: number,
+  now: number,
+): { retryAt: number; askBy: number } {
+  const lead = Math.min(ASK_LEAD_MS, horizonMs / 2);
+  const group = [first];
+  recordSlot(ledgers, first, now);
+  while (group.length < calls) {
+    const at = earliestSlot(ledgers, first);
+    if (at > first + horizonMs - lead) break;
+    recordSlot(ledgers, at, now);
+    group.push(at);
+  }
+  for (const at of group) for (const { ledger } of ledgers) releaseSlot(ledger, at);
+  return { retryAt: group[group.length - 1]! - horizonMs, askBy: first - lead };
 }

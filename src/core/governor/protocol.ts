@@ -129,6 +129,16 @@ export const ReserveRequestSchema = z
   })
   .strict();
 
+/** A worker's reservations on the account's lanes, one each at most: answered in order, as separate reserves would be. */
+export const ReserveLanesSchema = z
+  .array(ReserveRequestSchema)
+  .min(1)
+  .max(MAX_SPENDS)
+  .refine(
+    (requests) => new Set(requests.map((request) => request.spends[0]!.lane)).size === requests.length,
+    'must ask once per lane',
+  );
+
 /**
  * What the vendor said of a call made at one of a grant's slots. The lanes, windows and margin are the grant's, as
  * its reservation gave them: a report names none of its own.
@@ -227,6 +237,11 @@ export interface Reservation {
    * at which to ask again for the rest.
    */
   retryAt?: number;
+  /**
+   * With `retryAt`: the latest time (epoch ms) to ask again that still comes before the first call left out. A caller
+   * asking for several lanes at once may wait until then for another lane's `retryAt`, and ask for both in one update.
+   */
+  askBy?: number;
 }
 
 export interface WindowHeadroom {
@@ -267,6 +282,8 @@ export type GovernorView = Omit<GovernorState, 'grants'> & { grants: number };
 export type GovernorInput = z.input<typeof GovernorInputSchema>;
 
 export const reserveUpdate = defineUpdate<Reservation, [ReserveRequest]>('reserve');
+/** Reservations on several lanes of the account in one update (a worker's chunks of every lane waiting at once). */
+export const reserveLanesUpdate = defineUpdate<Reservation[], [ReserveRequest[]]>('reserve-lanes');
 export const reportSignal = defineSignal<[LaneReport]>('report');
 
 export const releaseSignal = defineSignal<[SlotRelease]>('release');
