@@ -1,10 +1,11 @@
 import { Context, activityInfo } from '@temporalio/activity';
 import { UnknownAccountError, unknownAccount } from '../src/config/accounts.js';
-import { syncAllowances } from '../src/core/allowance.js';
+import { pacedAllowances, syncAllowances, type LaneAllowance } from '../src/core/allowance.js';
 import { ConfigError, formatZodIssues } from '../src/core/errors.js';
 import { checkMapping, identityMapping, type Mapping } from '../src/core/mapping.js';
 import { recordCheck } from './chunk-rows.js';
 import type { SyncPlan, SyncRequest } from '../src/core/contract.js';
+import type { LaneName } from '../src/core/plans.js';
 import type { Vendor } from '../src/vendors/types.js';
 import type { ActivityContext } from './context.js';
 import { toActivityFailure } from './failures.js';
@@ -62,11 +63,13 @@ export async function prepareSync(context: ActivityContext, request: SyncRequest
       await context.governor.paced(account, 'general', 1, () => client.verify(target.data), {
         priority: request.priority,
       });
+      const paced = pacedAllowances(account.effectivePlan, account.pacing.marginMs, request.records);
       const lanes = syncAllowances(account.effectivePlan, request.records).map((allowance) => ({
         lane: allowance.lane,
         ...laneRoute(context.deps, account, allowance.lane),
         rowsPerCall: allowance.rowsPerCall,
         callsPerSecond: allowance.callsPerSecond,
+        ...pacedRate(paced, allowance.lane),
       }));
       return {
         vendor: account.vendor,
@@ -122,4 +125,10 @@ function checkMappedFields(vendor: Vendor, mapping: Mapping): void {
   if (problems.length > 0) {
     throw new ConfigError(`mapping: ${problems.map((p) => `${p.field}: ${p.reason}`).join('; ')}`);
   }
+}
+
+/** A lane's paced rate, where the margin leaves it any calls. */
+function pacedRate(paced: readonly LaneAllowance[], lane: LaneName): { pacedCallsPerSecond?: number } {
+  const rate = paced.find((allowance) => allowance.lane === lane)?.callsPerSecond;
+  return rate !== undefined ? { pacedCallsPerSecond: rate } : {};
 }

@@ -23,6 +23,8 @@ const MIN_IN_FLIGHT: Record<ChunkSpan, number> = { long: 2, window: 4, tenth: 0 
 export interface ChunkTerms {
   share: number;
   span: ChunkSpan;
+  /** The source's last rows go to a lane of many rows a call in whole calls (the workflow's patch, as above). */
+  wholeTailCalls?: boolean;
 }
 
 /** The lane's calls per second at the sync's share. */
@@ -97,7 +99,11 @@ export function scanWants(lanes: readonly LaneQueue[], remaining: number, terms:
   const split = splitTail(
     lanes.map((queue) => {
       const rate = rowsPerSecond(queue.lane, terms.share);
-      return { rowsPerSecond: rate, queuedSeconds: queue.queuedRows / rate };
+      return {
+        rowsPerSecond: rate,
+        queuedSeconds: queue.queuedRows / rate,
+        ...(terms.wholeTailCalls ? { rowsPerCall: queue.lane.rowsPerCall } : {}),
+      };
     }),
     remaining,
   );

@@ -70,6 +70,9 @@ const LONG_CHUNKS = 'chunks-carry-fifteen-seconds';
  */
 const LONG_CHUNK_HEARTBEAT = '40 seconds';
 
+/** The source's last rows go to a lane of many rows a call in whole calls, in syncs started since this patch. */
+const WHOLE_TAIL_CALLS = 'tail-whole-calls';
+
 /** A chunk a pause stopped after it sent calls runs again told so, in syncs that resumed one since this patch. */
 const PAUSED_CHUNKS_SENT_BEFORE = 'paused-chunks-say-they-sent';
 
@@ -290,7 +293,7 @@ export class SyncRun {
    */
   private chunkTerms(): ChunkTerms {
     const span = !patched(WINDOW_CHUNKS) ? 'tenth' : patched(LONG_CHUNKS) ? 'long' : 'window';
-    return { share: this.request.share, span };
+    return { share: this.request.share, span, wholeTailCalls: patched(WHOLE_TAIL_CALLS) };
   }
 
   /** Rows the lane holds, pending or in flight (a chunk in flight counted as full). */

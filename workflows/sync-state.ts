@@ -2,6 +2,7 @@ import {
   ZERO_COUNTS,
   type Carried,
   type ChunkResult,
+  type LaneRun,
   type SyncCounts,
   type SyncProgress,
   type SyncRequest,
@@ -9,7 +10,7 @@ import {
   type SyncResult,
   type SyncState,
 } from '../src/core/contract.js';
-import { expectedSeconds } from '../src/core/expected-finish.js';
+import { expectedSeconds, lastCallSeconds, type LaneCapacity } from '../src/core/expected-finish.js';
 import type { RejectsReport } from '../src/core/rejects-ref.js';
 import { nextSince } from '../src/core/watermark.js';
 
@@ -66,11 +67,7 @@ export function syncProgress(
           vendor: sync.plan.vendor,
           totalRows: sync.plan.totalRows,
           ceilingRowsPerSecond: sync.plan.rowsPerSecond * request.share,
-          lanes: sync.plan.lanes.map(({ lane, callsPerSecond, rowsPerCall }) => ({
-            lane,
-            callsPerSecond,
-            rowsPerCall,
-          })),
+          lanes: capacities(sync.plan.lanes),
         }
       : {}),
     ...(waiting ? { backoffUntil } : {}),
@@ -87,8 +84,18 @@ function expectedFinishAt(
 ): number | undefined {
   const rowsLeft = Math.max(0, sync.plan.totalRows - sync.counts.read);
   const load = { id: 'self', rowsLeft, share: request.share, recentRowsPerSecond };
-  const seconds = expectedSeconds(load, sync.plan.lanes);
-  return seconds === undefined ? undefined : now + seconds * 1000;
+  const lanes = capacities(sync.plan.lanes);
+  const seconds = expectedSeconds(load, lanes);
+  return seconds === undefined ? undefined : now + (seconds + lastCallSeconds(lanes, request.share)) * 1000;
+}
+
+/** The plan's lanes as the governor paces them, where the plan says (else at their allowance). */
+function capacities(lanes: readonly LaneRun[]): LaneCapacity[] {
+  return lanes.map(({ lane, callsPerSecond, pacedCallsPerSecond, rowsPerCall }) => ({
+    lane,
+    callsPerSecond: pacedCallsPerSecond ?? callsPerSecond,
+    rowsPerCall,
+  }));
 }
 
 /** The counts, and where the rejects are: a report file's path (a string), or a table's report. */

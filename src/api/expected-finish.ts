@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { SyncProgress } from '../core/contract.js';
-import { expectedSeconds, type SyncLoad } from '../core/expected-finish.js';
+import { expectedSeconds, lastCallSeconds, type SyncLoad } from '../core/expected-finish.js';
 import { LeadsyncAccount } from '../core/search-attributes.js';
 import { syncHandle, syncProgress, type SyncHandle } from './syncs.js';
 
@@ -28,9 +28,11 @@ export async function accountProgress(client: Client, handle: SyncHandle, now = 
  */
 export function withExpectedFinish(sync: SyncOnAccount, others: readonly SyncOnAccount[], now: number): SyncProgress {
   const { progress } = sync;
-  const seconds = expectedSeconds(loadOf(sync), progress.lanes ?? [], others.filter(isRunning).map(loadOf));
+  const lanes = progress.lanes ?? [];
+  const seconds = expectedSeconds(loadOf(sync), lanes, others.filter(isRunning).map(loadOf));
+  if (seconds === undefined) return progress;
   const from = progress.asOf ?? now;
-  return seconds === undefined ? progress : { ...progress, expectedFinishAt: from + seconds * 1000 };
+  return { ...progress, expectedFinishAt: from + (seconds + lastCallSeconds(lanes, progress.share)) * 1000 };
 }
 
 /** The account's other running syncs that answer for their progress: one that ends meanwhile is not running. */

@@ -1,5 +1,5 @@
 import type { Records } from './contract.js';
-import { sustainedRate, type LaneName, type LanePlan, type Plan } from './plans.js';
+import { sustainedRate, type LaneName, type LanePlan, type Plan, type Window } from './plans.js';
 import { recordLanes } from './record-lanes.js';
 
 export type Lanes = Partial<Record<LaneName, LanePlan>>;
@@ -46,6 +46,22 @@ export function laneAllowances(lanes: Lanes): LaneAllowance[] {
  */
 export function syncAllowances(plan: Plan, records: Records = 'leads'): LaneAllowance[] {
   return laneAllowances(recordLanes(plan, records)).filter((allowance) => allowance.callsPerSecond > 0);
+}
+
+/**
+ * The calls per second the governor lets each of the sync's lanes make: its allowance with every window widened by
+ * the account's margin, as the governor holds them (src/core/governor/ledger.ts). LeadSquared's 5-second windows run
+ * at 5 of every 5.2 seconds, 96.2% of the plan: what a sync's expected finish reckons with.
+ */
+export function pacedAllowances(plan: Plan, marginMs: number, records: Records = 'leads'): LaneAllowance[] {
+  const widened = (windows: readonly Window[]) => windows.map((w) => ({ ...w, seconds: w.seconds + marginMs / 1000 }));
+  const lanes = Object.fromEntries(
+    Object.entries(recordLanes(plan, records)).map(([name, lane]) => [
+      name,
+      { ...lane, windows: widened(lane.windows) },
+    ]),
+  );
+  return laneAllowances(lanes).filter((allowance) => allowance.callsPerSecond > 0);
 }
 
 function headroom(lanes: Lanes, lane: LaneName, spent: Map<LaneName, number>): number {

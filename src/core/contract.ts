@@ -52,6 +52,11 @@ export const LaneRunSchema = z
     rowsPerCall: z.number().int().positive(),
     /** The lane's long-run share of the account's allowance, before the sync's own share is applied. */
     callsPerSecond: z.number().positive(),
+    /**
+     * The same with every window widened by the account's margin, as the governor paces the lane: what the expected
+     * finish reckons with. Absent from plans made before it, which reckon with the allowance.
+     */
+    pacedCallsPerSecond: z.number().positive().optional(),
   })
   .strict();
 export type LaneRun = z.infer<typeof LaneRunSchema>;

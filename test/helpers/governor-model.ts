@@ -92,8 +92,12 @@ export class GovernorModel {
     const windows = new Map<string, Window[]>();
     for (const lane of this.lanes()) {
       for (const spend of reserveRequest(this.account, lane, 1).spends) {
-        // The calls above low priority of a ledger are some of its calls: held to the same windows at most.
-        windows.set(spend.ledger, spend.windows).set(`${spend.ledger}:above-low`, spend.windows);
+        // The calls above low priority of a ledger, and its low calls, are some of its calls: held to the same windows
+        // at most.
+        windows
+          .set(spend.ledger, spend.windows)
+          .set(`${spend.ledger}:above-low`, spend.windows)
+          .set(`${spend.ledger}:low`, spend.windows);
       }
     }
     return windows;

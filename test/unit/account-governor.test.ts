@@ -5,6 +5,7 @@ import { MAX_MESSAGE_WAIT_MS } from '../../src/core/messages.js';
 import { reserveRequest } from '../../src/governance/call-pacer.js';
 import { LEADSQUARED_ACCOUNT, parsedAccount } from '../helpers/accounts.js';
 import type { Priority } from '../../src/core/priority.js';
+import { HIGH_HOLD_MS } from '../../src/core/governor/horizon.js';
 
 const account = parsedAccount('acme', { ...LEADSQUARED_ACCOUNT, plan: 'enterprise', pacing: { marginMs: 200 } });
 const T0 = 1_800_000_000_000;
@@ -113,16 +114,36 @@ describe('the account governor granting by priority', () => {
 
     const hot = g.reserve(at(10, 'high'), T0 + 100);
     const backfillOnTime = g.reserve(at(72, 'normal'), T0 + 5_200 - 1_300);
-    const backfillYielding = g.reserve(at(72, 'normal'), T0 + 7_200 - 325);
+    const heldUntil = T0 + 5_200 + HIGH_HOLD_MS;
+    const backfillYielding = g.reserve(at(72, 'normal'), heldUntil - 325);
 
     expect(hot.slots).toEqual(Array<number>(10).fill(T0 + 5_200));
     expect(hot.retryAt).toBeUndefined();
-    // While the high sync asks, the normal one holds only slots a sixteenth of a window away, and none within two
-    // seconds of the high one's last: its next calls (the chunk after its check, on either lane) find room.
+    // While the high sync asks, the normal one holds only slots a sixteenth of a window away, and none within five
+    // seconds of the high one's last: its next calls (the chunk after its check, on either lane) find room. Then the
+    // normal one takes what the high one left of its window, and the next window's room as its slots leave it.
     expect(backfillOnTime.slots).toEqual([]);
-    expect(backfillOnTime.retryAt).toBe(T0 + 7_200 - 325);
-    expect(backfillYielding.slots).toEqual(Array<number>(14).fill(T0 + 7_200));
-    expect(backfillYielding.retryAt).toBeGreaterThan(T0 + 7_200);
+    expect(backfillOnTime.retryAt).toBe(heldUntil - 325);
+    expect(backfillYielding.slots).toEqual([
+      ...Array<number>(14).fill(heldUntil),
+      ...Array<number>(10).fill(T0 + 5_200 + 5_200),
+    ]);
+    expect(backfillYielding.retryAt).toBeGreaterThan(heldUntil);
+  });
+
+  it("keeps the bulk lane's next slot for a high sync whose chunks ask for it seconds after its check", () => {
+    const g = governor();
+    const bulkAt = (priority: Priority) => reserveRequest(account, 'bulk', 1, 1, priority);
+    g.reserve(bulkAt('normal'), T0);
+    const check = g.reserve(at(1, 'high'), T0 + 1_000);
+
+    // The backfill asks for the next bulk slot on its time; the high sync's chunks, on a loaded machine, only after.
+    const backfill = g.reserve(bulkAt('normal'), T0 + 5_200 - 325);
+    const hot = g.reserve(bulkAt('high'), T0 + 5_000);
+
+    expect(check.slots).toEqual([T0 + 1_000]);
+    expect(backfill.slots).toEqual([]);
+    expect(hot.slots).toEqual([T0 + 5_200]);
   });
 
   it('grants a reservation without a priority (a worker older than them) every call, as before', () => {
@@ -152,21 +173,38 @@ describe('the account governor granting by priority', () => {
     expect(asked.slots).toEqual([T0 + 5_200, ...Array<number>(23).fill(T0 + 5_700)]);
   });
 
-  it('lets a low reservation alone run as a normal one, and beside a normal one take only what it leaves', () => {
+  it('lets a low reservation alone run as a normal one, and beside a normal one at its whole share take nothing', () => {
     const alone = governor();
     expect(alone.reserve(at(30, 'low'), T0).slots).toHaveLength(24);
 
     const shared = governor();
     shared.reserve(at(10, 'normal'), T0);
-    const leftNow = shared.reserve(at(30, 'low'), T0 + 50);
-    const nextWindow = shared.reserve(at(30, 'low'), T0 + 5_200 - 1_300);
+    const whileAsked = shared.reserve(at(30, 'low'), T0 + 50);
+    const afterwards = shared.reserve(at(30, 'low'), whileAsked.retryAt!);
 
-    // The normal sync left 14 of this window; the next window is the normal one's to take first. Its slots come free
-    // at T0 + 5,200 and the low one's own at T0 + 5,250: asked for again when a sixteenth window reaches both.
-    expect(leftNow.slots).toEqual(Array<number>(14).fill(T0 + 50));
-    expect(nextWindow.slots).toEqual([]);
-    expect(nextWindow.retryAt).toBe(T0 + 5_250 - 325);
-    expect(nextWindow.askBy).toBe(T0 + 5_200 - 325 / 2);
+    // The normal sync's share is the whole plan: low waits until a window has passed without it asking.
+    expect(whileAsked.slots).toEqual([]);
+    expect(whileAsked.retryAt).toBe(T0 + 5_200);
+    expect(afterwards.slots).toEqual(Array<number>(24).fill(T0 + 5_200));
+  });
+});
+
+describe('the account governor holding a low reservation close', () => {
+  const at = (calls: number, priority: Priority) => reserveRequest(account, 'general', calls, 1, priority);
+
+  it('grants low, alone on the account, only a sixteenth of a window ahead: a sync arriving takes the next window', () => {
+    const g = governor();
+    const first = g.reserve(at(96, 'low'), T0);
+
+    const onANormalsTime = g.reserve(at(72, 'low'), T0 + 5_200 - 1_300);
+    const sync = g.reserve(at(24, 'normal'), T0 + 4_000);
+
+    expect(first.slots).toEqual(Array<number>(24).fill(T0));
+    expect(first.retryAt).toBe(T0 + 5_200 - 325);
+    // Asking when a normal one would take the next window, low gets none of it yet; the sync arriving after does.
+    expect(onANormalsTime.slots).toEqual([]);
+    expect(onANormalsTime.retryAt).toBe(T0 + 5_200 - 325);
+    expect(sync.slots).toEqual(Array<number>(24).fill(T0 + 5_200));
   });
 });
 
@@ -181,6 +219,19 @@ describe("the account governor holding a sync's share", () => {
     // Half of the 24 calls a window the general lane keeps for single calls, whatever the low one holds; then full.
     expect(sync.slots).toEqual(Array<number>(12).fill(T0));
     expect(more.slots).toEqual([]);
+  });
+
+  it('holds a low reservation to what the share of a sync asking beside it leaves, whoever asks first', () => {
+    const g = governor();
+    g.reserve(reserveRequest(account, 'general', 1, 0.6, 'normal'), T0);
+
+    const low = g.reserve(reserveRequest(account, 'general', 30, 1, 'low'), T0 + 10);
+    const sync = g.reserve(reserveRequest(account, 'general', 30, 0.6, 'normal'), T0 + 20);
+
+    // Of the 24 single calls a window: 14 the sync's (60%), 10 left to low. Low asked first and took its 10 only;
+    // the sync then finds the rest of its share in the same window, as if low had not asked.
+    expect(low.slots).toEqual(Array<number>(10).fill(T0 + 10));
+    expect(sync.slots).toEqual(Array<number>(13).fill(T0 + 20));
   });
 });
 

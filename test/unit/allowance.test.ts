@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { laneAllowances, rowsPerSecond, syncAllowances } from '../../src/core/allowance.js';
+import { laneAllowances, pacedAllowances, rowsPerSecond, syncAllowances } from '../../src/core/allowance.js';
 import { LEADSQUARED_PLANS } from '../../src/vendors/leadsquared/plans.js';
 import { SMARTLEAD_PLANS } from '../../src/vendors/smartlead/plans.js';
 
@@ -38,6 +38,14 @@ describe('lane allowances', () => {
 
     expect(activities.find((a) => a.lane === 'bulk')).toMatchObject({ callsPerSecond: 0.2, rowsPerCall: 25 });
     expect(activities.map((a) => a.callsPerSecond)).toEqual(syncAllowances(plan).map((a) => a.callsPerSecond));
+  });
+
+  it('paces each lane as the governor does, every window widened by the margin (Enterprise at 200 ms: 14.23 rows/s)', () => {
+    const paced = pacedAllowances(LEADSQUARED_PLANS.enterprise!, 200);
+
+    expect(paced.find((a) => a.lane === 'bulk')?.callsPerSecond).toBeCloseTo(1 / 5.2);
+    expect(paced.find((a) => a.lane === 'general')?.callsPerSecond).toBeCloseTo(24 / 5.2);
+    expect(paced.reduce((sum, a) => sum + a.rowsPerSecond, 0)).toBeCloseTo(74 / 5.2);
   });
 
   it('leaves out a lane the other lanes leave no calls', () => {

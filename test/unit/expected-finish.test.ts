@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { withExpectedFinish } from '../../src/api/expected-finish.js';
 import { progressLine } from '../../src/cli/progress-bar.js';
-import { syncAllowances } from '../../src/core/allowance.js';
+import { pacedAllowances, syncAllowances } from '../../src/core/allowance.js';
 import { SyncInputSchema, ZERO_COUNTS, type Carried, type SyncProgress } from '../../src/core/contract.js';
-import { expectedSeconds, type SyncLoad } from '../../src/core/expected-finish.js';
+import { expectedSeconds, lastCallSeconds, type SyncLoad } from '../../src/core/expected-finish.js';
 import { startWatermark } from '../../src/core/watermark.js';
 import { LEADSQUARED_PLANS } from '../../src/vendors/leadsquared/plans.js';
 import { describeProgress } from '../../workflows/progress.js';
@@ -103,6 +103,14 @@ describe("a sync's expected finish", () => {
   });
 });
 
+describe("a sync's last call", () => {
+  it('adds half the interval of the lane whose calls are furthest apart at its share, none without calls', () => {
+    expect(lastCallSeconds(ENTERPRISE, 1)).toBeCloseTo(2.5);
+    expect(lastCallSeconds(ENTERPRISE, 0.5)).toBeCloseTo(5);
+    expect(lastCallSeconds([], 1)).toBe(0);
+  });
+});
+
 describe('the expected finish a running sync shows', () => {
   const T0 = 1_700_000_000_000;
   const request = SyncInputSchema.parse({ account: 'inbound', source: { kind: 'csv', path: 'leads.csv' }, share: 0.5 });
@@ -131,12 +139,27 @@ describe('the expected finish a running sync shows', () => {
 
     const progress = syncProgress({ ...view, state: 'running' }, now);
 
-    // 740 rows at half of 14.8 rows/s: 100 s.
-    expect(progress.expectedFinishAt).toBeCloseTo(now + 100_000);
-    expect(describeProgress(progress)).toContain(`expected to finish at ${new Date(now + 100_000).toISOString()}`);
+    // 740 rows at half of 14.8 rows/s: 100 s; then its last call, half a bulk call's interval at half the plan (5 s).
+    expect(progress.expectedFinishAt).toBeCloseTo(now + 105_000);
+    expect(describeProgress(progress)).toContain(`expected to finish at ${new Date(now + 105_000).toISOString()}`);
     expect(progressLine(progress, now)).toContain(
-      `~1m40s left (finish ${new Date(now + 100_000).toISOString().slice(11, 19)} UTC)`,
+      `~1m45s left (finish ${new Date(now + 105_000).toISOString().slice(11, 19)} UTC)`,
     );
+  });
+
+  it('reckons with the lanes as the governor paces them, each window widened by the margin, where the plan says', () => {
+    const now = T0 + 100_000;
+    const paced = pacedAllowances(LEADSQUARED_PLANS.enterprise!, 200);
+    const lanes = sync.plan.lanes.map((lane) => ({
+      ...lane,
+      pacedCallsPerSecond: paced.find((p) => p.lane === lane.lane)!.callsPerSecond,
+    }));
+
+    const progress = syncProgress({ ...view, sync: { ...sync, plan: { ...sync.plan, lanes } }, state: 'running' }, now);
+
+    // 25 calls every 5.2 s, one of them bulk (50 rows): 14.23 rows/s, half of it the sync's; its last bulk call every
+    // 10.4 s at that half, so half of that after.
+    expect(progress.expectedFinishAt).toBeCloseTo(now + (1_000 * 740) / ((0.5 * (24 + 50)) / 5.2) + 5_200, -1);
   });
 
   it('is not shown while the sync is paused', () => {
@@ -149,6 +172,8 @@ describe('the expected finish a running sync shows', () => {
 
 describe("a sync's expected finish over its account, as `leadsync status` reckons it", () => {
   const NOW = 1_700_000_000_000;
+  /** A sync's last call, on average half a bulk call's interval (5 s at Enterprise's plan) after its rows. */
+  const LAST_CALL = 2.5;
   const lanes = ENTERPRISE.map(({ lane, callsPerSecond, rowsPerCall }) => ({ lane, callsPerSecond, rowsPerCall }));
   function running(id: string, read: number, totalRows: number, state: SyncProgress['state'] = 'running') {
     const progress: SyncProgress = {
@@ -169,7 +194,7 @@ describe("a sync's expected finish over its account, as `leadsync status` reckon
   it("counts the rows left of the account's other running syncs, from each one's progress", () => {
     const progress = withExpectedFinish(running('a', 480, 1_480), [running('b', 0, 740)], NOW);
 
-    expect(progress.expectedFinishAt).toBeCloseTo(NOW + 1_000 * (100 + 260 / 14.8));
+    expect(progress.expectedFinishAt).toBeCloseTo(NOW + 1_000 * (100 + 260 / 14.8 + LAST_CALL));
   });
 
   it('reckons from when the sync counted its rows left, which a query answers as of its last change', () => {
@@ -177,12 +202,12 @@ describe("a sync's expected finish over its account, as `leadsync status` reckon
 
     const reckoned = withExpectedFinish({ id, progress: { ...progress, asOf: NOW - 3_000 } }, [], NOW);
 
-    expect(reckoned.expectedFinishAt).toBeCloseTo(NOW - 3_000 + 100_000);
+    expect(reckoned.expectedFinishAt).toBeCloseTo(NOW - 3_000 + 1_000 * (100 + LAST_CALL));
   });
 
   it('leaves out a paused sync, which spends nothing', () => {
     const progress = withExpectedFinish(running('a', 0, 1_480), [running('b', 0, 740, 'paused')], NOW);
 
-    expect(progress.expectedFinishAt).toBeCloseTo(NOW + 100_000);
+    expect(progress.expectedFinishAt).toBeCloseTo(NOW + 1_000 * (100 + LAST_CALL));
   });
 });

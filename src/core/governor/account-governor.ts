@@ -1,5 +1,5 @@
 import { adaptedWindows, onQuotaReading, onRefused, ownCalls, recover } from './adaptation.js';
-import { noteWanted, reachOf } from './horizon.js';
+import { aboveLow, leftToLow, noteWanted, reachOf } from './horizon.js';
 import {
   earliestSlot,
   emptyLedger,
@@ -113,6 +113,11 @@ export class AccountGovernor {
     let askBy: number | undefined;
     for (let i = 0; i < request.calls; i++) {
       const at = earliestSlot(ledgers, reach.notBefore);
+      if (!Number.isFinite(at)) {
+        // Low, beside a sync whose share leaves it nothing: until the sync stops asking.
+        retryAt = aboveLow(wanted, shortestSpan(ledgers), now)?.until ?? now + shortestSpan(ledgers);
+        break;
+      }
       if (at > now + reach.horizonMs) {
         ({ retryAt, askBy } = nextAsk(ledgers, at, reach.horizonMs, request.calls - i, now));
         break;
@@ -126,7 +131,7 @@ export class AccountGovernor {
         })),
       );
     }
-    noteWanted(wanted, request.priority, slots, now);
+    noteWanted(wanted, request.priority, request.share ?? 1, slots, now);
     this.state.reservations += slots.length;
     (this.state.lanes ??= {})[called.lane] = { windows: called.windows, marginMs: request.marginMs };
     const grant = this.newToken();
@@ -145,7 +150,8 @@ export class AccountGovernor {
    * Each ledger a reservation spends from, by name, with its windows as enforced now: the plan's (and what the vendor
    * says it enforces), cut to what the vendor's answers leave us, widened by the margin. A sync's share is of the calls
    * above low priority (`<ledger>:above-low`, every call but a low one's): a low reconciliation's calls take room only
-   * from the plan, never from the share of a sync beside it. A low reservation's share is of every call.
+   * from the plan, never from the share of a sync beside it. A low reservation's share is of every call, and while a
+   * sync above it asks, its calls (`<ledger>:low`) are held to what that sync's share leaves of each window.
    */
   pacing(request: ReserveRequest, now: number): { name: string; ledger: Ledger; windows: PacedWindow[] }[] {
     const share = request.share ?? 1;
@@ -161,8 +167,21 @@ export class AccountGovernor {
         ledger: (this.state.ledgers[name] ??= emptyLedger()),
         windows: pacedWindows(shareOf(usable, cut), request.marginMs),
       });
-      if (request.priority === 'low') return [held(ledger, share)];
-      return [held(ledger, 1), held(`${ledger}:above-low`, share)];
+      if (request.priority !== 'low') return [held(ledger, 1), held(`${ledger}:above-low`, share)];
+      const above = aboveLow(
+        this.state.wanted ?? {},
+        shortestSpan([{ windows: pacedWindows(usable, request.marginMs) }]),
+        now,
+      );
+      if (!above) return [held(ledger, share)];
+      return [
+        held(ledger, share),
+        {
+          name: `${ledger}:low`,
+          ledger: (this.state.ledgers[`${ledger}:low`] ??= emptyLedger()),
+          windows: pacedWindows(leftToLow(usable, above.share), request.marginMs),
+        },
+      ];
     });
   }
 
@@ -303,6 +322,11 @@ function takeSlot(grant: Grant, at: number): boolean {
 /** The lanes a grant's calls spend from, the called lane first: its ledgers but a lane's own share. */
 function lanesOf(grant: Grant): LaneName[] {
   return grant.ledgers.filter((name): name is LaneName => !name.includes(':'));
+}
+
+/** The shortest window any of these ledgers is held to, as paced. */
+function shortestSpan(ledgers: readonly { windows: readonly PacedWindow[] }[]): number {
+  return Math.min(...ledgers.flatMap((spend) => spend.windows.map((w) => w.spanMs)));
 }
 
 function shareOf(windows: Window[], share: number): Window[] {

@@ -75,6 +75,8 @@ export function earliestSlot(
  * window of thousands of slots costs what the slots near t cost, not the whole hour.
  */
 function firstFreeAt(slots: readonly number[], { limit, spanMs }: PacedWindow, t: number): number {
+  // A window that holds none (what a sync at its whole share leaves a low reservation): never.
+  if (limit <= 0) return Infinity;
   // After every slot (a lane kept busy reserves at its tail), only the last `limit` slots can hold t back.
   if (slots.length === 0 || t >= slots[slots.length - 1]!) {
     return slots.length < limit ? t : Math.max(t, slots[slots.length - limit]! + spanMs);

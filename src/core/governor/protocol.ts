@@ -8,7 +8,7 @@ import type { Ledger } from './ledger.js';
 import { MAX_MESSAGE_WAIT_MS } from '../messages.js';
 import { LaneNameSchema, WindowSchema, type LaneName, type Window } from '../plans.js';
 import { PrioritySchema, type Priority } from '../priority.js';
-import type { Wanted } from './horizon.js';
+import { MAX_SHARES_KEPT, type Wanted } from './horizon.js';
 
 const TimeSchema = z.number().finite().nonnegative();
 /** Ledgers one call spends from: its lane, the lanes it also spends from, and a lane's own share. */
@@ -33,7 +33,10 @@ const WaitSchema = z
  */
 const LedgerNameSchema = z
   .string()
-  .regex(/^(general|bulk)(:own)?(:above-low)?$/, 'must be a lane, or a lane:own share, or either :above-low');
+  .regex(
+    /^(general|bulk)(:own)?(:above-low|:low)?$/,
+    'must be a lane, or a lane:own share, or either :above-low or :low',
+  );
 
 const LedgerSchema = z.object({ slots: z.array(TimeSchema).max(100_000), pausedUntil: TimeSchema }).strict();
 
@@ -78,7 +81,16 @@ const GovernorStateSchema = z
     droppedMessages: z.number().int().nonnegative().optional(),
     // Absent from governors that ran before priorities.
     wanted: z
-      .object({ high: TimeSchema.optional(), normal: TimeSchema.optional(), heldUntil: TimeSchema.optional() })
+      .object({
+        high: TimeSchema.optional(),
+        normal: TimeSchema.optional(),
+        heldUntil: TimeSchema.optional(),
+        // Absent from governors that ran before low calls were held to what a sync's share leaves.
+        shares: z
+          .array(z.object({ share: z.number().gt(0).max(1), at: TimeSchema }).strict())
+          .max(MAX_SHARES_KEPT)
+          .optional(),
+      })
       .strict()
       .optional(),
   })
