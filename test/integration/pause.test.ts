@@ -89,10 +89,11 @@ describe('pausing a sync', () => {
       (n) => n > 0,
     );
     // Paused while the next window's slots lie seconds ahead: a pause is seen within a second (PauseWatches), and a
-    // call whose slot came first is sent.
+    // call whose slot came first is sent. A normal sync holds slots a quarter window ahead (3.75 s), asked for as late
+    // as takes the window's calls together: two checks' worth ahead is seen for about 1.7 s of each window.
     const governor = shared.client.workflow.getHandle(governorWorkflowId(setup.accountName));
     const ledger = async () => (await governor.query(governorStateQuery)).ledgers.general!.slots;
-    await eventually(ledger, (slots) => slots.some((slot) => slot > Date.now() + 3 * PAUSE_CHECK_MS));
+    await eventually(ledger, (slots) => slots.some((slot) => slot > Date.now() + 2 * PAUSE_CHECK_MS));
     const requestsBefore = setup.simulator.report().totals.requests;
     const paused = await pauseSync(handle);
     const pausedAt = Date.now();
