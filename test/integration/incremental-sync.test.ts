@@ -144,14 +144,15 @@ describe('incremental and scheduled syncs from a PostgreSQL table', () => {
 
   it('crosses continue-as-new on a small chunk budget without losing or repeating a row', async () => {
     const leads = await table();
-    // More rows than the lanes keep in flight at once, so chunks are still pending when the budget is spent.
-    await leads.upsert(1, 400, '2024-02-01T00:00:00Z', 'v1');
+    // More rows than the lanes keep in flight at once (two chunks of 15 s a lane at Enterprise: 444 rows), so chunks
+    // are still pending when the budget is spent.
+    await leads.upsert(1, 600, '2024-02-01T00:00:00Z', 'v1');
     const handle = await sync(input(leads), 2);
     const result = await handle.result();
 
-    expect(result).toMatchObject({ totalRows: 400, read: 400, accepted: 400, rejected: 0 });
-    expect(result.nextSince).toEqual({ value: '2024-02-01 00:00:00+00', key: '400' });
-    expectWrites(range(1, 400, 1));
+    expect(result).toMatchObject({ totalRows: 600, read: 600, accepted: 600, rejected: 0 });
+    expect(result.nextSince).toEqual({ value: '2024-02-01 00:00:00+00', key: '600' });
+    expectWrites(range(1, 600, 1));
     const latest = await fixture.client.workflow.getHandle(handle.workflowId).describe();
     expect(latest.runId).not.toBe(handle.firstExecutionRunId);
   }, 240_000);
