@@ -94,8 +94,9 @@ describe('activities into LeadSquared, paused and resumed', () => {
       (r) => postedSingle(r) && stopped.some((chunk) => sentBy(r)?.endsWith(`/${chunk.activityId}`)),
     );
     expect(postedByStopped.length).toBeGreaterThan(0);
-    // Chunks waiting for their slots were stopped too, before any call of theirs went out.
-    expect(stopped.map((chunk) => chunk.stopped!.sent)).toContain(false);
+    // Both chunks of 15 s a lane keeps in flight start together and take turns at the slots, so both have sent calls
+    // (lookups) when the first post lands; a chunk stopped before any call, which says so, is pause.test.ts's first case.
+    expect(stopped.map((chunk) => chunk.stopped!.sent)).toContain(true);
 
     await resumeSync(handle);
     const result = await handle.result();

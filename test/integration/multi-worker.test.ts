@@ -17,8 +17,11 @@ import { LOADED_MACHINE_TOLERANCE, vendorWindows } from '../helpers/vendor-windo
 import { auditWrites, onceEach } from '../helpers/write-counts.js';
 
 const WORKERS = 3;
-/** About 40 s at Enterprise: a few hundred general-lane calls, enough for three processes to share. */
-const ROWS = 600;
+/**
+ * About 80 s at Enterprise: a few hundred general-lane calls in about sixteen chunks of 15 s, enough for three processes
+ * to share (with 600 rows, eight chunks all ran in one process of three once, on the cluster).
+ */
+const ROWS = 1_200;
 
 describe('three `leadsync worker` processes on one server', () => {
   let setup: LeadSquaredSetup;

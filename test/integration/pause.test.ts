@@ -37,14 +37,21 @@ async function chunksWaiting(handle: WorkflowHandle, only?: 'started'): Promise<
  * The chunks of the sync that failed as stopped by its pause, and how long after the pause update completed the first
  * of them did, by the server's clock.
  */
-async function stoppedByPause(handle: WorkflowHandle): Promise<{ chunks: number; afterMs: number }> {
+async function stoppedByPause(
+  handle: WorkflowHandle,
+): Promise<{ chunks: number; afterMs: number; sent: (boolean | undefined)[] }> {
   const events = (await handle.fetchHistory()).events ?? [];
   const paused = events.find((e) => e.workflowExecutionUpdateCompletedEventAttributes);
   const stopped = events.filter(
     (e) => e.activityTaskFailedEventAttributes?.failure?.applicationFailureInfo?.type === FailureType.syncPaused,
   );
   if (!paused || stopped.length === 0) throw new Error(`no pause, or no chunk stopped by it, in ${handle.workflowId}`);
-  return { chunks: stopped.length, afterMs: tsToMs(stopped[0]!.eventTime) - tsToMs(paused.eventTime) };
+  // What each stopped chunk said of its calls (StoppedChunk): whether any had gone out.
+  const sent = stopped.map((e) => {
+    const data = e.activityTaskFailedEventAttributes?.failure?.applicationFailureInfo?.details?.payloads?.[0]?.data;
+    return data ? (JSON.parse(Buffer.from(data).toString('utf8')) as { sent?: boolean }).sent : undefined;
+  });
+  return { chunks: stopped.length, afterMs: tsToMs(stopped[0]!.eventTime) - tsToMs(paused.eventTime), sent };
 }
 
 describe('pausing a sync', () => {
@@ -79,10 +86,12 @@ describe('pausing a sync', () => {
     const setup = await accountWithWorker();
     const handle = await startLeads(setup, ROWS);
 
-    // The first window's uploads landed, and the next chunks hold slots in the next window.
+    // The first window's calls (the credential check and two uploads) reached the vendor, and the next calls hold
+    // slots in the next window. By the vendor's count: the first chunk of 15 s is only done in the next window.
     await eventually(
-      () => syncProgress(handle),
-      (p) => p.counts.read > 0,
+      async () => setup.simulator.report().totals.requests,
+      (requests) => requests >= WINDOW.limit,
+      { intervalMs: 50 },
     );
     await eventually(
       () => chunksWaiting(handle),
@@ -93,7 +102,9 @@ describe('pausing a sync', () => {
     // as takes the window's calls together: two checks' worth ahead is seen for about 1.7 s of each window.
     const governor = shared.client.workflow.getHandle(governorWorkflowId(setup.accountName));
     const ledger = async () => (await governor.query(governorStateQuery)).ledgers.general!.slots;
-    await eventually(ledger, (slots) => slots.some((slot) => slot > Date.now() + 2 * PAUSE_CHECK_MS));
+    await eventually(ledger, (slots) => slots.some((slot) => slot > Date.now() + 2 * PAUSE_CHECK_MS), {
+      intervalMs: 50,
+    });
     const requestsBefore = setup.simulator.report().totals.requests;
     const paused = await pauseSync(handle);
     const pausedAt = Date.now();
@@ -111,6 +122,8 @@ describe('pausing a sync', () => {
     expect(setup.simulator.report().totals.requests).toBe(requestsBefore);
     expect(slotsAhead).toEqual([]);
     expect((await syncProgress(handle)).counts).toEqual(paused.counts);
+    // A chunk stopped while all its calls waited for their slots says it sent nothing: it runs again as it first would.
+    expect((await stoppedByPause(handle)).sent).toContain(false);
 
     await resumeSync(handle);
     const result = await handle.result();
