@@ -28,7 +28,7 @@ Temporal dev server.
   --scale                  the long scale rows, each in a process of its own: --scale-rows (a million by default,
                            from PostgreSQL), --scale-windows 5 (the plan counted in 5-second windows); the worker is
                            \`leadsync worker\` in a process of its own, with Node's --scale-node-options when given
-                           ('--max-old-space-size=128 --max-semi-space-size=4')
+                           (--scale-node-options='--max-old-space-size=128 --max-semi-space-size=4')
   --accounts N             one worker process with N Enterprise accounts on shared queues, --syncing K of them (10)
                            syncing at once for --accounts-seconds (30) at their ceiling
   --expected-finish        the expected finish against the measured one

@@ -183,7 +183,8 @@ export async function benchScaleInOwnProcess(
       'tsx',
       fileURLToPath(new URL('./scale-run.ts', import.meta.url)),
       ...['--rows', String(rows), '--window-seconds', String(plan.window.seconds)],
-      ...(workerNodeOptions.length > 0 ? ['--worker-node-options', workerNodeOptions.join(' ')] : []),
+      // With `=`: the value starts with a dash.
+      ...(workerNodeOptions.length > 0 ? [`--worker-node-options=${workerNodeOptions.join(' ')}`] : []),
     ],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
