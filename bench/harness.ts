@@ -87,18 +87,7 @@ export class BenchTemporal {
     config: Record<string, unknown> = {},
   ): Promise<T> {
     Object.assign(process.env, env);
-    const directory = await mkdtemp(join(tmpdir(), 'leadsync-bench-'));
-    const configPath = join(directory, 'leadsync.yaml');
-    await writeFile(
-      configPath,
-      toYaml({
-        ...config,
-        // The bench writes its source files to directories of their own under the system's temporary directory.
-        sources: { files: { roots: [tmpdir()] }, ...(config.sources as Record<string, unknown> | undefined) },
-        accounts: { [account.name]: account.settings },
-        rejects: { directory: join(directory, 'rejects') },
-      }),
-    );
+    const configPath = await writeBenchConfig(account, config);
     const taskQueue = `bench-${account.name}`;
     const worker = await LeadsyncWorker.create({
       config: await loadConfig(configPath),
@@ -132,6 +121,29 @@ export class BenchTemporal {
     await this.connection.close();
     await this.endpoint.stop();
   }
+}
+
+/**
+ * A config file of one account in a directory of its own (its rejects go there too); `config` adds top-level keys
+ * (sources). Returns its path.
+ */
+export async function writeBenchConfig(
+  account: { name: string; settings: Record<string, unknown> },
+  config: Record<string, unknown> = {},
+): Promise<string> {
+  const directory = await mkdtemp(join(tmpdir(), 'leadsync-bench-'));
+  const configPath = join(directory, 'leadsync.yaml');
+  await writeFile(
+    configPath,
+    toYaml({
+      ...config,
+      // The bench writes its source files to directories of their own under the system's temporary directory.
+      sources: { files: { roots: [tmpdir()] }, ...(config.sources as Record<string, unknown> | undefined) },
+      accounts: { [account.name]: account.settings },
+      rejects: { directory: join(directory, 'rejects') },
+    }),
+  );
+  return configPath;
 }
 
 export async function writeLeadsCsv(rows: number, prefix: string): Promise<string> {

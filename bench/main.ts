@@ -26,7 +26,9 @@ Temporal dev server.
   --smartlead-windows minute
                            only SmartLead's per-minute rows (hour: the time-scaled per-hour and shared-key rows)
   --scale                  the long scale rows, each in a process of its own: --scale-rows (a million by default,
-                           from PostgreSQL), --scale-windows 5 (the plan counted in 5-second windows)
+                           from PostgreSQL), --scale-windows 5 (the plan counted in 5-second windows); the worker is
+                           \`leadsync worker\` in a process of its own, with Node's --scale-node-options when given
+                           (--scale-node-options='--max-old-space-size=128 --max-semi-space-size=4')
   --accounts N             one worker process with N Enterprise accounts on shared queues, --syncing K of them (10)
                            syncing at once for --accounts-seconds (30) at their ceiling
   --expected-finish        the expected finish against the measured one
@@ -47,6 +49,7 @@ const { values, tokens } = parseArgs({
     scale: { type: 'boolean', default: false },
     'scale-rows': { type: 'string', default: '1000000' },
     'scale-windows': { type: 'string', default: SCALE_PLANS.map((plan) => plan.window.seconds).join(',') },
+    'scale-node-options': { type: 'string', default: '' },
     accounts: { type: 'string' },
     syncing: { type: 'string', default: '10' },
     'accounts-seconds': { type: 'string', default: '30' },
@@ -111,7 +114,8 @@ try {
     const runs: ScaleRun[] = [];
     const windows = values['scale-windows'].split(',').map(Number);
     for (const plan of SCALE_PLANS.filter((p) => windows.includes(p.window.seconds))) {
-      runs.push(await benchScaleInOwnProcess(temporal, Number(values['scale-rows']), plan));
+      const nodeOptions = values['scale-node-options'].split(' ').filter(Boolean);
+      runs.push(await benchScaleInOwnProcess(temporal, Number(values['scale-rows']), plan, nodeOptions));
     }
     process.stdout.write(`\nScale: PostgreSQL to LeadSquared, custom plan of 200 requests/s (50-row bulk calls)\n`);
     process.stdout.write(`${scaleTable(runs)}\n`);

@@ -9,7 +9,10 @@ import { z } from 'zod';
 import { startSync } from '../src/api/syncs.js';
 import { formatTable } from '../src/cli/table.js';
 import { WindowSchema, type Window } from '../src/core/plans.js';
-import type { BenchTemporal } from './harness.js';
+import type { SyncResult } from '../src/core/contract.js';
+import { writeBenchConfig, type BenchTemporal } from './harness.js';
+import { processUsage } from './process-usage.js';
+import { startWorkerProcess } from './worker-process.js';
 
 /** The custom plan of the scale rows: 200 requests per second, every one a 50-row bulk call. */
 const REQUESTS_PER_SECOND = 200;
@@ -41,6 +44,8 @@ const ScaleRunSchema = z.object({
   /** Worker process RSS: the peak while the first 10% of rows landed, and over the whole run (flat: within 1.5x). */
   peakRssFirstTenthMb: z.number(),
   peakRssMb: z.number(),
+  /** The worker process's CPU seconds over the sync (its collections included). */
+  workerCpuSeconds: z.number(),
   runs: z.number(),
   historyEvents: z.object({ max: z.number(), mean: z.number() }),
 });
@@ -56,13 +61,15 @@ const ReportSchema = z.object({
 
 /**
  * A sync of `rows` rows from a PostgreSQL table to a LeadSquared simulator enforcing a custom plan of 200 requests
- * per second. The simulator runs in its own process, so the RSS sampled here is the worker's (and this harness's),
- * not a store that grows with every row.
+ * per second. The worker (`leadsync worker`) and the simulator run in processes of their own: the RSS sampled is
+ * the worker process's, read from /proc, not this harness's nor a store that grows with every row.
  */
 export async function benchScale(
   temporal: BenchTemporal,
   rows: number,
   { window, marginMs }: (typeof SCALE_PLANS)[number],
+  /** Node's options for the worker process (`--scale-node-options`). */
+  workerNodeOptions: readonly string[] = [],
 ): Promise<ScaleRun> {
   const admin = new pg.Client({ connectionString: POSTGRES_URL });
   await admin.connect();
@@ -76,10 +83,8 @@ export async function benchScale(
       [rows],
     );
     const name = `bench-scale-${randomBytes(3).toString('hex')}`;
-    let peakRss = 0;
-    let peakRssFirstTenth = 0;
-    let workflowId = '';
-    const result = await temporal.withWorker(
+    const taskQueue = `bench-${name}`;
+    const configPath = await writeBenchConfig(
       {
         name,
         settings: {
@@ -94,31 +99,49 @@ export async function benchScale(
           },
         },
       },
-      { BENCH_SCALE_AK: simulator.accessKey, BENCH_SCALE_SK: simulator.secretKey },
-      async (taskQueue) => {
-        const handle = await startSync(
-          temporal.client,
-          {
-            account: name,
-            source: { kind: 'postgres', connection: 'bench', table, key: 'id' },
-            mapping: { EmailAddress: 'email', FirstName: 'first_name' },
-          },
-          { taskQueue },
-        );
-        workflowId = handle.workflowId;
-        let done = false;
-        const finished = handle.result().finally(() => (done = true));
-        while (!done) {
-          const rss = process.memoryUsage().rss;
-          peakRss = Math.max(peakRss, rss);
-          const landed = (await simulator.report()).totals.rowsAccepted;
-          if (landed < rows / 10) peakRssFirstTenth = Math.max(peakRssFirstTenth, rss);
-          await Promise.race([finished.catch(() => undefined), sleep(1_000)]);
-        }
-        return finished;
-      },
       { sources: { postgres: { bench: { url: POSTGRES_URL, tables: ['public.*'] } } } },
     );
+    const worker = await startWorkerProcess(
+      temporal.endpoint,
+      configPath,
+      taskQueue,
+      {
+        BENCH_SCALE_AK: simulator.accessKey,
+        BENCH_SCALE_SK: simulator.secretKey,
+      },
+      workerNodeOptions,
+    );
+    let peakRss = 0;
+    let peakRssFirstTenth = 0;
+    let workflowId = '';
+    let result: SyncResult;
+    const cpuBefore = (await processUsage(worker.pid)).cpuSeconds;
+    let cpuSeconds = 0;
+    try {
+      const handle = await startSync(
+        temporal.client,
+        {
+          account: name,
+          source: { kind: 'postgres', connection: 'bench', table, key: 'id' },
+          mapping: { EmailAddress: 'email', FirstName: 'first_name' },
+        },
+        { taskQueue },
+      );
+      workflowId = handle.workflowId;
+      let done = false;
+      const finished = handle.result().finally(() => (done = true));
+      while (!done) {
+        const { rssMb, cpuSeconds: cpu } = await processUsage(worker.pid);
+        cpuSeconds = cpu - cpuBefore;
+        peakRss = Math.max(peakRss, rssMb);
+        const landed = (await simulator.report()).totals.rowsAccepted;
+        if (landed < rows / 10) peakRssFirstTenth = Math.max(peakRssFirstTenth, rssMb);
+        await Promise.race([finished.catch(() => undefined), sleep(1_000)]);
+      }
+      result = await finished;
+    } finally {
+      await worker.stop();
+    }
     const report = await simulator.report();
     const history = await historyPerRun(temporal, workflowId);
     return {
@@ -130,8 +153,9 @@ export async function benchScale(
       landed: report.leads.count,
       rewritten: report.leads.updated,
       rateLimited: report.totals.rateLimited,
-      peakRssFirstTenthMb: peakRssFirstTenth / 2 ** 20,
-      peakRssMb: peakRss / 2 ** 20,
+      peakRssFirstTenthMb: peakRssFirstTenth,
+      peakRssMb: peakRss,
+      workerCpuSeconds: cpuSeconds,
       runs: history.length,
       historyEvents: { max: Math.max(...history), mean: history.reduce((a, b) => a + b, 0) / history.length },
     };
@@ -150,6 +174,7 @@ export async function benchScaleInOwnProcess(
   temporal: BenchTemporal,
   rows: number,
   plan: (typeof SCALE_PLANS)[number],
+  workerNodeOptions: readonly string[] = [],
 ): Promise<ScaleRun> {
   const child = spawn(
     process.execPath,
@@ -158,6 +183,8 @@ export async function benchScaleInOwnProcess(
       'tsx',
       fileURLToPath(new URL('./scale-run.ts', import.meta.url)),
       ...['--rows', String(rows), '--window-seconds', String(plan.window.seconds)],
+      // With `=`: the value starts with a dash.
+      ...(workerNodeOptions.length > 0 ? [`--worker-node-options=${workerNodeOptions.join(' ')}`] : []),
     ],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -265,6 +292,7 @@ export function scaleTable(runs: ScaleRun[]): string {
       'rows/s of plan',
       'time of minimum',
       'worker RSS peak (first 10%)',
+      'worker CPU',
       'runs',
       'history events per run (max)',
     ],
@@ -276,6 +304,7 @@ export function scaleTable(runs: ScaleRun[]): string {
       `${run.rowsPerSecond.toFixed(0)} of ${PLAN_ROWS_PER_SECOND} (${((100 * run.rowsPerSecond) / PLAN_ROWS_PER_SECOND).toFixed(0)}%)`,
       `${run.seconds.toFixed(1)} s of ${run.minimumSeconds.toFixed(1)} s`,
       `${run.peakRssMb.toFixed(0)} MB (${run.peakRssFirstTenthMb.toFixed(0)} MB)`,
+      `${run.workerCpuSeconds.toFixed(1)} s`,
       String(run.runs),
       `${run.historyEvents.mean.toFixed(0)} (${run.historyEvents.max})`,
     ]),

@@ -20,6 +20,7 @@ import { connectClient, connectWorker } from '../temporal/connection.js';
 import { VENDORS, type VendorRegistry } from '../vendors/registry.js';
 import { fairnessKeyRateLimit, setFairnessKeyBackstop } from './fairness-backstop.js';
 import { bundleWorkflowsApart } from './bundle.js';
+import { workflowCacheSize } from './workflow-cache.js';
 
 export { WORKFLOWS_PATH } from './bundle.js';
 
@@ -92,6 +93,11 @@ export class LeadsyncWorker {
     readonly taskQueues: TaskQueueMode,
   ) {}
 
+  /** Workflows the workflow Worker keeps cached, as it took them (workflowCacheSize). */
+  get workflowCacheSize(): number {
+    return this.workers[0]!.options.maxCachedWorkflows;
+  }
+
   /** The workers of chunks this process runs, each with the backstop the server holds its queue to. */
   get lanes(): LaneWorker[] {
     return [...this.lanesByQueue.values()];
@@ -152,6 +158,7 @@ export class LeadsyncWorker {
               failureConverterPath: dataConverter?.failureConverterPath,
             })),
           activities,
+          maxCachedWorkflows: workflowCacheSize(Object.keys(options.config.accounts).length),
         }),
       );
       await worker.addLanes(options.config);

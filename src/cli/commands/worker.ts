@@ -1,3 +1,4 @@
+import { getHeapStatistics } from 'node:v8';
 import type { Command } from 'commander';
 import { requireSecrets, workerRedactor } from '../../config/secrets.js';
 import { JsonLogger } from '../../observability/logger.js';
@@ -55,6 +56,11 @@ export function registerWorker(program: Command): void {
           lanes: worker.lanes.length,
         });
         for (const lane of worker.lanes) logger.info('polling lane', { ...lane });
+        // Node sizes the heap by the machine's memory unless told (docs/operating.md, "Worker memory").
+        logger.info('memory', {
+          heapLimitMb: Math.round(getHeapStatistics().heap_size_limit / 2 ** 20),
+          maxCachedWorkflows: worker.workflowCacheSize,
+        });
         if (metricsBindAddress) logger.info('metrics', { url: `http://${metricsBindAddress}/metrics` });
         logger.info('reloads its accounts on SIGHUP and when the config file changes', {
           config: config.path,
