@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { startSync } from '../../src/api/syncs.js';
-import { GOVERNOR_WORKFLOW_TYPE, governorWorkflowId } from '../../src/core/governor/protocol.js';
+import { GOVERNOR_WORKFLOW_TYPE, governorWorkflowId, releaseSignal } from '../../src/core/governor/protocol.js';
+import { eventually } from '../helpers/run-cli.js';
 import { LEAD_HEADER, csvLines, leadRows, leadSquaredSyncFixture, writeCsv } from '../helpers/sync-harness.js';
 
 /**
- * A governor continues as new long before its history grows large (8,000 events; here 30, so a test sees several):
+ * A governor continues as new long before its history grows large (2,000 events; here 30, so a test sees several):
  * what it carries over (the ledgers, the grants of calls in flight) must keep every window, or the first calls of
  * the next run would be granted into windows the vendor still counts full.
  */
@@ -34,5 +35,33 @@ describe('an account governor continuing as new under a running sync', () => {
     expect(stored.filter((lead) => lead.writes !== 1)).toEqual([]);
     expect(fixture.setup.simulator.report({ requests: false }).totals.rateLimited).toBe(0);
     await fixture.client.workflow.getHandle(governor.workflowId).terminate('test done');
+  }, 240_000);
+
+  it('continues as new by 2,000 events unless told otherwise, so a worker can replay it within a task timeout', async () => {
+    const governor = await fixture.client.workflow.start(GOVERNOR_WORKFLOW_TYPE, {
+      taskQueue: fixture.setup.taskQueue,
+      workflowId: `${governorWorkflowId(fixture.setup.accountName)}-default-run`,
+      args: [{ account: fixture.setup.accountName }],
+    });
+    const handle = fixture.client.workflow.getHandle(governor.workflowId);
+
+    // Releases of a grant it never made: each is dropped, but each is an event of its history.
+    for (let batch = 0; batch < 60; batch++) {
+      await Promise.all(
+        Array.from({ length: 50 }, () => handle.signal(releaseSignal, { grant: 'not-a-grant', slots: [] })),
+      );
+    }
+
+    const latest = await eventually(
+      () => handle.describe(),
+      (described) => described.runId !== governor.firstExecutionRunId,
+    );
+    const firstRun = await fixture.client.workflow
+      .getHandle(governor.workflowId, governor.firstExecutionRunId)
+      .describe();
+    expect(firstRun.historyLength).toBeGreaterThan(2_000);
+    // Signals that arrive while it hands over still land in the old run: a few dozen events past the mark.
+    expect(firstRun.historyLength).toBeLessThan(2_500);
+    await fixture.client.workflow.getHandle(governor.workflowId, latest.runId).terminate('test done');
   }, 240_000);
 });

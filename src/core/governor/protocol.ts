@@ -101,7 +101,7 @@ export const GovernorInputSchema = z
     account: z.string().regex(/^[a-z0-9][a-z0-9-_]*$/i, 'must be an account name of the config'),
     carried: GovernorStateSchema.optional(),
     /**
-     * History events per run before continue-as-new (8,000 when absent): lower only so that a recording or a test
+     * History events per run before continue-as-new (2,000 when absent): lower only so that a recording or a test
      * sees one soon. Whoever starts a governor can set it; the worst it does is continue-as-new more often.
      */
     eventsPerRun: z.number().int().min(20).max(8_000).optional(),
