@@ -16,6 +16,12 @@ const PARSE_OPTIONS = {
   skip_empty_lines: true,
 } satisfies Options;
 
+/**
+ * The reads that look for the header: a header is mostly some hundreds of bytes, and every byte read is checked for
+ * the record size before the parser sees it, so a chunk's header check reads a little, not the file's first 64 KB.
+ */
+const HEADER_READ_BYTES = 4 * 1024;
+
 const OVERSIZE = `is over ${MAX_ROW_BYTES} bytes: a quoted field is probably never closed`;
 const QUOTE = 0x22;
 const LINE_FEED = 0x0a;
@@ -73,7 +79,8 @@ export class CsvSource implements Source {
     let parsedTo = start;
     let yieldedTo = start;
     const size: RecordSize = {};
-    const stream = Readable.from(boundRecordSize(this.file.bytes(start, end), start, size), { objectMode: false });
+    const bytes = this.file.bytes(start, end, first ? HEADER_READ_BYTES : undefined);
+    const stream = Readable.from(boundRecordSize(bytes, start, size), { objectMode: false });
     // Where each parsed record ends, in order, until the loop below takes it: from the context the parser builds for
     // this callback anyway (its `info` option would build that object a second time for every record).
     const ends: number[] = [];
