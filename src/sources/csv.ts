@@ -10,12 +10,17 @@ import { csvRef } from '../core/file-refs.js';
 
 // The parser's own max_record_size counts the characters of the fields, not the delimiters: a line of a million
 // commas would pass it as a million empty fields held at once. Record sizes are bounded in bytes before it instead.
-const PARSE_OPTIONS: Options = {
+const PARSE_OPTIONS = {
   bom: true,
-  info: true,
   relax_column_count: true,
   skip_empty_lines: true,
-};
+} satisfies Options;
+
+/**
+ * The reads that look for the header: a header is mostly some hundreds of bytes, and every byte read is checked for
+ * the record size before the parser sees it, so a chunk's header check reads a little, not the file's first 64 KB.
+ */
+const HEADER_READ_BYTES = 4 * 1024;
 
 const OVERSIZE = `is over ${MAX_ROW_BYTES} bytes: a quoted field is probably never closed`;
 const QUOTE = 0x22;
@@ -51,13 +56,14 @@ export class CsvSource implements Source {
     return this.file.close();
   }
 
-  private async *records(start: number, end?: number): AsyncGenerator<FileRecord> {
+  /** `first`: only the first record is wanted (the header), so the parser stops there, not at the end of its buffer. */
+  private async *records(start: number, end?: number, first = false): AsyncGenerator<FileRecord> {
     let from = start;
     while (end === undefined || from < end) {
-      const failure = yield* this.parseUntilFailure(from, end);
+      const failure = yield* this.parseUntilFailure(from, end, first);
       if (!failure) return;
       // Records parsed in the same buffer as the failure never reach the iterator: parse them again, up to it.
-      if (failure.at > failure.yieldedTo) yield* this.parseUntilFailure(failure.yieldedTo, failure.at);
+      if (failure.at > failure.yieldedTo) yield* this.parseUntilFailure(failure.yieldedTo, failure.at, first);
       const to = await this.endOfLine(failure.at, end);
       yield { from: failure.at, to, unreadable: failure.reason };
       from = to;
@@ -68,15 +74,22 @@ export class CsvSource implements Source {
   private async *parseUntilFailure(
     start: number,
     end: number | undefined,
+    first: boolean,
   ): AsyncGenerator<FileRecord, { at: number; yieldedTo: number; reason: string } | undefined> {
     let parsedTo = start;
     let yieldedTo = start;
     const size: RecordSize = {};
-    const stream = Readable.from(boundRecordSize(this.file.bytes(start, end), start, size), { objectMode: false });
+    const bytes = this.file.bytes(start, end, first ? HEADER_READ_BYTES : undefined);
+    const stream = Readable.from(boundRecordSize(bytes, start, size), { objectMode: false });
+    // Where each parsed record ends, in order, until the loop below takes it: from the context the parser builds for
+    // this callback anyway (its `info` option would build that object a second time for every record).
+    const ends: number[] = [];
     const options: Options = {
       ...PARSE_OPTIONS,
+      ...(first ? { to: 1 } : {}),
       on_record: (record, context) => {
         parsedTo = start + context.bytes;
+        ends.push(parsedTo);
         return record;
       },
     };
@@ -84,8 +97,8 @@ export class CsvSource implements Source {
     // pipe() does not pass a read error on: without this the parser would wait for bytes that never come.
     stream.once('error', (err) => parser.destroy(err));
     try {
-      for await (const { record, info } of stream.pipe(parser) as AsyncIterable<ParsedRecord>) {
-        const to = start + info.bytes;
+      for await (const record of stream.pipe(parser) as AsyncIterable<string[]>) {
+        const to = ends.shift()!;
         // A record reaching past where the one over the size starts is that one, or what the bound cut off: no row.
         if (size.over !== undefined && to > size.over) break;
         yield { from: yieldedTo, to, fields: record };
@@ -121,9 +134,12 @@ export class CsvSource implements Source {
     }
   }
 
-  /** The header's columns, checked on every read of a chunk: one pass over them, however wide the file. */
+  /**
+   * The header's columns, checked on every read of a chunk: one pass over them, however wide the file, and the
+   * parser goes no further than the header (a chunk pays for its own rows only, not for the file's first buffer).
+   */
   private async header(): Promise<{ columns: string[]; dataStart: number }> {
-    for await (const record of this.records(0)) {
+    for await (const record of this.records(0, undefined, true)) {
       if ('unreadable' in record) {
         throw new ConfigError(`CSV file ${this.path}: the header row cannot be read: ${record.unreadable}`);
       }
@@ -185,11 +201,6 @@ export function repeatedColumn(
     seen.set(column, i);
   }
   return undefined;
-}
-
-interface ParsedRecord {
-  record: string[];
-  info: { bytes: number };
 }
 
 function rowOf(row: number, record: FileRecord, columns: readonly string[]): SourceRow {

@@ -30,11 +30,11 @@ export class SourceFile {
 
   /**
    * The bytes from `start` up to `end` (exclusive), read by position through the descriptor: reads of one file may
-   * run side by side, and none of them ever closes it.
+   * run side by side, and none of them ever closes it. `readBytes`: the most one read asks for.
    */
-  async *bytes(start: number, end?: number): AsyncGenerator<Buffer> {
+  async *bytes(start: number, end?: number, readBytes = READ_BYTES): AsyncGenerator<Buffer> {
     for (let position = start; end === undefined || position < end;) {
-      const buffer = Buffer.allocUnsafe(end === undefined ? READ_BYTES : Math.min(READ_BYTES, end - position));
+      const buffer = Buffer.allocUnsafe(end === undefined ? readBytes : Math.min(readBytes, end - position));
       const read = await this.readAt(buffer, position);
       if (read === 0) return;
       yield buffer.subarray(0, read);
