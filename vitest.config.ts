@@ -10,6 +10,8 @@ const PACED_FILES = [
   'test/integration/priority.test.ts',
   'test/integration/shared-queues.test.ts',
   'test/integration/smartlead-sync.test.ts',
+  // No 429 whatever the signals say: beside three other files, two of its calls once arrived in a full window.
+  'test/integration/untrusted-signals.test.ts',
 ];
 
 /**
