@@ -3,7 +3,6 @@ import {
   condition,
   continueAsNew,
   log,
-  patched,
   setHandler,
   uuid4,
   workflowInfo,
@@ -30,20 +29,15 @@ import { parseArgument } from './arguments.js';
 /** A governor that has granted nothing for this long has no window left to protect, and ends. */
 const IDLE_MS = 2 * 60 * 60 * 1000;
 /**
- * Continue-as-new well before the server's history limits, and short enough that a worker which lost the governor from
- * its cache replays it within a workflow task's 10-s timeout: the SDK maps a stack trace for every promise a workflow
- * makes, and a 4,161-event governor history took 5.4 s to replay on a loaded 2-core machine (bench/RESULTS.md). At
- * 8,000 events, a governor replayed on such a machine timed out, and timed out again on every attempt after.
+ * Continue-as-new well before the server's history limits, for a governor started without a run length: workers start
+ * theirs with GOVERNOR_EVENTS_PER_RUN, shorter, so that one is replayed within a workflow task's timeout.
  */
-const EVENTS_PER_RUN = 2_000;
-/** Governors started before it ran to 8,000 events, and replay as they ran. */
-const EVENTS_PER_RUN_BEFORE = 8_000;
-const SHORTER_RUNS = 'governor-runs-of-2000-events';
+const EVENTS_PER_RUN = 8_000;
 
 export async function accountGovernor(raw: GovernorInput): Promise<void> {
   const input = parseArgument('governor input', GovernorInputSchema, raw);
   const governor = AccountGovernor.start(input.carried, uuid4, (note) => logNote(input.account, note));
-  const eventsPerRun = input.eventsPerRun ?? (patched(SHORTER_RUNS) ? EVENTS_PER_RUN : EVENTS_PER_RUN_BEFORE);
+  const eventsPerRun = input.eventsPerRun ?? EVENTS_PER_RUN;
 
   // `reserve` stays for workers older than `reserve-lanes`, during a rolling upgrade.
   setHandler(reserveUpdate, (request) => governor.reserve(request, Date.now()), {

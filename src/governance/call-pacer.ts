@@ -4,6 +4,7 @@ import { WithStartWorkflowOperation, WorkflowUpdateFailedError, type Client } fr
 import type { Logger } from '@temporalio/common';
 import type { Account } from '../config/accounts.js';
 import {
+  GOVERNOR_EVENTS_PER_RUN,
   GOVERNOR_WORKFLOW_TYPE,
   governorWorkflowId,
   moveSignal,
@@ -153,7 +154,7 @@ export class CallPacer {
           startWorkflowOperation: new WithStartWorkflowOperation(GOVERNOR_WORKFLOW_TYPE, {
             workflowId: governorWorkflowId(account.name),
             taskQueue: this.taskQueue,
-            args: [{ account: account.name }],
+            args: [{ account: account.name, eventsPerRun: GOVERNOR_EVENTS_PER_RUN }],
             workflowIdConflictPolicy: 'USE_EXISTING',
             staticSummary: `Rate governor of ${account.vendor} account ${account.name}`,
           }),

@@ -101,8 +101,9 @@ export const GovernorInputSchema = z
     account: z.string().regex(/^[a-z0-9][a-z0-9-_]*$/i, 'must be an account name of the config'),
     carried: GovernorStateSchema.optional(),
     /**
-     * History events per run before continue-as-new (2,000 when absent): lower only so that a recording or a test
-     * sees one soon. Whoever starts a governor can set it; the worst it does is continue-as-new more often.
+     * History events per run before continue-as-new (8,000 when absent, as governors started before workers set it;
+     * workers set GOVERNOR_EVENTS_PER_RUN). Whoever starts a governor can set it; the worst it does is continue-as-new
+     * more often.
      */
     eventsPerRun: z.number().int().min(20).max(8_000).optional(),
   })
@@ -292,6 +293,16 @@ export const governorStateQuery = defineQuery<GovernorView>('state');
 
 /** The governor's workflow type, as workflows/index.ts exports it: activities start it by name. */
 export const GOVERNOR_WORKFLOW_TYPE = 'accountGovernor';
+
+/**
+ * The run length workers start governors with. A worker that lost a governor from its cache replays its whole history
+ * in one workflow task: the SDK maps a stack trace for every promise a workflow makes, and a 4,161-event governor
+ * history took 5.4 s to replay on a loaded 2-core machine (bench/RESULTS.md), and one such replay passed the task's
+ * 10-s timeout and timed out again on every attempt. Before, a governor ran until the server suggested continue-as-new
+ * (from 4,096 events on the dev server) or to 8,000. Set as an input, not by a patch: the run's length is then its
+ * starter's, and costs no marker.
+ */
+export const GOVERNOR_EVENTS_PER_RUN = 2_000;
 
 export function governorWorkflowId(account: string): string {
   return `leadsync-governor/${account}`;
