@@ -26,7 +26,7 @@ import { rejectedRowsOf } from '../src/rejects/rejected-rows.js';
 import type { RejectsSink } from '../src/rejects/types.js';
 import { openRowStore, recurrenceScope, type Recurring, type RowStore } from '../src/rejects/row-store.js';
 import type { VendorRegistry } from '../src/vendors/registry.js';
-import type { Transport } from '../src/vendors/http.js';
+import type { Transport } from '../src/vendors/transport.js';
 import type { Vendor, VendorClient } from '../src/vendors/types.js';
 
 /** What the activities need from the worker process that hosts them. Credentials never leave it. */

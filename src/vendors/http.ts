@@ -2,11 +2,11 @@ import { ConfigError } from '../core/errors.js';
 import { isHttpsOrLoopback } from '../core/loopback.js';
 import type { Redactor } from '../observability/redactor.js';
 import { TransientError, UnexpectedResponseError } from './errors.js';
-import { keepAliveTransport } from './transport.js';
+import { keepAliveTransport, type HttpMethod, type Transport, type TransportAnswer } from './transport.js';
 import { USER_AGENT } from './user-agent.js';
 
 export interface JsonRequest {
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  method: HttpMethod;
   url: URL;
   headers?: Record<string, string>;
   /** Sent as JSON when present. */
@@ -36,30 +36,6 @@ export interface HttpOptions {
   /** keepAliveTransport unless given one: a test answers with its own. */
   transport?: Transport;
 }
-
-/** One exchange as requestJson hands it to the wire: the URL, headers and body it built. */
-export interface TransportRequest {
-  method: JsonRequest['method'];
-  url: URL;
-  headers: Record<string, string>;
-  body?: string;
-  /** Aborted at the deadline or the size limit: the exchange ends and its connection is closed, answer begun or not. */
-  signal: AbortSignal;
-}
-
-/** An answer as it begins: status and headers, and the body's bytes as they arrive (a Response fits). */
-export interface TransportAnswer {
-  status: number;
-  headers: Headers;
-  body: AsyncIterable<Uint8Array> | null;
-}
-
-/**
- * Sends one exchange and resolves when the answer's head arrives; a connection that fails rejects with the error
- * Node gives (its `code` says why), a redirect is returned as it is, never followed. requestJson does the rest: the
- * deadline, the size limit, redaction and classification, whatever the transport.
- */
-export type Transport = (request: TransportRequest) => Promise<TransportAnswer>;
 
 /**
  * The largest answer read by default: 8 MiB. The largest documented answers are far below it: a page of 100 SmartLead
@@ -215,7 +191,10 @@ function excerpt(text: string): string {
   return flat.length > BODY_EXCERPT_CHARS ? `${flat.slice(0, BODY_EXCERPT_CHARS)}…` : flat;
 }
 
-/** Codes Node gives a connection that failed or broke; a cause chain is walked in case a transport wraps them. */
+/**
+ * Codes and messages Node gives a connection that failed or broke (node:http's, and undici's for a transport built on
+ * fetch); a cause chain is walked in case a transport wraps them.
+ */
 const NETWORK_CODES =
   /^(ECONNRESET|ECONNREFUSED|ECONNABORTED|ETIMEDOUT|EPIPE|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|UND_ERR_\w+)$/;
 const NETWORK_MESSAGES = /^(fetch failed|terminated|socket hang up|other side closed)$/i;
@@ -226,7 +205,7 @@ function isNetworkFailure(err: unknown): boolean {
   );
 }
 
-/** The innermost cause says what happened ('other side closed', 'ECONNREFUSED'); the outer ones say 'fetch failed'. */
+/** The innermost cause says what happened ('ECONNREFUSED', 'socket hang up'); a wrapper's outer ones say less. */
 function describeNetworkFailure(err: unknown): string {
   const chain = causeChain(err);
   const innermost = chain[chain.length - 1];

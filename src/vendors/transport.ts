@@ -1,6 +1,31 @@
 import http, { type IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
-import type { Transport } from './http.js';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+/** One exchange as requestJson (http.ts) hands it to the wire: the URL, headers and body it built. */
+export interface TransportRequest {
+  method: HttpMethod;
+  url: URL;
+  headers: Record<string, string>;
+  body?: string;
+  /** Aborted at the deadline or the size limit: the exchange ends and its connection is closed, answer begun or not. */
+  signal: AbortSignal;
+}
+
+/** An answer as it begins: status and headers, and the body's bytes as they arrive (a Response fits). */
+export interface TransportAnswer {
+  status: number;
+  headers: Headers;
+  body: AsyncIterable<Uint8Array> | null;
+}
+
+/**
+ * Sends one exchange and resolves when the answer's head arrives; a connection that fails rejects with the error
+ * Node gives (its `code` says why), a redirect is returned as it is, never followed. requestJson does the rest: the
+ * deadline, the size limit, redaction and classification, whatever the transport.
+ */
+export type Transport = (request: TransportRequest) => Promise<TransportAnswer>;
 
 /**
  * How long an idle connection to a vendor is kept when the vendor does not say: longer than a lane's calls are apart

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { LaneName, Plan, PlanTable, QuotaReading, VendorName } from '../core/plans.js';
 import type { RunningSimulator } from '../simulation/simulator.js';
-import type { Transport } from './http.js';
+import type { Transport } from './transport.js';
 
 /** Secrets of one account by the vendor's names for them, read from the worker's environment. Never passed to Temporal. */
 export type Credentials<Key extends string = string> = Readonly<Record<Key, string>>;

@@ -18,7 +18,7 @@ import { laneQueueRate, type LaneName } from '../core/plans.js';
 import { dataConverterFromEnv } from '../temporal/codec.js';
 import { connectClient, connectWorker } from '../temporal/connection.js';
 import { VENDORS, type VendorRegistry } from '../vendors/registry.js';
-import type { Transport } from '../vendors/http.js';
+import type { Transport } from '../vendors/transport.js';
 import { fairnessKeyRateLimit, setFairnessKeyBackstop } from './fairness-backstop.js';
 import { bundleWorkflowsApart } from './bundle.js';
 import { workflowCacheSize } from './workflow-cache.js';

@@ -1,5 +1,5 @@
 import type { CorpusExchange } from '../../src/vendors/corpus.js';
-import type { Transport } from '../../src/vendors/http.js';
+import type { Transport } from '../../src/vendors/transport.js';
 
 /** A request the client sent, as the contract runner's transport saw it. */
 export interface SentRequest {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadCorpus } from '../../src/vendors/corpus.js';
 import { VendorError, type BatchTooLargeError } from '../../src/vendors/errors.js';
-import type { Transport } from '../../src/vendors/http.js';
+import type { Transport } from '../../src/vendors/transport.js';
 import { VENDORS } from '../../src/vendors/registry.js';
 import type { CallResult } from '../../src/vendors/types.js';
 import type { ClientRead, SentRequest, VendorContract } from './vendor-contract.js';

@@ -17,8 +17,7 @@ import { campaignLeadKey } from '../../src/vendors/smartlead/simulator/store.js'
 import { cleanupsAfterEach } from './cleanups.js';
 import { startTestWorker, testClientFixture, writeCsv } from './sync-harness.js';
 import { onceEach } from './write-counts.js';
-import type { Transport } from '../../src/vendors/http.js';
-import { keepAliveTransport } from '../../src/vendors/transport.js';
+import { keepAliveTransport, type Transport } from '../../src/vendors/transport.js';
 
 export interface SmartLeadAccountSetup {
   /** A plan of the seed's table; the simulator enforces it, shrunk by `timeScale`. */

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { Redactor } from '../../src/observability/redactor.js';
 import { ConfigError } from '../../src/core/errors.js';
 import { TransientError, UnexpectedResponseError } from '../../src/vendors/errors.js';
-import { requestJson, type HttpOptions, type TransportRequest } from '../../src/vendors/http.js';
+import { requestJson, type HttpOptions } from '../../src/vendors/http.js';
+import type { TransportRequest } from '../../src/vendors/transport.js';
 import { failure } from '../helpers/failure.js';
 
 const SECRET = 's3cr3t-Key/With+Chars';

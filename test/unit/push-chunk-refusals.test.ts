@@ -12,7 +12,7 @@ import { parseConfig } from '../../src/config/accounts.js';
 import { laneTaskQueue } from '../../src/core/task-queues.js';
 import { openSource } from '../../src/sources/registry.js';
 import { VENDORS } from '../../src/vendors/registry.js';
-import type { Transport } from '../../src/vendors/http.js';
+import type { Transport } from '../../src/vendors/transport.js';
 import { START } from '../../src/core/source-refs.js';
 import type { ChunkResult, ChunkTask } from '../../src/core/contract.js';
 import { SMARTLEAD_ACCOUNT } from '../helpers/accounts.js';

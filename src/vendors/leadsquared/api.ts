@@ -1,5 +1,6 @@
 import { Redactor } from '../../observability/redactor.js';
-import { requestJson, type JsonRequest, type Transport } from '../http.js';
+import { requestJson, type JsonRequest } from '../http.js';
+import type { Transport } from '../transport.js';
 import type { VendorLead, VendorRecord, RowOutcome } from '../types.js';
 import {
   activityBody,

@@ -1,7 +1,8 @@
 import type { z } from 'zod';
 import { Redactor } from '../../observability/redactor.js';
 import { UnexpectedResponseError } from '../errors.js';
-import { requestJson, type JsonRequest, type Transport } from '../http.js';
+import { requestJson, type JsonRequest } from '../http.js';
+import type { Transport } from '../transport.js';
 import type { QuotaReading } from '../../core/plans.js';
 import { callFailure, quotaOf, type CallContext } from './classify.js';
 import {

@@ -3,7 +3,7 @@ import { expect } from 'vitest';
 import type { SimulatedAnswer, VendorContract } from '../../../../test/contract/vendor-contract.js';
 import { parseConfig } from '../../../config/accounts.js';
 import type { CorpusExchange } from '../../corpus.js';
-import type { Transport } from '../../http.js';
+import type { Transport } from '../../transport.js';
 import { BatchRefusedError, type RateLimitedError, type VendorError } from '../../errors.js';
 import { smartLead, smartLeadApi } from '../index.js';
 import type { CallResult, VendorRecord } from '../../types.js';

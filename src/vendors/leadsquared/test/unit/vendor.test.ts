@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../../core/errors.js';
 import { BatchTooLargeError } from '../../../errors.js';
-import type { Transport, TransportRequest } from '../../../http.js';
+import type { Transport, TransportRequest } from '../../../transport.js';
 import { leadSquared } from '../../index.js';
 import { VENDORS } from '../../../registry.js';
 import { LEADSQUARED_ACCOUNT, parsedAccount } from '../../../../../test/helpers/accounts.js';

@@ -15,8 +15,7 @@ import {
 } from '../../../errors.js';
 import { SmartLeadApi, smartLead, type SmartLeadLead } from '../../index.js';
 import type { VendorRecord, VendorClient } from '../../../types.js';
-import type { Transport } from '../../../http.js';
-import { keepAliveTransport } from '../../../transport.js';
+import { keepAliveTransport, type Transport } from '../../../transport.js';
 import { failure } from '../../../../../test/helpers/failure.js';
 
 const API_KEY = 'sim-api-key-1';

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { AuthError, NotFoundError } from '../../../errors.js';
-import type { Transport, TransportRequest } from '../../../http.js';
+import type { Transport, TransportRequest } from '../../../transport.js';
 import { VENDORS } from '../../../registry.js';
 import { smartLead } from '../../index.js';
 import { SMARTLEAD_ACCOUNT, parsedAccount } from '../../../../../test/helpers/accounts.js';
