@@ -26,6 +26,7 @@ import { rejectedRowsOf } from '../src/rejects/rejected-rows.js';
 import type { RejectsSink } from '../src/rejects/types.js';
 import { openRowStore, recurrenceScope, type Recurring, type RowStore } from '../src/rejects/row-store.js';
 import type { VendorRegistry } from '../src/vendors/registry.js';
+import type { Transport } from '../src/vendors/transport.js';
 import type { Vendor, VendorClient } from '../src/vendors/types.js';
 
 /** What the activities need from the worker process that hosts them. Credentials never leave it. */
@@ -41,7 +42,8 @@ export interface ActivityDeps {
   /** The vendors the config's accounts were read against: each account's client comes from its vendor here. */
   vendors: VendorRegistry;
   env?: NodeJS.ProcessEnv;
-  fetch?: typeof fetch;
+  /** How vendor calls go out (VendorClientOptions.transport). */
+  transport?: Transport;
   /** The worker's redactor, shared with its logger so both learn a reload's secrets; the config's own otherwise. */
   redactor?: Redactor;
 }
@@ -244,7 +246,7 @@ export class ActivityContext {
     const client = vendor.connect(account, credentials, {
       timeoutMs: account.timeoutMs,
       maxAnswerBytes: account.maxAnswerBytes,
-      fetch: this.deps.fetch,
+      transport: this.deps.transport,
     });
     const connected = { account, vendor, client, fingerprint };
     this.connected.set(name, connected);

@@ -52,7 +52,7 @@ export async function deliverAlert(context: ActivityContext, { event, target: na
     // can be collected as garbage on Node 20 and never fire, and a receiver that never answers would hold the attempt.
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(), DELIVERY_TIMEOUT_MS);
-    const response = await (context.deps.fetch ?? fetch)(url, {
+    const response = await fetch(url, {
       method: 'POST',
       headers: { ...request.headers, 'user-agent': USER_AGENT },
       body: request.body,

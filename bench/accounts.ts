@@ -51,6 +51,9 @@ export interface AccountsRun extends AccountsOptions {
   cpuSecondsPerThousandRows: number;
   actions: ActionCounts | undefined;
   rateLimited: number;
+  /** Vendor calls the simulators answered, and the connections they came on: a kept connection serves many calls. */
+  calls: number;
+  connections: number;
   /** Per syncing account: the share of its general window it used (the vendor's record) and of its rows per second. */
   windowShares: number[];
   rowShares: number[];
@@ -171,6 +174,8 @@ export async function benchAccounts(temporal: BenchTemporal, options: AccountsOp
       cpuSecondsPerThousandRows: (after.cpuSeconds - before.cpuSeconds) / ((rowsPerAccount * options.syncing) / 1000),
       actions,
       rateLimited: reports.reduce((sum, report) => sum + report.totals.rateLimited, 0),
+      calls: reports.reduce((sum, report) => sum + report.totals.requests, 0),
+      connections: reports.reduce((sum, report) => sum + report.connections, 0),
       windowShares: reports.map((report) => shareOfWindow(report.requests, GENERAL, spentQuota)?.share ?? 0),
       rowShares: results.map((result) => rowsPerAccount / result.seconds / MAX_ROWS_PER_SECOND),
     };
@@ -218,6 +223,7 @@ export function accountsTable(runs: readonly AccountsRun[]): string {
       'worker CPU s per 1,000 rows',
       'actions per 1,000 rows',
       '429s',
+      'connections / calls',
       'window share min / median / max',
       'rows/s of plan min / median / max',
     ],
@@ -233,6 +239,7 @@ export function accountsTable(runs: readonly AccountsRun[]): string {
       run.cpuSecondsPerThousandRows.toFixed(2),
       actionsPerThousandRows(run.actions, run.rowsPerAccount * run.syncing),
       String(run.rateLimited),
+      `${run.connections} / ${run.calls}`,
       spread(run.windowShares),
       spread(run.rowShares),
     ]),

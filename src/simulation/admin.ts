@@ -34,7 +34,7 @@ const LeadDeleteSchema = z.object({ email: z.string().min(1) }).strict();
 
 const ReportQuerySchema = z.object({ requests: z.enum(['true', 'false']).default('true') });
 
-export function isAdminRequest(request: SimRequest): boolean {
+export function isAdminRequest(request: Pick<SimRequest, 'url'>): boolean {
   return request.url.pathname === ADMIN_PATH || request.url.pathname.startsWith(`${ADMIN_PATH}/`);
 }
 

@@ -3,7 +3,7 @@ import { ConfigError, formatZodIssues } from '../core/errors.js';
 import { ADMIN_PATH, answerAdmin, isAdminRequest, type AdminApi } from './admin.js';
 import { startJsonServer } from './json-server.js';
 import { answerVendorRequest, type SimulationState, type VendorProtocol } from './pipeline.js';
-import type { RunningSimulator } from './simulator.js';
+import type { ReportOptions, RunningSimulator, StateReport } from './simulator.js';
 
 /** A simulator's options (or flags) checked by its schema: a ConfigError says, for `what`, which are wrong. */
 export function parseOptions<S extends z.ZodType>(schema: S, options: unknown, what: string): z.output<S> {
@@ -19,8 +19,8 @@ export interface SimulatorServer {
   apiPrefix: string;
   protocol: VendorProtocol;
   state: SimulationState;
-  /** The admin API but for faults, which are the state's. */
-  admin: Omit<AdminApi, 'setFaults'>;
+  /** The admin API but for faults, which are the state's, and a report without connections, which are the server's. */
+  admin: Omit<AdminApi, 'setFaults' | 'report'> & { report(options: ReportOptions): StateReport };
   /** What else stopping takes (SmartLead's shared-key tenant), before the server closes. */
   beforeStop?(): void;
 }
@@ -31,11 +31,17 @@ export interface SimulatorServer {
  */
 export async function serveSimulator(simulator: SimulatorServer): Promise<RunningSimulator> {
   const { protocol, state } = simulator;
-  const admin: AdminApi = { ...simulator.admin, setFaults: (faults) => state.faults.set(faults) };
+  const admin: AdminApi = {
+    ...simulator.admin,
+    // Called only once the server below has started.
+    report: (options) => ({ ...simulator.admin.report(options), connections: server.connections() }),
+    setFaults: (faults) => state.faults.set(faults),
+  };
   const server = await startJsonServer(
     (request) =>
       isAdminRequest(request) ? answerAdmin(request, admin) : answerVendorRequest(request, protocol, state),
-    simulator.listen,
+    // A test's or a bench's own report requests are not the client's connections.
+    { ...simulator.listen, counted: (url) => !isAdminRequest({ url }) },
   );
   return {
     vendor: simulator.vendor,

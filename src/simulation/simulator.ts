@@ -15,7 +15,15 @@ export interface SimulatorReport {
   activities: number;
   /** Requests an invisible second client spent on the same key (SmartLead's shared-key mode). */
   sharedKey?: { spent: number; refused: number };
+  /**
+   * Connections accepted that carried vendor requests since the simulator started (a reset keeps it): against
+   * `totals.requests`, how well the client keeps its connections.
+   */
+  connections: number;
 }
+
+/** A report as the vendor's state makes it: the server adds what it saw of connections. */
+export type StateReport = Omit<SimulatorReport, 'connections'>;
 
 export interface ReportOptions {
   /** Include every request's record (default true); a benchmark polling totals can leave them out. */

@@ -2,10 +2,11 @@ import { ConfigError } from '../core/errors.js';
 import { isHttpsOrLoopback } from '../core/loopback.js';
 import type { Redactor } from '../observability/redactor.js';
 import { TransientError, UnexpectedResponseError } from './errors.js';
+import { keepAliveTransport, type HttpMethod, type Transport, type TransportAnswer } from './transport.js';
 import { USER_AGENT } from './user-agent.js';
 
 export interface JsonRequest {
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  method: HttpMethod;
   url: URL;
   headers?: Record<string, string>;
   /** Sent as JSON when present. */
@@ -32,7 +33,8 @@ export interface HttpOptions {
   /** The account's maxAnswerBytes; DEFAULT_MAX_ANSWER_BYTES when not given. */
   maxAnswerBytes?: number;
   redactor: Redactor;
-  fetch?: typeof fetch;
+  /** keepAliveTransport unless given one: a test answers with its own. */
+  transport?: Transport;
 }
 
 /**
@@ -54,7 +56,7 @@ const BODY_EXCERPT_CHARS = 300;
  * in case the vendor echoes a secret back.
  */
 export async function requestJson(request: JsonRequest, options: HttpOptions): Promise<JsonResponse> {
-  const doFetch = options.fetch ?? fetch;
+  const transport = options.transport ?? keepAliveTransport;
   const call = `${options.label}: ${request.method} ${request.url.origin}${request.url.pathname}`;
   // Every vendor call carries the account's keys; the config refuses such a baseUrl, this holds for any caller.
   if (!isHttpsOrLoopback(request.url)) {
@@ -71,26 +73,29 @@ export async function requestJson(request: JsonRequest, options: HttpOptions): P
   const maxBytes = options.maxAnswerBytes ?? DEFAULT_MAX_ANSWER_BYTES;
   // One controller for the deadline and the size limit: either ends the call and closes its connection.
   const abort = new AbortController();
-  const deadline = setTimeout(
-    () => abort.abort(new DOMException(`no answer within ${options.timeoutMs} ms`, 'TimeoutError')),
-    options.timeoutMs,
-  );
+  let timedOut = false;
+  const deadline = setTimeout(() => {
+    timedOut = true;
+    abort.abort(new DOMException(`no answer within ${options.timeoutMs} ms`, 'TimeoutError'));
+  }, options.timeoutMs);
 
   let text: string | undefined;
-  let response: Response;
+  let response: TransportAnswer;
   try {
-    response = await doFetch(request.url, {
+    // The transport never follows a redirect: it would carry the keys (LeadSquared's headers, SmartLead's query) to
+    // wherever it points.
+    response = await transport({
       method: request.method,
+      url: request.url,
       headers,
       body: request.body === undefined ? undefined : JSON.stringify(request.body),
       signal: abort.signal,
-      // A followed redirect would carry the keys (LeadSquared's headers, SmartLead's query) to wherever it points.
-      redirect: 'manual',
     });
     // The body is read inside the same deadline: a connection dropped mid-body is as transient as one never made.
     text = await readLimited(response, maxBytes, () => abort.abort());
   } catch (err) {
-    if (isTimeout(err)) throw fail(`no answer within ${options.timeoutMs} ms`);
+    // Whatever error the deadline's abort surfaced as (an AbortError, a body stream torn down mid-read), it was the deadline.
+    if (timedOut) throw fail(`no answer within ${options.timeoutMs} ms`);
     if (isNetworkFailure(err)) throw fail(`network failure (${describeNetworkFailure(err)})`);
     throw new Error(options.redactor.redact(`${call}: ${errorMessage(err)}`));
   } finally {
@@ -107,7 +112,9 @@ export async function requestJson(request: JsonRequest, options: HttpOptions): P
     );
   }
 
-  if (response.status >= 300 && response.status < 400) throw refusedRedirect(call, response, options.redactor);
+  if (response.status >= 300 && response.status < 400) {
+    throw refusedRedirect(call, request.url, response, options.redactor);
+  }
 
   // Redacting the raw text before parsing means no vendor message built from this body can carry a secret.
   const redacted = options.redactor.redact(text);
@@ -118,21 +125,22 @@ export async function requestJson(request: JsonRequest, options: HttpOptions): P
 }
 
 /**
- * The body as text, or undefined as soon as it passes `maxBytes`, declared or counted as it streams in (decoded, so
- * a compressed answer is held to what it expands to): then `abort` closes the connection and nothing more is read.
+ * The body as text, or undefined as soon as it passes `maxBytes`, declared or counted as it streams in: then `abort`
+ * closes the connection and nothing more is read.
  */
-async function readLimited(response: Response, maxBytes: number, abort: () => void): Promise<string | undefined> {
+async function readLimited(
+  response: TransportAnswer,
+  maxBytes: number,
+  abort: () => void,
+): Promise<string | undefined> {
   if (Number(response.headers.get('content-length') ?? 0) > maxBytes) {
     abort();
     return undefined;
   }
   if (!response.body) return '';
-  const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
+  for await (const value of response.body) {
     size += value.byteLength;
     if (size > maxBytes) {
       abort();
@@ -145,12 +153,17 @@ async function readLimited(response: Response, maxBytes: number, abort: () => vo
 }
 
 /** A redirect fails the call for good: the fix is a baseUrl naming the address the vendor really answers on. */
-function refusedRedirect(call: string, response: Response, redactor: Redactor): UnexpectedResponseError {
+function refusedRedirect(
+  call: string,
+  requested: URL,
+  response: TransportAnswer,
+  redactor: Redactor,
+): UnexpectedResponseError {
   const location = response.headers.get('location');
   let target = 'no location';
   if (location !== null) {
     try {
-      const url = new URL(location, response.url || undefined);
+      const url = new URL(location, requested);
       target = `${url.origin}${url.pathname}`;
     } catch {
       target = 'an unreadable location';
@@ -178,11 +191,10 @@ function excerpt(text: string): string {
   return flat.length > BODY_EXCERPT_CHARS ? `${flat.slice(0, BODY_EXCERPT_CHARS)}…` : flat;
 }
 
-function isTimeout(err: unknown): boolean {
-  return err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
-}
-
-/** Codes Node and undici give a connection that failed or broke; a cause chain is walked because fetch wraps them. */
+/**
+ * Codes and messages Node gives a connection that failed or broke (node:http's, and undici's for a transport built on
+ * fetch); a cause chain is walked in case a transport wraps them.
+ */
 const NETWORK_CODES =
   /^(ECONNRESET|ECONNREFUSED|ECONNABORTED|ETIMEDOUT|EPIPE|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|UND_ERR_\w+)$/;
 const NETWORK_MESSAGES = /^(fetch failed|terminated|socket hang up|other side closed)$/i;
@@ -193,7 +205,7 @@ function isNetworkFailure(err: unknown): boolean {
   );
 }
 
-/** The innermost cause says what happened ('other side closed', 'ECONNREFUSED'); the outer ones say 'fetch failed'. */
+/** The innermost cause says what happened ('ECONNREFUSED', 'socket hang up'); a wrapper's outer ones say less. */
 function describeNetworkFailure(err: unknown): string {
   const chain = causeChain(err);
   const innermost = chain[chain.length - 1];

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { LaneName, Plan, PlanTable, QuotaReading, VendorName } from '../core/plans.js';
 import type { RunningSimulator } from '../simulation/simulator.js';
+import type { Transport } from './transport.js';
 
 /** Secrets of one account by the vendor's names for them, read from the worker's environment. Never passed to Temporal. */
 export type Credentials<Key extends string = string> = Readonly<Record<Key, string>>;
@@ -102,7 +103,8 @@ export interface VendorClientOptions {
   timeoutMs: number;
   /** The account's maxAnswerBytes. */
   maxAnswerBytes?: number;
-  fetch?: typeof fetch;
+  /** How calls go out: the process's keep-alive transport unless a test answers them itself. */
+  transport?: Transport;
 }
 
 /** A flag of `leadsync sync` and `schedule create` that sets one key of a sync's target (SmartLead: --campaign). */

@@ -18,6 +18,7 @@ import { laneQueueRate, type LaneName } from '../core/plans.js';
 import { dataConverterFromEnv } from '../temporal/codec.js';
 import { connectClient, connectWorker } from '../temporal/connection.js';
 import { VENDORS, type VendorRegistry } from '../vendors/registry.js';
+import type { Transport } from '../vendors/transport.js';
 import { fairnessKeyRateLimit, setFairnessKeyBackstop } from './fairness-backstop.js';
 import { bundleWorkflowsApart } from './bundle.js';
 import { workflowCacheSize } from './workflow-cache.js';
@@ -40,7 +41,8 @@ export interface LeadsyncWorkerOptions {
    */
   workflowBundle?: WorkflowBundleOption;
   env?: NodeJS.ProcessEnv;
-  fetch?: typeof fetch;
+  /** How vendor calls go out: the process's keep-alive transport unless a test answers or records them. */
+  transport?: Transport;
   identity?: string;
   /** The vendors the config was read against (loadConfig's registry); leadsync's own by default. */
   vendors?: VendorRegistry;
@@ -123,7 +125,7 @@ export class LeadsyncWorker {
         workflowTaskQueue: taskQueue,
         vendors,
         env: options.env,
-        fetch: options.fetch,
+        transport: options.transport,
         ...(options.redactor ? { redactor: options.redactor } : {}),
       });
       const activities = createActivities(context);

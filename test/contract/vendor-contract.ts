@@ -1,6 +1,7 @@
 import type { CorpusExchange } from '../../src/vendors/corpus.js';
+import type { Transport } from '../../src/vendors/transport.js';
 
-/** A request the client sent, as the contract runner's fetch saw it. */
+/** A request the client sent, as the contract runner's transport saw it. */
 export interface SentRequest {
   method: string;
   url: URL;
@@ -33,7 +34,7 @@ export interface VendorContract {
    * Sends the exchange's request through the client method that makes it, answered by `answer`; a row call's value
    * is a CallResult.
    */
-  replay(exchange: CorpusExchange, answer: typeof fetch): Promise<unknown>;
+  replay(exchange: CorpusExchange, answer: Transport): Promise<unknown>;
   /** What else the request must be (its body, where the keys go), beyond method, path and query. */
   expectRequest?(sent: SentRequest, exchange: CorpusExchange): void;
   /** What else the client must make of the answer, beyond the failure kind, message and rows. */

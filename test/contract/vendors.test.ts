@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadCorpus } from '../../src/vendors/corpus.js';
 import { VendorError, type BatchTooLargeError } from '../../src/vendors/errors.js';
+import type { Transport } from '../../src/vendors/transport.js';
 import { VENDORS } from '../../src/vendors/registry.js';
 import type { CallResult } from '../../src/vendors/types.js';
 import type { ClientRead, SentRequest, VendorContract } from './vendor-contract.js';
@@ -29,10 +30,9 @@ describe.each(contracts)('the $name contract', ({ contract, corpus }) => {
 
   it.each([...corpus])('the client reads %s as the corpus expects', async (_name, exchange) => {
     const sent: SentRequest[] = [];
-    const recorded: typeof fetch = (input, init) => {
-      const url = new URL(input instanceof Request ? input.url : input.toString());
-      const body = typeof init?.body === 'string' ? (JSON.parse(init.body) as unknown) : undefined;
-      sent.push({ method: init?.method ?? 'GET', url, body });
+    const recorded: Transport = (request) => {
+      const body = request.body === undefined ? undefined : (JSON.parse(request.body) as unknown);
+      sent.push({ method: request.method, url: request.url, body });
       const { status, headers, body: answer } = exchange.response;
       return Promise.resolve(
         new Response(typeof answer === 'string' ? answer : JSON.stringify(answer), { status, headers }),

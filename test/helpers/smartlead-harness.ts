@@ -17,6 +17,7 @@ import { campaignLeadKey } from '../../src/vendors/smartlead/simulator/store.js'
 import { cleanupsAfterEach } from './cleanups.js';
 import { startTestWorker, testClientFixture, writeCsv } from './sync-harness.js';
 import { onceEach } from './write-counts.js';
+import { keepAliveTransport, type Transport } from '../../src/vendors/transport.js';
 
 export interface SmartLeadAccountSetup {
   /** A plan of the seed's table; the simulator enforces it, shrunk by `timeScale`. */
@@ -129,12 +130,12 @@ export function smartLeadSyncFixture() {
     const setup = await smartLeadAccount(options);
     cleanups.push(() => setup.simulator.stop());
     const answers: Answered[] = [];
-    const recording: typeof fetch = async (input, init) => {
-      const response = await fetch(input, init);
+    const recording: Transport = async (request) => {
+      const response = await keepAliveTransport(request);
       answers.push({ at: Date.now(), status: response.status, retryAfter: response.headers.get('retry-after') });
       return response;
     };
-    const worker = await startTestWorker(setup, undefined, { fetch: recording });
+    const worker = await startTestWorker(setup, undefined, { transport: recording });
     cleanups.push(() => worker.stop());
     return { setup, answers };
   }

@@ -105,8 +105,8 @@ export async function leadSquaredAccount(setup: LeadSquaredAccountSetup): Promis
 export async function startTestWorker(
   setup: Pick<LeadSquaredSetup, 'config' | 'taskQueue'>,
   temporal: { address: string; namespace: string; tls?: TLSConfig } = testTemporal(),
-  /** Another bundle (an encrypting one), the environment it reads secrets from, a fetch that records, its vendors. */
-  options: Pick<LeadsyncWorkerOptions, 'workflowBundle' | 'env' | 'fetch' | 'vendors'> = {},
+  /** Another bundle (an encrypting one), the environment it reads secrets from, a transport that records, its vendors. */
+  options: Pick<LeadsyncWorkerOptions, 'workflowBundle' | 'env' | 'transport' | 'vendors'> = {},
 ): Promise<{ stop(): Promise<void> }> {
   const worker = await LeadsyncWorker.create({
     config: setup.config,

@@ -3,13 +3,14 @@ import { Redactor } from '../../src/observability/redactor.js';
 import { ConfigError } from '../../src/core/errors.js';
 import { TransientError, UnexpectedResponseError } from '../../src/vendors/errors.js';
 import { requestJson, type HttpOptions } from '../../src/vendors/http.js';
+import type { TransportRequest } from '../../src/vendors/transport.js';
 import { failure } from '../helpers/failure.js';
 
 const SECRET = 's3cr3t-Key/With+Chars';
 const url = new URL(`https://api.example.test/v2/Thing.svc/Get?key=${encodeURIComponent(SECRET)}`);
 
 function options(
-  fake: (input: URL, init: RequestInit) => Promise<Response>,
+  fake: (request: TransportRequest) => Promise<Response>,
   timeoutMs = 1000,
   maxAnswerBytes?: number,
 ): HttpOptions {
@@ -18,7 +19,7 @@ function options(
     timeoutMs,
     maxAnswerBytes,
     redactor: new Redactor([SECRET]),
-    fetch: fake as typeof fetch,
+    transport: fake,
   };
 }
 
@@ -28,19 +29,19 @@ function networkError(message: string, cause: Error & { code?: string }): TypeEr
 
 describe('requestJson', () => {
   it('sends JSON and returns status, headers and the parsed body', async () => {
-    let seen: { url?: URL; init?: RequestInit } = {};
+    let seen: TransportRequest | undefined;
     const response = await requestJson(
       { method: 'POST', url, headers: { 'x-key': 'k' }, body: [{ a: 1 }] },
-      options(async (input, init) => {
-        seen = { url: input, init };
+      options(async (request) => {
+        seen = request;
         return new Response('{"ok":true}', { status: 201, headers: { 'x-rate': '5' } });
       }),
     );
 
     expect(response).toMatchObject({ status: 201, body: { ok: true } });
     expect(response.headers.get('x-rate')).toBe('5');
-    expect(seen.init?.body).toBe('[{"a":1}]');
-    expect(seen.init?.headers).toMatchObject({ 'content-type': 'application/json', 'x-key': 'k' });
+    expect(seen?.body).toBe('[{"a":1}]');
+    expect(seen?.headers).toMatchObject({ 'content-type': 'application/json', 'x-key': 'k' });
   });
 
   it('returns a body that is not JSON as text, and an empty one as the empty string', async () => {
@@ -117,9 +118,9 @@ describe('requestJson', () => {
       requestJson(
         { method: 'GET', url },
         options(
-          (_input, init) =>
+          ({ signal }) =>
             new Promise((_resolve, reject) => {
-              init.signal?.addEventListener('abort', () => reject(init.signal?.reason));
+              signal.addEventListener('abort', () => reject(signal.reason));
             }),
           20,
         ),
@@ -172,8 +173,8 @@ describe('requestJson', () => {
       requestJson(
         { method: 'GET', url },
         options(
-          async (_input, init) => {
-            signal = init.signal ?? undefined;
+          async (request) => {
+            signal = request.signal;
             return new Response(body, { status: 200, headers: { 'content-length': String(2 * 1024) } });
           },
           1000,

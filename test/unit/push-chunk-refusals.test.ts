@@ -12,6 +12,7 @@ import { parseConfig } from '../../src/config/accounts.js';
 import { laneTaskQueue } from '../../src/core/task-queues.js';
 import { openSource } from '../../src/sources/registry.js';
 import { VENDORS } from '../../src/vendors/registry.js';
+import type { Transport } from '../../src/vendors/transport.js';
 import { START } from '../../src/core/source-refs.js';
 import type { ChunkResult, ChunkTask } from '../../src/core/contract.js';
 import { SMARTLEAD_ACCOUNT } from '../helpers/accounts.js';
@@ -41,16 +42,16 @@ interface Upload {
  * SmartLead's add-leads endpoint: the first `serverErrors` calls are answered 503; then a batch holding a refused
  * lead is answered 422; the rest are added, or blocked.
  */
-function smartLeadFetch(
+function smartLeadTransport(
   refused: ReadonlySet<string>,
   blocked: ReadonlySet<string>,
   uploads: Upload[],
   serverErrors = 0,
   rateLimitedCalls: ReadonlySet<number> = new Set(),
-): typeof fetch {
+): Transport {
   let calls = 0;
-  const fake = async (_url: URL, init: RequestInit) => {
-    const body = JSON.parse(String(init.body)) as { lead_list: { email: string }[] };
+  return async (request) => {
+    const body = JSON.parse(String(request.body)) as { lead_list: { email: string }[] };
     const emails = body.lead_list.map((lead) => lead.email);
     if (rateLimitedCalls.has(++calls)) {
       // Refused for rate: nothing of the batch was added.
@@ -78,7 +79,6 @@ function smartLeadFetch(
     };
     return new Response(JSON.stringify(answer), { status: 200 });
   };
-  return fake as typeof fetch;
 }
 
 const silent: Logger = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
@@ -125,7 +125,7 @@ async function runChunk(
     workflowTaskQueue: 'unused',
     vendors: VENDORS,
     env: { SMARTLEAD_API_KEY: 'sl-key' },
-    fetch: smartLeadFetch(
+    transport: smartLeadTransport(
       vendor.refused ?? new Set(),
       vendor.blocked ?? new Set(),
       uploads,

@@ -1,5 +1,6 @@
 import { Redactor } from '../../observability/redactor.js';
 import { requestJson, type JsonRequest } from '../http.js';
+import type { Transport } from '../transport.js';
 import type { VendorLead, VendorRecord, RowOutcome } from '../types.js';
 import {
   activityBody,
@@ -31,7 +32,7 @@ export interface LeadSquaredClientOptions {
   secretKey: string;
   timeoutMs: number;
   maxAnswerBytes?: number;
-  fetch?: typeof fetch;
+  transport?: Transport;
   /** ProspectIDs remembered, by email; 10,000 by default. */
   prospectCacheSize?: number;
 }
@@ -189,7 +190,7 @@ export class LeadSquaredClient {
         timeoutMs: this.options.timeoutMs,
         maxAnswerBytes: this.options.maxAnswerBytes,
         redactor: this.redactor,
-        fetch: this.options.fetch,
+        transport: this.options.transport,
       },
     );
     return {

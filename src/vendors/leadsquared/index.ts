@@ -39,7 +39,7 @@ export function leadSquaredClient(
     secretKey,
     timeoutMs: options.timeoutMs,
     maxAnswerBytes: options.maxAnswerBytes,
-    fetch: options.fetch,
+    transport: options.transport,
   });
 }
 

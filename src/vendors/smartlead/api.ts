@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { Redactor } from '../../observability/redactor.js';
 import { UnexpectedResponseError } from '../errors.js';
 import { requestJson, type JsonRequest } from '../http.js';
+import type { Transport } from '../transport.js';
 import type { QuotaReading } from '../../core/plans.js';
 import { callFailure, quotaOf, type CallContext } from './classify.js';
 import {
@@ -27,7 +28,7 @@ export interface SmartLeadApiOptions {
   maxAnswerBytes?: number;
   /** Names the caller in every error text, e.g. `smartlead account 'outbound'`. */
   label: string;
-  fetch?: typeof fetch;
+  transport?: Transport;
 }
 
 /** A parsed answer, with the quota SmartLead reported alongside it. */
@@ -140,7 +141,7 @@ export class SmartLeadApi {
         timeoutMs: this.options.timeoutMs,
         maxAnswerBytes: this.options.maxAnswerBytes,
         redactor: this.redactor,
-        fetch: this.options.fetch,
+        transport: this.options.transport,
       },
     );
     const answer = {

@@ -60,7 +60,7 @@ export function smartLeadApi(
     timeoutMs: options.timeoutMs,
     maxAnswerBytes: options.maxAnswerBytes,
     label: accountLabel(account),
-    fetch: options.fetch,
+    transport: options.transport,
   });
 }
 

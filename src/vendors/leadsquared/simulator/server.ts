@@ -6,7 +6,7 @@ import type { SimRequest } from '../../../simulation/json-server.js';
 import { parseOptions, serveSimulator } from '../../../simulation/serve.js';
 import type { Endpoint, VendorProtocol } from '../../../simulation/pipeline.js';
 import { RequestLog } from '../../../simulation/request-log.js';
-import type { ReportOptions, RunningSimulator, SimulatorReport } from '../../../simulation/simulator.js';
+import type { ReportOptions, RunningSimulator, StateReport } from '../../../simulation/simulator.js';
 import { SlidingWindowLimiter } from '../../../simulation/sliding-window.js';
 import { LeadSquaredEndpoints, VENDOR_FAULT, errorEnvelope, type LeadSquaredQuirks } from './endpoints.js';
 import { LeadSquaredStore, type StoredActivity, type StoredLead } from './store.js';
@@ -149,7 +149,7 @@ export async function startLeadSquaredSimulator(
     },
   });
 
-  function report({ requests = true }: ReportOptions = {}): SimulatorReport {
+  function report({ requests = true }: ReportOptions = {}): StateReport {
     const counts = store.counts();
     return {
       vendor: 'leadsquared',

@@ -22,7 +22,7 @@ export const contract: VendorContract = {
   url: (path) => new URL(path, BASE_URL),
   replay(exchange, answer) {
     return callFor(
-      new LeadSquaredClient({ accountName: 'acme', baseUrl: BASE_URL, ...KEYS, timeoutMs: 5_000, fetch: answer }),
+      new LeadSquaredClient({ accountName: 'acme', baseUrl: BASE_URL, ...KEYS, timeoutMs: 5_000, transport: answer }),
       exchange,
     );
   },

@@ -8,7 +8,7 @@ import { parseOptions, serveSimulator } from '../../../simulation/serve.js';
 import type { Endpoint, VendorProtocol } from '../../../simulation/pipeline.js';
 import { RequestLog } from '../../../simulation/request-log.js';
 import { SharedKeyTenant } from '../../../simulation/shared-tenant.js';
-import type { ReportOptions, RunningSimulator, SimulatorReport } from '../../../simulation/simulator.js';
+import type { ReportOptions, RunningSimulator, StateReport } from '../../../simulation/simulator.js';
 import { SlidingWindowLimiter, bindingWindow, type WindowUsage } from '../../../simulation/sliding-window.js';
 import { SmartLeadEndpoints, failure } from './endpoints.js';
 import { CampaignSeedSchema, type CampaignSeed } from './schemas.js';
@@ -231,7 +231,7 @@ export async function startSmartLeadSimulator(options: SmartLeadSimulatorOptions
     refusals.failures.message = message;
   }
 
-  function report({ requests = true }: ReportOptions = {}): SimulatorReport {
+  function report({ requests = true }: ReportOptions = {}): StateReport {
     const totals = store.totals();
     return {
       vendor: 'smartlead',

@@ -3,6 +3,7 @@ import { expect } from 'vitest';
 import type { SimulatedAnswer, VendorContract } from '../../../../test/contract/vendor-contract.js';
 import { parseConfig } from '../../../config/accounts.js';
 import type { CorpusExchange } from '../../corpus.js';
+import type { Transport } from '../../transport.js';
 import { BatchRefusedError, type RateLimitedError, type VendorError } from '../../errors.js';
 import { smartLead, smartLeadApi } from '../index.js';
 import type { CallResult, VendorRecord } from '../../types.js';
@@ -29,8 +30,8 @@ const LEADS_PAGE = /^\/campaigns\/(\d+)\/leads\?/;
 const ANALYTICS = /^\/campaigns\/(\d+)\/analytics$/;
 
 /** Sends the exchange's request through the client method that makes it. */
-async function replay(exchange: CorpusExchange, answer: typeof fetch): Promise<unknown> {
-  const options = { timeoutMs: 5_000, fetch: answer };
+async function replay(exchange: CorpusExchange, answer: Transport): Promise<unknown> {
+  const options = { timeoutMs: 5_000, transport: answer };
   const api = smartLeadApi(account, { apiKey: API_KEY }, options);
   const { method, path } = exchange.request;
   const campaign = (pattern: RegExp) => Number(pattern.exec(path)?.[1]);

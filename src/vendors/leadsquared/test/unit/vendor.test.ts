@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../../core/errors.js';
 import { BatchTooLargeError } from '../../../errors.js';
+import type { Transport, TransportRequest } from '../../../transport.js';
 import { leadSquared } from '../../index.js';
 import { VENDORS } from '../../../registry.js';
 import { LEADSQUARED_ACCOUNT, parsedAccount } from '../../../../../test/helpers/accounts.js';
@@ -9,13 +10,13 @@ import { LEADSQUARED_ACCOUNT, parsedAccount } from '../../../../../test/helpers/
 const account = parsedAccount('acme', LEADSQUARED_ACCOUNT);
 const credentials = { accessKey: 'u$AccessKey-1234', secretKey: 'SecretKey-5678' };
 
-function recordingFetch(body: unknown) {
-  const calls: { url: URL; init: RequestInit }[] = [];
-  const fake = async (url: URL, init: RequestInit) => {
-    calls.push({ url, init });
+function recordingTransport(body: unknown) {
+  const calls: TransportRequest[] = [];
+  const transport: Transport = async (request) => {
+    calls.push(request);
     return new Response(JSON.stringify(body), { status: 200 });
   };
-  return { calls, fetch: fake as typeof fetch };
+  return { calls, transport };
 }
 
 describe('leadSquared vendor', () => {
@@ -24,8 +25,8 @@ describe('leadSquared vendor', () => {
   });
 
   it('upserts one lead per call on the general lane, keys in headers and not in the URL', async () => {
-    const { calls, fetch } = recordingFetch({ Status: 'Success', Message: { Id: 'p-1', AffectedRows: 1 } });
-    const client = leadSquared.connect(account, credentials, { timeoutMs: 1000, fetch });
+    const { calls, transport } = recordingTransport({ Status: 'Success', Message: { Id: 'p-1', AffectedRows: 1 } });
+    const client = leadSquared.connect(account, credentials, { timeoutMs: 1000, transport });
 
     const result = await client.upsertLeads('general', [{ row: 3, email: 'a@x.co', fields: {} }], {});
 
@@ -33,15 +34,15 @@ describe('leadSquared vendor', () => {
     expect(calls[0]?.url.href).toBe(
       'https://api-us11.leadsquared.com/v2/LeadManagement.svc/Lead.CreateOrUpdate?postUpdatedLead=false',
     );
-    expect(calls[0]?.init.headers).toMatchObject({
+    expect(calls[0]?.headers).toMatchObject({
       'x-LSQ-AccessKey': credentials.accessKey,
       'x-LSQ-SecretKey': credentials.secretKey,
     });
   });
 
   it('refuses more than one lead on the general lane as a batch to split, before any call', async () => {
-    const { calls, fetch } = recordingFetch({});
-    const client = leadSquared.connect(account, credentials, { timeoutMs: 1000, fetch });
+    const { calls, transport } = recordingTransport({});
+    const client = leadSquared.connect(account, credentials, { timeoutMs: 1000, transport });
     const leads = [1, 2].map((row) => ({ row, email: `${row}@x.co`, fields: {} }));
 
     await expect(client.upsertLeads('general', leads, {})).rejects.toBeInstanceOf(BatchTooLargeError);
@@ -63,8 +64,8 @@ describe('leadSquared vendor', () => {
     const hit = JSON.parse(await readFile(new URL('../../corpus/lookup-hit.json', import.meta.url), 'utf8')) as {
       response: { body: unknown };
     };
-    const { calls, fetch } = recordingFetch(hit.response.body);
-    const reader = leadSquared.connect(account, credentials, { timeoutMs: 1000, fetch }).readLeads;
+    const { calls, transport } = recordingTransport(hit.response.body);
+    const reader = leadSquared.connect(account, credentials, { timeoutMs: 1000, transport }).readLeads;
     const lanes: (string | undefined)[] = [];
 
     const leads =
@@ -83,8 +84,8 @@ describe('leadSquared vendor', () => {
   });
 
   it('reads no lead back for an address LeadSquared does not know', async () => {
-    const { fetch } = recordingFetch([]);
-    const reader = leadSquared.connect(account, credentials, { timeoutMs: 1000, fetch }).readLeads;
+    const { transport } = recordingTransport([]);
+    const reader = leadSquared.connect(account, credentials, { timeoutMs: 1000, transport }).readLeads;
 
     const leads = reader?.by === 'email' ? await reader.read(['nobody@example.com'], (call) => call()) : undefined;
 

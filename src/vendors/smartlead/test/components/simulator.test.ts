@@ -15,6 +15,7 @@ import {
 } from '../../../errors.js';
 import { SmartLeadApi, smartLead, type SmartLeadLead } from '../../index.js';
 import type { VendorRecord, VendorClient } from '../../../types.js';
+import { keepAliveTransport, type Transport } from '../../../transport.js';
 import { failure } from '../../../../../test/helpers/failure.js';
 
 const API_KEY = 'sim-api-key-1';
@@ -68,14 +69,14 @@ describe('SmartLead simulator, driven by the real client', () => {
   it('passes the client behind a Cloudflare banning default agents, and says what to do when the agent is rewritten', async () => {
     const sim = await start({ bannedUserAgents: ['node', 'python-urllib', ''] });
     // A proxy between the worker and SmartLead that puts back an HTTP library's default agent.
-    const rewriting: typeof fetch = (input, init) =>
-      fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), 'user-agent': 'node' } });
+    const rewriting: Transport = (request) =>
+      keepAliveTransport({ ...request, headers: { ...request.headers, 'user-agent': 'node' } });
     const rewritten = new SmartLeadApi({
       baseUrl: sim.baseUrl,
       apiKey: API_KEY,
       timeoutMs: 5_000,
       label: 'sim',
-      fetch: rewriting,
+      transport: rewriting,
     });
 
     await vendorClientOf(sim).verify({ campaignId: CAMPAIGN });

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { AuthError, NotFoundError } from '../../../errors.js';
+import type { Transport, TransportRequest } from '../../../transport.js';
 import { VENDORS } from '../../../registry.js';
 import { smartLead } from '../../index.js';
 import { SMARTLEAD_ACCOUNT, parsedAccount } from '../../../../../test/helpers/accounts.js';
@@ -10,13 +11,13 @@ const account = parsedAccount('outbound', SMARTLEAD_ACCOUNT);
 const API_KEY = 'sl_key/with+chars-123456';
 const credentials = { apiKey: API_KEY };
 
-function fakeFetch(status: number, body: unknown, headers: Record<string, string> = {}) {
-  const calls: { url: URL; init: RequestInit }[] = [];
-  const fake = async (url: URL, init: RequestInit) => {
-    calls.push({ url, init });
+function fakeTransport(status: number, body: unknown, headers: Record<string, string> = {}) {
+  const calls: TransportRequest[] = [];
+  const transport: Transport = async (request) => {
+    calls.push(request);
     return new Response(typeof body === 'string' ? body : JSON.stringify(body), { status, headers });
   };
-  return { calls, fetch: fake as typeof fetch };
+  return { calls, transport };
 }
 
 describe('smartLead vendor', () => {
@@ -36,12 +37,12 @@ describe('smartLead vendor', () => {
   });
 
   it('adds leads in one call with api_key in the query, and returns outcomes and the quota', async () => {
-    const { calls, fetch } = fakeFetch(
+    const { calls, transport } = fakeTransport(
       200,
       { ok: true, upload_count: 2, total_leads: 2, invalid_emails: [] },
       { 'x-ratelimit-limit': '60', 'x-ratelimit-remaining': '59', 'x-ratelimit-reset': '1735732800' },
     );
-    const client = smartLead.connect(account, credentials, { timeoutMs: 1000, fetch });
+    const client = smartLead.connect(account, credentials, { timeoutMs: 1000, transport });
 
     const result = await client.upsertLeads(
       'general',
@@ -61,15 +62,15 @@ describe('smartLead vendor', () => {
     });
     expect(calls[0]?.url.pathname).toBe('/api/v1/campaigns/42/leads');
     expect(calls[0]?.url.searchParams.get('api_key')).toBe(API_KEY);
-    expect(JSON.parse(String(calls[0]?.init.body))).toEqual({
+    expect(JSON.parse(String(calls[0]?.body))).toEqual({
       lead_list: [{ email: 'ann@acme.com', custom_fields: { job_title: 'CEO' } }, { email: 'bob@acme.com' }],
       settings: { ignore_duplicate_leads_in_other_campaign: true },
     });
   });
 
   it('raises an AuthError without the key, even when SmartLead echoes it', async () => {
-    const { fetch } = fakeFetch(401, { message: `Invalid API Key ${API_KEY}` });
-    const client = smartLead.connect(account, credentials, { timeoutMs: 1000, fetch });
+    const { transport } = fakeTransport(401, { message: `Invalid API Key ${API_KEY}` });
+    const client = smartLead.connect(account, credentials, { timeoutMs: 1000, transport });
 
     const err = await failure(client.verify({ campaignId: 42 }));
 
@@ -79,30 +80,32 @@ describe('smartLead vendor', () => {
   });
 
   it('verifies by reading the campaign, and names a missing one', async () => {
-    const { calls, fetch } = fakeFetch(404, { error: 'Campaign not found' });
-    const client = smartLead.connect(account, credentials, { timeoutMs: 1000, fetch });
+    const { calls, transport } = fakeTransport(404, { error: 'Campaign not found' });
+    const client = smartLead.connect(account, credentials, { timeoutMs: 1000, transport });
 
     const err = await failure(client.verify({ campaignId: 77 }));
 
-    expect(calls[0]?.init.method).toBe('GET');
+    expect(calls[0]?.method).toBe('GET');
     expect(calls[0]?.url.pathname).toBe('/api/v1/campaigns/77');
     expect(err).toBeInstanceOf(NotFoundError);
     expect(err.message).toContain('campaign 77');
   });
 
   it("sends its own User-Agent, never an HTTP library's default", async () => {
-    const { calls, fetch } = fakeFetch(200, { id: 42, name: 'c', status: 'ACTIVE' });
-    const client = smartLead.connect(account, credentials, { timeoutMs: 1000, fetch });
+    const { calls, transport } = fakeTransport(200, { id: 42, name: 'c', status: 'ACTIVE' });
+    const client = smartLead.connect(account, credentials, { timeoutMs: 1000, transport });
 
     await client.verify({ campaignId: 42 });
 
-    const headers = new Headers(calls[0]?.init.headers);
+    const headers = new Headers(calls[0]?.headers);
     expect(headers.get('user-agent')).toMatch(/^leadsync\/\d+\.\d+\.\d+ /);
   });
 
   it("makes a lone lead SmartLead refuses that lead's reject, in SmartLead's words", async () => {
-    const { fetch } = fakeFetch(422, { error: { code: 'VALIDATION_ERROR', message: 'lead validation failed' } });
-    const client = smartLead.connect(account, credentials, { timeoutMs: 1000, fetch });
+    const { transport } = fakeTransport(422, {
+      error: { code: 'VALIDATION_ERROR', message: 'lead validation failed' },
+    });
+    const client = smartLead.connect(account, credentials, { timeoutMs: 1000, transport });
 
     const result = await client.upsertLeads('general', [{ row: 7, email: 'x@acme.com', fields: {} }], {
       campaignId: 42,
@@ -118,8 +121,8 @@ describe('smartLead vendor', () => {
   });
 
   it('rejects every row of an upload answered in a shape it cannot read, with the answer as the reason', async () => {
-    const { fetch } = fakeFetch(200, { status: 'queued' });
-    const client = smartLead.connect(account, credentials, { timeoutMs: 1000, fetch });
+    const { transport } = fakeTransport(200, { status: 'queued' });
+    const client = smartLead.connect(account, credentials, { timeoutMs: 1000, transport });
     const leads = [1, 2].map((row) => ({ row, email: `l${row}@acme.com`, fields: {} }));
 
     const result = await client.upsertLeads('general', leads, { campaignId: 42 });
@@ -134,7 +137,10 @@ describe('smartLead vendor', () => {
   });
 
   it('has only the general lane', async () => {
-    const client = smartLead.connect(account, credentials, { timeoutMs: 1000, fetch: fakeFetch(200, {}).fetch });
+    const client = smartLead.connect(account, credentials, {
+      timeoutMs: 1000,
+      transport: fakeTransport(200, {}).transport,
+    });
 
     await expect(client.upsertLeads('bulk', [], { campaignId: 1 })).rejects.toThrow(/only the general lane/);
   });
@@ -143,8 +149,8 @@ describe('smartLead vendor', () => {
     const page = JSON.parse(
       await readFile(new URL('../../corpus/campaign-leads-page.json', import.meta.url), 'utf8'),
     ) as { response: { body: unknown } };
-    const { calls, fetch } = fakeFetch(200, page.response.body);
-    const reader = smartLead.connect(account, credentials, { timeoutMs: 1000, fetch }).readLeads;
+    const { calls, transport } = fakeTransport(200, page.response.body);
+    const reader = smartLead.connect(account, credentials, { timeoutMs: 1000, transport }).readLeads;
 
     const read = reader?.by === 'list' ? await reader.read({ campaignId: 42 }, 0, (call) => call()) : undefined;
 
