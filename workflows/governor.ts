@@ -36,7 +36,9 @@ const EVENTS_PER_RUN = 8_000;
 
 export async function accountGovernor(raw: GovernorInput): Promise<void> {
   const input = parseArgument('governor input', GovernorInputSchema, raw);
-  const governor = AccountGovernor.start(input.carried, uuid4, (note) => logNote(input.account, note));
+  const governor = AccountGovernor.start(input.carried, uuid4, (note) => logNote(input.account, note), {
+    joinsSlots: input.joinsSlots ?? false,
+  });
   const eventsPerRun = input.eventsPerRun ?? EVENTS_PER_RUN;
 
   // `reserve` stays for workers older than `reserve-lanes`, during a rolling upgrade.

@@ -45,7 +45,8 @@ export function chunkRows(lane: LaneRun, terms: ChunkTerms): number {
   return lane.rowsPerCall * callsPerLaneChunk(lane, terms);
 }
 
-function rowsPerSecond(lane: LaneRun, share: number): number {
+/** The lane's rows per second at the sync's share. */
+export function rowsPerSecond(lane: LaneRun, share: number): number {
   return lane.callsPerSecond * share * lane.rowsPerCall;
 }
 

@@ -45,7 +45,8 @@ import { markLanded } from '../src/core/watermark.js';
 import { LeadsyncState } from '../src/core/search-attributes.js';
 import { chunkPriority } from './chunk-priority.js';
 import { LONG_CHUNK_SECONDS } from '../src/core/chunk-size.js';
-import { chunkRows, maxInFlight, scanWants, type ChunkTerms } from './lane-flow.js';
+import { LaneBacklog } from './lane-backlog.js';
+import { chunkRows, maxInFlight, rowsPerSecond, scanWants, type ChunkTerms } from './lane-flow.js';
 import { describeProgress } from './progress.js';
 import { RecentRate } from './recent-rate.js';
 import { carriedOn, countChunk, syncProgress, syncResult } from './sync-state.js';
@@ -72,6 +73,9 @@ const LONG_CHUNK_HEARTBEAT = '40 seconds';
 
 /** The source's last rows go to a lane of many rows a call in whole calls, in syncs started since this patch. */
 const WHOLE_TAIL_CALLS = 'tail-whole-calls';
+
+/** A chunk in flight counts for what it has left when the source's end is split, in syncs started since this patch. */
+const TAIL_BY_WHAT_IS_LEFT = 'tail-split-by-what-is-left';
 
 /** A chunk a pause stopped after it sent calls runs again told so, in syncs that resumed one since this patch. */
 const PAUSED_CHUNKS_SENT_BEFORE = 'paused-chunks-say-they-sent';
@@ -133,6 +137,7 @@ export class SyncRun {
   /** Set once prepared (or carried over from the previous run). */
   private sync: Carried | undefined;
   private readonly inFlight = new Map<LaneName, number>();
+  private readonly backlogs = new Map<LaneName, LaneBacklog>();
   private scanning = false;
   private cancelled = false;
   private paused = false;
@@ -296,10 +301,18 @@ export class SyncRun {
     return { share: this.request.share, span, wholeTailCalls: patched(WHOLE_TAIL_CALLS) };
   }
 
-  /** Rows the lane holds, pending or in flight (a chunk in flight counted as full). */
+  /** Rows the lane holds, pending or in flight (before the patch, a chunk in flight counted as full). */
   private queuedRows(sync: Carried, lane: LaneRun, terms: ChunkTerms): number {
     const pendingRows = sumOf(this.pending(sync, lane.lane).map((chunk) => chunk.rows));
-    return pendingRows + (this.inFlight.get(lane.lane) ?? 0) * chunkRows(lane, terms);
+    if (!patched(TAIL_BY_WHAT_IS_LEFT))
+      return pendingRows + (this.inFlight.get(lane.lane) ?? 0) * chunkRows(lane, terms);
+    return pendingRows + this.backlog(lane.lane).rowsLeft(rowsPerSecond(lane, terms.share), Date.now());
+  }
+
+  private backlog(lane: LaneName): LaneBacklog {
+    let backlog = this.backlogs.get(lane);
+    if (!backlog) this.backlogs.set(lane, (backlog = new LaneBacklog()));
+    return backlog;
   }
 
   private startChunks(sync: Carried, lane: LaneRun): void {
@@ -309,7 +322,12 @@ export class SyncRun {
       // The retry set's chunks are key ranges of the row store: they move no mark of the source.
       const retry = sync.retrying === true;
       this.inFlight.set(lane.lane, (this.inFlight.get(lane.lane) ?? 0) + 1);
-      const done = () => this.inFlight.set(lane.lane, (this.inFlight.get(lane.lane) ?? 1) - 1);
+      const backlog = this.backlog(lane.lane);
+      backlog.start(chunk.rows, Date.now());
+      const done = () => {
+        this.inFlight.set(lane.lane, (this.inFlight.get(lane.lane) ?? 1) - 1);
+        backlog.end(chunk.rows, rowsPerSecond(lane, this.request.share), Date.now());
+      };
       void this.pushChunk(sync, lane, chunk, { retry, sentBefore: sentBefore === true }).then(
         (result) => {
           done();

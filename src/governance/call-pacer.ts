@@ -154,7 +154,7 @@ export class CallPacer {
           startWorkflowOperation: new WithStartWorkflowOperation(GOVERNOR_WORKFLOW_TYPE, {
             workflowId: governorWorkflowId(account.name),
             taskQueue: this.taskQueue,
-            args: [{ account: account.name, eventsPerRun: GOVERNOR_EVENTS_PER_RUN }],
+            args: [{ account: account.name, eventsPerRun: GOVERNOR_EVENTS_PER_RUN, joinsSlots: true }],
             workflowIdConflictPolicy: 'USE_EXISTING',
             staticSummary: `Rate governor of ${account.vendor} account ${account.name}`,
           }),

@@ -153,7 +153,7 @@ export class CoalescedReservations {
  * When to ask again for the parts left out: the latest of their retry times that is still before every part's
  * `askBy`, so that as many parts as can be are asked for in one update and none asks after its first slot.
  */
-function nextAskAt(asks: readonly { retryAt: number; askBy: number }[]): number {
+export function nextAskAt(asks: readonly { retryAt: number; askBy: number }[]): number {
   const askBy = Math.min(...asks.map((ask) => ask.askBy));
   return Math.max(...asks.map((ask) => ask.retryAt).filter((retryAt) => retryAt <= askBy));
 }

@@ -6,14 +6,20 @@ import { reserveRequest } from '../../src/governance/call-pacer.js';
 import { LEADSQUARED_ACCOUNT, parsedAccount } from '../helpers/accounts.js';
 import type { Priority } from '../../src/core/priority.js';
 import { HIGH_HOLD_MS } from '../../src/core/governor/horizon.js';
+import { nextAskAt } from '../../src/governance/coalesced-reservations.js';
 
 const account = parsedAccount('acme', { ...LEADSQUARED_ACCOUNT, plan: 'enterprise', pacing: { marginMs: 200 } });
 const T0 = 1_800_000_000_000;
 
 /** A governor whose grant tokens count up, as uuid4 would hand out distinct ones. */
-function governor(): AccountGovernor {
+function governor(options?: { joinsSlots?: boolean }): AccountGovernor {
   let tokens = 0;
-  return AccountGovernor.start(undefined, () => `00000000-0000-4000-8000-${String(++tokens).padStart(12, '0')}`);
+  return AccountGovernor.start(
+    undefined,
+    () => `00000000-0000-4000-8000-${String(++tokens).padStart(12, '0')}`,
+    undefined,
+    options,
+  );
 }
 
 const general = (calls: number): ReserveRequest => reserveRequest(account, 'general', calls);
@@ -115,19 +121,18 @@ describe('the account governor granting by priority', () => {
     const hot = g.reserve(at(10, 'high'), T0 + 100);
     const backfillOnTime = g.reserve(at(72, 'normal'), T0 + 5_200 - 1_300);
     const heldUntil = T0 + 5_200 + HIGH_HOLD_MS;
-    const backfillYielding = g.reserve(at(72, 'normal'), heldUntil - 325);
+    const backfillYielding = g.reserve(at(72, 'normal'), backfillOnTime.retryAt!);
 
     expect(hot.slots).toEqual(Array<number>(10).fill(T0 + 5_200));
     expect(hot.retryAt).toBeUndefined();
     // While the high sync asks, the normal one holds only slots a sixteenth of a window away, and none within five
     // seconds of the high one's last: its next calls (the chunk after its check, on either lane) find room. Then the
-    // normal one takes what the high one left of its window, and the next window's room as its slots leave it.
+    // normal one takes what the high one left of its window, joined to the room the high one's slots leave 200 ms
+    // later: one burst.
     expect(backfillOnTime.slots).toEqual([]);
-    expect(backfillOnTime.retryAt).toBe(heldUntil - 325);
-    expect(backfillYielding.slots).toEqual([
-      ...Array<number>(14).fill(heldUntil),
-      ...Array<number>(10).fill(T0 + 5_200 + 5_200),
-    ]);
+    expect(backfillOnTime.retryAt).toBe(T0 + 5_200 + 5_200 - 325);
+    expect(backfillYielding.slots).toEqual(Array<number>(24).fill(T0 + 5_200 + 5_200));
+    expect(Math.min(...backfillYielding.slots)).toBeGreaterThanOrEqual(heldUntil);
     expect(backfillYielding.retryAt).toBeGreaterThan(heldUntil);
   });
 
@@ -165,12 +170,38 @@ describe('the account governor granting by priority', () => {
     const unchanged = structuredClone(g.view().ledgers);
     const asked = g.reserve(at(30, 'normal'), next.retryAt!);
 
-    // A lone slot comes free at T0 + 5,200, the burst of 23 at T0 + 5,700: one update takes all 24.
+    // A lone slot comes free at T0 + 5,200, the burst of 23 at T0 + 5,700: one update takes all 24, the lone one
+    // joined to the burst.
     expect(next.slots).toEqual([]);
     expect(next.retryAt).toBe(T0 + 5_700 - 1_300);
-    expect(next.askBy).toBe(T0 + 5_200 - ASK_LEAD_MS);
+    expect(next.askBy).toBe(T0 + 5_700 - ASK_LEAD_MS);
     expect(unchanged).toEqual(ledgers);
-    expect(asked.slots).toEqual([T0 + 5_200, ...Array<number>(23).fill(T0 + 5_700)]);
+    expect(asked.slots).toEqual(Array<number>(24).fill(T0 + 5_700));
+  });
+
+  it('merges the moments a sync started its calls at into one burst a window: one update a window serves both lanes', () => {
+    // A sync's check call, its first bulk call and its first burst of single calls go out at three moments, as its
+    // activities start; a sliding window then frees room at each of them in every window after. Both lanes then ask
+    // all along, each time at the moment the coalescing worker would (nextAskAt of the answers' retry times).
+    const updatesPerWindow = (g: AccountGovernor) => {
+      g.reserve(at(1, 'normal'), T0);
+      g.reserveLanes([reserveRequest(account, 'bulk', 3, 1, 'normal')], T0 + 400);
+      const updates: number[] = [];
+      for (let now = T0 + 1_700; now < T0 + 12 * 5_200;) {
+        const answers = g.reserveLanes([at(100, 'normal'), reserveRequest(account, 'bulk', 10, 1, 'normal')], now);
+        updates.push(now);
+        now = nextAskAt(answers.map(({ retryAt, askBy }) => ({ retryAt: retryAt!, askBy: askBy! })));
+      }
+      const steady = updates.filter((t) => t >= T0 + 4 * 5_200);
+      return { perWindow: steady.length / 8, slots: generalSlots(g) };
+    };
+
+    const joined = updatesPerWindow(governor());
+    const earliest = updatesPerWindow(governor({ joinsSlots: false }));
+
+    expect(joined.perWindow).toBe(1);
+    expect(earliest.perWindow).toBe(2);
+    expect(new Set(joined.slots.filter((t) => t >= T0 + 4 * 5_200)).size).toBeLessThanOrEqual(9);
   });
 
   it('lets a low reservation alone run as a normal one, and beside a normal one at its whole share take nothing', () => {

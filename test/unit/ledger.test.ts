@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   earliestSlot,
   emptyLedger,
+  joinedSlot,
   moveSlot,
   pacedWindows,
   pause,
@@ -179,5 +180,32 @@ describe('ledger', () => {
     expect(slotsIn(ledger, 0, 2_000)).toBe(3);
     expect(slotsIn(ledger, -1, 3_000)).toBe(5);
     expect(slotsIn(ledger, 3_000, 9_000)).toBe(0);
+  });
+});
+
+describe('a slot joining the room freeing after it', () => {
+  const general = () => ({ ledger: emptyLedger(), windows: pacedWindows([{ limit: 25, seconds: 5 }], 200) });
+
+  it('waits for the room that frees latest within its bound, so the calls after go together', () => {
+    const lane = general();
+    reserveMany([lane], 1, 0);
+    reserveMany([lane], 23, 500);
+
+    // A lone call's room frees at 5,200 and the burst's at 5,700: a call that may wait a quarter window goes at 5,700.
+    expect(earliestSlot([lane], 5_200)).toBe(5_200);
+    expect(joinedSlot([lane], 5_200, 5_200 + 1_300)).toBe(5_700);
+  });
+
+  it('stays at its earliest when no room frees within its bound, or none would take the call', () => {
+    const lane = general();
+    reserveMany([lane], 1, 0);
+    reserveMany([lane], 23, 2_000);
+    const full = { ledger: emptyLedger(), windows: pacedWindows([{ limit: 1, seconds: 5 }], 200) };
+    reserveMany([full], 1, 5_000);
+
+    // The burst's room frees at 7,200: beyond a bound of 1,300 from 5,200.
+    expect(joinedSlot([lane], 5_200, 6_500)).toBe(5_200);
+    // Room frees in the first ledger at 7,200, but the second holds a call there for its whole window.
+    expect(joinedSlot([lane, full], 5_200, 7_500)).toBe(5_200);
   });
 });

@@ -3,6 +3,7 @@ import { aboveLow, leftToLow, noteWanted, reachOf } from './horizon.js';
 import {
   earliestSlot,
   emptyLedger,
+  joinedSlot,
   moveSlot,
   pacedWindows,
   pause,
@@ -50,13 +51,19 @@ export class AccountGovernor {
     private readonly state: GovernorState,
     private readonly newToken: () => string,
     private readonly note: (note: GovernorNote) => void,
+    private readonly joinsSlots: boolean,
   ) {}
 
-  /** `note` hears each decision an operator may want to see in the log: a window cut or restored, a lane paused. */
+  /**
+   * `note` hears each decision an operator may want to see in the log: a window cut or restored, a lane paused.
+   * `joinsSlots: false` grants every slot at its earliest, as governors did before slots joined the room freeing
+   * just after them: a run that started so replays so.
+   */
   static start(
     carried: GovernorState | undefined,
     newToken: () => string,
     note: (note: GovernorNote) => void = () => {},
+    { joinsSlots = true }: { joinsSlots?: boolean } = {},
   ): AccountGovernor {
     const fresh: GovernorState = {
       ledgers: {},
@@ -66,7 +73,7 @@ export class AccountGovernor {
       rateLimitReports: 0,
       quotaReports: 0,
     };
-    return new AccountGovernor({ ...fresh, ...carried }, newToken, note);
+    return new AccountGovernor({ ...fresh, ...carried }, newToken, note, joinsSlots);
   }
 
   /** Reservations granted so far, over every run of the governor: the workflow ends when this stops moving. */
@@ -106,22 +113,24 @@ export class AccountGovernor {
     this.noteChanges(before);
     const wanted = (this.state.wanted ??= {});
     const reach = reachOf(request.priority, ledgers[0]!.windows, wanted, now);
+    const joinMs = this.joinsSlots ? reach.joinMs : 0;
     const called = request.spends[0]!;
     const slots: number[] = [];
     const headroom: WindowHeadroom[][] = [];
     let retryAt: number | undefined;
     let askBy: number | undefined;
     for (let i = 0; i < request.calls; i++) {
-      const at = earliestSlot(ledgers, reach.notBefore);
-      if (!Number.isFinite(at)) {
+      const earliest = earliestSlot(ledgers, reach.notBefore);
+      if (!Number.isFinite(earliest)) {
         // Low, beside a sync whose share leaves it nothing: until the sync stops asking.
         retryAt = aboveLow(wanted, shortestSpan(ledgers), now)?.until ?? now + shortestSpan(ledgers);
         break;
       }
-      if (at > now + reach.horizonMs) {
-        ({ retryAt, askBy } = nextAsk(ledgers, at, reach.horizonMs, request.calls - i, now));
+      if (earliest > now + reach.horizonMs) {
+        ({ retryAt, askBy } = nextAsk(ledgers, earliest, reach.horizonMs, joinMs, request.calls - i, now));
         break;
       }
+      const at = joinedSlot(ledgers, earliest, Math.min(earliest + joinMs, now + reach.horizonMs));
       recordSlot(ledgers, at, now);
       slots.push(at);
       headroom.push(
@@ -340,28 +349,31 @@ function shareOf(windows: Window[], share: number): Window[] {
 export const ASK_LEAD_MS = 500;
 
 /**
- * When to ask again for `calls` left out, the first of them at `first`: as late as lets the next answer take the slots
- * that come close after it (a LeadSquared window's calls come free as a burst, often beside a lone call freed a
- * moment before), so that they are granted in one update, not one each; and `askBy`, the latest time that still asks
- * before `first`. The slots after the first are found by recording them and giving them back: the ledgers are left
- * as they were.
+ * When to ask again for `calls` left out, the first of them at `first` (before it joins the room freeing after it): as
+ * late as lets the next answer take the slots that come close after it (a LeadSquared window's calls come free as a
+ * burst, often beside a lone call freed a moment before), so that they are granted in one update, not one each; and
+ * `askBy`, the latest time that still asks before the first slot. The slots are found as the answer will grant them,
+ * joined, by recording them and giving them back: the ledgers are left as they were.
  */
 function nextAsk(
   ledgers: { ledger: Ledger; windows: PacedWindow[] }[],
   first: number,
   horizonMs: number,
+  joinMs: number,
   calls: number,
   now: number,
 ): { retryAt: number; askBy: number } {
   const lead = Math.min(ASK_LEAD_MS, horizonMs / 2);
-  const group = [first];
-  recordSlot(ledgers, first, now);
+  const slotFrom = (earliest: number) => joinedSlot(ledgers, earliest, earliest + joinMs);
+  const start = slotFrom(first);
+  const group = [start];
+  recordSlot(ledgers, start, now);
   while (group.length < calls) {
-    const at = earliestSlot(ledgers, first);
-    if (at > first + horizonMs - lead) break;
+    const at = slotFrom(earliestSlot(ledgers, first));
+    if (at > start + horizonMs - lead) break;
     recordSlot(ledgers, at, now);
     group.push(at);
   }
   for (const at of group) for (const { ledger } of ledgers) releaseSlot(ledger, at);
-  return { retryAt: group[group.length - 1]! - horizonMs, askBy: first - lead };
+  return { retryAt: Math.max(...group) - horizonMs, askBy: Math.min(...group) - lead };
 }

@@ -51,6 +51,8 @@ const ABOVE: Record<Priority, readonly ('high' | 'normal')[]> = {
 export interface Reach {
   notBefore: number;
   horizonMs: number;
+  /** How long a slot may wait for the room freeing after it, to go with those calls (ledger.ts, joinedSlot). */
+  joinMs: number;
 }
 
 export function reachOf(
@@ -59,11 +61,15 @@ export function reachOf(
   wanted: Wanted,
   now: number,
 ): Reach {
-  if (priority === undefined || priority === 'high') return { notBefore: now, horizonMs: Infinity };
+  if (priority === undefined || priority === 'high') return { notBefore: now, horizonMs: Infinity, joinMs: 0 };
   const shortest = Math.min(...windows.map((w) => w.spanMs));
   const horizon = Math.max(MIN_HORIZON_MS, shortest / 4);
   const yields = priority === 'low' || ABOVE[priority].some((above) => now - (wanted[above] ?? -Infinity) < shortest);
-  return { notBefore: Math.max(now, wanted.heldUntil ?? 0), horizonMs: yields ? horizon / 4 : horizon };
+  return {
+    notBefore: Math.max(now, wanted.heldUntil ?? 0),
+    horizonMs: yields ? horizon / 4 : horizon,
+    joinMs: shortest / 4,
+  };
 }
 
 /**

@@ -68,6 +68,33 @@ export function earliestSlot(
 }
 
 /**
+ * The latest time in (at, latest] at which room frees in a window of one of the ledgers and a call still fits, or `at`
+ * when there is none. A sliding window keeps the rhythm its calls went at: every call's room frees a span later, where
+ * the next call takes it. Calls that went at different moments (a sync's first check, its first bulk call, the first
+ * burst of single calls) so go at those moments in every window after, and a reservation that reaches one moment does
+ * not reach the next: an update per moment and window. A call that waits for the room freeing just after its own joins
+ * that moment for good, at the cost of that wait once.
+ */
+export function joinedSlot(
+  ledgers: readonly { ledger: Ledger; windows: readonly PacedWindow[] }[],
+  at: number,
+  latest: number,
+): number {
+  const freeing = new Set<number>();
+  for (const { ledger, windows } of ledgers) {
+    for (const { spanMs } of windows) {
+      for (let i = firstAfter(ledger.slots, at - spanMs); i < ledger.slots.length; i++) {
+        const frees = ledger.slots[i]! + spanMs;
+        if (frees > latest) break;
+        freeing.add(frees);
+      }
+    }
+  }
+  for (const t of [...freeing].sort((a, b) => b - a)) if (earliestSlot(ledgers, t) === t) return t;
+  return at;
+}
+
+/**
  * A call at t breaks a window of limit k when some k consecutive slots and t all fit in less than the span; the
  * earliest fix is to wait until the first of those slots has left the window. Groups are visited oldest first,
  * and t only moves past a group's first slot, so no group already passed can conflict again. Only groups starting

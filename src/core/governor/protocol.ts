@@ -106,6 +106,11 @@ export const GovernorInputSchema = z
      * more often.
      */
     eventsPerRun: z.number().int().min(20).max(8_000).optional(),
+    /**
+     * Slots join the room freeing just after them (AccountGovernor.start); absent, as in governors started before
+     * workers set it, every slot goes at its earliest. An input, as eventsPerRun: a run replays with the grants it made.
+     */
+    joinsSlots: z.boolean().optional(),
   })
   .strict();
 
