@@ -1,9 +1,8 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { build, COMPILED_CLI, compiledTreeState, PACKAGE_ROOT } from '../bin/compiled-tree.js';
+import { COMPILED_CLI, ensureBuilt, PACKAGE_ROOT } from '../bin/compiled-tree.js';
 import type { TemporalEndpoint } from '../tools/temporal/dev-server.js';
 
 export interface WorkerProcess {
@@ -27,13 +26,9 @@ export interface WorkerProcessOptions {
  * bin/compiled-tree.js): the benches measure what a deployment runs, not tsx's loader beside it (about 34 MB).
  */
 export function compiledCli(): string {
-  const tree = compiledTreeState();
-  if (!tree.compiled) {
-    process.stderr.write(`bench: building dist/ first (${tree.reason})\n`);
-    build();
-  }
+  const cli = ensureBuilt((reason) => process.stderr.write(`bench: building dist/ first (${reason})\n`));
   process.stderr.write(`bench: the worker runs the compiled CLI, node ${COMPILED_CLI}\n`);
-  return join(PACKAGE_ROOT, COMPILED_CLI);
+  return cli;
 }
 
 /**

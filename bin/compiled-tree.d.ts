@@ -3,5 +3,8 @@ export declare const PACKAGE_ROOT: string;
 export declare const DIST: string;
 export declare const SOURCE_CLI: string;
 export declare const COMPILED_CLI: string;
-export declare function compiledTreeState(): { compiled: true } | { compiled: false; stale?: true; reason: string };
+export declare function compiledTreeState(
+  root?: string,
+): { compiled: true } | { compiled: false; stale?: true; reason: string };
 export declare function build(): void;
+export declare function ensureBuilt(onBuild?: (reason: string) => void): string;

@@ -21,7 +21,7 @@ const SOURCE_FILES = ['package.json', 'tsconfig.json', 'tsconfig.build.json'];
 const COPIED = ['src/temporal/keyed-converters.cjs'];
 
 /** The source file changed last and its time, of the files a build reads. */
-function newestSource() {
+function newestSource(root) {
   let newest = { path: SOURCE_FILES[0], mtimeMs: 0 };
   const visit = (path) => {
     const stat = statSync(path, { throwIfNoEntry: false });
@@ -32,7 +32,7 @@ function newestSource() {
       newest = { path, mtimeMs: stat.mtimeMs };
     }
   };
-  for (const entry of [...SOURCE_DIRECTORIES, ...SOURCE_FILES]) visit(join(PACKAGE_ROOT, entry));
+  for (const entry of [...SOURCE_DIRECTORIES, ...SOURCE_FILES]) visit(join(root, entry));
   return newest;
 }
 
@@ -40,16 +40,16 @@ function newestSource() {
  * Whether dist/ can run: `{ compiled: true }` when it was built after every source file changed (or the sources are
  * not there, as in the Docker image), else `{ compiled: false, reason }`, the reason naming what is missing or newer.
  */
-export function compiledTreeState() {
-  const built = statSync(join(PACKAGE_ROOT, COMPILED_CLI), { throwIfNoEntry: false });
+export function compiledTreeState(root = PACKAGE_ROOT) {
+  const built = statSync(join(root, COMPILED_CLI), { throwIfNoEntry: false });
   if (!built) return { compiled: false, reason: `${COMPILED_CLI} is not built` };
-  if (!existsSync(join(PACKAGE_ROOT, SOURCE_CLI))) return { compiled: true };
-  const newest = newestSource();
+  if (!existsSync(join(root, SOURCE_CLI))) return { compiled: true };
+  const newest = newestSource(root);
   if (newest.mtimeMs > built.mtimeMs) {
     return {
       compiled: false,
       stale: true,
-      reason: `${relative(PACKAGE_ROOT, newest.path)} changed after the last \`npm run build\``,
+      reason: `${relative(root, newest.path)} changed after the last \`npm run build\``,
     };
   }
   return { compiled: true };
@@ -69,6 +69,16 @@ export function build() {
     throw new Error(`tsc -p tsconfig.build.json exited ${result.status}`);
   }
   for (const file of COPIED) copyFileSync(join(PACKAGE_ROOT, file), join(DIST, file));
+}
+
+/** The compiled CLI's path, built first unless it is fresh; `onBuild` hears why it builds, before it does. */
+export function ensureBuilt(onBuild = () => {}) {
+  const tree = compiledTreeState();
+  if (!tree.compiled) {
+    onBuild(tree.reason);
+    build();
+  }
+  return join(PACKAGE_ROOT, COMPILED_CLI);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv[2] === 'build') build();
