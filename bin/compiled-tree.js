@@ -14,9 +14,9 @@ export const DIST = join(PACKAGE_ROOT, 'dist');
 export const SOURCE_CLI = 'src/cli/main.ts';
 export const COMPILED_CLI = 'dist/src/cli/main.js';
 
-/** What the build compiles (tsconfig.build.json's include) and what it reads besides. */
+/** What the build compiles (tsconfig.build.json's include) and what it reads besides, this file (the build) included. */
 const SOURCE_DIRECTORIES = ['src', 'workflows', 'activities', 'tools'];
-const SOURCE_FILES = ['package.json', 'tsconfig.json', 'tsconfig.build.json'];
+const SOURCE_FILES = ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'bin/compiled-tree.js'];
 /** Files tsc does not emit and the code loads by path beside its modules (the SDK require()s the keyed converters). */
 const COPIED = ['src/temporal/keyed-converters.cjs'];
 

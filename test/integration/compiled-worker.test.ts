@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt } from '../../bin/compiled-tree.js';
@@ -45,7 +46,7 @@ describe("the compiled worker (`npm run build`, the Dockerfile's entry point)", 
     await setup?.simulator.stop();
   });
 
-  it('runs from dist/ without tsx and syncs, its workflows bundled from the compiled JavaScript', async () => {
+  it('runs from dist/ and syncs, its workflows bundled from the compiled JavaScript with the keyed converters', async () => {
     const rows = leadRows(20);
     const file = await writeCsv(setup.directory, 'leads.csv', LEAD_HEADER, csvLines(rows));
     const client = new Client({
@@ -58,7 +59,11 @@ describe("the compiled worker (`npm run build`, the Dockerfile's entry point)", 
       { account: setup.accountName, source: { kind: 'csv', path: file } },
       { taskQueue: setup.taskQueue },
     );
-    const result = await handle.result();
+    // A compiled tree missing a file the worker loads by path stops the worker at start: fail then, with its log.
+    const died = once(worker!, 'exit').then(([code]) => {
+      throw new Error(`the compiled worker exited (${String(code)}):\n${logged.join('')}`);
+    });
+    const result = await Promise.race([handle.result(), died]);
 
     expect(result.accepted, logged.join('')).toBe(20);
     expect(setup.simulator.leads().map((lead) => lead.email)).toEqual(
