@@ -1,10 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startSync } from '../src/api/syncs.js';
 import { formatTable } from '../src/cli/table.js';
@@ -19,6 +16,7 @@ import { writeLeadsCsv, type BenchTemporal } from './harness.js';
 import { processUsage } from './process-usage.js';
 import { actionsPerThousandRows, totalActions, type ActionCounts } from './temporal-actions.js';
 import { shareOfWindow } from './windows.js';
+import { startWorkerProcess, type WorkerProcess } from './worker-process.js';
 
 /** Every account is on LeadSquared Enterprise: the plan the rate claims are made on. */
 const PLAN = LEADSQUARED_PLANS.enterprise!;
@@ -69,7 +67,7 @@ export async function benchAccounts(temporal: BenchTemporal, options: AccountsOp
   const rowsPerAccount = Math.ceil(MAX_ROWS_PER_SECOND * options.seconds);
   const [accessKey, secretKey] = [randomBytes(8).toString('hex'), randomBytes(8).toString('hex')];
   const simulators: RunningLeadSquaredSimulator[] = [];
-  let worker: ChildProcess | undefined;
+  let worker: WorkerProcess | undefined;
   try {
     for (let i = 0; i < options.syncing; i++) {
       simulators.push(await startLeadSquaredSimulator({ plan: PLAN.name, accessKey, secretKey }));
@@ -100,27 +98,18 @@ export async function benchAccounts(temporal: BenchTemporal, options: AccountsOp
     );
 
     const taskQueue = `bench-accounts-${randomBytes(3).toString('hex')}`;
-    const startedMs = Date.now();
-    worker = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli/main.ts', 'worker', '--config', configPath, '--task-queue', taskQueue],
-      {
-        env: {
-          ...process.env,
-          TEMPORAL_ADDRESS: temporal.endpoint.address,
-          TEMPORAL_NAMESPACE: temporal.endpoint.namespace,
-          BENCH_LSQ_ACCESS_KEY: accessKey,
-          BENCH_LSQ_SECRET_KEY: secretKey,
-        },
-        stdio: ['ignore', 'ignore', 'pipe'],
-      },
+    worker = await startWorkerProcess(
+      temporal.endpoint,
+      configPath,
+      taskQueue,
+      { BENCH_LSQ_ACCESS_KEY: accessKey, BENCH_LSQ_SECRET_KEY: secretKey },
+      { started: (lines) => laneQueuesOnceStarted(lines) !== undefined },
     );
-    const laneQueues = await laneQueuesOnceStarted(worker);
-    const startSeconds = (Date.now() - startedMs) / 1000;
-    worker.stderr!.resume();
+    const laneQueues = laneQueuesOnceStarted(worker.startLines)!;
+    const startSeconds = worker.startSeconds;
     // Let the pollers settle before the idle reading.
     await sleep(10_000);
-    const idle = await processUsage(worker.pid!);
+    const idle = await processUsage(worker.pid);
 
     const files = await Promise.all(
       simulators.map((_, i) => writeLeadsCsv(rowsPerAccount, `${name(i)}-${randomBytes(2).toString('hex')}`)),
@@ -129,11 +118,11 @@ export async function benchAccounts(temporal: BenchTemporal, options: AccountsOp
     let running = true;
     const sampling = (async () => {
       while (running) {
-        peakRssMb = Math.max(peakRssMb, (await processUsage(worker!.pid!)).rssMb);
+        peakRssMb = Math.max(peakRssMb, (await processUsage(worker!.pid)).rssMb);
         await sleep(1_000);
       }
     })();
-    const before = await processUsage(worker.pid!);
+    const before = await processUsage(worker.pid);
     const firstStartMs = Date.now();
     const { value: results, actions } = await temporal.withActions(async () => {
       const handles = await Promise.all(
@@ -146,7 +135,7 @@ export async function benchAccounts(temporal: BenchTemporal, options: AccountsOp
     const wallSeconds = (Date.now() - firstStartMs) / 1000;
     running = false;
     await sampling;
-    const after = await processUsage(worker.pid!);
+    const after = await processUsage(worker.pid);
 
     const short = results.findIndex((result) => result.accepted !== rowsPerAccount);
     if (short >= 0) throw new Error(`${name(short)}: ${results[short]!.accepted} of ${rowsPerAccount} rows accepted`);
@@ -180,28 +169,23 @@ export async function benchAccounts(temporal: BenchTemporal, options: AccountsOp
       rowShares: results.map((result) => rowsPerAccount / result.seconds / MAX_ROWS_PER_SECOND),
     };
   } finally {
-    if (worker && worker.exitCode === null) {
-      const exited = once(worker, 'exit');
-      worker.kill('SIGTERM');
-      await Promise.race([exited, sleep(30_000).then(() => worker!.kill('SIGKILL'))]);
-    }
+    await worker?.stop();
     await Promise.all(simulators.map((simulator) => simulator.stop()));
   }
 }
 
-/** Waits for the worker's log lines saying every Worker is created, and returns the activity queues it polls. */
-async function laneQueuesOnceStarted(worker: ChildProcess): Promise<string[]> {
-  const lines: string[] = [];
+/**
+ * The activity queues the worker polls once its log lines say every Worker is created ("task queues: <layout>" with
+ * the number of lanes, then one "polling lane" line each), undefined before.
+ */
+function laneQueuesOnceStarted(lines: readonly string[]): string[] | undefined {
   let lanes: number | undefined;
   const queues: string[] = [];
-  for await (const line of createInterface({ input: worker.stderr! })) {
-    lines.push(line);
-    // "task queues: <layout>" with the number of lanes, then one "polling lane" line each.
+  for (const line of lines) {
     if (line.includes('"task queues: ')) lanes = (JSON.parse(line) as { lanes: number }).lanes;
     if (line.includes('"polling lane"')) queues.push((JSON.parse(line) as { taskQueue: string }).taskQueue);
-    if (lanes !== undefined && queues.length === lanes) return queues;
   }
-  throw new Error(`the worker ended before it started:\n${lines.slice(-20).join('\n')}`);
+  return lanes !== undefined && queues.length === lanes ? queues : undefined;
 }
 
 export function accountsTable(runs: readonly AccountsRun[]): string {

@@ -1,17 +1,15 @@
 // What an idle `leadsync worker` costs with many accounts configured, per task-queue mode: `npx tsx
 // bench/idle-worker.ts [--accounts N] [--mode shared|per-account] [--idle-seconds S]`. On a dev server of its own; the
 // accounts point at a closed loopback port, as nothing syncs.
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { TaskQueueModeSchema } from '../src/core/task-queues.js';
 import { startDevServer } from '../tools/temporal/dev-server.js';
 import { processUsage as usage } from './process-usage.js';
+import { startWorkerProcess } from './worker-process.js';
 
 const { values } = parseArgs({
   options: {
@@ -43,33 +41,11 @@ try {
       worker: { taskQueues: mode },
     }),
   );
-  const startedMs = Date.now();
-  const worker = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'src/cli/main.ts', 'worker', '--config', configPath, '--task-queue', 'bench-idle'],
-    {
-      env: {
-        ...process.env,
-        TEMPORAL_ADDRESS: server.address,
-        BENCH_LSQ_ACCESS_KEY: 'u$bench',
-        BENCH_LSQ_SECRET_KEY: 'bench',
-      },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    },
-  );
-  let modeLine = '';
-  const lines: string[] = [];
-  for await (const line of createInterface({ input: worker.stderr! })) {
-    // Logged once every Worker is created, just before they start polling.
-    if (line.includes('"task queues: ')) {
-      modeLine = line;
-      break;
-    }
-    lines.push(line);
-  }
-  if (!modeLine) throw new Error(`the worker ended before it started:\n${lines.slice(-20).join('\n')}`);
-  const startSeconds = (Date.now() - startedMs) / 1000;
-  worker.stderr!.resume();
+  const worker = await startWorkerProcess(server, configPath, 'bench-idle', {
+    BENCH_LSQ_ACCESS_KEY: 'u$bench',
+    BENCH_LSQ_SECRET_KEY: 'bench',
+  });
+  const modeLine = worker.startLines.at(-1)!;
   const before = await usage(worker.pid!);
   let peakRssMb = before.rssMb;
   for (let waited = 0; waited < idleSeconds; waited++) {
@@ -79,15 +55,13 @@ try {
   const after = await usage(worker.pid!);
   const refusedPolls =
     (await readFile(server.logFile, 'utf8')).split('namespace concurrent poller limit exceeded').length - 1;
-  const exited = once(worker, 'exit');
-  worker.kill('SIGTERM');
-  await Promise.race([exited, sleep(30_000).then(() => worker.kill('SIGKILL'))]);
+  await worker.stop();
   console.log(modeLine);
   console.log(
     JSON.stringify({
       mode,
       accounts,
-      startSeconds: Number(startSeconds.toFixed(1)),
+      startSeconds: Number(worker.startSeconds.toFixed(1)),
       idleSeconds,
       rssMb: Math.round(after.rssMb),
       peakRssMb: Math.round(peakRssMb),

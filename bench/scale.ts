@@ -109,7 +109,7 @@ export async function benchScale(
         BENCH_SCALE_AK: simulator.accessKey,
         BENCH_SCALE_SK: simulator.secretKey,
       },
-      workerNodeOptions,
+      { nodeOptions: workerNodeOptions },
     );
     let peakRss = 0;
     let peakRssFirstTenth = 0;

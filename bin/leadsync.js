@@ -1,15 +1,12 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx, so `npx leadsync` works from a checkout without a build step.
+// Runs the compiled CLI (dist/, `npm run build`) when it is built after the last change to the sources, else the
+// TypeScript through tsx, so `npx leadsync` works from a checkout without a build step (compiled-tree.js has the rule).
 import { spawnSync } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { COMPILED_CLI, PACKAGE_ROOT, SOURCE_CLI, compiledTreeState } from './compiled-tree.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const result = spawnSync(
-  process.execPath,
-  ['--import', 'tsx', join(root, 'src/cli/main.ts'), ...process.argv.slice(2)],
-  {
-    stdio: 'inherit',
-  },
-);
+const tree = compiledTreeState();
+if (tree.stale) process.stderr.write(`leadsync: running the sources through tsx: ${tree.reason}\n`);
+const entry = tree.compiled ? [join(PACKAGE_ROOT, COMPILED_CLI)] : ['--import', 'tsx', join(PACKAGE_ROOT, SOURCE_CLI)];
+const result = spawnSync(process.execPath, [...entry, ...process.argv.slice(2)], { stdio: 'inherit' });
 process.exit(result.status ?? 1);

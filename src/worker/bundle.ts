@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { WorkflowBundle } from '@temporalio/worker';
+import { CODE_EXTENSION, CODE_ROOT, LOADER_OPTIONS, PACKAGE_ROOT } from '../../tools/code-tree.js';
 
-export const WORKFLOWS_PATH = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
-const BUNDLER_PATH = fileURLToPath(new URL('./bundle-main.ts', import.meta.url));
-const PACKAGE_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+// The TypeScript in a checkout, the JavaScript tsc emitted in the compiled tree: webpack bundles either.
+export const WORKFLOWS_PATH = join(CODE_ROOT, `workflows/index${CODE_EXTENSION}`);
+const BUNDLER_PATH = join(CODE_ROOT, `src/worker/bundle-main${CODE_EXTENSION}`);
 
 /** The converters a bundle is built with: the keyed ones when payloads are encrypted (dataConverterFromEnv). */
 export interface BundleConverters {
@@ -19,7 +20,7 @@ export interface BundleConverters {
  * worker for its whole life.
  */
 export async function bundleWorkflowsApart(converters: BundleConverters): Promise<WorkflowBundle> {
-  const child = spawn(process.execPath, ['--import', 'tsx', BUNDLER_PATH, JSON.stringify(converters)], {
+  const child = spawn(process.execPath, [...LOADER_OPTIONS, BUNDLER_PATH, JSON.stringify(converters)], {
     cwd: PACKAGE_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { METRICS_BIND_ADDRESS_ENV, MetricsBindAddressSchema } from '../../src/observability/runtime.js';
+import { COMPILED_CLI, SOURCE_CLI } from '../../bin/compiled-tree.js';
 import { TEMPORAL_SERVER_VERSION } from '../../tools/temporal/cli-build.js';
 import { CLUSTER_DATABASE, CLUSTER_DYNAMIC_CONFIG, HISTORY_SHARDS } from '../../tools/temporal/cluster.js';
 import { TEMPORAL_UI_SERVER_VERSION } from '../../tools/temporal/server-build.js';
@@ -222,20 +223,27 @@ describe('Dockerfile', () => {
   const execForm = (line: string | undefined) =>
     line ? z.array(z.string()).parse(JSON.parse(line.slice(line.indexOf(' ') + 1))) : [];
 
-  it('builds on node:20-slim with a locked install', () => {
-    expect(instructions[0]).toBe('FROM node:20-slim');
+  it('builds on node:20-slim with a locked install, compiling in a stage of its own', () => {
+    const stages = instructions.filter((line) => line.startsWith('FROM '));
+    expect(stages).toEqual(['FROM node:20-slim AS build', 'FROM node:20-slim']);
     expect(dockerfile).toMatch(/RUN npm ci\b/);
     for (const dir of ['src', 'workflows', 'activities', 'bin']) expect(dockerfile).toMatch(new RegExp(`COPY ${dir} `));
+    expect(instructions).toContain('RUN npm run build');
+    // The runtime stage: production dependencies only, and the build stage's dist/.
+    const runtime = instructions.slice(instructions.indexOf('FROM node:20-slim'));
+    expect(runtime).toContain('RUN npm ci --omit=dev && npm cache clean --force');
+    expect(runtime).toContain('COPY --from=build /app/dist ./dist');
   });
 
   it("runs the worker command of leadsync's CLI by default, in exec form", () => {
     const argv = [...execForm(last('ENTRYPOINT')), ...execForm(last('CMD'))];
     expect(argv[0]).toBe('node');
     const script = argv.find((arg) => arg.endsWith('.ts') || arg.endsWith('.js'));
-    expect(['src/cli/main.ts', 'bin/leadsync.js']).toContain(script);
-    if (script === 'src/cli/main.ts') expect(argv.slice(1, 3)).toEqual(['--import', 'tsx']);
-    expect(argv.at(-1)).toBe('worker');
-    expect(existsSync(join(ROOT, script!))).toBe(true);
+    expect(script).toBe(COMPILED_CLI);
+    expect(argv.slice(1)).toEqual([script, 'worker']);
+    // dist/ is built in the image, not in a checkout: the entry point is the compiled form of the CLI's source.
+    expect(existsSync(join(ROOT, SOURCE_CLI))).toBe(true);
+    expect(script).toBe(`dist/${SOURCE_CLI.replace(/\.ts$/, '.js')}`);
   });
 
   it('runs as an unprivileged user', () => {

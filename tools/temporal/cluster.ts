@@ -2,7 +2,6 @@ import { createServer, type Server } from 'node:net';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { Connection, type TLSConfig } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time.js';
 import pg from 'pg';
@@ -12,15 +11,14 @@ import { run } from './go-build.js';
 import { startLogged, type LoggedProcess } from './logged-process.js';
 import { ensureSearchAttributes } from './operator.js';
 import type { SearchAttributeKey } from '../../src/core/search-attributes.js';
+import { PACKAGE_ROOT } from '../code-tree.js';
 import { ensureTemporalServer, ensureTemporalUiServer, type TemporalServerTools } from './server-build.js';
 
 /**
  * The cluster's dynamic config, shared with docker-compose.yml's server. Task queues keep the server's default
  * partitions (four), as users' clusters and Temporal Cloud run them.
  */
-export const CLUSTER_DYNAMIC_CONFIG = fileURLToPath(
-  new URL('../../deploy/temporal/dynamicconfig.yaml', import.meta.url),
-);
+export const CLUSTER_DYNAMIC_CONFIG = join(PACKAGE_ROOT, 'deploy/temporal/dynamicconfig.yaml');
 
 /** The local cluster's history database (`npm run cluster`, docker-compose.yml); visibility is `<it>_visibility`. */
 export const CLUSTER_DATABASE = 'leadsync_temporal';

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
 import { Client } from '@temporalio/client';
 import type { Command } from 'commander';
@@ -12,6 +11,7 @@ import { ConfigError } from '../../core/errors.js';
 import { JsonLogger } from '../../observability/logger.js';
 import { installRuntime } from '../../observability/runtime.js';
 import type { RunningSimulator } from '../../simulation/simulator.js';
+import { PACKAGE_ROOT } from '../../../tools/code-tree.js';
 import { existingTemporalCluster, startDevServer, type TemporalEndpoint } from '../../../tools/temporal/dev-server.js';
 import { LEADSYNC_SEARCH_ATTRIBUTES } from '../../core/search-attributes.js';
 import { VENDORS, type VendorRegistry } from '../../vendors/registry.js';
@@ -22,7 +22,7 @@ import { webUiLink } from '../temporal-connection.js';
 import { dataConverterFromEnv } from '../../temporal/codec.js';
 import { connectClient, temporalConnectionSettings } from '../../temporal/connection.js';
 
-const EXAMPLES = fileURLToPath(new URL('../../../examples/', import.meta.url));
+const EXAMPLES = resolve(PACKAGE_ROOT, 'examples');
 
 interface DevOptions {
   config?: string;
