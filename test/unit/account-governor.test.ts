@@ -204,6 +204,23 @@ describe('the account governor granting by priority', () => {
     expect(new Set(joined.slots.filter((t) => t >= T0 + 4 * 5_200)).size).toBeLessThanOrEqual(9);
   });
 
+  it('grants the calls of a spaced window at their earliest, one spacing apart, without joining', () => {
+    const g = governor();
+    const scale = parsedAccount('scale', {
+      ...LEADSQUARED_ACCOUNT,
+      plan: 'custom',
+      lanes: { general: { windows: [{ limit: 1000, seconds: 5 }], rowsPerCall: 50 } },
+      pacing: { marginMs: 200 },
+    });
+    const calls = (n: number) => reserveRequest(scale, 'general', n, 1, 'normal');
+    g.reserve(calls(1000), T0);
+
+    const next = g.reserve(calls(10), T0 + 5_200);
+
+    expect(next.slots).toHaveLength(10);
+    next.slots.forEach((slot, i) => expect(slot).toBeCloseTo(T0 + 5_200 + i * 5.2, 2));
+  });
+
   it('lets a low reservation alone run as a normal one, and beside a normal one at its whole share take nothing', () => {
     const alone = governor();
     expect(alone.reserve(at(30, 'low'), T0).slots).toHaveLength(24);

@@ -113,7 +113,9 @@ export class AccountGovernor {
     this.noteChanges(before);
     const wanted = (this.state.wanted ??= {});
     const reach = reachOf(request.priority, ledgers[0]!.windows, wanted, now);
-    const joinMs = this.joinsSlots ? reach.joinMs : 0;
+    // A spaced window already spreads its calls evenly: no burst to join, and hundreds of rooms to try per call.
+    const spaced = ledgers.some(({ windows }) => windows.some((w) => w.spacingMs !== undefined));
+    const joinMs = this.joinsSlots && !spaced ? reach.joinMs : 0;
     const called = request.spends[0]!;
     const slots: number[] = [];
     const headroom: WindowHeadroom[][] = [];
